@@ -1,0 +1,49 @@
+use serde_json::json;
+
+use crate::diff::{changes, json_patch, unified};
+use crate::model::Position;
+use crate::source::EventSource;
+
+use super::output::{terminal_safe, Output};
+use super::{load_replay, DiffFormat, EXIT_OK};
+
+pub fn run(
+    source: &dyn EventSource,
+    aggregate: &str,
+    from: Option<Position>,
+    to: Option<Position>,
+    format: DiffFormat,
+    out: &mut Output,
+) -> anyhow::Result<u8> {
+    let mut replay = load_replay(source, aggregate)?;
+    let from_count = from.map(|p| replay.resolve(p)).transpose()?.unwrap_or(0);
+    let to_count = to
+        .map(|p| replay.resolve(p))
+        .transpose()?
+        .unwrap_or(replay.len());
+    let old = replay.state_after(from_count).clone();
+    let new = replay.state_after(to_count).clone();
+    let (from_version, to_version) = (
+        replay.version_after(from_count),
+        replay.version_after(to_count),
+    );
+    match format {
+        DiffFormat::Patch => out.json(&json_patch(&old, &new))?,
+        DiffFormat::Json => out.json(&json!({
+            "aggregate": aggregate,
+            "from": {"version": from_version, "events": from_count},
+            "to": {"version": to_version, "events": to_count},
+            "changes": changes(&old, &new),
+        }))?,
+        DiffFormat::Unified => {
+            let label = |v: u64| format!("{}@v{v}", terminal_safe(aggregate));
+            out.text(&unified(
+                &old,
+                &new,
+                &label(from_version),
+                &label(to_version),
+            ))?
+        }
+    }
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,85 @@
+use serde_json::{json, Value};
+
+use crate::model::{format_time, Payload};
+use crate::replay::Replay;
+use crate::source::EventSource;
+
+use super::output::{truncate, Align, Output, Table};
+use super::{load_replay, ListFormat, EXIT_OK};
+
+/// Longest data preview in the table; the JSON format has everything.
+const DATA_PREVIEW: usize = 72;
+
+pub fn run(
+    source: &dyn EventSource,
+    aggregate: &str,
+    format: ListFormat,
+    out: &mut Output,
+) -> anyhow::Result<u8> {
+    let replay = load_replay(source, aggregate)?;
+    match format {
+        ListFormat::Json => out.json(&to_json(&replay))?,
+        ListFormat::Table => out.text(&table(&replay))?,
+    }
+    Ok(EXIT_OK)
+}
+
+/// Everything replay noticed about each event, in one line per event.
+fn notes(replay: &Replay) -> Vec<Vec<String>> {
+    let mut notes = vec![Vec::new(); replay.len()];
+    for warning in replay.warnings() {
+        notes[warning.index].push(warning.to_string());
+    }
+    for (index, problem) in replay.problems() {
+        notes[index].push(problem.to_string());
+    }
+    notes
+}
+
+fn to_json(replay: &Replay) -> Value {
+    let notes = notes(replay);
+    let events = replay.events().iter().zip(notes).map(|(event, notes)| {
+        let (data, raw) = match &event.data {
+            Payload::Json(data) => (data.clone(), Value::Null),
+            Payload::Undecodable { raw, .. } => (Value::Null, Value::from(raw.as_str())),
+        };
+        json!({
+            "version": event.version,
+            "type": event.event_type,
+            "timestamp": event.timestamp.as_ref().map(format_time),
+            "data": data,
+            "metadata": event.metadata,
+            "error": event.data.error(),
+            "raw": raw,
+            "warnings": notes,
+        })
+    });
+    Value::Array(events.collect())
+}
+
+fn table(replay: &Replay) -> String {
+    let mut table = Table::new(&[
+        ("VERSION", Align::Right),
+        ("TIMESTAMP", Align::Left),
+        ("TYPE", Align::Left),
+        ("DATA", Align::Left),
+    ]);
+    for (event, notes) in replay.events().iter().zip(notes(replay)) {
+        let data = match &event.data {
+            Payload::Json(data) => truncate(&data.to_string(), DATA_PREVIEW),
+            Payload::Undecodable { raw, .. } => format!("{:?}", truncate(raw, DATA_PREVIEW / 2)),
+        };
+        let data = if notes.is_empty() {
+            data
+        } else {
+            format!("{data}  !! {}", notes.join("; "))
+        };
+        table.row(vec![
+            event.version.to_string(),
+            event.timestamp.as_ref().map_or("-".into(), format_time),
+            event.event_type.clone(),
+            data,
+        ]);
+    }
+    table.render()
+}

@@ -1,0 +1,253 @@
+//! The command line: clap definitions and one module per command.
+
+mod aggregates;
+mod demo;
+mod diff;
+mod events;
+mod output;
+mod state;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::model::Position;
+use crate::replay::{MergeReducer, Replay};
+use crate::source::sqlite::SqliteOptions;
+use crate::source::{self, EventSource};
+
+pub use output::Output;
+
+/// Success.
+pub const EXIT_OK: u8 = 0;
+/// A check ran and found a problem (verify, bisect).
+pub const EXIT_FOUND: u8 = 1;
+/// Bad input or usage.
+pub const EXIT_BAD_INPUT: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rewind",
+    version,
+    about = "A time-travel debugger for event-sourced systems",
+    long_about = "rewind reads an event store, lists its aggregates and rebuilds any aggregate's \
+                  state at any version or time, with the diff each event caused.\n\n\
+                  `rewind SOURCE` opens the terminal UI; the subcommands are for scripts.",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Store to open in the terminal UI (a SQLite file, optionally prefixed `sqlite:`).
+    pub source: Option<String>,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+/// How to read a store; shared by every command.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StoreArgs {
+    /// Settings file (table mapping, lock timeout); see the README.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Map a field to your schema, e.g. `events.table=domain_events`; repeatable.
+    #[arg(long = "map", global = true, value_name = "KEY=NAME")]
+    pub map: Vec<String>,
+
+    /// Seconds to wait for a writer's lock on a SQLite store [default: 5].
+    #[arg(long, global = true, value_name = "SECONDS")]
+    pub lock_timeout: Option<f64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the aggregates in a store.
+    Aggregates {
+        source: String,
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// List one aggregate's events in version order.
+    Events {
+        source: String,
+        aggregate: String,
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// Print an aggregate's state at a version or time (default: latest).
+    State {
+        source: String,
+        aggregate: String,
+        /// Version to stop at (`12` or `v12`; 0 is the empty state).
+        #[arg(long, value_name = "N", conflicts_with = "at")]
+        at_version: Option<String>,
+        /// Time to stop at: RFC 3339, or a UTC prefix like `2026-01-15 10:30`.
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+        #[arg(long, value_enum, default_value_t = StateFormat::Pretty)]
+        format: StateFormat,
+    },
+    /// Show what changed between two positions of an aggregate.
+    Diff {
+        source: String,
+        aggregate: String,
+        /// Start position: version (`12`, `v12`) or time [default: v0, the empty state].
+        #[arg(long, value_name = "POS")]
+        from: Option<String>,
+        /// End position [default: the latest event].
+        #[arg(long, value_name = "POS")]
+        to: Option<String>,
+        #[arg(long, value_enum, default_value_t = DiffFormat::Unified)]
+        format: DiffFormat,
+    },
+    /// Open the bundled demo store.
+    Demo,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StateFormat {
+    Json,
+    Pretty,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Unified,
+    Patch,
+    Json,
+}
+
+/// Runs a parsed command line; errors are user-facing one-liners.
+pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
+    match cli.command {
+        Some(Command::Aggregates { source, format }) => {
+            aggregates::run(open(&source, &cli.store)?.as_ref(), format, out)
+        }
+        Some(Command::Events {
+            source,
+            aggregate,
+            format,
+        }) => events::run(open(&source, &cli.store)?.as_ref(), &aggregate, format, out),
+        Some(Command::State {
+            source,
+            aggregate,
+            at_version,
+            at,
+            format,
+        }) => {
+            let position = match (at_version, at) {
+                (Some(v), _) => Some(parse_version(&v)?),
+                (None, Some(t)) => Some(parse_time(&t)?),
+                (None, None) => None,
+            };
+            state::run(
+                open(&source, &cli.store)?.as_ref(),
+                &aggregate,
+                position,
+                format,
+                out,
+            )
+        }
+        Some(Command::Diff {
+            source,
+            aggregate,
+            from,
+            to,
+            format,
+        }) => {
+            let from = from.map(|p| parse_position(&p)).transpose()?;
+            let to = to.map(|p| parse_position(&p)).transpose()?;
+            let source = open(&source, &cli.store)?;
+            diff::run(source.as_ref(), &aggregate, from, to, format, out)
+        }
+        Some(Command::Demo) => demo::run(&cli.store, out),
+        None => match cli.source {
+            Some(source) => {
+                aggregates::run(open(&source, &cli.store)?.as_ref(), ListFormat::Table, out)
+            }
+            None => anyhow::bail!("no source given; try `rewind demo` or `rewind --help`"),
+        },
+    }
+}
+
+/// Opens a source with the mapping from rewind.toml and `--map` overrides.
+pub fn open(spec: &str, args: &StoreArgs) -> anyhow::Result<Box<dyn EventSource>> {
+    Ok(source::open(spec, sqlite_options(args)?)?)
+}
+
+pub fn sqlite_options(args: &StoreArgs) -> anyhow::Result<SqliteOptions> {
+    let config = match &args.config {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    };
+    let mut options = SqliteOptions {
+        mapping: config.sqlite,
+        ..SqliteOptions::default()
+    };
+    for entry in &args.map {
+        let Some((key, value)) = entry.split_once('=') else {
+            anyhow::bail!(
+                "--map {entry:?} must look like KEY=NAME, e.g. events.table=domain_events"
+            );
+        };
+        options.mapping.set(key.trim(), value.trim())?;
+    }
+    if let Some(seconds) = args.lock_timeout.or(config.lock_timeout) {
+        if !(0.0..=3600.0).contains(&seconds) {
+            anyhow::bail!("lock timeout {seconds} is out of range: give 0 to 3600 seconds");
+        }
+        options.busy_timeout = Duration::from_secs_f64(seconds);
+    }
+    Ok(options)
+}
+
+fn parse_position(text: &str) -> anyhow::Result<Position> {
+    Ok(text.parse::<Position>()?)
+}
+
+fn parse_version(text: &str) -> anyhow::Result<Position> {
+    match text.parse::<Position>()? {
+        version @ Position::Version(_) => Ok(version),
+        Position::Time(_) => anyhow::bail!("--at-version {text:?} is a time; use --at for times"),
+    }
+}
+
+fn parse_time(text: &str) -> anyhow::Result<Position> {
+    crate::model::parse_time(text).map(Position::Time).ok_or_else(|| {
+        anyhow::anyhow!(
+            "--at {text:?} is not a time: use RFC 3339 like 2026-01-15T10:30:00Z or a prefix like 2026-01-15 10:30"
+        )
+    })
+}
+
+/// Maps a run's result to the process exit code, printing errors as one line.
+pub fn finish(result: anyhow::Result<u8>) -> ExitCode {
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(err) if output::is_broken_pipe(&err) => ExitCode::from(EXIT_OK),
+        Err(err) => {
+            eprintln!("rewind: {}", output::one_line(&format!("{err:#}")));
+            ExitCode::from(EXIT_BAD_INPUT)
+        }
+    }
+}
+
+/// Reads one aggregate and replays it with the reducer in use.
+pub fn load_replay(source: &dyn EventSource, aggregate: &str) -> anyhow::Result<Replay> {
+    let history = source.history(aggregate)?;
+    Ok(Replay::from_history(history, Arc::new(MergeReducer)))
+}

@@ -1,0 +1,69 @@
+//! rewind.toml: settings a user keeps next to their store instead of repeating flags.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::source::sqlite::SqliteMapping;
+use crate::source::SourceError;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Table and column names for SQLite stores that do not use the native schema.
+    pub sqlite: SqliteMapping,
+    /// Seconds to wait for a writer's lock before giving up.
+    pub lock_timeout: Option<f64>,
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, SourceError> {
+        let text = std::fs::read_to_string(path).map_err(|err| {
+            SourceError::Config(format!("cannot read config {}: {err}", path.display()))
+        })?;
+        Config::parse(&text)
+            .map_err(|err| SourceError::Config(format!("config {}: {err}", path.display())))
+    }
+
+    pub fn parse(text: &str) -> Result<Config, String> {
+        let mut config: Config = toml::from_str(text).map_err(|err| {
+            // toml's messages span several lines with a source excerpt; keep the first.
+            err.message()
+                .lines()
+                .next()
+                .unwrap_or("invalid TOML")
+                .to_string()
+        })?;
+        // A snapshots table named in the file must exist; the default one may be absent.
+        let named = toml::from_str::<toml::Table>(text)
+            .ok()
+            .and_then(|t| t.get("sqlite")?.get("snapshots")?.get("table").cloned())
+            .is_some();
+        config.sqlite.snapshots_required = named && config.sqlite.snapshots.table.is_some();
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_config_is_the_native_schema() {
+        let config = Config::parse("").unwrap();
+        assert_eq!(config.sqlite, SqliteMapping::default());
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected_with_their_name() {
+        let err = Config::parse("[sqlite.events]\ntabel = \"x\"\n").unwrap_err();
+        assert!(err.contains("tabel"), "{err}");
+    }
+
+    #[test]
+    fn naming_a_snapshots_table_makes_it_required() {
+        let config = Config::parse("[sqlite.snapshots]\ntable = \"snaps\"\n").unwrap();
+        assert!(config.sqlite.snapshots_required);
+        assert_eq!(config.sqlite.snapshots.table.as_deref(), Some("snaps"));
+    }
+}

@@ -1,0 +1,9 @@
+//! Differences between two states: structural (paths, RFC 6902) and textual (unified).
+
+mod path;
+mod structural;
+mod text;
+
+pub use path::{JsonPath, PathError, Segment};
+pub use structural::{changes, json_patch, Change, ChangeKind};
+pub use text::{pretty, unified};

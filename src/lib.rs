@@ -1,0 +1,10 @@
+//! rewind: a time-travel debugger for event-sourced systems.
+//!
+//! The core (`model`, `source`, `replay`, `diff`) never depends on a front end.
+
+pub mod cli;
+pub mod config;
+pub mod diff;
+pub mod model;
+pub mod replay;
+pub mod source;

@@ -1,0 +1,11 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use rewind::cli::{self, Cli, Output};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut out = Output::stdout();
+    let result = cli::run(cli, &mut out).and_then(|code| out.flush().map(|()| code));
+    cli::finish(result)
+}

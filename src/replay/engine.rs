@@ -1,0 +1,215 @@
+//! The replay engine: one fold over the history, checkpoints, and a cursor that makes
+//! stepping cheap.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::reducer::Reducer;
+use super::warnings::{self, Warning};
+use crate::model::{Event, Payload, Position, Snapshot};
+use crate::source::History;
+
+/// States are kept every this many events, so reaching any position applies fewer events.
+const CHECKPOINT_EVERY: usize = 64;
+
+/// Why an event left the state unchanged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepProblem {
+    /// The stored payload is not JSON.
+    Undecodable(String),
+    /// The reducer refused the event.
+    ReducerFailed(String),
+}
+
+impl std::fmt::Display for StepProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StepProblem::Undecodable(err) => write!(f, "payload not decoded: {err}"),
+            StepProblem::ReducerFailed(err) => write!(f, "reducer failed: {err}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReplayError {
+    #[error("no version {wanted}: this aggregate's versions end at {last}")]
+    VersionBeyondEnd { wanted: u64, last: u64 },
+    #[error(
+        "no event of this aggregate has a timestamp, so a time cannot be placed; use a version"
+    )]
+    NoTimestamps,
+}
+
+/// A replayed aggregate. Positions are counts: `state_after(n)` is the state once the first
+/// `n` events have been applied, from `0` (null) to `len()` (the latest state).
+pub struct Replay {
+    reducer: Arc<dyn Reducer>,
+    events: Vec<Event>,
+    snapshots: Vec<Snapshot>,
+    /// `checkpoints[k]` is the state after `k * CHECKPOINT_EVERY` events.
+    checkpoints: Vec<Value>,
+    head: Value,
+    problems: BTreeMap<usize, StepProblem>,
+    warnings: Vec<Warning>,
+    cursor: Option<(usize, Value)>,
+}
+
+impl Replay {
+    pub fn new(reducer: Arc<dyn Reducer>) -> Replay {
+        Replay {
+            reducer,
+            events: Vec::new(),
+            snapshots: Vec::new(),
+            checkpoints: vec![Value::Null],
+            head: Value::Null,
+            problems: BTreeMap::new(),
+            warnings: Vec::new(),
+            cursor: None,
+        }
+    }
+
+    pub fn from_history(history: History, reducer: Arc<dyn Reducer>) -> Replay {
+        let mut replay = Replay::new(reducer);
+        replay.extend(history.events);
+        replay.set_snapshots(history.snapshots);
+        replay
+    }
+
+    /// Appends events (in version order) and folds them into the latest state.
+    pub fn extend(&mut self, events: Vec<Event>) {
+        self.events.reserve(events.len());
+        for event in events {
+            let index = self.events.len();
+            warnings::check(index, &event, self.events.last(), &mut self.warnings);
+            if let Err(problem) = apply(self.reducer.as_ref(), &mut self.head, &event) {
+                self.problems.insert(index, problem);
+            }
+            self.events.push(event);
+            if self.events.len() % CHECKPOINT_EVERY == 0 {
+                self.checkpoints.push(self.head.clone());
+            }
+        }
+    }
+
+    pub fn set_snapshots(&mut self, mut snapshots: Vec<Snapshot>) {
+        snapshots.sort_by_key(|s| s.version);
+        self.snapshots = snapshots;
+    }
+
+    pub fn reducer_name(&self) -> String {
+        self.reducer.name()
+    }
+
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    pub fn snapshots(&self) -> &[Snapshot] {
+        &self.snapshots
+    }
+
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
+    }
+
+    /// Why the event at `index` (0-based) left the state unchanged, if it did.
+    pub fn problem(&self, index: usize) -> Option<&StepProblem> {
+        self.problems.get(&index)
+    }
+
+    pub fn problems(&self) -> impl Iterator<Item = (usize, &StepProblem)> {
+        self.problems.iter().map(|(i, p)| (*i, p))
+    }
+
+    pub fn latest(&self) -> &Value {
+        &self.head
+    }
+
+    /// The state after the first `count` events (clamped to the history's length).
+    pub fn state_after(&mut self, count: usize) -> &Value {
+        let count = count.min(self.events.len());
+        if count == self.events.len() {
+            return &self.head;
+        }
+        let checkpoint = count / CHECKPOINT_EVERY;
+        let start = checkpoint * CHECKPOINT_EVERY;
+        // Resume from the cursor when it lies between the checkpoint and the target:
+        // that is what makes single steps forward cost one event.
+        let reuse = matches!(&self.cursor, Some((at, _)) if *at >= start && *at <= count);
+        let (from, mut state) = match self.cursor.take() {
+            Some((at, state)) if reuse => (at, state),
+            _ => (start, self.checkpoints[checkpoint].clone()),
+        };
+        for event in &self.events[from..count] {
+            let _ = apply(self.reducer.as_ref(), &mut state, event);
+        }
+        &self.cursor.insert((count, state)).1
+    }
+
+    /// The states before and after the event at `index` (0-based).
+    pub fn step(&mut self, index: usize) -> (Value, Value) {
+        let before = self.state_after(index).clone();
+        let after = self.state_after(index + 1).clone();
+        (before, after)
+    }
+
+    /// How many events a position includes.
+    pub fn resolve(&self, position: Position) -> Result<usize, ReplayError> {
+        match position {
+            Position::Version(wanted) => {
+                let last = self.events.last().map_or(0, |e| e.version);
+                if wanted > last {
+                    return Err(ReplayError::VersionBeyondEnd { wanted, last });
+                }
+                Ok(self.count_through_version(wanted))
+            }
+            Position::Time(time) => {
+                if self.events.iter().all(|e| e.timestamp.is_none()) && !self.events.is_empty() {
+                    return Err(ReplayError::NoTimestamps);
+                }
+                Ok(self
+                    .events
+                    .iter()
+                    .rposition(|e| e.timestamp.is_some_and(|t| t <= time))
+                    .map_or(0, |i| i + 1))
+            }
+        }
+    }
+
+    /// The number of events whose version is at most `version` (events are in version order).
+    pub fn count_through_version(&self, version: u64) -> usize {
+        self.events.partition_point(|e| e.version <= version)
+    }
+
+    /// The version reached after `count` events (0 before the first event).
+    pub fn version_after(&self, count: usize) -> u64 {
+        count
+            .checked_sub(1)
+            .and_then(|i| self.events.get(i))
+            .map_or(0, |e| e.version)
+    }
+
+    pub fn state_at(&mut self, position: Position) -> Result<&Value, ReplayError> {
+        let count = self.resolve(position)?;
+        Ok(self.state_after(count))
+    }
+}
+
+fn apply(reducer: &dyn Reducer, state: &mut Value, event: &Event) -> Result<(), StepProblem> {
+    match &event.data {
+        Payload::Undecodable { error, .. } => Err(StepProblem::Undecodable(error.clone())),
+        Payload::Json(data) => reducer
+            .apply(state, event, data)
+            .map_err(StepProblem::ReducerFailed),
+    }
+}

@@ -1,0 +1,63 @@
+//! Do the stored snapshots agree with what replay computes?
+
+use crate::diff::{changes, Change};
+use crate::model::Payload;
+
+use super::Replay;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnapshotCheck {
+    /// Index into `Replay::snapshots()`.
+    pub snapshot: usize,
+    pub version: u64,
+    /// The replay position the snapshot claims to shortcut to.
+    pub count: usize,
+    pub outcome: SnapshotOutcome,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SnapshotOutcome {
+    Agrees,
+    /// Paths where the snapshot (old) and replay (new) differ.
+    Differs(Vec<Change>),
+    Undecodable(String),
+    /// The snapshot claims a version the history does not reach.
+    BeyondHistory,
+}
+
+impl Replay {
+    /// Compares every snapshot with the replayed state at its version.
+    pub fn check_snapshots(&mut self) -> Vec<SnapshotCheck> {
+        let last_version = self.events().last().map_or(0, |e| e.version);
+        let snapshots: Vec<(u64, Payload)> = self
+            .snapshots()
+            .iter()
+            .map(|s| (s.version, s.state.clone()))
+            .collect();
+        snapshots
+            .into_iter()
+            .enumerate()
+            .map(|(snapshot, (version, state))| {
+                let count = self.count_through_version(version);
+                let outcome = match state {
+                    _ if version > last_version => SnapshotOutcome::BeyondHistory,
+                    Payload::Undecodable { error, .. } => SnapshotOutcome::Undecodable(error),
+                    Payload::Json(stored) => {
+                        let differences = changes(&stored, self.state_after(count));
+                        if differences.is_empty() {
+                            SnapshotOutcome::Agrees
+                        } else {
+                            SnapshotOutcome::Differs(differences)
+                        }
+                    }
+                };
+                SnapshotCheck {
+                    snapshot,
+                    version,
+                    count,
+                    outcome,
+                }
+            })
+            .collect()
+    }
+}

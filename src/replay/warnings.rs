@@ -1,0 +1,74 @@
+//! Oddities in a history that replay survives but a person should see.
+
+use chrono::{DateTime, Utc};
+
+use crate::model::{format_time, Event, EventIssue};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Warning {
+    /// 0-based index of the event the warning is about.
+    pub index: usize,
+    pub version: u64,
+    pub kind: WarningKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum WarningKind {
+    /// Versions jump, e.g. from 4 to 7 (or the history does not start at 1).
+    VersionGap {
+        expected: u64,
+    },
+    DuplicateVersion,
+    TimestampBackwards {
+        previous: DateTime<Utc>,
+    },
+    /// The store row had a problem of its own, e.g. an unparseable timestamp.
+    Stored(EventIssue),
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.kind {
+            WarningKind::VersionGap { expected } => {
+                write!(
+                    f,
+                    "version gap: expected v{expected}, found v{}",
+                    self.version
+                )
+            }
+            WarningKind::DuplicateVersion => write!(f, "duplicate version v{}", self.version),
+            WarningKind::TimestampBackwards { previous } => write!(
+                f,
+                "timestamp goes backwards (previous event at {})",
+                format_time(previous)
+            ),
+            WarningKind::Stored(issue) => write!(f, "{issue}"),
+        }
+    }
+}
+
+/// Checks one event against the one before it.
+pub fn check(index: usize, event: &Event, previous: Option<&Event>, out: &mut Vec<Warning>) {
+    let mut warn = |kind| {
+        out.push(Warning {
+            index,
+            version: event.version,
+            kind,
+        })
+    };
+    for issue in &event.issues {
+        warn(WarningKind::Stored(issue.clone()));
+    }
+    let expected = previous.map_or(1, |p| p.version + 1);
+    match previous {
+        Some(p) if event.version == p.version => warn(WarningKind::DuplicateVersion),
+        _ if event.version != expected => warn(WarningKind::VersionGap { expected }),
+        _ => {}
+    }
+    let previous_time = previous.and_then(|p| p.timestamp);
+    if let (Some(previous), Some(this)) = (previous_time, event.timestamp) {
+        if this < previous {
+            warn(WarningKind::TimestampBackwards { previous });
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! Where events come from. Every store rewind reads implements [`EventSource`].
+
+pub mod sqlite;
+
+use std::ops::ControlFlow;
+
+use crate::model::{AggregateSummary, Event, Snapshot};
+
+/// A piece of an aggregate's history as it streams out of a store.
+#[derive(Debug)]
+pub enum Chunk {
+    Events(Vec<Event>),
+    Snapshots(Vec<Snapshot>),
+}
+
+/// Everything a store holds about one aggregate.
+#[derive(Debug, Default, Clone)]
+pub struct History {
+    pub events: Vec<Event>,
+    pub snapshots: Vec<Snapshot>,
+}
+
+/// A read-only event store.
+///
+/// Sources are blocking; front ends run them off the UI thread. A source must never write
+/// to the store it reads.
+pub trait EventSource: Send {
+    /// What to call this source on screen and in transcripts, credentials removed.
+    fn describe(&self) -> String;
+
+    fn aggregates(&self) -> Result<Vec<AggregateSummary>, SourceError>;
+
+    /// Streams one aggregate's events, in version order, and its snapshots, as one
+    /// consistent view of the store. The sink returns `Break` to stop early.
+    fn stream_history(
+        &self,
+        aggregate_id: &str,
+        sink: &mut dyn FnMut(Chunk) -> ControlFlow<()>,
+    ) -> Result<(), SourceError>;
+
+    /// The whole history of one aggregate.
+    fn history(&self, aggregate_id: &str) -> Result<History, SourceError> {
+        let mut history = History::default();
+        self.stream_history(aggregate_id, &mut |chunk| {
+            match chunk {
+                Chunk::Events(events) => history.events.extend(events),
+                Chunk::Snapshots(snapshots) => history.snapshots.extend(snapshots),
+            }
+            ControlFlow::Continue(())
+        })?;
+        if history.events.is_empty() && history.snapshots.is_empty() {
+            return Err(self.unknown_aggregate(aggregate_id));
+        }
+        Ok(history)
+    }
+
+    /// The error for an id the store does not hold, with the closest ids it does hold.
+    fn unknown_aggregate(&self, aggregate_id: &str) -> SourceError {
+        let suggestions = self
+            .aggregates()
+            .map(|all| closest_ids(aggregate_id, all.iter().map(|a| a.id.as_str())))
+            .unwrap_or_default();
+        SourceError::UnknownAggregate {
+            id: aggregate_id.to_string(),
+            suggestions,
+        }
+    }
+}
+
+/// Up to three ids that contain the wanted one or share its prefix, for "did you mean".
+fn closest_ids<'a>(wanted: &str, ids: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let wanted_lower = wanted.to_lowercase();
+    let mut scored: Vec<(usize, &str)> = ids
+        .filter_map(|id| {
+            let lower = id.to_lowercase();
+            if lower.contains(&wanted_lower) || wanted_lower.contains(&lower) {
+                return Some((0, id));
+            }
+            let shared = lower
+                .chars()
+                .zip(wanted_lower.chars())
+                .take_while(|(a, b)| a == b)
+                .count();
+            (shared >= 3).then_some((usize::MAX - shared, id))
+        })
+        .collect();
+    scored.sort();
+    scored
+        .into_iter()
+        .take(3)
+        .map(|(_, id)| id.to_string())
+        .collect()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("{0}")]
+    Open(String),
+    #[error("{0}")]
+    Schema(String),
+    #[error("no aggregate {id:?} in this store{}", did_you_mean(.suggestions))]
+    UnknownAggregate {
+        id: String,
+        suggestions: Vec<String>,
+    },
+    #[error("{0}")]
+    Read(String),
+    #[error("{0}")]
+    Config(String),
+}
+
+fn did_you_mean(suggestions: &[String]) -> String {
+    if suggestions.is_empty() {
+        "; list them with `rewind aggregates SOURCE`".to_string()
+    } else {
+        format!("; did you mean {}?", suggestions.join(", "))
+    }
+}
+
+/// Opens the store a user named: `path/to/store.db`, `sqlite:path`, and later `kafka://…`.
+pub fn open(
+    spec: &str,
+    options: sqlite::SqliteOptions,
+) -> Result<Box<dyn EventSource>, SourceError> {
+    if let Some(rest) = spec.strip_prefix("kafka://") {
+        let _ = rest;
+        return Err(SourceError::Open(
+            "Kafka sources are not available in this build yet; export the topic to SQLite".into(),
+        ));
+    }
+    let path = spec.strip_prefix("sqlite:").unwrap_or(spec);
+    if path.is_empty() {
+        return Err(SourceError::Open(
+            "no source given: name a SQLite file".into(),
+        ));
+    }
+    Ok(Box::new(sqlite::SqliteSource::open(
+        std::path::Path::new(path),
+        options,
+    )?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_ids_that_contain_or_share_a_prefix() {
+        let ids = ["acc-0001", "acc-0002", "order-17", "zzz"];
+        assert_eq!(closest_ids("0002", ids.into_iter()), vec!["acc-0002"]);
+        assert_eq!(
+            closest_ids("acc-9", ids.into_iter()),
+            vec!["acc-0001", "acc-0002"]
+        );
+        assert!(closest_ids("nothing", ids.into_iter()).is_empty());
+    }
+}

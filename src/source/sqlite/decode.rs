@@ -1,0 +1,123 @@
+//! Turning SQLite values into rewind's model, flagging what does not fit instead of failing.
+
+use chrono::{DateTime, TimeZone, Utc};
+use rusqlite::types::ValueRef;
+use serde_json::Value;
+
+use crate::model::{parse_time, EventIssue, Payload};
+
+/// A JSON column: text or a blob of UTF-8 JSON.
+pub fn payload(value: ValueRef<'_>, column: &str) -> Payload {
+    match value {
+        ValueRef::Text(bytes) | ValueRef::Blob(bytes) => Payload::from_json_bytes(bytes),
+        ValueRef::Null => Payload::Undecodable {
+            raw: String::new(),
+            error: format!("{column} is NULL"),
+        },
+        ValueRef::Integer(i) => Payload::Json(Value::from(i)),
+        ValueRef::Real(f) => Payload::Json(Value::from(f)),
+    }
+}
+
+/// Metadata is optional: NULL is an empty object, and bad JSON is an issue, not a failure.
+pub fn metadata(value: ValueRef<'_>, issues: &mut Vec<EventIssue>) -> Value {
+    match payload(value, "metadata") {
+        _ if matches!(value, ValueRef::Null) => Value::Null,
+        Payload::Json(json) => json,
+        Payload::Undecodable { error, .. } => {
+            issues.push(EventIssue::BadMetadata(error));
+            Value::Null
+        }
+    }
+}
+
+/// Text of an identifying column; numbers are written out, blobs as lowercase hex.
+pub fn text(value: ValueRef<'_>) -> Option<String> {
+    match value {
+        ValueRef::Null => None,
+        ValueRef::Text(bytes) => Some(String::from_utf8_lossy(bytes).into_owned()),
+        ValueRef::Integer(i) => Some(i.to_string()),
+        ValueRef::Real(f) => Some(f.to_string()),
+        ValueRef::Blob(bytes) => Some(bytes.iter().map(|b| format!("{b:02x}")).collect()),
+    }
+}
+
+pub fn version(value: ValueRef<'_>) -> Option<u64> {
+    match value {
+        ValueRef::Integer(i) => u64::try_from(i).ok(),
+        ValueRef::Text(bytes) => std::str::from_utf8(bytes).ok()?.trim().parse().ok(),
+        ValueRef::Real(f) if f >= 0.0 && f.fract() == 0.0 => Some(f as u64),
+        _ => None,
+    }
+}
+
+/// RFC 3339 text (or SQLite's `YYYY-MM-DD HH:MM:SS`), or epoch seconds / milliseconds.
+pub fn timestamp(value: ValueRef<'_>) -> Result<Option<DateTime<Utc>>, String> {
+    match value {
+        ValueRef::Null => Ok(None),
+        ValueRef::Text(bytes) => {
+            let text = String::from_utf8_lossy(bytes);
+            parse_time(&text).map(Some).ok_or_else(|| text.into_owned())
+        }
+        ValueRef::Integer(i) => epoch(i).map(Some).ok_or_else(|| i.to_string()),
+        ValueRef::Real(f) => epoch(f as i64).map(Some).ok_or_else(|| f.to_string()),
+        ValueRef::Blob(_) => Err("<blob>".to_string()),
+    }
+}
+
+/// Numbers above ~10^11 cannot be seconds of any plausible date, so they are milliseconds.
+fn epoch(n: i64) -> Option<DateTime<Utc>> {
+    if n.abs() >= 100_000_000_000 {
+        Utc.timestamp_millis_opt(n).single()
+    } else {
+        Utc.timestamp_opt(n, 0).single()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_in_the_shapes_stores_use() {
+        let expected = parse_time("2026-01-15T10:30:00Z");
+        for value in [
+            ValueRef::Text(b"2026-01-15T10:30:00Z"),
+            ValueRef::Text(b"2026-01-15 10:30:00"),
+            ValueRef::Integer(1_768_473_000),
+            ValueRef::Integer(1_768_473_000_000),
+        ] {
+            assert_eq!(timestamp(value), Ok(expected), "{value:?}");
+        }
+        assert_eq!(timestamp(ValueRef::Null), Ok(None));
+        assert_eq!(
+            timestamp(ValueRef::Text(b"yesterday")),
+            Err("yesterday".into())
+        );
+    }
+
+    #[test]
+    fn payloads_keep_raw_text_when_they_do_not_decode() {
+        assert_eq!(
+            payload(ValueRef::Text(br#"{"a":1}"#), "event_data"),
+            Payload::Json(serde_json::json!({"a": 1}))
+        );
+        let bad = payload(ValueRef::Text(b"{\"a\":"), "event_data");
+        assert!(matches!(bad, Payload::Undecodable { ref raw, .. } if raw == "{\"a\":"));
+        let not_utf8 = payload(ValueRef::Blob(&[0xff, 0xfe]), "event_data");
+        assert!(not_utf8.error().unwrap().contains("not UTF-8"));
+        assert!(payload(ValueRef::Null, "event_data")
+            .error()
+            .unwrap()
+            .contains("NULL"));
+    }
+
+    #[test]
+    fn metadata_null_is_null_and_garbage_is_an_issue() {
+        let mut issues = Vec::new();
+        assert_eq!(metadata(ValueRef::Null, &mut issues), Value::Null);
+        assert!(issues.is_empty());
+        metadata(ValueRef::Text(b"nope"), &mut issues);
+        assert_eq!(issues.len(), 1);
+    }
+}

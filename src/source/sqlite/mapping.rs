@@ -1,0 +1,219 @@
+//! Which tables and columns hold each field, for stores that do not use rewind's native schema.
+
+use serde::Deserialize;
+
+use crate::source::SourceError;
+
+/// Column names of the events table. `None` marks an optional field the store does not have.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EventColumns {
+    pub table: String,
+    pub aggregate_id: String,
+    pub aggregate_type: Option<String>,
+    pub event_type: String,
+    pub event_data: String,
+    pub metadata: Option<String>,
+    pub version: String,
+    pub timestamp: Option<String>,
+}
+
+impl Default for EventColumns {
+    fn default() -> Self {
+        EventColumns {
+            table: "events".into(),
+            aggregate_id: "aggregate_id".into(),
+            aggregate_type: Some("aggregate_type".into()),
+            event_type: "event_type".into(),
+            event_data: "event_data".into(),
+            metadata: Some("metadata".into()),
+            version: "version".into(),
+            timestamp: Some("timestamp".into()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SnapshotColumns {
+    /// `None`: the store keeps no snapshots.
+    pub table: Option<String>,
+    pub aggregate_id: String,
+    pub version: String,
+    pub state: String,
+    pub created_at: Option<String>,
+}
+
+impl Default for SnapshotColumns {
+    fn default() -> Self {
+        SnapshotColumns {
+            table: Some("snapshots".into()),
+            aggregate_id: "aggregate_id".into(),
+            version: "version".into(),
+            state: "state".into(),
+            created_at: Some("created_at".into()),
+        }
+    }
+}
+
+/// How a SQLite store's tables map onto events and snapshots.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SqliteMapping {
+    pub events: EventColumns,
+    pub snapshots: SnapshotColumns,
+    /// Set once a user names the snapshots table, so a missing one is an error, not "none".
+    #[serde(skip)]
+    pub snapshots_required: bool,
+}
+
+impl SqliteMapping {
+    /// Applies one `key=value` override such as `events.table=domain_events`.
+    /// An empty value switches an optional field off.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<(), SourceError> {
+        let optional = || (!value.is_empty()).then(|| value.to_string());
+        let required = |field: &mut String| -> Result<(), SourceError> {
+            if value.is_empty() {
+                return Err(SourceError::Config(format!(
+                    "mapping {key} cannot be empty: it names a required column"
+                )));
+            }
+            *field = value.to_string();
+            Ok(())
+        };
+        let events = &mut self.events;
+        let snapshots = &mut self.snapshots;
+        match key {
+            "events.table" => required(&mut events.table)?,
+            "events.aggregate_id" => required(&mut events.aggregate_id)?,
+            "events.aggregate_type" => events.aggregate_type = optional(),
+            "events.event_type" => required(&mut events.event_type)?,
+            "events.event_data" => required(&mut events.event_data)?,
+            "events.metadata" => events.metadata = optional(),
+            "events.version" => required(&mut events.version)?,
+            "events.timestamp" => events.timestamp = optional(),
+            "snapshots.table" => {
+                snapshots.table = optional();
+                self.snapshots_required = snapshots.table.is_some();
+            }
+            "snapshots.aggregate_id" => required(&mut snapshots.aggregate_id)?,
+            "snapshots.version" => required(&mut snapshots.version)?,
+            "snapshots.state" => required(&mut snapshots.state)?,
+            "snapshots.created_at" => snapshots.created_at = optional(),
+            _ => {
+                return Err(SourceError::Config(format!(
+                    "unknown mapping key {key:?}; known keys: {}",
+                    MAPPING_KEYS.join(", ")
+                )))
+            }
+        }
+        Ok(())
+    }
+
+    /// The mapping in one line, for error messages.
+    pub fn describe_events(&self) -> String {
+        let e = &self.events;
+        let opt = |c: &Option<String>| c.clone().unwrap_or_else(|| "-".into());
+        format!(
+            "events.table={} aggregate_id={} aggregate_type={} event_type={} event_data={} metadata={} version={} timestamp={}",
+            e.table,
+            e.aggregate_id,
+            opt(&e.aggregate_type),
+            e.event_type,
+            e.event_data,
+            opt(&e.metadata),
+            e.version,
+            opt(&e.timestamp)
+        )
+    }
+
+    pub fn describe_snapshots(&self) -> String {
+        let s = &self.snapshots;
+        format!(
+            "snapshots.table={} aggregate_id={} version={} state={} created_at={}",
+            s.table.as_deref().unwrap_or("-"),
+            s.aggregate_id,
+            s.version,
+            s.state,
+            s.created_at.as_deref().unwrap_or("-")
+        )
+    }
+}
+
+pub const MAPPING_KEYS: [&str; 13] = [
+    "events.table",
+    "events.aggregate_id",
+    "events.aggregate_type",
+    "events.event_type",
+    "events.event_data",
+    "events.metadata",
+    "events.version",
+    "events.timestamp",
+    "snapshots.table",
+    "snapshots.aggregate_id",
+    "snapshots.version",
+    "snapshots.state",
+    "snapshots.created_at",
+];
+
+/// Quotes an identifier for SQL after checking it is one a schema could really hold.
+///
+/// Nothing a user types reaches SQL any other way.
+pub fn quote_identifier(name: &str) -> Result<String, SourceError> {
+    let bad = name.is_empty() || name.len() > 128 || name.chars().any(|c| c.is_control());
+    if bad {
+        return Err(SourceError::Config(format!(
+            "{name:?} is not a valid table or column name (1-128 printable characters)"
+        )));
+    }
+    Ok(format!("\"{}\"", name.replace('"', "\"\"")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overrides_change_one_field_and_empty_switches_optional_off() {
+        let mut mapping = SqliteMapping::default();
+        mapping.set("events.table", "domain_events").unwrap();
+        mapping.set("events.metadata", "").unwrap();
+        assert_eq!(mapping.events.table, "domain_events");
+        assert_eq!(mapping.events.metadata, None);
+        assert!(!mapping.snapshots_required);
+        mapping.set("snapshots.table", "snaps").unwrap();
+        assert!(mapping.snapshots_required);
+    }
+
+    #[test]
+    fn required_fields_cannot_be_emptied_and_unknown_keys_are_named() {
+        let mut mapping = SqliteMapping::default();
+        assert!(mapping.set("events.version", "").is_err());
+        let err = mapping.set("events.colour", "x").unwrap_err().to_string();
+        assert!(
+            err.contains("events.colour") && err.contains("events.table"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn identifiers_are_quoted_and_hostile_ones_stay_inert() {
+        assert_eq!(quote_identifier("events").unwrap(), "\"events\"");
+        assert_eq!(
+            quote_identifier("x\"; DROP TABLE events; --").unwrap(),
+            "\"x\"\"; DROP TABLE events; --\""
+        );
+        assert!(quote_identifier("").is_err());
+        assert!(quote_identifier("a\nb").is_err());
+    }
+
+    #[test]
+    fn toml_mapping_fills_unnamed_fields_with_defaults() {
+        let mapping: SqliteMapping =
+            toml::from_str("[events]\ntable = \"domain_events\"\nversion = \"seq\"\n").unwrap();
+        assert_eq!(mapping.events.table, "domain_events");
+        assert_eq!(mapping.events.version, "seq");
+        assert_eq!(mapping.events.event_type, "event_type");
+        assert_eq!(mapping.snapshots, SnapshotColumns::default());
+    }
+}
