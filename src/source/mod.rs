@@ -54,6 +54,26 @@ pub trait EventSource: Send {
         Ok(history)
     }
 
+    /// The events of `aggregate_id` after the first `already` ones, including any written
+    /// since the source was opened; live follow polls this. Sources that keep a local
+    /// copy (Kafka) fetch what arrived first.
+    fn events_after(&self, aggregate_id: &str, already: usize) -> Result<Vec<Event>, SourceError> {
+        let mut seen = 0usize;
+        let mut fresh = Vec::new();
+        self.stream_history(aggregate_id, &mut |chunk| {
+            if let Chunk::Events(events) = chunk {
+                for event in events {
+                    seen += 1;
+                    if seen > already {
+                        fresh.push(event);
+                    }
+                }
+            }
+            ControlFlow::Continue(())
+        })?;
+        Ok(fresh)
+    }
+
     /// The error for an id the store does not hold, with the closest ids it does hold.
     fn unknown_aggregate(&self, aggregate_id: &str) -> SourceError {
         let suggestions = self
