@@ -34,6 +34,7 @@ impl Config {
                 .unwrap_or("invalid TOML")
                 .to_string()
         })?;
+        config.sqlite.clear_empty_optionals();
         // A snapshots table named in the file must exist; the default one may be absent.
         let named = toml::from_str::<toml::Table>(text)
             .ok()
