@@ -213,3 +213,119 @@ fn apply(reducer: &dyn Reducer, state: &mut Value, event: &Event) -> Result<(), 
             .map_err(StepProblem::ReducerFailed),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{parse_time, Snapshot};
+    use crate::replay::{MergeReducer, SnapshotOutcome, WarningKind};
+    use serde_json::json;
+
+    fn event(version: u64, at: &str, data: Payload) -> Event {
+        Event {
+            aggregate_id: "a".into(),
+            aggregate_type: None,
+            version,
+            event_type: "T".into(),
+            timestamp: parse_time(at),
+            data,
+            metadata: Value::Null,
+            issues: Vec::new(),
+        }
+    }
+
+    fn replay(events: Vec<Event>) -> Replay {
+        let mut replay = Replay::new(Arc::new(MergeReducer));
+        replay.extend(events);
+        replay
+    }
+
+    #[test]
+    fn undecodable_events_leave_state_unchanged_and_are_reported() {
+        let mut r = replay(vec![
+            event(1, "2026-01-01", Payload::Json(json!({"n": 1}))),
+            event(2, "2026-01-02", Payload::from_json_text("{oops")),
+            event(3, "2026-01-03", Payload::Json(json!({"m": 3}))),
+        ]);
+        assert_eq!(r.state_after(2), &json!({"n": 1}));
+        assert_eq!(r.latest(), &json!({"n": 1, "m": 3}));
+        assert!(matches!(r.problem(1), Some(StepProblem::Undecodable(_))));
+        assert_eq!(r.problem(0), None);
+    }
+
+    #[test]
+    fn gaps_duplicates_and_backwards_time_are_warnings() {
+        let r = replay(vec![
+            event(2, "2026-01-02", Payload::Json(json!({}))),
+            event(3, "2026-01-01", Payload::Json(json!({}))),
+            event(3, "2026-01-03", Payload::Json(json!({}))),
+            event(7, "2026-01-04", Payload::Json(json!({}))),
+        ]);
+        let kinds: Vec<(usize, &WarningKind)> =
+            r.warnings().iter().map(|w| (w.index, &w.kind)).collect();
+        assert!(matches!(
+            kinds[0],
+            (0, WarningKind::VersionGap { expected: 1 })
+        ));
+        assert!(matches!(
+            kinds[1],
+            (1, WarningKind::TimestampBackwards { .. })
+        ));
+        assert!(matches!(kinds[2], (2, WarningKind::DuplicateVersion)));
+        assert!(matches!(
+            kinds[3],
+            (3, WarningKind::VersionGap { expected: 4 })
+        ));
+    }
+
+    #[test]
+    fn positions_resolve_to_event_counts() {
+        let r = replay(vec![
+            event(1, "2026-01-01T10:00:00Z", Payload::Json(json!({}))),
+            event(2, "2026-01-01T11:00:00Z", Payload::Json(json!({}))),
+            event(4, "2026-01-01T12:00:00Z", Payload::Json(json!({}))),
+        ]);
+        assert_eq!(r.resolve(Position::Version(0)), Ok(0));
+        assert_eq!(r.resolve(Position::Version(2)), Ok(2));
+        // Version 3 is in a gap: the state is the one after v2.
+        assert_eq!(r.resolve(Position::Version(3)), Ok(2));
+        assert_eq!(
+            r.resolve(Position::Version(5)),
+            Err(ReplayError::VersionBeyondEnd { wanted: 5, last: 4 })
+        );
+        let at = |t: &str| r.resolve(Position::Time(parse_time(t).unwrap()));
+        assert_eq!(at("2026-01-01T09:00:00Z"), Ok(0));
+        assert_eq!(at("2026-01-01T11:30:00Z"), Ok(2));
+        assert_eq!(at("2027-01-01"), Ok(3));
+        assert_eq!(r.version_after(3), 4);
+    }
+
+    #[test]
+    fn snapshots_are_checked_against_replay() {
+        let mut r = replay(
+            (1..=4)
+                .map(|v| event(v, "2026-01-01", Payload::Json(json!({"n": v}))))
+                .collect(),
+        );
+        let snapshot = |version, state: Value| Snapshot {
+            aggregate_id: "a".into(),
+            version,
+            state: Payload::Json(state),
+            timestamp: None,
+        };
+        r.set_snapshots(vec![
+            snapshot(9, json!({})),
+            snapshot(2, json!({"n": 2})),
+            snapshot(3, json!({"n": 30})),
+        ]);
+        let checks = r.check_snapshots();
+        assert_eq!(checks[0].outcome, SnapshotOutcome::Agrees);
+        let SnapshotOutcome::Differs(changes) = &checks[1].outcome else {
+            panic!("v3 should differ: {:?}", checks[1]);
+        };
+        assert_eq!(changes[0].path.to_string(), ".n");
+        assert_eq!(changes[0].old, Some(json!(30)));
+        assert_eq!(changes[0].new, Some(json!(3)));
+        assert_eq!(checks[2].outcome, SnapshotOutcome::BeyondHistory);
+    }
+}

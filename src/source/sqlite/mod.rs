@@ -1,5 +1,6 @@
 //! SQLite event stores, opened read-only.
 
+mod connection;
 mod decode;
 mod mapping;
 
@@ -10,7 +11,9 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{ffi, Connection, OpenFlags};
+use rusqlite::ffi;
+
+use connection::StoreConnection;
 
 use super::{Chunk, EventSource, SourceError};
 use crate::model::{AggregateSummary, Event, EventIssue, Snapshot};
@@ -35,7 +38,7 @@ impl Default for SqliteOptions {
 }
 
 pub struct SqliteSource {
-    conn: Connection,
+    db: StoreConnection,
     path: PathBuf,
     options: SqliteOptions,
     queries: Queries,
@@ -66,14 +69,10 @@ impl SqliteSource {
                 "{shown} is empty (0 bytes), not an event store"
             )));
         }
-        // NO_MUTEX: a source lives on one thread at a time. READ_ONLY: rewind never writes.
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags)
-            .map_err(|err| sqlite_error(path, err, "open"))?;
-        conn.busy_timeout(options.busy_timeout)
+        let db = StoreConnection::open(path, options.busy_timeout)
             .map_err(|err| sqlite_error(path, err, "open"))?;
         let mut source = SqliteSource {
-            conn,
+            db,
             path: path.to_path_buf(),
             queries: Queries {
                 list_events: String::new(),
@@ -93,8 +92,8 @@ impl SqliteSource {
 
     fn table_columns(&self, table: &str) -> Result<Option<Vec<String>>, SourceError> {
         let sql = format!("PRAGMA table_info({})", quote_identifier(table)?);
-        let mut stmt = self
-            .conn
+        let conn = self.db.get();
+        let mut stmt = conn
             .prepare(&sql)
             .map_err(|e| self.error(e, "read the schema"))?;
         let names = stmt
@@ -105,8 +104,8 @@ impl SqliteSource {
     }
 
     fn table_names(&self) -> Result<Vec<String>, SourceError> {
-        let mut stmt = self
-            .conn
+        let conn = self.db.get();
+        let mut stmt = conn
             .prepare("SELECT name FROM sqlite_master WHERE type IN ('table','view') ORDER BY name")
             .map_err(|e| self.error(e, "read the schema"))?;
         let names = stmt
@@ -253,8 +252,8 @@ impl SqliteSource {
         let Some(sql) = &self.queries.list_snapshots else {
             return Ok(HashMap::new());
         };
-        let mut stmt = self
-            .conn
+        let conn = self.db.get();
+        let mut stmt = conn
             .prepare(sql)
             .map_err(|e| self.error(e, "count snapshots"))?;
         let mut rows = stmt
@@ -275,8 +274,8 @@ impl SqliteSource {
         sink: &mut dyn FnMut(Chunk) -> ControlFlow<()>,
     ) -> Result<ControlFlow<()>, SourceError> {
         let doing = "read events";
-        let mut stmt = self
-            .conn
+        let conn = self.db.get();
+        let mut stmt = conn
             .prepare_cached(&self.queries.read_events)
             .map_err(|e| self.error(e, doing))?;
         let mut rows = stmt
@@ -337,10 +336,8 @@ impl SqliteSource {
             return Ok(Vec::new());
         };
         let doing = "read snapshots";
-        let mut stmt = self
-            .conn
-            .prepare_cached(sql)
-            .map_err(|e| self.error(e, doing))?;
+        let conn = self.db.get();
+        let mut stmt = conn.prepare_cached(sql).map_err(|e| self.error(e, doing))?;
         let mut rows = stmt
             .query([aggregate_id])
             .map_err(|e| self.error(e, doing))?;
@@ -371,8 +368,9 @@ impl EventSource for SqliteSource {
 
     fn aggregates(&self) -> Result<Vec<AggregateSummary>, SourceError> {
         let doing = "list aggregates";
-        let tx = self
-            .conn
+        self.db.refresh().map_err(|e| self.error(e, "open"))?;
+        let conn = self.db.get();
+        let tx = conn
             .unchecked_transaction()
             .map_err(|e| self.error(e, doing))?;
         let mut snapshot_counts = self.snapshot_counts()?;
@@ -404,8 +402,9 @@ impl EventSource for SqliteSource {
     ) -> Result<(), SourceError> {
         // One read transaction: events and snapshots come from the same moment of the store,
         // even while another process appends to it.
-        let tx = self
-            .conn
+        self.db.refresh().map_err(|e| self.error(e, "open"))?;
+        let conn = self.db.get();
+        let tx = conn
             .unchecked_transaction()
             .map_err(|e| self.error(e, "read events"))?;
         let snapshots = self.read_snapshots(aggregate_id)?;
