@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::reducer::Reducer;
 use super::warnings::{self, Warning};
-use crate::model::{Event, Payload, Position, Snapshot};
+use crate::model::{Event, Position, Snapshot};
 use crate::source::History;
 
 /// States are kept every this many events, so reaching any position applies fewer events.
@@ -79,17 +79,32 @@ impl Replay {
 
     /// Appends events (in version order) and folds them into the latest state.
     pub fn extend(&mut self, events: Vec<Event>) {
-        self.events.reserve(events.len());
-        for event in events {
-            let index = self.events.len();
-            warnings::check(index, &event, self.events.last(), &mut self.warnings);
-            if let Err(problem) = apply(self.reducer.as_ref(), &mut self.head, &event) {
-                self.problems.insert(index, problem);
+        let first_new = self.events.len();
+        for (offset, event) in events.iter().enumerate() {
+            let previous = match offset {
+                0 => self.events.last(),
+                _ => Some(&events[offset - 1]),
+            };
+            warnings::check(first_new + offset, event, previous, &mut self.warnings);
+        }
+        self.events.extend(events);
+        // Fold in batches that end on checkpoint boundaries, so each checkpoint is captured.
+        let mut start = first_new;
+        while start < self.events.len() {
+            let boundary = (start / CHECKPOINT_EVERY + 1) * CHECKPOINT_EVERY;
+            let end = boundary.min(self.events.len());
+            let outcomes = self
+                .reducer
+                .apply_all(&mut self.head, &self.events[start..end]);
+            for (offset, problem) in outcomes.into_iter().enumerate() {
+                if let Some(problem) = problem {
+                    self.problems.insert(start + offset, problem);
+                }
             }
-            self.events.push(event);
-            if self.events.len() % CHECKPOINT_EVERY == 0 {
+            if end == boundary {
                 self.checkpoints.push(self.head.clone());
             }
+            start = end;
         }
     }
 
@@ -150,9 +165,10 @@ impl Replay {
             Some((at, state)) if reuse => (at, state),
             _ => (start, self.checkpoints[checkpoint].clone()),
         };
-        for event in &self.events[from..count] {
-            let _ = apply(self.reducer.as_ref(), &mut state, event);
-        }
+        // Outcomes were recorded by the first fold; a deterministic reducer repeats them.
+        let _ = self
+            .reducer
+            .apply_all(&mut state, &self.events[from..count]);
         &self.cursor.insert((count, state)).1
     }
 
@@ -205,19 +221,10 @@ impl Replay {
     }
 }
 
-fn apply(reducer: &dyn Reducer, state: &mut Value, event: &Event) -> Result<(), StepProblem> {
-    match &event.data {
-        Payload::Undecodable { error, .. } => Err(StepProblem::Undecodable(error.clone())),
-        Payload::Json(data) => reducer
-            .apply(state, event, data)
-            .map_err(StepProblem::ReducerFailed),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{parse_time, Snapshot};
+    use crate::model::{parse_time, Payload, Snapshot};
     use crate::replay::{MergeReducer, SnapshotOutcome, WarningKind};
     use serde_json::json;
 
