@@ -2,21 +2,20 @@ use serde_json::{json, Value};
 
 use crate::model::{format_time, Payload};
 use crate::replay::Replay;
-use crate::source::EventSource;
 
 use super::output::{truncate, Align, Output, Table};
-use super::{load_replay, ListFormat, EXIT_OK};
+use super::{ListFormat, Session, EXIT_OK};
 
 /// Longest data preview in the table; the JSON format has everything.
 const DATA_PREVIEW: usize = 72;
 
 pub fn run(
-    source: &dyn EventSource,
+    session: &Session,
     aggregate: &str,
     format: ListFormat,
     out: &mut Output,
 ) -> anyhow::Result<u8> {
-    let replay = load_replay(source, aggregate)?;
+    let replay = session.replay(aggregate)?;
     match format {
         ListFormat::Json => out.json(&to_json(&replay))?,
         ListFormat::Table => out.text(&table(&replay))?,

@@ -5,6 +5,7 @@ mod demo;
 mod diff;
 mod events;
 mod output;
+mod session;
 mod state;
 
 use std::path::PathBuf;
@@ -13,15 +14,12 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use std::sync::Arc;
-
-use crate::config::Config;
 use crate::model::Position;
-use crate::replay::{MergeReducer, Replay};
 use crate::source::sqlite::SqliteOptions;
 use crate::source::{self, EventSource};
 
 pub use output::Output;
+pub use session::Session;
 
 /// Success.
 pub const EXIT_OK: u8 = 0;
@@ -65,6 +63,18 @@ pub struct StoreArgs {
     /// Seconds to wait for a writer's lock on a SQLite store [default: 5].
     #[arg(long, global = true, value_name = "SECONDS")]
     pub lock_timeout: Option<f64>,
+
+    /// Read a library's layout: native, eventsourcing, emmett [default: detected].
+    #[arg(long, global = true, value_name = "NAME")]
+    pub preset: Option<String>,
+
+    /// jq program that folds events into state (default: JSON merge patch).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub reducer: Option<PathBuf>,
+
+    /// Seconds one event may take in a jq program before it is stopped [default: 1].
+    #[arg(long, global = true, value_name = "SECONDS")]
+    pub jq_timeout: Option<f64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -135,13 +145,18 @@ pub enum DiffFormat {
 pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
     match cli.command {
         Some(Command::Aggregates { source, format }) => {
-            aggregates::run(open(&source, &cli.store)?.as_ref(), format, out)
+            aggregates::run(&Session::open(&source, &cli.store)?, format, out)
         }
         Some(Command::Events {
             source,
             aggregate,
             format,
-        }) => events::run(open(&source, &cli.store)?.as_ref(), &aggregate, format, out),
+        }) => events::run(
+            &Session::open(&source, &cli.store)?,
+            &aggregate,
+            format,
+            out,
+        ),
         Some(Command::State {
             source,
             aggregate,
@@ -155,7 +170,7 @@ pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
                 (None, None) => None,
             };
             state::run(
-                open(&source, &cli.store)?.as_ref(),
+                &Session::open(&source, &cli.store)?,
                 &aggregate,
                 position,
                 format,
@@ -171,13 +186,13 @@ pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
         }) => {
             let from = from.map(|p| parse_position(&p)).transpose()?;
             let to = to.map(|p| parse_position(&p)).transpose()?;
-            let source = open(&source, &cli.store)?;
-            diff::run(source.as_ref(), &aggregate, from, to, format, out)
+            let session = Session::open(&source, &cli.store)?;
+            diff::run(&session, &aggregate, from, to, format, out)
         }
         Some(Command::Demo) => demo::run(&cli.store, out),
         None => match cli.source {
             Some(source) => {
-                aggregates::run(open(&source, &cli.store)?.as_ref(), ListFormat::Table, out)
+                aggregates::run(&Session::open(&source, &cli.store)?, ListFormat::Table, out)
             }
             None => anyhow::bail!("no source given; try `rewind demo` or `rewind --help`"),
         },
@@ -190,10 +205,7 @@ pub fn open(spec: &str, args: &StoreArgs) -> anyhow::Result<Box<dyn EventSource>
 }
 
 pub fn sqlite_options(args: &StoreArgs) -> anyhow::Result<SqliteOptions> {
-    let config = match &args.config {
-        Some(path) => Config::load(path)?,
-        None => Config::default(),
-    };
+    let (config, _) = session::load_config(args)?;
     let mut options = SqliteOptions {
         mapping: config.sqlite,
         ..SqliteOptions::default()
@@ -205,6 +217,9 @@ pub fn sqlite_options(args: &StoreArgs) -> anyhow::Result<SqliteOptions> {
             );
         };
         options.mapping.set(key.trim(), value.trim())?;
+    }
+    if let Some(name) = args.preset.as_ref().or(config.preset.as_ref()) {
+        options.preset = Some(name.parse()?);
     }
     if let Some(seconds) = args.lock_timeout.or(config.lock_timeout) {
         if !(0.0..=3600.0).contains(&seconds) {
@@ -244,10 +259,4 @@ pub fn finish(result: anyhow::Result<u8>) -> ExitCode {
             ExitCode::from(EXIT_BAD_INPUT)
         }
     }
-}
-
-/// Reads one aggregate and replays it with the reducer in use.
-pub fn load_replay(source: &dyn EventSource, aggregate: &str) -> anyhow::Result<Replay> {
-    let history = source.history(aggregate)?;
-    Ok(Replay::from_history(history, Arc::new(MergeReducer)))
 }

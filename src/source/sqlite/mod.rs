@@ -2,9 +2,13 @@
 
 mod connection;
 mod decode;
+mod eventsourcing;
+mod layout;
 mod mapping;
+mod preset;
 
 pub use mapping::{quote_identifier, EventColumns, SnapshotColumns, SqliteMapping, MAPPING_KEYS};
+pub use preset::{Preset, PRESET_NAMES};
 
 use std::collections::HashMap;
 use std::ops::ControlFlow;
@@ -14,6 +18,7 @@ use std::time::Duration;
 use rusqlite::ffi;
 
 use connection::StoreConnection;
+use layout::{Codec, Layout, Queries};
 
 use super::{Chunk, EventSource, SourceError};
 use crate::model::{AggregateSummary, Event, EventIssue, Snapshot};
@@ -26,6 +31,8 @@ pub struct SqliteOptions {
     pub mapping: SqliteMapping,
     /// How long to wait for a writer's lock before giving up with a clear error.
     pub busy_timeout: Duration,
+    /// A library's layout, forced; `None` detects it from the tables.
+    pub preset: Option<Preset>,
 }
 
 impl Default for SqliteOptions {
@@ -33,6 +40,7 @@ impl Default for SqliteOptions {
         SqliteOptions {
             mapping: SqliteMapping::default(),
             busy_timeout: Duration::from_secs(5),
+            preset: None,
         }
     }
 }
@@ -41,15 +49,9 @@ pub struct SqliteSource {
     db: StoreConnection,
     path: PathBuf,
     options: SqliteOptions,
+    preset: Preset,
+    codec: Codec,
     queries: Queries,
-}
-
-/// SQL built once from the validated mapping.
-struct Queries {
-    list_events: String,
-    list_snapshots: Option<String>,
-    read_events: String,
-    read_snapshots: Option<String>,
 }
 
 impl SqliteSource {
@@ -74,16 +76,70 @@ impl SqliteSource {
         let mut source = SqliteSource {
             db,
             path: path.to_path_buf(),
-            queries: Queries {
-                list_events: String::new(),
-                list_snapshots: None,
-                read_events: String::new(),
-                read_snapshots: None,
-            },
+            preset: Preset::Native,
+            codec: Codec::Plain,
+            queries: Layout::from_mapping(&SqliteMapping::default(), false)?.queries(),
             options,
         };
-        source.queries = source.build_queries()?;
+        let layout = source.choose_layout()?;
+        source.codec = layout.codec;
+        source.queries = layout.queries();
+        if source.codec == Codec::Eventsourcing {
+            source.refuse_unreadable_payloads()?;
+        }
         Ok(source)
+    }
+
+    /// The preset or mapping this source reads with.
+    pub fn preset(&self) -> Preset {
+        self.preset
+    }
+
+    /// A forced preset, a detected one, or the user's mapping (checked column by column).
+    fn choose_layout(&mut self) -> Result<Layout, SourceError> {
+        let tables = self.table_names()?;
+        let mapping_is_default = self.options.mapping == SqliteMapping::default();
+        let detected = (mapping_is_default && !tables.iter().any(|t| t == "events"))
+            .then(|| Preset::detect(&tables))
+            .flatten();
+        let preset = self.options.preset.or(detected).unwrap_or(Preset::Native);
+        self.preset = preset;
+        if preset == Preset::Native {
+            let with_snapshots = self.check_mapping(&tables)?;
+            return Layout::from_mapping(&self.options.mapping, with_snapshots);
+        }
+        let (events, snapshots) = preset.tables();
+        if !tables.iter().any(|t| t == events) {
+            return Err(SourceError::Schema(format!(
+                "{} has no table {events:?}, which the {} preset reads ({})",
+                self.path.display(),
+                preset.name(),
+                listed(&tables)
+            )));
+        }
+        let with_snapshots = snapshots.is_some_and(|s| tables.iter().any(|t| t == s));
+        Ok(preset
+            .layout(with_snapshots)
+            .expect("non-native presets have a layout"))
+    }
+
+    /// An encrypted store cannot be read at all: say so once, at open.
+    fn refuse_unreadable_payloads(&self) -> Result<(), SourceError> {
+        let conn = self.db.get();
+        let first: Option<Vec<u8>> = conn
+            .query_row("SELECT state FROM stored_events LIMIT 1", [], |row| {
+                let value = row.get_ref(0)?;
+                Ok(value.as_bytes().map(<[u8]>::to_vec).ok())
+            })
+            .ok()
+            .flatten();
+        match first.and_then(|bytes| eventsourcing::unreadable_store_reason(&bytes)) {
+            Some(reason) => Err(SourceError::Read(format!(
+                "{}: {reason}",
+                self.path.display()
+            ))),
+            None => Ok(()),
+        }
     }
 
     fn error(&self, err: rusqlite::Error, doing: &str) -> SourceError {
@@ -137,7 +193,8 @@ impl SqliteSource {
         Ok(true)
     }
 
-    fn build_queries(&self) -> Result<Queries, SourceError> {
+    /// Checks every mapped table and column; returns whether the snapshots table exists.
+    fn check_mapping(&self, tables: &[String]) -> Result<bool, SourceError> {
         let mapping = &self.options.mapping;
         let e = &mapping.events;
         let mut wanted = vec![
@@ -156,77 +213,17 @@ impl SqliteSource {
             }
         }
         if !self.require_columns(&e.table, &wanted, &mapping.describe_events())? {
-            let tables = self.table_names()?;
-            let listed = if tables.is_empty() {
-                "it has no tables".to_string()
-            } else {
-                format!("tables: {}", tables.join(", "))
-            };
             return Err(SourceError::Schema(format!(
-                "no table {:?} in {} ({listed}); mapping in use: {}; point rewind at your table with --map events.table=NAME or rewind.toml",
+                "no table {:?} in {} ({}); mapping in use: {}; point rewind at your table with --map events.table=NAME or rewind.toml, or pick a library layout with --preset ({PRESET_NAMES})",
                 e.table,
                 self.path.display(),
+                listed(tables),
                 mapping.describe_events()
             )));
         }
-        let q = |name: &str| quote_identifier(name);
-        let opt = |column: &Option<String>| -> Result<String, SourceError> {
-            column
-                .as_deref()
-                .map(q)
-                .unwrap_or_else(|| Ok("NULL".into()))
-        };
-        let table = q(&e.table)?;
-        let id = q(&e.aggregate_id)?;
-        let version = q(&e.version)?;
-        let timestamp = opt(&e.timestamp)?;
-        let list_events = format!(
-            "SELECT {id}, MIN({ty}), COUNT(*), MIN({timestamp}), MAX({timestamp}) FROM {table} \
-             WHERE {id} IS NOT NULL GROUP BY {id} ORDER BY {id}",
-            ty = opt(&e.aggregate_type)?,
-        );
-        let read_events = format!(
-            "SELECT {ty}, {version}, {event_type}, {timestamp}, {data}, {metadata} FROM {table} \
-             WHERE {id} = ?1 ORDER BY {version}",
-            ty = opt(&e.aggregate_type)?,
-            event_type = q(&e.event_type)?,
-            data = q(&e.event_data)?,
-            metadata = opt(&e.metadata)?,
-        );
-
-        let (list_snapshots, read_snapshots) = match self.snapshot_table()? {
-            None => (None, None),
-            Some(table_name) => {
-                let s = &mapping.snapshots;
-                let table = q(&table_name)?;
-                let id = q(&s.aggregate_id)?;
-                (
-                    Some(format!(
-                        "SELECT {id}, COUNT(*) FROM {table} WHERE {id} IS NOT NULL GROUP BY {id}"
-                    )),
-                    Some(format!(
-                        "SELECT {version}, {state}, {created} FROM {table} WHERE {id} = ?1 ORDER BY {version}",
-                        version = q(&s.version)?,
-                        state = q(&s.state)?,
-                        created = opt(&s.created_at)?,
-                    )),
-                )
-            }
-        };
-        Ok(Queries {
-            list_events,
-            list_snapshots,
-            read_events,
-            read_snapshots,
-        })
-    }
-
-    /// The snapshots table, if the store has one; a missing table is only an error when named.
-    fn snapshot_table(&self) -> Result<Option<String>, SourceError> {
-        let mapping = &self.options.mapping;
         let s = &mapping.snapshots;
         let Some(table) = &s.table else {
-            return Ok(None);
+            return Ok(false);
         };
         let mut wanted = vec![
             ("aggregate_id", s.aggregate_id.as_str()),
@@ -238,8 +235,8 @@ impl SqliteSource {
         }
         let found = self.require_columns(table, &wanted, &mapping.describe_snapshots())?;
         match (found, mapping.snapshots_required) {
-            (true, _) => Ok(Some(table.clone())),
-            (false, false) => Ok(None),
+            (true, _) => Ok(true),
+            (false, false) => Ok(false),
             (false, true) => Err(SourceError::Schema(format!(
                 "no snapshots table {table:?} in {}; mapping in use: {}; use --map snapshots.table= for a store without snapshots",
                 self.path.display(),
@@ -317,8 +314,16 @@ impl SqliteSource {
             issues.push(EventIssue::UnparseableTimestamp(raw));
             None
         });
-        let data = decode::payload(row.get_ref_unwrap(4), &columns.event_data);
+        let mut data = decode::payload(row.get_ref_unwrap(4), &columns.event_data);
         let metadata = decode::metadata(row.get_ref_unwrap(5), &mut issues);
+        let (mut event_type, mut aggregate_type, mut timestamp) =
+            (event_type, aggregate_type, timestamp);
+        if self.codec == Codec::Eventsourcing {
+            let (short, class) = eventsourcing::split_topic(&event_type);
+            let bytes = row.get_ref_unwrap(4).as_bytes().unwrap_or_default();
+            (data, timestamp) = eventsourcing::decode_event(bytes);
+            (event_type, aggregate_type) = (short, class);
+        }
         Event {
             aggregate_id: aggregate_id.to_string(),
             aggregate_type,
@@ -347,13 +352,18 @@ impl SqliteSource {
             let Some(version) = decode::version(row.get_ref_unwrap(0)) else {
                 continue;
             };
+            let state = match self.codec {
+                Codec::Eventsourcing => eventsourcing::decode_snapshot(
+                    row.get_ref_unwrap(1).as_bytes().unwrap_or_default(),
+                ),
+                Codec::Plain => {
+                    decode::payload(row.get_ref_unwrap(1), &self.options.mapping.snapshots.state)
+                }
+            };
             snapshots.push(Snapshot {
                 aggregate_id: aggregate_id.to_string(),
                 version,
-                state: decode::payload(
-                    row.get_ref_unwrap(1),
-                    &self.options.mapping.snapshots.state,
-                ),
+                state,
                 timestamp: decode::timestamp(row.get_ref_unwrap(2)).ok().flatten(),
             });
         }
@@ -385,7 +395,11 @@ impl EventSource for SqliteSource {
             };
             summaries.push(AggregateSummary {
                 snapshots: snapshot_counts.remove(&id).unwrap_or(0),
-                aggregate_type: decode::text(row.get_ref_unwrap(1)),
+                aggregate_type: match self.codec {
+                    Codec::Eventsourcing => decode::text(row.get_ref_unwrap(1))
+                        .and_then(|topic| eventsourcing::aggregate_type(&topic)),
+                    Codec::Plain => decode::text(row.get_ref_unwrap(1)),
+                },
                 events: row.get::<_, i64>(2).unwrap_or(0).max(0) as u64,
                 first_timestamp: decode::timestamp(row.get_ref_unwrap(3)).ok().flatten(),
                 last_timestamp: decode::timestamp(row.get_ref_unwrap(4)).ok().flatten(),
@@ -413,6 +427,14 @@ impl EventSource for SqliteSource {
         }
         drop(tx);
         Ok(())
+    }
+}
+
+fn listed(tables: &[String]) -> String {
+    if tables.is_empty() {
+        "it has no tables".to_string()
+    } else {
+        format!("tables: {}", tables.join(", "))
     }
 }
 
