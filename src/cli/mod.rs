@@ -1,12 +1,15 @@
 //! The command line: clap definitions and one module per command.
 
 mod aggregates;
+mod bisect;
+mod blame;
 mod demo;
 mod diff;
 mod events;
 mod output;
 mod session;
 mod state;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -89,6 +92,10 @@ pub enum Command {
     Events {
         source: String,
         aggregate: String,
+        /// Only events for which this jq expression holds; `.` is the state after the
+        /// event, `$event` the event, e.g. `$event.type == "Withdrawn"`.
+        #[arg(long = "where", value_name = "JQ")]
+        where_: Option<String>,
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
     },
@@ -117,6 +124,35 @@ pub enum Command {
         to: Option<String>,
         #[arg(long, value_enum, default_value_t = DiffFormat::Unified)]
         format: DiffFormat,
+    },
+    /// Check every stored snapshot against replay; exit 1 when any drifts.
+    Verify {
+        source: String,
+        /// Only this aggregate (default: all).
+        aggregate: Option<String>,
+        /// Differences at or under this jq-style path do not count; repeatable.
+        #[arg(long, value_name = "PATH")]
+        ignore: Vec<String>,
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// Find the first event after which a jq predicate holds; exit 1 if none does.
+    Bisect {
+        source: String,
+        aggregate: String,
+        /// jq expression over the state (`.`) and `$event`, e.g. `.balance < 0`.
+        #[arg(long, value_name = "JQ")]
+        until: String,
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// List every event that changed the value at a jq-style path, e.g. `.limits.daily`.
+    Blame {
+        source: String,
+        aggregate: String,
+        path: String,
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
     },
     /// Open the bundled demo store.
     Demo,
@@ -150,10 +186,42 @@ pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
         Some(Command::Events {
             source,
             aggregate,
+            where_,
             format,
-        }) => events::run(
+        }) => {
+            let session = Session::open(&source, &cli.store)?;
+            events::run(&session, &aggregate, where_.as_deref(), format, out)
+        }
+        Some(Command::Verify {
+            source,
+            aggregate,
+            ignore,
+            format,
+        }) => {
+            let session = Session::open(&source, &cli.store)?;
+            verify::run(&session, aggregate.as_deref(), &ignore, format, out)
+        }
+        Some(Command::Bisect {
+            source,
+            aggregate,
+            until,
+            format,
+        }) => bisect::run(
             &Session::open(&source, &cli.store)?,
             &aggregate,
+            &until,
+            format,
+            out,
+        ),
+        Some(Command::Blame {
+            source,
+            aggregate,
+            path,
+            format,
+        }) => blame::run(
+            &Session::open(&source, &cli.store)?,
+            &aggregate,
+            &path,
             format,
             out,
         ),
