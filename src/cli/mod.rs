@@ -4,6 +4,7 @@ mod aggregates;
 mod demo;
 mod diff;
 mod events;
+mod kafka;
 mod output;
 mod state;
 
@@ -19,7 +20,9 @@ use crate::config::Config;
 use crate::model::Position;
 use crate::replay::{MergeReducer, Replay};
 use crate::source::sqlite::SqliteOptions;
-use crate::source::{self, EventSource};
+use crate::source::{self, EventSource, OpenOptions};
+
+pub use kafka::KafkaArgs;
 
 pub use output::Output;
 
@@ -44,7 +47,8 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// Store to open in the terminal UI (a SQLite file, optionally prefixed `sqlite:`).
+    /// Store to open in the terminal UI (a SQLite file, optionally prefixed `sqlite:`, or
+    /// `kafka://HOST:PORT[,HOST:PORT]/TOPIC`).
     pub source: Option<String>,
 
     #[command(flatten)]
@@ -65,6 +69,9 @@ pub struct StoreArgs {
     /// Seconds to wait for a writer's lock on a SQLite store [default: 5].
     #[arg(long, global = true, value_name = "SECONDS")]
     pub lock_timeout: Option<f64>,
+
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -81,6 +88,18 @@ pub enum Command {
         aggregate: String,
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
+        /// Keep running and print new events as they arrive (one JSON object per line with
+        /// `--format json`), until interrupted.
+        #[arg(long)]
+        follow: bool,
+        /// Seconds between checks for new events with --follow.
+        #[arg(
+            long,
+            value_name = "SECONDS",
+            default_value_t = 1.0,
+            requires = "follow"
+        )]
+        interval: f64,
     },
     /// Print an aggregate's state at a version or time (default: latest).
     State {
@@ -141,7 +160,17 @@ pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
             source,
             aggregate,
             format,
-        }) => events::run(open(&source, &cli.store)?.as_ref(), &aggregate, format, out),
+            follow,
+            interval,
+        }) => {
+            let source = open(&source, &cli.store)?;
+            if follow {
+                let interval = events::follow_interval(interval)?;
+                events::follow(source.as_ref(), &aggregate, format, interval, out)
+            } else {
+                events::run(source.as_ref(), &aggregate, format, out)
+            }
+        }
         Some(Command::State {
             source,
             aggregate,
@@ -184,16 +213,37 @@ pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
     }
 }
 
-/// Opens a source with the mapping from rewind.toml and `--map` overrides.
+/// Opens a source with the mapping from rewind.toml and the command line's overrides; a Kafka
+/// topic shows a progress line on stderr while it is read, when stderr is a terminal.
 pub fn open(spec: &str, args: &StoreArgs) -> anyhow::Result<Box<dyn EventSource>> {
-    Ok(source::open(spec, sqlite_options(args)?)?)
+    let mut options = open_options(args)?;
+    options.kafka.progress = kafka::progress_line();
+    Ok(source::open(spec, options)?)
+}
+
+/// Options for every kind of source, from rewind.toml and the flags (no progress reporting;
+/// a front end adds its own).
+pub fn open_options(args: &StoreArgs) -> anyhow::Result<OpenOptions> {
+    let config = load_config(args)?;
+    let kafka = config.kafka.clone().overlay(args.kafka.to_config()?);
+    Ok(OpenOptions {
+        sqlite: sqlite_options_from(config, args)?,
+        kafka: source::kafka::KafkaOptions::from_config(&kafka)?,
+    })
+}
+
+fn load_config(args: &StoreArgs) -> anyhow::Result<Config> {
+    Ok(match &args.config {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    })
 }
 
 pub fn sqlite_options(args: &StoreArgs) -> anyhow::Result<SqliteOptions> {
-    let config = match &args.config {
-        Some(path) => Config::load(path)?,
-        None => Config::default(),
-    };
+    sqlite_options_from(load_config(args)?, args)
+}
+
+fn sqlite_options_from(config: Config, args: &StoreArgs) -> anyhow::Result<SqliteOptions> {
     let mut options = SqliteOptions {
         mapping: config.sqlite,
         ..SqliteOptions::default()
