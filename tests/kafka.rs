@@ -511,6 +511,35 @@ fn cli_commands_work_on_a_topic_as_on_a_store() {
 }
 
 #[test]
+fn a_partition_whose_end_is_never_reported_still_finishes() {
+    let Some(broker) = Broker::start("unreported_end") else {
+        return;
+    };
+    broker.create_topic("batched", 1);
+    let records: Vec<Value> = (1..=50)
+        .map(|n| json!({"key": "k", "value": {"type": "Tick", "n": n}}))
+        .collect();
+    broker.produce_with_tansu_cat("batched", &Value::from(records).to_string());
+    let started = Instant::now();
+    let source = KafkaSource::open(
+        &broker.url("batched"),
+        options(KafkaConfig {
+            timeout: Some(8.0),
+            ..KafkaConfig::default()
+        }),
+    )
+    .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        started.elapsed()
+    );
+    let summaries = source.aggregates().unwrap();
+    assert_eq!(summaries.len(), 1);
+    assert_eq!(summaries[0].events, 50);
+}
+
+#[test]
 fn unknown_topic_lists_the_topics_that_exist() {
     let Some(broker) = Broker::start("unknown_topic") else {
         return;

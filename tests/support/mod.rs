@@ -188,6 +188,28 @@ impl Broker {
     }
 }
 
+impl Broker {
+    /// Produces with `tansu cat`, which writes one batch whose high watermark tansu
+    /// under-reports: the case where no end-of-partition event ever comes.
+    pub fn produce_with_tansu_cat(&self, topic: &str, records_json: &str) {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let file = dir.path().join("records.json");
+        std::fs::write(&file, records_json).expect("records written");
+        let broker = format!("tcp://127.0.0.1:{}", self.port);
+        let output = Command::new(&self.tansu)
+            .args(["cat", "produce", topic])
+            .arg(&file)
+            .args(["--broker", &broker])
+            .output()
+            .expect("tansu cat runs");
+        assert!(
+            output.status.success(),
+            "tansu cat produce failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
 impl Drop for Broker {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -5,6 +5,7 @@ mod mapping;
 mod options;
 mod reader;
 mod record;
+mod simple;
 mod url;
 
 pub use cache::default_dir as default_cache_dir;
@@ -75,7 +76,14 @@ impl KafkaSource {
             secrets.add(password.clone());
         }
         let config = client_config(&url, &options);
-        let reader = Reader::connect(&config, options.timeout, secrets, url.bootstrap_servers())?;
+        let debug = options.properties.iter().any(|(key, _)| key == "debug");
+        let reader = Reader::connect(
+            &config,
+            debug,
+            options.timeout,
+            secrets,
+            url.bootstrap_servers(),
+        )?;
         let topics = reader.topics()?;
         let mut wanted = vec![url.topic.as_str()];
         if let Some(snapshots) = &options.mapping.snapshots {
@@ -318,7 +326,9 @@ fn client_config(url: &KafkaUrl, options: &KafkaOptions) -> ClientConfig {
     config
         .set("client.id", "rewind")
         .set("socket.connection.setup.timeout.ms", &timeout_ms)
-        .set("log.connection.close", "false");
+        .set("log.connection.close", "false")
+        // Reaching the end of a partition costs one fetch wait; keep it short.
+        .set("fetch.wait.max.ms", "100");
     let given = |key: &str| options.properties.iter().any(|(k, _)| k == key);
     if let Some(username) = &url.username {
         config.set("sasl.username", username);
@@ -343,7 +353,12 @@ fn client_config(url: &KafkaUrl, options: &KafkaOptions) -> ClientConfig {
         .set("enable.partition.eof", "true")
         // A cached offset that retention has since deleted restarts at the oldest record.
         .set("auto.offset.reset", "earliest")
-        .set_log_level(RDKafkaLogLevel::Warning);
+        // Debug lines only when asked for with `-X debug=...`.
+        .set_log_level(if given("debug") {
+            RDKafkaLogLevel::Debug
+        } else {
+            RDKafkaLogLevel::Warning
+        });
     config
 }
 

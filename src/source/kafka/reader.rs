@@ -1,5 +1,5 @@
-//! Reading a topic with librdkafka, strictly as an observer: partitions are assigned directly
-//! (no consumer group), no offset is ever committed, no topic is ever created.
+//! Reading a topic with librdkafka, strictly as an observer: partitions are read directly
+//! with no consumer group, no offset is ever committed, no topic is ever created.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
@@ -8,15 +8,19 @@ use std::time::{Duration, Instant};
 use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::error::KafkaError;
-use rdkafka::message::{Headers, Message};
-use rdkafka::{ClientContext, Offset, TopicPartitionList};
+use rdkafka::ClientContext;
 
 use super::options::Secrets;
 use super::record::RawRecord;
+use super::simple::{Fetched, PartitionStream, BEGINNING};
 use crate::source::SourceError;
 
 /// Records are handed to the cache in batches this size, each batch one transaction.
 const BATCH: usize = 5000;
+/// Non-blocking polls of librdkafka's main queue per round (see `serve_main_queue`).
+const MAIN_QUEUE_POLLS: usize = 64;
+/// Quiet time after which partitions that report no end are checked against watermarks.
+const STALL: Duration = Duration::from_secs(1);
 /// How long one poll waits; short, so a stalled read is noticed promptly.
 const POLL: Duration = Duration::from_millis(100);
 
@@ -32,10 +36,13 @@ pub struct ReadProgress {
     pub done: bool,
 }
 
-/// Keeps librdkafka's most recent complaint, so errors can say why, and prints nothing.
+/// Keeps librdkafka's most recent complaint, so errors can say why, and prints nothing
+/// unless the user asked for librdkafka's debug output (`-X debug=...`).
 #[derive(Default)]
 pub struct QuietContext {
     last_problem: Mutex<Option<String>>,
+    /// Set with `-X debug=...`: log lines go to stderr, secrets blanked.
+    echo: Option<Secrets>,
 }
 
 impl QuietContext {
@@ -51,7 +58,10 @@ impl QuietContext {
 }
 
 impl ClientContext for QuietContext {
-    fn log(&self, level: RDKafkaLogLevel, _facility: &str, message: &str) {
+    fn log(&self, level: RDKafkaLogLevel, facility: &str, message: &str) {
+        if let Some(secrets) = &self.echo {
+            eprintln!("librdkafka {facility}: {}", secrets.scrub(message));
+        }
         use RDKafkaLogLevel::{Alert, Critical, Emerg, Error, Warning};
         if matches!(level, Emerg | Alert | Critical | Error | Warning) {
             self.remember(tidy_log(message));
@@ -76,12 +86,16 @@ pub struct Reader {
 impl Reader {
     pub fn connect(
         config: &ClientConfig,
+        debug: bool,
         timeout: Duration,
         secrets: Secrets,
         cluster: String,
     ) -> Result<Reader, SourceError> {
         let consumer: BaseConsumer<QuietContext> = config
-            .create_with_context(QuietContext::default())
+            .create_with_context(QuietContext {
+                last_problem: Mutex::default(),
+                echo: debug.then(|| secrets.clone()),
+            })
             .map_err(|err| {
                 SourceError::Config(secrets.scrub(&format!(
                     "cannot set up a Kafka client: {}; check the -X properties",
@@ -96,18 +110,28 @@ impl Reader {
         })
     }
 
-    fn fail(&self, doing: &str, err: &KafkaError) -> SourceError {
-        // librdkafka queues its log lines; serving the queue hands them to the context.
-        for _ in 0..1000 {
-            if self.consumer.poll(Duration::ZERO).is_none() {
-                break;
+    /// librdkafka's latest complaint: it queues log lines, and serving the queue hands
+    /// them to the context.
+    fn drained_problem(&self) -> Option<String> {
+        self.serve_main_queue();
+        self.consumer.context().last_problem()
+    }
+
+    /// Hands queued log lines to the context and returns the latest queued error, if any.
+    /// A poll that only served a log line reports nothing, so "nothing" does not mean the
+    /// queue is empty: poll a fixed number of times, each without waiting.
+    fn serve_main_queue(&self) -> Option<String> {
+        let mut latest = None;
+        for _ in 0..MAIN_QUEUE_POLLS {
+            if let Some(Err(err)) = self.consumer.poll(Duration::ZERO) {
+                latest = Some(plain(&err));
             }
         }
-        let why = self
-            .consumer
-            .context()
-            .last_problem()
-            .unwrap_or_else(|| plain(err));
+        latest
+    }
+
+    fn fail(&self, doing: &str, err: &KafkaError) -> SourceError {
+        let why = self.drained_problem().unwrap_or_else(|| plain(err));
         let text = match err {
             KafkaError::MetadataFetch(_) | KafkaError::OffsetFetch(_) => format!(
                 "cannot reach Kafka at {} within {} s ({why}); check the address and security settings, or raise --kafka-timeout",
@@ -171,15 +195,10 @@ impl Reader {
         progress: Option<&dyn Fn(&ReadProgress)>,
         sink: &mut dyn FnMut(Vec<RawRecord>) -> Result<(), SourceError>,
     ) -> Result<u64, SourceError> {
-        let mut assignment = TopicPartitionList::new();
-        for &partition in partitions {
-            let offset = next
-                .get(&partition)
-                .map_or(Offset::Beginning, |&o| Offset::Offset(o));
-            assignment
-                .add_partition_offset(topic, partition, offset)
-                .map_err(|err| self.fail("assign partitions", &err))?;
-        }
+        let starts: Vec<(i32, i64)> = partitions
+            .iter()
+            .map(|&p| (p, next.get(&p).copied().unwrap_or(BEGINNING)))
+            .collect();
         let mut report = ReadProgress {
             topic: topic.to_string(),
             read: 0,
@@ -190,13 +209,18 @@ impl Reader {
             report.expected = self.estimate(topic, partitions, next);
             progress(&report);
         }
-        self.consumer
-            .assign(&assignment)
-            .map_err(|err| self.fail("assign partitions", &err))?;
-        let result = self.drain(topic, partitions, &mut report, progress, sink);
-        // Assignment is local to this client; dropping it touches nothing on the brokers.
-        let _ = self.consumer.unassign();
-        result?;
+        // SAFETY: the consumer's handle lives as long as self, and the stream is dropped
+        // before this function returns.
+        let stream =
+            unsafe { PartitionStream::start(self.consumer.client().native_ptr(), topic, &starts) }
+                .map_err(|why| {
+                    SourceError::Read(self.secrets.scrub(&format!(
+                        "Kafka at {}: could not start reading topic {topic:?}: {why}",
+                        self.cluster
+                    )))
+                })?;
+        self.drain(&stream, topic, &starts, &mut report, progress, sink)?;
+        drop(stream);
         report.done = true;
         report.expected = report.expected.max(report.read);
         if let Some(progress) = progress {
@@ -207,21 +231,33 @@ impl Reader {
 
     fn drain(
         &self,
+        stream: &PartitionStream,
         topic: &str,
-        partitions: &[i32],
+        starts: &[(i32, i64)],
         report: &mut ReadProgress,
         progress: Option<&dyn Fn(&ReadProgress)>,
         sink: &mut dyn FnMut(Vec<RawRecord>) -> Result<(), SourceError>,
     ) -> Result<(), SourceError> {
-        let mut pending: BTreeSet<i32> = partitions.iter().copied().collect();
+        let mut pending: BTreeSet<i32> = starts.iter().map(|(p, _)| *p).collect();
+        // The next offset each partition will deliver, once known.
+        let mut position: HashMap<i32, i64> = starts
+            .iter()
+            .filter(|(_, offset)| *offset >= 0)
+            .copied()
+            .collect();
         let mut batch = Vec::new();
         let mut last_activity = Instant::now();
-        let mut last_error: Option<KafkaError> = None;
+        let mut last_check = Instant::now();
+        let mut last_error: Option<String> = None;
         while !pending.is_empty() {
-            match self.consumer.poll(POLL) {
-                Some(Ok(message)) => {
+            if let Some(err) = self.serve_main_queue() {
+                last_error = Some(err);
+            }
+            match stream.next(POLL) {
+                Some(Fetched::Record(record)) => {
                     last_activity = Instant::now();
-                    batch.push(raw_record(&message));
+                    position.insert(record.partition, record.offset + 1);
+                    batch.push(record);
                     if batch.len() >= BATCH {
                         report.read += batch.len() as u64;
                         sink(std::mem::take(&mut batch))?;
@@ -231,18 +267,20 @@ impl Reader {
                         }
                     }
                 }
-                Some(Err(KafkaError::PartitionEOF(partition))) => {
+                Some(Fetched::EndOfPartition(partition)) => {
                     last_activity = Instant::now();
                     pending.remove(&partition);
                 }
-                Some(Err(err)) => last_error = Some(err),
+                Some(Fetched::Error(err)) => last_error = Some(err),
                 None => {}
+            }
+            if last_activity.elapsed() > STALL && last_check.elapsed() > STALL {
+                self.finish_stalled(topic, &position, &mut pending);
+                last_check = Instant::now();
             }
             if last_activity.elapsed() > self.timeout {
                 let why = last_error
-                    .as_ref()
-                    .map(plain)
-                    .or_else(|| self.consumer.context().last_problem())
+                    .or_else(|| self.drained_problem())
                     .unwrap_or_else(|| "no answer".into());
                 let waiting = pending
                     .iter()
@@ -263,6 +301,23 @@ impl Reader {
         Ok(())
     }
 
+    /// Some brokers (tansu 0.6 after batched produces) report a high watermark below the
+    /// offsets they served, so librdkafka never sees the end of the partition. When nothing
+    /// has arrived for a while, a partition already read up to its high watermark is done.
+    fn finish_stalled(
+        &self,
+        topic: &str,
+        position: &HashMap<i32, i64>,
+        pending: &mut BTreeSet<i32>,
+    ) {
+        pending.retain(|&p| {
+            let Ok((low, high)) = self.consumer.fetch_watermarks(topic, p, self.timeout) else {
+                return true;
+            };
+            position.get(&p).copied().unwrap_or(low) < high
+        });
+    }
+
     /// Records between each partition's starting point and its high watermark; only a guide
     /// for progress, since some brokers under-report the high watermark.
     fn estimate(&self, topic: &str, partitions: &[i32], next: &HashMap<i32, i64>) -> u64 {
@@ -277,28 +332,6 @@ impl Reader {
                 Some((high - start).max(0) as u64)
             })
             .sum()
-    }
-}
-
-fn raw_record(message: &impl Message) -> RawRecord {
-    let headers = message
-        .headers()
-        .map(|headers| {
-            (0..headers.count())
-                .map(|i| {
-                    let header = headers.get(i);
-                    (header.key.to_string(), header.value.map(<[u8]>::to_vec))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    RawRecord {
-        partition: message.partition(),
-        offset: message.offset(),
-        key: message.key().map(<[u8]>::to_vec),
-        value: message.payload().map(<[u8]>::to_vec),
-        timestamp_ms: message.timestamp().to_millis(),
-        headers,
     }
 }
 
