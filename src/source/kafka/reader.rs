@@ -134,7 +134,7 @@ impl Reader {
         let why = self.drained_problem().unwrap_or_else(|| plain(err));
         let text = match err {
             KafkaError::MetadataFetch(_) | KafkaError::OffsetFetch(_) => format!(
-                "cannot reach Kafka at {} within {} s ({why}); check the address and security settings, or raise --kafka-timeout",
+                "cannot connect to Kafka at {} within {} s ({why}); check the address and security settings, or raise --kafka-timeout",
                 self.cluster,
                 self.timeout.as_secs_f64()
             ),
