@@ -4,6 +4,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::source::kafka::KafkaConfig;
 use crate::source::sqlite::SqliteMapping;
 use crate::source::SourceError;
 
@@ -20,6 +21,8 @@ pub struct Config {
     pub reducer: Option<std::path::PathBuf>,
     /// Seconds one event may take in a jq program.
     pub jq_timeout: Option<f64>,
+    /// Mapping, client properties and cache for `kafka://` sources.
+    pub kafka: KafkaConfig,
 }
 
 impl Config {
@@ -72,5 +75,17 @@ mod tests {
         let config = Config::parse("[sqlite.snapshots]\ntable = \"snaps\"\n").unwrap();
         assert!(config.sqlite.snapshots_required);
         assert_eq!(config.sqlite.snapshots.table.as_deref(), Some("snaps"));
+    }
+
+    #[test]
+    fn kafka_section_is_read_and_checked() {
+        let config = Config::parse(
+            "[kafka]\nevent_type = \"header:kind\"\nsnapshots_topic = \"snaps\"\n[kafka.properties]\n\"security.protocol\" = \"SSL\"\n",
+        )
+        .unwrap();
+        assert_eq!(config.kafka.event_type.as_deref(), Some("header:kind"));
+        assert_eq!(config.kafka.properties.len(), 1);
+        let err = Config::parse("[kafka]\ntopic = \"x\"\n").unwrap_err();
+        assert!(err.contains("topic"), "{err}");
     }
 }

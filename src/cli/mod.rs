@@ -6,6 +6,7 @@ mod blame;
 mod demo;
 mod diff;
 mod events;
+mod kafka;
 mod output;
 mod session;
 mod state;
@@ -17,9 +18,12 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::config::Config;
 use crate::model::Position;
 use crate::source::sqlite::SqliteOptions;
-use crate::source::{self, EventSource};
+use crate::source::{self, EventSource, OpenOptions};
+
+pub use kafka::KafkaArgs;
 
 pub use output::Output;
 pub use session::Session;
@@ -45,7 +49,8 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// Store to open in the terminal UI (a SQLite file, optionally prefixed `sqlite:`).
+    /// Store to open in the terminal UI (a SQLite file, optionally prefixed `sqlite:`, or
+    /// `kafka://HOST:PORT[,HOST:PORT]/TOPIC`).
     pub source: Option<String>,
 
     #[command(flatten)]
@@ -78,6 +83,9 @@ pub struct StoreArgs {
     /// Seconds one event may take in a jq program before it is stopped [default: 1].
     #[arg(long, global = true, value_name = "SECONDS")]
     pub jq_timeout: Option<f64>,
+
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -98,6 +106,18 @@ pub enum Command {
         where_: Option<String>,
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
+        /// Keep running and print new events as they arrive (one JSON object per line with
+        /// `--format json`), until interrupted.
+        #[arg(long)]
+        follow: bool,
+        /// Seconds between checks for new events with --follow.
+        #[arg(
+            long,
+            value_name = "SECONDS",
+            default_value_t = 1.0,
+            requires = "follow"
+        )]
+        interval: f64,
     },
     /// Print an aggregate's state at a version or time (default: latest).
     State {
@@ -188,9 +208,23 @@ pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
             aggregate,
             where_,
             format,
+            follow,
+            interval,
         }) => {
             let session = Session::open(&source, &cli.store)?;
-            events::run(&session, &aggregate, where_.as_deref(), format, out)
+            if follow {
+                let interval = events::follow_interval(interval)?;
+                events::follow(
+                    &session,
+                    &aggregate,
+                    where_.as_deref(),
+                    format,
+                    interval,
+                    out,
+                )
+            } else {
+                events::run(&session, &aggregate, where_.as_deref(), format, out)
+            }
         }
         Some(Command::Verify {
             source,
@@ -267,13 +301,34 @@ pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
     }
 }
 
-/// Opens a source with the mapping from rewind.toml and `--map` overrides.
+/// Opens a source with the mapping from rewind.toml and the command line's overrides; a Kafka
+/// topic shows a progress line on stderr while it is read, when stderr is a terminal.
 pub fn open(spec: &str, args: &StoreArgs) -> anyhow::Result<Box<dyn EventSource>> {
-    Ok(source::open(spec, sqlite_options(args)?)?)
+    let mut options = open_options(args)?;
+    options.kafka.progress = kafka::progress_line();
+    Ok(source::open(spec, options)?)
+}
+
+/// Options for every kind of source, from rewind.toml and the flags (no progress reporting;
+/// a front end adds its own).
+pub fn open_options(args: &StoreArgs) -> anyhow::Result<OpenOptions> {
+    let config = load_config(args)?;
+    let kafka = config.kafka.clone().overlay(args.kafka.to_config()?);
+    Ok(OpenOptions {
+        sqlite: sqlite_options_from(config, args)?,
+        kafka: source::kafka::KafkaOptions::from_config(&kafka)?,
+    })
+}
+
+fn load_config(args: &StoreArgs) -> anyhow::Result<Config> {
+    Ok(session::load_config(args)?.0)
 }
 
 pub fn sqlite_options(args: &StoreArgs) -> anyhow::Result<SqliteOptions> {
-    let (config, _) = session::load_config(args)?;
+    sqlite_options_from(load_config(args)?, args)
+}
+
+fn sqlite_options_from(config: Config, args: &StoreArgs) -> anyhow::Result<SqliteOptions> {
     let mut options = SqliteOptions {
         mapping: config.sqlite,
         ..SqliteOptions::default()

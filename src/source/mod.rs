@@ -1,5 +1,6 @@
 //! Where events come from. Every store rewind reads implements [`EventSource`].
 
+pub mod kafka;
 pub mod sqlite;
 
 use std::ops::ControlFlow;
@@ -150,26 +151,41 @@ fn did_you_mean(suggestions: &[String]) -> String {
     }
 }
 
-/// Opens the store a user named: `path/to/store.db`, `sqlite:path`, and later `kafka://…`.
+/// How to read each kind of store; `source::open` uses the part that fits the source named.
+#[derive(Debug, Clone, Default)]
+pub struct OpenOptions {
+    pub sqlite: sqlite::SqliteOptions,
+    pub kafka: kafka::KafkaOptions,
+}
+
+impl From<sqlite::SqliteOptions> for OpenOptions {
+    fn from(sqlite: sqlite::SqliteOptions) -> OpenOptions {
+        OpenOptions {
+            sqlite,
+            ..OpenOptions::default()
+        }
+    }
+}
+
+/// Opens the store a user named: `path/to/store.db`, `sqlite:path`, or
+/// `kafka://HOST:PORT[,HOST:PORT]/TOPIC`.
 pub fn open(
     spec: &str,
-    options: sqlite::SqliteOptions,
+    options: impl Into<OpenOptions>,
 ) -> Result<Box<dyn EventSource>, SourceError> {
-    if let Some(rest) = spec.strip_prefix("kafka://") {
-        let _ = rest;
-        return Err(SourceError::Open(
-            "Kafka sources are not available in this build yet; export the topic to SQLite".into(),
-        ));
+    let options = options.into();
+    if spec.starts_with("kafka://") {
+        return Ok(Box::new(kafka::KafkaSource::open(spec, options.kafka)?));
     }
     let path = spec.strip_prefix("sqlite:").unwrap_or(spec);
     if path.is_empty() {
         return Err(SourceError::Open(
-            "no source given: name a SQLite file".into(),
+            "no source given: name a SQLite file or a kafka:// topic".into(),
         ));
     }
     Ok(Box::new(sqlite::SqliteSource::open(
         std::path::Path::new(path),
-        options,
+        options.sqlite,
     )?))
 }
 

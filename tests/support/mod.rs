@@ -131,3 +131,5 @@ pub fn fingerprint(db: &Path) -> Vec<(String, Option<Vec<u8>>)> {
         })
         .collect()
 }
+
+pub mod kafka;

@@ -1,0 +1,428 @@
+//! Kafka topics keyed by aggregate id, read into a local cache and replayed from there.
+
+mod cache;
+mod mapping;
+mod options;
+mod reader;
+mod record;
+mod simple;
+mod url;
+
+pub use cache::default_dir as default_cache_dir;
+pub use mapping::{FieldSpec, KafkaMapping, SnapshotMapping, FIELDS, NO_TYPE, TOMBSTONE};
+pub use options::{
+    is_secret_key, parse_property, read_properties_file, CacheMode, KafkaConfig, KafkaOptions,
+    ProgressFn, Secrets,
+};
+pub use reader::ReadProgress;
+pub use record::{RawRecord, NO_KEY};
+pub use url::{redact, KafkaUrl};
+
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard};
+
+use chrono::{DateTime, TimeZone, Utc};
+use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
+
+use self::cache::Cache;
+use self::reader::Reader;
+use super::{Chunk, EventSource, SourceError};
+use crate::model::{AggregateSummary, Event};
+
+/// Events are handed out in batches this size, like the SQLite source.
+const BATCH: usize = 2048;
+/// Topics listed by name in an unknown-topic error before "and N more".
+const LISTED_TOPICS: usize = 30;
+
+/// The first and last event time of an aggregate.
+type TimeSpan = (DateTime<Utc>, DateTime<Utc>);
+
+/// What reading Kafka has cost so far; lets tests (and curious users) see the cache at work.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadStats {
+    /// Records fetched from the brokers since the source was opened (all topics).
+    pub fetched: u64,
+    /// Records fetched by the most recent catch-up.
+    pub fetched_last: u64,
+    /// Records in the local cache for the events topic.
+    pub cached: u64,
+}
+
+pub struct KafkaSource {
+    url: KafkaUrl,
+    mapping: KafkaMapping,
+    progress: Option<ProgressFn>,
+    cache_file: Option<PathBuf>,
+    state: Mutex<State>,
+}
+
+/// The connection and the cache; behind a lock because catching up writes to the cache.
+struct State {
+    reader: Reader,
+    cache: Cache,
+    fetched: u64,
+    fetched_last: u64,
+}
+
+impl KafkaSource {
+    /// Connects, checks the topics exist, and reads every record not yet in the cache.
+    pub fn open(spec: &str, options: KafkaOptions) -> Result<KafkaSource, SourceError> {
+        let url = KafkaUrl::parse(spec)?;
+        options::check_reserved(&options.properties)?;
+        let mut secrets = options.secrets();
+        if let Some(password) = &url.password {
+            secrets.add(password.clone());
+        }
+        let config = client_config(&url, &options);
+        let debug = options.properties.iter().any(|(key, _)| key == "debug");
+        let reader = Reader::connect(
+            &config,
+            debug,
+            options.timeout,
+            secrets,
+            url.bootstrap_servers(),
+        )?;
+        let topics = reader.topics()?;
+        let mut wanted = vec![url.topic.as_str()];
+        if let Some(snapshots) = &options.mapping.snapshots {
+            wanted.push(&snapshots.topic);
+        }
+        for topic in wanted {
+            if !topics.iter().any(|t| t == topic) {
+                let names: Vec<&str> = topics.iter().map(String::as_str).collect();
+                return Err(unknown_topic(&url, topic, names));
+            }
+        }
+        let (cache, cache_file) = open_cache(&url, &options.cache)?;
+        let source = KafkaSource {
+            url,
+            mapping: options.mapping,
+            progress: options.progress,
+            cache_file,
+            state: Mutex::new(State {
+                reader,
+                cache,
+                fetched: 0,
+                fetched_last: 0,
+            }),
+        };
+        {
+            let mut state = source.lock()?;
+            source.index_by_current_id_rule(&mut state)?;
+            source.catch_up(&mut state, true)?;
+        }
+        Ok(source)
+    }
+
+    /// Reads what arrived since the last read into the cache; returns how many records.
+    pub fn refresh(&self) -> Result<u64, SourceError> {
+        let mut state = self.lock()?;
+        self.catch_up(&mut state, false)
+    }
+
+    pub fn stats(&self) -> ReadStats {
+        let Ok(state) = self.lock() else {
+            return ReadStats::default();
+        };
+        ReadStats {
+            fetched: state.fetched,
+            fetched_last: state.fetched_last,
+            cached: state.cache.record_count(&self.url.topic).unwrap_or(0),
+        }
+    }
+
+    /// The cache file in use; `None` with `--no-cache`.
+    pub fn cache_file(&self) -> Option<&std::path::Path> {
+        self.cache_file.as_deref()
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, State>, SourceError> {
+        self.state.lock().map_err(|_| {
+            SourceError::Read("an earlier read of this Kafka source failed midway".into())
+        })
+    }
+
+    /// The cache's aggregate ids follow the id rule in force; a new rule re-derives them.
+    fn index_by_current_id_rule(&self, state: &mut State) -> Result<(), SourceError> {
+        let key = format!("aggregate_id:{}", self.url.topic);
+        let rule = self.mapping.aggregate_id.to_string();
+        if state.cache.meta(&key)?.as_deref() != Some(rule.as_str()) {
+            let mapping = &self.mapping;
+            state
+                .cache
+                .reindex(&self.url.topic, &|record| mapping.aggregate_id(record))?;
+            state.cache.set_meta(&key, &rule)?;
+        }
+        Ok(())
+    }
+
+    fn catch_up(&self, state: &mut State, show_progress: bool) -> Result<u64, SourceError> {
+        let State {
+            reader,
+            cache,
+            fetched,
+            fetched_last,
+        } = state;
+        let mut total = 0;
+        let progress = self
+            .progress
+            .as_deref()
+            .filter(|_| show_progress)
+            .map(|f| f as &dyn Fn(&ReadProgress));
+        for topic in self.topics() {
+            let is_events = topic == self.url.topic;
+            let partitions = reader.partitions(topic)?;
+            let next = cache.next_offsets(topic)?;
+            let mapping = &self.mapping;
+            total += reader.read(topic, &partitions, &next, progress, &mut |batch| {
+                let with_ids: Vec<_> = batch
+                    .into_iter()
+                    .map(|record| {
+                        let id = if is_events {
+                            mapping.aggregate_id(&record)
+                        } else {
+                            record.key_text().unwrap_or_else(|| NO_KEY.to_string())
+                        };
+                        (record, id)
+                    })
+                    .collect();
+                cache.store(topic, &with_ids)
+            })?;
+        }
+        *fetched += total;
+        *fetched_last = total;
+        Ok(total)
+    }
+
+    fn topics(&self) -> Vec<&str> {
+        let mut topics = vec![self.url.topic.as_str()];
+        if let Some(snapshots) = &self.mapping.snapshots {
+            topics.push(&snapshots.topic);
+        }
+        topics
+    }
+
+    /// One aggregate's events from the cache, in version order.
+    fn events(&self, state: &State, aggregate_id: &str) -> Result<Vec<Event>, SourceError> {
+        let records = state.cache.records_of(&self.url.topic, aggregate_id)?;
+        let mut events: Vec<Event> = records
+            .iter()
+            .enumerate()
+            .map(|(i, record)| self.mapping.event(record, aggregate_id, i as u64 + 1))
+            .collect();
+        if self.mapping.versions_from_value() {
+            events.sort_by_key(|e| e.version);
+        }
+        Ok(events)
+    }
+
+    /// First and last event time per aggregate when times come from the values.
+    fn times_from_values(&self, state: &State) -> Result<HashMap<String, TimeSpan>, SourceError> {
+        let mut times: HashMap<String, TimeSpan> = HashMap::new();
+        state
+            .cache
+            .for_each_record(&self.url.topic, &mut |id, record| {
+                if let Some(t) = self.mapping.event(&record, id, 0).timestamp {
+                    let slot = times.entry(id.to_string()).or_insert((t, t));
+                    slot.0 = slot.0.min(t);
+                    slot.1 = slot.1.max(t);
+                }
+            })?;
+        Ok(times)
+    }
+}
+
+impl EventSource for KafkaSource {
+    fn describe(&self) -> String {
+        self.url.to_string()
+    }
+
+    fn aggregates(&self) -> Result<Vec<AggregateSummary>, SourceError> {
+        let state = self.lock()?;
+        let mut snapshot_counts: HashMap<String, u64> = HashMap::new();
+        if let Some(snapshots) = &self.mapping.snapshots {
+            for summary in state.cache.summaries(&snapshots.topic)? {
+                snapshot_counts.insert(summary.aggregate_id, summary.records);
+            }
+        }
+        let value_times = match self.mapping.timestamp {
+            FieldSpec::Path(_) => Some(self.times_from_values(&state)?),
+            _ => None,
+        };
+        let millis = |ms: Option<i64>| ms.and_then(|ms| Utc.timestamp_millis_opt(ms).single());
+        let summaries = state.cache.summaries(&self.url.topic)?;
+        Ok(summaries
+            .into_iter()
+            .map(|s| {
+                let (first, last) = match &value_times {
+                    Some(times) => match times.get(&s.aggregate_id) {
+                        Some((first, last)) => (Some(*first), Some(*last)),
+                        None => (None, None),
+                    },
+                    None => (millis(s.first_ms), millis(s.last_ms)),
+                };
+                AggregateSummary {
+                    snapshots: snapshot_counts.remove(&s.aggregate_id).unwrap_or(0),
+                    id: s.aggregate_id,
+                    aggregate_type: None,
+                    events: s.records,
+                    first_timestamp: first,
+                    last_timestamp: last,
+                }
+            })
+            .collect())
+    }
+
+    fn stream_history(
+        &self,
+        aggregate_id: &str,
+        sink: &mut dyn FnMut(Chunk) -> ControlFlow<()>,
+    ) -> Result<(), SourceError> {
+        // Events and snapshots are read under one lock: one consistent view of the cache.
+        let state = self.lock()?;
+        let events = self.events(&state, aggregate_id)?;
+        let snapshots = match &self.mapping.snapshots {
+            None => Vec::new(),
+            Some(mapping) => state
+                .cache
+                .records_of(&mapping.topic, aggregate_id)?
+                .iter()
+                .filter_map(|record| self.mapping.snapshot(record, aggregate_id))
+                .collect(),
+        };
+        drop(state);
+        let mut events = events.into_iter().peekable();
+        while events.peek().is_some() {
+            let batch: Vec<Event> = events.by_ref().take(BATCH).collect();
+            if sink(Chunk::Events(batch)).is_break() {
+                return Ok(());
+            }
+        }
+        if !snapshots.is_empty() {
+            let _ = sink(Chunk::Snapshots(snapshots));
+        }
+        Ok(())
+    }
+
+    /// Fetches what arrived on the topic first, so live follow sees new records.
+    fn events_after(&self, aggregate_id: &str, already: usize) -> Result<Vec<Event>, SourceError> {
+        let mut state = self.lock()?;
+        self.catch_up(&mut state, false)?;
+        let events = self.events(&state, aggregate_id)?;
+        Ok(events.into_iter().skip(already).collect())
+    }
+}
+
+/// librdkafka settings: the user's properties, then the ones that keep rewind read-only.
+fn client_config(url: &KafkaUrl, options: &KafkaOptions) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    let timeout_ms = options
+        .timeout
+        .as_millis()
+        .clamp(1000, 3_600_000)
+        .to_string();
+    config
+        .set("client.id", "rewind")
+        .set("socket.connection.setup.timeout.ms", &timeout_ms)
+        .set("log.connection.close", "false")
+        // Reaching the end of a partition costs one fetch wait; keep it short.
+        .set("fetch.wait.max.ms", "100");
+    let given = |key: &str| options.properties.iter().any(|(k, _)| k == key);
+    if let Some(username) = &url.username {
+        config.set("sasl.username", username);
+        if !given("security.protocol") {
+            config.set("security.protocol", "SASL_PLAINTEXT");
+        }
+        if !given("sasl.mechanisms") && !given("sasl.mechanism") {
+            config.set("sasl.mechanisms", "PLAIN");
+        }
+    }
+    if let Some(password) = &url.password {
+        config.set("sasl.password", password);
+    }
+    for (key, value) in &options.properties {
+        config.set(key, value);
+    }
+    config
+        .set("bootstrap.servers", url.bootstrap_servers())
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("allow.auto.create.topics", "false")
+        .set("enable.partition.eof", "true")
+        // A cached offset that retention has since deleted restarts at the oldest record.
+        .set("auto.offset.reset", "earliest")
+        // Debug lines only when asked for with `-X debug=...`.
+        .set_log_level(if given("debug") {
+            RDKafkaLogLevel::Debug
+        } else {
+            RDKafkaLogLevel::Warning
+        });
+    config
+}
+
+fn open_cache(url: &KafkaUrl, mode: &CacheMode) -> Result<(Cache, Option<PathBuf>), SourceError> {
+    let dir = match mode {
+        CacheMode::Off => return Ok((Cache::in_memory()?, None)),
+        CacheMode::Dir(dir) => dir.clone(),
+        CacheMode::Default => match cache::default_dir() {
+            Some(dir) => dir,
+            // No home to keep a cache in: read afresh each time rather than fail.
+            None => return Ok((Cache::in_memory()?, None)),
+        },
+    };
+    let file = cache::file_for(&dir, &url.brokers, &url.topic);
+    Ok((Cache::open(&file)?, Some(file)))
+}
+
+fn unknown_topic(url: &KafkaUrl, topic: &str, mut names: Vec<&str>) -> SourceError {
+    // Internal topics (`__consumer_offsets`) are noise here.
+    names.retain(|name| !name.starts_with("__"));
+    names.sort_unstable();
+    let listed = if names.is_empty() {
+        "it has no topics".to_string()
+    } else if names.len() > LISTED_TOPICS {
+        format!(
+            "topics: {} and {} more",
+            names[..LISTED_TOPICS].join(", "),
+            names.len() - LISTED_TOPICS
+        )
+    } else {
+        format!("topics: {}", names.join(", "))
+    };
+    SourceError::Open(format!(
+        "no topic {topic:?} in the Kafka cluster at {} ({listed})",
+        url.bootstrap_servers()
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_topic_lists_the_topics_there_are() {
+        let url = KafkaUrl::parse("kafka://h:1/ordrs").unwrap();
+        let err = unknown_topic(&url, "ordrs", vec!["orders", "__consumer_offsets", "audit"]);
+        assert_eq!(
+            err.to_string(),
+            "no topic \"ordrs\" in the Kafka cluster at h:1 (topics: audit, orders)"
+        );
+    }
+
+    #[test]
+    fn client_config_keeps_rewind_read_only_whatever_the_user_says() {
+        let url = KafkaUrl::parse("kafka://u:p@h:1/t").unwrap();
+        let options = KafkaOptions {
+            properties: vec![("enable.auto.commit".into(), "true".into())],
+            ..KafkaOptions::default()
+        };
+        let config = client_config(&url, &options);
+        assert_eq!(config.get("enable.auto.commit"), Some("false"));
+        assert_eq!(config.get("allow.auto.create.topics"), Some("false"));
+        assert_eq!(config.get("group.id"), None);
+        assert_eq!(config.get("sasl.password"), Some("p"));
+        assert_eq!(config.get("security.protocol"), Some("SASL_PLAINTEXT"));
+    }
+}

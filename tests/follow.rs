@@ -1,0 +1,59 @@
+//! `rewind events --follow` on a SQLite store: the follow loop is generic over
+//! `EventSource::events_after`, so it must see rows another process appends.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+#[test]
+fn follow_prints_rows_appended_to_a_sqlite_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store.db");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/demo-data/demo.db"),
+        &store,
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rewind"))
+        .args(["events", store.to_str().unwrap(), "acc-0002", "--follow"])
+        .args(["--format", "json", "--interval", "0.1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    let next = || -> Value {
+        let line = rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("rewind printed a line");
+        serde_json::from_str(&line).expect("each line is one JSON object")
+    };
+    let existing: Vec<Value> = (0..76).map(|_| next()).collect();
+    assert_eq!(existing[75]["version"], 76);
+
+    let conn = rusqlite::Connection::open(&store).unwrap();
+    conn.execute(
+        "INSERT INTO events (event_id, aggregate_id, aggregate_type, event_type, event_data,
+                             metadata, version, timestamp)
+         VALUES ('evt-new', 'acc-0002', 'account', 'Deposited', '{\"balance\": 12345}',
+                 NULL, 77, '2026-03-01T00:00:00Z')",
+        [],
+    )
+    .unwrap();
+    let appended = next();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(appended["version"], 77);
+    assert_eq!(appended["type"], "Deposited");
+    assert_eq!(appended["data"]["balance"], 12345);
+}
