@@ -20,6 +20,8 @@ pub struct Config {
     pub reducer: Option<std::path::PathBuf>,
     /// Seconds one event may take in a jq program.
     pub jq_timeout: Option<f64>,
+    /// jq-style paths whose values transcripts replace with a marker, e.g. `.owner`.
+    pub redact: Vec<String>,
 }
 
 impl Config {

@@ -1,10 +1,16 @@
 //! Where events come from. Every store rewind reads implements [`EventSource`].
 
 pub mod sqlite;
+pub mod transcript;
 
 use std::ops::ControlFlow;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
 
 use crate::model::{AggregateSummary, Event, Snapshot};
+use crate::replay::Reducer;
 
 /// A piece of an aggregate's history as it streams out of a store.
 #[derive(Debug)]
@@ -18,6 +24,16 @@ pub enum Chunk {
 pub struct History {
     pub events: Vec<Event>,
     pub snapshots: Vec<Snapshot>,
+}
+
+/// Where a history that does not begin at the first event starts: a transcript exported
+/// with `--from` holds the events after `version`, and the state they apply to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryStart {
+    pub version: u64,
+    /// When the event at `version` happened, if known.
+    pub timestamp: Option<DateTime<Utc>>,
+    pub state: Value,
 }
 
 /// A read-only event store.
@@ -72,6 +88,18 @@ pub trait EventSource: Send {
             ControlFlow::Continue(())
         })?;
         Ok(fresh)
+    }
+
+    /// Where `aggregate_id`'s history starts when it does not begin at v0 with the empty
+    /// state; only transcripts of part of a history have such a start.
+    fn history_start(&self, _aggregate_id: &str) -> Option<HistoryStart> {
+        None
+    }
+
+    /// A reducer that reproduces states this source recorded (a transcript), for when the
+    /// user names no reducer: the states come out as they were, whatever reducer made them.
+    fn recorded_reducer(&self) -> Option<Arc<dyn Reducer>> {
+        None
     }
 
     /// The error for an id the store does not hold, with the closest ids it does hold.
@@ -150,7 +178,8 @@ fn did_you_mean(suggestions: &[String]) -> String {
     }
 }
 
-/// Opens the store a user named: `path/to/store.db`, `sqlite:path`, and later `kafka://…`.
+/// Opens the store a user named: `path/to/store.db`, `sqlite:path`, a transcript
+/// (`*.jsonl`, `transcript:path`), and later `kafka://…`.
 pub fn open(
     spec: &str,
     options: sqlite::SqliteOptions,
@@ -160,6 +189,16 @@ pub fn open(
         return Err(SourceError::Open(
             "Kafka sources are not available in this build yet; export the topic to SQLite".into(),
         ));
+    }
+    if let Some(path) = spec.strip_prefix("transcript:") {
+        return Ok(Box::new(transcript::TranscriptSource::open(
+            std::path::Path::new(path),
+        )?));
+    }
+    if !spec.starts_with("sqlite:") && transcript::is_transcript(std::path::Path::new(spec)) {
+        return Ok(Box::new(transcript::TranscriptSource::open(
+            std::path::Path::new(spec),
+        )?));
     }
     let path = spec.strip_prefix("sqlite:").unwrap_or(spec);
     if path.is_empty() {
