@@ -225,3 +225,105 @@ impl Reducer for RecordedReducer {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::export::{export, ExportOptions, Format};
+    use crate::model::{parse_time, Payload};
+    use crate::replay::Replay;
+    use serde_json::json;
+
+    /// Counts events: a fold whose result depends on how many events came before, so
+    /// a repeated version must map to the right recorded step.
+    struct Counter;
+
+    impl Reducer for Counter {
+        fn name(&self) -> String {
+            "counter".into()
+        }
+
+        fn apply_all(&self, state: &mut Value, events: &[Event]) -> Vec<Option<StepProblem>> {
+            events
+                .iter()
+                .map(|event| {
+                    if event.event_type == "Bad" {
+                        return Some(StepProblem::ReducerFailed("bad event".into()));
+                    }
+                    *state = json!(state.as_u64().unwrap_or(0) + 1);
+                    None
+                })
+                .collect()
+        }
+    }
+
+    fn event(version: u64, event_type: &str) -> Event {
+        Event {
+            aggregate_id: "c".into(),
+            aggregate_type: Some("counter".into()),
+            version,
+            event_type: event_type.into(),
+            timestamp: parse_time("2026-01-01T10:00:00.123456789Z"),
+            data: Payload::Json(json!({})),
+            metadata: Value::Null,
+            issues: vec![crate::model::EventIssue::NullColumn("x".into())],
+        }
+    }
+
+    #[test]
+    fn recorded_states_survive_repeated_versions_and_reducer_errors() {
+        let events = vec![
+            event(1, "Up"),
+            event(2, "Up"),
+            event(2, "Up"),
+            event(3, "Bad"),
+            event(4, "Up"),
+        ];
+        let mut original = Replay::new(Arc::new(Counter));
+        original.extend(events);
+        let options = ExportOptions {
+            format: Format::JsonLines,
+            source: "test".into(),
+            aggregate: "c".into(),
+            from: None,
+            to: None,
+            with_state: false,
+            redact: Vec::new(),
+            generated_at: None,
+        };
+        let mut text = Vec::new();
+        export(&mut original, &options, &mut text).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.transcript");
+        std::fs::write(&path, &text).unwrap();
+
+        let source = TranscriptSource::open(&path).unwrap();
+        let reducer = source.recorded_reducer().unwrap();
+        assert_eq!(reducer.name(), "counter");
+        let mut replayed = Replay::load(&source, "c", reducer).unwrap();
+        assert_eq!(replayed.events(), original.events());
+        assert_eq!(replayed.warnings(), original.warnings());
+        assert_eq!(
+            replayed.problems().collect::<Vec<_>>(),
+            original.problems().collect::<Vec<_>>()
+        );
+        for count in 0..=original.len() {
+            assert_eq!(
+                replayed.state_after(count).clone(),
+                original.state_after(count).clone(),
+                "after {count} events"
+            );
+        }
+        // Written again from what was read, the transcript is the same, byte for byte.
+        let mut again = Vec::new();
+        export(&mut replayed, &options, &mut again).unwrap();
+        let (first, second) = (
+            String::from_utf8(text).unwrap(),
+            String::from_utf8(again).unwrap(),
+        );
+        assert_eq!(
+            first.lines().skip(1).collect::<Vec<_>>(),
+            second.lines().skip(1).collect::<Vec<_>>()
+        );
+    }
+}
