@@ -490,6 +490,31 @@ fn a_range_is_honoured_and_its_transcript_starts_at_the_from_state() {
     // Before the start, the transcript does not know the state, and says so.
     let err = bad_input(&["state", &jsonl, "acc-9", "--at-version", "1"]);
     assert!(err.contains("before this history starts"), "{err}");
+    // An empty range is a transcript too: no steps, the state where it stands.
+    let empty = transcript(
+        dir.path(),
+        &store.arg(),
+        "acc-9",
+        &["--reducer", &reducer, "--from", "3", "--to", "3"],
+    );
+    let empty = path_arg(&empty);
+    same_output(
+        &[
+            "state",
+            &store.arg(),
+            "acc-9",
+            "--reducer",
+            &reducer,
+            "--at-version",
+            "3",
+            "--format",
+            "json",
+        ],
+        &["state", &empty, "acc-9", "--format", "json"],
+    );
+    assert!(
+        ok(&["export", &empty, "acc-9", "--format", "md"]).contains("_No events in this range._")
+    );
     // A range that runs backwards is refused.
     let err = bad_input(&[
         "export",

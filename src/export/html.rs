@@ -169,10 +169,14 @@ impl Render for Html {
         header: &Header,
         closing: &Closing,
     ) -> io::Result<()> {
-        let mut html = format!(
+        let mut html = String::new();
+        if header.steps == 0 {
+            html.push_str("<p class=\"note\"><em>No events in this range.</em></p>\n");
+        }
+        html.push_str(&format!(
             "</main>\n<section id=\"net\">\n<h2>Net change v{} → v{}</h2>\n",
             header.from.version, header.to.version
-        );
+        ));
         html.push_str(&diff(&closing.net));
         for mark in &closing.snapshots_beyond {
             html.push_str(&snapshot(mark));

@@ -114,10 +114,14 @@ impl Render for Markdown {
         header: &Header,
         closing: &Closing,
     ) -> io::Result<()> {
-        let mut text = format!(
+        let mut text = String::new();
+        if header.steps == 0 {
+            text.push_str("\n_No events in this range._\n");
+        }
+        text.push_str(&format!(
             "\n## Net change v{} → v{}\n\n",
             header.from.version, header.to.version
-        );
+        ));
         text.push_str(&diff(&closing.net));
         for mark in &closing.snapshots_beyond {
             text.push('\n');

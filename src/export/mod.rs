@@ -14,7 +14,7 @@ mod transcript;
 use std::io::{self, Write};
 use std::path::PathBuf;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 
 use crate::diff::JsonPath;
 use crate::model::Position;
@@ -128,7 +128,9 @@ pub fn export(
     );
     header.source = strip_userinfo(&options.source);
     header.aggregate = options.aggregate.clone();
-    header.generated_at = options.generated_at.unwrap_or_else(Utc::now);
+    header.generated_at = options
+        .generated_at
+        .unwrap_or_else(|| Utc::now().trunc_subsecs(0));
     redactor.header(&mut header);
 
     let mut render: Box<dyn Render> = match options.format {
