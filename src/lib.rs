@@ -6,6 +6,8 @@ pub mod cli;
 pub mod config;
 pub mod diff;
 pub mod export;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod inspect;
 pub mod jq;
 pub mod model;
