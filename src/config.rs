@@ -23,6 +23,8 @@ pub struct Config {
     pub jq_timeout: Option<f64>,
     /// Mapping, client properties and cache for `kafka://` sources.
     pub kafka: KafkaConfig,
+    /// jq-style paths whose values transcripts replace with a marker, e.g. `.owner`.
+    pub redact: Vec<String>,
 }
 
 impl Config {

@@ -6,6 +6,7 @@ mod blame;
 mod demo;
 mod diff;
 mod events;
+mod export;
 mod kafka;
 mod output;
 mod session;
@@ -174,6 +175,9 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
     },
+    /// Write an aggregate's history as a transcript: Markdown or HTML to read, JSON Lines
+    /// to open in rewind without the store.
+    Export(export::ExportArgs),
     /// Open the bundled demo store.
     Demo,
 }
@@ -291,6 +295,7 @@ pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
             let session = Session::open(&source, &cli.store)?;
             diff::run(&session, &aggregate, from, to, format, out)
         }
+        Some(Command::Export(args)) => export::run(args, &cli.store, out),
         Some(Command::Demo) => demo::run(&cli.store, out),
         None => match cli.source {
             Some(source) => {

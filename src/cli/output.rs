@@ -35,6 +35,11 @@ impl Output {
         Ok(())
     }
 
+    /// The underlying writer, for output streamed by the core (transcripts).
+    pub fn writer(&mut self) -> &mut dyn Write {
+        &mut self.writer
+    }
+
     pub fn flush(&mut self) -> anyhow::Result<()> {
         self.writer.flush()?;
         Ok(())

@@ -23,9 +23,14 @@ impl Session {
     pub fn open(spec: &str, args: &StoreArgs) -> anyhow::Result<Session> {
         let (config, config_dir) = load_config(args)?;
         let jq_timeout = jq_timeout(args, &config)?;
-        let reducer = reducer(args, &config, config_dir.as_deref(), jq_timeout)?;
+        let chosen = reducer(args, &config, config_dir.as_deref(), jq_timeout)?;
+        let source = open(spec, args)?;
+        // A transcript replays to the states it recorded unless the user names a reducer.
+        let reducer = chosen
+            .or_else(|| source.recorded_reducer())
+            .unwrap_or_else(|| Arc::new(MergeReducer));
         Ok(Session {
-            source: open(spec, args)?,
+            source,
             reducer,
             jq_timeout,
         })
@@ -33,8 +38,11 @@ impl Session {
 
     /// Reads one aggregate and replays it with the session's reducer.
     pub fn replay(&self, aggregate: &str) -> anyhow::Result<Replay> {
-        let history = self.source.history(aggregate)?;
-        Ok(Replay::from_history(history, self.reducer.clone()))
+        Ok(Replay::load(
+            self.source.as_ref(),
+            aggregate,
+            self.reducer.clone(),
+        )?)
     }
 }
 
@@ -65,17 +73,17 @@ fn reducer(
     config: &Config,
     config_dir: Option<&Path>,
     limit: Duration,
-) -> anyhow::Result<Arc<dyn Reducer>> {
+) -> anyhow::Result<Option<Arc<dyn Reducer>>> {
     let path = match (&args.reducer, &config.reducer) {
         (Some(path), _) => path.clone(),
         (None, Some(path)) => config_dir.map_or(path.clone(), |dir| dir.join(path)),
-        (None, None) => return Ok(Arc::new(MergeReducer)),
+        (None, None) => return Ok(None),
     };
     let code = std::fs::read_to_string(&path)
         .map_err(|err| anyhow::anyhow!("cannot read reducer {}: {err}", path.display()))?;
-    Ok(Arc::new(JqReducer::new(
+    Ok(Some(Arc::new(JqReducer::new(
         &code,
         &path.display().to_string(),
         limit,
-    )?))
+    )?)))
 }

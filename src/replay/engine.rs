@@ -4,12 +4,13 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::reducer::Reducer;
 use super::warnings::{self, Warning};
 use crate::model::{Event, Position, Snapshot};
-use crate::source::History;
+use crate::source::{EventSource, History, HistoryStart, SourceError};
 
 /// States are kept every this many events, so reaching any position applies fewer events.
 const CHECKPOINT_EVERY: usize = 64;
@@ -40,6 +41,8 @@ pub enum ReplayError {
         "no event of this aggregate has a timestamp, so a time cannot be placed; use a version"
     )]
     NoTimestamps,
+    #[error("{wanted} is before this history starts (it holds what came after v{start}); give a later position")]
+    BeforeStart { wanted: Position, start: u64 },
 }
 
 /// A replayed aggregate. Positions are counts: `state_after(n)` is the state once the first
@@ -54,6 +57,9 @@ pub struct Replay {
     problems: BTreeMap<usize, StepProblem>,
     warnings: Vec<Warning>,
     cursor: Option<(usize, Value)>,
+    /// Version and time of the event before the first one held, for a history that starts
+    /// part-way (a transcript exported with `--from`).
+    start: Option<(u64, Option<DateTime<Utc>>)>,
 }
 
 impl Replay {
@@ -67,7 +73,35 @@ impl Replay {
             problems: BTreeMap::new(),
             warnings: Vec::new(),
             cursor: None,
+            start: None,
         }
+    }
+
+    /// A replay of a history that starts part-way: position 0 is `start`'s state and
+    /// version instead of the empty state at v0.
+    pub fn starting_at(reducer: Arc<dyn Reducer>, start: HistoryStart) -> Replay {
+        let mut replay = Replay::new(reducer);
+        replay.checkpoints = vec![start.state.clone()];
+        replay.head = start.state;
+        replay.start = Some((start.version, start.timestamp));
+        replay
+    }
+
+    /// Reads one aggregate from a source and replays it, from where the source's history
+    /// starts.
+    pub fn load(
+        source: &dyn EventSource,
+        aggregate_id: &str,
+        reducer: Arc<dyn Reducer>,
+    ) -> Result<Replay, SourceError> {
+        let history = source.history(aggregate_id)?;
+        let mut replay = match source.history_start(aggregate_id) {
+            Some(start) => Replay::starting_at(reducer, start),
+            None => Replay::new(reducer),
+        };
+        replay.extend(history.events);
+        replay.set_snapshots(history.snapshots);
+        Ok(replay)
     }
 
     pub fn from_history(history: History, reducer: Arc<dyn Reducer>) -> Replay {
@@ -82,9 +116,10 @@ impl Replay {
         let first_new = self.events.len();
         for (offset, event) in events.iter().enumerate() {
             let previous = match offset {
-                0 => self.events.last(),
-                _ => Some(&events[offset - 1]),
-            };
+                0 => self.events.last().map(|e| (e.version, e.timestamp)),
+                _ => Some((events[offset - 1].version, events[offset - 1].timestamp)),
+            }
+            .or(self.start);
             warnings::check(first_new + offset, event, previous, &mut self.warnings);
         }
         self.events.extend(events);
@@ -181,6 +216,18 @@ impl Replay {
 
     /// How many events a position includes.
     pub fn resolve(&self, position: Position) -> Result<usize, ReplayError> {
+        if let Some((start, start_time)) = self.start {
+            let before = match position {
+                Position::Version(wanted) => wanted < start,
+                Position::Time(time) => start_time.is_some_and(|t| time < t),
+            };
+            if before {
+                return Err(ReplayError::BeforeStart {
+                    wanted: position,
+                    start,
+                });
+            }
+        }
         match position {
             Position::Version(wanted) => {
                 let last = self.events.last().map_or(0, |e| e.version);
@@ -207,12 +254,18 @@ impl Replay {
         self.events.partition_point(|e| e.version <= version)
     }
 
-    /// The version reached after `count` events (0 before the first event).
+    /// The version reached after `count` events (0, or where the history starts, before
+    /// the first event).
     pub fn version_after(&self, count: usize) -> u64 {
         count
             .checked_sub(1)
             .and_then(|i| self.events.get(i))
-            .map_or(0, |e| e.version)
+            .map_or(self.start_version(), |e| e.version)
+    }
+
+    /// The version position 0 stands for: 0, unless the history starts part-way.
+    pub fn start_version(&self) -> u64 {
+        self.start.map_or(0, |(version, _)| version)
     }
 
     pub fn state_at(&mut self, position: Position) -> Result<&Value, ReplayError> {

@@ -47,8 +47,13 @@ impl std::fmt::Display for Warning {
     }
 }
 
-/// Checks one event against the one before it.
-pub fn check(index: usize, event: &Event, previous: Option<&Event>, out: &mut Vec<Warning>) {
+/// Checks one event against the version and time of the one before it.
+pub fn check(
+    index: usize,
+    event: &Event,
+    previous: Option<(u64, Option<DateTime<Utc>>)>,
+    out: &mut Vec<Warning>,
+) {
     let mut warn = |kind| {
         out.push(Warning {
             index,
@@ -59,13 +64,13 @@ pub fn check(index: usize, event: &Event, previous: Option<&Event>, out: &mut Ve
     for issue in &event.issues {
         warn(WarningKind::Stored(issue.clone()));
     }
-    let expected = previous.map_or(1, |p| p.version + 1);
+    let expected = previous.map_or(1, |(version, _)| version + 1);
     match previous {
-        Some(p) if event.version == p.version => warn(WarningKind::DuplicateVersion),
+        Some((version, _)) if event.version == version => warn(WarningKind::DuplicateVersion),
         _ if event.version != expected => warn(WarningKind::VersionGap { expected }),
         _ => {}
     }
-    let previous_time = previous.and_then(|p| p.timestamp);
+    let previous_time = previous.and_then(|(_, time)| time);
     if let (Some(previous), Some(this)) = (previous_time, event.timestamp) {
         if this < previous {
             warn(WarningKind::TimestampBackwards { previous });

@@ -2,10 +2,16 @@
 
 pub mod kafka;
 pub mod sqlite;
+pub mod transcript;
 
 use std::ops::ControlFlow;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
 
 use crate::model::{AggregateSummary, Event, Snapshot};
+use crate::replay::Reducer;
 
 /// A piece of an aggregate's history as it streams out of a store.
 #[derive(Debug)]
@@ -19,6 +25,16 @@ pub enum Chunk {
 pub struct History {
     pub events: Vec<Event>,
     pub snapshots: Vec<Snapshot>,
+}
+
+/// Where a history that does not begin at the first event starts: a transcript exported
+/// with `--from` holds the events after `version`, and the state they apply to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryStart {
+    pub version: u64,
+    /// When the event at `version` happened, if known.
+    pub timestamp: Option<DateTime<Utc>>,
+    pub state: Value,
 }
 
 /// A read-only event store.
@@ -73,6 +89,18 @@ pub trait EventSource: Send {
             ControlFlow::Continue(())
         })?;
         Ok(fresh)
+    }
+
+    /// Where `aggregate_id`'s history starts when it does not begin at v0 with the empty
+    /// state; only transcripts of part of a history have such a start.
+    fn history_start(&self, _aggregate_id: &str) -> Option<HistoryStart> {
+        None
+    }
+
+    /// A reducer that reproduces states this source recorded (a transcript), for when the
+    /// user names no reducer: the states come out as they were, whatever reducer made them.
+    fn recorded_reducer(&self) -> Option<Arc<dyn Reducer>> {
+        None
     }
 
     /// The error for an id the store does not hold, with the closest ids it does hold.
@@ -167,8 +195,8 @@ impl From<sqlite::SqliteOptions> for OpenOptions {
     }
 }
 
-/// Opens the store a user named: `path/to/store.db`, `sqlite:path`, or
-/// `kafka://HOST:PORT[,HOST:PORT]/TOPIC`.
+/// Opens the store a user named: `path/to/store.db`, `sqlite:path`, a transcript
+/// (`*.jsonl`, `transcript:path`), or `kafka://HOST:PORT[,HOST:PORT]/TOPIC`.
 pub fn open(
     spec: &str,
     options: impl Into<OpenOptions>,
@@ -176,6 +204,16 @@ pub fn open(
     let options = options.into();
     if spec.starts_with("kafka://") {
         return Ok(Box::new(kafka::KafkaSource::open(spec, options.kafka)?));
+    }
+    if let Some(path) = spec.strip_prefix("transcript:") {
+        return Ok(Box::new(transcript::TranscriptSource::open(
+            std::path::Path::new(path),
+        )?));
+    }
+    if !spec.starts_with("sqlite:") && transcript::is_transcript(std::path::Path::new(spec)) {
+        return Ok(Box::new(transcript::TranscriptSource::open(
+            std::path::Path::new(spec),
+        )?));
     }
     let path = spec.strip_prefix("sqlite:").unwrap_or(spec);
     if path.is_empty() {

@@ -1,0 +1,238 @@
+//! Replay transcripts: an aggregate's history, step by step, for a person to read
+//! (Markdown, HTML) or for rewind to open elsewhere without the store (JSON Lines).
+//!
+//! [`export`] walks a [`Replay`] once and streams the transcript to any writer;
+//! [`write_file_atomically`] puts it in a file without ever leaving half of one behind.
+
+mod atomic;
+mod html;
+pub mod jsonl;
+mod markdown;
+mod redact;
+mod transcript;
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use chrono::{DateTime, SubsecRound, Utc};
+
+use crate::diff::JsonPath;
+use crate::model::Position;
+use crate::replay::{Replay, ReplayError};
+
+pub use atomic::write_file_atomically;
+pub use redact::REDACTED;
+pub use transcript::{Bound, Closing, Header, SnapshotMark, Step};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Markdown,
+    JsonLines,
+    Html,
+}
+
+impl Format {
+    /// The format a file name asks for: `.md`, `.jsonl`, `.html`.
+    pub fn from_path(path: &std::path::Path) -> Option<Format> {
+        let extension = path.extension()?.to_str()?.to_ascii_lowercase();
+        match extension.as_str() {
+            "md" | "markdown" => Some(Format::Markdown),
+            "jsonl" => Some(Format::JsonLines),
+            "html" | "htm" => Some(Format::Html),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ExportOptions {
+    pub format: Format,
+    /// The source as `EventSource::describe` gives it; any URL userinfo is removed here too.
+    pub source: String,
+    pub aggregate: String,
+    /// Start of the range (default: v0, the empty state).
+    pub from: Option<Position>,
+    /// End of the range (default: the latest event).
+    pub to: Option<Position>,
+    /// Markdown and HTML show the full state after every step (JSON Lines always has it).
+    pub with_state: bool,
+    /// Values at these paths are replaced with [`REDACTED`] everywhere.
+    pub redact: Vec<JsonPath>,
+    /// The time the header names; `None` is now. Tests and reproducible builds pin it.
+    pub generated_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Range(#[from] ReplayError),
+    #[error("the range runs backwards: --from is v{from}, after --to v{to}; swap them")]
+    Backwards { from: u64, to: u64 },
+    #[error("{} already exists; pass --force to replace it", .0.display())]
+    Exists(PathBuf),
+    #[error("cannot write {}: {source}", path.display())]
+    File {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("cannot write the transcript: {0}")]
+    Write(#[from] io::Error),
+}
+
+/// Writes one part of a transcript in one format.
+trait Render {
+    fn header(&mut self, out: &mut dyn Write, header: &Header) -> io::Result<()>;
+    fn step(&mut self, out: &mut dyn Write, header: &Header, step: &Step) -> io::Result<()>;
+    fn closing(
+        &mut self,
+        out: &mut dyn Write,
+        header: &Header,
+        closing: &Closing,
+    ) -> io::Result<()>;
+}
+
+/// Streams the transcript of `replay` over the options' range to `out`.
+pub fn export(
+    replay: &mut Replay,
+    options: &ExportOptions,
+    out: &mut dyn Write,
+) -> Result<(), ExportError> {
+    let from = options
+        .from
+        .map(|p| replay.resolve(p))
+        .transpose()?
+        .unwrap_or(0);
+    let to = options
+        .to
+        .map(|p| replay.resolve(p))
+        .transpose()?
+        .unwrap_or(replay.len());
+    if from > to {
+        return Err(ExportError::Backwards {
+            from: replay.version_after(from),
+            to: replay.version_after(to),
+        });
+    }
+    let plan = transcript::Plan::new(replay, from, to);
+    let mut redactor = redact::Redactor::new(&options.redact);
+    if redactor.is_active() {
+        learn_secrets(replay, &plan, &mut redactor);
+    }
+    let mut header = plan.header(
+        replay,
+        [
+            options.from.map(|p| p.to_string()),
+            options.to.map(|p| p.to_string()),
+        ],
+    );
+    header.source = strip_userinfo(&options.source);
+    header.aggregate = options.aggregate.clone();
+    header.generated_at = options
+        .generated_at
+        .unwrap_or_else(|| Utc::now().trunc_subsecs(0));
+    redactor.header(&mut header);
+
+    let mut render: Box<dyn Render> = match options.format {
+        Format::Markdown => Box::new(markdown::Markdown::new(options.with_state)),
+        Format::JsonLines => Box::new(jsonl::JsonLines),
+        Format::Html => Box::new(html::Html::new(options.with_state)),
+    };
+    render.header(out, &header)?;
+    for index in plan.indices() {
+        let mut step = plan.step(replay, index);
+        redactor.step(&mut step);
+        render.step(out, &header, &step)?;
+    }
+    let mut closing = plan.closing(replay);
+    redactor.closing(&mut closing);
+    render.closing(out, &header, &closing)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Every value the transcript will show, so secrets quoted in messages can be scrubbed
+/// before the first line is written.
+fn learn_secrets(replay: &mut Replay, plan: &transcript::Plan, redactor: &mut redact::Redactor) {
+    redactor.learn(&replay.state_after(plan.from).clone());
+    for index in plan.indices() {
+        let event = &replay.events()[index];
+        let (data, metadata) = (event.data.json().cloned(), event.metadata.clone());
+        if let Some(data) = data {
+            redactor.learn(&data);
+        }
+        redactor.learn(&metadata);
+        redactor.learn(&replay.state_after(index + 1).clone());
+    }
+    let stored: Vec<serde_json::Value> = replay
+        .snapshots()
+        .iter()
+        .filter_map(|s| s.state.json().cloned())
+        .collect();
+    for state in &stored {
+        redactor.learn(state);
+    }
+}
+
+/// `kafka://user:secret@host/topic` → `kafka://host/topic`: a header never shows
+/// credentials, even if a source's description kept them.
+pub fn strip_userinfo(source: &str) -> String {
+    let Some(scheme_end) = source.find("://") else {
+        return source.to_string();
+    };
+    let authority_start = scheme_end + 3;
+    let rest = &source[authority_start..];
+    let authority_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_len].rfind('@') {
+        Some(at) => format!(
+            "{}{}",
+            &source[..authority_start],
+            &source[authority_start + at + 1..]
+        ),
+        None => source.to_string(),
+    }
+}
+
+/// Text a person reads on one line: newlines and other control characters escaped.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let shown: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            shown
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn userinfo_is_removed_from_urls_only() {
+        assert_eq!(
+            strip_userinfo("kafka://alice:s3cret@broker:9092/topic"),
+            "kafka://broker:9092/topic"
+        );
+        assert_eq!(
+            strip_userinfo("postgres://u@db/x?user=a@b"),
+            "postgres://db/x?user=a@b"
+        );
+        assert_eq!(
+            strip_userinfo("sqlite:/data/me@home/store.db"),
+            "sqlite:/data/me@home/store.db"
+        );
+    }
+
+    #[test]
+    fn formats_follow_file_extensions() {
+        let format = |name: &str| Format::from_path(std::path::Path::new(name));
+        assert_eq!(format("bug.MD"), Some(Format::Markdown));
+        assert_eq!(format("t.jsonl"), Some(Format::JsonLines));
+        assert_eq!(format("t.htm"), Some(Format::Html));
+        assert_eq!(format("t.txt"), None);
+    }
+}

@@ -1,0 +1,290 @@
+//! Hiding values before a transcript leaves the machine: every value at a redacted path is
+//! replaced with a marker, in data, metadata, states, snapshots and diffs.
+
+use serde_json::Value;
+
+use super::transcript::{Closing, Header, SnapshotMark, Step};
+use crate::diff::{Change, ChangeKind, JsonPath, Segment};
+use crate::model::{EventIssue, Payload};
+use crate::replay::{SnapshotOutcome, StepProblem};
+
+/// What a redacted value becomes.
+pub const REDACTED: &str = "[redacted]";
+
+/// Strings shorter than this are not scrubbed from messages: "5" or "a" would hit
+/// unrelated text and protect nothing.
+const SHORTEST_SCRUBBED: usize = 3;
+
+pub struct Redactor {
+    paths: Vec<JsonPath>,
+    /// Scalar values found at redacted paths, longest first, to scrub from free text such
+    /// as reducer error messages, which may quote them.
+    secrets: Vec<String>,
+}
+
+impl Redactor {
+    pub fn new(paths: &[JsonPath]) -> Redactor {
+        Redactor {
+            paths: paths.to_vec(),
+            secrets: Vec::new(),
+        }
+    }
+
+    pub fn is_active(&self) -> bool {
+        !self.paths.is_empty()
+    }
+
+    /// Remembers the scalars at redacted paths in `value`, so messages can be scrubbed.
+    pub fn learn(&mut self, value: &Value) {
+        if !self.is_active() {
+            return;
+        }
+        let mut found = Vec::new();
+        for path in &self.paths {
+            if let Some(hidden) = path.lookup(value) {
+                scalars(hidden, &mut found);
+            }
+        }
+        for secret in found {
+            if secret.chars().count() >= SHORTEST_SCRUBBED && !self.secrets.contains(&secret) {
+                self.secrets.push(secret);
+            }
+        }
+        self.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    }
+
+    pub fn header(&self, header: &mut Header) {
+        if !self.is_active() {
+            return;
+        }
+        header.redacted = self.paths.iter().map(|p| p.to_string()).collect();
+        self.value(&mut header.start_state);
+    }
+
+    pub fn step(&self, step: &mut Step) {
+        if !self.is_active() {
+            return;
+        }
+        self.payload(&mut step.event.data);
+        self.value(&mut step.event.metadata);
+        self.value(&mut step.state);
+        step.changes = self.changes(std::mem::take(&mut step.changes));
+        for warning in &mut step.warnings {
+            *warning = self.text(warning);
+        }
+        for issue in &mut step.event.issues {
+            if let EventIssue::BadMetadata(err) = issue {
+                *err = self.text(err);
+            }
+        }
+        step.problem = step.problem.take().map(|problem| match problem {
+            StepProblem::Undecodable(err) => StepProblem::Undecodable(self.text(&err)),
+            StepProblem::ReducerFailed(err) => StepProblem::ReducerFailed(self.text(&err)),
+        });
+        for mark in &mut step.snapshots {
+            self.snapshot(mark);
+        }
+    }
+
+    pub fn closing(&self, closing: &mut Closing) {
+        if !self.is_active() {
+            return;
+        }
+        closing.net = self.changes(std::mem::take(&mut closing.net));
+        self.value(&mut closing.state);
+        for mark in &mut closing.snapshots_beyond {
+            self.snapshot(mark);
+        }
+    }
+
+    fn snapshot(&self, mark: &mut SnapshotMark) {
+        self.payload(&mut mark.snapshot.state);
+        mark.outcome = match std::mem::replace(&mut mark.outcome, SnapshotOutcome::Agrees) {
+            SnapshotOutcome::Differs(changes) => SnapshotOutcome::Differs(self.changes(changes)),
+            SnapshotOutcome::Undecodable(err) => SnapshotOutcome::Undecodable(self.text(&err)),
+            other => other,
+        };
+    }
+
+    /// Undecodable payloads are not JSON, so no path can be found in them: their raw text
+    /// is withheld entirely.
+    fn payload(&self, payload: &mut Payload) {
+        match payload {
+            Payload::Json(value) => self.value(value),
+            Payload::Undecodable { raw, error } => {
+                *raw = REDACTED.to_string();
+                *error = self.text(error);
+            }
+        }
+    }
+
+    fn value(&self, value: &mut Value) {
+        for path in &self.paths {
+            replace_at(value, &path.0);
+        }
+    }
+
+    /// A change at or inside a redacted value shows that the value changed, not how: it is
+    /// reported at the redacted path itself (whose keys below could be data too), once.
+    /// A change above a redacted path has the redacted parts of its values replaced.
+    fn changes(&self, changes: Vec<Change>) -> Vec<Change> {
+        let mut out: Vec<Change> = Vec::new();
+        for mut change in changes {
+            let covering = self.paths.iter().find(|p| change.path.0.starts_with(&p.0));
+            let Some(covering) = covering else {
+                for path in &self.paths {
+                    if let Some(inner) = path.0.strip_prefix(change.path.0.as_slice()) {
+                        for value in [&mut change.old, &mut change.new].into_iter().flatten() {
+                            replace_at(value, inner);
+                        }
+                    }
+                }
+                out.push(change);
+                continue;
+            };
+            let marker = |v: Option<Value>| v.map(|_| Value::from(REDACTED));
+            let (old, new) = (marker(change.old), marker(change.new));
+            match out.iter_mut().find(|c| c.path == *covering) {
+                Some(merged) => {
+                    merged.old = merged.old.take().or(old);
+                    merged.new = merged.new.take().or(new);
+                    merged.kind = kind_of(&merged.old, &merged.new);
+                }
+                None => out.push(Change {
+                    path: covering.clone(),
+                    kind: kind_of(&old, &new),
+                    old,
+                    new,
+                }),
+            }
+        }
+        out
+    }
+
+    /// Free text with every known secret replaced by the marker.
+    fn text(&self, text: &str) -> String {
+        let mut text = text.to_string();
+        for secret in &self.secrets {
+            if text.contains(secret.as_str()) {
+                text = text.replace(secret.as_str(), REDACTED);
+            }
+        }
+        text
+    }
+}
+
+fn kind_of(old: &Option<Value>, new: &Option<Value>) -> ChangeKind {
+    match (old, new) {
+        (None, Some(_)) => ChangeKind::Added,
+        (Some(_), None) => ChangeKind::Removed,
+        _ => ChangeKind::Changed,
+    }
+}
+
+/// Replaces the value at `path` inside `value` with the marker, if there is one.
+fn replace_at(value: &mut Value, path: &[Segment]) {
+    let Some((last, parents)) = path.split_last() else {
+        *value = Value::from(REDACTED);
+        return;
+    };
+    let mut current = value;
+    for segment in parents {
+        current = match (segment, current) {
+            (Segment::Key(key), Value::Object(map)) => match map.get_mut(key) {
+                Some(next) => next,
+                None => return,
+            },
+            (Segment::Index(i), Value::Array(items)) => match items.get_mut(*i) {
+                Some(next) => next,
+                None => return,
+            },
+            _ => return,
+        };
+    }
+    let slot = match (last, current) {
+        (Segment::Key(key), Value::Object(map)) => map.get_mut(key),
+        (Segment::Index(i), Value::Array(items)) => items.get_mut(*i),
+        _ => None,
+    };
+    if let Some(slot) = slot {
+        *slot = Value::from(REDACTED);
+    }
+}
+
+/// The scalars inside a value, as text: strings as they are, numbers as written.
+fn scalars(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) => out.push(s.clone()),
+        Value::Number(n) => out.push(n.to_string()),
+        Value::Array(items) => items.iter().for_each(|v| scalars(v, out)),
+        Value::Object(map) => map.values().for_each(|v| scalars(v, out)),
+        Value::Bool(_) | Value::Null => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::changes;
+    use serde_json::json;
+
+    fn redactor(paths: &[&str]) -> Redactor {
+        let paths: Vec<JsonPath> = paths.iter().map(|p| JsonPath::parse(p).unwrap()).collect();
+        Redactor::new(&paths)
+    }
+
+    #[test]
+    fn values_at_paths_are_replaced_and_missing_paths_ignored() {
+        let r = redactor(&[".owner", ".cards[1].number", ".absent.deeper"]);
+        let mut value =
+            json!({"owner": {"name": "Zeb"}, "cards": [{"number": 1}, {"number": 2}], "n": 3});
+        r.value(&mut value);
+        assert_eq!(
+            value,
+            json!({"owner": REDACTED, "cards": [{"number": 1}, {"number": REDACTED}], "n": 3})
+        );
+    }
+
+    #[test]
+    fn changes_inside_a_redacted_value_collapse_to_its_path() {
+        let r = redactor(&[".owner"]);
+        let old = json!({"owner": {"first": "Zeb", "last": "Secret"}, "n": 1});
+        let new = json!({"owner": {"first": "Ada", "middle": "X"}, "n": 2});
+        let shown: Vec<(String, ChangeKind, Option<Value>, Option<Value>)> = r
+            .changes(changes(&old, &new))
+            .into_iter()
+            .map(|c| (c.path.to_string(), c.kind, c.old, c.new))
+            .collect();
+        let marker = Some(json!(REDACTED));
+        assert_eq!(
+            shown,
+            vec![
+                (
+                    ".n".into(),
+                    ChangeKind::Changed,
+                    Some(json!(1)),
+                    Some(json!(2))
+                ),
+                (".owner".into(), ChangeKind::Changed, marker.clone(), marker),
+            ]
+        );
+    }
+
+    #[test]
+    fn changes_above_a_redacted_path_have_it_replaced_in_their_values() {
+        let r = redactor(&[".owner"]);
+        let found = r.changes(changes(&Value::Null, &json!({"owner": "Zeb", "n": 1})));
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].new, Some(json!({"owner": REDACTED, "n": 1})));
+    }
+
+    #[test]
+    fn learned_secrets_are_scrubbed_from_messages() {
+        let mut r = redactor(&[".owner"]);
+        r.learn(&json!({"owner": {"name": "Zebediah", "pin": 4711, "x": "ab"}}));
+        assert_eq!(
+            r.text("cannot add \"Zebediah\" and 4711 (ab)"),
+            "cannot add \"[redacted]\" and [redacted] (ab)"
+        );
+    }
+}
