@@ -8,3 +8,4 @@ pub mod diff;
 pub mod model;
 pub mod replay;
 pub mod source;
+pub mod tui;

@@ -176,12 +176,25 @@ pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
         }
         Some(Command::Demo) => demo::run(&cli.store, out),
         None => match cli.source {
-            Some(source) => {
-                aggregates::run(open(&source, &cli.store)?.as_ref(), ListFormat::Table, out)
-            }
+            Some(source) => browse(open(&source, &cli.store)?, out),
             None => anyhow::bail!("no source given; try `rewind demo` or `rewind --help`"),
         },
     }
+}
+
+/// Opens the terminal UI on a source; without a terminal (piped, scripted) prints the
+/// aggregate list instead, as `rewind aggregates` would.
+pub fn browse(source: Box<dyn EventSource>, out: &mut Output) -> anyhow::Result<u8> {
+    use std::io::IsTerminal;
+    if !(std::io::stdout().is_terminal() && std::io::stdin().is_terminal()) {
+        return aggregates::run(source.as_ref(), ListFormat::Table, out);
+    }
+    crate::tui::run(
+        source,
+        Arc::new(MergeReducer),
+        crate::tui::TuiOptions::default(),
+    )?;
+    Ok(EXIT_OK)
 }
 
 /// Opens a source with the mapping from rewind.toml and `--map` overrides.
