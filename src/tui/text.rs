@@ -40,6 +40,16 @@ pub fn ellipsize(text: &str, max: usize) -> Cow<'_, str> {
     Cow::Owned(cut)
 }
 
+/// Keeps the end of `text` (the file name of a path, say) within `max` characters.
+pub fn ellipsize_start(text: &str, max: usize) -> Cow<'_, str> {
+    let count = text.chars().count();
+    if count <= max {
+        return Cow::Borrowed(text);
+    }
+    let kept: String = text.chars().skip(count + 1 - max.max(1)).collect();
+    Cow::Owned(format!("…{kept}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,5 +75,7 @@ mod tests {
     fn ellipsize_keeps_short_text_and_marks_cuts() {
         assert_eq!(ellipsize("short", 10), "short");
         assert_eq!(ellipsize("a long line", 6), "a lon…");
+        assert_eq!(ellipsize_start("sqlite:/a/b/demo.db", 10), "…b/demo.db");
+        assert_eq!(ellipsize_start("short", 10), "short");
     }
 }

@@ -8,6 +8,7 @@ use ratatui::Frame;
 use super::span;
 use crate::model::format_time;
 use crate::tui::app::{App, PromptKind};
+use crate::tui::text::ellipsize_start;
 use crate::tui::theme::Theme;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
@@ -32,7 +33,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         frame.render_widget(Paragraph::new(Line::from(spans)), area);
         return;
     }
-    let mut spans = vec![Span::raw(" "), span(&app.source_name, theme.muted())];
+    // A long path would push the key hints off the line; its end is what tells stores apart.
+    let source = ellipsize_start(&app.source_name, (area.width as usize / 5).max(16));
+    let mut spans = vec![Span::raw(" "), span(&source, theme.muted())];
     let separator = || Span::styled(" │ ", theme.border());
     let hints: &[(&str, &str)] = match &app.view {
         None => {
