@@ -14,6 +14,12 @@ pub struct Config {
     pub sqlite: SqliteMapping,
     /// Seconds to wait for a writer's lock before giving up.
     pub lock_timeout: Option<f64>,
+    /// A library's SQLite layout (`eventsourcing`, `emmett`), instead of detecting it.
+    pub preset: Option<String>,
+    /// A jq program that folds events into state; relative to the config file.
+    pub reducer: Option<std::path::PathBuf>,
+    /// Seconds one event may take in a jq program.
+    pub jq_timeout: Option<f64>,
 }
 
 impl Config {
@@ -34,6 +40,7 @@ impl Config {
                 .unwrap_or("invalid TOML")
                 .to_string()
         })?;
+        config.sqlite.clear_empty_optionals();
         // A snapshots table named in the file must exist; the default one may be absent.
         let named = toml::from_str::<toml::Table>(text)
             .ok()

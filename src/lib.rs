@@ -5,6 +5,8 @@
 pub mod cli;
 pub mod config;
 pub mod diff;
+pub mod inspect;
+pub mod jq;
 pub mod model;
 pub mod replay;
 pub mod source;

@@ -1,11 +1,10 @@
 use crate::model::{format_time, AggregateSummary};
-use crate::source::EventSource;
 
 use super::output::{Align, Output, Table};
-use super::{ListFormat, EXIT_OK};
+use super::{ListFormat, Session, EXIT_OK};
 
-pub fn run(source: &dyn EventSource, format: ListFormat, out: &mut Output) -> anyhow::Result<u8> {
-    let aggregates = source.aggregates()?;
+pub fn run(session: &Session, format: ListFormat, out: &mut Output) -> anyhow::Result<u8> {
+    let aggregates = session.source.aggregates()?;
     match format {
         ListFormat::Json => out.json(&aggregates)?,
         ListFormat::Table => out.text(&table(&aggregates))?,

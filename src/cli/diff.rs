@@ -2,20 +2,19 @@ use serde_json::json;
 
 use crate::diff::{changes, json_patch, unified};
 use crate::model::Position;
-use crate::source::EventSource;
 
 use super::output::{terminal_safe, Output};
-use super::{load_replay, DiffFormat, EXIT_OK};
+use super::{DiffFormat, Session, EXIT_OK};
 
 pub fn run(
-    source: &dyn EventSource,
+    session: &Session,
     aggregate: &str,
     from: Option<Position>,
     to: Option<Position>,
     format: DiffFormat,
     out: &mut Output,
 ) -> anyhow::Result<u8> {
-    let mut replay = load_replay(source, aggregate)?;
+    let mut replay = session.replay(aggregate)?;
     let from_count = from.map(|p| replay.resolve(p)).transpose()?.unwrap_or(0);
     let to_count = to
         .map(|p| replay.resolve(p))

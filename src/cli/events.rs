@@ -1,25 +1,42 @@
 use serde_json::{json, Value};
 
+use crate::inspect::Predicate;
 use crate::model::{format_time, Payload};
 use crate::replay::Replay;
-use crate::source::EventSource;
 
-use super::output::{truncate, Align, Output, Table};
-use super::{load_replay, ListFormat, EXIT_OK};
+use super::output::{terminal_safe, truncate, Align, Output, Table};
+use super::{ListFormat, Session, EXIT_OK};
 
 /// Longest data preview in the table; the JSON format has everything.
 const DATA_PREVIEW: usize = 72;
 
 pub fn run(
-    source: &dyn EventSource,
+    session: &Session,
     aggregate: &str,
+    where_: Option<&str>,
     format: ListFormat,
     out: &mut Output,
 ) -> anyhow::Result<u8> {
-    let replay = load_replay(source, aggregate)?;
+    let mut replay = session.replay(aggregate)?;
+    let shown: Vec<usize> = match where_ {
+        None => (0..replay.len()).collect(),
+        Some(code) => {
+            let predicate = Predicate::new(code, "--where", session.jq_timeout)?;
+            let run = predicate.run(&mut replay, 0, false);
+            if let Some((index, err)) = &run.first_error {
+                eprintln!(
+                    "rewind: --where failed on {} events (first at v{}: {})",
+                    run.errors,
+                    replay.events()[*index].version,
+                    terminal_safe(err)
+                );
+            }
+            run.matches
+        }
+    };
     match format {
-        ListFormat::Json => out.json(&to_json(&replay))?,
-        ListFormat::Table => out.text(&table(&replay))?,
+        ListFormat::Json => out.json(&to_json(&replay, &shown))?,
+        ListFormat::Table => out.text(&table(&replay, &shown))?,
     }
     Ok(EXIT_OK)
 }
@@ -36,35 +53,39 @@ fn notes(replay: &Replay) -> Vec<Vec<String>> {
     notes
 }
 
-fn to_json(replay: &Replay) -> Value {
+fn to_json(replay: &Replay, shown: &[usize]) -> Value {
     let notes = notes(replay);
-    let events = replay.events().iter().zip(notes).map(|(event, notes)| {
-        let (data, raw) = match &event.data {
-            Payload::Json(data) => (data.clone(), Value::Null),
-            Payload::Undecodable { raw, .. } => (Value::Null, Value::from(raw.as_str())),
-        };
-        json!({
-            "version": event.version,
-            "type": event.event_type,
-            "timestamp": event.timestamp.as_ref().map(format_time),
-            "data": data,
-            "metadata": event.metadata,
-            "error": event.data.error(),
-            "raw": raw,
-            "warnings": notes,
-        })
-    });
+    let events = shown
+        .iter()
+        .map(|&i| (&replay.events()[i], &notes[i]))
+        .map(|(event, notes)| {
+            let (data, raw) = match &event.data {
+                Payload::Json(data) => (data.clone(), Value::Null),
+                Payload::Undecodable { raw, .. } => (Value::Null, Value::from(raw.as_str())),
+            };
+            json!({
+                "version": event.version,
+                "type": event.event_type,
+                "timestamp": event.timestamp.as_ref().map(format_time),
+                "data": data,
+                "metadata": event.metadata,
+                "error": event.data.error(),
+                "raw": raw,
+                "warnings": notes,
+            })
+        });
     Value::Array(events.collect())
 }
 
-fn table(replay: &Replay) -> String {
+fn table(replay: &Replay, shown: &[usize]) -> String {
+    let notes = notes(replay);
     let mut table = Table::new(&[
         ("VERSION", Align::Right),
         ("TIMESTAMP", Align::Left),
         ("TYPE", Align::Left),
         ("DATA", Align::Left),
     ]);
-    for (event, notes) in replay.events().iter().zip(notes(replay)) {
+    for (event, notes) in shown.iter().map(|&i| (&replay.events()[i], &notes[i])) {
         let data = match &event.data {
             Payload::Json(data) => truncate(&data.to_string(), DATA_PREVIEW),
             Payload::Undecodable { raw, .. } => format!("{:?}", truncate(raw, DATA_PREVIEW / 2)),

@@ -1,11 +1,15 @@
 //! The command line: clap definitions and one module per command.
 
 mod aggregates;
+mod bisect;
+mod blame;
 mod demo;
 mod diff;
 mod events;
 mod output;
+mod session;
 mod state;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,15 +17,12 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use std::sync::Arc;
-
-use crate::config::Config;
 use crate::model::Position;
-use crate::replay::{MergeReducer, Replay};
 use crate::source::sqlite::SqliteOptions;
 use crate::source::{self, EventSource};
 
 pub use output::Output;
+pub use session::Session;
 
 /// Success.
 pub const EXIT_OK: u8 = 0;
@@ -65,6 +66,18 @@ pub struct StoreArgs {
     /// Seconds to wait for a writer's lock on a SQLite store [default: 5].
     #[arg(long, global = true, value_name = "SECONDS")]
     pub lock_timeout: Option<f64>,
+
+    /// Read a library's layout: native, eventsourcing, emmett [default: detected].
+    #[arg(long, global = true, value_name = "NAME")]
+    pub preset: Option<String>,
+
+    /// jq program that folds events into state (default: JSON merge patch).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub reducer: Option<PathBuf>,
+
+    /// Seconds one event may take in a jq program before it is stopped [default: 1].
+    #[arg(long, global = true, value_name = "SECONDS")]
+    pub jq_timeout: Option<f64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -79,6 +92,10 @@ pub enum Command {
     Events {
         source: String,
         aggregate: String,
+        /// Only events for which this jq expression holds; `.` is the state after the
+        /// event, `$event` the event, e.g. `$event.type == "Withdrawn"`.
+        #[arg(long = "where", value_name = "JQ")]
+        where_: Option<String>,
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
     },
@@ -108,6 +125,35 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = DiffFormat::Unified)]
         format: DiffFormat,
     },
+    /// Check every stored snapshot against replay; exit 1 when any drifts.
+    Verify {
+        source: String,
+        /// Only this aggregate (default: all).
+        aggregate: Option<String>,
+        /// Differences at or under this jq-style path do not count; repeatable.
+        #[arg(long, value_name = "PATH")]
+        ignore: Vec<String>,
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// Find the first event after which a jq predicate holds; exit 1 if none does.
+    Bisect {
+        source: String,
+        aggregate: String,
+        /// jq expression over the state (`.`) and `$event`, e.g. `.balance < 0`.
+        #[arg(long, value_name = "JQ")]
+        until: String,
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// List every event that changed the value at a jq-style path, e.g. `.limits.daily`.
+    Blame {
+        source: String,
+        aggregate: String,
+        path: String,
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
     /// Open the bundled demo store.
     Demo,
 }
@@ -135,13 +181,50 @@ pub enum DiffFormat {
 pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
     match cli.command {
         Some(Command::Aggregates { source, format }) => {
-            aggregates::run(open(&source, &cli.store)?.as_ref(), format, out)
+            aggregates::run(&Session::open(&source, &cli.store)?, format, out)
         }
         Some(Command::Events {
             source,
             aggregate,
+            where_,
             format,
-        }) => events::run(open(&source, &cli.store)?.as_ref(), &aggregate, format, out),
+        }) => {
+            let session = Session::open(&source, &cli.store)?;
+            events::run(&session, &aggregate, where_.as_deref(), format, out)
+        }
+        Some(Command::Verify {
+            source,
+            aggregate,
+            ignore,
+            format,
+        }) => {
+            let session = Session::open(&source, &cli.store)?;
+            verify::run(&session, aggregate.as_deref(), &ignore, format, out)
+        }
+        Some(Command::Bisect {
+            source,
+            aggregate,
+            until,
+            format,
+        }) => bisect::run(
+            &Session::open(&source, &cli.store)?,
+            &aggregate,
+            &until,
+            format,
+            out,
+        ),
+        Some(Command::Blame {
+            source,
+            aggregate,
+            path,
+            format,
+        }) => blame::run(
+            &Session::open(&source, &cli.store)?,
+            &aggregate,
+            &path,
+            format,
+            out,
+        ),
         Some(Command::State {
             source,
             aggregate,
@@ -155,7 +238,7 @@ pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
                 (None, None) => None,
             };
             state::run(
-                open(&source, &cli.store)?.as_ref(),
+                &Session::open(&source, &cli.store)?,
                 &aggregate,
                 position,
                 format,
@@ -171,12 +254,12 @@ pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
         }) => {
             let from = from.map(|p| parse_position(&p)).transpose()?;
             let to = to.map(|p| parse_position(&p)).transpose()?;
-            let source = open(&source, &cli.store)?;
-            diff::run(source.as_ref(), &aggregate, from, to, format, out)
+            let session = Session::open(&source, &cli.store)?;
+            diff::run(&session, &aggregate, from, to, format, out)
         }
         Some(Command::Demo) => demo::run(&cli.store, out),
         None => match cli.source {
-            Some(source) => browse(open(&source, &cli.store)?, out),
+            Some(source) => browse(Session::open(&source, &cli.store)?, out),
             None => anyhow::bail!("no source given; try `rewind demo` or `rewind --help`"),
         },
     }
@@ -184,14 +267,14 @@ pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
 
 /// Opens the terminal UI on a source; without a terminal (piped, scripted) prints the
 /// aggregate list instead, as `rewind aggregates` would.
-pub fn browse(source: Box<dyn EventSource>, out: &mut Output) -> anyhow::Result<u8> {
+pub fn browse(session: Session, out: &mut Output) -> anyhow::Result<u8> {
     use std::io::IsTerminal;
     if !(std::io::stdout().is_terminal() && std::io::stdin().is_terminal()) {
-        return aggregates::run(source.as_ref(), ListFormat::Table, out);
+        return aggregates::run(&session, ListFormat::Table, out);
     }
     crate::tui::run(
-        source,
-        Arc::new(MergeReducer),
+        session.source,
+        session.reducer,
         crate::tui::TuiOptions::default(),
     )?;
     Ok(EXIT_OK)
@@ -203,10 +286,7 @@ pub fn open(spec: &str, args: &StoreArgs) -> anyhow::Result<Box<dyn EventSource>
 }
 
 pub fn sqlite_options(args: &StoreArgs) -> anyhow::Result<SqliteOptions> {
-    let config = match &args.config {
-        Some(path) => Config::load(path)?,
-        None => Config::default(),
-    };
+    let (config, _) = session::load_config(args)?;
     let mut options = SqliteOptions {
         mapping: config.sqlite,
         ..SqliteOptions::default()
@@ -218,6 +298,9 @@ pub fn sqlite_options(args: &StoreArgs) -> anyhow::Result<SqliteOptions> {
             );
         };
         options.mapping.set(key.trim(), value.trim())?;
+    }
+    if let Some(name) = args.preset.as_ref().or(config.preset.as_ref()) {
+        options.preset = Some(name.parse()?);
     }
     if let Some(seconds) = args.lock_timeout.or(config.lock_timeout) {
         if !(0.0..=3600.0).contains(&seconds) {
@@ -257,10 +340,4 @@ pub fn finish(result: anyhow::Result<u8>) -> ExitCode {
             ExitCode::from(EXIT_BAD_INPUT)
         }
     }
-}
-
-/// Reads one aggregate and replays it with the reducer in use.
-pub fn load_replay(source: &dyn EventSource, aggregate: &str) -> anyhow::Result<Replay> {
-    let history = source.history(aggregate)?;
-    Ok(Replay::from_history(history, Arc::new(MergeReducer)))
 }

@@ -1,18 +1,17 @@
 use crate::diff::pretty;
 use crate::model::{format_time, Position};
-use crate::source::EventSource;
 
 use super::output::{terminal_safe, Output};
-use super::{load_replay, StateFormat, EXIT_OK};
+use super::{Session, StateFormat, EXIT_OK};
 
 pub fn run(
-    source: &dyn EventSource,
+    session: &Session,
     aggregate: &str,
     position: Option<Position>,
     format: StateFormat,
     out: &mut Output,
 ) -> anyhow::Result<u8> {
-    let mut replay = load_replay(source, aggregate)?;
+    let mut replay = session.replay(aggregate)?;
     let count = match position {
         Some(position) => replay.resolve(position)?,
         None => replay.len(),

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::reducer::Reducer;
 use super::warnings::{self, Warning};
-use crate::model::{Event, Payload, Position, Snapshot};
+use crate::model::{Event, Position, Snapshot};
 use crate::source::History;
 
 /// States are kept every this many events, so reaching any position applies fewer events.
@@ -79,17 +79,32 @@ impl Replay {
 
     /// Appends events (in version order) and folds them into the latest state.
     pub fn extend(&mut self, events: Vec<Event>) {
-        self.events.reserve(events.len());
-        for event in events {
-            let index = self.events.len();
-            warnings::check(index, &event, self.events.last(), &mut self.warnings);
-            if let Err(problem) = apply(self.reducer.as_ref(), &mut self.head, &event) {
-                self.problems.insert(index, problem);
+        let first_new = self.events.len();
+        for (offset, event) in events.iter().enumerate() {
+            let previous = match offset {
+                0 => self.events.last(),
+                _ => Some(&events[offset - 1]),
+            };
+            warnings::check(first_new + offset, event, previous, &mut self.warnings);
+        }
+        self.events.extend(events);
+        // Fold in batches that end on checkpoint boundaries, so each checkpoint is captured.
+        let mut start = first_new;
+        while start < self.events.len() {
+            let boundary = (start / CHECKPOINT_EVERY + 1) * CHECKPOINT_EVERY;
+            let end = boundary.min(self.events.len());
+            let outcomes = self
+                .reducer
+                .apply_all(&mut self.head, &self.events[start..end]);
+            for (offset, problem) in outcomes.into_iter().enumerate() {
+                if let Some(problem) = problem {
+                    self.problems.insert(start + offset, problem);
+                }
             }
-            self.events.push(event);
-            if self.events.len() % CHECKPOINT_EVERY == 0 {
+            if end == boundary {
                 self.checkpoints.push(self.head.clone());
             }
+            start = end;
         }
     }
 
@@ -150,9 +165,10 @@ impl Replay {
             Some((at, state)) if reuse => (at, state),
             _ => (start, self.checkpoints[checkpoint].clone()),
         };
-        for event in &self.events[from..count] {
-            let _ = apply(self.reducer.as_ref(), &mut state, event);
-        }
+        // Outcomes were recorded by the first fold; a deterministic reducer repeats them.
+        let _ = self
+            .reducer
+            .apply_all(&mut state, &self.events[from..count]);
         &self.cursor.insert((count, state)).1
     }
 
@@ -205,11 +221,118 @@ impl Replay {
     }
 }
 
-fn apply(reducer: &dyn Reducer, state: &mut Value, event: &Event) -> Result<(), StepProblem> {
-    match &event.data {
-        Payload::Undecodable { error, .. } => Err(StepProblem::Undecodable(error.clone())),
-        Payload::Json(data) => reducer
-            .apply(state, event, data)
-            .map_err(StepProblem::ReducerFailed),
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{parse_time, Payload, Snapshot};
+    use crate::replay::{MergeReducer, SnapshotOutcome, WarningKind};
+    use serde_json::json;
+
+    fn event(version: u64, at: &str, data: Payload) -> Event {
+        Event {
+            aggregate_id: "a".into(),
+            aggregate_type: None,
+            version,
+            event_type: "T".into(),
+            timestamp: parse_time(at),
+            data,
+            metadata: Value::Null,
+            issues: Vec::new(),
+        }
+    }
+
+    fn replay(events: Vec<Event>) -> Replay {
+        let mut replay = Replay::new(Arc::new(MergeReducer));
+        replay.extend(events);
+        replay
+    }
+
+    #[test]
+    fn undecodable_events_leave_state_unchanged_and_are_reported() {
+        let mut r = replay(vec![
+            event(1, "2026-01-01", Payload::Json(json!({"n": 1}))),
+            event(2, "2026-01-02", Payload::from_json_text("{oops")),
+            event(3, "2026-01-03", Payload::Json(json!({"m": 3}))),
+        ]);
+        assert_eq!(r.state_after(2), &json!({"n": 1}));
+        assert_eq!(r.latest(), &json!({"n": 1, "m": 3}));
+        assert!(matches!(r.problem(1), Some(StepProblem::Undecodable(_))));
+        assert_eq!(r.problem(0), None);
+    }
+
+    #[test]
+    fn gaps_duplicates_and_backwards_time_are_warnings() {
+        let r = replay(vec![
+            event(2, "2026-01-02", Payload::Json(json!({}))),
+            event(3, "2026-01-01", Payload::Json(json!({}))),
+            event(3, "2026-01-03", Payload::Json(json!({}))),
+            event(7, "2026-01-04", Payload::Json(json!({}))),
+        ]);
+        let kinds: Vec<(usize, &WarningKind)> =
+            r.warnings().iter().map(|w| (w.index, &w.kind)).collect();
+        assert!(matches!(
+            kinds[0],
+            (0, WarningKind::VersionGap { expected: 1 })
+        ));
+        assert!(matches!(
+            kinds[1],
+            (1, WarningKind::TimestampBackwards { .. })
+        ));
+        assert!(matches!(kinds[2], (2, WarningKind::DuplicateVersion)));
+        assert!(matches!(
+            kinds[3],
+            (3, WarningKind::VersionGap { expected: 4 })
+        ));
+    }
+
+    #[test]
+    fn positions_resolve_to_event_counts() {
+        let r = replay(vec![
+            event(1, "2026-01-01T10:00:00Z", Payload::Json(json!({}))),
+            event(2, "2026-01-01T11:00:00Z", Payload::Json(json!({}))),
+            event(4, "2026-01-01T12:00:00Z", Payload::Json(json!({}))),
+        ]);
+        assert_eq!(r.resolve(Position::Version(0)), Ok(0));
+        assert_eq!(r.resolve(Position::Version(2)), Ok(2));
+        // Version 3 is in a gap: the state is the one after v2.
+        assert_eq!(r.resolve(Position::Version(3)), Ok(2));
+        assert_eq!(
+            r.resolve(Position::Version(5)),
+            Err(ReplayError::VersionBeyondEnd { wanted: 5, last: 4 })
+        );
+        let at = |t: &str| r.resolve(Position::Time(parse_time(t).unwrap()));
+        assert_eq!(at("2026-01-01T09:00:00Z"), Ok(0));
+        assert_eq!(at("2026-01-01T11:30:00Z"), Ok(2));
+        assert_eq!(at("2027-01-01"), Ok(3));
+        assert_eq!(r.version_after(3), 4);
+    }
+
+    #[test]
+    fn snapshots_are_checked_against_replay() {
+        let mut r = replay(
+            (1..=4)
+                .map(|v| event(v, "2026-01-01", Payload::Json(json!({"n": v}))))
+                .collect(),
+        );
+        let snapshot = |version, state: Value| Snapshot {
+            aggregate_id: "a".into(),
+            version,
+            state: Payload::Json(state),
+            timestamp: None,
+        };
+        r.set_snapshots(vec![
+            snapshot(9, json!({})),
+            snapshot(2, json!({"n": 2})),
+            snapshot(3, json!({"n": 30})),
+        ]);
+        let checks = r.check_snapshots();
+        assert_eq!(checks[0].outcome, SnapshotOutcome::Agrees);
+        let SnapshotOutcome::Differs(changes) = &checks[1].outcome else {
+            panic!("v3 should differ: {:?}", checks[1]);
+        };
+        assert_eq!(changes[0].path.to_string(), ".n");
+        assert_eq!(changes[0].old, Some(json!(30)));
+        assert_eq!(changes[0].new, Some(json!(3)));
+        assert_eq!(checks[2].outcome, SnapshotOutcome::BeyondHistory);
     }
 }

@@ -6,6 +6,6 @@ mod verify;
 mod warnings;
 
 pub use engine::{Replay, ReplayError, StepProblem};
-pub use reducer::{merge_patch, MergeReducer, Reducer};
+pub use reducer::{merge_patch, JqReducer, MergeReducer, Reducer};
 pub use verify::{SnapshotCheck, SnapshotOutcome};
 pub use warnings::{Warning, WarningKind};

@@ -87,21 +87,18 @@ pub trait EventSource: Send {
     }
 }
 
-/// Up to three ids that contain the wanted one or share its prefix, for "did you mean".
+/// Up to three ids that contain the wanted one, or are a few edits away, for "did you mean".
 fn closest_ids<'a>(wanted: &str, ids: impl Iterator<Item = &'a str>) -> Vec<String> {
-    let wanted_lower = wanted.to_lowercase();
+    let wanted = wanted.to_lowercase();
+    let limit = (wanted.chars().count() / 2).max(2);
     let mut scored: Vec<(usize, &str)> = ids
         .filter_map(|id| {
             let lower = id.to_lowercase();
-            if lower.contains(&wanted_lower) || wanted_lower.contains(&lower) {
+            if lower.contains(&wanted) {
                 return Some((0, id));
             }
-            let shared = lower
-                .chars()
-                .zip(wanted_lower.chars())
-                .take_while(|(a, b)| a == b)
-                .count();
-            (shared >= 3).then_some((usize::MAX - shared, id))
+            let distance = edit_distance(&lower, &wanted);
+            (distance <= limit).then_some((distance, id))
         })
         .collect();
     scored.sort();
@@ -110,6 +107,22 @@ fn closest_ids<'a>(wanted: &str, ids: impl Iterator<Item = &'a str>) -> Vec<Stri
         .take(3)
         .map(|(_, id)| id.to_string())
         .collect()
+}
+
+/// Levenshtein distance; ids are short, so the quadratic table is cheap.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = diagonal + usize::from(ca != *cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(row[j + 1] + 1);
+        }
+    }
+    row[b.len()]
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -165,13 +178,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn suggests_ids_that_contain_or_share_a_prefix() {
-        let ids = ["acc-0001", "acc-0002", "order-17", "zzz"];
+    fn suggests_ids_that_contain_or_nearly_match() {
+        let ids = ["acc-0001", "acc-0002", "acc-0007", "order-17", "zzz"];
         assert_eq!(closest_ids("0002", ids.into_iter()), vec!["acc-0002"]);
-        assert_eq!(
-            closest_ids("acc-9", ids.into_iter()),
-            vec!["acc-0001", "acc-0002"]
-        );
+        assert_eq!(closest_ids("acc-07", ids.into_iter())[0], "acc-0007");
+        assert_eq!(closest_ids("ORDER-71", ids.into_iter()), vec!["order-17"]);
         assert!(closest_ids("nothing", ids.into_iter()).is_empty());
     }
 }

@@ -110,6 +110,22 @@ impl SqliteMapping {
         Ok(())
     }
 
+    /// An empty name in a config file switches an optional column off, as `--map key=` does.
+    pub fn clear_empty_optionals(&mut self) {
+        let events = &mut self.events;
+        for column in [
+            &mut events.aggregate_type,
+            &mut events.metadata,
+            &mut events.timestamp,
+            &mut self.snapshots.table,
+            &mut self.snapshots.created_at,
+        ] {
+            if column.as_deref() == Some("") {
+                *column = None;
+            }
+        }
+    }
+
     /// The mapping in one line, for error messages.
     pub fn describe_events(&self) -> String {
         let e = &self.events;

@@ -1,16 +1,24 @@
 //! SQLite event stores, opened read-only.
 
+mod connection;
 mod decode;
+mod eventsourcing;
+mod layout;
 mod mapping;
+mod preset;
 
 pub use mapping::{quote_identifier, EventColumns, SnapshotColumns, SqliteMapping, MAPPING_KEYS};
+pub use preset::{Preset, PRESET_NAMES};
 
 use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{ffi, Connection, OpenFlags};
+use rusqlite::ffi;
+
+use connection::StoreConnection;
+use layout::{Codec, Layout, Queries};
 
 use super::{Chunk, EventSource, SourceError};
 use crate::model::{AggregateSummary, Event, EventIssue, Snapshot};
@@ -23,6 +31,8 @@ pub struct SqliteOptions {
     pub mapping: SqliteMapping,
     /// How long to wait for a writer's lock before giving up with a clear error.
     pub busy_timeout: Duration,
+    /// A library's layout, forced; `None` detects it from the tables.
+    pub preset: Option<Preset>,
 }
 
 impl Default for SqliteOptions {
@@ -30,23 +40,18 @@ impl Default for SqliteOptions {
         SqliteOptions {
             mapping: SqliteMapping::default(),
             busy_timeout: Duration::from_secs(5),
+            preset: None,
         }
     }
 }
 
 pub struct SqliteSource {
-    conn: Connection,
+    db: StoreConnection,
     path: PathBuf,
     options: SqliteOptions,
+    preset: Preset,
+    codec: Codec,
     queries: Queries,
-}
-
-/// SQL built once from the validated mapping.
-struct Queries {
-    list_events: String,
-    list_snapshots: Option<String>,
-    read_events: String,
-    read_snapshots: Option<String>,
 }
 
 impl SqliteSource {
@@ -66,25 +71,75 @@ impl SqliteSource {
                 "{shown} is empty (0 bytes), not an event store"
             )));
         }
-        // NO_MUTEX: a source lives on one thread at a time. READ_ONLY: rewind never writes.
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags)
-            .map_err(|err| sqlite_error(path, err, "open"))?;
-        conn.busy_timeout(options.busy_timeout)
+        let db = StoreConnection::open(path, options.busy_timeout)
             .map_err(|err| sqlite_error(path, err, "open"))?;
         let mut source = SqliteSource {
-            conn,
+            db,
             path: path.to_path_buf(),
-            queries: Queries {
-                list_events: String::new(),
-                list_snapshots: None,
-                read_events: String::new(),
-                read_snapshots: None,
-            },
+            preset: Preset::Native,
+            codec: Codec::Plain,
+            queries: Layout::from_mapping(&SqliteMapping::default(), false)?.queries(),
             options,
         };
-        source.queries = source.build_queries()?;
+        let layout = source.choose_layout()?;
+        source.codec = layout.codec;
+        source.queries = layout.queries();
+        if source.codec == Codec::Eventsourcing {
+            source.refuse_unreadable_payloads()?;
+        }
         Ok(source)
+    }
+
+    /// The preset or mapping this source reads with.
+    pub fn preset(&self) -> Preset {
+        self.preset
+    }
+
+    /// A forced preset, a detected one, or the user's mapping (checked column by column).
+    fn choose_layout(&mut self) -> Result<Layout, SourceError> {
+        let tables = self.table_names()?;
+        let mapping_is_default = self.options.mapping == SqliteMapping::default();
+        let detected = (mapping_is_default && !tables.iter().any(|t| t == "events"))
+            .then(|| Preset::detect(&tables))
+            .flatten();
+        let preset = self.options.preset.or(detected).unwrap_or(Preset::Native);
+        self.preset = preset;
+        if preset == Preset::Native {
+            let with_snapshots = self.check_mapping(&tables)?;
+            return Layout::from_mapping(&self.options.mapping, with_snapshots);
+        }
+        let (events, snapshots) = preset.tables();
+        if !tables.iter().any(|t| t == events) {
+            return Err(SourceError::Schema(format!(
+                "{} has no table {events:?}, which the {} preset reads ({})",
+                self.path.display(),
+                preset.name(),
+                listed(&tables)
+            )));
+        }
+        let with_snapshots = snapshots.is_some_and(|s| tables.iter().any(|t| t == s));
+        Ok(preset
+            .layout(with_snapshots)
+            .expect("non-native presets have a layout"))
+    }
+
+    /// An encrypted store cannot be read at all: say so once, at open.
+    fn refuse_unreadable_payloads(&self) -> Result<(), SourceError> {
+        let conn = self.db.get();
+        let first: Option<Vec<u8>> = conn
+            .query_row("SELECT state FROM stored_events LIMIT 1", [], |row| {
+                let value = row.get_ref(0)?;
+                Ok(value.as_bytes().map(<[u8]>::to_vec).ok())
+            })
+            .ok()
+            .flatten();
+        match first.and_then(|bytes| eventsourcing::unreadable_store_reason(&bytes)) {
+            Some(reason) => Err(SourceError::Read(format!(
+                "{}: {reason}",
+                self.path.display()
+            ))),
+            None => Ok(()),
+        }
     }
 
     fn error(&self, err: rusqlite::Error, doing: &str) -> SourceError {
@@ -93,8 +148,8 @@ impl SqliteSource {
 
     fn table_columns(&self, table: &str) -> Result<Option<Vec<String>>, SourceError> {
         let sql = format!("PRAGMA table_info({})", quote_identifier(table)?);
-        let mut stmt = self
-            .conn
+        let conn = self.db.get();
+        let mut stmt = conn
             .prepare(&sql)
             .map_err(|e| self.error(e, "read the schema"))?;
         let names = stmt
@@ -105,8 +160,8 @@ impl SqliteSource {
     }
 
     fn table_names(&self) -> Result<Vec<String>, SourceError> {
-        let mut stmt = self
-            .conn
+        let conn = self.db.get();
+        let mut stmt = conn
             .prepare("SELECT name FROM sqlite_master WHERE type IN ('table','view') ORDER BY name")
             .map_err(|e| self.error(e, "read the schema"))?;
         let names = stmt
@@ -138,7 +193,8 @@ impl SqliteSource {
         Ok(true)
     }
 
-    fn build_queries(&self) -> Result<Queries, SourceError> {
+    /// Checks every mapped table and column; returns whether the snapshots table exists.
+    fn check_mapping(&self, tables: &[String]) -> Result<bool, SourceError> {
         let mapping = &self.options.mapping;
         let e = &mapping.events;
         let mut wanted = vec![
@@ -157,77 +213,17 @@ impl SqliteSource {
             }
         }
         if !self.require_columns(&e.table, &wanted, &mapping.describe_events())? {
-            let tables = self.table_names()?;
-            let listed = if tables.is_empty() {
-                "it has no tables".to_string()
-            } else {
-                format!("tables: {}", tables.join(", "))
-            };
             return Err(SourceError::Schema(format!(
-                "no table {:?} in {} ({listed}); mapping in use: {}; point rewind at your table with --map events.table=NAME or rewind.toml",
+                "no table {:?} in {} ({}); mapping in use: {}; point rewind at your table with --map events.table=NAME or rewind.toml, or pick a library layout with --preset ({PRESET_NAMES})",
                 e.table,
                 self.path.display(),
+                listed(tables),
                 mapping.describe_events()
             )));
         }
-        let q = |name: &str| quote_identifier(name);
-        let opt = |column: &Option<String>| -> Result<String, SourceError> {
-            column
-                .as_deref()
-                .map(q)
-                .unwrap_or_else(|| Ok("NULL".into()))
-        };
-        let table = q(&e.table)?;
-        let id = q(&e.aggregate_id)?;
-        let version = q(&e.version)?;
-        let timestamp = opt(&e.timestamp)?;
-        let list_events = format!(
-            "SELECT {id}, MIN({ty}), COUNT(*), MIN({timestamp}), MAX({timestamp}) FROM {table} \
-             WHERE {id} IS NOT NULL GROUP BY {id} ORDER BY {id}",
-            ty = opt(&e.aggregate_type)?,
-        );
-        let read_events = format!(
-            "SELECT {ty}, {version}, {event_type}, {timestamp}, {data}, {metadata} FROM {table} \
-             WHERE {id} = ?1 ORDER BY {version}",
-            ty = opt(&e.aggregate_type)?,
-            event_type = q(&e.event_type)?,
-            data = q(&e.event_data)?,
-            metadata = opt(&e.metadata)?,
-        );
-
-        let (list_snapshots, read_snapshots) = match self.snapshot_table()? {
-            None => (None, None),
-            Some(table_name) => {
-                let s = &mapping.snapshots;
-                let table = q(&table_name)?;
-                let id = q(&s.aggregate_id)?;
-                (
-                    Some(format!(
-                        "SELECT {id}, COUNT(*) FROM {table} WHERE {id} IS NOT NULL GROUP BY {id}"
-                    )),
-                    Some(format!(
-                        "SELECT {version}, {state}, {created} FROM {table} WHERE {id} = ?1 ORDER BY {version}",
-                        version = q(&s.version)?,
-                        state = q(&s.state)?,
-                        created = opt(&s.created_at)?,
-                    )),
-                )
-            }
-        };
-        Ok(Queries {
-            list_events,
-            list_snapshots,
-            read_events,
-            read_snapshots,
-        })
-    }
-
-    /// The snapshots table, if the store has one; a missing table is only an error when named.
-    fn snapshot_table(&self) -> Result<Option<String>, SourceError> {
-        let mapping = &self.options.mapping;
         let s = &mapping.snapshots;
         let Some(table) = &s.table else {
-            return Ok(None);
+            return Ok(false);
         };
         let mut wanted = vec![
             ("aggregate_id", s.aggregate_id.as_str()),
@@ -239,8 +235,8 @@ impl SqliteSource {
         }
         let found = self.require_columns(table, &wanted, &mapping.describe_snapshots())?;
         match (found, mapping.snapshots_required) {
-            (true, _) => Ok(Some(table.clone())),
-            (false, false) => Ok(None),
+            (true, _) => Ok(true),
+            (false, false) => Ok(false),
             (false, true) => Err(SourceError::Schema(format!(
                 "no snapshots table {table:?} in {}; mapping in use: {}; use --map snapshots.table= for a store without snapshots",
                 self.path.display(),
@@ -253,8 +249,8 @@ impl SqliteSource {
         let Some(sql) = &self.queries.list_snapshots else {
             return Ok(HashMap::new());
         };
-        let mut stmt = self
-            .conn
+        let conn = self.db.get();
+        let mut stmt = conn
             .prepare(sql)
             .map_err(|e| self.error(e, "count snapshots"))?;
         let mut rows = stmt
@@ -275,8 +271,8 @@ impl SqliteSource {
         sink: &mut dyn FnMut(Chunk) -> ControlFlow<()>,
     ) -> Result<ControlFlow<()>, SourceError> {
         let doing = "read events";
-        let mut stmt = self
-            .conn
+        let conn = self.db.get();
+        let mut stmt = conn
             .prepare_cached(&self.queries.read_events)
             .map_err(|e| self.error(e, doing))?;
         let mut rows = stmt
@@ -318,8 +314,16 @@ impl SqliteSource {
             issues.push(EventIssue::UnparseableTimestamp(raw));
             None
         });
-        let data = decode::payload(row.get_ref_unwrap(4), &columns.event_data);
+        let mut data = decode::payload(row.get_ref_unwrap(4), &columns.event_data);
         let metadata = decode::metadata(row.get_ref_unwrap(5), &mut issues);
+        let (mut event_type, mut aggregate_type, mut timestamp) =
+            (event_type, aggregate_type, timestamp);
+        if self.codec == Codec::Eventsourcing {
+            let (short, class) = eventsourcing::split_topic(&event_type);
+            let bytes = row.get_ref_unwrap(4).as_bytes().unwrap_or_default();
+            (data, timestamp) = eventsourcing::decode_event(bytes);
+            (event_type, aggregate_type) = (short, class);
+        }
         Event {
             aggregate_id: aggregate_id.to_string(),
             aggregate_type,
@@ -337,10 +341,8 @@ impl SqliteSource {
             return Ok(Vec::new());
         };
         let doing = "read snapshots";
-        let mut stmt = self
-            .conn
-            .prepare_cached(sql)
-            .map_err(|e| self.error(e, doing))?;
+        let conn = self.db.get();
+        let mut stmt = conn.prepare_cached(sql).map_err(|e| self.error(e, doing))?;
         let mut rows = stmt
             .query([aggregate_id])
             .map_err(|e| self.error(e, doing))?;
@@ -350,13 +352,18 @@ impl SqliteSource {
             let Some(version) = decode::version(row.get_ref_unwrap(0)) else {
                 continue;
             };
+            let state = match self.codec {
+                Codec::Eventsourcing => eventsourcing::decode_snapshot(
+                    row.get_ref_unwrap(1).as_bytes().unwrap_or_default(),
+                ),
+                Codec::Plain => {
+                    decode::payload(row.get_ref_unwrap(1), &self.options.mapping.snapshots.state)
+                }
+            };
             snapshots.push(Snapshot {
                 aggregate_id: aggregate_id.to_string(),
                 version,
-                state: decode::payload(
-                    row.get_ref_unwrap(1),
-                    &self.options.mapping.snapshots.state,
-                ),
+                state,
                 timestamp: decode::timestamp(row.get_ref_unwrap(2)).ok().flatten(),
             });
         }
@@ -371,8 +378,9 @@ impl EventSource for SqliteSource {
 
     fn aggregates(&self) -> Result<Vec<AggregateSummary>, SourceError> {
         let doing = "list aggregates";
-        let tx = self
-            .conn
+        self.db.refresh().map_err(|e| self.error(e, "open"))?;
+        let conn = self.db.get();
+        let tx = conn
             .unchecked_transaction()
             .map_err(|e| self.error(e, doing))?;
         let mut snapshot_counts = self.snapshot_counts()?;
@@ -387,7 +395,11 @@ impl EventSource for SqliteSource {
             };
             summaries.push(AggregateSummary {
                 snapshots: snapshot_counts.remove(&id).unwrap_or(0),
-                aggregate_type: decode::text(row.get_ref_unwrap(1)),
+                aggregate_type: match self.codec {
+                    Codec::Eventsourcing => decode::text(row.get_ref_unwrap(1))
+                        .and_then(|topic| eventsourcing::aggregate_type(&topic)),
+                    Codec::Plain => decode::text(row.get_ref_unwrap(1)),
+                },
                 events: row.get::<_, i64>(2).unwrap_or(0).max(0) as u64,
                 first_timestamp: decode::timestamp(row.get_ref_unwrap(3)).ok().flatten(),
                 last_timestamp: decode::timestamp(row.get_ref_unwrap(4)).ok().flatten(),
@@ -404,8 +416,9 @@ impl EventSource for SqliteSource {
     ) -> Result<(), SourceError> {
         // One read transaction: events and snapshots come from the same moment of the store,
         // even while another process appends to it.
-        let tx = self
-            .conn
+        self.db.refresh().map_err(|e| self.error(e, "open"))?;
+        let conn = self.db.get();
+        let tx = conn
             .unchecked_transaction()
             .map_err(|e| self.error(e, "read events"))?;
         let snapshots = self.read_snapshots(aggregate_id)?;
@@ -414,6 +427,14 @@ impl EventSource for SqliteSource {
         }
         drop(tx);
         Ok(())
+    }
+}
+
+fn listed(tables: &[String]) -> String {
+    if tables.is_empty() {
+        "it has no tables".to_string()
+    } else {
+        format!("tables: {}", tables.join(", "))
     }
 }
 

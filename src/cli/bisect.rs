@@ -1,0 +1,73 @@
+use serde_json::json;
+
+use crate::diff::unified;
+use crate::inspect::{bisect, Predicate};
+use crate::model::format_time;
+
+use super::output::{terminal_safe, Output};
+use super::{ListFormat, Session, EXIT_FOUND, EXIT_OK};
+
+pub fn run(
+    session: &Session,
+    aggregate: &str,
+    until: &str,
+    format: ListFormat,
+    out: &mut Output,
+) -> anyhow::Result<u8> {
+    let predicate = Predicate::new(until, "--until", session.jq_timeout)?;
+    let mut replay = session.replay(aggregate)?;
+    let result = bisect(&mut replay, &predicate);
+    if let Some((index, err)) = &result.run.first_error {
+        eprintln!(
+            "rewind: the predicate failed on {} events (first at v{}: {})",
+            result.run.errors,
+            replay.events()[*index].version,
+            terminal_safe(err)
+        );
+    }
+    let Some(index) = result.found else {
+        match format {
+            ListFormat::Json => out.json(&json!({"found": false, "events": replay.len()}))?,
+            ListFormat::Table => out.line(&format!(
+                "{until} never became true in {} events of {}",
+                replay.len(),
+                terminal_safe(aggregate)
+            ))?,
+        }
+        return Ok(EXIT_FOUND);
+    };
+    let event = replay.events()[index].clone();
+    let time = event.timestamp.as_ref().map_or("-".into(), format_time);
+    match format {
+        ListFormat::Json => out.json(&json!({
+            "found": true,
+            "version": event.version,
+            "index": index,
+            "type": event.event_type,
+            "timestamp": event.timestamp.as_ref().map(format_time),
+            "data": event.data.json(),
+            "metadata": event.metadata,
+            "changes": result.changes,
+        }))?,
+        ListFormat::Table => {
+            out.line(&format!(
+                "{until} first holds after v{} ({time}) {}",
+                event.version,
+                terminal_safe(&event.event_type)
+            ))?;
+            if let Some(data) = event.data.json() {
+                out.line(&format!("event data: {data}"))?;
+            }
+            let (before, after) = replay.step(index);
+            let label = |v: u64| format!("{}@v{v}", terminal_safe(aggregate));
+            let previous = replay.version_after(index);
+            out.text(&unified(
+                &before,
+                &after,
+                &label(previous),
+                &label(event.version),
+            ))?;
+        }
+    }
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,81 @@
+//! What every command needs: the settings, the opened source and the reducer.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::Config;
+use crate::replay::{JqReducer, MergeReducer, Reducer, Replay};
+use crate::source::EventSource;
+
+use super::{open, StoreArgs};
+
+/// A jq step longer than this is stopped, unless the user says otherwise.
+const DEFAULT_JQ_TIMEOUT: f64 = 1.0;
+
+pub struct Session {
+    pub source: Box<dyn EventSource>,
+    pub reducer: Arc<dyn Reducer>,
+    pub jq_timeout: Duration,
+}
+
+impl Session {
+    pub fn open(spec: &str, args: &StoreArgs) -> anyhow::Result<Session> {
+        let (config, config_dir) = load_config(args)?;
+        let jq_timeout = jq_timeout(args, &config)?;
+        let reducer = reducer(args, &config, config_dir.as_deref(), jq_timeout)?;
+        Ok(Session {
+            source: open(spec, args)?,
+            reducer,
+            jq_timeout,
+        })
+    }
+
+    /// Reads one aggregate and replays it with the session's reducer.
+    pub fn replay(&self, aggregate: &str) -> anyhow::Result<Replay> {
+        let history = self.source.history(aggregate)?;
+        Ok(Replay::from_history(history, self.reducer.clone()))
+    }
+}
+
+/// The config file named by `--config`, and the folder its relative paths start from.
+pub fn load_config(args: &StoreArgs) -> anyhow::Result<(Config, Option<PathBuf>)> {
+    match &args.config {
+        Some(path) => {
+            let dir = path.parent().map(Path::to_path_buf);
+            Ok((Config::load(path)?, dir))
+        }
+        None => Ok((Config::default(), None)),
+    }
+}
+
+fn jq_timeout(args: &StoreArgs, config: &Config) -> anyhow::Result<Duration> {
+    let seconds = args
+        .jq_timeout
+        .or(config.jq_timeout)
+        .unwrap_or(DEFAULT_JQ_TIMEOUT);
+    if !(0.001..=3600.0).contains(&seconds) {
+        anyhow::bail!("jq timeout {seconds} is out of range: give 0.001 to 3600 seconds");
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+fn reducer(
+    args: &StoreArgs,
+    config: &Config,
+    config_dir: Option<&Path>,
+    limit: Duration,
+) -> anyhow::Result<Arc<dyn Reducer>> {
+    let path = match (&args.reducer, &config.reducer) {
+        (Some(path), _) => path.clone(),
+        (None, Some(path)) => config_dir.map_or(path.clone(), |dir| dir.join(path)),
+        (None, None) => return Ok(Arc::new(MergeReducer)),
+    };
+    let code = std::fs::read_to_string(&path)
+        .map_err(|err| anyhow::anyhow!("cannot read reducer {}: {err}", path.display()))?;
+    Ok(Arc::new(JqReducer::new(
+        &code,
+        &path.display().to_string(),
+        limit,
+    )?))
+}

@@ -1,0 +1,112 @@
+use serde_json::{json, Value};
+
+use crate::diff::JsonPath;
+use crate::inspect::{verify_aggregate, Drift};
+
+use super::output::{truncate, Align, Output, Table};
+use super::{ListFormat, Session, EXIT_FOUND, EXIT_OK};
+
+const VALUE_PREVIEW: usize = 48;
+
+pub fn run(
+    session: &Session,
+    aggregate: Option<&str>,
+    ignore: &[String],
+    format: ListFormat,
+    out: &mut Output,
+) -> anyhow::Result<u8> {
+    let ignore: Vec<JsonPath> = ignore
+        .iter()
+        .map(|p| JsonPath::parse(p))
+        .collect::<Result<_, _>>()?;
+    let ids: Vec<String> = match aggregate {
+        Some(id) => vec![id.to_string()],
+        None => session
+            .source
+            .aggregates()?
+            .into_iter()
+            .map(|a| a.id)
+            .collect(),
+    };
+    let (mut checked, mut drifts) = (0, Vec::new());
+    for id in &ids {
+        let mut replay = session.replay(id)?;
+        let (count, found) = verify_aggregate(&mut replay, &ignore);
+        checked += count;
+        drifts.extend(found);
+    }
+    match format {
+        ListFormat::Json => out.json(&json!({
+            "aggregates": ids.len(),
+            "snapshots_checked": checked,
+            "drifting": drifts.len(),
+            "reducer": session.reducer.name(),
+            "mismatches": drifts.iter().map(drift_json).collect::<Vec<_>>(),
+        }))?,
+        ListFormat::Table => {
+            if !drifts.is_empty() {
+                out.text(&table(&drifts))?;
+            }
+            out.line(&format!(
+                "{} in {} checked with the {} reducer: {}",
+                plural(checked, "snapshot"),
+                plural(ids.len(), "aggregate"),
+                session.reducer.name(),
+                match drifts.len() {
+                    0 => "all agree with replay".to_string(),
+                    1 => "1 drifts".to_string(),
+                    n => format!("{n} drift"),
+                }
+            ))?;
+        }
+    }
+    Ok(if drifts.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_FOUND
+    })
+}
+
+fn drift_json(drift: &Drift) -> Value {
+    json!({
+        "aggregate": drift.aggregate,
+        "version": drift.version,
+        "differences": drift.rows().into_iter().map(|(path, expected, actual)| json!({
+            "path": path, "expected": expected, "actual": actual,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn table(drifts: &[Drift]) -> String {
+    let mut table = Table::new(&[
+        ("AGGREGATE", Align::Left),
+        ("SNAPSHOT", Align::Right),
+        ("PATH", Align::Left),
+        ("STORED", Align::Left),
+        ("REPLAYED", Align::Left),
+    ]);
+    let show = |v: &Option<Value>| {
+        v.as_ref().map_or("(absent)".into(), |v| {
+            truncate(&v.to_string(), VALUE_PREVIEW)
+        })
+    };
+    for drift in drifts {
+        for (path, expected, actual) in drift.rows() {
+            table.row(vec![
+                drift.aggregate.clone(),
+                format!("v{}", drift.version),
+                path,
+                show(&expected),
+                show(&actual),
+            ]);
+        }
+    }
+    table.render()
+}
+
+fn plural(count: usize, noun: &str) -> String {
+    match count {
+        1 => format!("1 {noun}"),
+        n => format!("{n} {noun}s"),
+    }
+}

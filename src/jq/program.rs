@@ -1,0 +1,151 @@
+//! Compiling a jq program once, with only the filters a sandbox allows.
+
+use jaq_core::load::{Arena, File, Loader};
+use jaq_core::{data, Compiler, Ctx, Vars};
+use jaq_json::Val;
+use serde_json::Value;
+
+use super::convert::{from_val, to_val};
+
+/// Native filters that reach outside the program: environment, clock, input, stderr, exit.
+const DENIED: [&str; 9] = [
+    "env",
+    "now",
+    "input",
+    "inputs",
+    "halt",
+    "stderr_empty",
+    "debug_empty",
+    "localtime",
+    "strflocaltime",
+];
+
+/// Standard definitions built on the denied filters.
+const DENIED_DEFS: [&str; 4] = ["stderr", "debug", "halt", "halt_error"];
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JqError {
+    #[error("jq program does not compile: {0}")]
+    Compile(String),
+}
+
+/// A compiled program; `$event` is its one global variable.
+pub struct Program {
+    filter: jaq_core::Filter<data::JustLut<Val>>,
+}
+
+/// Compiles `code`, naming `origin` (a file name, or "--until") in errors.
+pub fn compile(code: &str, origin: &str) -> Result<Program, JqError> {
+    let defs = jaq_core::defs()
+        .chain(jaq_std::defs())
+        .chain(jaq_json::defs())
+        .filter(|def| !DENIED_DEFS.contains(&def.name));
+    let funs = jaq_core::funs()
+        .chain(jaq_std::funs())
+        .chain(jaq_json::funs())
+        .filter(|(name, _, _)| !DENIED.contains(name));
+    let loader = Loader::new(defs);
+    let arena = Arena::default();
+    let modules = loader
+        .load(&arena, File { code, path: () })
+        .map_err(|errors| JqError::Compile(describe_load_errors(code, origin, &errors)))?;
+    let filter = Compiler::default()
+        .with_funs(funs)
+        .with_global_vars(["$event"])
+        .compile(modules)
+        .map_err(|errors| {
+            let names: Vec<String> = errors
+                .iter()
+                .flat_map(|(_, errs)| errs.iter().map(|(name, undefined)| format!("{undefined:?} {name}")))
+                .collect();
+            JqError::Compile(format!(
+                "{origin}: {} (filters that read the environment, clock or input are not available)",
+                names.join(", ")
+            ))
+        })?;
+    Ok(Program { filter })
+}
+
+fn describe_load_errors<E: std::fmt::Debug>(code: &str, origin: &str, errors: &E) -> String {
+    let detail = format!("{errors:?}");
+    let first_line = code.lines().next().unwrap_or("");
+    format!(
+        "{origin}: syntax error in `{}`: {}",
+        first_line.chars().take(60).collect::<String>(),
+        detail.chars().take(200).collect::<String>()
+    )
+}
+
+impl Program {
+    /// Runs the program on `input` with `$event` bound; the first output, or why there is none.
+    pub fn run(&self, input: &Value, event: &Value) -> Result<Value, String> {
+        self.run_val(to_val(input), event).map(|v| from_val(&v))
+    }
+
+    /// As `run`, keeping jaq's representation so a fold converts its state only at the ends.
+    pub fn run_val(&self, input: Val, event: &Value) -> Result<Val, String> {
+        let ctx = Ctx::<data::JustLut<Val>>::new(&self.filter.lut, Vars::new([to_val(event)]));
+        let mut outputs = self.filter.id.run((ctx, input)).map(jaq_core::unwrap_valr);
+        match outputs.next() {
+            Some(Ok(value)) => Ok(value),
+            Some(Err(err)) => Err(err.to_string()),
+            None => Err("the program produced no output (use `.` to keep the state)".into()),
+        }
+    }
+}
+
+pub(super) fn into_value(val: &Val) -> Value {
+    from_val(val)
+}
+
+pub(super) fn from_value(value: &Value) -> Val {
+    to_val(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn run(code: &str, input: Value, event: Value) -> Result<Value, String> {
+        compile(code, "test").unwrap().run(&input, &event)
+    }
+
+    #[test]
+    fn folds_with_event_bound() {
+        let code =
+            r#"if $event.type == "Deposited" then .balance += $event.data.amount else . end"#;
+        let event = json!({"type": "Deposited", "data": {"amount": 5}});
+        assert_eq!(
+            run(code, json!({"balance": 10}), event),
+            Ok(json!({"balance": 15}))
+        );
+    }
+
+    #[test]
+    fn standard_library_is_available() {
+        assert_eq!(
+            run("map(. * 2) | add", json!([1, 2]), json!(null)),
+            Ok(json!(6))
+        );
+    }
+
+    #[test]
+    fn environment_and_clock_are_not() {
+        for code in ["env", "now", "$ENV", "input", "debug", "halt"] {
+            assert!(compile(code, "test").is_err(), "{code} should not compile");
+        }
+    }
+
+    #[test]
+    fn errors_and_empty_output_are_reported() {
+        assert!(run("error(\"boom\")", json!(1), json!(null))
+            .unwrap_err()
+            .contains("boom"));
+        assert!(run("empty", json!(1), json!(null))
+            .unwrap_err()
+            .contains("no output"));
+        let err = compile(".a | ", "reducer.jq").err().unwrap().to_string();
+        assert!(err.contains("reducer.jq"), "{err}");
+    }
+}

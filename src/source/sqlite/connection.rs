@@ -1,0 +1,88 @@
+//! The read-only connection, and the one case where even opening would leave a trace.
+//!
+//! Opening a WAL-mode database creates `-wal` and `-shm` files beside it when none exist,
+//! even read-only. When a WAL store has neither file, no process has it open and the main
+//! file holds everything, so it is read as immutable: nothing is created. As soon as a
+//! writer appears (its `-wal` file exists), rewind reopens normally before the next read, so
+//! it sees the writer's commits and never reads pages a checkpoint is moving.
+
+use std::cell::{Cell, Ref, RefCell};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+pub struct StoreConnection {
+    path: PathBuf,
+    busy_timeout: Duration,
+    immutable: Cell<bool>,
+    conn: RefCell<Connection>,
+}
+
+impl StoreConnection {
+    pub fn open(path: &Path, busy_timeout: Duration) -> rusqlite::Result<StoreConnection> {
+        let immutable = is_wal_mode(path) && !companion(path, "-wal").exists();
+        let conn = connect(path, busy_timeout, immutable)?;
+        Ok(StoreConnection {
+            path: path.to_path_buf(),
+            busy_timeout,
+            immutable: Cell::new(immutable),
+            conn: RefCell::new(conn),
+        })
+    }
+
+    /// Reopens normally if a writer has appeared since; call before each top-level read,
+    /// while no borrow from [`StoreConnection::get`] is alive.
+    pub fn refresh(&self) -> rusqlite::Result<()> {
+        if self.immutable.get() && companion(&self.path, "-wal").exists() {
+            *self.conn.borrow_mut() = connect(&self.path, self.busy_timeout, false)?;
+            self.immutable.set(false);
+        }
+        Ok(())
+    }
+
+    pub fn get(&self) -> Ref<'_, Connection> {
+        self.conn.borrow()
+    }
+}
+
+fn connect(path: &Path, busy_timeout: Duration, immutable: bool) -> rusqlite::Result<Connection> {
+    // NO_MUTEX: a source lives on one thread at a time. READ_ONLY: rewind never writes.
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let mut uri = format!("file:{}", uri_path(path));
+    if immutable {
+        uri.push_str("?immutable=1");
+    }
+    let conn = Connection::open_with_flags(uri, flags)?;
+    conn.busy_timeout(busy_timeout)?;
+    Ok(conn)
+}
+
+fn companion(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// Byte 18 of the SQLite header is the write format version: 2 means WAL.
+fn is_wal_mode(path: &Path) -> bool {
+    use std::io::Read;
+    let mut header = [0u8; 20];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut header))
+        .is_ok_and(|()| header.starts_with(b"SQLite format 3\0") && header[18] == 2)
+}
+
+/// Percent-encodes the characters that mean something in a SQLite URI.
+fn uri_path(path: &Path) -> String {
+    let mut out = String::new();
+    for c in path.to_string_lossy().chars() {
+        match c {
+            '%' | '?' | '#' => out.push_str(&format!("%{:02X}", c as u32)),
+            _ => out.push(c),
+        }
+    }
+    out
+}

@@ -1,0 +1,146 @@
+//! The SQL rewind runs against a store, built once from a validated mapping (every name
+//! quoted) or from a preset's constants. Nothing else reaches SQL.
+
+use super::mapping::{quote_identifier, SqliteMapping};
+use crate::source::SourceError;
+
+/// SQL expressions, one per field, over the events table.
+#[derive(Debug, Clone)]
+pub struct EventExprs {
+    pub table: String,
+    pub aggregate_id: String,
+    pub aggregate_type: String,
+    pub version: String,
+    pub event_type: String,
+    pub timestamp: String,
+    pub data: String,
+    pub metadata: String,
+    /// An extra condition rows must meet (presets only, e.g. "only events, not commands").
+    pub filter: Option<&'static str>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SnapshotExprs {
+    pub table: String,
+    pub aggregate_id: String,
+    pub version: String,
+    pub state: String,
+    pub created_at: String,
+}
+
+/// How stored payloads are turned into events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Codec {
+    /// Columns hold what they say: JSON data, a type name, a timestamp.
+    Plain,
+    /// Python eventsourcing: type from the topic, timestamp and data inside transcoded JSON.
+    Eventsourcing,
+}
+
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub events: EventExprs,
+    pub snapshots: Option<SnapshotExprs>,
+    pub codec: Codec,
+}
+
+/// The statements a source prepares.
+pub struct Queries {
+    pub list_events: String,
+    pub list_snapshots: Option<String>,
+    pub read_events: String,
+    pub read_snapshots: Option<String>,
+}
+
+impl Layout {
+    /// Quotes every name of a user mapping; `with_snapshots` once the table is known to exist.
+    pub fn from_mapping(
+        mapping: &SqliteMapping,
+        with_snapshots: bool,
+    ) -> Result<Layout, SourceError> {
+        let q = |name: &str| quote_identifier(name);
+        let opt = |column: &Option<String>| -> Result<String, SourceError> {
+            column
+                .as_deref()
+                .map(q)
+                .unwrap_or_else(|| Ok("NULL".into()))
+        };
+        let e = &mapping.events;
+        let events = EventExprs {
+            table: q(&e.table)?,
+            aggregate_id: q(&e.aggregate_id)?,
+            aggregate_type: opt(&e.aggregate_type)?,
+            version: q(&e.version)?,
+            event_type: q(&e.event_type)?,
+            timestamp: opt(&e.timestamp)?,
+            data: q(&e.event_data)?,
+            metadata: opt(&e.metadata)?,
+            filter: None,
+        };
+        let s = &mapping.snapshots;
+        let snapshots = match (&s.table, with_snapshots) {
+            (Some(table), true) => Some(SnapshotExprs {
+                table: q(table)?,
+                aggregate_id: q(&s.aggregate_id)?,
+                version: q(&s.version)?,
+                state: q(&s.state)?,
+                created_at: opt(&s.created_at)?,
+            }),
+            _ => None,
+        };
+        Ok(Layout {
+            events,
+            snapshots,
+            codec: Codec::Plain,
+        })
+    }
+
+    pub fn queries(&self) -> Queries {
+        let e = &self.events;
+        let filter = e.filter.map_or(String::new(), |f| format!(" AND ({f})"));
+        let list_events = format!(
+            "SELECT {id}, MIN({ty}), COUNT(*), MIN({ts}), MAX({ts}) FROM {table} \
+             WHERE {id} IS NOT NULL{filter} GROUP BY {id} ORDER BY {id}",
+            id = e.aggregate_id,
+            ty = e.aggregate_type,
+            ts = e.timestamp,
+            table = e.table,
+        );
+        let read_events = format!(
+            "SELECT {ty}, {version}, {event_type}, {ts}, {data}, {metadata} FROM {table} \
+             WHERE {id} = ?1{filter} ORDER BY {version}",
+            ty = e.aggregate_type,
+            version = e.version,
+            event_type = e.event_type,
+            ts = e.timestamp,
+            data = e.data,
+            metadata = e.metadata,
+            table = e.table,
+            id = e.aggregate_id,
+        );
+        let (list_snapshots, read_snapshots) = match &self.snapshots {
+            None => (None, None),
+            Some(s) => (
+                Some(format!(
+                    "SELECT {id}, COUNT(*) FROM {table} WHERE {id} IS NOT NULL GROUP BY {id}",
+                    id = s.aggregate_id,
+                    table = s.table,
+                )),
+                Some(format!(
+                    "SELECT {version}, {state}, {created} FROM {table} WHERE {id} = ?1 ORDER BY {version}",
+                    version = s.version,
+                    state = s.state,
+                    created = s.created_at,
+                    table = s.table,
+                    id = s.aggregate_id,
+                )),
+            ),
+        };
+        Queries {
+            list_events,
+            list_snapshots,
+            read_events,
+            read_snapshots,
+        }
+    }
+}

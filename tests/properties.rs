@@ -1,0 +1,97 @@
+//! Invariants over generated data: diffs are exact, checkpointed replay equals a plain fold.
+
+use std::sync::Arc;
+
+use proptest::prelude::*;
+use rewind::diff::{changes, json_patch};
+use rewind::model::{Event, Payload};
+use rewind::replay::{merge_patch, MergeReducer, Replay};
+use serde_json::{Map, Value};
+
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        (-1000i64..1000).prop_map(Value::from),
+        "[a-z~/ ]{0,6}".prop_map(Value::from),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::btree_map("[a-d~/]{1,3}", inner, 0..6)
+                .prop_map(|m| Value::Object(m.into_iter().collect::<Map<_, _>>())),
+        ]
+    })
+}
+
+fn event(version: u64, data: Payload) -> Event {
+    Event {
+        aggregate_id: "agg".into(),
+        aggregate_type: None,
+        version,
+        event_type: "Changed".into(),
+        timestamp: None,
+        data,
+        metadata: Value::Null,
+        issues: Vec::new(),
+    }
+}
+
+proptest! {
+    #[test]
+    fn json_patch_of_a_b_turns_a_into_b(a in json_value(), b in json_value()) {
+        let patch: json_patch::Patch = serde_json::from_value(json_patch(&a, &b)).unwrap();
+        let mut patched = a.clone();
+        json_patch::patch(&mut patched, &patch).unwrap();
+        prop_assert_eq!(patched, b);
+    }
+
+    #[test]
+    fn changes_are_empty_exactly_when_values_are_equal(a in json_value(), b in json_value()) {
+        prop_assert_eq!(changes(&a, &b).is_empty(), a == b);
+    }
+
+    #[test]
+    fn every_change_names_the_old_and_new_value_at_its_path(a in json_value(), b in json_value()) {
+        for change in changes(&a, &b) {
+            prop_assert_eq!(change.old.as_ref(), change.path.lookup(&a));
+            prop_assert_eq!(change.new.as_ref(), change.path.lookup(&b));
+        }
+    }
+
+    #[test]
+    fn replay_at_any_position_in_any_order_equals_a_plain_fold(
+        patches in prop::collection::vec(prop::option::weighted(0.9, json_value()), 0..300),
+        visits in prop::collection::vec(0usize..301, 1..40),
+    ) {
+        let events: Vec<Event> = patches
+            .iter()
+            .enumerate()
+            .map(|(i, p)| match p {
+                Some(json) => event(i as u64 + 1, Payload::Json(json.clone())),
+                None => event(i as u64 + 1, Payload::Undecodable { raw: "{".into(), error: "bad".into() }),
+            })
+            .collect();
+        let mut folds = vec![Value::Null];
+        for patch in &patches {
+            let mut next = folds.last().unwrap().clone();
+            if let Some(patch) = patch {
+                merge_patch(&mut next, patch);
+            }
+            folds.push(next);
+        }
+        let mut replay = Replay::new(Arc::new(MergeReducer));
+        // Loading in uneven chunks must not change the result.
+        for chunk in events.chunks(37) {
+            replay.extend(chunk.to_vec());
+        }
+        prop_assert_eq!(replay.latest(), folds.last().unwrap());
+        for visit in visits {
+            let count = visit.min(patches.len());
+            prop_assert_eq!(replay.state_after(count), &folds[count]);
+            if count > 0 {
+                prop_assert_eq!(replay.state_after(count - 1), &folds[count - 1]);
+            }
+        }
+    }
+}

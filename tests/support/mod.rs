@@ -1,0 +1,133 @@
+//! Builds real SQLite stores in temp dirs and runs the real rewind binary against them.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use rusqlite::{params, Connection};
+
+pub const NATIVE_SCHEMA: &str = "
+CREATE TABLE events(
+    event_id TEXT PRIMARY KEY, aggregate_id TEXT NOT NULL, aggregate_type TEXT NOT NULL,
+    event_type TEXT NOT NULL, event_data TEXT NOT NULL, metadata TEXT,
+    version INTEGER NOT NULL, timestamp TEXT NOT NULL, UNIQUE(aggregate_id, version));
+CREATE TABLE snapshots(
+    aggregate_id TEXT NOT NULL, version INTEGER NOT NULL, state TEXT NOT NULL,
+    created_at TEXT, PRIMARY KEY(aggregate_id, version));";
+
+pub fn demo_store() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("demo-data/demo.db")
+}
+
+/// A native-schema store in its own temp dir.
+pub struct Store {
+    pub dir: tempfile::TempDir,
+    pub path: PathBuf,
+    pub conn: Connection,
+    next_id: u64,
+}
+
+impl Store {
+    pub fn native() -> Store {
+        Store::with_schema(NATIVE_SCHEMA)
+    }
+
+    pub fn with_schema(schema: &str) -> Store {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.db");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(schema).unwrap();
+        Store {
+            dir,
+            path,
+            conn,
+            next_id: 0,
+        }
+    }
+
+    /// Appends an event; `data` is stored as given, so malformed JSON can be planted.
+    pub fn event(&mut self, aggregate: &str, version: i64, event_type: &str, data: &str, at: &str) {
+        self.next_id += 1;
+        self.conn
+            .execute(
+                "INSERT INTO events VALUES (?1, ?2, 'account', ?3, ?4, '{}', ?5, ?6)",
+                params![
+                    format!("e{}", self.next_id),
+                    aggregate,
+                    event_type,
+                    data,
+                    version,
+                    at
+                ],
+            )
+            .unwrap();
+    }
+
+    pub fn snapshot(&self, aggregate: &str, version: i64, state: &str) {
+        self.conn
+            .execute(
+                "INSERT INTO snapshots VALUES (?1, ?2, ?3, NULL)",
+                params![aggregate, version, state],
+            )
+            .unwrap();
+    }
+
+    pub fn arg(&self) -> String {
+        self.path.to_string_lossy().into_owned()
+    }
+}
+
+pub fn rewind() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rewind"));
+    cmd.env("NO_COLOR", "1");
+    cmd
+}
+
+pub fn run(args: &[&str]) -> Output {
+    rewind().args(args).output().unwrap()
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+/// Runs a command that must fail with exit 2 and exactly one line on stderr; returns it.
+pub fn bad_input(args: &[&str]) -> String {
+    let output = run(args);
+    let err = stderr(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "args {args:?}, stderr: {err}"
+    );
+    assert_eq!(
+        err.lines().count(),
+        1,
+        "one-line error expected, got: {err}"
+    );
+    assert!(err.starts_with("rewind: "), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+pub fn json(output: &Output) -> serde_json::Value {
+    assert!(output.status.success(), "stderr: {}", stderr(output));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// SHA-like fingerprint of every file of a store (db, -wal, -shm, -journal), for
+/// proving rewind left them untouched.
+pub fn fingerprint(db: &Path) -> Vec<(String, Option<Vec<u8>>)> {
+    ["", "-wal", "-shm", "-journal"]
+        .iter()
+        .map(|suffix| {
+            let path = PathBuf::from(format!("{}{suffix}", db.display()));
+            (suffix.to_string(), std::fs::read(path).ok())
+        })
+        .collect()
+}
