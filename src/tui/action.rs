@@ -27,6 +27,11 @@ impl Tab {
         }
     }
 
+    /// How the tab bar writes it: `1 State`.
+    pub fn label(self) -> String {
+        format!("{} {}", self.index() + 1, self.title())
+    }
+
     pub fn index(self) -> usize {
         Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
     }

@@ -280,12 +280,26 @@ pub static PROMPT: &[Binding] = &[
     bind(&[code(KeyCode::Esc)], "Esc", Action::Back, "cancel"),
 ];
 
-pub static HELP: &[Binding] = &[bind(
-    &[ch('q'), code(KeyCode::Esc), ch('?')],
-    "q Esc ?",
-    Action::ToggleHelp,
-    "close this help",
-)];
+pub static HELP: &[Binding] = &[
+    bind(
+        &[ch('q'), code(KeyCode::Esc), ch('?')],
+        "q Esc ?",
+        Action::ToggleHelp,
+        "close this help",
+    ),
+    bind(
+        &[code(KeyCode::Up), ch('k')],
+        "↑ k",
+        Action::Up,
+        "scroll the help up",
+    ),
+    bind(
+        &[code(KeyCode::Down), ch('j')],
+        "↓ j",
+        Action::Down,
+        "scroll the help down",
+    ),
+];
 
 /// Mouse gestures, for the help overlay and docs.
 pub static MOUSE: &[(&str, &str)] = &[

@@ -83,6 +83,26 @@ pub fn aggregate(area: Rect) -> AggregateLayout {
     }
 }
 
+pub const TAB_DIVIDER: &str = " │ ";
+
+/// The tab whose title is at `column` on the detail pane's top border, if any.
+pub fn tab_at(detail: Rect, column: u16, row: u16) -> Option<crate::tui::action::Tab> {
+    use crate::tui::action::Tab;
+    if row != detail.y {
+        return None;
+    }
+    // The titles start after the corner and one space.
+    let mut x = detail.x + 2;
+    for tab in Tab::ALL {
+        let width = tab.label().chars().count() as u16;
+        if (x..x + width).contains(&column) {
+            return Some(tab);
+        }
+        x += width + TAB_DIVIDER.chars().count() as u16;
+    }
+    None
+}
+
 /// The area inside a one-cell border.
 pub fn inner(area: Rect) -> Rect {
     Rect {

@@ -140,6 +140,8 @@ impl App {
                 view.move_to(index, rows);
             }
             view.focus = Focus::Events;
+        } else if let Some(tab) = layout::tab_at(areas.detail, column, row).filter(|_| click) {
+            view.tab = tab;
         } else if click && contains(areas.detail, column, row) {
             view.focus = Focus::Detail;
         }

@@ -54,6 +54,8 @@ pub struct App {
     /// The opened aggregate; `None` shows the list.
     pub view: Option<AggregateView>,
     pub help: bool,
+    /// First line of the help overlay shown, for terminals too short to show it all.
+    pub help_scroll: u16,
     pub prompt: Option<Prompt>,
     pub message: Option<Message>,
     reducer: Arc<dyn Reducer>,
@@ -72,6 +74,7 @@ impl App {
             list: AggregateList::default(),
             view: None,
             help: false,
+            help_scroll: 0,
             prompt: None,
             message: None,
             reducer,
@@ -179,11 +182,16 @@ impl App {
 
     fn on_user(&mut self, action: Action) {
         match self.context() {
-            Context::Help => {
-                if matches!(action, Action::ToggleHelp | Action::Back) {
-                    self.help = false;
+            Context::Help => match action {
+                Action::ToggleHelp | Action::Back => self.help = false,
+                Action::Up | Action::WheelUp { .. } => {
+                    self.help_scroll = self.help_scroll.saturating_sub(1)
                 }
-            }
+                Action::Down | Action::WheelDown { .. } => {
+                    self.help_scroll = (self.help_scroll + 1).min(super::view::help_lines())
+                }
+                _ => {}
+            },
             Context::Prompt => self.on_prompt(action),
             Context::List | Context::Filtering => self.on_list(action),
             Context::Aggregate => self.on_aggregate(action),

@@ -449,3 +449,48 @@ fn help_opens_and_closes_and_swallows_other_keys() {
     assert!(!h.app.help);
     assert!(!h.app.should_quit());
 }
+
+#[test]
+fn clicking_a_tab_title_selects_it_and_a_click_in_the_pane_focuses_it() {
+    let mut h = Harness::demo();
+    h.open("acc-0003");
+    let detail = layout::aggregate(h.app.size).detail;
+    let screen = h.screen();
+    let top: Vec<char> = screen
+        .lines()
+        .nth(detail.y as usize)
+        .unwrap()
+        .chars()
+        .collect();
+    let diff_column = (0..top.len())
+        .find(|&i| top[i..].starts_with(&['2', ' ', 'D', 'i', 'f', 'f']))
+        .expect("the tab bar shows 2 Diff") as u16;
+    h.send(Action::Click {
+        column: diff_column + 3,
+        row: detail.y,
+    });
+    assert_eq!(view(&h).tab, Tab::Diff);
+    assert_eq!(view(&h).focus, Focus::Events);
+    h.send(Action::Click {
+        column: detail.x + 10,
+        row: detail.y + 5,
+    });
+    assert_eq!(view(&h).focus, Focus::Detail);
+}
+
+#[test]
+fn a_short_terminal_scrolls_the_help() {
+    let mut h = Harness::demo();
+    h.send(Action::Resize {
+        width: 80,
+        height: 20,
+    });
+    h.send(Action::ToggleHelp);
+    assert!(h.screen().contains("↑↓ scroll"));
+    assert!(!h.screen().contains("Compare tab"));
+    for _ in 0..12 {
+        h.send(Action::Down);
+    }
+    assert!(h.screen().contains("Compare tab"), "{}", h.screen());
+    assert_eq!(h.app.list.selected, 0, "the list underneath did not move");
+}

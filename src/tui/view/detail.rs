@@ -9,7 +9,7 @@ use ratatui::Frame;
 use super::{span, tone_style};
 use crate::tui::action::Tab;
 use crate::tui::app::{line_text, AggregateView, Focus, Node, TextLine};
-use crate::tui::layout::inner;
+use crate::tui::layout::{inner, TAB_DIVIDER};
 use crate::tui::theme::Theme;
 
 pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme) {
@@ -17,9 +17,9 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme
     let mut tabs = vec![Span::raw(" ")];
     for (i, tab) in Tab::ALL.iter().enumerate() {
         if i > 0 {
-            tabs.push(Span::styled(" │ ", theme.border()));
+            tabs.push(Span::styled(TAB_DIVIDER, theme.border()));
         }
-        let label = format!("{} {}", i + 1, tab.title());
+        let label = tab.label();
         tabs.push(if *tab == view.tab {
             Span::styled(label, theme.selected())
         } else {

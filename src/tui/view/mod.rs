@@ -42,8 +42,13 @@ pub fn render(app: &App, frame: &mut Frame) {
         }
     }
     if app.help {
-        help::render(frame, area, &app.theme);
+        help::render(frame, area, &app.theme, app.help_scroll);
     }
+}
+
+/// Lines in the help overlay, so `App` can bound its scrolling.
+pub fn help_lines() -> u16 {
+    help::line_count()
 }
 
 /// The only way text from the store reaches the screen: sanitized, styled.

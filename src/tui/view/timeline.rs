@@ -73,16 +73,21 @@ fn draw_marks(buf: &mut Buffer, area: Rect, view: &AggregateView, theme: &Theme)
         return;
     }
     let at = |index: usize| area.x + column_of(index, span_len, area.width);
-    buf[(at(view.cursor), area.y)]
-        .set_char('▼')
-        .set_style(theme.key());
+    let cursor = at(view.cursor);
+    buf[(cursor, area.y)].set_char('▼').set_style(theme.key());
     for (slot, name) in [(0, 'A'), (1, 'B')] {
         if let Some(index) = view.marks[slot] {
             let mut x = at(index);
             if slot == 1 && view.marks[0].is_some_and(|a| at(a) == x) && x + 1 < area.right() {
                 x += 1;
             }
-            buf[(x, area.y)].set_char(name).set_style(theme.mark());
+            // A mark under the cursor is drawn in the cursor's style, so neither hides.
+            let style = if x == cursor {
+                theme.cursor()
+            } else {
+                theme.mark()
+            };
+            buf[(x, area.y)].set_char(name).set_style(style);
         }
     }
 }
