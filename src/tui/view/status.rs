@@ -42,10 +42,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             spans.push(separator());
             spans.push(Span::raw(format!("{} aggregates", app.list.all.len())));
             &[
-                ("/", "filter"),
-                ("s", "sort"),
-                ("⏎", "open"),
                 ("?", "help"),
+                ("/", "filter"),
+                ("⏎", "open"),
+                ("s", "sort"),
                 ("q", "quit"),
             ]
         }
@@ -82,11 +82,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
                 spans.push(Span::styled("following", theme.added()));
             }
             &[
+                ("?", "help"),
                 ("←→", "step"),
                 (":", "version"),
                 ("a/b", "marks"),
                 ("c", "compare"),
-                ("?", "help"),
                 ("q", "back"),
             ]
         }
@@ -101,22 +101,30 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         spans.push(span(&message.text, style));
     }
     let used: usize = spans.iter().map(|s| s.width()).sum();
-    let hint_spans = hint_line(hints, theme);
+    let room = (area.width as usize).saturating_sub(used + 2);
+    let hint_spans = hint_line(hints, room, theme);
     let hint_width: usize = hint_spans.iter().map(|s| s.width()).sum();
-    if used + hint_width + 2 <= area.width as usize {
-        spans.push(Span::raw(
-            " ".repeat(area.width as usize - used - hint_width),
-        ));
+    if hint_width > 0 {
+        let gap = area.width as usize - used - hint_width;
+        spans.push(Span::raw(" ".repeat(gap)));
         spans.extend(hint_spans);
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-fn hint_line(hints: &[(&str, &str)], theme: &Theme) -> Vec<Span<'static>> {
+/// As many hints as fit in `room` columns, most useful first.
+fn hint_line(hints: &[(&str, &str)], room: usize, theme: &Theme) -> Vec<Span<'static>> {
     let mut spans = Vec::new();
+    let mut width = 0;
     for (key, what) in hints {
+        let what = format!(" {what}  ");
+        let needed = key.chars().count() + what.chars().count();
+        if width + needed > room {
+            break;
+        }
+        width += needed;
         spans.push(Span::styled(key.to_string(), theme.key()));
-        spans.push(Span::styled(format!(" {what}  "), theme.muted()));
+        spans.push(Span::styled(what, theme.muted()));
     }
     spans
 }
