@@ -92,6 +92,9 @@ fn pump(app: &mut App, source: &dyn EventSource, latest: &AtomicU64) {
                 app.update(Action::Loaded(report))
             });
         }
+        while app.has_backlog() {
+            app.update(Action::Digest);
+        }
     }
 }
 

@@ -111,6 +111,9 @@ pub enum Action {
     FollowTick,
     #[serde(skip)]
     Loaded(Report),
+    /// Replay the next batch of received events.
+    #[serde(skip)]
+    Digest,
 }
 
 #[cfg(test)]

@@ -128,6 +128,7 @@ pub async fn event_loop(
                 Some(Action::PlayTick)
             }
             _ = follow.tick(), if app.is_following() => Some(Action::FollowTick),
+            _ = std::future::ready(()), if app.has_backlog() => Some(Action::Digest),
         };
         if let Some(action) = first {
             app.update(action);
@@ -152,6 +153,8 @@ fn drain(
             }
         } else if let Ok(action) = reports.try_recv() {
             app.update(action);
+        } else if app.has_backlog() {
+            app.update(Action::Digest);
         } else {
             break;
         }

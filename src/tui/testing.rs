@@ -15,7 +15,7 @@ use super::app::App;
 use super::loader::{perform, Report, Request};
 use super::theme::Theme;
 use super::view;
-use crate::replay::MergeReducer;
+use crate::replay::{MergeReducer, Reducer};
 use crate::source::{self, EventSource};
 
 pub fn demo_path() -> PathBuf {
@@ -35,9 +35,18 @@ pub struct Harness {
 
 impl Harness {
     pub fn new(source: Box<dyn EventSource>, width: u16, height: u16) -> Harness {
+        Harness::with_reducer(source, Arc::new(MergeReducer), width, height)
+    }
+
+    pub fn with_reducer(
+        source: Box<dyn EventSource>,
+        reducer: Arc<dyn Reducer>,
+        width: u16,
+        height: u16,
+    ) -> Harness {
         let app = App::new(
             "sqlite:demo.db".into(),
-            Arc::new(MergeReducer),
+            reducer,
             Theme::colored(),
             Rect::new(0, 0, width, height),
         );
@@ -81,6 +90,13 @@ impl Harness {
                     self.app.update(Action::Loaded(report));
                 }
             }
+            self.digest_all();
+        }
+    }
+
+    pub fn digest_all(&mut self) {
+        while self.app.has_backlog() {
+            self.app.update(Action::Digest);
         }
     }
 

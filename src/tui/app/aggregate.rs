@@ -1,7 +1,7 @@
 //! One opened aggregate: its replay (growing while it loads), the cursor, marks, playback,
 //! live follow, and the cached detail for the cursor.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,6 +17,9 @@ use crate::tui::layout::keep_in_view;
 /// Playback speeds in events per second; `+`/`-` move along this list.
 pub const SPEEDS: [u32; 8] = [1, 2, 5, 10, 20, 50, 100, 250];
 const DEFAULT_SPEED: usize = 3;
+/// Events replayed per `Action::Digest`: small enough that a slow (jq) reducer never holds
+/// up a keypress for long, since input is handled between batches.
+pub const DIGEST_BATCH: usize = 256;
 /// How far PgUp/PgDn move the cursor.
 pub const PAGE_EVENTS: usize = 10;
 
@@ -46,7 +49,12 @@ pub struct AggregateView {
     pub summary: AggregateSummary,
     pub generation: u64,
     pub replay: Replay,
+    /// True until the source has finished and every received event is replayed.
     pub loading: bool,
+    /// The source has sent everything it will (or failed).
+    pub source_done: bool,
+    /// Events received but not replayed yet.
+    pub backlog: VecDeque<Event>,
     pub error: Option<String>,
     /// Index of the event under the cursor; the state shown is the one after it.
     pub cursor: usize,
@@ -78,6 +86,8 @@ impl AggregateView {
             generation,
             replay: Replay::new(reducer),
             loading: true,
+            source_done: false,
+            backlog: VecDeque::new(),
             error: None,
             cursor: 0,
             offset: 0,
@@ -109,7 +119,20 @@ impl AggregateView {
     /// How many events the timeline spans: what the store said it holds, or more once
     /// live follow has appended.
     pub fn span(&self) -> usize {
-        (self.summary.events as usize).max(self.len())
+        (self.summary.events as usize).max(self.len() + self.backlog.len())
+    }
+
+    pub fn queue(&mut self, events: Vec<Event>) {
+        self.backlog.extend(events);
+    }
+
+    /// Replays the next batch of received events.
+    pub fn digest(&mut self, event_rows: usize) {
+        let n = self.backlog.len().min(DIGEST_BATCH);
+        if n > 0 {
+            let batch: Vec<Event> = self.backlog.drain(..n).collect();
+            self.append(batch, event_rows);
+        }
     }
 
     pub fn current_event(&self) -> Option<&Event> {

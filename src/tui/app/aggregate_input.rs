@@ -171,7 +171,7 @@ impl App {
 
     pub(super) fn follow_tick(&mut self) {
         if let Some(view) = self.view.as_mut() {
-            if view.follow && !view.loading && !view.polling {
+            if view.follow && !view.loading && !view.polling && view.backlog.is_empty() {
                 view.polling = true;
                 self.requests.push(Request::PollAfter {
                     generation: view.generation,
@@ -179,6 +179,32 @@ impl App {
                     already: view.len(),
                 });
             }
+        }
+    }
+
+    pub(super) fn digest(&mut self) {
+        let rows = self.event_rows();
+        if let Some(view) = self.view.as_mut() {
+            view.digest(rows);
+        }
+        self.finish_load();
+    }
+
+    /// Once the source is done and its events replayed: place snapshots, report problems.
+    fn finish_load(&mut self) {
+        let Some(view) = self.view.as_mut() else {
+            return;
+        };
+        if !view.loading || !view.source_done || !view.backlog.is_empty() {
+            return;
+        }
+        view.loading = false;
+        view.place_snapshots();
+        if let Some(error) = view.error.clone() {
+            self.complain(format!("loading stopped: {error}"));
+        } else if view.is_empty() {
+            let text = format!("{} has no events", view.summary.id);
+            self.complain(text);
         }
     }
 
@@ -194,7 +220,8 @@ impl App {
             }
             Report::Events { generation, events } if Some(generation) == current => {
                 if let Some(view) = self.view.as_mut() {
-                    view.append(events, rows);
+                    view.queue(events);
+                    view.digest(rows);
                 }
             }
             Report::Snapshots {
@@ -206,18 +233,11 @@ impl App {
                 }
             }
             Report::Finished { generation, error } if Some(generation) == current => {
-                let Some(view) = self.view.as_mut() else {
-                    return;
-                };
-                view.loading = false;
-                view.place_snapshots();
-                if let Some(error) = error {
-                    view.error = Some(error.clone());
-                    self.complain(format!("loading stopped: {error}"));
-                } else if view.is_empty() {
-                    let text = format!("{} has no events", view.summary.id);
-                    self.complain(text);
+                if let Some(view) = self.view.as_mut() {
+                    view.source_done = true;
+                    view.error = error;
                 }
+                self.finish_load();
             }
             Report::Polled { generation, result } if Some(generation) == current => {
                 let Some(view) = self.view.as_mut() else {
@@ -229,7 +249,8 @@ impl App {
                     Ok(events) => {
                         let last = events.last().and_then(|e| e.timestamp);
                         let n = events.len();
-                        view.append(events, rows);
+                        view.queue(events);
+                        view.digest(rows);
                         let when = last.as_ref().map(format_time).unwrap_or_default();
                         self.say(format!("{n} new event(s) {when}"));
                     }

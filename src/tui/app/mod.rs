@@ -16,7 +16,9 @@ use ratatui::layout::Rect;
 use crate::model::{parse_time, Position};
 use crate::replay::Reducer;
 
-pub use aggregate::{AggregateView, Focus, SnapshotMark, SnapshotVerdict, PAGE_EVENTS, SPEEDS};
+pub use aggregate::{
+    AggregateView, Focus, SnapshotMark, SnapshotVerdict, DIGEST_BATCH, PAGE_EVENTS, SPEEDS,
+};
 pub use detail::{Comparison, Detail, TextLine, Tone};
 pub use json_tree::{line_text, JsonLine, Node};
 pub use list::{AggregateList, ListStatus, SortKey};
@@ -97,6 +99,11 @@ impl App {
         self.view.as_ref().is_some_and(|v| v.playing)
     }
 
+    /// Received events are waiting to be replayed (send `Action::Digest`).
+    pub fn has_backlog(&self) -> bool {
+        self.view.as_ref().is_some_and(|v| !v.backlog.is_empty())
+    }
+
     pub fn is_following(&self) -> bool {
         self.view.as_ref().is_some_and(|v| v.follow)
     }
@@ -142,6 +149,7 @@ impl App {
             Action::Quit => self.quit = true,
             Action::PlayTick => self.play_tick(),
             Action::FollowTick => self.follow_tick(),
+            Action::Digest => self.digest(),
             action => {
                 self.message = None;
                 // Any key but the speed keys stops playback, and is spent doing so.

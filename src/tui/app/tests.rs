@@ -351,6 +351,10 @@ fn a_long_history_can_be_scrubbed_while_it_loads() {
     let mut reports = h.perform(request).into_iter();
     h.app.update(Action::Loaded(reports.next().unwrap()));
     assert!(view(&h).loading);
+    assert_eq!(view(&h).len(), DIGEST_BATCH, "replayed in batches");
+    assert_eq!(view(&h).span(), 5000);
+    h.digest_all();
+    assert!(view(&h).loading);
     assert_eq!(view(&h).len(), 2048);
     assert_eq!(view(&h).span(), 5000);
     h.app.update(Action::Last);
@@ -359,6 +363,8 @@ fn a_long_history_can_be_scrubbed_while_it_loads() {
     for report in reports {
         h.app.update(Action::Loaded(report));
     }
+    assert!(view(&h).loading, "not done until every event is replayed");
+    h.digest_all();
     assert!(!view(&h).loading);
     assert_eq!(
         h.cursor_version(),
@@ -493,4 +499,26 @@ fn a_short_terminal_scrolls_the_help() {
     }
     assert!(h.screen().contains("Compare tab"), "{}", h.screen());
     assert_eq!(h.app.list.selected, 0, "the list underneath did not move");
+}
+
+#[test]
+fn the_reducer_given_to_the_ui_folds_the_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sum.db");
+    let conn = create_store(&path);
+    insert_counting(&conn, "sum", 1, 4);
+    let reducer = crate::replay::JqReducer::new(
+        "{total: ((.total // 0) + $event.data.n)}",
+        "sum.jq",
+        std::time::Duration::from_secs(1),
+    )
+    .unwrap();
+    let mut h = Harness::with_reducer(open_store(&path), std::sync::Arc::new(reducer), 120, 32);
+    h.send(Action::Confirm);
+    h.send(Action::Last);
+    let screen = h.screen();
+    assert!(
+        screen.contains("\"total\": 10"),
+        "1+2+3+4 by the jq program:\n{screen}"
+    );
 }
