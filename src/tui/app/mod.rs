@@ -7,6 +7,8 @@ mod detail;
 mod json_tree;
 mod list;
 #[cfg(test)]
+mod loading_tests;
+#[cfg(test)]
 mod tests;
 
 use std::sync::Arc;
