@@ -101,7 +101,7 @@ impl App {
                 };
                 note = Some(text.into());
             }
-            Action::ToggleHelp => self.help = true,
+            Action::ToggleHelp => self.open_help(),
             Action::Back => self.close_view(),
             Action::Click { column, row } | Action::Drag { column, row } => {
                 self.point_at(column, row, matches!(action, Action::Click { .. }));

@@ -147,7 +147,11 @@ impl App {
     pub fn update(&mut self, action: Action) {
         match action {
             Action::Loaded(report) => self.on_report(report),
-            Action::Resize { width, height } => self.size = Rect::new(0, 0, width, height),
+            Action::Resize { width, height } => {
+                self.size = Rect::new(0, 0, width, height);
+                let rows = self.list_rows();
+                self.list.move_to(self.list.selected, rows);
+            }
             Action::Quit => self.quit = true,
             Action::PlayTick => self.play_tick(),
             Action::FollowTick => self.follow_tick(),
@@ -174,6 +178,11 @@ impl App {
             view.offset = layout::keep_in_view(view.offset, view.cursor, event_rows);
             view.settle(rows);
         }
+    }
+
+    fn open_help(&mut self) {
+        self.help = true;
+        self.help_scroll = 0;
     }
 
     fn say(&mut self, text: impl Into<String>) {
@@ -229,7 +238,7 @@ impl App {
                 list.clear_filter(rows);
             }
             Action::Back => self.quit = true,
-            Action::ToggleHelp => self.help = true,
+            Action::ToggleHelp => self.open_help(),
             Action::Click { column, row } => self.click_list(column, row),
             Action::WheelUp { .. } => list.move_by(-3, rows),
             Action::WheelDown { .. } => list.move_by(3, rows),

@@ -351,3 +351,17 @@ fn a_short_terminal_scrolls_the_help() {
     assert!(h.screen().contains("Compare tab"), "{}", h.screen());
     assert_eq!(h.app.list.selected, 0, "the list underneath did not move");
 }
+
+#[test]
+fn shrinking_the_terminal_keeps_the_selected_aggregate_in_view() {
+    let mut h = Harness::demo();
+    h.send(Action::Last);
+    h.send(Action::Resize {
+        width: 100,
+        height: 20,
+    });
+    let rows = layout::list(h.app.size).rows.height as usize;
+    let list = &h.app.list;
+    assert!(list.offset <= list.selected && list.selected < list.offset + rows);
+    assert!(h.screen().contains("order-0030"));
+}
