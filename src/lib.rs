@@ -5,6 +5,8 @@
 pub mod cli;
 pub mod config;
 pub mod diff;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod inspect;
 pub mod jq;
 pub mod model;

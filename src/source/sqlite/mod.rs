@@ -10,6 +10,13 @@ mod preset;
 pub use mapping::{quote_identifier, EventColumns, SnapshotColumns, SqliteMapping, MAPPING_KEYS};
 pub use preset::{Preset, PRESET_NAMES};
 
+/// The payload decoders, for fuzzing and for tools that read the same formats.
+pub mod codecs {
+    pub use super::eventsourcing::{
+        decode_event as eventsourcing_event, decode_snapshot as eventsourcing_snapshot,
+    };
+}
+
 use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};

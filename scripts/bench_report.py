@@ -1,0 +1,131 @@
+"""Times whole commands side by side with their baselines and writes BENCHMARKS.md.
+
+Called by scripts/bench with the store and the folder holding the library figures.
+"""
+
+import datetime
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+STORE, BENCH_DIR = sys.argv[1], Path(sys.argv[2])
+RUNS = int(os.environ.get("RUNS", "10"))
+REWIND = "target/release/rewind"
+DEMO = "demo-data/demo.db"
+GROUP_BY = (
+    "SELECT aggregate_id, MIN(aggregate_type), COUNT(*), MIN(timestamp), MAX(timestamp) "
+    "FROM events GROUP BY aggregate_id ORDER BY aggregate_id;"
+)
+
+
+def timed(cmd):
+    """Wall seconds and peak RSS (MB) of one run, output discarded."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - started
+    if status != 0:
+        raise SystemExit(f"bench: {' '.join(cmd)} failed with status {status}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def side_by_side(a, b):
+    """Interleaves runs of two commands so load changes hit both alike; medians."""
+    times_a, times_b, rss_a = [], [], []
+    for _ in range(RUNS):
+        t, rss = timed(a)
+        times_a.append(t)
+        rss_a.append(rss)
+        times_b.append(timed(b)[0])
+    return statistics.median(times_a), statistics.median(times_b), max(rss_a)
+
+
+def alone(cmd, runs=RUNS):
+    results = [timed(cmd) for _ in range(runs)]
+    return statistics.median(t for t, _ in results), max(r for _, r in results)
+
+
+def read_jsonl(name):
+    path = BENCH_DIR / name
+    if not path.exists():
+        return {}
+    return {row["metric"]: row for row in map(json.loads, path.read_text().splitlines())}
+
+
+def raw_payload_mb():
+    out = subprocess.run(
+        ["sqlite3", STORE, "SELECT SUM(LENGTH(event_data)) FROM events WHERE aggregate_id='acc-big'"],
+        capture_output=True, text=True, check=True,
+    )
+    return int(out.stdout.strip()) / 1e6
+
+
+rows = []
+
+
+def row(metric, ours, baseline, ratio, target, ok):
+    rows.append((metric, ours, baseline, ratio, target, "pass" if ok else "FAIL"))
+
+
+ours, sqlite, rss_list = side_by_side(
+    [REWIND, "aggregates", STORE], ["sqlite3", STORE, GROUP_BY]
+)
+row("1. aggregates, 1M store", f"{ours*1000:.0f} ms", f"sqlite3 {sqlite*1000:.0f} ms",
+    f"{ours/sqlite:.2f}x", "<= 1.5x and <= 1 s", ours <= 1.5 * sqlite and ours <= 1.0)
+
+open_s, open_rss = alone([REWIND, "state", STORE, "acc-big", "--format", "json"])
+row("2. open 200k aggregate, latest state", f"{open_s*1000:.0f} ms", "-", "-", "<= 1.5 s", open_s <= 1.5)
+
+lib = read_jsonl("replay.jsonl")
+if lib:
+    merge = lib["fold_merge_events_per_s"]["value"]
+    jq = lib["fold_jq_events_per_s"]["value"]
+    row("2. fold, merge reducer", f"{merge/1e6:.2f} M ev/s", "-", "-", ">= 1 M ev/s", merge >= 1e6)
+    row("2. fold, simple jq reducer", f"{jq/1e3:.0f} k ev/s", "-", "-", ">= 200 k ev/s", jq >= 2e5)
+    jump, step = lib["random_jump"], lib["single_step"]
+    row("3. random jump p99", f"{jump['p99_ms']:.3f} ms", "-", "-", "<= 5 ms", jump["p99_ms"] <= 5)
+    row("3. single step p99", f"{step['p99_ms']:.3f} ms", "-", "-", "<= 1 ms", step["p99_ms"] <= 1)
+
+tui = read_jsonl("tui.jsonl")
+if "keypress_to_frame" in tui:
+    frame = tui["keypress_to_frame"]
+    row("4. TUI keypress to frame p99 (200x50)", f"{frame['p99_ms']:.2f} ms", "-", "-", "<= 16 ms",
+        frame["p99_ms"] <= 16)
+
+kafka = read_jsonl("kafka.jsonl")
+if kafka:
+    ratio = kafka["cache_fill_msgs_per_s"]["value"] / kafka["bare_consume_msgs_per_s"]["value"]
+    row("5. Kafka read into cache vs bare consume", f"{kafka['cache_fill_msgs_per_s']['value']/1e3:.0f} k msg/s",
+        f"{kafka['bare_consume_msgs_per_s']['value']/1e3:.0f} k msg/s", f"{ratio:.2f}", ">= 0.60", ratio >= 0.6)
+    warm = kafka["warm_reopen_s"]["value"]
+    row("5. Kafka reopen, warm cache", f"{warm*1000:.0f} ms", "-", "-", "<= 1 s", warm <= 1.0)
+
+raw = raw_payload_mb()
+row("6. peak RSS, 200k aggregate open", f"{open_rss:.0f} MB", f"payloads {raw:.0f} MB",
+    f"{open_rss/raw:.2f}x", "<= 3x payloads", open_rss <= 3 * raw)
+row("6. peak RSS, aggregates of 1M store", f"{rss_list:.0f} MB", "-", "-", "<= 100 MB", rss_list <= 100)
+
+demo_s, _ = alone([REWIND, "aggregates", DEMO])
+row("7. aggregates, demo store", f"{demo_s*1000:.1f} ms", "-", "-", "<= 50 ms", demo_s <= 0.05)
+
+header = ("metric", "rewind", "baseline", "ratio", "target", "result")
+widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+lines = ["| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |" for r in [header] + rows]
+lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+table = "\n".join(lines)
+print(table)
+
+mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+machine = f"{os.cpu_count()} cores, {mem_gb:.0f} GiB, {platform.system()} {platform.machine()}"
+today = datetime.date.today().isoformat()
+Path("BENCHMARKS.md").write_text(
+    f"# Benchmarks\n\nMeasured {today} on {machine} by `scripts/bench` "
+    f"(medians of {RUNS} interleaved runs; release build).\n\n{table}\n"
+)
+print(f"\nwrote BENCHMARKS.md ({today}, {machine})", file=sys.stderr)
