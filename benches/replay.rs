@@ -17,6 +17,10 @@ const AGGREGATE: &str = "acc-big";
 const SIMPLE_JQ: &str = "(. // {}) | .balance = $event.data.balance | .events += 1";
 
 fn main() {
+    // `cargo test --all-targets` runs bench binaries too; only `cargo bench` passes --bench.
+    if !std::env::args().any(|arg| arg == "--bench") {
+        return;
+    }
     let store = std::env::var_os("REWIND_BENCH_STORE")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("target/bench/bench.db"));

@@ -13,3 +13,4 @@ pub mod jq;
 pub mod model;
 pub mod replay;
 pub mod source;
+pub mod tui;

@@ -298,12 +298,25 @@ pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
         Some(Command::Export(args)) => export::run(args, &cli.store, out),
         Some(Command::Demo) => demo::run(&cli.store, out),
         None => match cli.source {
-            Some(source) => {
-                aggregates::run(&Session::open(&source, &cli.store)?, ListFormat::Table, out)
-            }
+            Some(source) => browse(Session::open(&source, &cli.store)?, out),
             None => anyhow::bail!("no source given; try `rewind demo` or `rewind --help`"),
         },
     }
+}
+
+/// Opens the terminal UI on a source; without a terminal (piped, scripted) prints the
+/// aggregate list instead, as `rewind aggregates` would.
+pub fn browse(session: Session, out: &mut Output) -> anyhow::Result<u8> {
+    use std::io::IsTerminal;
+    if !(std::io::stdout().is_terminal() && std::io::stdin().is_terminal()) {
+        return aggregates::run(&session, ListFormat::Table, out);
+    }
+    crate::tui::run(
+        session.source,
+        session.reducer,
+        crate::tui::TuiOptions::default(),
+    )?;
+    Ok(EXIT_OK)
 }
 
 /// Opens a source with the mapping from rewind.toml and the command line's overrides; a Kafka

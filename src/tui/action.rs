@@ -1,0 +1,139 @@
+//! Everything that can happen to the UI, as one enum: keys map onto it (keymap.rs), the
+//! background loader reports through it, and `App::update` is the only thing that acts on it.
+
+use serde::{Deserialize, Serialize};
+
+use super::loader::Report;
+
+/// The panes of the detail view, in tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tab {
+    State,
+    Diff,
+    Event,
+    Compare,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 4] = [Tab::State, Tab::Diff, Tab::Event, Tab::Compare];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::State => "State",
+            Tab::Diff => "Diff",
+            Tab::Event => "Event",
+            Tab::Compare => "Compare",
+        }
+    }
+
+    /// How the tab bar writes it: `1 State`.
+    pub fn label(self) -> String {
+        format!("{} {}", self.index() + 1, self.title())
+    }
+
+    pub fn index(self) -> usize {
+        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
+    }
+}
+
+/// Serialized names are snake_case (`step_forward`, `select_tab`), so a config file can bind
+/// keys to them. Variants that only the runtime produces are not (de)serializable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Previous row: aggregate, event, or line in the focused detail pane.
+    Up,
+    Down,
+    StepBack,
+    StepForward,
+    PageUp,
+    PageDown,
+    First,
+    Last,
+    PrevSnapshot,
+    NextSnapshot,
+    /// Opens the "jump to version" prompt.
+    JumpToVersion,
+    /// Opens the "jump to time" prompt.
+    JumpToTime,
+    MarkA,
+    MarkB,
+    OpenCompare,
+    SelectTab(Tab),
+    FocusNext,
+    ToggleFold,
+    TogglePlay,
+    Faster,
+    Slower,
+    ToggleFollow,
+    /// Starts typing a filter in the aggregate list.
+    Filter,
+    CycleSort,
+    /// Enter: open the selected aggregate, submit a prompt.
+    Confirm,
+    /// q / Esc: close what is open, or go back a screen, or quit from the list.
+    Back,
+    Quit,
+    ToggleHelp,
+    InputChar(char),
+    InputBackspace,
+    #[serde(skip)]
+    Click {
+        column: u16,
+        row: u16,
+    },
+    #[serde(skip)]
+    Drag {
+        column: u16,
+        row: u16,
+    },
+    #[serde(skip)]
+    WheelUp {
+        column: u16,
+        row: u16,
+    },
+    #[serde(skip)]
+    WheelDown {
+        column: u16,
+        row: u16,
+    },
+    #[serde(skip)]
+    Resize {
+        width: u16,
+        height: u16,
+    },
+    /// One step of playback; the runtime sends these at the play speed.
+    #[serde(skip)]
+    PlayTick,
+    /// Time to ask the source for new events (live follow).
+    #[serde(skip)]
+    FollowTick,
+    #[serde(skip)]
+    Loaded(Report),
+    /// Replay the next batch of received events.
+    #[serde(skip)]
+    Digest,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_have_stable_snake_case_names() {
+        assert_eq!(
+            serde_json::to_value(Action::StepForward).unwrap(),
+            "step_forward"
+        );
+        assert_eq!(
+            serde_json::from_value::<Action>(serde_json::json!({"select_tab": "compare"})).unwrap(),
+            Action::SelectTab(Tab::Compare)
+        );
+    }
+
+    #[test]
+    fn runtime_only_actions_cannot_be_bound_from_config() {
+        assert!(serde_json::from_value::<Action>(serde_json::json!("play_tick")).is_err());
+    }
+}

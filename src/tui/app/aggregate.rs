@@ -1,0 +1,285 @@
+//! One opened aggregate: its replay (growing while it loads), the cursor, marks, playback,
+//! live follow, and the cached detail for the cursor.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::diff::{Change, JsonPath};
+use crate::model::{AggregateSummary, Event, Snapshot};
+use crate::replay::{Reducer, Replay, SnapshotOutcome};
+
+use super::detail::{Comparison, Detail};
+use super::json_tree;
+use crate::tui::action::Tab;
+use crate::tui::layout::keep_in_view;
+
+/// Playback speeds in events per second; `+`/`-` move along this list.
+pub const SPEEDS: [u32; 8] = [1, 2, 5, 10, 20, 50, 100, 250];
+const DEFAULT_SPEED: usize = 3;
+/// Events replayed per `Action::Digest`: small enough that a slow (jq) reducer never holds
+/// up a keypress for long, since input is handled between batches.
+pub const DIGEST_BATCH: usize = 256;
+/// How far PgUp/PgDn move the cursor.
+pub const PAGE_EVENTS: usize = 10;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Events,
+    Detail,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SnapshotVerdict {
+    Agrees,
+    /// Paths where the stored snapshot (old) and replay (new) differ.
+    Differs(Vec<Change>),
+    Undecodable(String),
+}
+
+/// A stored snapshot placed on the timeline at the event it claims to summarize.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnapshotMark {
+    pub index: usize,
+    pub version: u64,
+    pub verdict: SnapshotVerdict,
+}
+
+pub struct AggregateView {
+    pub summary: AggregateSummary,
+    pub generation: u64,
+    pub replay: Replay,
+    /// True until the source has finished and every received event is replayed.
+    pub loading: bool,
+    /// The source has sent everything it will (or failed).
+    pub source_done: bool,
+    /// Events received but not replayed yet.
+    pub backlog: VecDeque<Event>,
+    pub error: Option<String>,
+    /// Index of the event under the cursor; the state shown is the one after it.
+    pub cursor: usize,
+    pub offset: usize,
+    pub marks: [Option<usize>; 2],
+    pub tab: Tab,
+    pub focus: Focus,
+    /// Sorted by index; known once the history has finished loading.
+    pub snapshots: Vec<SnapshotMark>,
+    /// Events the replay could not apply, sorted.
+    pub problems: Vec<usize>,
+    pub playing: bool,
+    pub speed: usize,
+    pub follow: bool,
+    pub polling: bool,
+    pub detail: Option<Detail>,
+    pub comparison: Option<Comparison>,
+    pub folds: BTreeSet<JsonPath>,
+    /// Selected line of the State tab, as an index into `Detail::visible`.
+    pub state_line: usize,
+    /// Scroll offsets of the four tabs.
+    pub scroll: [usize; 4],
+}
+
+impl AggregateView {
+    pub fn new(summary: AggregateSummary, generation: u64, reducer: Arc<dyn Reducer>) -> Self {
+        AggregateView {
+            summary,
+            generation,
+            replay: Replay::new(reducer),
+            loading: true,
+            source_done: false,
+            backlog: VecDeque::new(),
+            error: None,
+            cursor: 0,
+            offset: 0,
+            marks: [None, None],
+            tab: Tab::State,
+            focus: Focus::Events,
+            snapshots: Vec::new(),
+            problems: Vec::new(),
+            playing: false,
+            speed: DEFAULT_SPEED,
+            follow: false,
+            polling: false,
+            detail: None,
+            comparison: None,
+            folds: BTreeSet::new(),
+            state_line: 0,
+            scroll: [0; 4],
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.replay.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.replay.is_empty()
+    }
+
+    /// How many events the timeline spans: what the store said it holds, or more once
+    /// live follow has appended.
+    pub fn span(&self) -> usize {
+        (self.summary.events as usize).max(self.len() + self.backlog.len())
+    }
+
+    pub fn queue(&mut self, events: Vec<Event>) {
+        self.backlog.extend(events);
+    }
+
+    /// Replays the next batch of received events.
+    pub fn digest(&mut self, event_rows: usize) {
+        let n = self.backlog.len().min(DIGEST_BATCH);
+        if n > 0 {
+            let batch: Vec<Event> = self.backlog.drain(..n).collect();
+            self.append(batch, event_rows);
+        }
+    }
+
+    pub fn current_event(&self) -> Option<&Event> {
+        self.replay.events().get(self.cursor)
+    }
+
+    /// Appends events; a cursor resting on the last event stays on the last event.
+    pub fn append(&mut self, events: Vec<Event>, event_rows: usize) {
+        let old_len = self.len();
+        let at_end = old_len > 0 && self.cursor + 1 == old_len;
+        self.replay.extend(events);
+        self.problems
+            .extend((old_len..self.len()).filter(|&i| self.replay.problem(i).is_some()));
+        if at_end {
+            self.move_to(self.len() - 1, event_rows);
+        }
+    }
+
+    pub fn set_snapshots(&mut self, snapshots: Vec<Snapshot>) {
+        self.replay.set_snapshots(snapshots);
+    }
+
+    /// Checks each snapshot against replay and places it on the timeline.
+    pub fn place_snapshots(&mut self) {
+        let checks = self.replay.check_snapshots();
+        self.snapshots = checks
+            .into_iter()
+            .filter(|c| c.count > 0)
+            .filter_map(|check| {
+                let verdict = match check.outcome {
+                    SnapshotOutcome::Agrees => SnapshotVerdict::Agrees,
+                    SnapshotOutcome::Differs(found) => SnapshotVerdict::Differs(found),
+                    SnapshotOutcome::Undecodable(err) => SnapshotVerdict::Undecodable(err),
+                    SnapshotOutcome::BeyondHistory => return None,
+                };
+                Some(SnapshotMark {
+                    index: check.count - 1,
+                    version: check.version,
+                    verdict,
+                })
+            })
+            .collect();
+        self.snapshots.sort_by_key(|m| m.index);
+        // The Event tab describes snapshots, so the cached detail is stale now.
+        self.detail = None;
+    }
+
+    pub fn move_to(&mut self, index: usize, event_rows: usize) {
+        if self.is_empty() {
+            return;
+        }
+        self.cursor = index.min(self.len() - 1);
+        self.offset = keep_in_view(self.offset, self.cursor, event_rows);
+    }
+
+    pub fn move_by(&mut self, delta: isize, event_rows: usize) {
+        let target = self.cursor.saturating_add_signed(delta);
+        self.move_to(target, event_rows);
+    }
+
+    pub fn at_end(&self) -> bool {
+        self.cursor + 1 >= self.len()
+    }
+
+    pub fn snapshot_before(&self) -> Option<usize> {
+        let before = self.snapshots.partition_point(|m| m.index < self.cursor);
+        before.checked_sub(1).map(|i| self.snapshots[i].index)
+    }
+
+    pub fn snapshot_after(&self) -> Option<usize> {
+        let after = self.snapshots.partition_point(|m| m.index <= self.cursor);
+        self.snapshots.get(after).map(|m| m.index)
+    }
+
+    pub fn play_interval(&self) -> Duration {
+        Duration::from_secs_f64(1.0 / f64::from(SPEEDS[self.speed]))
+    }
+
+    pub fn speed_per_second(&self) -> u32 {
+        SPEEDS[self.speed]
+    }
+
+    /// Brings the cached detail and comparison up to date with the cursor and marks.
+    pub fn settle(&mut self, detail_rows: usize) {
+        if self.is_empty() {
+            self.detail = None;
+            return;
+        }
+        if self.detail.as_ref().is_none_or(|d| d.index != self.cursor) {
+            let detail =
+                Detail::compute(&mut self.replay, self.cursor, &self.folds, &self.snapshots);
+            self.detail = Some(detail);
+        }
+        if let (Tab::Compare, [Some(a), Some(b)]) = (self.tab, self.marks) {
+            if self.comparison.as_ref().is_none_or(|c| c.marks != (a, b)) {
+                self.comparison = Some(Comparison::compute(&mut self.replay, a, b));
+                self.scroll[Tab::Compare.index()] = 0;
+            }
+        }
+        let visible = self.detail.as_ref().map_or(0, |d| d.visible.len());
+        self.state_line = self.state_line.min(visible.saturating_sub(1));
+        let state = Tab::State.index();
+        self.scroll[state] = keep_in_view(self.scroll[state], self.state_line, detail_rows);
+    }
+
+    /// Lines in the current tab, for scrolling limits.
+    pub fn tab_lines(&self) -> usize {
+        match self.tab {
+            Tab::State => self.detail.as_ref().map_or(0, |d| d.visible.len()),
+            Tab::Diff => self.detail.as_ref().map_or(0, |d| d.diff.len()),
+            Tab::Event => self.detail.as_ref().map_or(0, |d| d.event.len()),
+            Tab::Compare => self.comparison.as_ref().map_or(1, |c| c.lines.len()),
+        }
+    }
+
+    /// Moves the State line cursor, or scrolls the other tabs.
+    pub fn scroll_detail(&mut self, delta: isize, detail_rows: usize) {
+        let last = self.tab_lines().saturating_sub(1);
+        if self.tab == Tab::State {
+            self.state_line = self.state_line.saturating_add_signed(delta).min(last);
+            let state = Tab::State.index();
+            self.scroll[state] = keep_in_view(self.scroll[state], self.state_line, detail_rows);
+        } else {
+            let scroll = &mut self.scroll[self.tab.index()];
+            let last_page = last.saturating_sub(detail_rows.saturating_sub(1));
+            *scroll = scroll.saturating_add_signed(delta).min(last_page);
+        }
+    }
+
+    /// Folds or unfolds the container at the State tab's selected line.
+    pub fn toggle_fold(&mut self, detail_rows: usize) {
+        let Some(detail) = self.detail.as_mut() else {
+            return;
+        };
+        let Some(&line) = detail.visible.get(self.state_line) else {
+            return;
+        };
+        let Some(target) = json_tree::fold_target(&detail.state, line) else {
+            return;
+        };
+        let path = detail.state[target].path.clone();
+        if !self.folds.remove(&path) {
+            self.folds.insert(path);
+        }
+        detail.refold(&self.folds);
+        self.state_line = detail.visible.partition_point(|&i| i < target);
+        let state = Tab::State.index();
+        self.scroll[state] = keep_in_view(self.scroll[state], self.state_line, detail_rows);
+    }
+}

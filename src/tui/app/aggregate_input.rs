@@ -1,0 +1,275 @@
+//! How the aggregate screen reacts: keys, mouse, playback and follow ticks, loader reports.
+
+use super::aggregate::{Focus, PAGE_EVENTS, SPEEDS};
+use super::{App, Prompt, PromptKind};
+use crate::model::format_time;
+use crate::tui::action::{Action, Tab};
+use crate::tui::layout::{self, contains};
+use crate::tui::loader::{Report, Request};
+
+impl App {
+    pub(super) fn on_aggregate(&mut self, action: Action) {
+        let areas = layout::aggregate(self.size);
+        let (rows, detail_rows) = (
+            areas.event_rows.height as usize,
+            areas.detail_body.height as usize,
+        );
+        let Some(view) = self.view.as_mut() else {
+            return;
+        };
+        let detail_focus = view.focus == Focus::Detail;
+        let page = detail_rows.max(1) as isize;
+        let mut note: Option<String> = None;
+        match action {
+            Action::StepBack => view.move_by(-1, rows),
+            Action::StepForward => view.move_by(1, rows),
+            Action::Up if detail_focus => view.scroll_detail(-1, detail_rows),
+            Action::Down if detail_focus => view.scroll_detail(1, detail_rows),
+            Action::Up => view.move_by(-1, rows),
+            Action::Down => view.move_by(1, rows),
+            Action::PageUp if detail_focus => view.scroll_detail(-page, detail_rows),
+            Action::PageDown if detail_focus => view.scroll_detail(page, detail_rows),
+            Action::PageUp => view.move_by(-(PAGE_EVENTS as isize), rows),
+            Action::PageDown => view.move_by(PAGE_EVENTS as isize, rows),
+            Action::First => view.move_to(0, rows),
+            Action::Last => view.move_to(usize::MAX, rows),
+            Action::PrevSnapshot => match view.snapshot_before() {
+                Some(index) => view.move_to(index, rows),
+                None => note = Some(no_snapshot(view.loading, "earlier")),
+            },
+            Action::NextSnapshot => match view.snapshot_after() {
+                Some(index) => view.move_to(index, rows),
+                None => note = Some(no_snapshot(view.loading, "later")),
+            },
+            Action::JumpToVersion | Action::JumpToTime if view.is_empty() => {
+                note = Some("no events loaded yet".into());
+            }
+            Action::JumpToVersion => self.open_prompt(PromptKind::Version),
+            Action::JumpToTime => self.open_prompt(PromptKind::Time),
+            Action::MarkA | Action::MarkB if view.is_empty() => {
+                note = Some("no events to mark".into())
+            }
+            Action::MarkA | Action::MarkB => {
+                let (slot, name) = if action == Action::MarkA {
+                    (0, 'A')
+                } else {
+                    (1, 'B')
+                };
+                view.marks[slot] = Some(view.cursor);
+                let version = view.replay.events()[view.cursor].version;
+                let hint = match view.marks {
+                    [Some(_), Some(_)] => "; press c to compare",
+                    _ => "",
+                };
+                note = Some(format!("mark {name} at v{version}{hint}"));
+            }
+            Action::OpenCompare => {
+                view.tab = Tab::Compare;
+                if view.marks.iter().any(Option::is_none) {
+                    note = Some("set mark A with a and mark B with b to compare them".into());
+                }
+            }
+            Action::SelectTab(tab) => view.tab = tab,
+            Action::FocusNext => {
+                view.focus = match view.focus {
+                    Focus::Events => Focus::Detail,
+                    Focus::Detail => Focus::Events,
+                }
+            }
+            Action::ToggleFold if view.tab == Tab::State => view.toggle_fold(detail_rows),
+            Action::ToggleFold => note = Some("folding works on the State tab (press 1)".into()),
+            Action::TogglePlay if view.at_end() => {
+                note = Some("at the last event; press g to start over".into())
+            }
+            Action::TogglePlay => view.playing = true,
+            Action::Faster => {
+                view.speed = (view.speed + 1).min(SPEEDS.len() - 1);
+                let speed = view.speed_per_second();
+                note = Some(format!("play speed {speed} events/s"));
+            }
+            Action::Slower => {
+                view.speed = view.speed.saturating_sub(1);
+                let speed = view.speed_per_second();
+                note = Some(format!("play speed {speed} events/s"));
+            }
+            Action::ToggleFollow => {
+                view.follow = !view.follow;
+                let text = if view.follow {
+                    "following: new events are appended as they arrive"
+                } else {
+                    "stopped following"
+                };
+                note = Some(text.into());
+            }
+            Action::ToggleHelp => self.open_help(),
+            Action::Back => self.close_view(),
+            Action::Click { column, row } | Action::Drag { column, row } => {
+                self.point_at(column, row, matches!(action, Action::Click { .. }));
+            }
+            Action::WheelUp { column, row } => self.wheel(column, row, -3),
+            Action::WheelDown { column, row } => self.wheel(column, row, 3),
+            _ => {}
+        }
+        if let Some(note) = note {
+            self.say(note);
+        }
+    }
+
+    fn open_prompt(&mut self, kind: PromptKind) {
+        self.prompt = Some(Prompt {
+            kind,
+            input: String::new(),
+            error: None,
+        });
+    }
+
+    /// A click or drag: scrub on the timeline, pick a row, or focus the detail pane.
+    fn point_at(&mut self, column: u16, row: u16, click: bool) {
+        let areas = layout::aggregate(self.size);
+        let rows = areas.event_rows.height as usize;
+        let Some(view) = self.view.as_mut() else {
+            return;
+        };
+        if contains(areas.bar, column, row) && !view.is_empty() {
+            let index = layout::index_at(column - areas.bar.x, view.span(), areas.bar.width);
+            view.move_to(index, rows);
+            view.focus = Focus::Events;
+        } else if click && contains(areas.event_rows, column, row) {
+            let index = view.offset + (row - areas.event_rows.y) as usize;
+            if index < view.len() {
+                view.move_to(index, rows);
+            }
+            view.focus = Focus::Events;
+        } else if let Some(tab) = layout::tab_at(areas.detail, column, row).filter(|_| click) {
+            view.tab = tab;
+        } else if click && contains(areas.detail, column, row) {
+            view.focus = Focus::Detail;
+        }
+    }
+
+    fn wheel(&mut self, column: u16, row: u16, delta: isize) {
+        let areas = layout::aggregate(self.size);
+        let Some(view) = self.view.as_mut() else {
+            return;
+        };
+        if contains(areas.detail, column, row) {
+            view.scroll_detail(delta, areas.detail_body.height as usize);
+        } else if contains(areas.events, column, row) || contains(areas.timeline, column, row) {
+            view.move_by(delta.signum(), areas.event_rows.height as usize);
+        }
+    }
+
+    pub(super) fn play_tick(&mut self) {
+        let rows = self.event_rows();
+        if let Some(view) = self.view.as_mut().filter(|v| v.playing) {
+            view.move_by(1, rows);
+            if view.at_end() && !view.loading {
+                view.playing = false;
+            }
+        }
+    }
+
+    pub(super) fn follow_tick(&mut self) {
+        if let Some(view) = self.view.as_mut() {
+            if view.follow && !view.loading && !view.polling && view.backlog.is_empty() {
+                view.polling = true;
+                self.requests.push(Request::PollAfter {
+                    generation: view.generation,
+                    aggregate_id: view.summary.id.clone(),
+                    already: view.len(),
+                });
+            }
+        }
+    }
+
+    pub(super) fn digest(&mut self) {
+        let rows = self.event_rows();
+        if let Some(view) = self.view.as_mut() {
+            view.digest(rows);
+        }
+        self.finish_load();
+    }
+
+    /// Once the source is done and its events replayed: place snapshots, report problems.
+    fn finish_load(&mut self) {
+        let Some(view) = self.view.as_mut() else {
+            return;
+        };
+        if !view.loading || !view.source_done || !view.backlog.is_empty() {
+            return;
+        }
+        view.loading = false;
+        view.place_snapshots();
+        if let Some(error) = view.error.clone() {
+            self.complain(format!("loading stopped: {error}"));
+        } else if view.is_empty() {
+            let text = format!("{} has no events", view.summary.id);
+            self.complain(text);
+        }
+    }
+
+    pub(super) fn on_report(&mut self, report: Report) {
+        let rows = self.event_rows();
+        let list_rows = self.list_rows();
+        let current = self.view.as_ref().map(|v| v.generation);
+        match report {
+            Report::Aggregates(Ok(aggregates)) => self.list.set(aggregates, list_rows),
+            Report::Aggregates(Err(error)) => {
+                self.list.status = super::ListStatus::Failed(error.clone());
+                self.complain(error);
+            }
+            Report::Events { generation, events } if Some(generation) == current => {
+                if let Some(view) = self.view.as_mut() {
+                    view.queue(events);
+                    view.digest(rows);
+                }
+            }
+            Report::Snapshots {
+                generation,
+                snapshots,
+            } if Some(generation) == current => {
+                if let Some(view) = self.view.as_mut() {
+                    view.set_snapshots(snapshots);
+                }
+            }
+            Report::Finished { generation, error } if Some(generation) == current => {
+                if let Some(view) = self.view.as_mut() {
+                    view.source_done = true;
+                    view.error = error;
+                }
+                self.finish_load();
+            }
+            Report::Polled { generation, result } if Some(generation) == current => {
+                let Some(view) = self.view.as_mut() else {
+                    return;
+                };
+                view.polling = false;
+                match result {
+                    Ok(events) if events.is_empty() => {}
+                    Ok(events) => {
+                        let last = events.last().and_then(|e| e.timestamp);
+                        let n = events.len();
+                        view.queue(events);
+                        view.digest(rows);
+                        let when = last.as_ref().map(format_time).unwrap_or_default();
+                        self.say(format!("{n} new event(s) {when}"));
+                    }
+                    Err(error) => {
+                        view.follow = false;
+                        self.complain(format!("follow stopped: {error}"));
+                    }
+                }
+            }
+            // Reports for an aggregate that is no longer open.
+            _ => {}
+        }
+    }
+}
+
+fn no_snapshot(loading: bool, direction: &str) -> String {
+    if loading {
+        "snapshots are placed once loading finishes".to_string()
+    } else {
+        format!("no {direction} snapshot")
+    }
+}

@@ -1,0 +1,288 @@
+//! What the right pane shows for one cursor position, computed once when the cursor moves
+//! (not on every frame): the state as foldable lines, this event's diff, the raw event.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use crate::diff::{changes, pretty, unified, Change, ChangeKind, JsonPath};
+use crate::model::{format_time, Event, Payload};
+use crate::replay::Replay;
+
+use super::json_tree::{self, JsonLine};
+use super::SnapshotMark;
+
+/// How a line of text should look; the views map tones to styles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Plain,
+    Heading,
+    Muted,
+    Added,
+    Removed,
+    Changed,
+    Hunk,
+    Error,
+    Warning,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextLine {
+    pub tone: Tone,
+    pub text: String,
+}
+
+fn line(tone: Tone, text: impl Into<String>) -> TextLine {
+    TextLine {
+        tone,
+        text: text.into(),
+    }
+}
+
+/// Everything the State, Diff and Event tabs draw for event `index`.
+#[derive(Debug, Clone)]
+pub struct Detail {
+    pub index: usize,
+    pub state: Vec<JsonLine>,
+    /// Indices into `state` left after folding.
+    pub visible: Vec<usize>,
+    pub diff: Vec<TextLine>,
+    pub event: Vec<TextLine>,
+}
+
+impl Detail {
+    pub fn compute(
+        replay: &mut Replay,
+        index: usize,
+        folds: &BTreeSet<JsonPath>,
+        snapshots: &[SnapshotMark],
+    ) -> Detail {
+        let (before, after) = replay.step(index);
+        let found = changes(&before, &after);
+        let mut state = json_tree::flatten(&after);
+        json_tree::mark_changes(&mut state, &found);
+        let visible = json_tree::visible(&state, folds);
+        let event = &replay.events()[index];
+        let mut diff = vec![line(
+            Tone::Heading,
+            format!(
+                "v{} {}: {}",
+                event.version,
+                event.event_type,
+                count(found.len(), "change")
+            ),
+        )];
+        if let Some(problem) = replay.problem(index) {
+            diff.push(line(Tone::Error, format!("state unchanged: {problem}")));
+        }
+        let previous = replay.version_after(index);
+        diff.extend(change_lines(
+            &found,
+            &before,
+            &after,
+            previous,
+            event.version,
+        ));
+        let event_lines = event_lines(replay, index, snapshots);
+        Detail {
+            index,
+            state,
+            visible,
+            diff,
+            event: event_lines,
+        }
+    }
+
+    pub fn refold(&mut self, folds: &BTreeSet<JsonPath>) {
+        self.visible = json_tree::visible(&self.state, folds);
+    }
+}
+
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// The structural list (`~ .path: old → new`) followed by the colored unified diff.
+pub fn change_lines(
+    found: &[Change],
+    before: &Value,
+    after: &Value,
+    from_version: u64,
+    to_version: u64,
+) -> Vec<TextLine> {
+    if found.is_empty() {
+        return vec![line(Tone::Muted, "no change to the state")];
+    }
+    let mut lines = Vec::with_capacity(found.len() + 16);
+    for change in found {
+        let (tone, text) = match change.kind {
+            ChangeKind::Added => (
+                Tone::Added,
+                format!("+ {}: {}", change.path, short(change.new.as_ref())),
+            ),
+            ChangeKind::Removed => (
+                Tone::Removed,
+                format!("- {}: {}", change.path, short(change.old.as_ref())),
+            ),
+            ChangeKind::Changed => (
+                Tone::Changed,
+                format!(
+                    "~ {}: {} → {}",
+                    change.path,
+                    short(change.old.as_ref()),
+                    short(change.new.as_ref())
+                ),
+            ),
+        };
+        lines.push(line(tone, text));
+    }
+    lines.push(line(Tone::Plain, ""));
+    let text = unified(
+        before,
+        after,
+        &format!("v{from_version}"),
+        &format!("v{to_version}"),
+    );
+    for diff_line in text.lines() {
+        let tone = if diff_line.starts_with("+++") || diff_line.starts_with("---") {
+            Tone::Heading
+        } else if diff_line.starts_with('+') {
+            Tone::Added
+        } else if diff_line.starts_with('-') {
+            Tone::Removed
+        } else if diff_line.starts_with("@@") {
+            Tone::Hunk
+        } else {
+            Tone::Plain
+        };
+        lines.push(line(tone, diff_line));
+    }
+    lines
+}
+
+/// A JSON value on one line, cut to a readable length.
+fn short(value: Option<&Value>) -> String {
+    let text = value.map_or_else(|| "∅".to_string(), |v| v.to_string());
+    crate::tui::text::ellipsize(&text, 80).into_owned()
+}
+
+fn event_lines(replay: &Replay, index: usize, snapshots: &[SnapshotMark]) -> Vec<TextLine> {
+    let event: &Event = &replay.events()[index];
+    let mut lines = vec![line(
+        Tone::Heading,
+        format!(
+            "v{} {} at {}",
+            event.version,
+            event.event_type,
+            event
+                .timestamp
+                .as_ref()
+                .map_or("(no time)".into(), format_time)
+        ),
+    )];
+    lines.push(line(
+        Tone::Muted,
+        format!(
+            "aggregate {} ({})",
+            event.aggregate_id,
+            event.aggregate_type.as_deref().unwrap_or("no type")
+        ),
+    ));
+    lines.push(line(Tone::Plain, ""));
+    lines.push(line(Tone::Heading, "data"));
+    match &event.data {
+        Payload::Json(value) => push_pretty(&mut lines, value),
+        Payload::Undecodable { raw, error } => {
+            lines.push(line(Tone::Error, format!("decode error: {error}")));
+            lines.push(line(Tone::Muted, "raw text as stored:"));
+            lines.extend(raw.lines().map(|l| line(Tone::Plain, l)));
+        }
+    }
+    lines.push(line(Tone::Plain, ""));
+    lines.push(line(Tone::Heading, "metadata"));
+    push_pretty(&mut lines, &event.metadata);
+    lines.push(line(Tone::Plain, ""));
+    // Warnings are kept in event order, so the ones for this event are one contiguous run.
+    let warnings = replay.warnings();
+    let start = warnings.partition_point(|w| w.index < index);
+    let end = warnings.partition_point(|w| w.index <= index);
+    let problem = replay.problem(index);
+    if start == end && problem.is_none() {
+        lines.push(line(Tone::Muted, "no warnings"));
+    } else {
+        lines.push(line(Tone::Heading, "warnings"));
+        for warning in &warnings[start..end] {
+            lines.push(line(Tone::Warning, format!("! {warning}")));
+        }
+        if let Some(problem) = problem {
+            lines.push(line(Tone::Error, format!("! {problem}")));
+        }
+    }
+    for mark in snapshots.iter().filter(|m| m.index == index) {
+        lines.push(line(Tone::Plain, ""));
+        lines.extend(mark.describe());
+    }
+    lines
+}
+
+fn push_pretty(lines: &mut Vec<TextLine>, value: &Value) {
+    lines.extend(pretty(value).lines().map(|l| line(Tone::Plain, l)));
+}
+
+/// The Compare tab: what changed from mark A's state to mark B's.
+#[derive(Debug, Clone)]
+pub struct Comparison {
+    pub marks: (usize, usize),
+    pub lines: Vec<TextLine>,
+}
+
+impl Comparison {
+    pub fn compute(replay: &mut Replay, a: usize, b: usize) -> Comparison {
+        let a_state = replay.state_after(a + 1).clone();
+        let b_state = replay.state_after(b + 1).clone();
+        let found = changes(&a_state, &b_state);
+        let (va, vb) = (replay.events()[a].version, replay.events()[b].version);
+        let mut lines = vec![line(
+            Tone::Heading,
+            format!("A v{va} → B v{vb}: {}", count(found.len(), "change")),
+        )];
+        lines.extend(change_lines(&found, &a_state, &b_state, va, vb));
+        Comparison {
+            marks: (a, b),
+            lines,
+        }
+    }
+}
+
+impl SnapshotMark {
+    pub fn describe(&self) -> Vec<TextLine> {
+        use super::SnapshotVerdict as V;
+        let head = format!("snapshot v{}", self.version);
+        match &self.verdict {
+            V::Agrees => vec![line(Tone::Muted, format!("{head} agrees with replay"))],
+            V::Undecodable(err) => vec![line(Tone::Error, format!("{head} is unreadable: {err}"))],
+            V::Differs(found) => {
+                let mut lines = vec![line(
+                    Tone::Error,
+                    format!("{head} disagrees with replay (snapshot → replay):"),
+                )];
+                lines.extend(found.iter().map(|c| {
+                    line(
+                        Tone::Changed,
+                        format!(
+                            "~ {}: {} → {}",
+                            c.path,
+                            short(c.old.as_ref()),
+                            short(c.new.as_ref())
+                        ),
+                    )
+                }));
+                lines
+            }
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! Headless transitions of loading: chunks, cancellation, live follow, failures.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::*;
+use crate::tui::action::Action;
+use crate::tui::loader::{perform, Report, Request};
+use crate::tui::testing::{create_store, insert, insert_counting, open_store, row, Harness};
+
+fn view(h: &Harness) -> &AggregateView {
+    h.app.view.as_ref().expect("an aggregate is open")
+}
+
+#[test]
+fn back_returns_to_the_list_and_stale_reports_are_ignored() {
+    let mut h = Harness::demo();
+    h.open("acc-0003");
+    let old = view(&h).generation;
+    h.send(Action::Back);
+    assert!(h.app.view.is_none());
+    h.send(Action::Confirm);
+    assert_eq!(view(&h).summary.id, "acc-0003");
+    assert!(view(&h).generation > old);
+    let len = view(&h).len();
+    h.send(Action::Loaded(Report::Events {
+        generation: old,
+        events: view(&h).replay.events()[..3].to_vec(),
+    }));
+    assert_eq!(
+        view(&h).len(),
+        len,
+        "reports for an older generation change nothing"
+    );
+}
+
+#[test]
+fn a_newer_request_stops_an_older_load_mid_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.db");
+    let conn = create_store(&path);
+    insert_counting(&conn, "big", 1, 5000);
+    let source = open_store(&path);
+    let latest = AtomicU64::new(1);
+    let mut reports = Vec::new();
+    let request = Request::LoadHistory {
+        generation: 1,
+        aggregate_id: "big".into(),
+    };
+    perform(source.as_ref(), request.clone(), &latest, &mut |report| {
+        reports.push(report);
+        // The user opens something else while the first chunk is on its way.
+        latest.store(2, Ordering::SeqCst);
+    });
+    assert_eq!(reports.len(), 1, "one chunk of three, and no Finished");
+    assert!(matches!(&reports[0], Report::Events { events, .. } if events.len() == 2048));
+    let mut late = Vec::new();
+    perform(source.as_ref(), request, &latest, &mut |r| late.push(r));
+    assert!(late.is_empty(), "an outdated request is not even started");
+}
+
+#[test]
+fn back_during_a_load_cancels_it() {
+    let mut h = Harness::demo();
+    h.app.update(Action::Confirm);
+    h.app.take_requests();
+    h.app.update(Action::Back);
+    let requests = h.app.take_requests();
+    assert!(
+        matches!(requests.as_slice(), [Request::Cancel { generation: 2 }]),
+        "{requests:?}"
+    );
+}
+
+#[test]
+fn a_long_history_can_be_scrubbed_while_it_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.db");
+    let conn = create_store(&path);
+    insert_counting(&conn, "big", 1, 5000);
+    let mut h = Harness::new(open_store(&path), 120, 32);
+    h.app.update(Action::Confirm);
+    let request = h.app.take_requests().pop().unwrap();
+    let mut reports = h.perform(request).into_iter();
+    h.app.update(Action::Loaded(reports.next().unwrap()));
+    assert!(view(&h).loading);
+    assert_eq!(view(&h).len(), DIGEST_BATCH, "replayed in batches");
+    assert_eq!(view(&h).span(), 5000);
+    h.digest_all();
+    assert!(view(&h).loading);
+    assert_eq!(view(&h).len(), 2048);
+    assert_eq!(view(&h).span(), 5000);
+    h.app.update(Action::Last);
+    assert_eq!(h.cursor_version(), 2048);
+    assert!(h.screen().contains("loading 2048/5000"));
+    for report in reports {
+        h.app.update(Action::Loaded(report));
+    }
+    assert!(view(&h).loading, "not done until every event is replayed");
+    h.digest_all();
+    assert!(!view(&h).loading);
+    assert_eq!(
+        h.cursor_version(),
+        5000,
+        "a cursor on the last event rides the load"
+    );
+}
+
+#[test]
+fn follow_appends_new_events_and_keeps_an_end_cursor_at_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("live.db");
+    let conn = create_store(&path);
+    insert_counting(&conn, "live", 1, 5);
+    let mut h = Harness::new(open_store(&path), 120, 32);
+    h.send(Action::Confirm);
+    h.send(Action::Last);
+    h.send(Action::FollowTick);
+    assert!(h.app.take_requests().is_empty(), "no polling until f");
+    h.send(Action::ToggleFollow);
+    assert!(h.app.is_following());
+
+    insert_counting(&conn, "live", 6, 2);
+    h.send(Action::FollowTick);
+    assert_eq!(view(&h).len(), 7);
+    assert_eq!(
+        h.cursor_version(),
+        7,
+        "the cursor was at the end, so it stays there"
+    );
+
+    h.send(Action::First);
+    insert_counting(&conn, "live", 8, 1);
+    h.send(Action::FollowTick);
+    assert_eq!(view(&h).len(), 8);
+    assert_eq!(h.cursor_version(), 1, "a cursor elsewhere does not move");
+
+    h.send(Action::ToggleFollow);
+    insert_counting(&conn, "live", 9, 1);
+    h.send(Action::FollowTick);
+    assert_eq!(view(&h).len(), 8);
+}
+
+#[test]
+fn a_failing_source_shows_a_message_instead_of_crashing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broken.db");
+    let conn = create_store(&path);
+    insert(&conn, &[row("x", 1, "Made", "{}")]);
+    drop(conn);
+    let source = open_store(&path);
+    std::fs::write(&path, vec![0x42u8; 8192]).unwrap();
+    let h = Harness::new(source, 120, 32);
+    let ListStatus::Failed(error) = &h.app.list.status else {
+        panic!("expected a failure, got {:?}", h.app.list.status);
+    };
+    assert!(h.app.message.as_ref().unwrap().error);
+    assert!(h.screen().contains("could not list aggregates"), "{error}");
+}
+
+#[test]
+fn the_reducer_given_to_the_ui_folds_the_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sum.db");
+    let conn = create_store(&path);
+    insert_counting(&conn, "sum", 1, 4);
+    let reducer = crate::replay::JqReducer::new(
+        "{total: ((.total // 0) + $event.data.n)}",
+        "sum.jq",
+        std::time::Duration::from_secs(1),
+    )
+    .unwrap();
+    let mut h = Harness::with_reducer(open_store(&path), std::sync::Arc::new(reducer), 120, 32);
+    h.send(Action::Confirm);
+    h.send(Action::Last);
+    let screen = h.screen();
+    assert!(
+        screen.contains("\"total\": 10"),
+        "1+2+3+4 by the jq program:\n{screen}"
+    );
+}

@@ -1,0 +1,334 @@
+//! The UI's state and its one entry point, `App::update(action)`. Nothing here draws or does
+//! I/O: work for the source is queued as requests the runtime hands to the loader.
+
+mod aggregate;
+mod aggregate_input;
+mod detail;
+mod json_tree;
+mod list;
+#[cfg(test)]
+mod loading_tests;
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+use ratatui::layout::Rect;
+
+use crate::model::{parse_time, Position};
+use crate::replay::Reducer;
+
+pub use aggregate::{
+    AggregateView, Focus, SnapshotMark, SnapshotVerdict, DIGEST_BATCH, PAGE_EVENTS, SPEEDS,
+};
+pub use detail::{Comparison, Detail, TextLine, Tone};
+pub use json_tree::{line_text, JsonLine, Node};
+pub use list::{AggregateList, ListStatus, SortKey};
+
+use super::action::Action;
+use super::keymap::Context;
+use super::layout::{self, contains};
+use super::loader::Request;
+use super::theme::Theme;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptKind {
+    Version,
+    Time,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prompt {
+    pub kind: PromptKind,
+    pub input: String,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub text: String,
+    pub error: bool,
+}
+
+pub struct App {
+    pub source_name: String,
+    pub theme: Theme,
+    pub size: Rect,
+    pub list: AggregateList,
+    /// The opened aggregate; `None` shows the list.
+    pub view: Option<AggregateView>,
+    pub help: bool,
+    /// First line of the help overlay shown, for terminals too short to show it all.
+    pub help_scroll: u16,
+    pub prompt: Option<Prompt>,
+    pub message: Option<Message>,
+    reducer: Arc<dyn Reducer>,
+    generation: u64,
+    requests: Vec<Request>,
+    quit: bool,
+}
+
+impl App {
+    /// A fresh UI that asks the source for its aggregates.
+    pub fn new(source_name: String, reducer: Arc<dyn Reducer>, theme: Theme, size: Rect) -> App {
+        App {
+            source_name,
+            theme,
+            size,
+            list: AggregateList::default(),
+            view: None,
+            help: false,
+            help_scroll: 0,
+            prompt: None,
+            message: None,
+            reducer,
+            generation: 0,
+            requests: vec![Request::ListAggregates],
+            quit: false,
+        }
+    }
+
+    pub fn should_quit(&self) -> bool {
+        self.quit
+    }
+
+    /// Requests queued since the last call, oldest first.
+    pub fn take_requests(&mut self) -> Vec<Request> {
+        std::mem::take(&mut self.requests)
+    }
+
+    pub fn is_playing(&self) -> bool {
+        self.view.as_ref().is_some_and(|v| v.playing)
+    }
+
+    /// Received events are waiting to be replayed (send `Action::Digest`).
+    pub fn has_backlog(&self) -> bool {
+        self.view.as_ref().is_some_and(|v| !v.backlog.is_empty())
+    }
+
+    pub fn is_following(&self) -> bool {
+        self.view.as_ref().is_some_and(|v| v.follow)
+    }
+
+    pub fn play_interval(&self) -> Option<std::time::Duration> {
+        self.view
+            .as_ref()
+            .filter(|v| v.playing)
+            .map(|v| v.play_interval())
+    }
+
+    /// Where keys go now.
+    pub fn context(&self) -> Context {
+        if self.help {
+            Context::Help
+        } else if self.prompt.is_some() {
+            Context::Prompt
+        } else if self.view.is_some() {
+            Context::Aggregate
+        } else if self.list.filtering {
+            Context::Filtering
+        } else {
+            Context::List
+        }
+    }
+
+    fn list_rows(&self) -> usize {
+        layout::list(self.size).rows.height as usize
+    }
+
+    fn event_rows(&self) -> usize {
+        layout::aggregate(self.size).event_rows.height as usize
+    }
+
+    fn detail_rows(&self) -> usize {
+        layout::aggregate(self.size).detail_body.height as usize
+    }
+
+    pub fn update(&mut self, action: Action) {
+        match action {
+            Action::Loaded(report) => self.on_report(report),
+            Action::Resize { width, height } => {
+                self.size = Rect::new(0, 0, width, height);
+                let rows = self.list_rows();
+                self.list.move_to(self.list.selected, rows);
+            }
+            Action::Quit => self.quit = true,
+            Action::PlayTick => self.play_tick(),
+            Action::FollowTick => self.follow_tick(),
+            Action::Digest => self.digest(),
+            action => {
+                self.message = None;
+                // Any key but the speed keys stops playback, and is spent doing so.
+                let speed_key = matches!(action, Action::Faster | Action::Slower);
+                if let Some(view) = self.view.as_mut().filter(|v| v.playing && !speed_key) {
+                    view.playing = false;
+                    self.settle();
+                    return;
+                }
+                self.on_user(action);
+            }
+        }
+        self.settle();
+    }
+
+    fn settle(&mut self) {
+        let rows = self.detail_rows();
+        let event_rows = self.event_rows();
+        if let Some(view) = self.view.as_mut() {
+            view.offset = layout::keep_in_view(view.offset, view.cursor, event_rows);
+            view.settle(rows);
+        }
+    }
+
+    fn open_help(&mut self) {
+        self.help = true;
+        self.help_scroll = 0;
+    }
+
+    fn say(&mut self, text: impl Into<String>) {
+        self.message = Some(Message {
+            text: text.into(),
+            error: false,
+        });
+    }
+
+    fn complain(&mut self, text: impl Into<String>) {
+        self.message = Some(Message {
+            text: text.into(),
+            error: true,
+        });
+    }
+
+    fn on_user(&mut self, action: Action) {
+        match self.context() {
+            Context::Help => match action {
+                Action::ToggleHelp | Action::Back => self.help = false,
+                Action::Up | Action::WheelUp { .. } => {
+                    self.help_scroll = self.help_scroll.saturating_sub(1)
+                }
+                Action::Down | Action::WheelDown { .. } => {
+                    self.help_scroll = (self.help_scroll + 1).min(super::view::help_lines())
+                }
+                _ => {}
+            },
+            Context::Prompt => self.on_prompt(action),
+            Context::List | Context::Filtering => self.on_list(action),
+            Context::Aggregate => self.on_aggregate(action),
+        }
+    }
+
+    fn on_list(&mut self, action: Action) {
+        let rows = self.list_rows();
+        let list = &mut self.list;
+        match action {
+            Action::Up => list.move_by(-1, rows),
+            Action::Down => list.move_by(1, rows),
+            Action::PageUp => list.move_by(-(rows.max(1) as isize), rows),
+            Action::PageDown => list.move_by(rows.max(1) as isize, rows),
+            Action::First => list.move_to(0, rows),
+            Action::Last => list.move_to(usize::MAX, rows),
+            Action::Filter => list.filtering = true,
+            Action::CycleSort => list.cycle_sort(rows),
+            Action::InputChar(c) if list.filtering => list.push_filter(c, rows),
+            Action::InputBackspace if list.filtering => list.pop_filter(rows),
+            Action::Confirm if list.filtering => list.filtering = false,
+            Action::Confirm => self.open_selected(),
+            Action::Back if list.filtering || !list.filter.is_empty() => {
+                list.filtering = false;
+                list.clear_filter(rows);
+            }
+            Action::Back => self.quit = true,
+            Action::ToggleHelp => self.open_help(),
+            Action::Click { column, row } => self.click_list(column, row),
+            Action::WheelUp { .. } => list.move_by(-3, rows),
+            Action::WheelDown { .. } => list.move_by(3, rows),
+            _ => {}
+        }
+    }
+
+    fn click_list(&mut self, column: u16, row: u16) {
+        let area = layout::list(self.size).rows;
+        if contains(area, column, row) {
+            let index = self.list.offset + (row - area.y) as usize;
+            if index < self.list.shown.len() {
+                self.list.move_to(index, area.height as usize);
+            }
+        }
+    }
+
+    fn open_selected(&mut self) {
+        let Some(summary) = self.list.selected_summary().cloned() else {
+            return;
+        };
+        self.generation += 1;
+        self.requests.push(Request::LoadHistory {
+            generation: self.generation,
+            aggregate_id: summary.id.clone(),
+        });
+        self.view = Some(AggregateView::new(
+            summary,
+            self.generation,
+            Arc::clone(&self.reducer),
+        ));
+    }
+
+    fn close_view(&mut self) {
+        if self.view.take().is_some_and(|v| v.loading) {
+            // A newer generation makes the loader drop the unfinished history.
+            self.generation += 1;
+            self.requests.push(Request::Cancel {
+                generation: self.generation,
+            });
+        }
+    }
+
+    fn on_prompt(&mut self, action: Action) {
+        let Some(prompt) = self.prompt.as_mut() else {
+            return;
+        };
+        match action {
+            Action::InputChar(c) => {
+                prompt.input.push(c);
+                prompt.error = None;
+            }
+            Action::InputBackspace => {
+                prompt.input.pop();
+                prompt.error = None;
+            }
+            Action::Back => self.prompt = None,
+            Action::Confirm => self.submit_prompt(),
+            _ => {}
+        }
+    }
+
+    fn submit_prompt(&mut self) {
+        let (Some(prompt), Some(view)) = (self.prompt.as_mut(), self.view.as_mut()) else {
+            return;
+        };
+        let position = match prompt.kind {
+            PromptKind::Version => match prompt.input.parse::<Position>() {
+                Ok(Position::Version(v)) => Ok(Position::Version(v)),
+                _ => Err(format!("{:?} is not a version: type 37 or v37", prompt.input)),
+            },
+            PromptKind::Time => parse_time(&prompt.input).map(Position::Time).ok_or_else(|| {
+                format!(
+                    "{:?} is not a time: type 2026-01-15T10:30:00Z or a prefix like 2026-01-15 10:30",
+                    prompt.input
+                )
+            }),
+        };
+        let resolved = position.and_then(|p| view.replay.resolve(p).map_err(|e| e.to_string()));
+        match resolved {
+            Err(error) => prompt.error = Some(error),
+            Ok(count) => {
+                let event_rows = layout::aggregate(self.size).event_rows.height as usize;
+                view.move_to(count.saturating_sub(1), event_rows);
+                let before_start = count == 0 && !view.is_empty();
+                self.prompt = None;
+                if before_start {
+                    self.say("that is before the first event; showing the first");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,459 @@
+//! Which key does what, per context. The help overlay and docs/TUI.md are generated from
+//! these tables, so they cannot drift from the real bindings.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use super::action::{Action, Tab};
+
+/// Where keyboard input currently goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    List,
+    /// Typing a filter into the aggregate list.
+    Filtering,
+    Aggregate,
+    /// Typing into the jump prompt.
+    Prompt,
+    Help,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key {
+    pub code: KeyCode,
+    pub ctrl: bool,
+}
+
+const fn ch(c: char) -> Key {
+    Key {
+        code: KeyCode::Char(c),
+        ctrl: false,
+    }
+}
+
+const fn code(code: KeyCode) -> Key {
+    Key { code, ctrl: false }
+}
+
+pub struct Binding {
+    pub keys: &'static [Key],
+    /// How the help overlay writes the keys.
+    pub label: &'static str,
+    pub action: Action,
+    pub help: &'static str,
+}
+
+const fn bind(
+    keys: &'static [Key],
+    label: &'static str,
+    action: Action,
+    help: &'static str,
+) -> Binding {
+    Binding {
+        keys,
+        label,
+        action,
+        help,
+    }
+}
+
+pub static GLOBAL: &[Binding] = &[
+    bind(
+        &[ch('?')],
+        "?",
+        Action::ToggleHelp,
+        "show or hide this help",
+    ),
+    bind(
+        &[Key {
+            code: KeyCode::Char('c'),
+            ctrl: true,
+        }],
+        "Ctrl-C",
+        Action::Quit,
+        "quit at once",
+    ),
+];
+
+pub static LIST: &[Binding] = &[
+    bind(
+        &[code(KeyCode::Up), ch('k')],
+        "↑ k",
+        Action::Up,
+        "previous aggregate",
+    ),
+    bind(
+        &[code(KeyCode::Down), ch('j')],
+        "↓ j",
+        Action::Down,
+        "next aggregate",
+    ),
+    bind(
+        &[code(KeyCode::PageUp)],
+        "PgUp",
+        Action::PageUp,
+        "one page up",
+    ),
+    bind(
+        &[code(KeyCode::PageDown)],
+        "PgDn",
+        Action::PageDown,
+        "one page down",
+    ),
+    bind(
+        &[code(KeyCode::Home), ch('g')],
+        "Home g",
+        Action::First,
+        "first aggregate",
+    ),
+    bind(
+        &[code(KeyCode::End), ch('G')],
+        "End G",
+        Action::Last,
+        "last aggregate",
+    ),
+    bind(
+        &[ch('/')],
+        "/",
+        Action::Filter,
+        "filter ids and types as you type",
+    ),
+    bind(
+        &[ch('s')],
+        "s",
+        Action::CycleSort,
+        "sort by id, event count, last activity",
+    ),
+    bind(
+        &[code(KeyCode::Enter)],
+        "Enter",
+        Action::Confirm,
+        "open the aggregate",
+    ),
+    bind(
+        &[ch('q'), code(KeyCode::Esc)],
+        "q Esc",
+        Action::Back,
+        "clear the filter, or quit",
+    ),
+];
+
+pub static FILTERING: &[Binding] = &[
+    bind(&[code(KeyCode::Up)], "↑", Action::Up, "previous match"),
+    bind(&[code(KeyCode::Down)], "↓", Action::Down, "next match"),
+    bind(
+        &[code(KeyCode::Backspace)],
+        "Backspace",
+        Action::InputBackspace,
+        "delete a character",
+    ),
+    bind(
+        &[code(KeyCode::Enter)],
+        "Enter",
+        Action::Confirm,
+        "keep the filter, back to the list",
+    ),
+    bind(
+        &[code(KeyCode::Esc)],
+        "Esc",
+        Action::Back,
+        "clear the filter",
+    ),
+];
+
+pub static AGGREGATE: &[Binding] = &[
+    bind(
+        &[code(KeyCode::Left), ch('h')],
+        "← h",
+        Action::StepBack,
+        "previous event",
+    ),
+    bind(
+        &[code(KeyCode::Right), ch('l')],
+        "→ l",
+        Action::StepForward,
+        "next event",
+    ),
+    bind(
+        &[code(KeyCode::Up), ch('k')],
+        "↑ k",
+        Action::Up,
+        "previous event (line, in the detail pane)",
+    ),
+    bind(
+        &[code(KeyCode::Down), ch('j')],
+        "↓ j",
+        Action::Down,
+        "next event (line, in the detail pane)",
+    ),
+    bind(
+        &[code(KeyCode::PageUp)],
+        "PgUp",
+        Action::PageUp,
+        "ten events back (a page, in the detail pane)",
+    ),
+    bind(
+        &[code(KeyCode::PageDown)],
+        "PgDn",
+        Action::PageDown,
+        "ten events forward (a page, in the detail pane)",
+    ),
+    bind(
+        &[code(KeyCode::Home), ch('g')],
+        "Home g",
+        Action::First,
+        "first event",
+    ),
+    bind(
+        &[code(KeyCode::End), ch('G')],
+        "End G",
+        Action::Last,
+        "last event",
+    ),
+    bind(&[ch(':')], ":", Action::JumpToVersion, "jump to a version"),
+    bind(
+        &[ch('t')],
+        "t",
+        Action::JumpToTime,
+        "jump to a time (RFC 3339 or 2026-01-15 10:30)",
+    ),
+    bind(&[ch('[')], "[", Action::PrevSnapshot, "previous snapshot"),
+    bind(&[ch(']')], "]", Action::NextSnapshot, "next snapshot"),
+    bind(&[ch('a')], "a", Action::MarkA, "set compare mark A here"),
+    bind(&[ch('b')], "b", Action::MarkB, "set compare mark B here"),
+    bind(
+        &[ch('c')],
+        "c",
+        Action::OpenCompare,
+        "compare mark A with mark B",
+    ),
+    bind(&[ch('1')], "1", Action::SelectTab(Tab::State), "State tab"),
+    bind(&[ch('2')], "2", Action::SelectTab(Tab::Diff), "Diff tab"),
+    bind(&[ch('3')], "3", Action::SelectTab(Tab::Event), "Event tab"),
+    bind(
+        &[ch('4')],
+        "4",
+        Action::SelectTab(Tab::Compare),
+        "Compare tab",
+    ),
+    bind(
+        &[code(KeyCode::Tab), code(KeyCode::BackTab)],
+        "Tab",
+        Action::FocusNext,
+        "focus events / detail pane",
+    ),
+    bind(
+        &[ch('z'), code(KeyCode::Enter)],
+        "z Enter",
+        Action::ToggleFold,
+        "fold or unfold the object at the line (State)",
+    ),
+    bind(
+        &[ch(' ')],
+        "Space",
+        Action::TogglePlay,
+        "play forward; any key stops",
+    ),
+    bind(&[ch('+'), ch('=')], "+", Action::Faster, "play faster"),
+    bind(&[ch('-'), ch('_')], "-", Action::Slower, "play slower"),
+    bind(
+        &[ch('f')],
+        "f",
+        Action::ToggleFollow,
+        "follow new events live",
+    ),
+    bind(
+        &[ch('q'), code(KeyCode::Esc)],
+        "q Esc",
+        Action::Back,
+        "back to the aggregate list",
+    ),
+];
+
+pub static PROMPT: &[Binding] = &[
+    bind(
+        &[code(KeyCode::Backspace)],
+        "Backspace",
+        Action::InputBackspace,
+        "delete a character",
+    ),
+    bind(&[code(KeyCode::Enter)], "Enter", Action::Confirm, "jump"),
+    bind(&[code(KeyCode::Esc)], "Esc", Action::Back, "cancel"),
+];
+
+pub static HELP: &[Binding] = &[
+    bind(
+        &[ch('q'), code(KeyCode::Esc), ch('?')],
+        "q Esc ?",
+        Action::ToggleHelp,
+        "close this help",
+    ),
+    bind(
+        &[code(KeyCode::Up), ch('k')],
+        "↑ k",
+        Action::Up,
+        "scroll the help up",
+    ),
+    bind(
+        &[code(KeyCode::Down), ch('j')],
+        "↓ j",
+        Action::Down,
+        "scroll the help down",
+    ),
+];
+
+/// Mouse gestures, for the help overlay and docs.
+pub static MOUSE: &[(&str, &str)] = &[
+    ("click/drag", "on the timeline: scrub there"),
+    ("click", "select a row, focus a pane"),
+    ("wheel", "scroll what is under the pointer"),
+];
+
+fn table(context: Context) -> &'static [Binding] {
+    match context {
+        Context::List => LIST,
+        Context::Filtering => FILTERING,
+        Context::Aggregate => AGGREGATE,
+        Context::Prompt => PROMPT,
+        Context::Help => HELP,
+    }
+}
+
+/// The action a key press means in `context`, if any.
+pub fn action_for(context: Context, event: KeyEvent) -> Option<Action> {
+    if event.kind == KeyEventKind::Release {
+        return None;
+    }
+    let key = Key {
+        code: event.code,
+        ctrl: event.modifiers.contains(KeyModifiers::CONTROL),
+    };
+    let typing = matches!(context, Context::Filtering | Context::Prompt);
+    let globals: &[Binding] = if typing || context == Context::Help {
+        &GLOBAL[1..]
+    } else {
+        GLOBAL
+    };
+    let bound = table(context)
+        .iter()
+        .chain(globals)
+        .find(|binding| binding.keys.contains(&key))
+        .map(|binding| binding.action.clone());
+    match (bound, key.code) {
+        (Some(action), _) => Some(action),
+        (None, KeyCode::Char(c)) if typing && !key.ctrl => Some(Action::InputChar(c)),
+        _ => None,
+    }
+}
+
+/// The sections of the help overlay, in display order.
+pub fn help_sections() -> [(&'static str, &'static [Binding]); 4] {
+    [
+        ("Timeline", AGGREGATE),
+        ("Aggregate list", LIST),
+        ("Filter and prompts", FILTERING),
+        ("Everywhere", GLOBAL),
+    ]
+}
+
+/// The key table as Markdown, for docs/TUI.md.
+pub fn markdown_table() -> String {
+    let mut out = String::new();
+    for (title, bindings) in help_sections() {
+        out.push_str(&format!(
+            "\n**{title}**\n\n| Key | Action |\n| --- | --- |\n"
+        ));
+        for binding in bindings {
+            out.push_str(&format!(
+                "| `{}` | {} |\n",
+                binding.label.replace('|', "\\|"),
+                binding.help
+            ));
+        }
+    }
+    out.push_str("\n**Mouse**\n\n| Gesture | Action |\n| --- | --- |\n");
+    for (gesture, help) in MOUSE {
+        out.push_str(&format!("| {gesture} | {help} |\n"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn press(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn vim_keys_and_arrows_mean_the_same() {
+        for (a, b) in [
+            (KeyCode::Left, KeyCode::Char('h')),
+            (KeyCode::Right, KeyCode::Char('l')),
+            (KeyCode::Up, KeyCode::Char('k')),
+            (KeyCode::Down, KeyCode::Char('j')),
+            (KeyCode::Home, KeyCode::Char('g')),
+            (KeyCode::End, KeyCode::Char('G')),
+        ] {
+            assert_eq!(
+                action_for(Context::Aggregate, press(a)),
+                action_for(Context::Aggregate, press(b))
+            );
+        }
+    }
+
+    #[test]
+    fn typing_contexts_take_letters_as_text() {
+        assert_eq!(
+            action_for(Context::Filtering, press(KeyCode::Char('q'))),
+            Some(Action::InputChar('q'))
+        );
+        assert_eq!(
+            action_for(Context::Prompt, press(KeyCode::Char('?'))),
+            Some(Action::InputChar('?'))
+        );
+        assert_eq!(
+            action_for(Context::List, press(KeyCode::Char('q'))),
+            Some(Action::Back)
+        );
+    }
+
+    #[test]
+    fn ctrl_c_quits_everywhere() {
+        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        for context in [
+            Context::List,
+            Context::Filtering,
+            Context::Aggregate,
+            Context::Prompt,
+            Context::Help,
+        ] {
+            assert_eq!(
+                action_for(context, ctrl_c),
+                Some(Action::Quit),
+                "{context:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn releases_are_ignored() {
+        let mut event = press(KeyCode::Right);
+        event.kind = KeyEventKind::Release;
+        assert_eq!(action_for(Context::Aggregate, event), None);
+    }
+
+    #[test]
+    fn no_key_is_bound_twice_in_one_context() {
+        for context in [Context::List, Context::Aggregate] {
+            let keys: Vec<Key> = table(context)
+                .iter()
+                .chain(GLOBAL)
+                .flat_map(|b| b.keys.iter().copied())
+                .collect();
+            for (i, key) in keys.iter().enumerate() {
+                assert!(!keys[i + 1..].contains(key), "{key:?} twice in {context:?}");
+            }
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! The event loop: terminal input, loader reports and timers become actions; after each
+//! batch of actions the screen is drawn once.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use ratatui::crossterm::event::{self, Event, MouseButton, MouseEventKind};
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
+use tokio::time::{interval, sleep_until, Instant, MissedTickBehavior};
+
+use super::action::Action;
+use super::app::App;
+use super::keymap;
+use super::loader::Loader;
+use super::terminal::TerminalGuard;
+use super::{view, TuiOptions};
+use crate::replay::Reducer;
+use crate::source::EventSource;
+
+/// How often live follow asks the source for new events.
+const FOLLOW_EVERY: Duration = Duration::from_millis(500);
+/// Longest stretch spent applying queued actions before drawing again.
+const BATCH_BUDGET: Duration = Duration::from_millis(12);
+
+/// Terminal events arrive on this thread; it stops when `stop` is set.
+struct Input {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Input {
+    fn spawn(events: UnboundedSender<Event>) -> Input {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            while !stopping.load(Ordering::Relaxed) {
+                match event::poll(Duration::from_millis(50)) {
+                    Ok(true) => match event::read() {
+                        Ok(ev) => {
+                            if events.send(ev).is_err() {
+                                break;
+                            }
+                        }
+                        Err(_) => break,
+                    },
+                    Ok(false) => {}
+                    Err(_) => break,
+                }
+            }
+        });
+        Input {
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Input {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn to_action(app: &App, event: Event) -> Option<Action> {
+    match event {
+        Event::Key(key) => keymap::action_for(app.context(), key),
+        Event::Mouse(mouse) => {
+            let (column, row) = (mouse.column, mouse.row);
+            match mouse.kind {
+                MouseEventKind::Down(MouseButton::Left) => Some(Action::Click { column, row }),
+                MouseEventKind::Drag(MouseButton::Left) => Some(Action::Drag { column, row }),
+                MouseEventKind::ScrollUp => Some(Action::WheelUp { column, row }),
+                MouseEventKind::ScrollDown => Some(Action::WheelDown { column, row }),
+                _ => None,
+            }
+        }
+        Event::Resize(width, height) => Some(Action::Resize { width, height }),
+        _ => None,
+    }
+}
+
+pub async fn event_loop(
+    source: Box<dyn EventSource>,
+    reducer: Arc<dyn Reducer>,
+    options: TuiOptions,
+) -> anyhow::Result<()> {
+    let source_name = source.describe();
+    let (report_tx, mut reports) = unbounded_channel::<Action>();
+    let loader = Loader::spawn(source, report_tx);
+    let mut guard = TerminalGuard::enter()?;
+    let (input_tx, mut inputs) = unbounded_channel::<Event>();
+    let _input = Input::spawn(input_tx);
+    let size = guard.terminal.size()?;
+    let mut app = App::new(
+        source_name,
+        reducer,
+        options.theme,
+        ratatui::layout::Rect::new(0, 0, size.width, size.height),
+    );
+    let mut follow = interval(FOLLOW_EVERY);
+    follow.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let mut next_play: Option<Instant> = None;
+
+    loop {
+        for request in app.take_requests() {
+            loader.send(request);
+        }
+        if app.should_quit() {
+            break;
+        }
+        guard.terminal.draw(|frame| view::render(&app, frame))?;
+
+        next_play = match (app.play_interval(), next_play) {
+            (Some(_), Some(at)) => Some(at),
+            (Some(every), None) => Some(Instant::now() + every),
+            (None, _) => None,
+        };
+        let first = tokio::select! {
+            Some(event) = inputs.recv() => to_action(&app, event),
+            Some(action) = reports.recv() => Some(action),
+            _ = sleep_until(next_play.unwrap_or_else(Instant::now)), if next_play.is_some() => {
+                next_play = None;
+                Some(Action::PlayTick)
+            }
+            _ = follow.tick(), if app.is_following() => Some(Action::FollowTick),
+            _ = std::future::ready(()), if app.has_backlog() => Some(Action::Digest),
+        };
+        if let Some(action) = first {
+            app.update(action);
+        }
+        drain(&mut app, &mut inputs, &mut reports);
+    }
+    loader.cancel_all();
+    Ok(())
+}
+
+/// Applies whatever else is already queued, so a burst of keys or chunks costs one frame.
+fn drain(
+    app: &mut App,
+    inputs: &mut UnboundedReceiver<Event>,
+    reports: &mut UnboundedReceiver<Action>,
+) {
+    let started = std::time::Instant::now();
+    while started.elapsed() < BATCH_BUDGET && !app.should_quit() {
+        if let Ok(event) = inputs.try_recv() {
+            if let Some(action) = to_action(app, event) {
+                app.update(action);
+            }
+        } else if let Ok(action) = reports.try_recv() {
+            app.update(action);
+        } else if app.has_backlog() {
+            app.update(Action::Digest);
+        } else {
+            break;
+        }
+    }
+}

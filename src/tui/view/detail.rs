@@ -1,0 +1,137 @@
+//! The right pane: tabs for the state at the cursor, this event's diff, the raw event, and
+//! the comparison of marks A and B.
+
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+use ratatui::Frame;
+
+use super::{span, tone_style};
+use crate::tui::action::Tab;
+use crate::tui::app::{line_text, AggregateView, Focus, Node, TextLine};
+use crate::tui::layout::{inner, TAB_DIVIDER};
+use crate::tui::theme::Theme;
+
+pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme) {
+    let focused = view.focus == Focus::Detail;
+    let mut tabs = vec![Span::raw(" ")];
+    for (i, tab) in Tab::ALL.iter().enumerate() {
+        if i > 0 {
+            tabs.push(Span::styled(TAB_DIVIDER, theme.border()));
+        }
+        let label = tab.label();
+        tabs.push(if *tab == view.tab {
+            Span::styled(label, theme.selected())
+        } else {
+            Span::styled(label, theme.muted())
+        });
+    }
+    tabs.push(Span::raw(" "));
+    let block = Block::bordered()
+        .border_style(if focused {
+            theme.border_focused()
+        } else {
+            theme.border()
+        })
+        .title(Line::from(tabs))
+        .title_bottom(Line::styled(footer(view), theme.muted()).right_aligned());
+    frame.render_widget(block, area);
+    let body = inner(area);
+    let Some(detail) = view.detail.as_ref() else {
+        let text = if view.loading {
+            "loading…"
+        } else {
+            "nothing to show"
+        };
+        frame.render_widget(Paragraph::new(Line::styled(text, theme.muted())), body);
+        return;
+    };
+    let scroll = view.scroll[view.tab.index()];
+    let lines = match view.tab {
+        Tab::State => state_lines(view, scroll, body.height as usize, theme),
+        Tab::Diff => text_lines(&detail.diff, scroll, body.height, theme),
+        Tab::Event => text_lines(&detail.event, scroll, body.height, theme),
+        Tab::Compare => match &view.comparison {
+            Some(comparison)
+                if view.marks == [Some(comparison.marks.0), Some(comparison.marks.1)] =>
+            {
+                text_lines(&comparison.lines, scroll, body.height, theme)
+            }
+            _ => vec![
+                Line::styled("Compare two points of the history:", theme.heading()),
+                Line::raw(""),
+                Line::raw("  a   set mark A at the cursor"),
+                Line::raw("  b   set mark B at the cursor"),
+                Line::raw("  c   show what changed from A to B"),
+            ],
+        },
+    };
+    frame.render_widget(Paragraph::new(lines), body);
+}
+
+/// The bottom border: which version the pane describes and how to drive it.
+fn footer(view: &AggregateView) -> String {
+    let Some(event) = view.current_event() else {
+        return String::new();
+    };
+    match view.tab {
+        Tab::State => format!(" state after v{} · ● changed · z folds ", event.version),
+        Tab::Diff => format!(" what v{} changed ", event.version),
+        Tab::Event => format!(" event v{} as stored ", event.version),
+        Tab::Compare => match view.marks {
+            [Some(a), Some(b)] => {
+                let version = |i: usize| view.replay.events()[i].version;
+                format!(" A v{} → B v{} ", version(a), version(b))
+            }
+            _ => " marks not set ".into(),
+        },
+    }
+}
+
+fn text_lines<'a>(
+    lines: &'a [TextLine],
+    scroll: usize,
+    height: u16,
+    theme: &Theme,
+) -> Vec<Line<'a>> {
+    lines
+        .iter()
+        .skip(scroll)
+        .take(height as usize)
+        .map(|l| Line::from(span(&l.text, tone_style(theme, l.tone))))
+        .collect()
+}
+
+fn state_lines(
+    view: &AggregateView,
+    scroll: usize,
+    height: usize,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    let Some(detail) = view.detail.as_ref() else {
+        return Vec::new();
+    };
+    let focused = view.focus == Focus::Detail;
+    let end = (scroll + height).min(detail.visible.len());
+    (scroll..end)
+        .map(|row| {
+            let index = detail.visible[row];
+            let line = &detail.state[index];
+            let folded = matches!(line.node, Node::Open { .. }) && view.folds.contains(&line.path);
+            let highlighted = line.changed || (folded && line.touched);
+            let style = if focused && row == view.state_line {
+                theme.selected()
+            } else if highlighted {
+                theme.changed()
+            } else {
+                theme.normal()
+            };
+            let gutter = if highlighted { "● " } else { "  " };
+            let text = line_text(&detail.state, index, folded);
+            Line::from(vec![
+                Span::styled(gutter, theme.changed()),
+                Span::styled(crate::tui::text::sanitize(&text).into_owned(), style),
+            ])
+        })
+        .collect()
+}

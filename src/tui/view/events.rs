@@ -1,0 +1,96 @@
+//! The event list under the timeline: version, time and type, with only the visible rows
+//! built each frame.
+
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+use ratatui::Frame;
+
+use super::span;
+use super::timeline::row_marker;
+use crate::model::format_time;
+use crate::tui::app::{AggregateView, Focus};
+use crate::tui::layout::inner;
+use crate::tui::theme::Theme;
+
+pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme) {
+    let focused = view.focus == Focus::Events;
+    let position = if view.is_empty() {
+        String::new()
+    } else {
+        format!(" {}/{} ", view.cursor + 1, view.span())
+    };
+    let block = Block::bordered()
+        .border_style(if focused {
+            theme.border_focused()
+        } else {
+            theme.border()
+        })
+        .title(Span::styled(" events ", theme.heading()))
+        .title(Line::styled(position, theme.muted()).right_aligned());
+    frame.render_widget(block, area);
+    let body = inner(area);
+    if body.height == 0 {
+        return;
+    }
+    if view.is_empty() {
+        let text = match (&view.error, view.loading) {
+            (Some(error), _) => Line::from(vec![
+                Span::styled("could not load: ", theme.error()),
+                span(error, theme.error()),
+            ]),
+            (None, true) => Line::styled("loading…", theme.muted()),
+            (None, false) => Line::styled("no events", theme.muted()),
+        };
+        frame.render_widget(Paragraph::new(text), body);
+        return;
+    }
+    let width = view
+        .replay
+        .events()
+        .last()
+        .map_or(1, |e| e.version.to_string().len() + 1)
+        .max(4);
+    let mut lines = Vec::with_capacity(body.height as usize);
+    lines.push(Line::styled(
+        format!("   {:<width$} {:<20}  TYPE", "VER", "TIME"),
+        theme.heading(),
+    ));
+    let rows = body.height.saturating_sub(1) as usize;
+    let end = (view.offset + rows).min(view.len());
+    for index in view.offset..end {
+        let event = &view.replay.events()[index];
+        let selected = index == view.cursor;
+        let base = if selected {
+            theme.selected()
+        } else {
+            theme.normal()
+        };
+        let (marker, marker_style) = match row_marker(view, index) {
+            Some((glyph, style)) if !selected => (glyph, style(theme)),
+            Some((glyph, _)) => (glyph, base),
+            None => (' ', base),
+        };
+        let mark = match (view.marks[0] == Some(index), view.marks[1] == Some(index)) {
+            (true, true) => "AB",
+            (true, false) => "A ",
+            (false, true) => " B",
+            (false, false) => "  ",
+        };
+        let time = event.timestamp.as_ref().map_or("-".into(), format_time);
+        let mut line = Line::from(vec![
+            Span::styled(mark, if selected { base } else { theme.mark() }),
+            Span::styled(marker.to_string(), marker_style),
+            Span::styled(
+                format!("v{:<w$} {time:<20}  ", event.version, w = width - 1),
+                base,
+            ),
+            span(&event.event_type, base),
+        ]);
+        if selected {
+            line = line.style(base);
+        }
+        lines.push(line);
+    }
+    frame.render_widget(Paragraph::new(lines), body);
+}

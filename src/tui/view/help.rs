@@ -1,0 +1,75 @@
+//! The `?` overlay: every binding from the keymap tables, in two columns.
+
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::Frame;
+
+use crate::tui::keymap::{help_sections, Binding, MOUSE};
+use crate::tui::layout::inner;
+use crate::tui::theme::Theme;
+
+pub fn render(frame: &mut Frame, area: Rect, theme: &Theme, scroll: u16) {
+    let (left, right) = columns(theme);
+    let height = (left.len().max(right.len()) as u16 + 2).min(area.height);
+    let width = 124.min(area.width);
+    let [popup] = Layout::horizontal([Constraint::Length(width)])
+        .flex(Flex::Center)
+        .areas(area);
+    let [popup] = Layout::vertical([Constraint::Length(height)])
+        .flex(Flex::Center)
+        .areas(popup);
+    let body = inner(popup);
+    let total = left.len().max(right.len()) as u16;
+    let scroll = scroll.min(total.saturating_sub(body.height));
+    let title = if total > body.height {
+        " keys · ↑↓ scroll · ? or Esc closes "
+    } else {
+        " keys · ? or Esc closes "
+    };
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Block::bordered()
+            .border_style(theme.border_focused())
+            .title(Span::styled(title, theme.heading())),
+        popup,
+    );
+    let [left_area, right_area] =
+        Layout::horizontal([Constraint::Percentage(58), Constraint::Fill(1)]).areas(body);
+    frame.render_widget(Paragraph::new(left).scroll((scroll, 0)), left_area);
+    frame.render_widget(Paragraph::new(right).scroll((scroll, 0)), right_area);
+}
+
+/// How many lines the taller column has, to bound scrolling.
+pub fn line_count() -> u16 {
+    let (left, right) = columns(&Theme::plain());
+    left.len().max(right.len()) as u16
+}
+
+fn columns(theme: &Theme) -> (Vec<Line<'static>>, Vec<Line<'static>>) {
+    let [timeline, list, filter, global] = help_sections();
+    let left = section(timeline.0, timeline.1, theme);
+    let mut right = section(list.0, list.1, theme);
+    right.extend(section(filter.0, filter.1, theme));
+    right.extend(section(global.0, global.1, theme));
+    right.push(Line::styled("Mouse", theme.heading()));
+    for (gesture, help) in MOUSE {
+        right.push(Line::from(vec![
+            Span::styled(format!("  {gesture:<11}"), theme.key()),
+            Span::raw(*help),
+        ]));
+    }
+    (left, right)
+}
+
+fn section(title: &'static str, bindings: &'static [Binding], theme: &Theme) -> Vec<Line<'static>> {
+    let mut lines = vec![Line::styled(title, theme.heading())];
+    for binding in bindings {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {:<11}", binding.label), theme.key()),
+            Span::raw(binding.help),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    lines
+}

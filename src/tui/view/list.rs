@@ -1,0 +1,125 @@
+//! The aggregate list screen.
+
+use ratatui::layout::{Alignment, Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Row, Table};
+use ratatui::Frame;
+
+use super::span;
+use crate::model::format_time;
+use crate::tui::app::{App, ListStatus};
+use crate::tui::layout::{inner, ListLayout};
+
+pub fn render(frame: &mut Frame, areas: ListLayout, app: &App) {
+    let theme = &app.theme;
+    let list = &app.list;
+    let mut title = vec![Span::styled(" aggregates ", theme.heading())];
+    if list.filtering || !list.filter.is_empty() {
+        title.push(Span::raw("· filter: "));
+        title.push(span(&list.filter, theme.changed()));
+        if list.filtering {
+            title.push(Span::styled("█", theme.key()));
+        }
+        title.push(Span::raw(" "));
+    }
+    let summary = format!(
+        " {} of {} · sorted by {} ",
+        list.shown.len(),
+        list.all.len(),
+        list.sort.label()
+    );
+    let block = Block::bordered()
+        .border_style(theme.border())
+        .title(Line::from(title))
+        .title(Line::from(Span::styled(summary, theme.muted())).right_aligned());
+    frame.render_widget(block, areas.block);
+
+    let body = inner(areas.block);
+    let body = Rect {
+        x: body.x + 1,
+        width: body.width.saturating_sub(1),
+        ..body
+    };
+    let notice = match &list.status {
+        ListStatus::Loading => Some(Line::styled("loading aggregates…", theme.muted())),
+        ListStatus::Failed(error) => Some(Line::from(vec![
+            Span::styled("could not list aggregates: ", theme.error()),
+            span(error, theme.error()),
+        ])),
+        ListStatus::Ready if list.all.is_empty() => Some(Line::styled(
+            "this store holds no aggregates",
+            theme.muted(),
+        )),
+        ListStatus::Ready if list.shown.is_empty() => Some(Line::from(vec![
+            Span::styled("no aggregate matches ", theme.muted()),
+            span(&list.filter, theme.changed()),
+            Span::styled(" (Esc clears the filter)", theme.muted()),
+        ])),
+        ListStatus::Ready => None,
+    };
+    if let Some(notice) = notice {
+        let middle = Rect {
+            y: body.y + body.height / 2,
+            height: 1.min(body.height),
+            ..body
+        };
+        frame.render_widget(Paragraph::new(notice).alignment(Alignment::Center), middle);
+        return;
+    }
+
+    let end = (list.offset + areas.rows.height as usize).min(list.shown.len());
+    // Columns fit the rows on screen, so the widths cost nothing for a huge store.
+    let widest = |column: fn(&crate::model::AggregateSummary) -> usize, header: usize| {
+        (list.offset..end)
+            .map(|row| column(&list.all[list.shown[row]]))
+            .max()
+            .unwrap_or(0)
+            .max(header) as u16
+    };
+    let id_width = widest(|s| s.id.chars().count(), 2).min(body.width / 2);
+    let type_width = widest(
+        |s| s.aggregate_type.as_ref().map_or(1, |t| t.chars().count()),
+        4,
+    )
+    .min(body.width / 4);
+    let rows = (list.offset..end).map(|row| {
+        let summary = &list.all[list.shown[row]];
+        let style = if row == list.selected {
+            theme.selected()
+        } else {
+            theme.normal()
+        };
+        Row::new(vec![
+            Line::from(span(&summary.id, style)),
+            Line::from(span(
+                summary.aggregate_type.as_deref().unwrap_or("-"),
+                style,
+            )),
+            Line::from(summary.events.to_string()).right_aligned(),
+            Line::from(summary.snapshots.to_string()).right_aligned(),
+            Line::from(
+                summary
+                    .last_timestamp
+                    .as_ref()
+                    .map_or("-".into(), format_time),
+            ),
+        ])
+        .style(style)
+    });
+    let header =
+        Row::new(["ID", "TYPE", "EVENTS", "SNAPSHOTS", "LAST ACTIVITY"]).style(theme.heading());
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(id_width),
+            Constraint::Length(type_width),
+            Constraint::Length(8),
+            Constraint::Length(9),
+            Constraint::Length(20),
+            Constraint::Fill(1),
+        ],
+    )
+    .header(header)
+    .column_spacing(3);
+    frame.render_widget(table, body);
+}

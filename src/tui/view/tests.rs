@@ -1,0 +1,203 @@
+//! Pinned screens: each `.snap` under `snapshots/` was reviewed by eye. The backend prints
+//! only characters, so colors are checked separately (NO_COLOR test).
+
+use ratatui::layout::Rect;
+use ratatui::style::Color;
+
+use crate::tui::action::{Action, Tab};
+use crate::tui::testing::{create_store, insert, open_store, row, Harness};
+use crate::tui::theme::Theme;
+
+fn at_version(h: &mut Harness, version: u64) {
+    h.send(Action::JumpToVersion);
+    h.type_text(&version.to_string());
+    h.send(Action::Confirm);
+}
+
+#[test]
+fn aggregate_list() {
+    let h = Harness::demo();
+    insta::assert_snapshot!(h.terminal().backend());
+}
+
+#[test]
+fn filtered_list() {
+    let mut h = Harness::demo();
+    h.send(Action::Filter);
+    h.type_text("order-001");
+    insta::assert_snapshot!(h.terminal().backend());
+}
+
+#[test]
+fn timeline_with_snapshot_markers_and_marks() {
+    let mut h = Harness::demo();
+    h.open("acc-0003");
+    at_version(&mut h, 20);
+    h.send(Action::MarkA);
+    at_version(&mut h, 50);
+    h.send(Action::MarkB);
+    insta::assert_snapshot!(h.terminal().backend());
+}
+
+#[test]
+fn state_tab_highlights_what_changed() {
+    let mut h = Harness::demo();
+    h.open("acc-0007");
+    at_version(&mut h, 31);
+    insta::assert_snapshot!(h.terminal().backend());
+}
+
+#[test]
+fn diff_tab() {
+    let mut h = Harness::demo();
+    h.open("acc-0007");
+    at_version(&mut h, 31);
+    h.send(Action::SelectTab(Tab::Diff));
+    insta::assert_snapshot!(h.terminal().backend());
+}
+
+#[test]
+fn event_tab_with_a_decode_error() {
+    let mut h = Harness::demo();
+    h.open("order-0012");
+    at_version(&mut h, 4);
+    h.send(Action::SelectTab(Tab::Event));
+    insta::assert_snapshot!(h.terminal().backend());
+}
+
+#[test]
+fn event_tab_with_a_warning() {
+    let mut h = Harness::demo();
+    h.open("order-0020");
+    at_version(&mut h, 5);
+    h.send(Action::SelectTab(Tab::Event));
+    let screen = h.screen();
+    assert!(screen.contains("! timestamp goes backwards"), "{screen}");
+}
+
+#[test]
+fn compare_tab() {
+    let mut h = Harness::demo();
+    h.open("acc-0003");
+    at_version(&mut h, 10);
+    h.send(Action::MarkA);
+    at_version(&mut h, 50);
+    h.send(Action::MarkB);
+    h.send(Action::OpenCompare);
+    insta::assert_snapshot!(h.terminal().backend());
+}
+
+#[test]
+fn folded_state() {
+    let mut h = Harness::demo();
+    h.open("acc-0003");
+    h.send_all([Action::FocusNext, Action::Down, Action::ToggleFold]);
+    let screen = h.screen();
+    assert!(screen.contains("\"address\": {…},  2 keys"), "{screen}");
+}
+
+#[test]
+fn help_overlay() {
+    let mut h = Harness::demo();
+    h.app.size = Rect::new(0, 0, 130, 40);
+    h.open("acc-0003");
+    h.send(Action::ToggleHelp);
+    insta::assert_snapshot!(h.terminal().backend());
+}
+
+#[test]
+fn small_terminal_asks_for_a_bigger_window() {
+    let mut h = Harness::demo();
+    h.send(Action::Resize {
+        width: 60,
+        height: 15,
+    });
+    insta::assert_snapshot!(h.terminal().backend());
+    h.send(Action::Resize {
+        width: 120,
+        height: 32,
+    });
+    assert!(h.screen().contains("acc-0001"), "resizing back relayouts");
+}
+
+#[test]
+fn jump_prompt_shows_its_error() {
+    let mut h = Harness::demo();
+    h.open("acc-0003");
+    h.send(Action::JumpToVersion);
+    h.type_text("abc");
+    h.send(Action::Confirm);
+    let screen = h.screen();
+    let status = screen.lines().last().unwrap();
+    assert!(status.contains("jump to version: abc"), "{status}");
+    assert!(status.contains("is not a version"), "{status}");
+}
+
+#[test]
+fn status_bar_says_where_the_cursor_is() {
+    let mut h = Harness::demo();
+    h.open("acc-0003");
+    at_version(&mut h, 37);
+    let screen = h.screen();
+    let status = screen.lines().last().unwrap();
+    assert!(status.contains("acc-0003 │ v37/69 │ 2026-"), "{status}");
+    assert!(status.contains("? help"), "{status}");
+}
+
+#[test]
+fn no_color_means_no_color_anywhere() {
+    let mut h = Harness::demo();
+    h.open("acc-0003");
+    h.send(Action::SelectTab(Tab::Diff));
+    let colored = h.terminal();
+    let uses_color = |t: &ratatui::Terminal<ratatui::backend::TestBackend>| {
+        t.backend()
+            .buffer()
+            .content()
+            .iter()
+            .any(|c| c.fg != Color::Reset || c.bg != Color::Reset)
+    };
+    assert!(uses_color(&colored));
+    h.app.theme = Theme::plain();
+    assert!(!uses_color(&h.terminal()));
+    h.send(Action::ToggleHelp);
+    assert!(!uses_color(&h.terminal()));
+}
+
+#[test]
+fn escape_sequences_in_store_content_never_reach_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hostile.db");
+    let conn = create_store(&path);
+    let id = "evil\u{1b}]0;pwned\u{7}\u{1b}[2J";
+    insert(
+        &conn,
+        &[
+            row(
+                id,
+                1,
+                "Opened\u{1b}[31m",
+                "{\"k\u{1b}[1m\": \"v\\u001b[5m\"}",
+            ),
+            row(id, 2, "Broken\r\n", "not json \u{1b}[?1049l"),
+        ],
+    );
+    let mut h = Harness::new(open_store(&path), 120, 32);
+    let list = h.screen();
+    assert!(list.contains("evil␛]0;pwned␇␛[2J"), "{list}");
+    h.send(Action::Confirm);
+    for tab in Tab::ALL {
+        h.send(Action::SelectTab(tab));
+        for version in [1, 2] {
+            at_version(&mut h, version);
+            let screen = h.screen();
+            assert!(!screen.contains('\u{1b}'), "{tab:?} v{version}:\n{screen}");
+            assert!(
+                !screen.chars().any(|c| c.is_control() && c != '\n'),
+                "{tab:?} v{version}"
+            );
+        }
+    }
+    h.send(Action::SelectTab(Tab::Event));
+    assert!(h.screen().contains("not json ␛[?1049l"));
+}
