@@ -109,9 +109,9 @@ fn reads_every_partition_with_types_from_headers_and_versions_in_order() {
     );
     assert_eq!(
         history.events[2].data,
-        Payload::Json(json!({"balance": 25}))
+        Payload::from_value(json!({"balance": 25}))
     );
-    assert_eq!(history.events[0].metadata["kafka"]["partition"], 0);
+    assert_eq!(history.events[0].metadata.value()["kafka"]["partition"], 0);
 
     let progress = seen.lock().unwrap();
     let last = progress.last().expect("progress was reported");
@@ -180,7 +180,10 @@ fn json_paths_map_id_type_data_version_and_time() {
     let history = source.history("o-1").unwrap();
     assert_eq!(history.events[1].event_type, "Paid");
     assert_eq!(history.events[1].version, 2);
-    assert_eq!(history.events[1].data, Payload::Json(json!({"paid": true})));
+    assert_eq!(
+        history.events[1].data,
+        Payload::from_value(json!({"paid": true}))
+    );
     assert_eq!(
         history.events[1].timestamp,
         rewind::model::parse_time("2026-01-15T11:00:00Z")
@@ -242,7 +245,7 @@ fn snapshots_topic_feeds_the_history() {
     assert_eq!(history.snapshots[0].version, 2);
     assert_eq!(
         history.snapshots[0].state,
-        Payload::Json(json!({"owner": "ada", "balance": 10}))
+        Payload::from_value(json!({"owner": "ada", "balance": 10}))
     );
     let listed = source.aggregates().unwrap();
     assert_eq!(listed[0].snapshots, 1);
@@ -341,7 +344,7 @@ fn events_after_picks_up_newly_produced_events() {
     let fresh = source.events_after("acc-1", 3).unwrap();
     assert_eq!(fresh.len(), 1);
     assert_eq!(fresh[0].version, 4);
-    assert_eq!(fresh[0].data, Payload::Json(json!({"balance": 99})));
+    assert_eq!(fresh[0].data, Payload::from_value(json!({"balance": 99})));
     assert_eq!(source.stats().fetched_last, 1);
 }
 

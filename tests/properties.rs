@@ -32,7 +32,7 @@ fn event(version: u64, data: Payload) -> Event {
         event_type: "Changed".into(),
         timestamp: None,
         data,
-        metadata: Value::Null,
+        metadata: rewind::model::JsonText::null(),
         issues: Vec::new(),
     }
 }
@@ -68,7 +68,7 @@ proptest! {
             .iter()
             .enumerate()
             .map(|(i, p)| match p {
-                Some(json) => event(i as u64 + 1, Payload::Json(json.clone())),
+                Some(json) => event(i as u64 + 1, Payload::from_value(json.clone())),
                 None => event(i as u64 + 1, Payload::Undecodable { raw: "{".into(), error: "bad".into() }),
             })
             .collect();

@@ -119,7 +119,7 @@ fn notes(replay: &Replay) -> Vec<Vec<String>> {
 
 fn event_json(event: &Event, notes: &[String]) -> Value {
     let (data, raw) = match &event.data {
-        Payload::Json(data) => (data.clone(), Value::Null),
+        Payload::Json(data) => (data.value(), Value::Null),
         Payload::Undecodable { raw, .. } => (Value::Null, Value::from(raw.as_str())),
     };
     json!({

@@ -144,7 +144,7 @@ impl Render for Html {
         match &event.data {
             Payload::Json(data) => {
                 html.push_str("<h4>Data</h4>\n");
-                html.push_str(&json_block(data));
+                html.push_str(&json_block(&data.value()));
             }
             Payload::Undecodable { raw, .. } => {
                 html.push_str("<h4>Raw payload (not JSON)</h4>\n");
@@ -152,7 +152,7 @@ impl Render for Html {
             }
         }
         html.push_str("<h4>Metadata</h4>\n");
-        html.push_str(&json_block(&event.metadata));
+        html.push_str(&json_block(&event.metadata.value()));
         html.push_str("<h4>Changes</h4>\n");
         html.push_str(&diff(&step.changes));
         if self.with_state {

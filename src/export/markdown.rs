@@ -90,7 +90,7 @@ impl Render for Markdown {
         match &event.data {
             Payload::Json(data) => {
                 text.push_str("Data:\n\n");
-                text.push_str(&fenced("json", &pretty(data)));
+                text.push_str(&fenced("json", &pretty(&data.value())));
             }
             Payload::Undecodable { raw, .. } => {
                 text.push_str("Raw payload (not JSON):\n\n");
@@ -98,7 +98,7 @@ impl Render for Markdown {
             }
         }
         text.push_str("\nMetadata:\n\n");
-        text.push_str(&fenced("json", &pretty(&event.metadata)));
+        text.push_str(&fenced("json", &pretty(&event.metadata.value())));
         text.push_str("\nChanges:\n\n");
         text.push_str(&diff(&step.changes));
         if self.with_state {

@@ -157,7 +157,7 @@ fn learn_secrets(replay: &mut Replay, plan: &transcript::Plan, redactor: &mut re
     redactor.learn(&replay.state_after(plan.from).clone());
     for index in plan.indices() {
         let event = &replay.events()[index];
-        let (data, metadata) = (event.data.json().cloned(), event.metadata.clone());
+        let (data, metadata) = (event.data.json(), event.metadata.value());
         if let Some(data) = data {
             redactor.learn(&data);
         }
@@ -167,7 +167,7 @@ fn learn_secrets(replay: &mut Replay, plan: &transcript::Plan, redactor: &mut re
     let stored: Vec<serde_json::Value> = replay
         .snapshots()
         .iter()
-        .filter_map(|s| s.state.json().cloned())
+        .filter_map(|s| s.state.json())
         .collect();
     for state in &stored {
         redactor.learn(state);

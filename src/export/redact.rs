@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::transcript::{Closing, Header, SnapshotMark, Step};
 use crate::diff::{Change, ChangeKind, JsonPath, Segment};
-use crate::model::{EventIssue, Payload};
+use crate::model::{EventIssue, JsonText, Payload};
 use crate::replay::{SnapshotOutcome, StepProblem};
 
 /// What a redacted value becomes.
@@ -66,7 +66,7 @@ impl Redactor {
             return;
         }
         self.payload(&mut step.event.data);
-        self.value(&mut step.event.metadata);
+        self.text_json(&mut step.event.metadata);
         self.value(&mut step.state);
         step.changes = self.changes(std::mem::take(&mut step.changes));
         for warning in &mut step.warnings {
@@ -110,12 +110,19 @@ impl Redactor {
     /// is withheld entirely.
     fn payload(&self, payload: &mut Payload) {
         match payload {
-            Payload::Json(value) => self.value(value),
+            Payload::Json(text) => self.text_json(text),
             Payload::Undecodable { raw, error } => {
                 *raw = REDACTED.to_string();
                 *error = self.text(error);
             }
         }
+    }
+
+    /// Payload text is parsed, redacted and written back.
+    fn text_json(&self, text: &mut JsonText) {
+        let mut value = text.value();
+        self.value(&mut value);
+        *text = JsonText::from_value(&value);
     }
 
     fn value(&self, value: &mut Value) {

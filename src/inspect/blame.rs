@@ -59,8 +59,8 @@ mod tests {
                     version: i as u64 + 1,
                     event_type: "T".into(),
                     timestamp: None,
-                    data: Payload::Json(d.clone()),
-                    metadata: Value::Null,
+                    data: Payload::from_value(d.clone()),
+                    metadata: crate::model::JsonText::null(),
                     issues: vec![],
                 })
                 .collect(),

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::jq::{event_value, Evaluator, JqError, Outcome};
+use crate::jq::{event_json, Evaluator, JqError, Outcome};
 use crate::replay::Replay;
 
 /// Events are judged in batches this size, each state cloned once.
@@ -37,10 +37,10 @@ impl Predicate {
         let mut start = from;
         while start < replay.len() {
             let end = (start + BATCH).min(replay.len());
-            let items: Vec<(Value, Value)> = (start..end)
+            let items: Vec<(Value, String)> = (start..end)
                 .map(|index| {
                     let state = replay.state_after(index + 1).clone();
-                    (state, event_value(&replay.events()[index]))
+                    (state, event_json(&replay.events()[index]))
                 })
                 .collect();
             for (offset, outcome) in self.evaluator.map(&items).into_iter().enumerate() {

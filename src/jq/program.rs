@@ -77,14 +77,16 @@ fn describe_load_errors<E: std::fmt::Debug>(code: &str, origin: &str, errors: &E
 }
 
 impl Program {
-    /// Runs the program on `input` with `$event` bound; the first output, or why there is none.
-    pub fn run(&self, input: &Value, event: &Value) -> Result<Value, String> {
-        self.run_val(to_val(input), event).map(|v| from_val(&v))
+    /// Runs the program on `input` with `$event` bound to the JSON text `event`; the first
+    /// output, or why there is none.
+    pub fn run(&self, input: &Value, event: &str) -> Result<Value, String> {
+        self.run_val(to_val(input), parse_event(event)?)
+            .map(|v| from_val(&v))
     }
 
     /// As `run`, keeping jaq's representation so a fold converts its state only at the ends.
-    pub fn run_val(&self, input: Val, event: &Value) -> Result<Val, String> {
-        let ctx = Ctx::<data::JustLut<Val>>::new(&self.filter.lut, Vars::new([to_val(event)]));
+    pub fn run_val(&self, input: Val, event: Val) -> Result<Val, String> {
+        let ctx = Ctx::<data::JustLut<Val>>::new(&self.filter.lut, Vars::new([event]));
         let mut outputs = self.filter.id.run((ctx, input)).map(jaq_core::unwrap_valr);
         match outputs.next() {
             Some(Ok(value)) => Ok(value),
@@ -92,6 +94,12 @@ impl Program {
             None => Err("the program produced no output (use `.` to keep the state)".into()),
         }
     }
+}
+
+/// `$event` text straight into jaq's values, with no serde_json tree in between.
+pub(super) fn parse_event(text: &str) -> Result<Val, String> {
+    jaq_json::read::parse_single(text.as_bytes())
+        .map_err(|err| format!("$event does not parse: {err}"))
 }
 
 pub(super) fn into_value(val: &Val) -> Value {
@@ -108,7 +116,9 @@ mod tests {
     use serde_json::json;
 
     fn run(code: &str, input: Value, event: Value) -> Result<Value, String> {
-        compile(code, "test").unwrap().run(&input, &event)
+        compile(code, "test")
+            .unwrap()
+            .run(&input, &event.to_string())
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::program::{compile, from_value, into_value, JqError};
+use super::program::{compile, from_value, into_value, parse_event, JqError};
 
 /// After this many runaway steps the program is not run again.
 const MAX_TIMEOUTS: usize = 3;
@@ -33,10 +33,10 @@ enum Job {
     /// Chains the items: each output is the next input; the final state comes back.
     Fold {
         state: Value,
-        events: Vec<Option<Value>>,
+        events: Vec<Option<String>>,
     },
     /// Runs each `(input, event)` independently.
-    Map { items: Vec<(Value, Value)> },
+    Map { items: Vec<(Value, String)> },
 }
 
 struct Reply {
@@ -85,8 +85,9 @@ impl Evaluator {
         &self.origin
     }
 
-    /// Folds `events` into `state`; `None` events are skipped. One outcome per event.
-    pub fn fold(&self, state: &mut Value, events: &[Option<Value>]) -> Vec<Outcome> {
+    /// Folds `events` (each `$event` as JSON text) into `state`; `None` events are skipped.
+    /// One outcome per event.
+    pub fn fold(&self, state: &mut Value, events: &[Option<String>]) -> Vec<Outcome> {
         let mut outcomes = Vec::with_capacity(events.len());
         let (mut start, mut end) = (0, events.len());
         let mut stuck: Option<(usize, String)> = None;
@@ -123,8 +124,8 @@ impl Evaluator {
         outcomes
     }
 
-    /// Runs the program on each `(input, event)`; one outcome per item.
-    pub fn map(&self, items: &[(Value, Value)]) -> Vec<Outcome> {
+    /// Runs the program on each `(input, $event text)`; one outcome per item.
+    pub fn map(&self, items: &[(Value, String)]) -> Vec<Outcome> {
         let mut outcomes = Vec::with_capacity(items.len());
         let mut start = 0;
         while start < items.len() {
@@ -236,7 +237,9 @@ fn spawn(code: Arc<str>, origin: String) -> Result<Worker, String> {
                             .map(|event| {
                                 let outcome = match event {
                                     None => Outcome::Skipped,
-                                    Some(event) => match program.run_val(val.clone(), event) {
+                                    Some(event) => match parse_event(event)
+                                        .and_then(|event| program.run_val(val.clone(), event))
+                                    {
                                         Ok(next) => {
                                             val = next;
                                             Outcome::Done(None)
@@ -292,7 +295,7 @@ mod tests {
     fn folds_chain_and_skip() {
         let evaluator = Evaluator::new(". + $event", "sum", LIMIT).unwrap();
         let mut state = json!(0);
-        let outcomes = evaluator.fold(&mut state, &[Some(json!(1)), None, Some(json!(2))]);
+        let outcomes = evaluator.fold(&mut state, &[Some("1".into()), None, Some("2".into())]);
         assert_eq!(state, json!(3));
         assert_eq!(outcomes[1], Outcome::Skipped);
     }
@@ -302,7 +305,7 @@ mod tests {
         let code = r#"if $event == "loop" then def f: f; f else . + $event end"#;
         let evaluator = Evaluator::new(code, "loopy.jq", LIMIT).unwrap();
         let mut state = json!(0);
-        let events = [Some(json!(1)), Some(json!("loop")), Some(json!(2))];
+        let events = [Some("1".into()), Some(r#""loop""#.into()), Some("2".into())];
         let outcomes = evaluator.fold(&mut state, &events);
         assert_eq!(state, json!(3));
         assert_eq!(outcomes[0], Outcome::Done(None));
@@ -314,7 +317,7 @@ mod tests {
     fn gives_up_after_repeated_time_outs() {
         let evaluator =
             Evaluator::new("def f: f; f", "spin.jq", Duration::from_millis(50)).unwrap();
-        let items: Vec<(Value, Value)> = (0..6).map(|i| (json!(i), json!(null))).collect();
+        let items: Vec<(Value, String)> = (0..6).map(|i| (json!(i), "null".into())).collect();
         let outcomes = evaluator.map(&items);
         assert_eq!(outcomes.len(), 6);
         assert!(matches!(&outcomes[5], Outcome::Failed(why) if why.contains("not run again")));

@@ -1,26 +1,128 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-/// A stored payload: decoded JSON, or the raw text kept with the reason it did not decode.
+/// JSON nested deeper than this is refused as a payload, as serde_json's parser would.
+pub const MAX_JSON_DEPTH: usize = 128;
+
+/// Validated JSON text, parsed when needed.
+///
+/// Events keep their payloads as text: a parsed `Value` costs several times the bytes of
+/// its text, and a long history is mostly payloads.
+#[derive(Clone)]
+pub struct JsonText(Box<str>);
+
+impl JsonText {
+    /// Checks that `text` is JSON a `Value` can hold (including the nesting limit).
+    pub fn parse(text: &str) -> Result<JsonText, String> {
+        if nesting_depth(text) > MAX_JSON_DEPTH {
+            return Err(format!(
+                "invalid JSON: nested deeper than {MAX_JSON_DEPTH} levels"
+            ));
+        }
+        serde_json::from_str::<serde::de::IgnoredAny>(text)
+            .map_err(|err| format!("invalid JSON: {err}"))?;
+        Ok(JsonText(text.into()))
+    }
+
+    pub fn from_value(value: &Value) -> JsonText {
+        JsonText(value.to_string().into_boxed_str())
+    }
+
+    pub fn null() -> JsonText {
+        JsonText("null".into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The parsed value; text that was validated always parses.
+    pub fn value(&self) -> Value {
+        serde_json::from_str(&self.0).unwrap_or(Value::Null)
+    }
+
+    pub fn is_null(&self) -> bool {
+        self.0.trim() == "null"
+    }
+}
+
+/// Payloads are equal when their JSON is, however it was spaced.
+impl PartialEq for JsonText {
+    fn eq(&self, other: &JsonText) -> bool {
+        self.0 == other.0 || self.value() == other.value()
+    }
+}
+
+impl std::fmt::Debug for JsonText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl serde::Serialize for JsonText {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.value().serialize(serializer)
+    }
+}
+
+impl std::fmt::Display for JsonText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<Value> for JsonText {
+    fn from(value: Value) -> JsonText {
+        JsonText::from_value(&value)
+    }
+}
+
+/// The deepest nesting of arrays and objects in JSON text, without parsing it.
+fn nesting_depth(text: &str) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for byte in text.bytes() {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+/// A stored payload: JSON, or the raw text kept with the reason it did not decode.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Payload {
-    Json(Value),
+    Json(JsonText),
     Undecodable { raw: String, error: String },
 }
 
 impl Payload {
-    /// Decodes JSON text; failures keep a preview of the raw text so a person can read it.
+    /// Checks JSON text; failures keep the raw text so a person can read it.
     pub fn from_json_text(text: &str) -> Payload {
-        match serde_json::from_str(text) {
-            Ok(value) => Payload::Json(value),
-            Err(err) => Payload::Undecodable {
+        match JsonText::parse(text) {
+            Ok(json) => Payload::Json(json),
+            Err(error) => Payload::Undecodable {
                 raw: text.to_string(),
-                error: format!("invalid JSON: {err}"),
+                error,
             },
         }
     }
 
-    /// Decodes bytes that should hold UTF-8 JSON text.
+    /// Checks bytes that should hold UTF-8 JSON text.
     pub fn from_json_bytes(bytes: &[u8]) -> Payload {
         match std::str::from_utf8(bytes) {
             Ok(text) => Payload::from_json_text(text),
@@ -31,9 +133,21 @@ impl Payload {
         }
     }
 
-    pub fn json(&self) -> Option<&Value> {
+    pub fn from_value(value: Value) -> Payload {
+        Payload::Json(JsonText::from_value(&value))
+    }
+
+    /// The parsed JSON, if the payload decoded.
+    pub fn json(&self) -> Option<Value> {
         match self {
-            Payload::Json(value) => Some(value),
+            Payload::Json(text) => Some(text.value()),
+            Payload::Undecodable { .. } => None,
+        }
+    }
+
+    pub fn text(&self) -> Option<&JsonText> {
+        match self {
+            Payload::Json(text) => Some(text),
             Payload::Undecodable { .. } => None,
         }
     }
@@ -80,7 +194,7 @@ pub struct Event {
     pub event_type: String,
     pub timestamp: Option<DateTime<Utc>>,
     pub data: Payload,
-    pub metadata: Value,
+    pub metadata: JsonText,
     pub issues: Vec<EventIssue>,
 }
 

@@ -122,7 +122,12 @@ impl Replay {
             .or(self.start);
             warnings::check(first_new + offset, event, previous, &mut self.warnings);
         }
-        self.events.extend(events);
+        if self.events.is_empty() {
+            // Take the loaded vector as it is: copying it would hold the history twice.
+            self.events = events;
+        } else {
+            self.events.extend(events);
+        }
         // Fold in batches that end on checkpoint boundaries, so each checkpoint is captured.
         let mut start = first_new;
         while start < self.events.len() {
@@ -289,7 +294,7 @@ mod tests {
             event_type: "T".into(),
             timestamp: parse_time(at),
             data,
-            metadata: Value::Null,
+            metadata: crate::model::JsonText::null(),
             issues: Vec::new(),
         }
     }
@@ -303,9 +308,9 @@ mod tests {
     #[test]
     fn undecodable_events_leave_state_unchanged_and_are_reported() {
         let mut r = replay(vec![
-            event(1, "2026-01-01", Payload::Json(json!({"n": 1}))),
+            event(1, "2026-01-01", Payload::from_value(json!({"n": 1}))),
             event(2, "2026-01-02", Payload::from_json_text("{oops")),
-            event(3, "2026-01-03", Payload::Json(json!({"m": 3}))),
+            event(3, "2026-01-03", Payload::from_value(json!({"m": 3}))),
         ]);
         assert_eq!(r.state_after(2), &json!({"n": 1}));
         assert_eq!(r.latest(), &json!({"n": 1, "m": 3}));
@@ -316,10 +321,10 @@ mod tests {
     #[test]
     fn gaps_duplicates_and_backwards_time_are_warnings() {
         let r = replay(vec![
-            event(2, "2026-01-02", Payload::Json(json!({}))),
-            event(3, "2026-01-01", Payload::Json(json!({}))),
-            event(3, "2026-01-03", Payload::Json(json!({}))),
-            event(7, "2026-01-04", Payload::Json(json!({}))),
+            event(2, "2026-01-02", Payload::from_value(json!({}))),
+            event(3, "2026-01-01", Payload::from_value(json!({}))),
+            event(3, "2026-01-03", Payload::from_value(json!({}))),
+            event(7, "2026-01-04", Payload::from_value(json!({}))),
         ]);
         let kinds: Vec<(usize, &WarningKind)> =
             r.warnings().iter().map(|w| (w.index, &w.kind)).collect();
@@ -341,9 +346,9 @@ mod tests {
     #[test]
     fn positions_resolve_to_event_counts() {
         let r = replay(vec![
-            event(1, "2026-01-01T10:00:00Z", Payload::Json(json!({}))),
-            event(2, "2026-01-01T11:00:00Z", Payload::Json(json!({}))),
-            event(4, "2026-01-01T12:00:00Z", Payload::Json(json!({}))),
+            event(1, "2026-01-01T10:00:00Z", Payload::from_value(json!({}))),
+            event(2, "2026-01-01T11:00:00Z", Payload::from_value(json!({}))),
+            event(4, "2026-01-01T12:00:00Z", Payload::from_value(json!({}))),
         ]);
         assert_eq!(r.resolve(Position::Version(0)), Ok(0));
         assert_eq!(r.resolve(Position::Version(2)), Ok(2));
@@ -364,13 +369,13 @@ mod tests {
     fn snapshots_are_checked_against_replay() {
         let mut r = replay(
             (1..=4)
-                .map(|v| event(v, "2026-01-01", Payload::Json(json!({"n": v}))))
+                .map(|v| event(v, "2026-01-01", Payload::from_value(json!({"n": v}))))
                 .collect(),
         );
         let snapshot = |version, state: Value| Snapshot {
             aggregate_id: "a".into(),
             version,
-            state: Payload::Json(state),
+            state: Payload::from_value(state),
             timestamp: None,
         };
         r.set_snapshots(vec![

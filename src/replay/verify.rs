@@ -43,7 +43,7 @@ impl Replay {
                     _ if version > last_version => SnapshotOutcome::BeyondHistory,
                     Payload::Undecodable { error, .. } => SnapshotOutcome::Undecodable(error),
                     Payload::Json(stored) => {
-                        let differences = changes(&stored, self.state_after(count));
+                        let differences = changes(&stored.value(), self.state_after(count));
                         if differences.is_empty() {
                             SnapshotOutcome::Agrees
                         } else {

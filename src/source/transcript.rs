@@ -264,8 +264,8 @@ mod tests {
             version,
             event_type: event_type.into(),
             timestamp: parse_time("2026-01-01T10:00:00.123456789Z"),
-            data: Payload::Json(json!({})),
-            metadata: Value::Null,
+            data: Payload::from_value(json!({})),
+            metadata: crate::model::JsonText::null(),
             issues: vec![crate::model::EventIssue::NullColumn("x".into())],
         }
     }

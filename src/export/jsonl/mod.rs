@@ -192,7 +192,7 @@ fn wire_step(step: &Step) -> WireStep {
         data,
         raw,
         error,
-        metadata: event.metadata.clone(),
+        metadata: event.metadata.value(),
         issues: event.issues.iter().map(wire_issue).collect(),
         warnings: step.warnings.clone(),
         problem: step.problem.as_ref().map(|problem| match problem {
@@ -213,7 +213,7 @@ fn wire_step(step: &Step) -> WireStep {
 
 fn split_payload(payload: &Payload) -> (Value, Option<String>, Option<String>) {
     match payload {
-        Payload::Json(value) => (value.clone(), None, None),
+        Payload::Json(value) => (value.value(), None, None),
         Payload::Undecodable { raw, error } => {
             (Value::Null, Some(raw.clone()), Some(error.clone()))
         }

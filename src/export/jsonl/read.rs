@@ -187,7 +187,7 @@ fn read_step(wire: WireStep, header: &Header, line: usize) -> Result<Step, ReadE
             .map(|t| time(t, line))
             .transpose()?,
         data: join_payload(wire.data, wire.raw, wire.error),
-        metadata: wire.metadata,
+        metadata: wire.metadata.into(),
         issues: wire
             .issues
             .into_iter()
@@ -236,7 +236,7 @@ fn join_payload(data: Value, raw: Option<String>, error: Option<String>) -> Payl
             raw,
             error: "undecodable".into(),
         },
-        (None, _) => Payload::Json(data),
+        (None, _) => Payload::from_value(data),
     }
 }
 

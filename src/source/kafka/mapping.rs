@@ -188,7 +188,8 @@ impl KafkaMapping {
     pub fn event(&self, record: &RawRecord, aggregate_id: &str, order: u64) -> Event {
         let mut issues = Vec::new();
         let payload = record.value.as_deref().map(Payload::from_json_bytes);
-        let json = payload.as_ref().and_then(Payload::json);
+        let parsed = payload.as_ref().and_then(Payload::json);
+        let json = parsed.as_ref();
         let event_type = match &payload {
             None => TOMBSTONE.to_string(),
             Some(_) => self.event_type(record, json),
@@ -234,15 +235,15 @@ impl KafkaMapping {
                 raw: String::new(),
                 error: "tombstone: the record's value is null".into(),
             },
-            Some(Payload::Json(value)) => match &self.event_data {
-                FieldSpec::Path(path) => match path.lookup(&value) {
-                    Some(found) => Payload::Json(found.clone()),
+            Some(Payload::Json(text)) => match &self.event_data {
+                FieldSpec::Path(path) => match json.and_then(|value| path.lookup(value)) {
+                    Some(found) => Payload::from_value(found.clone()),
                     None => Payload::Undecodable {
-                        raw: value.to_string(),
+                        raw: text.to_string(),
                         error: format!("the value has no {path}"),
                     },
                 },
-                _ => Payload::Json(value),
+                _ => Payload::Json(text),
             },
             Some(undecodable) => undecodable,
         };
@@ -253,7 +254,7 @@ impl KafkaMapping {
             event_type,
             timestamp,
             data,
-            metadata: metadata(record),
+            metadata: metadata(record).into(),
             issues,
         }
     }
@@ -281,7 +282,7 @@ impl KafkaMapping {
         let value = value_json(record)?;
         let version = mapping.version.lookup(&value).and_then(version_number)?;
         let state = match mapping.state.lookup(&value) {
-            Some(state) => Payload::Json(state.clone()),
+            Some(state) => Payload::from_value(state.clone()),
             None => Payload::Undecodable {
                 raw: value.to_string(),
                 error: format!("the snapshot has no {}", mapping.state),
@@ -393,9 +394,9 @@ mod tests {
         let event = mapping.event(&r, "acc-1", 3);
         assert_eq!(event.event_type, "Deposited");
         assert_eq!(event.version, 3);
-        assert_eq!(event.data, Payload::Json(json!({"amount": 5})));
+        assert_eq!(event.data, Payload::from_value(json!({"amount": 5})));
         assert_eq!(event.timestamp, parse_time("2026-01-15T10:30:00Z"));
-        assert_eq!(event.metadata["kafka"]["offset"], 7);
+        assert_eq!(event.metadata.value()["kafka"]["offset"], 7);
 
         let in_value = record(Some("a"), Some(r#"{"event_type":"Opened"}"#), &[]);
         assert_eq!(mapping.event(&in_value, "a", 1).event_type, "Opened");
@@ -421,7 +422,7 @@ mod tests {
         assert_eq!(mapping.aggregate_id(&r), "42");
         let event = mapping.event(&r, "42", 1);
         assert_eq!((event.event_type.as_str(), event.version), ("Opened", 9));
-        assert_eq!(event.data, Payload::Json(json!({"x": 1})));
+        assert_eq!(event.data, Payload::from_value(json!({"x": 1})));
         assert_eq!(event.timestamp, parse_time("2026-02-01"));
         assert!(event.issues.is_empty());
 
@@ -478,7 +479,7 @@ mod tests {
         let r = record(Some("a"), Some(r#"{"version":3,"state":{"b":1}}"#), &[]);
         let snapshot = mapping.snapshot(&r, "a").unwrap();
         assert_eq!(snapshot.version, 3);
-        assert_eq!(snapshot.state, Payload::Json(json!({"b": 1})));
+        assert_eq!(snapshot.state, Payload::from_value(json!({"b": 1})));
         assert!(mapping
             .snapshot(&record(Some("a"), Some(r#"{"state":{}}"#), &[]), "a")
             .is_none());

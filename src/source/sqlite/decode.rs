@@ -4,7 +4,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::types::ValueRef;
 use serde_json::Value;
 
-use crate::model::{parse_time, EventIssue, Payload};
+use crate::model::{parse_time, EventIssue, JsonText, Payload};
 
 /// A JSON column: text or a blob of UTF-8 JSON.
 pub fn payload(value: ValueRef<'_>, column: &str) -> Payload {
@@ -14,19 +14,19 @@ pub fn payload(value: ValueRef<'_>, column: &str) -> Payload {
             raw: String::new(),
             error: format!("{column} is NULL"),
         },
-        ValueRef::Integer(i) => Payload::Json(Value::from(i)),
-        ValueRef::Real(f) => Payload::Json(Value::from(f)),
+        ValueRef::Integer(i) => Payload::from_value(Value::from(i)),
+        ValueRef::Real(f) => Payload::from_value(Value::from(f)),
     }
 }
 
-/// Metadata is optional: NULL is an empty object, and bad JSON is an issue, not a failure.
-pub fn metadata(value: ValueRef<'_>, issues: &mut Vec<EventIssue>) -> Value {
+/// Metadata is optional: NULL is null, and bad JSON is an issue, not a failure.
+pub fn metadata(value: ValueRef<'_>, issues: &mut Vec<EventIssue>) -> JsonText {
     match payload(value, "metadata") {
-        _ if matches!(value, ValueRef::Null) => Value::Null,
+        _ if matches!(value, ValueRef::Null) => JsonText::null(),
         Payload::Json(json) => json,
         Payload::Undecodable { error, .. } => {
             issues.push(EventIssue::BadMetadata(error));
-            Value::Null
+            JsonText::null()
         }
     }
 }
@@ -100,7 +100,7 @@ mod tests {
     fn payloads_keep_raw_text_when_they_do_not_decode() {
         assert_eq!(
             payload(ValueRef::Text(br#"{"a":1}"#), "event_data"),
-            Payload::Json(serde_json::json!({"a": 1}))
+            Payload::from_value(serde_json::json!({"a": 1}))
         );
         let bad = payload(ValueRef::Text(b"{\"a\":"), "event_data");
         assert!(matches!(bad, Payload::Undecodable { ref raw, .. } if raw == "{\"a\":"));
@@ -115,7 +115,7 @@ mod tests {
     #[test]
     fn metadata_null_is_null_and_garbage_is_an_issue() {
         let mut issues = Vec::new();
-        assert_eq!(metadata(ValueRef::Null, &mut issues), Value::Null);
+        assert_eq!(metadata(ValueRef::Null, &mut issues), JsonText::null());
         assert!(issues.is_empty());
         metadata(ValueRef::Text(b"nope"), &mut issues);
         assert_eq!(issues.len(), 1);

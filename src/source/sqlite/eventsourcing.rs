@@ -42,9 +42,9 @@ pub fn decode_event(bytes: &[u8]) -> (Payload, Option<DateTime<Utc>>) {
                 .remove("timestamp")
                 .and_then(|t| t.as_str().and_then(parse_time));
             fields.remove("originator_topic");
-            (Payload::Json(Value::Object(fields)), timestamp)
+            (Payload::from_value(Value::Object(fields)), timestamp)
         }
-        Ok(other) => (Payload::Json(other), None),
+        Ok(other) => (Payload::from_value(other), None),
     }
 }
 
@@ -52,7 +52,7 @@ pub fn decode_event(bytes: &[u8]) -> (Payload, Option<DateTime<Utc>>) {
 pub fn decode_snapshot(bytes: &[u8]) -> Payload {
     match decode_json(bytes) {
         Ok(mut value) => match value.get_mut("state") {
-            Some(state) => Payload::Json(state.take()),
+            Some(state) => Payload::from_value(state.take()),
             None => Payload::Undecodable {
                 raw: preview(bytes),
                 error: "snapshot has no .state".into(),
@@ -182,7 +182,7 @@ mod tests {
         assert_eq!(timestamp, parse_time("2026-01-15T10:00:00Z"));
         assert_eq!(
             payload,
-            Payload::Json(json!({
+            Payload::from_value(json!({
                 "amount": 100.50,
                 "ref": "00000000-0000-0000-0000-00000000002a",
                 "when": ["2026-01-15T10:00:00Z"],
@@ -198,7 +198,10 @@ mod tests {
             flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
         encoder.write_all(br#"{"a": 1}"#).unwrap();
         let compressed = encoder.finish().unwrap();
-        assert_eq!(decode_event(&compressed).0, Payload::Json(json!({"a": 1})));
+        assert_eq!(
+            decode_event(&compressed).0,
+            Payload::from_value(json!({"a": 1}))
+        );
         let reason = unreadable_store_reason(&[0xb2, 0x69, 0x78, 0xe5, 0x70]).unwrap();
         assert!(reason.contains("encrypted"), "{reason}");
     }

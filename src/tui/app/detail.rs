@@ -195,7 +195,7 @@ fn event_lines(replay: &Replay, index: usize, snapshots: &[SnapshotMark]) -> Vec
     lines.push(line(Tone::Plain, ""));
     lines.push(line(Tone::Heading, "data"));
     match &event.data {
-        Payload::Json(value) => push_pretty(&mut lines, value),
+        Payload::Json(text) => push_pretty(&mut lines, &text.value()),
         Payload::Undecodable { raw, error } => {
             lines.push(line(Tone::Error, format!("decode error: {error}")));
             lines.push(line(Tone::Muted, "raw text as stored:"));
@@ -204,7 +204,7 @@ fn event_lines(replay: &Replay, index: usize, snapshots: &[SnapshotMark]) -> Vec
     }
     lines.push(line(Tone::Plain, ""));
     lines.push(line(Tone::Heading, "metadata"));
-    push_pretty(&mut lines, &event.metadata);
+    push_pretty(&mut lines, &event.metadata.value());
     lines.push(line(Tone::Plain, ""));
     // Warnings are kept in event order, so the ones for this event are one contiguous run.
     let warnings = replay.warnings();
