@@ -13,6 +13,10 @@ use rewind::source::sqlite::{SqliteOptions, SqliteSource};
 use rewind::source::{EventSource, History};
 use serde_json::json;
 
+/// The same allocator as the binary, so library figures match what users get.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const AGGREGATE: &str = "acc-big";
 const SIMPLE_JQ: &str = "(. // {}) | .balance = $event.data.balance | .events += 1";
 
