@@ -111,6 +111,12 @@ impl Replay {
         replay
     }
 
+    /// Makes room for `additional` more events, so a history streamed in chunks is not
+    /// copied as its vector grows (and does not keep up to half of it unused).
+    pub fn reserve(&mut self, additional: usize) {
+        self.events.reserve_exact(additional);
+    }
+
     /// Appends events (in version order) and folds them into the latest state.
     pub fn extend(&mut self, events: Vec<Event>) {
         let first_new = self.events.len();

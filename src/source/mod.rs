@@ -58,6 +58,10 @@ pub trait EventSource: Send {
     /// The whole history of one aggregate.
     fn history(&self, aggregate_id: &str) -> Result<History, SourceError> {
         let mut history = History::default();
+        // Sized up front: growing by doubling would leave up to half the vector unused.
+        history
+            .events
+            .reserve_exact(self.event_count_hint(aggregate_id).unwrap_or(0));
         self.stream_history(aggregate_id, &mut |chunk| {
             match chunk {
                 Chunk::Events(events) => history.events.extend(events),
@@ -69,6 +73,11 @@ pub trait EventSource: Send {
             return Err(self.unknown_aggregate(aggregate_id));
         }
         Ok(history)
+    }
+
+    /// How many events `aggregate_id` has, if the source can tell cheaply.
+    fn event_count_hint(&self, _aggregate_id: &str) -> Option<usize> {
+        None
     }
 
     /// The events of `aggregate_id` after the first `already` ones, including any written

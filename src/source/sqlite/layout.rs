@@ -47,6 +47,7 @@ pub struct Layout {
 /// The statements a source prepares.
 pub struct Queries {
     pub list_events: String,
+    pub count_events: String,
     pub list_snapshots: Option<String>,
     pub read_events: String,
     pub read_snapshots: Option<String>,
@@ -118,6 +119,11 @@ impl Layout {
             table = e.table,
             id = e.aggregate_id,
         );
+        let count_events = format!(
+            "SELECT COUNT(*) FROM {table} WHERE {id} = ?1{filter}",
+            table = e.table,
+            id = e.aggregate_id,
+        );
         let (list_snapshots, read_snapshots) = match &self.snapshots {
             None => (None, None),
             Some(s) => (
@@ -138,6 +144,7 @@ impl Layout {
         };
         Queries {
             list_events,
+            count_events,
             list_snapshots,
             read_events,
             read_snapshots,

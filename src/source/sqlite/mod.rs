@@ -416,6 +416,13 @@ impl EventSource for SqliteSource {
         Ok(summaries)
     }
 
+    fn event_count_hint(&self, aggregate_id: &str) -> Option<usize> {
+        let conn = self.db.get();
+        let mut stmt = conn.prepare_cached(&self.queries.count_events).ok()?;
+        let count: i64 = stmt.query_row([aggregate_id], |row| row.get(0)).ok()?;
+        usize::try_from(count).ok()
+    }
+
     fn stream_history(
         &self,
         aggregate_id: &str,
