@@ -33,7 +33,8 @@ enum Job {
     /// Chains the items: each output is the next input; the final state comes back.
     Fold {
         state: Value,
-        events: Vec<Option<String>>,
+        events: Arc<[Option<String>]>,
+        range: std::ops::Range<usize>,
     },
     /// Runs each `(input, event)` independently.
     Map { items: Vec<(Value, String)> },
@@ -87,7 +88,9 @@ impl Evaluator {
 
     /// Folds `events` (each `$event` as JSON text) into `state`; `None` events are skipped.
     /// One outcome per event.
-    pub fn fold(&self, state: &mut Value, events: &[Option<String>]) -> Vec<Outcome> {
+    pub fn fold(&self, state: &mut Value, events: Vec<Option<String>>) -> Vec<Outcome> {
+        // Shared with the worker, so retrying after a stuck step copies nothing.
+        let events: Arc<[Option<String>]> = events.into();
         let mut outcomes = Vec::with_capacity(events.len());
         let (mut start, mut end) = (0, events.len());
         let mut stuck: Option<(usize, String)> = None;
@@ -106,7 +109,8 @@ impl Evaluator {
             }
             let job = Job::Fold {
                 state: state.clone(),
-                events: events[start..end].to_vec(),
+                events: events.clone(),
+                range: start..end,
             };
             match self.run(job) {
                 Run::Finished(reply) => {
@@ -230,9 +234,13 @@ fn spawn(code: Arc<str>, origin: String) -> Result<Worker, String> {
             };
             for job in job_rx {
                 let reply = match job {
-                    Job::Fold { state, events } => {
+                    Job::Fold {
+                        state,
+                        events,
+                        range,
+                    } => {
                         let mut val = from_value(&state);
-                        let outcomes = events
+                        let outcomes = events[range]
                             .iter()
                             .map(|event| {
                                 let outcome = match event {
@@ -295,7 +303,7 @@ mod tests {
     fn folds_chain_and_skip() {
         let evaluator = Evaluator::new(". + $event", "sum", LIMIT).unwrap();
         let mut state = json!(0);
-        let outcomes = evaluator.fold(&mut state, &[Some("1".into()), None, Some("2".into())]);
+        let outcomes = evaluator.fold(&mut state, vec![Some("1".into()), None, Some("2".into())]);
         assert_eq!(state, json!(3));
         assert_eq!(outcomes[1], Outcome::Skipped);
     }
@@ -306,7 +314,7 @@ mod tests {
         let evaluator = Evaluator::new(code, "loopy.jq", LIMIT).unwrap();
         let mut state = json!(0);
         let events = [Some("1".into()), Some(r#""loop""#.into()), Some("2".into())];
-        let outcomes = evaluator.fold(&mut state, &events);
+        let outcomes = evaluator.fold(&mut state, events.to_vec());
         assert_eq!(state, json!(3));
         assert_eq!(outcomes[0], Outcome::Done(None));
         assert!(matches!(&outcomes[1], Outcome::Failed(why) if why.contains("limit")));

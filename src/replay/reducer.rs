@@ -67,7 +67,7 @@ impl Reducer for JqReducer {
             .map(|event| event.data.text().map(|_| event_json(event)))
             .collect();
         self.evaluator
-            .fold(state, &inputs)
+            .fold(state, inputs)
             .into_iter()
             .zip(events)
             .map(|(outcome, event)| match outcome {
