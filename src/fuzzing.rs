@@ -1,9 +1,15 @@
 //! The checks the fuzz targets run, shared with the regression tests that replay the
 //! inputs fuzzing found, so both hold the code to the same promises.
 
+use std::path::Path;
+
 use crate::diff::JsonPath;
+use crate::export::{export, jsonl, ExportOptions, Format};
 use crate::model::{Payload, Position};
+use crate::replay::Replay;
 use crate::source::sqlite::codecs;
+use crate::source::transcript::TranscriptSource;
+use crate::source::EventSource;
 
 /// Stored payload bytes of any shape decode to JSON or to a flagged payload; never a panic.
 pub fn payload(bytes: &[u8]) {
@@ -32,5 +38,48 @@ pub fn position(text: &str) {
             Ok(position),
             "round trip of {text:?}"
         );
+    }
+}
+
+/// Any text given as a JSON Lines transcript reads to a transcript or a clean error. One that
+/// reads opens as a source, replays to its recorded states, exports in every format, and its
+/// JSON Lines export reads back: whatever a transcript says, rewind never panics on it.
+pub fn transcript(bytes: &[u8]) {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return;
+    };
+    let Ok(read) = jsonl::read(text) else {
+        return;
+    };
+    let aggregate = read.header.aggregate.clone();
+    let source = TranscriptSource::from_transcript(Path::new("fuzz.jsonl"), read);
+    let _ = source.aggregates();
+    let Some(reducer) = source.recorded_reducer() else {
+        return;
+    };
+    let Ok(mut replay) = Replay::load(&source, &aggregate, reducer) else {
+        return;
+    };
+    for count in 0..=replay.len() {
+        let _ = replay.state_after(count);
+    }
+    for format in [Format::Markdown, Format::Html, Format::JsonLines] {
+        let options = ExportOptions {
+            format,
+            source: source.describe(),
+            aggregate: aggregate.clone(),
+            from: None,
+            to: None,
+            with_state: true,
+            redact: Vec::new(),
+            generated_at: None,
+        };
+        let mut out = Vec::new();
+        if export(&mut replay, &options, &mut out).is_ok() && format == Format::JsonLines {
+            let again = String::from_utf8(out).expect("transcripts are UTF-8");
+            if let Err(err) = jsonl::read(&again) {
+                panic!("the export of a transcript does not read back: {err}\n{again}");
+            }
+        }
     }
 }

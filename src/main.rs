@@ -9,6 +9,7 @@ use rewind::cli::{self, Cli, Output};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    cli::panic::install_hook();
     let cli = Cli::parse();
     let mut out = Output::stdout();
     let result = cli::run(cli, &mut out).and_then(|code| out.flush().map(|()| code));

@@ -308,3 +308,125 @@ fn a_column_named_like_sql_works_when_it_really_exists() {
     ]));
     assert_eq!(state, serde_json::json!({"k": 1}));
 }
+
+// jq reducers that error or run away at one event are covered in tests/debugging.rs
+// (a_runaway_or_failing_reducer_is_reported_at_its_event_and_replay_goes_on). Here: a
+// reducer that never ends at every event, and predicates that never end, stay bounded.
+
+fn looping_store(events: i64) -> Store {
+    let mut store = Store::native();
+    for v in 1..=events {
+        store.event("a", v, "T", r#"{"n": 1}"#, "2026-01-15T10:00:00Z");
+    }
+    store
+}
+
+#[test]
+fn a_reducer_that_loops_forever_at_every_event_is_given_up_on_in_bounded_time() {
+    let store = looping_store(20);
+    let reducer = store.dir.path().join("forever.jq");
+    std::fs::write(&reducer, "until(false; .)").unwrap();
+    let reducer = reducer.to_string_lossy().into_owned();
+    let before = fingerprint(&store.path);
+    let started = std::time::Instant::now();
+    let events = json(&run(&[
+        "events",
+        &store.arg(),
+        "a",
+        "--reducer",
+        &reducer,
+        "--jq-timeout",
+        "0.2",
+        "--format",
+        "json",
+    ]));
+    // Three time-outs, then the program is not run again: far less than 20 × 0.2 s.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    let events = events.as_array().unwrap();
+    assert_eq!(events.len(), 20);
+    for event in events {
+        assert_ne!(event["warnings"], serde_json::json!([]), "{event}");
+    }
+    assert!(
+        events[0]["warnings"].to_string().contains("limit"),
+        "{}",
+        events[0]["warnings"]
+    );
+    assert_eq!(fingerprint(&store.path), before);
+}
+
+#[test]
+fn predicates_that_loop_forever_are_stopped_by_the_time_limit() {
+    let store = looping_store(3);
+    let before = fingerprint(&store.path);
+    for args in [
+        vec!["events", "--where", "until(false; .)"],
+        vec!["bisect", "--until", "def f: f; f"],
+    ] {
+        let started = std::time::Instant::now();
+        let mut full = vec![args[0], store.path.to_str().unwrap(), "a"];
+        full.extend(&args[1..]);
+        full.extend(["--jq-timeout", "0.2"]);
+        let output = run(&full);
+        let err = stderr(&output);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{full:?} took {:?}",
+            started.elapsed()
+        );
+        assert!(!err.contains("panicked"), "{err}");
+        // The predicate never holds (events: none listed, exit 0; bisect: exit 1), and one
+        // line says it was stopped.
+        let expected = if args[0] == "events" { 0 } else { 1 };
+        assert_eq!(output.status.code(), Some(expected), "{full:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains("limit and was stopped"), "{err}");
+    }
+    assert_eq!(fingerprint(&store.path), before);
+}
+
+#[test]
+fn html_transcripts_escape_markup_in_every_field() {
+    // The browser-level check is tests/export.rs (html_shows_script_payloads_as_text_in_a_real_browser);
+    // this one needs no browser, so it runs everywhere.
+    let mut store = Store::native();
+    let tag = "<script>alert(1)</script>";
+    store.event(
+        &format!("acc{tag}"),
+        1,
+        &format!("Opened{tag}"),
+        &serde_json::json!({ "owner": tag, tag: "key" }).to_string(),
+        "2026-01-15T10:00:00Z",
+    );
+    store.event(
+        &format!("acc{tag}"),
+        2,
+        "Broken",
+        &format!("not json {tag}"),
+        "2026-01-15T10:01:00Z",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("t.html");
+    let output = run(&[
+        "export",
+        &store.arg(),
+        &format!("acc{tag}"),
+        "-o",
+        page.to_str().unwrap(),
+        "--with-state",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        !html.to_lowercase().contains("<script"),
+        "a raw script tag in the page"
+    );
+    assert!(
+        html.contains("&lt;script&gt;"),
+        "the payload is shown, escaped"
+    );
+}

@@ -38,3 +38,8 @@ fn json_path_regressions() {
 fn position_regressions() {
     replay("position", text(rewind::fuzzing::position));
 }
+
+#[test]
+fn transcript_regressions() {
+    replay("transcript", rewind::fuzzing::transcript);
+}

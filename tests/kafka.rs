@@ -633,3 +633,88 @@ fn secrets_never_appear_in_errors() {
     assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
     assert!(!stderr(&out).contains("hunter2-secret"), "{}", stderr(&out));
 }
+
+/// Every file under `dir`, recursively, as bytes.
+fn all_bytes_under(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(all_bytes_under(&path));
+        } else {
+            found.push((path.clone(), std::fs::read(&path).unwrap()));
+        }
+    }
+    found
+}
+
+#[test]
+fn secrets_never_appear_in_transcripts_debug_logs_or_the_cache() {
+    let Some(broker) = Broker::start("secrets_in_transcripts") else {
+        return;
+    };
+    produce_accounts(&broker, "accounts");
+    let (url_secret, property_secret) = ("url-pass-5678", "hunter2-secret");
+    let url = format!(
+        "kafka://reader:{url_secret}@{}/accounts",
+        broker.bootstrap()
+    );
+    let home = tempfile::tempdir().unwrap();
+    let out_dir = tempfile::tempdir().unwrap();
+    for (format, with_debug) in [("md", false), ("jsonl", false), ("html", true)] {
+        let file = out_dir.path().join(format!("acc-1.{format}"));
+        let mut args = vec![
+            "export".to_string(),
+            url.clone(),
+            "acc-1".into(),
+            "-o".into(),
+            file.to_string_lossy().into_owned(),
+            // The test broker speaks no SASL: credentials are set but not used.
+            "-X".into(),
+            "security.protocol=PLAINTEXT".into(),
+            "-X".into(),
+            format!("sasl.password={property_secret}"),
+            "-X".into(),
+            format!("ssl.key.password={property_secret}"),
+        ];
+        if with_debug {
+            // librdkafka's debug lines, configuration included, go to stderr: scrubbed.
+            args.extend(["-X".into(), "debug=all".into()]);
+        }
+        let out = Command::new(env!("CARGO_BIN_EXE_rewind"))
+            .args(&args)
+            .env("XDG_CACHE_HOME", home.path().join("cache"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{format}: {}", stderr(&out));
+        if with_debug {
+            assert!(
+                stderr(&out).contains("librdkafka"),
+                "debug output was printed"
+            );
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(
+            text.contains("acc-1") && text.contains(&broker.bootstrap()),
+            "{text}"
+        );
+        for secret in [url_secret, property_secret] {
+            assert!(!text.contains(secret), "{format} transcript shows {secret}");
+            assert!(!stdout(&out).contains(secret), "stdout shows {secret}");
+            assert!(!stderr(&out).contains(secret), "stderr shows {secret}");
+        }
+        assert!(!text.contains("reader:"), "{format}: URL userinfo kept");
+    }
+    let cached = all_bytes_under(home.path());
+    assert!(!cached.is_empty(), "the cache was used");
+    for (path, bytes) in cached {
+        let text = String::from_utf8_lossy(&bytes);
+        for secret in [url_secret, property_secret] {
+            assert!(
+                !text.contains(secret) && !path.to_string_lossy().contains(secret),
+                "{} holds {secret}",
+                path.display()
+            );
+        }
+    }
+}

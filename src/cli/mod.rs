@@ -9,6 +9,7 @@ mod events;
 mod export;
 mod kafka;
 mod output;
+pub mod panic;
 mod session;
 mod state;
 mod verify;
@@ -313,7 +314,7 @@ pub fn browse(session: Session, out: &mut Output) -> anyhow::Result<u8> {
     }
     crate::tui::run(
         session.source,
-        session.reducer,
+        panic::ui_reducer(session.reducer),
         crate::tui::TuiOptions::default(),
     )?;
     Ok(EXIT_OK)

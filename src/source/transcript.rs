@@ -60,11 +60,16 @@ impl TranscriptSource {
         })?;
         let transcript = jsonl::read(&text)
             .map_err(|err| SourceError::Open(format!("cannot read transcript {shown}: {err}")))?;
-        Ok(TranscriptSource {
+        Ok(TranscriptSource::from_transcript(path, transcript))
+    }
+
+    /// A transcript already read, as if from `path` (which is only shown, never opened).
+    pub fn from_transcript(path: &Path, transcript: ReadTranscript) -> TranscriptSource {
+        TranscriptSource {
             path: path.to_path_buf(),
             recorded: Arc::new(RecordedReducer::new(&transcript)),
             transcript,
-        })
+        }
     }
 
     pub fn transcript(&self) -> &ReadTranscript {

@@ -2,6 +2,7 @@
 //! error (the guard's Drop) and panic (the hook).
 
 use std::io::{self, Stdout};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Once;
 
 use ratatui::backend::CrosstermBackend;
@@ -14,6 +15,9 @@ use ratatui::Terminal;
 
 pub type Tui = Terminal<CrosstermBackend<Stdout>>;
 
+/// Is the terminal in raw mode and the alternate screen, i.e. is there anything to restore?
+static ENTERED: AtomicBool = AtomicBool::new(false);
+
 /// Owns the terminal while the UI runs; dropping it restores the terminal.
 pub struct TerminalGuard {
     pub terminal: Tui,
@@ -23,6 +27,7 @@ impl TerminalGuard {
     pub fn enter() -> io::Result<TerminalGuard> {
         install_panic_hook();
         enable_raw_mode()?;
+        ENTERED.store(true, Ordering::SeqCst);
         let mut stdout = io::stdout();
         if let Err(err) = execute!(stdout, EnterAlternateScreen, EnableMouseCapture) {
             restore();
@@ -48,8 +53,13 @@ impl Drop for TerminalGuard {
     }
 }
 
-/// Puts the terminal back the way a shell expects it. Safe to call more than once.
+/// Puts the terminal back the way a shell expects it. Only the first call after `enter` does
+/// anything: leaving the alternate screen twice would move the cursor back to where the UI
+/// started, and the shell would print over whatever came after the first (a panic message).
 pub fn restore() {
+    if !ENTERED.swap(false, Ordering::SeqCst) {
+        return;
+    }
     let _ = disable_raw_mode();
     let _ = execute!(
         io::stdout(),

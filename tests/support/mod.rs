@@ -120,16 +120,33 @@ pub fn json(output: &Output) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
-/// SHA-like fingerprint of every file of a store (db, -wal, -shm, -journal), for
-/// proving rewind left them untouched.
+/// The bytes of every file of a store (db, -wal, -shm, -journal), for proving rewind left
+/// them untouched.
+///
+/// Read by a child process (`cat`): closing a file descriptor drops every POSIX lock this
+/// process holds on that file, so reading a store with `std::fs::read` while a test's own
+/// connection has it open would silently take away that writer's SQLite locks (a WAL
+/// writer's hold on the -shm, for one), and the next reader would rebuild the wal-index.
 pub fn fingerprint(db: &Path) -> Vec<(String, Option<Vec<u8>>)> {
     ["", "-wal", "-shm", "-journal"]
         .iter()
         .map(|suffix| {
             let path = PathBuf::from(format!("{}{suffix}", db.display()));
-            (suffix.to_string(), std::fs::read(path).ok())
+            (suffix.to_string(), read_from_outside(&path))
         })
         .collect()
 }
 
+fn read_from_outside(path: &Path) -> Option<Vec<u8>> {
+    if !path.exists() {
+        return None;
+    }
+    let out = std::process::Command::new("cat")
+        .arg(path)
+        .output()
+        .expect("cat runs");
+    out.status.success().then_some(out.stdout)
+}
+
 pub mod kafka;
+pub mod tmux;
