@@ -12,8 +12,10 @@ pub enum Context {
     /// Typing a filter into the aggregate list.
     Filtering,
     Aggregate,
-    /// Typing into the jump prompt.
+    /// Typing into a prompt of the status bar.
     Prompt,
+    /// The blame overlay is open.
+    Blame,
     Help,
 }
 
@@ -248,6 +250,31 @@ pub static AGGREGATE: &[Binding] = &[
         "fold or unfold the object at the line (State)",
     ),
     bind(
+        &[ch('B')],
+        "B",
+        Action::Blame,
+        "blame the line (State): every event that changed it",
+    ),
+    bind(
+        &[ch('/')],
+        "/",
+        Action::Filter,
+        "filter events: text in the type, or jq (.balance < 0)",
+    ),
+    bind(&[ch('n')], "n", Action::NextMatch, "next matching event"),
+    bind(
+        &[ch('N')],
+        "N",
+        Action::PrevMatch,
+        "previous matching event",
+    ),
+    bind(
+        &[ch('e')],
+        "e",
+        Action::Export,
+        "export marks A–B (or all) to a file",
+    ),
+    bind(
         &[ch(' ')],
         "Space",
         Action::TogglePlay,
@@ -265,7 +292,46 @@ pub static AGGREGATE: &[Binding] = &[
         &[ch('q'), code(KeyCode::Esc)],
         "q Esc",
         Action::Back,
-        "back to the aggregate list",
+        "clear the event filter, or back to the list",
+    ),
+];
+
+pub static BLAME: &[Binding] = &[
+    bind(
+        &[code(KeyCode::Up), ch('k')],
+        "↑ k",
+        Action::Up,
+        "previous change",
+    ),
+    bind(
+        &[code(KeyCode::Down), ch('j')],
+        "↓ j",
+        Action::Down,
+        "next change",
+    ),
+    bind(
+        &[code(KeyCode::PageUp)],
+        "PgUp",
+        Action::PageUp,
+        "one page up",
+    ),
+    bind(
+        &[code(KeyCode::PageDown)],
+        "PgDn",
+        Action::PageDown,
+        "one page down",
+    ),
+    bind(
+        &[code(KeyCode::Enter)],
+        "Enter",
+        Action::Confirm,
+        "go to that event",
+    ),
+    bind(
+        &[ch('q'), code(KeyCode::Esc), ch('B')],
+        "q Esc B",
+        Action::Back,
+        "close the blame",
     ),
 ];
 
@@ -276,7 +342,12 @@ pub static PROMPT: &[Binding] = &[
         Action::InputBackspace,
         "delete a character",
     ),
-    bind(&[code(KeyCode::Enter)], "Enter", Action::Confirm, "jump"),
+    bind(
+        &[code(KeyCode::Enter)],
+        "Enter",
+        Action::Confirm,
+        "jump, filter, write",
+    ),
     bind(&[code(KeyCode::Esc)], "Esc", Action::Back, "cancel"),
 ];
 
@@ -314,6 +385,7 @@ fn table(context: Context) -> &'static [Binding] {
         Context::Filtering => FILTERING,
         Context::Aggregate => AGGREGATE,
         Context::Prompt => PROMPT,
+        Context::Blame => BLAME,
         Context::Help => HELP,
     }
 }
@@ -346,11 +418,12 @@ pub fn action_for(context: Context, event: KeyEvent) -> Option<Action> {
 }
 
 /// The sections of the help overlay, in display order.
-pub fn help_sections() -> [(&'static str, &'static [Binding]); 4] {
+pub fn help_sections() -> [(&'static str, &'static [Binding]); 5] {
     [
         ("Timeline", AGGREGATE),
         ("Aggregate list", LIST),
         ("Filter and prompts", FILTERING),
+        ("Blame", BLAME),
         ("Everywhere", GLOBAL),
     ]
 }
@@ -426,6 +499,7 @@ mod tests {
             Context::Filtering,
             Context::Aggregate,
             Context::Prompt,
+            Context::Blame,
             Context::Help,
         ] {
             assert_eq!(
@@ -445,7 +519,7 @@ mod tests {
 
     #[test]
     fn no_key_is_bound_twice_in_one_context() {
-        for context in [Context::List, Context::Aggregate] {
+        for context in [Context::List, Context::Aggregate, Context::Blame] {
             let keys: Vec<Key> = table(context)
                 .iter()
                 .chain(GLOBAL)
