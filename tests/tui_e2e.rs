@@ -6,7 +6,10 @@
 
 mod support;
 
+use std::time::{Duration, Instant};
 use support::tmux::{shell_command, tmux_available, Tmux};
+
+use support::kafka::Rec;
 
 #[test]
 fn browse_the_demo_from_list_to_compare_and_quit() {
@@ -129,4 +132,110 @@ fn no_color_turns_every_color_off() {
         String::from_utf8_lossy(&plain.run(&["capture-pane", "-p", "-e", "-t", "e2e"]).stdout)
             .into_owned();
     assert_eq!(color_codes(&escaped), Vec::<String>::new());
+}
+
+#[test]
+fn filter_blame_and_export_from_the_ui() {
+    if !tmux_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // Exports go to the current directory: start rewind inside a scratch one.
+    let command = format!(
+        "sh -c 'cd {} && {} demo; echo rewind exited $?; sleep 60'",
+        dir.path().display(),
+        env!("CARGO_BIN_EXE_rewind")
+    );
+    let tmux = Tmux::start("inspect", &command);
+    tmux.wait_for(&["54 of 54"]);
+    tmux.keys(&["/", "acc-0007", "Enter", "Enter"]);
+    tmux.wait_for(&["acc-0007 · account", "v1/49"]);
+
+    tmux.keys(&["/", ".balance < 0", "Enter"]);
+    tmux.wait_for(&[
+        "1 match for .balance < 0",
+        "v31/49",
+        "events · .balance < 0 1 match",
+    ]);
+
+    // Focus the State tab, down to the "balance" line, blame it.
+    tmux.keys(&["Tab", "j", "j", "j", "j", "j", "B"]);
+    tmux.wait_for(&["blame .balance · 40 changes", "2817.58 → -35.5"]);
+    tmux.keys(&["k", "Enter"]);
+    tmux.wait_for(&["v29/49", "state after v29"]);
+    tmux.keys(&["n"]);
+    tmux.wait_for(&["v31/49"]);
+
+    tmux.keys(&["e"]);
+    tmux.wait_for(&["export the whole history as: m Markdown"]);
+    tmux.keys(&["m"]);
+    tmux.wait_for(&["write Markdown to: acc-0007.md"]);
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for(&["wrote ", "acc-0007.md (49 events)"]);
+    let written = dir.path().join("acc-0007.md");
+    assert!(written.is_file(), "no {}:\n{screen}", written.display());
+    let text = std::fs::read_to_string(&written).unwrap();
+    assert!(text.contains("acc-0007"), "{text}");
+
+    tmux.keys(&["e", "m", "Enter"]);
+    tmux.wait_for(&["acc-0007.md exists; replace it? y replace · n keep it"]);
+    tmux.keys(&["n"]);
+    tmux.wait_for(&["not exported: the file is left as it was"]);
+
+    tmux.keys(&["q", "q", "q", "q"]);
+    tmux.wait_for(&["rewind exited 0"]);
+}
+
+/// A Kafka topic is opened inside the UI: the first frame does not wait for the brokers,
+/// and a failure to reach them is a message on screen, not a crash.
+#[test]
+fn a_kafka_source_draws_at_once_and_reports_an_unreachable_broker() {
+    if !tmux_available() {
+        return;
+    }
+    let started = Instant::now();
+    let tmux = Tmux::start(
+        "kafka-down",
+        &shell_command("kafka://127.0.0.1:9/accounts --kafka-timeout 3 --no-cache"),
+    );
+    tmux.wait_for(&["aggregates", "kafka://127.0.0.1:9/accounts", "? help"]);
+    assert!(
+        started.elapsed() < Duration::from_millis(2500),
+        "drawn before the 3 s broker timeout ran out"
+    );
+    tmux.wait_for(&["could not list aggregates"]);
+    tmux.keys(&["q"]);
+    tmux.wait_for(&["rewind exited 0"]);
+}
+
+#[test]
+fn a_kafka_topic_opens_in_the_ui() {
+    if !tmux_available() {
+        return;
+    }
+    let Some(broker) = support::kafka::Broker::start("tui_e2e") else {
+        return;
+    };
+    broker.create_topic("accounts", 1);
+    let opened = [("event_type", "Opened")];
+    let deposited = [("event_type", "Deposited")];
+    broker.produce(
+        "accounts",
+        &[
+            Rec::json("acc-1", r#"{"owner":"ada","balance":0}"#).headers(&opened),
+            Rec::json("acc-2", r#"{"owner":"bob","balance":0}"#).headers(&opened),
+            Rec::json("acc-1", r#"{"balance":10}"#).headers(&deposited),
+        ],
+    );
+    let tmux = Tmux::start(
+        "kafka",
+        &shell_command(&format!("{} --no-cache", broker.url("accounts"))),
+    );
+    tmux.wait_for(&["2 of 2", "acc-1", "acc-2"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for(&["acc-1 · ", "v1/2"]);
+    tmux.keys(&["G"]);
+    tmux.wait_for(&["v2/2", "\"balance\": 10"]);
+    tmux.keys(&["q", "q"]);
+    tmux.wait_for(&["rewind exited 0"]);
 }

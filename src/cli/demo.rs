@@ -11,7 +11,7 @@ const DEMO_STORE: &[u8] = include_bytes!("../../demo-data/demo.db");
 
 pub fn run(args: &StoreArgs, out: &mut Output) -> anyhow::Result<u8> {
     let path = demo_store_path()?;
-    browse(Session::open(&path.to_string_lossy(), args)?, out)
+    browse(Session::open(&path.to_string_lossy(), args)?, args, out)
 }
 
 /// The checked-out demo store if there is one, else the built-in copy in the temp directory.

@@ -299,25 +299,70 @@ pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
         Some(Command::Export(args)) => export::run(args, &cli.store, out),
         Some(Command::Demo) => demo::run(&cli.store, out),
         None => match cli.source {
-            Some(source) => browse(Session::open(&source, &cli.store)?, out),
+            Some(source) => browse_source(&source, &cli.store, out),
             None => anyhow::bail!("no source given; try `rewind demo` or `rewind --help`"),
         },
     }
 }
 
+/// `rewind SOURCE`: the terminal UI. A Kafka topic is opened inside the UI, which draws at
+/// once and shows a gauge while the topic is read into the cache.
+fn browse_source(spec: &str, args: &StoreArgs, out: &mut Output) -> anyhow::Result<u8> {
+    if !(spec.starts_with("kafka://") && interactive()) {
+        return browse(Session::open(spec, args)?, args, out);
+    }
+    let settings = session::Settings::load(args)?;
+    let options = tui_options(args, settings.jq_timeout)?;
+    let mut open_with = open_options(args)?;
+    let owned = spec.to_string();
+    let open: crate::tui::OpenSource = Box::new(move |progress| {
+        open_with.kafka.progress = progress;
+        source::open(&owned, open_with)
+    });
+    let handle = crate::tui::SourceHandle::Later {
+        name: source::kafka::redact(spec),
+        open,
+    };
+    let reducer = settings
+        .reducer
+        .unwrap_or_else(|| std::sync::Arc::new(crate::replay::MergeReducer));
+    crate::tui::run(handle, reducer, options)?;
+    Ok(EXIT_OK)
+}
+
+fn interactive() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal() && std::io::stdin().is_terminal()
+}
+
 /// Opens the terminal UI on a source; without a terminal (piped, scripted) prints the
 /// aggregate list instead, as `rewind aggregates` would.
-pub fn browse(session: Session, out: &mut Output) -> anyhow::Result<u8> {
-    use std::io::IsTerminal;
-    if !(std::io::stdout().is_terminal() && std::io::stdin().is_terminal()) {
+pub fn browse(session: Session, args: &StoreArgs, out: &mut Output) -> anyhow::Result<u8> {
+    if !interactive() {
         return aggregates::run(&session, ListFormat::Table, out);
     }
+    let options = tui_options(args, session.jq_timeout)?;
     crate::tui::run(
-        session.source,
+        crate::tui::SourceHandle::Ready(session.source),
         panic::ui_reducer(session.reducer),
-        crate::tui::TuiOptions::default(),
+        options,
     )?;
     Ok(EXIT_OK)
+}
+
+/// The UI's settings: colors from the environment, the jq limit, and the paths exports
+/// redact (`redact` in rewind.toml).
+fn tui_options(args: &StoreArgs, jq_timeout: Duration) -> anyhow::Result<crate::tui::TuiOptions> {
+    let redact = load_config(args)?
+        .redact
+        .iter()
+        .map(|p| crate::diff::JsonPath::parse(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(crate::tui::TuiOptions {
+        theme: crate::tui::Theme::from_env(),
+        jq_timeout,
+        redact,
+    })
 }
 
 /// Opens a source with the mapping from rewind.toml and the command line's overrides; a Kafka

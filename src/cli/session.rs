@@ -19,11 +19,31 @@ pub struct Session {
     pub jq_timeout: Duration,
 }
 
-impl Session {
-    pub fn open(spec: &str, args: &StoreArgs) -> anyhow::Result<Session> {
+/// What a session settles before it opens the source.
+pub struct Settings {
+    /// The reducer the user named, if any.
+    pub reducer: Option<Arc<dyn Reducer>>,
+    pub jq_timeout: Duration,
+}
+
+impl Settings {
+    pub fn load(args: &StoreArgs) -> anyhow::Result<Settings> {
         let (config, config_dir) = load_config(args)?;
         let jq_timeout = jq_timeout(args, &config)?;
-        let chosen = reducer(args, &config, config_dir.as_deref(), jq_timeout)?;
+        let reducer = reducer(args, &config, config_dir.as_deref(), jq_timeout)?;
+        Ok(Settings {
+            reducer,
+            jq_timeout,
+        })
+    }
+}
+
+impl Session {
+    pub fn open(spec: &str, args: &StoreArgs) -> anyhow::Result<Session> {
+        let Settings {
+            reducer: chosen,
+            jq_timeout,
+        } = Settings::load(args)?;
         let source = open(spec, args)?;
         // A transcript replays to the states it recorded unless the user names a reducer.
         let reducer = chosen

@@ -67,8 +67,15 @@ pub enum Action {
     Faster,
     Slower,
     ToggleFollow,
-    /// Starts typing a filter in the aggregate list.
+    /// Starts typing a filter: aggregates in the list, events in an aggregate.
     Filter,
+    /// The next event matching the event filter.
+    NextMatch,
+    PrevMatch,
+    /// Blame the State tab's selected line.
+    Blame,
+    /// Write the history (or marks A to B) to a transcript file.
+    Export,
     CycleSort,
     /// Enter: open the selected aggregate, submit a prompt.
     Confirm,

@@ -3,12 +3,16 @@
 
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use crate::model::{AggregateSummary, Event, Snapshot};
-use crate::source::{Chunk, EventSource};
+use crate::source::kafka::{ProgressFn, ReadProgress};
+use crate::source::{Chunk, EventSource, HistoryStart};
 
 use super::action::Action;
+use super::jobs::{self, Job, Outcome};
+use super::SourceHandle;
 
 /// What the UI wants from the source.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,12 +34,24 @@ pub enum Request {
     Cancel {
         generation: u64,
     },
+    /// Blame, filter or export on a replay of its own (see `jobs`).
+    Job(Job),
 }
 
 /// What the source answered. Errors are already phrased for people.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Report {
+    /// A source opened by the loader is still being read (a Kafka topic into its cache).
+    Reading(ReadingProgress),
+    /// The source the loader was opening is ready, under this name.
+    Opened(String),
     Aggregates(Result<Vec<AggregateSummary>, String>),
+    /// The history does not begin at v0 (a transcript of part of one); sent before its
+    /// events.
+    Start {
+        generation: u64,
+        start: HistoryStart,
+    },
     Events {
         generation: u64,
         events: Vec<Event>,
@@ -52,6 +68,18 @@ pub enum Report {
         generation: u64,
         result: Result<Vec<Event>, String>,
     },
+    Done {
+        ticket: u64,
+        outcome: Outcome,
+    },
+}
+
+/// How far opening a source has got: records read of about `expected`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadingProgress {
+    pub topic: String,
+    pub read: u64,
+    pub expected: u64,
 }
 
 /// Carries out one request, reporting as it goes. `latest` is the newest history generation;
@@ -75,6 +103,9 @@ pub fn perform(
             let stale = || latest.load(Ordering::Acquire) != generation;
             if stale() {
                 return;
+            }
+            if let Some(start) = source.history_start(&aggregate_id) {
+                report(Report::Start { generation, start });
             }
             let result = source.stream_history(&aggregate_id, &mut |chunk| {
                 if stale() {
@@ -107,6 +138,13 @@ pub fn perform(
             report(Report::Polled { generation, result });
         }
         Request::Cancel { .. } => {}
+        Request::Job(job) => {
+            let outcome = jobs::run(source, &job);
+            report(Report::Done {
+                ticket: job.ticket,
+                outcome,
+            });
+        }
     }
 }
 
@@ -117,15 +155,19 @@ pub struct Loader {
 }
 
 impl Loader {
-    /// Moves the source onto a blocking task; reports arrive on `actions`.
+    /// Moves the source onto a blocking task (opening it there first, if it is not open
+    /// yet); reports arrive on `actions`.
     pub fn spawn(
-        source: Box<dyn EventSource>,
+        source: SourceHandle,
         actions: tokio::sync::mpsc::UnboundedSender<Action>,
     ) -> Loader {
         let (requests, incoming) = mpsc::channel::<Request>();
         let latest = Arc::new(AtomicU64::new(0));
         let newest = Arc::clone(&latest);
         tokio::task::spawn_blocking(move || {
+            let Some(source) = open(source, &actions) else {
+                return;
+            };
             for request in incoming {
                 let mut gone = false;
                 perform(source.as_ref(), request, &newest, &mut |report| {
@@ -158,4 +200,56 @@ impl Loader {
     pub fn cancel_all(&self) {
         self.latest.store(u64::MAX, Ordering::Release);
     }
+}
+
+/// The source, opened now if it was handed over unopened; a failure to open is reported
+/// as the aggregate list's error.
+fn open(
+    source: SourceHandle,
+    actions: &tokio::sync::mpsc::UnboundedSender<Action>,
+) -> Option<Box<dyn EventSource>> {
+    let open = match source {
+        SourceHandle::Ready(source) => return Some(source),
+        SourceHandle::Later { open, .. } => open,
+    };
+    let sent = actions.clone();
+    let progress = throttled(move |progress| {
+        let _ = sent.send(Action::Loaded(Report::Reading(progress)));
+    });
+    match open(Some(progress)) {
+        Ok(source) => {
+            let _ = actions.send(Action::Loaded(Report::Opened(source.describe())));
+            Some(source)
+        }
+        Err(error) => {
+            let _ = actions.send(Action::Loaded(Report::Aggregates(Err(error.to_string()))));
+            None
+        }
+    }
+}
+
+/// How often a reading source may redraw the gauge.
+const PROGRESS_EVERY: Duration = Duration::from_millis(50);
+
+/// A progress callback that passes on at most one report per `PROGRESS_EVERY`, so a fast
+/// read does not flood the UI with frames.
+pub fn throttled(send: impl Fn(ReadingProgress) + Send + Sync + 'static) -> ProgressFn {
+    let last: Mutex<Option<Instant>> = Mutex::new(None);
+    Arc::new(move |progress: &ReadProgress| {
+        if progress.done {
+            return;
+        }
+        let Ok(mut last) = last.lock() else {
+            return;
+        };
+        if last.is_some_and(|at| at.elapsed() < PROGRESS_EVERY) {
+            return;
+        }
+        *last = Some(Instant::now());
+        send(ReadingProgress {
+            topic: progress.topic.clone(),
+            read: progress.read,
+            expected: progress.expected,
+        });
+    })
 }

@@ -6,6 +6,7 @@
 
 pub mod action;
 pub mod app;
+pub mod jobs;
 pub mod keymap;
 pub mod layout;
 pub mod loader;
@@ -18,24 +19,57 @@ pub mod theme;
 pub mod view;
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use crate::diff::JsonPath;
 use crate::replay::Reducer;
-use crate::source::EventSource;
+use crate::source::kafka::ProgressFn;
+use crate::source::{EventSource, SourceError};
 
 pub use action::{Action, Tab};
 pub use app::App;
 pub use theme::Theme;
 
 /// Front-end choices the CLI makes.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct TuiOptions {
     pub theme: Theme,
+    /// How long a jq filter may take on one event.
+    pub jq_timeout: Duration,
+    /// Paths whose values exported transcripts hide (`redact` in rewind.toml).
+    pub redact: Vec<JsonPath>,
 }
 
 impl Default for TuiOptions {
     fn default() -> Self {
         TuiOptions {
             theme: Theme::from_env(),
+            jq_timeout: Duration::from_secs(1),
+            redact: Vec::new(),
+        }
+    }
+}
+
+/// Opens a source, calling the progress function while it reads (a Kafka topic).
+pub type OpenSource =
+    Box<dyn FnOnce(Option<ProgressFn>) -> Result<Box<dyn EventSource>, SourceError> + Send>;
+
+/// The source the UI reads, open already or to be opened once the UI is on screen.
+pub enum SourceHandle {
+    Ready(Box<dyn EventSource>),
+    /// Opened on the loader's thread, so the first frame does not wait for a slow open and
+    /// the aggregate list shows a gauge meanwhile. `name` is shown until it is open.
+    Later {
+        name: String,
+        open: OpenSource,
+    },
+}
+
+impl SourceHandle {
+    pub fn name(&self) -> String {
+        match self {
+            SourceHandle::Ready(source) => source.describe(),
+            SourceHandle::Later { name, .. } => name.clone(),
         }
     }
 }
@@ -43,7 +77,7 @@ impl Default for TuiOptions {
 /// Runs the UI on the current terminal until the user quits; the terminal is restored on
 /// every way out, panics included.
 pub fn run(
-    source: Box<dyn EventSource>,
+    source: SourceHandle,
     reducer: Arc<dyn Reducer>,
     options: TuiOptions,
 ) -> anyhow::Result<()> {

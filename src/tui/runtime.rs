@@ -15,9 +15,8 @@ use super::app::App;
 use super::keymap;
 use super::loader::Loader;
 use super::terminal::TerminalGuard;
-use super::{view, TuiOptions};
+use super::{view, SourceHandle, TuiOptions};
 use crate::replay::Reducer;
-use crate::source::EventSource;
 
 /// How often live follow asks the source for new events.
 const FOLLOW_EVERY: Duration = Duration::from_millis(500);
@@ -85,11 +84,11 @@ fn to_action(app: &App, event: Event) -> Option<Action> {
 }
 
 pub async fn event_loop(
-    source: Box<dyn EventSource>,
+    source: SourceHandle,
     reducer: Arc<dyn Reducer>,
     options: TuiOptions,
 ) -> anyhow::Result<()> {
-    let source_name = source.describe();
+    let source_name = source.name();
     let (report_tx, mut reports) = unbounded_channel::<Action>();
     let loader = Loader::spawn(source, report_tx);
     let mut guard = TerminalGuard::enter()?;
@@ -102,6 +101,8 @@ pub async fn event_loop(
         options.theme,
         ratatui::layout::Rect::new(0, 0, size.width, size.height),
     );
+    app.jq_timeout = options.jq_timeout;
+    app.redact = options.redact;
     let mut follow = interval(FOLLOW_EVERY);
     follow.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut next_play: Option<Instant> = None;

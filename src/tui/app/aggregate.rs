@@ -10,6 +10,7 @@ use crate::model::{AggregateSummary, Event, Snapshot};
 use crate::replay::{Reducer, Replay, SnapshotOutcome};
 
 use super::detail::{Comparison, Detail};
+use super::inspect::{Blame, EventFilter};
 use super::json_tree;
 use crate::tui::action::Tab;
 use crate::tui::layout::keep_in_view;
@@ -77,6 +78,9 @@ pub struct AggregateView {
     pub state_line: usize,
     /// Scroll offsets of the four tabs.
     pub scroll: [usize; 4],
+    /// The blame overlay, open while `Some`.
+    pub blame: Option<Blame>,
+    pub filter: Option<EventFilter>,
 }
 
 impl AggregateView {
@@ -105,6 +109,8 @@ impl AggregateView {
             folds: BTreeSet::new(),
             state_line: 0,
             scroll: [0; 4],
+            blame: None,
+            filter: None,
         }
     }
 

@@ -1,9 +1,11 @@
 //! How the aggregate screen reacts: keys, mouse, playback and follow ticks, loader reports.
 
 use super::aggregate::{Focus, PAGE_EVENTS, SPEEDS};
-use super::{App, Prompt, PromptKind};
+use super::{App, PromptKind};
 use crate::model::format_time;
+use crate::replay::Replay;
 use crate::tui::action::{Action, Tab};
+use crate::tui::jobs::Outcome;
 use crate::tui::layout::{self, contains};
 use crate::tui::loader::{Report, Request};
 
@@ -44,8 +46,19 @@ impl App {
             Action::JumpToVersion | Action::JumpToTime if view.is_empty() => {
                 note = Some("no events loaded yet".into());
             }
-            Action::JumpToVersion => self.open_prompt(PromptKind::Version),
-            Action::JumpToTime => self.open_prompt(PromptKind::Time),
+            Action::JumpToVersion => self.open_prompt(PromptKind::Version, String::new()),
+            Action::JumpToTime => self.open_prompt(PromptKind::Time, String::new()),
+            Action::Filter => {
+                let query = view
+                    .filter
+                    .as_ref()
+                    .map_or(String::new(), |f| f.query.clone());
+                self.open_prompt(PromptKind::Filter, query);
+            }
+            Action::NextMatch => self.step_match(true),
+            Action::PrevMatch => self.step_match(false),
+            Action::Blame => self.start_blame(),
+            Action::Export => self.ask_export_format(),
             Action::MarkA | Action::MarkB if view.is_empty() => {
                 note = Some("no events to mark".into())
             }
@@ -102,6 +115,10 @@ impl App {
                 note = Some(text.into());
             }
             Action::ToggleHelp => self.open_help(),
+            Action::Back if view.filter.is_some() => {
+                view.filter = None;
+                note = Some("filter cleared".into());
+            }
             Action::Back => self.close_view(),
             Action::Click { column, row } | Action::Drag { column, row } => {
                 self.point_at(column, row, matches!(action, Action::Click { .. }));
@@ -113,14 +130,6 @@ impl App {
         if let Some(note) = note {
             self.say(note);
         }
-    }
-
-    fn open_prompt(&mut self, kind: PromptKind) {
-        self.prompt = Some(Prompt {
-            kind,
-            input: String::new(),
-            error: None,
-        });
     }
 
     /// A click or drag: scrub on the timeline, pick a row, or focus the detail pane.
@@ -213,11 +222,27 @@ impl App {
         let list_rows = self.list_rows();
         let current = self.view.as_ref().map(|v| v.generation);
         match report {
+            Report::Reading(progress) => self.reading = Some(progress),
+            Report::Opened(name) => {
+                self.reading = None;
+                self.source_name = name;
+            }
             Report::Aggregates(Ok(aggregates)) => self.list.set(aggregates, list_rows),
             Report::Aggregates(Err(error)) => {
+                self.reading = None;
                 self.list.status = super::ListStatus::Failed(error.clone());
                 self.complain(error);
             }
+            Report::Start { generation, start } if Some(generation) == current => {
+                if let Some(view) = self.view.as_mut().filter(|v| v.is_empty()) {
+                    view.replay = Replay::starting_at(std::sync::Arc::clone(&self.reducer), start);
+                }
+            }
+            Report::Done { ticket, outcome } => match outcome {
+                Outcome::Blamed(result) => self.on_blamed(ticket, result),
+                Outcome::Filtered(result) => self.on_filtered(ticket, result),
+                Outcome::Exported(result) => self.on_exported(ticket, result),
+            },
             Report::Events { generation, events } if Some(generation) == current => {
                 if let Some(view) = self.view.as_mut() {
                     view.queue(events);

@@ -178,3 +178,90 @@ fn the_reducer_given_to_the_ui_folds_the_state() {
         "1+2+3+4 by the jq program:\n{screen}"
     );
 }
+
+/// Feeds `open` to a real loader and collects what it reports up to the aggregate list.
+fn reports_of_a_late_open(open: crate::tui::OpenSource) -> Vec<Report> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let (actions, mut received) = tokio::sync::mpsc::unbounded_channel();
+        let handle = crate::tui::SourceHandle::Later {
+            name: "kafka://localhost:9092/accounts".into(),
+            open,
+        };
+        let loader = crate::tui::loader::Loader::spawn(handle, actions);
+        loader.send(Request::ListAggregates);
+        let mut reports = Vec::new();
+        while let Some(Action::Loaded(report)) = received.recv().await {
+            let last = matches!(report, Report::Aggregates(_));
+            reports.push(report);
+            if last {
+                break;
+            }
+        }
+        reports
+    })
+}
+
+#[test]
+fn a_source_opened_by_the_loader_shows_its_progress_before_the_list() {
+    use crate::source::kafka::ReadProgress;
+    use crate::tui::loader::ReadingProgress;
+    let reports = reports_of_a_late_open(Box::new(|progress| {
+        let progress = progress.expect("the loader asks for progress");
+        for read in [0, 400, 800] {
+            progress(&ReadProgress {
+                topic: "accounts".into(),
+                read,
+                expected: 1000,
+                done: false,
+            });
+            std::thread::sleep(std::time::Duration::from_millis(60));
+        }
+        progress(&ReadProgress {
+            topic: "accounts".into(),
+            read: 1000,
+            expected: 1000,
+            done: true,
+        });
+        Ok(open_store(&crate::tui::testing::demo_path()))
+    }));
+    let reading: Vec<u64> = reports
+        .iter()
+        .filter_map(|r| match r {
+            Report::Reading(ReadingProgress { read, .. }) => Some(*read),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reading, vec![0, 400, 800], "{reports:?}");
+    assert!(matches!(&reports[3], Report::Opened(name) if name.starts_with("sqlite:")));
+    assert!(matches!(&reports[4], Report::Aggregates(Ok(list)) if list.len() == 54));
+
+    let mut h = Harness::demo();
+    h.app.list = AggregateList::default();
+    h.app.update(Action::Loaded(reports[1].clone()));
+    assert!(h
+        .screen()
+        .contains("reading accounts: 400 of ~1000 records"));
+    for report in reports[2..].iter().cloned() {
+        h.app.update(Action::Loaded(report));
+    }
+    assert!(h.app.reading.is_none());
+    assert_eq!(h.app.list.shown.len(), 54);
+}
+
+#[test]
+fn a_source_that_fails_to_open_says_why_in_the_list() {
+    let reports = reports_of_a_late_open(Box::new(|_| {
+        Err(crate::source::SourceError::Open(
+            "cannot reach localhost:9092 within 10s".into(),
+        ))
+    }));
+    assert_eq!(
+        reports,
+        vec![Report::Aggregates(Err(
+            "cannot reach localhost:9092 within 10s".into()
+        ))]
+    );
+}

@@ -4,45 +4,42 @@
 mod aggregate;
 mod aggregate_input;
 mod detail;
+mod export;
+mod inspect;
+#[cfg(test)]
+mod inspect_tests;
 mod json_tree;
 mod list;
 #[cfg(test)]
 mod loading_tests;
+mod prompt;
 #[cfg(test)]
 mod tests;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use ratatui::layout::Rect;
 
-use crate::model::{parse_time, Position};
+use crate::diff::JsonPath;
 use crate::replay::Reducer;
 
 pub use aggregate::{
     AggregateView, Focus, SnapshotMark, SnapshotVerdict, DIGEST_BATCH, PAGE_EVENTS, SPEEDS,
 };
 pub use detail::{Comparison, Detail, TextLine, Tone};
+pub use export::{default_file_name, format_name};
+pub use inspect::{filter_kind, Blame, EventFilter, FilterKind};
 pub use json_tree::{line_text, JsonLine, Node};
 pub use list::{AggregateList, ListStatus, SortKey};
 
 use super::action::Action;
 use super::keymap::Context;
 use super::layout::{self, contains};
-use super::loader::Request;
+use super::loader::{ReadingProgress, Request};
 use super::theme::Theme;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PromptKind {
-    Version,
-    Time,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Prompt {
-    pub kind: PromptKind,
-    pub input: String,
-    pub error: Option<String>,
-}
+pub use prompt::{Prompt, PromptKind};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
@@ -62,8 +59,17 @@ pub struct App {
     pub help_scroll: u16,
     pub prompt: Option<Prompt>,
     pub message: Option<Message>,
+    /// How far opening the source has got, while a slow source (Kafka) is read.
+    pub reading: Option<ReadingProgress>,
+    /// How long a jq filter may take on one event.
+    pub jq_timeout: Duration,
+    /// Paths exported transcripts hide.
+    pub redact: Vec<JsonPath>,
+    /// The export waiting for the loader: its ticket and format.
+    pub exporting: Option<(u64, crate::export::Format)>,
     reducer: Arc<dyn Reducer>,
     generation: u64,
+    tickets: u64,
     requests: Vec<Request>,
     quit: bool,
 }
@@ -81,8 +87,13 @@ impl App {
             help_scroll: 0,
             prompt: None,
             message: None,
+            reading: None,
+            jq_timeout: Duration::from_secs(1),
+            redact: Vec::new(),
+            exporting: None,
             reducer,
             generation: 0,
+            tickets: 0,
             requests: vec![Request::ListAggregates],
             quit: false,
         }
@@ -123,6 +134,8 @@ impl App {
             Context::Help
         } else if self.prompt.is_some() {
             Context::Prompt
+        } else if self.view.as_ref().is_some_and(|v| v.blame.is_some()) {
+            Context::Blame
         } else if self.view.is_some() {
             Context::Aggregate
         } else if self.list.filtering {
@@ -185,6 +198,12 @@ impl App {
         self.help_scroll = 0;
     }
 
+    /// A new job ticket; answers to older ones are ignored.
+    fn ticket(&mut self) -> u64 {
+        self.tickets += 1;
+        self.tickets
+    }
+
     fn say(&mut self, text: impl Into<String>) {
         self.message = Some(Message {
             text: text.into(),
@@ -213,6 +232,7 @@ impl App {
             },
             Context::Prompt => self.on_prompt(action),
             Context::List | Context::Filtering => self.on_list(action),
+            Context::Blame => self.on_blame(action),
             Context::Aggregate => self.on_aggregate(action),
         }
     }
@@ -279,56 +299,6 @@ impl App {
             self.requests.push(Request::Cancel {
                 generation: self.generation,
             });
-        }
-    }
-
-    fn on_prompt(&mut self, action: Action) {
-        let Some(prompt) = self.prompt.as_mut() else {
-            return;
-        };
-        match action {
-            Action::InputChar(c) => {
-                prompt.input.push(c);
-                prompt.error = None;
-            }
-            Action::InputBackspace => {
-                prompt.input.pop();
-                prompt.error = None;
-            }
-            Action::Back => self.prompt = None,
-            Action::Confirm => self.submit_prompt(),
-            _ => {}
-        }
-    }
-
-    fn submit_prompt(&mut self) {
-        let (Some(prompt), Some(view)) = (self.prompt.as_mut(), self.view.as_mut()) else {
-            return;
-        };
-        let position = match prompt.kind {
-            PromptKind::Version => match prompt.input.parse::<Position>() {
-                Ok(Position::Version(v)) => Ok(Position::Version(v)),
-                _ => Err(format!("{:?} is not a version: type 37 or v37", prompt.input)),
-            },
-            PromptKind::Time => parse_time(&prompt.input).map(Position::Time).ok_or_else(|| {
-                format!(
-                    "{:?} is not a time: type 2026-01-15T10:30:00Z or a prefix like 2026-01-15 10:30",
-                    prompt.input
-                )
-            }),
-        };
-        let resolved = position.and_then(|p| view.replay.resolve(p).map_err(|e| e.to_string()));
-        match resolved {
-            Err(error) => prompt.error = Some(error),
-            Ok(count) => {
-                let event_rows = layout::aggregate(self.size).event_rows.height as usize;
-                view.move_to(count.saturating_sub(1), event_rows);
-                let before_start = count == 0 && !view.is_empty();
-                self.prompt = None;
-                if before_start {
-                    self.say("that is before the first event; showing the first");
-                }
-            }
         }
     }
 }

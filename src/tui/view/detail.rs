@@ -75,7 +75,10 @@ fn footer(view: &AggregateView) -> String {
         return String::new();
     };
     match view.tab {
-        Tab::State => format!(" state after v{} · ● changed · z folds ", event.version),
+        Tab::State => format!(
+            " state after v{} · ● changed · z folds · B blames ",
+            event.version
+        ),
         Tab::Diff => format!(" what v{} changed ", event.version),
         Tab::Event => format!(" event v{} as stored ", event.version),
         Tab::Compare => match view.marks {
@@ -126,7 +129,13 @@ fn state_lines(
             } else {
                 theme.normal()
             };
-            let gutter = if highlighted { "● " } else { "  " };
+            let selected = focused && row == view.state_line;
+            let gutter = match (highlighted, selected) {
+                (true, true) => "●▶",
+                (false, true) => " ▶",
+                (true, false) => "● ",
+                (false, false) => "  ",
+            };
             let text = line_text(&detail.state, index, folded);
             Line::from(vec![
                 Span::styled(gutter, theme.changed()),

@@ -13,6 +13,9 @@ use crate::tui::app::{AggregateView, Focus};
 use crate::tui::layout::inner;
 use crate::tui::theme::Theme;
 
+/// Marks an event the filter matches, in the event list and above the timeline.
+pub const MATCH: &str = "•";
+
 pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme) {
     let focused = view.focus == Focus::Events;
     let position = if view.is_empty() {
@@ -20,13 +23,24 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme
     } else {
         format!(" {}/{} ", view.cursor + 1, view.span())
     };
+    let mut title = vec![Span::styled(" events ", theme.heading())];
+    if let Some(filter) = &view.filter {
+        title.push(Span::styled("· ", theme.muted()));
+        title.push(span(&filter.query, theme.changed()));
+        let found = match &filter.matches {
+            None => " filtering… ".to_string(),
+            Some(m) if m.len() == 1 => " 1 match ".to_string(),
+            Some(m) => format!(" {} matches ", m.len()),
+        };
+        title.push(Span::styled(found, theme.muted()));
+    }
     let block = Block::bordered()
         .border_style(if focused {
             theme.border_focused()
         } else {
             theme.border()
         })
-        .title(Span::styled(" events ", theme.heading()))
+        .title(Line::from(title))
         .title(Line::styled(position, theme.muted()).right_aligned());
     frame.render_widget(block, area);
     let body = inner(area);
@@ -51,9 +65,16 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme
         .last()
         .map_or(1, |e| e.version.to_string().len() + 1)
         .max(4);
+    // With a filter, a column of its own marks the matching events.
+    let filter = view.filter.as_ref();
     let mut lines = Vec::with_capacity(body.height as usize);
     lines.push(Line::styled(
-        format!("   {:<width$} {:<20}  TYPE", "VER", "TIME"),
+        format!(
+            "{}   {:<width$} {:<20}  TYPE",
+            if filter.is_some() { " " } else { "" },
+            "VER",
+            "TIME"
+        ),
         theme.heading(),
     ));
     let rows = body.height.saturating_sub(1) as usize;
@@ -78,7 +99,16 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme
             (false, false) => "  ",
         };
         let time = event.timestamp.as_ref().map_or("-".into(), format_time);
-        let mut line = Line::from(vec![
+        let mut spans = Vec::with_capacity(5);
+        if let Some(filter) = filter {
+            let (glyph, style) = if filter.is_match(index) {
+                (MATCH, if selected { base } else { theme.key() })
+            } else {
+                (" ", base)
+            };
+            spans.push(Span::styled(glyph, style));
+        }
+        spans.extend([
             Span::styled(mark, if selected { base } else { theme.mark() }),
             Span::styled(marker.to_string(), marker_style),
             Span::styled(
@@ -87,6 +117,7 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme
             ),
             span(&event.event_type, base),
         ]);
+        let mut line = Line::from(spans);
         if selected {
             line = line.style(base);
         }

@@ -47,10 +47,11 @@ pub fn line_count() -> u16 {
 }
 
 fn columns(theme: &Theme) -> (Vec<Line<'static>>, Vec<Line<'static>>) {
-    let [timeline, list, filter, global] = help_sections();
+    let [timeline, list, filter, blame, global] = help_sections();
     let left = section(timeline.0, timeline.1, theme);
     let mut right = section(list.0, list.1, theme);
     right.extend(section(filter.0, filter.1, theme));
+    right.extend(section(blame.0, blame.1, theme));
     right.extend(section(global.0, global.1, theme));
     right.push(Line::styled("Mouse", theme.heading()));
     for (gesture, help) in MOUSE {

@@ -2,13 +2,14 @@
 
 use ratatui::layout::{Alignment, Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Row, Table};
+use ratatui::widgets::{Block, LineGauge, Paragraph, Row, Table};
 use ratatui::Frame;
 
 use super::span;
 use crate::model::format_time;
 use crate::tui::app::{App, ListStatus};
 use crate::tui::layout::{inner, ListLayout};
+use crate::tui::text::sanitize;
 
 pub fn render(frame: &mut Frame, areas: ListLayout, app: &App) {
     let theme = &app.theme;
@@ -40,6 +41,36 @@ pub fn render(frame: &mut Frame, areas: ListLayout, app: &App) {
         width: body.width.saturating_sub(1),
         ..body
     };
+    if let (ListStatus::Loading, Some(reading)) = (&list.status, &app.reading) {
+        let middle = Rect {
+            y: body.y + body.height / 2,
+            height: 1.min(body.height),
+            x: body.x + body.width / 8,
+            width: body.width - body.width / 4,
+        };
+        let ratio = if reading.expected == 0 {
+            0.0
+        } else {
+            (reading.read as f64 / reading.expected as f64).clamp(0.0, 1.0)
+        };
+        let label = format!(
+            "reading {}: {} of ~{} records",
+            sanitize(&reading.topic),
+            reading.read,
+            reading.expected
+        );
+        frame.render_widget(
+            LineGauge::default()
+                .ratio(ratio)
+                .label(label)
+                .filled_symbol("━")
+                .unfilled_symbol("─")
+                .filled_style(theme.heading())
+                .unfilled_style(theme.muted()),
+            middle,
+        );
+        return;
+    }
     let notice = match &list.status {
         ListStatus::Loading => Some(Line::styled("loading aggregates…", theme.muted())),
         ListStatus::Failed(error) => Some(Line::from(vec![

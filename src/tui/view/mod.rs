@@ -2,9 +2,12 @@
 //! cached detail and the visible slice of each list, so a frame costs the same at event 10
 //! and at event 100,000.
 
+mod blame;
 mod detail;
 mod events;
 mod help;
+#[cfg(test)]
+mod inspect_tests;
 mod list;
 mod small;
 mod status;
@@ -37,7 +40,10 @@ pub fn render(app: &App, frame: &mut Frame) {
             let areas = layout::aggregate(area);
             timeline::render(frame, areas.timeline, view, &app.theme);
             events::render(frame, areas.events, view, &app.theme);
-            detail::render(frame, areas.detail, view, &app.theme);
+            match &view.blame {
+                Some(found) => blame::render(frame, areas.detail, view, found, &app.theme),
+                None => detail::render(frame, areas.detail, view, &app.theme),
+            }
             status::render(frame, areas.status, app);
         }
     }

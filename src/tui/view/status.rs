@@ -7,30 +7,14 @@ use ratatui::Frame;
 
 use super::span;
 use crate::model::format_time;
-use crate::tui::app::{App, PromptKind};
+use crate::tui::app::{filter_kind, App, FilterKind, Prompt, PromptKind};
 use crate::tui::text::ellipsize_start;
 use crate::tui::theme::Theme;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.theme;
     if let Some(prompt) = &app.prompt {
-        let label = match prompt.kind {
-            PromptKind::Version => " jump to version: ",
-            PromptKind::Time => " jump to time: ",
-        };
-        let mut spans = vec![
-            Span::styled(label, theme.heading()),
-            span(&prompt.input, theme.normal()),
-            Span::styled("█", theme.key()),
-        ];
-        match &prompt.error {
-            Some(error) => {
-                spans.push(Span::raw("  "));
-                spans.push(span(error, theme.error()));
-            }
-            None => spans.push(Span::styled("  Enter jump · Esc cancel", theme.muted())),
-        }
-        frame.render_widget(Paragraph::new(Line::from(spans)), area);
+        frame.render_widget(Paragraph::new(prompt_line(app, prompt)), area);
         return;
     }
     // A long path would push the key hints off the line; its end is what tells stores apart.
@@ -40,7 +24,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let hints: &[(&str, &str)] = match &app.view {
         None => {
             spans.push(separator());
-            spans.push(Span::raw(format!("{} aggregates", app.list.all.len())));
+            if app.reading.is_some() {
+                spans.push(Span::raw("opening…"));
+            } else {
+                spans.push(Span::raw(format!("{} aggregates", app.list.all.len())));
+            }
             &[
                 ("?", "help"),
                 ("/", "filter"),
@@ -88,6 +76,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
                 ("a/b", "marks"),
                 ("c", "compare"),
                 ("q", "back"),
+                ("/", "filter"),
+                ("B", "blame"),
+                ("e", "export"),
             ]
         }
     };
@@ -127,4 +118,58 @@ fn hint_line(hints: &[(&str, &str)], room: usize, theme: &Theme) -> Vec<Span<'st
         spans.push(Span::styled(what, theme.muted()));
     }
     spans
+}
+
+/// The prompt that replaces the status line while it is open.
+fn prompt_line<'a>(app: &'a App, prompt: &'a Prompt) -> Line<'a> {
+    let theme = &app.theme;
+    let (label, hint) = match &prompt.kind {
+        PromptKind::Version => (" jump to version: ".to_string(), "Enter jump · Esc cancel"),
+        PromptKind::Time => (" jump to time: ".to_string(), "Enter jump · Esc cancel"),
+        PromptKind::Filter => (
+            " filter events: ".to_string(),
+            match filter_kind(&prompt.input) {
+                _ if prompt.input.trim().is_empty() => {
+                    "type text in the event type, or jq like .balance < 0 · Enter on empty clears"
+                }
+                FilterKind::Text => "text in the event type · Enter filter · Esc cancel",
+                FilterKind::Jq => {
+                    "jq (. is the state, $event the event) · Enter filter · Esc cancel"
+                }
+            },
+        ),
+        PromptKind::ExportFormat => {
+            let what = match app.export_range() {
+                Some((from, to)) => format!("v{from} → v{to} (marks A–B)"),
+                None => "the whole history".to_string(),
+            };
+            (
+                format!(" export {what} as: "),
+                "m Markdown · j JSON Lines · h HTML · Esc cancel",
+            )
+        }
+        PromptKind::ExportPath(format) => (
+            format!(" write {} to: ", crate::tui::app::format_name(*format)),
+            "Enter write · Esc cancel",
+        ),
+        PromptKind::Overwrite { path, .. } => (
+            format!(" {} exists; replace it? ", path.display()),
+            "y replace · n keep it",
+        ),
+    };
+    let label = crate::tui::text::sanitize(&label).into_owned();
+    let mut spans = vec![Span::styled(label, theme.heading())];
+    if !prompt.kind.is_choice() {
+        spans.push(span(&prompt.input, theme.normal()));
+        spans.push(Span::styled("█", theme.key()));
+    }
+    match &prompt.error {
+        Some(error) => {
+            spans.push(Span::raw("  "));
+            spans.push(span(error, theme.error()));
+        }
+        None if prompt.kind.is_choice() => spans.push(Span::styled(hint, theme.muted())),
+        None => spans.push(Span::styled(format!("  {hint}"), theme.muted())),
+    }
+    Line::from(spans)
 }

@@ -8,6 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, LineGauge, Paragraph};
 use ratatui::Frame;
 
+use super::events::MATCH;
 use super::span;
 use crate::tui::app::{AggregateView, SnapshotVerdict};
 use crate::tui::layout::{bucket, column_of, inner};
@@ -66,11 +67,23 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme
     }
 }
 
-/// Row above the bar: ▼ over the cursor, A and B over the compare marks.
+/// Row above the bar: ▼ over the cursor, A and B over the compare marks, • over the
+/// columns holding events the filter matches.
 fn draw_marks(buf: &mut Buffer, area: Rect, view: &AggregateView, theme: &Theme) {
     let span_len = view.span();
     if view.is_empty() {
         return;
+    }
+    if let Some(matches) = view.filter.as_ref().and_then(|f| f.matches.as_deref()) {
+        for column in 0..area.width {
+            let (start, end) = bucket(column, span_len, area.width);
+            let first = matches.partition_point(|&m| m < start);
+            if matches.get(first).is_some_and(|&m| m < end) {
+                buf[(area.x + column, area.y)]
+                    .set_symbol(MATCH)
+                    .set_style(theme.key());
+            }
+        }
     }
     let at = |index: usize| area.x + column_of(index, span_len, area.width);
     let cursor = at(view.cursor);

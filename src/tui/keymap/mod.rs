@@ -12,8 +12,10 @@ pub enum Context {
     /// Typing a filter into the aggregate list.
     Filtering,
     Aggregate,
-    /// Typing into the jump prompt.
+    /// Typing into a prompt of the status bar.
     Prompt,
+    /// The blame overlay is open.
+    Blame,
     Help,
 }
 
@@ -248,6 +250,31 @@ pub static AGGREGATE: &[Binding] = &[
         "fold or unfold the object at the line (State)",
     ),
     bind(
+        &[ch('B')],
+        "B",
+        Action::Blame,
+        "blame the line (State): every event that changed it",
+    ),
+    bind(
+        &[ch('/')],
+        "/",
+        Action::Filter,
+        "filter events: text in the type, or jq (.balance < 0)",
+    ),
+    bind(&[ch('n')], "n", Action::NextMatch, "next matching event"),
+    bind(
+        &[ch('N')],
+        "N",
+        Action::PrevMatch,
+        "previous matching event",
+    ),
+    bind(
+        &[ch('e')],
+        "e",
+        Action::Export,
+        "export marks A–B (or all) to a file",
+    ),
+    bind(
         &[ch(' ')],
         "Space",
         Action::TogglePlay,
@@ -265,7 +292,46 @@ pub static AGGREGATE: &[Binding] = &[
         &[ch('q'), code(KeyCode::Esc)],
         "q Esc",
         Action::Back,
-        "back to the aggregate list",
+        "clear the event filter, or back to the list",
+    ),
+];
+
+pub static BLAME: &[Binding] = &[
+    bind(
+        &[code(KeyCode::Up), ch('k')],
+        "↑ k",
+        Action::Up,
+        "previous change",
+    ),
+    bind(
+        &[code(KeyCode::Down), ch('j')],
+        "↓ j",
+        Action::Down,
+        "next change",
+    ),
+    bind(
+        &[code(KeyCode::PageUp)],
+        "PgUp",
+        Action::PageUp,
+        "one page up",
+    ),
+    bind(
+        &[code(KeyCode::PageDown)],
+        "PgDn",
+        Action::PageDown,
+        "one page down",
+    ),
+    bind(
+        &[code(KeyCode::Enter)],
+        "Enter",
+        Action::Confirm,
+        "go to that event",
+    ),
+    bind(
+        &[ch('q'), code(KeyCode::Esc), ch('B')],
+        "q Esc B",
+        Action::Back,
+        "close the blame",
     ),
 ];
 
@@ -276,7 +342,12 @@ pub static PROMPT: &[Binding] = &[
         Action::InputBackspace,
         "delete a character",
     ),
-    bind(&[code(KeyCode::Enter)], "Enter", Action::Confirm, "jump"),
+    bind(
+        &[code(KeyCode::Enter)],
+        "Enter",
+        Action::Confirm,
+        "jump, filter, write",
+    ),
     bind(&[code(KeyCode::Esc)], "Esc", Action::Back, "cancel"),
 ];
 
@@ -314,6 +385,7 @@ fn table(context: Context) -> &'static [Binding] {
         Context::Filtering => FILTERING,
         Context::Aggregate => AGGREGATE,
         Context::Prompt => PROMPT,
+        Context::Blame => BLAME,
         Context::Help => HELP,
     }
 }
@@ -346,11 +418,12 @@ pub fn action_for(context: Context, event: KeyEvent) -> Option<Action> {
 }
 
 /// The sections of the help overlay, in display order.
-pub fn help_sections() -> [(&'static str, &'static [Binding]); 4] {
+pub fn help_sections() -> [(&'static str, &'static [Binding]); 5] {
     [
         ("Timeline", AGGREGATE),
         ("Aggregate list", LIST),
         ("Filter and prompts", FILTERING),
+        ("Blame", BLAME),
         ("Everywhere", GLOBAL),
     ]
 }
@@ -378,82 +451,4 @@ pub fn markdown_table() -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn press(code: KeyCode) -> KeyEvent {
-        KeyEvent::new(code, KeyModifiers::NONE)
-    }
-
-    #[test]
-    fn vim_keys_and_arrows_mean_the_same() {
-        for (a, b) in [
-            (KeyCode::Left, KeyCode::Char('h')),
-            (KeyCode::Right, KeyCode::Char('l')),
-            (KeyCode::Up, KeyCode::Char('k')),
-            (KeyCode::Down, KeyCode::Char('j')),
-            (KeyCode::Home, KeyCode::Char('g')),
-            (KeyCode::End, KeyCode::Char('G')),
-        ] {
-            assert_eq!(
-                action_for(Context::Aggregate, press(a)),
-                action_for(Context::Aggregate, press(b))
-            );
-        }
-    }
-
-    #[test]
-    fn typing_contexts_take_letters_as_text() {
-        assert_eq!(
-            action_for(Context::Filtering, press(KeyCode::Char('q'))),
-            Some(Action::InputChar('q'))
-        );
-        assert_eq!(
-            action_for(Context::Prompt, press(KeyCode::Char('?'))),
-            Some(Action::InputChar('?'))
-        );
-        assert_eq!(
-            action_for(Context::List, press(KeyCode::Char('q'))),
-            Some(Action::Back)
-        );
-    }
-
-    #[test]
-    fn ctrl_c_quits_everywhere() {
-        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
-        for context in [
-            Context::List,
-            Context::Filtering,
-            Context::Aggregate,
-            Context::Prompt,
-            Context::Help,
-        ] {
-            assert_eq!(
-                action_for(context, ctrl_c),
-                Some(Action::Quit),
-                "{context:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn releases_are_ignored() {
-        let mut event = press(KeyCode::Right);
-        event.kind = KeyEventKind::Release;
-        assert_eq!(action_for(Context::Aggregate, event), None);
-    }
-
-    #[test]
-    fn no_key_is_bound_twice_in_one_context() {
-        for context in [Context::List, Context::Aggregate] {
-            let keys: Vec<Key> = table(context)
-                .iter()
-                .chain(GLOBAL)
-                .flat_map(|b| b.keys.iter().copied())
-                .collect();
-            for (i, key) in keys.iter().enumerate() {
-                assert!(!keys[i + 1..].contains(key), "{key:?} twice in {context:?}");
-            }
-        }
-    }
-}
+mod tests;

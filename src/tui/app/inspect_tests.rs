@@ -1,0 +1,275 @@
+//! Headless blame, event filter, export and transcripts: keys in, state and files out.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::*;
+use crate::diff::JsonPath;
+use crate::export::{ExportOptions, Format};
+use crate::model::Position;
+use crate::replay::{JqReducer, Replay};
+use crate::source::transcript::TranscriptSource;
+use crate::source::EventSource;
+use crate::tui::action::{Action, Tab};
+use crate::tui::testing::{demo_path, open_store, Harness};
+
+fn view(h: &Harness) -> &AggregateView {
+    h.app.view.as_ref().expect("an aggregate is open")
+}
+
+fn at_version(h: &mut Harness, version: u64) {
+    h.send(Action::JumpToVersion);
+    h.type_text(&version.to_string());
+    h.send(Action::Confirm);
+}
+
+fn message(h: &Harness) -> String {
+    h.app
+        .message
+        .as_ref()
+        .map_or(String::new(), |m| m.text.clone())
+}
+
+/// Focuses the State tab and moves its line cursor onto the line of `path`.
+pub fn select_state_line(h: &mut Harness, path: &str) {
+    let wanted = JsonPath::parse(path).unwrap();
+    h.send(Action::SelectTab(Tab::State));
+    if view(h).focus != Focus::Detail {
+        h.send(Action::FocusNext);
+    }
+    let detail = view(h).detail.as_ref().unwrap();
+    let row = detail
+        .visible
+        .iter()
+        .position(|&i| detail.state[i].path == wanted)
+        .unwrap_or_else(|| panic!("{path} is not a line of the state"));
+    let up = view(h).state_line;
+    h.send_all(std::iter::repeat_n(Action::Up, up));
+    h.send_all(std::iter::repeat_n(Action::Down, row));
+    assert_eq!(view(h).state_line, row);
+}
+
+#[test]
+fn blame_lists_who_changed_the_line_and_enter_goes_there() {
+    let mut h = Harness::demo();
+    h.open("acc-0007");
+    at_version(&mut h, 31);
+    select_state_line(&mut h, ".balance");
+    h.app.update(Action::Blame);
+    let blame = view(&h).blame.as_ref().expect("the blame overlay opens");
+    assert_eq!(blame.lines, None, "computed by the loader, not in update");
+    assert_eq!(h.app.context(), crate::tui::keymap::Context::Blame);
+    assert!(h.screen().contains("blaming .balance over 49 events…"));
+
+    h.pump();
+    let blame = view(&h).blame.as_ref().unwrap();
+    let lines = blame.lines.as_ref().expect("answered");
+    assert_eq!(
+        lines.len(),
+        40,
+        "as `rewind blame demo.db acc-0007 .balance`"
+    );
+    let selected = &lines[blame.selected];
+    assert_eq!(
+        view(&h).replay.events()[selected.index].version,
+        31,
+        "starts on the change that made the value shown"
+    );
+    assert_eq!(selected.new, Some(serde_json::json!(-35.5)));
+
+    h.send_all([Action::First, Action::Down]);
+    h.send(Action::Confirm);
+    assert!(view(&h).blame.is_none());
+    assert_eq!(h.cursor_version(), 2, "the second change of .balance");
+}
+
+#[test]
+fn blame_from_the_event_list_first_asks_for_a_line() {
+    let mut h = Harness::demo();
+    h.open("acc-0007");
+    h.send(Action::Blame);
+    assert!(view(&h).blame.is_none());
+    assert_eq!(view(&h).focus, Focus::Detail);
+    assert!(message(&h).contains("then press B"), "{}", message(&h));
+    h.send(Action::Blame);
+    h.send(Action::Back);
+    assert!(view(&h).blame.is_none(), "Esc closes");
+    assert!(h.app.view.is_some(), "and stays in the aggregate");
+}
+
+#[test]
+fn a_jq_filter_lands_on_the_first_match() {
+    let mut h = Harness::demo();
+    h.open("acc-0007");
+    h.send(Action::Filter);
+    h.type_text(".balance < 0");
+    h.app.update(Action::Confirm);
+    let filter = view(&h).filter.as_ref().unwrap();
+    assert_eq!(filter.kind, FilterKind::Jq);
+    assert_eq!(filter.matches, None, "judged by the loader");
+    h.pump();
+    assert_eq!(view(&h).filter.as_ref().unwrap().matches, Some(vec![30]));
+    assert_eq!(h.cursor_version(), 31);
+    assert_eq!(message(&h), "1 match for .balance < 0; n/N next/previous");
+
+    h.send(Action::Back);
+    assert!(view(&h).filter.is_none(), "Esc clears the filter first");
+    assert!(h.app.view.is_some());
+}
+
+#[test]
+fn a_text_filter_matches_types_and_n_walks_the_matches() {
+    let mut h = Harness::demo();
+    h.open("acc-0007");
+    h.send(Action::Filter);
+    h.type_text("withdrawn");
+    h.send(Action::Confirm);
+    let matches = view(&h).filter.as_ref().unwrap().matches.clone().unwrap();
+    assert!(matches.len() >= 2, "{matches:?}");
+    assert!(matches
+        .iter()
+        .all(|&i| view(&h).replay.events()[i].event_type == "Withdrawn"));
+    assert_eq!(view(&h).cursor, matches[0]);
+    h.send(Action::NextMatch);
+    assert_eq!(view(&h).cursor, matches[1]);
+    h.send(Action::PrevMatch);
+    assert_eq!(view(&h).cursor, matches[0]);
+    h.send(Action::PrevMatch);
+    assert_eq!(view(&h).cursor, *matches.last().unwrap(), "wraps around");
+    assert!(message(&h).contains("on to the last"));
+}
+
+#[test]
+fn a_bad_jq_filter_is_a_one_line_message() {
+    let mut h = Harness::demo();
+    h.open("acc-0007");
+    h.send(Action::Filter);
+    h.type_text(".balance <");
+    h.send(Action::Confirm);
+    let message = h.app.message.clone().unwrap();
+    assert!(message.error);
+    assert!(message.text.starts_with("filter: "), "{}", message.text);
+    assert!(!message.text.contains('\n'));
+    assert!(view(&h).filter.is_none());
+    assert_eq!(h.cursor_version(), 1);
+}
+
+#[test]
+fn export_writes_marks_a_to_b_and_asks_before_replacing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = Harness::demo();
+    h.open("acc-0007");
+    at_version(&mut h, 31);
+    h.send(Action::MarkB);
+    at_version(&mut h, 12);
+    h.send(Action::MarkA);
+    h.send(Action::Export);
+    assert_eq!(
+        h.app.prompt.as_ref().unwrap().kind,
+        PromptKind::ExportFormat
+    );
+    h.send(Action::InputChar('x'));
+    assert!(h.app.prompt.as_ref().unwrap().error.is_some());
+    h.send(Action::InputChar('m'));
+    let prompt = h.app.prompt.as_ref().unwrap();
+    assert_eq!(prompt.kind, PromptKind::ExportPath(Format::Markdown));
+    assert_eq!(prompt.input, "acc-0007-v12-v31.md");
+
+    let path = dir.path().join("acc-0007-v12-v31.md");
+    let write = |h: &mut Harness| {
+        h.send(Action::Export);
+        h.send(Action::InputChar('m'));
+        h.app.prompt.as_mut().unwrap().input = path.to_string_lossy().into_owned();
+        h.send(Action::Confirm);
+    };
+    h.send(Action::Back);
+    write(&mut h);
+    assert_eq!(message(&h), format!("wrote {} (19 events)", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("acc-0007"), "{text}");
+    assert!(text.contains("v31"), "{text}");
+
+    std::fs::write(&path, "keep me").unwrap();
+    write(&mut h);
+    assert!(matches!(
+        h.app.prompt.as_ref().unwrap().kind,
+        PromptKind::Overwrite { .. }
+    ));
+    h.send(Action::InputChar('n'));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "keep me");
+    write(&mut h);
+    h.send(Action::InputChar('y'));
+    assert!(message(&h).starts_with("wrote "), "{}", message(&h));
+    assert_ne!(std::fs::read_to_string(&path).unwrap(), "keep me");
+}
+
+#[test]
+fn without_both_marks_export_offers_the_whole_history() {
+    let mut h = Harness::demo();
+    h.open("acc-0007");
+    h.send(Action::Export);
+    h.send(Action::InputChar('j'));
+    assert_eq!(h.app.prompt.as_ref().unwrap().input, "acc-0007.jsonl");
+}
+
+/// A transcript of v10 on, made with a jq reducer that counts events: the UI must show the
+/// recorded states, starting from the recorded state at v10.
+#[test]
+fn a_transcript_shows_exactly_the_recorded_states() {
+    let dir = tempfile::tempdir().unwrap();
+    let counting = JqReducer::new(
+        "{n: ((.n // 0) + 1), balance: $event.data.balance}",
+        "count.jq",
+        Duration::from_secs(1),
+    )
+    .unwrap();
+    let store = open_store(&demo_path());
+    let mut original = Replay::load(store.as_ref(), "acc-0007", Arc::new(counting)).unwrap();
+    let path = dir.path().join("acc-0007.jsonl");
+    let options = ExportOptions {
+        format: Format::JsonLines,
+        source: "demo".into(),
+        aggregate: "acc-0007".into(),
+        from: Some(Position::Version(10)),
+        to: None,
+        with_state: false,
+        redact: Vec::new(),
+        generated_at: None,
+    };
+    let mut file = std::fs::File::create(&path).unwrap();
+    crate::export::export(&mut original, &options, &mut file).unwrap();
+
+    let source = TranscriptSource::open(&path).unwrap();
+    let recorded = source
+        .recorded_reducer()
+        .expect("a transcript records states");
+    // What `rewind state transcript.jsonl acc-0007 --at-version 20` prints.
+    let mut cli = Replay::load(&source, "acc-0007", Arc::clone(&recorded)).unwrap();
+    let expected = cli.state_at(Position::Version(20)).unwrap().clone();
+    assert_eq!(expected["n"], 20);
+
+    let mut h = Harness::with_reducer(Box::new(source), recorded, 120, 32);
+    h.send(Action::Confirm);
+    assert_eq!(view(&h).replay.start_version(), 10);
+    h.send(Action::SelectTab(Tab::Diff));
+    let screen = h.screen();
+    assert!(
+        screen.contains("~ .n: 10 → 11"),
+        "v11 applies to v10's state:\n{screen}"
+    );
+
+    at_version(&mut h, 20);
+    let shown = view(&h).replay.events()[view(&h).cursor].version;
+    assert_eq!(shown, 20);
+    h.send(Action::SelectTab(Tab::State));
+    let state_text: String = {
+        let detail = view(&h).detail.as_ref().unwrap();
+        detail
+            .visible
+            .iter()
+            .map(|&i| line_text(&detail.state, i, false))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(state_text, serde_json::to_string_pretty(&expected).unwrap());
+}

@@ -1,0 +1,173 @@
+//! The one-line prompts of the status bar: jump to a version or time, filter events, and
+//! the questions of an export (format, file, overwrite?).
+
+use std::path::PathBuf;
+
+use super::App;
+use crate::export::Format;
+use crate::model::{parse_time, Position};
+use crate::tui::action::Action;
+use crate::tui::layout;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PromptKind {
+    Version,
+    Time,
+    /// Text to find in event types, or a jq predicate.
+    Filter,
+    /// One key: m, j or h.
+    ExportFormat,
+    ExportPath(Format),
+    /// The file exists: y replaces it.
+    Overwrite {
+        format: Format,
+        path: PathBuf,
+    },
+}
+
+impl PromptKind {
+    /// Prompts answered with one key rather than typed text.
+    pub fn is_choice(&self) -> bool {
+        matches!(
+            self,
+            PromptKind::ExportFormat | PromptKind::Overwrite { .. }
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prompt {
+    pub kind: PromptKind,
+    pub input: String,
+    pub error: Option<String>,
+}
+
+impl App {
+    pub(super) fn open_prompt(&mut self, kind: PromptKind, input: String) {
+        self.prompt = Some(Prompt {
+            kind,
+            input,
+            error: None,
+        });
+    }
+
+    pub(super) fn on_prompt(&mut self, action: Action) {
+        let Some(prompt) = self.prompt.as_mut() else {
+            return;
+        };
+        match action {
+            Action::InputChar(c) if prompt.kind.is_choice() => self.choose(c),
+            Action::InputChar(c) => {
+                prompt.input.push(c);
+                prompt.error = None;
+            }
+            Action::InputBackspace => {
+                prompt.input.pop();
+                prompt.error = None;
+            }
+            Action::Back => {
+                let kind = self.prompt.take().map(|p| p.kind);
+                if matches!(kind, Some(PromptKind::Overwrite { .. })) {
+                    self.say("not exported: the file is left as it was");
+                }
+            }
+            Action::Confirm => self.submit_prompt(),
+            _ => {}
+        }
+    }
+
+    fn submit_prompt(&mut self) {
+        let Some(prompt) = self.prompt.as_ref() else {
+            return;
+        };
+        match prompt.kind.clone() {
+            PromptKind::Version | PromptKind::Time => self.submit_jump(),
+            PromptKind::Filter => {
+                let query = prompt.input.trim().to_string();
+                self.prompt = None;
+                self.apply_filter(query);
+            }
+            PromptKind::ExportFormat => self.choose('m'),
+            PromptKind::ExportPath(format) => {
+                let input = prompt.input.trim().to_string();
+                if input.is_empty() {
+                    self.prompt_error("type a file name".into());
+                    return;
+                }
+                self.prompt = None;
+                self.start_export(format, PathBuf::from(input), false);
+            }
+            PromptKind::Overwrite { .. } => self.choose('n'),
+        }
+    }
+
+    /// A one-key answer to a choice prompt.
+    fn choose(&mut self, key: char) {
+        let Some(prompt) = self.prompt.as_ref() else {
+            return;
+        };
+        match prompt.kind.clone() {
+            PromptKind::ExportFormat => {
+                let format = match key.to_ascii_lowercase() {
+                    'm' => Format::Markdown,
+                    'j' => Format::JsonLines,
+                    'h' => Format::Html,
+                    _ => {
+                        self.prompt_error("press m, j or h (Esc cancels)".into());
+                        return;
+                    }
+                };
+                self.ask_export_path(format);
+            }
+            PromptKind::Overwrite { format, path } => match key.to_ascii_lowercase() {
+                'y' => {
+                    self.prompt = None;
+                    self.start_export(format, path, true);
+                }
+                'n' => {
+                    self.prompt = None;
+                    self.say("not exported: the file is left as it was");
+                }
+                _ => self.prompt_error("press y to replace it, n to keep it".into()),
+            },
+            _ => {}
+        }
+    }
+
+    fn prompt_error(&mut self, error: String) {
+        if let Some(prompt) = self.prompt.as_mut() {
+            prompt.error = Some(error);
+        }
+    }
+
+    fn submit_jump(&mut self) {
+        let (Some(prompt), Some(view)) = (self.prompt.as_mut(), self.view.as_mut()) else {
+            return;
+        };
+        let position = match prompt.kind {
+            PromptKind::Version => match prompt.input.parse::<Position>() {
+                Ok(Position::Version(v)) => Ok(Position::Version(v)),
+                _ => Err(format!("{:?} is not a version: type 37 or v37", prompt.input)),
+            },
+            _ => parse_time(&prompt.input).map(Position::Time).ok_or_else(|| {
+                format!(
+                    "{:?} is not a time: type 2026-01-15T10:30:00Z or a prefix like 2026-01-15 10:30",
+                    prompt.input
+                )
+            }),
+        };
+        let resolved = position.and_then(|p| view.replay.resolve(p).map_err(|e| e.to_string()));
+        match resolved {
+            Err(error) => prompt.error = Some(error),
+            Ok(count) => {
+                let event_rows = layout::aggregate(self.size).event_rows.height as usize;
+                view.move_to(count.saturating_sub(1), event_rows);
+                let before_start = count == 0 && !view.is_empty();
+                self.prompt = None;
+                if before_start {
+                    self.say("that is before the first event; showing the first");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! The blame overlay, drawn over the detail pane: every event that changed the value at
+//! the State tab's line, with the old and new value.
+
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::Frame;
+use serde_json::Value;
+
+use super::span;
+use crate::model::format_time;
+use crate::tui::app::{AggregateView, Blame};
+use crate::tui::layout::inner;
+use crate::tui::text::{ellipsize, sanitize};
+use crate::tui::theme::Theme;
+
+pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, blame: &Blame, theme: &Theme) {
+    let count = blame.lines.as_ref().map(Vec::len);
+    let summary = match count {
+        None => String::new(),
+        Some(1) => " · 1 change ".into(),
+        Some(n) => format!(" · {n} changes "),
+    };
+    let path = blame.path.to_string();
+    let title = Line::from(vec![
+        Span::styled(" blame ", theme.heading()),
+        span(&path, theme.changed()),
+        Span::styled(summary, theme.muted()),
+    ]);
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Block::bordered()
+            .border_style(theme.border_focused())
+            .title(title)
+            .title_bottom(
+                Line::styled(" Enter go to the event · Esc close ", theme.muted()).right_aligned(),
+            ),
+        area,
+    );
+    let body = inner(area);
+    let Some(lines) = blame.lines.as_ref() else {
+        let text = format!("blaming {path} over {} events…", blame.events);
+        frame.render_widget(Paragraph::new(Line::styled(text, theme.muted())), body);
+        return;
+    };
+    if lines.is_empty() {
+        let text = format!("no event changed {path}");
+        frame.render_widget(Paragraph::new(Line::from(span(&text, theme.muted()))), body);
+        return;
+    }
+    let events = view.replay.events();
+    let width = events
+        .last()
+        .map_or(1, |e| e.version.to_string().len() + 1)
+        .max(4);
+    let type_width = 18.min(body.width as usize / 4);
+    let mut out = vec![Line::styled(
+        format!(
+            " {:<width$} {:<20}  {:<type_width$}  CHANGE",
+            "VER", "TIME", "TYPE"
+        ),
+        theme.heading(),
+    )];
+    let rows = body.height.saturating_sub(1) as usize;
+    let end = (blame.offset + rows).min(lines.len());
+    for (row, line) in lines.iter().enumerate().take(end).skip(blame.offset) {
+        let event = &events[line.index];
+        let selected = row == blame.selected;
+        let style = if selected {
+            theme.selected()
+        } else {
+            theme.normal()
+        };
+        let time = event.timestamp.as_ref().map_or("-".into(), format_time);
+        let kind = ellipsize(&event.event_type, type_width).into_owned();
+        let change = format!(
+            "{} → {}",
+            value(line.old.as_ref()),
+            value(line.new.as_ref())
+        );
+        let cursor = if line.index == view.cursor {
+            '▶'
+        } else {
+            ' '
+        };
+        let mut text = Line::from(vec![
+            Span::styled(cursor.to_string(), theme.key()),
+            Span::styled(
+                format!("v{:<w$} {time:<20}  ", event.version, w = width - 1),
+                style,
+            ),
+            owned(format!("{kind:<type_width$}  "), style),
+            owned(change, if selected { style } else { theme.changed() }),
+        ]);
+        if selected {
+            text = text.style(style);
+        }
+        out.push(text);
+    }
+    frame.render_widget(Paragraph::new(out), body);
+}
+
+/// Store content made safe to draw, as an owned span.
+fn owned(text: String, style: Style) -> Span<'static> {
+    Span::styled(sanitize(&text).into_owned(), style)
+}
+
+/// A value on one line, short; `∅` where the path did not exist.
+fn value(value: Option<&Value>) -> String {
+    value.map_or_else(
+        || "∅".to_string(),
+        |v| ellipsize(&v.to_string(), 40).into_owned(),
+    )
+}
