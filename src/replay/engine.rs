@@ -128,7 +128,7 @@ impl Replay {
             .or(self.start);
             warnings::check(first_new + offset, event, previous, &mut self.warnings);
         }
-        if self.events.is_empty() {
+        if self.events.is_empty() && self.events.capacity() < events.len() {
             // Take the loaded vector as it is: copying it would hold the history twice.
             self.events = events;
         } else {

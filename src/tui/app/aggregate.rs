@@ -85,10 +85,13 @@ pub struct AggregateView {
 
 impl AggregateView {
     pub fn new(summary: AggregateSummary, generation: u64, reducer: Arc<dyn Reducer>) -> Self {
+        let mut replay = Replay::new(reducer);
+        // The list said how many events there are: room for all of them up front.
+        replay.reserve(summary.events as usize);
         AggregateView {
             summary,
             generation,
-            replay: Replay::new(reducer),
+            replay,
             loading: true,
             source_done: false,
             backlog: VecDeque::new(),
