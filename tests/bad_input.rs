@@ -1,5 +1,12 @@
 //! The bad-input matrix: every case gets a clear one-line error (exit 2) or a flagged event
 //! (exit 0), never a panic, and the store is left byte-identical.
+//!
+//! The rest of the matrix lives with its subject, not repeated here: a jq reducer that errors
+//! or runs away at one event (tests/debugging.rs); an unreachable broker, an unknown topic,
+//! tombstones, binary and non-JSON values (tests/kafka.rs); truncated, damaged and
+//! future-version transcripts (tests/export.rs); a terminal too small and a panic inside the
+//! UI (tests/tui_resilience.rs, tests/tui_e2e.rs); a store locked by a writer
+//! (tests/sqlite_store.rs).
 
 mod support;
 

@@ -140,15 +140,46 @@ fn quoted(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Result<String
         match chars.next() {
             None => return Err("unclosed quote".into()),
             Some('"') => return Ok(key),
+            // JSON string escapes, as paths are printed with them; any other escaped
+            // character stands for itself.
             Some('\\') => match chars.next() {
                 Some('n') => key.push('\n'),
                 Some('t') => key.push('\t'),
+                Some('r') => key.push('\r'),
+                Some('b') => key.push('\u{8}'),
+                Some('f') => key.push('\u{c}'),
+                Some('u') => key.push(unicode_escape(chars)?),
                 Some(c) => key.push(c),
                 None => return Err("unclosed quote".into()),
             },
             Some(c) => key.push(c),
         }
     }
+}
+
+/// The character of a `\uXXXX` escape (the `\u` already read), or of a surrogate pair.
+fn unicode_escape(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Result<char, String> {
+    let hex = |chars: &mut std::iter::Peekable<std::str::Chars<'_>>| {
+        let digits: String = chars.by_ref().take(4).collect();
+        Some(&digits)
+            .filter(|d| d.len() == 4 && d.chars().all(|c| c.is_ascii_hexdigit()))
+            .and_then(|d| u32::from_str_radix(d, 16).ok())
+            .ok_or_else(|| format!("\\u{digits} is not a \\u escape of four hex digits"))
+    };
+    let first = hex(chars)?;
+    let code = if (0xD800..0xDC00).contains(&first) {
+        if chars.next() != Some('\\') || chars.next() != Some('u') {
+            return Err("a \\u surrogate must be followed by its pair".into());
+        }
+        let second = hex(chars)?;
+        if !(0xDC00..0xE000).contains(&second) {
+            return Err("a \\u surrogate must be followed by its pair".into());
+        }
+        0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
+    } else {
+        first
+    };
+    char::from_u32(code).ok_or_else(|| format!("\\u{code:04x} is not a character"))
 }
 
 fn is_plain_key(key: &str) -> bool {
@@ -219,6 +250,33 @@ mod tests {
             let path = JsonPath::parse(text).unwrap();
             assert_eq!(path.to_string(), text);
             assert_eq!(JsonPath::parse(&path.to_string()).unwrap(), path);
+        }
+    }
+
+    #[test]
+    fn every_json_escape_a_printed_path_uses_parses_back() {
+        for key in [
+            "x\u{c}y",
+            "\u{8}",
+            "a\rb",
+            "\u{1}\u{1f}",
+            "tab\there",
+            "q\"\\",
+            "😀é",
+        ] {
+            let path = JsonPath(vec![Segment::Key(key.into()), Segment::Index(0)]);
+            let printed = path.to_string();
+            assert_eq!(JsonPath::parse(&printed), Ok(path), "{printed}");
+        }
+        let parsed = JsonPath::parse(r#".["\ud83d\ude00\u00e9"]"#).unwrap();
+        assert_eq!(parsed, JsonPath(vec![key("😀é")]));
+        for bad in [
+            r#".["\u12"]"#,
+            r#".["\ud83d"]"#,
+            r#".["\ude00"]"#,
+            r#".["\u+123"]"#,
+        ] {
+            assert!(JsonPath::parse(bad).is_err(), "{bad}");
         }
     }
 
