@@ -3,7 +3,8 @@
 
 use std::io::{self, Stdout};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Once;
+use std::sync::{Once, OnceLock};
+use std::thread::ThreadId;
 
 use ratatui::backend::CrosstermBackend;
 use ratatui::crossterm::event::{DisableMouseCapture, EnableMouseCapture};
@@ -18,6 +19,10 @@ pub type Tui = Terminal<CrosstermBackend<Stdout>>;
 /// Is the terminal in raw mode and the alternate screen, i.e. is there anything to restore?
 static ENTERED: AtomicBool = AtomicBool::new(false);
 
+/// The thread that draws: a panic anywhere else must not leave it drawing into a restored
+/// terminal.
+static UI_THREAD: OnceLock<ThreadId> = OnceLock::new();
+
 /// Owns the terminal while the UI runs; dropping it restores the terminal.
 pub struct TerminalGuard {
     pub terminal: Tui,
@@ -26,6 +31,7 @@ pub struct TerminalGuard {
 impl TerminalGuard {
     pub fn enter() -> io::Result<TerminalGuard> {
         install_panic_hook();
+        let _ = UI_THREAD.set(std::thread::current().id());
         enable_raw_mode()?;
         ENTERED.store(true, Ordering::SeqCst);
         let mut stdout = io::stdout();
@@ -69,14 +75,21 @@ pub fn restore() {
     );
 }
 
-/// Restores the terminal before the panic message prints, so it is readable.
+/// Restores the terminal before the panic message prints, so it is readable. A panic on a
+/// background thread (loader, input) while the UI runs ends the process after the message:
+/// the UI thread would otherwise go on drawing into a terminal that is no longer raw.
 fn install_panic_hook() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
+            let ui_running = ENTERED.load(Ordering::SeqCst);
             restore();
             previous(info);
+            let on_ui_thread = UI_THREAD.get() == Some(&std::thread::current().id());
+            if ui_running && !on_ui_thread {
+                std::process::exit(101);
+            }
         }));
     });
 }
