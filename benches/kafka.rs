@@ -88,9 +88,13 @@ fn main() {
     let mut warm_lib = Vec::new();
     let mut warm_cli = Vec::new();
     let mut cache_bytes = 0;
+    // CPU seconds of the bare loop and of the on-disk fill: with a broker faster than
+    // tansu, the rates would be bound by these rather than by the broker.
+    let mut bare_cpu = Vec::new();
+    let mut fill_cpu = Vec::new();
     for round in 0..rounds {
         eprintln!("kafka bench: round {}/{rounds}", round + 1);
-        let (seconds, count) = bare_simple_consume(&bootstrap, &topic);
+        let (seconds, count) = with_cpu(&mut bare_cpu, || bare_simple_consume(&bootstrap, &topic));
         assert_eq!(count, total, "the bare loop read every record");
         bare.push(seconds);
         if let Some(time) = bare_assign_consume(&bootstrap, &topic, total) {
@@ -99,7 +103,8 @@ fn main() {
         fill_memory.push(fill(&url, CacheMode::Off, total));
         // A fresh cache directory each round: a cold fill.
         let dir = work.path().join(format!("cache-{round}"));
-        fill_disk.push(fill(&url, CacheMode::Dir(dir.clone()), total));
+        let cold = CacheMode::Dir(dir.clone());
+        fill_disk.push(with_cpu(&mut fill_cpu, || fill(&url, cold, total)));
         cache_bytes = dir_size(&dir);
         warm_lib.push(warm_reopen(&url, &dir));
         warm_cli.push(warm_reopen_binary(binary, &url, &dir));
@@ -147,6 +152,10 @@ fn main() {
     report("warm_reopen_s", median(&warm_cli), "s", &warm_cli);
     report("warm_reopen_library_s", median(&warm_lib), "s", &warm_lib);
     report("cache_file_mb", cache_bytes as f64 / 1e6, "MB", &[]);
+    if !bare_cpu.is_empty() && !fill_cpu.is_empty() {
+        report("bare_consume_cpu_s", median(&bare_cpu), "s", &bare_cpu);
+        report("cache_fill_cpu_s", median(&fill_cpu), "s", &fill_cpu);
+    }
 }
 
 /// Creates the topic and produces every benchmark event into it, unless it already holds
@@ -497,6 +506,26 @@ fn dir_size(dir: &Path) -> u64 {
                 .sum()
         })
         .unwrap_or(0)
+}
+
+/// CPU seconds this process (all its threads, librdkafka's included) has used; Linux only.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    // USER_HZ is 100 on every Linux rewind runs on.
+    Some(ticks / 100.0)
+}
+
+/// Runs `measure` and adds the CPU seconds it used to `cpu`.
+fn with_cpu<T>(cpu: &mut Vec<f64>, measure: impl FnOnce() -> T) -> T {
+    let before = cpu_seconds();
+    let result = measure();
+    if let (Some(before), Some(after)) = (before, cpu_seconds()) {
+        cpu.push(after - before);
+    }
+    result
 }
 
 fn median(times: &[f64]) -> f64 {
