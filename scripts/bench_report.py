@@ -16,7 +16,7 @@ from pathlib import Path
 
 STORE, BENCH_DIR = sys.argv[1], Path(sys.argv[2])
 RUNS = int(os.environ.get("RUNS", "10"))
-REWIND = "target/release/rewind"
+REWIND = os.environ.get("REWIND_BIN", "target/release/rewind")
 DEMO = "demo-data/demo.db"
 GROUP_BY = (
     "SELECT aggregate_id, MIN(aggregate_type), COUNT(*), MIN(timestamp), MAX(timestamp) "
@@ -124,8 +124,17 @@ print(table)
 mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
 machine = f"{os.cpu_count()} cores, {mem_gb:.0f} GiB, {platform.system()} {platform.machine()}"
 today = datetime.date.today().isoformat()
+notes = ""
+if kafka:
+    rounds = len(kafka["bare_consume_msgs_per_s"].get("runs", []))
+    notes = (
+        f"\nKafka rows: medians of {rounds} interleaved rounds of `cargo bench --bench kafka` "
+        "(1M records, 3 partitions, tansu in memory on loopback; the baseline is librdkafka's "
+        "group-less simple consumer doing nothing with the messages; the warm reopen is the "
+        "whole `rewind aggregates` command).\n"
+    )
 Path("BENCHMARKS.md").write_text(
     f"# Benchmarks\n\nMeasured {today} on {machine} by `scripts/bench` "
-    f"(medians of {RUNS} interleaved runs; release build).\n\n{table}\n"
+    f"(medians of {RUNS} interleaved runs; release build).\n\n{table}\n{notes}"
 )
 print(f"\nwrote BENCHMARKS.md ({today}, {machine})", file=sys.stderr)

@@ -309,7 +309,18 @@ fn cache_reads_only_new_records_on_reopen() {
         2,
         "only the two new records are read"
     );
-    assert_eq!(third.aggregates().unwrap().len(), 4);
+    // The per-aggregate summaries kept in the cache grew with the new records.
+    let aggregates = third.aggregates().unwrap();
+    let counts: Vec<(&str, u64)> = aggregates
+        .iter()
+        .map(|a| (a.id.as_str(), a.events))
+        .collect();
+    assert_eq!(
+        counts,
+        vec![("acc-1", 3), ("acc-2", 2), ("acc-3", 2), ("acc-4", 1)]
+    );
+    assert!(aggregates[2].first_timestamp < aggregates[2].last_timestamp);
+    assert_eq!(third.stats().cached, 8);
     assert_eq!(
         third.history("acc-1").unwrap().events[0].event_type,
         rewind::source::kafka::NO_TYPE

@@ -19,30 +19,48 @@ use super::record::{decode_headers, encode_headers, RawRecord};
 use crate::source::SourceError;
 
 /// Bumped when the layout changes; an older file is emptied and refilled.
-const SCHEMA_VERSION: &str = "1";
+const SCHEMA_VERSION: &str = "2";
 
+/// Records are appended to a rowid table (the cheapest insert SQLite has); topics are
+/// numbered so that rows and index entries do not repeat their names. Per-aggregate counts
+/// and times are kept up to date in `aggregates` as records are stored, so listing the
+/// aggregates reads one row per aggregate instead of grouping every record.
 const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS records (
-    topic TEXT NOT NULL,
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE topics (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE records (
+    topic INTEGER NOT NULL,
     partition INTEGER NOT NULL,
     offset INTEGER NOT NULL,
+    aggregate_id TEXT NOT NULL,
+    timestamp_ms INTEGER,
     key BLOB,
     value BLOB,
-    timestamp_ms INTEGER,
-    headers TEXT NOT NULL,
+    headers TEXT
+);
+CREATE UNIQUE INDEX records_by_position ON records (topic, partition, offset);
+CREATE TABLE aggregates (
+    topic INTEGER NOT NULL,
     aggregate_id TEXT NOT NULL,
-    PRIMARY KEY (topic, partition, offset)
+    records INTEGER NOT NULL,
+    first_ms INTEGER,
+    last_ms INTEGER,
+    PRIMARY KEY (topic, aggregate_id)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS records_by_aggregate
-    ON records (topic, aggregate_id, partition, offset);
-CREATE TABLE IF NOT EXISTS positions (
-    topic TEXT NOT NULL,
+CREATE TABLE positions (
+    topic INTEGER NOT NULL,
     partition INTEGER NOT NULL,
     next_offset INTEGER NOT NULL,
     PRIMARY KEY (topic, partition)
 );
 ";
+
+/// The index that finds one aggregate's records. A bulk load drops it and builds it again
+/// at the end, which is several times faster than keeping it up to date record by record
+/// when records of many aggregates are interleaved; a file left without it (a bulk load
+/// interrupted) gets it back when it is next opened.
+const AGGREGATE_INDEX: &str = "CREATE INDEX IF NOT EXISTS records_by_aggregate
+    ON records (topic, aggregate_id, partition, offset)";
 
 /// Per-aggregate numbers the cache can answer without decoding values.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +75,8 @@ pub struct Cache {
     conn: Connection,
     /// Where the cache lives, for messages.
     location: String,
+    /// Topic names to their numbers in the file, as far as known.
+    topic_ids: HashMap<String, i64>,
 }
 
 impl Cache {
@@ -87,22 +107,96 @@ impl Cache {
         // WAL lets a second rewind read the cache while this one appends to it.
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(fail)?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
+        // The cache is rewind's own copy of what the brokers hold, not worth an fsync per
+        // checkpoint: an OS crash mid-write may spoil it, and the error then says to delete it.
+        conn.pragma_update(None, "synchronous", "OFF")
             .map_err(fail)?;
-        conn.execute_batch(SCHEMA).map_err(fail)?;
-        let cache = Cache { conn, location };
-        if cache.meta("schema")?.as_deref() != Some(SCHEMA_VERSION) {
-            cache
-                .conn
-                .execute_batch("DELETE FROM records; DELETE FROM positions; DELETE FROM meta;")
-                .map_err(|err| cache.error(err, "reset"))?;
-            cache.set_meta("schema", SCHEMA_VERSION)?;
-        }
+        conn.pragma_update(None, "cache_size", "-16384")
+            .map_err(fail)?;
+        let mut cache = Cache {
+            conn,
+            location,
+            topic_ids: HashMap::new(),
+        };
+        cache.prepare_layout()?;
+        cache.load_topic_ids()?;
         Ok(cache)
+    }
+
+    /// Creates the tables, first dropping those of another layout (a file from another
+    /// rewind version: it is only a cache, so it is refilled).
+    fn prepare_layout(&mut self) -> Result<(), SourceError> {
+        let location = self.location.clone();
+        let fail = |err| cache_error(&location, err, "prepare");
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(fail)?;
+        // No meta table yet is no version either.
+        let version: Option<String> = tx
+            .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |row| {
+                row.get(0)
+            })
+            .ok();
+        if version.as_deref() != Some(SCHEMA_VERSION) {
+            tx.execute_batch(
+                "DROP TABLE IF EXISTS records; DROP TABLE IF EXISTS positions;
+                 DROP TABLE IF EXISTS aggregates; DROP TABLE IF EXISTS topics;
+                 DROP TABLE IF EXISTS meta;",
+            )
+            .map_err(fail)?;
+            tx.execute_batch(SCHEMA).map_err(fail)?;
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('schema', ?1)",
+                [SCHEMA_VERSION],
+            )
+            .map_err(fail)?;
+        }
+        tx.execute_batch(AGGREGATE_INDEX).map_err(fail)?;
+        tx.commit().map_err(fail)
     }
 
     fn error(&self, err: rusqlite::Error, doing: &str) -> SourceError {
         cache_error(&self.location, err, doing)
+    }
+
+    fn load_topic_ids(&mut self) -> Result<(), SourceError> {
+        let location = self.location.clone();
+        let fail = |err| cache_error(&location, err, "read");
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name, id FROM topics")
+            .map_err(fail)?;
+        let rows = stmt
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .map_err(fail)?;
+        let ids: HashMap<String, i64> = rows.collect::<Result<_, _>>().map_err(fail)?;
+        drop(stmt);
+        self.topic_ids = ids;
+        Ok(())
+    }
+
+    /// The topic's number in the file, if anything of it was ever stored.
+    fn topic_id(&self, topic: &str) -> Option<i64> {
+        self.topic_ids.get(topic).copied()
+    }
+
+    /// The topic's number in the file, numbering it if it is new.
+    fn topic_id_or_new(&mut self, topic: &str) -> Result<i64, SourceError> {
+        if let Some(id) = self.topic_id(topic) {
+            return Ok(id);
+        }
+        let id = self
+            .conn
+            .query_row(
+                "INSERT INTO topics (name) VALUES (?1)
+                 ON CONFLICT (name) DO UPDATE SET name = name RETURNING id",
+                [topic],
+                |row| row.get(0),
+            )
+            .map_err(|err| self.error(err, "write"))?;
+        self.topic_ids.insert(topic.to_string(), id);
+        Ok(id)
     }
 
     pub fn meta(&self, key: &str) -> Result<Option<String>, SourceError> {
@@ -126,6 +220,9 @@ impl Cache {
 
     /// The offset to read next in each partition already read from.
     pub fn next_offsets(&self, topic: &str) -> Result<HashMap<i32, i64>, SourceError> {
+        let Some(topic) = self.topic_id(topic) else {
+            return Ok(HashMap::new());
+        };
         let fail = |err| self.error(err, "read");
         let mut stmt = self
             .conn
@@ -137,40 +234,89 @@ impl Cache {
         rows.collect::<Result<_, _>>().map_err(fail)
     }
 
-    /// Stores records with their aggregate ids and moves each partition's next offset past
-    /// them, in one transaction: the cache never holds records its positions do not cover.
+    /// Stops maintaining the aggregate index until [`Cache::end_bulk_load`]: for reading
+    /// many records at once.
+    pub fn begin_bulk_load(&self) -> Result<(), SourceError> {
+        self.conn
+            .execute_batch("DROP INDEX IF EXISTS records_by_aggregate")
+            .map_err(|err| self.error(err, "write"))
+    }
+
+    /// Builds the aggregate index again after a bulk load.
+    pub fn end_bulk_load(&self) -> Result<(), SourceError> {
+        self.conn
+            .execute_batch(AGGREGATE_INDEX)
+            .map_err(|err| self.error(err, "index"))
+    }
+
+    /// Stores records with their aggregate ids, adds them to their aggregates' summaries
+    /// and moves each partition's next offset past them, in one transaction: the cache
+    /// never holds records its positions and summaries do not cover. A record whose position
+    /// is already cached is kept as it was.
     pub fn store(
         &mut self,
         topic: &str,
         records: &[(RawRecord, String)],
     ) -> Result<(), SourceError> {
+        let topic = self.topic_id_or_new(topic)?;
         let location = self.location.clone();
         let fail = |err| cache_error(&location, err, "write");
         let tx = self.conn.transaction().map_err(fail)?;
         {
             let mut insert = tx
                 .prepare_cached(
-                    "INSERT OR REPLACE INTO records
-                     (topic, partition, offset, key, value, timestamp_ms, headers, aggregate_id)
+                    "INSERT OR IGNORE INTO records
+                     (topic, partition, offset, aggregate_id, timestamp_ms, key, value, headers)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 )
                 .map_err(fail)?;
             let mut next: HashMap<i32, i64> = HashMap::new();
+            let mut added: HashMap<&str, Added> = HashMap::new();
             for (record, aggregate_id) in records {
-                insert
+                let headers = (!record.headers.is_empty()).then(|| encode_headers(&record.headers));
+                let inserted = insert
                     .execute(params![
                         topic,
                         record.partition,
                         record.offset,
+                        aggregate_id,
+                        record.timestamp_ms,
                         record.key,
                         record.value,
-                        record.timestamp_ms,
-                        encode_headers(&record.headers),
-                        aggregate_id,
+                        headers,
                     ])
                     .map_err(fail)?;
+                if inserted > 0 {
+                    added
+                        .entry(aggregate_id.as_str())
+                        .or_default()
+                        .add(record.timestamp_ms);
+                }
                 let slot = next.entry(record.partition).or_insert(0);
                 *slot = (*slot).max(record.offset + 1);
+            }
+            let mut summary = tx
+                .prepare_cached(
+                    "INSERT INTO aggregates (topic, aggregate_id, records, first_ms, last_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (topic, aggregate_id) DO UPDATE SET
+                        records = records + excluded.records,
+                        first_ms = CASE WHEN first_ms IS NULL OR excluded.first_ms < first_ms
+                            THEN excluded.first_ms ELSE first_ms END,
+                        last_ms = CASE WHEN last_ms IS NULL OR excluded.last_ms > last_ms
+                            THEN excluded.last_ms ELSE last_ms END",
+                )
+                .map_err(fail)?;
+            for (aggregate_id, added) in added {
+                summary
+                    .execute(params![
+                        topic,
+                        aggregate_id,
+                        added.records as i64,
+                        added.first_ms,
+                        added.last_ms
+                    ])
+                    .map_err(fail)?;
             }
             let mut position = tx
                 .prepare_cached(
@@ -190,12 +336,15 @@ impl Cache {
 
     /// Per aggregate: how many records, and the first and last record timestamps.
     pub fn summaries(&self, topic: &str) -> Result<Vec<CachedSummary>, SourceError> {
+        let Some(topic) = self.topic_id(topic) else {
+            return Ok(Vec::new());
+        };
         let fail = |err| self.error(err, "read");
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT aggregate_id, COUNT(*), MIN(timestamp_ms), MAX(timestamp_ms)
-                 FROM records WHERE topic = ?1 GROUP BY aggregate_id ORDER BY aggregate_id",
+                "SELECT aggregate_id, records, first_ms, last_ms
+                 FROM aggregates WHERE topic = ?1 ORDER BY aggregate_id",
             )
             .map_err(fail)?;
         let rows = stmt
@@ -217,6 +366,9 @@ impl Cache {
         topic: &str,
         aggregate_id: &str,
     ) -> Result<Vec<RawRecord>, SourceError> {
+        let Some(topic) = self.topic_id(topic) else {
+            return Ok(Vec::new());
+        };
         let fail = |err| self.error(err, "read");
         let mut stmt = self
             .conn
@@ -226,7 +378,7 @@ impl Cache {
             )
             .map_err(fail)?;
         let rows = stmt
-            .query_map([topic, aggregate_id], record_from_row)
+            .query_map(params![topic, aggregate_id], record_from_row)
             .map_err(fail)?;
         rows.collect::<Result<_, _>>().map_err(fail)
     }
@@ -237,6 +389,9 @@ impl Cache {
         topic: &str,
         visit: &mut dyn FnMut(&str, RawRecord),
     ) -> Result<(), SourceError> {
+        let Some(topic) = self.topic_id(topic) else {
+            return Ok(());
+        };
         let fail = |err| self.error(err, "read");
         let mut stmt = self
             .conn
@@ -253,12 +408,16 @@ impl Cache {
         Ok(())
     }
 
-    /// Re-derives every record's aggregate id, after the id rule changed.
+    /// Re-derives every record's aggregate id, after the id rule changed, and the
+    /// aggregates' summaries with them.
     pub fn reindex(
         &mut self,
         topic: &str,
         aggregate_id: &dyn Fn(&RawRecord) -> String,
     ) -> Result<(), SourceError> {
+        let Some(topic_id) = self.topic_id(topic) else {
+            return Ok(());
+        };
         let mut updates = Vec::new();
         self.for_each_record(topic, &mut |old, record| {
             let new = aggregate_id(&record);
@@ -278,22 +437,52 @@ impl Cache {
                 .map_err(fail)?;
             for (partition, offset, id) in updates {
                 update
-                    .execute(params![topic, partition, offset, id])
+                    .execute(params![topic_id, partition, offset, id])
                     .map_err(fail)?;
             }
+            tx.execute("DELETE FROM aggregates WHERE topic = ?1", [topic_id])
+                .map_err(fail)?;
+            tx.execute(
+                "INSERT INTO aggregates (topic, aggregate_id, records, first_ms, last_ms)
+                 SELECT topic, aggregate_id, COUNT(*), MIN(timestamp_ms), MAX(timestamp_ms)
+                 FROM records WHERE topic = ?1 GROUP BY aggregate_id",
+                [topic_id],
+            )
+            .map_err(fail)?;
         }
         tx.commit().map_err(fail)
     }
 
     pub fn record_count(&self, topic: &str) -> Result<u64, SourceError> {
+        let Some(topic) = self.topic_id(topic) else {
+            return Ok(0);
+        };
         self.conn
             .query_row(
-                "SELECT COUNT(*) FROM records WHERE topic = ?1",
+                "SELECT COALESCE(SUM(records), 0) FROM aggregates WHERE topic = ?1",
                 [topic],
                 |row| row.get::<_, i64>(0),
             )
             .map(|n| n.max(0) as u64)
             .map_err(|err| self.error(err, "read"))
+    }
+}
+
+/// What one store adds to an aggregate's summary.
+#[derive(Default)]
+struct Added {
+    records: u64,
+    first_ms: Option<i64>,
+    last_ms: Option<i64>,
+}
+
+impl Added {
+    fn add(&mut self, timestamp_ms: Option<i64>) {
+        self.records += 1;
+        if let Some(t) = timestamp_ms {
+            self.first_ms = Some(self.first_ms.map_or(t, |f| f.min(t)));
+            self.last_ms = Some(self.last_ms.map_or(t, |l| l.max(t)));
+        }
     }
 }
 
@@ -304,7 +493,10 @@ fn record_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawRecord> {
         key: row.get(2)?,
         value: row.get(3)?,
         timestamp_ms: row.get(4)?,
-        headers: decode_headers(&row.get::<_, String>(5)?),
+        headers: row
+            .get::<_, Option<String>>(5)?
+            .map(|text| decode_headers(&text))
+            .unwrap_or_default(),
     })
 }
 
@@ -409,6 +601,137 @@ mod tests {
         cache.reindex("t", &|_| "z".to_string()).unwrap();
         assert!(cache.records_of("t", "a").unwrap().is_empty());
         assert_eq!(cache.records_of("t", "z").unwrap().len(), 1);
+    }
+
+    fn summary(cache: &Cache, topic: &str) -> Vec<(String, u64, Option<i64>, Option<i64>)> {
+        cache
+            .summaries(topic)
+            .unwrap()
+            .into_iter()
+            .map(|s| (s.aggregate_id, s.records, s.first_ms, s.last_ms))
+            .collect()
+    }
+
+    #[test]
+    fn summaries_grow_with_each_store_and_ignore_records_already_cached() {
+        let mut cache = Cache::in_memory().unwrap();
+        let mut untimed = record(2, 0, "b");
+        untimed.timestamp_ms = None;
+        cache
+            .store(
+                "t",
+                &[
+                    (record(0, 5, "a"), "a".to_string()),
+                    (untimed, "b".to_string()),
+                ],
+            )
+            .unwrap();
+        assert_eq!(
+            summary(&cache, "t"),
+            vec![
+                ("a".to_string(), 1, Some(1005), Some(1005)),
+                ("b".to_string(), 1, None, None),
+            ]
+        );
+        // Offset 5 again (already cached) and two new records, one earlier in time.
+        cache
+            .store(
+                "t",
+                &[
+                    (record(0, 5, "a"), "a".to_string()),
+                    (record(1, 1, "a"), "a".to_string()),
+                    (record(0, 9, "b"), "b".to_string()),
+                ],
+            )
+            .unwrap();
+        assert_eq!(
+            summary(&cache, "t"),
+            vec![
+                ("a".to_string(), 2, Some(1001), Some(1005)),
+                ("b".to_string(), 2, Some(1009), Some(1009)),
+            ]
+        );
+        assert_eq!(cache.record_count("t").unwrap(), 4);
+        assert_eq!(cache.records_of("t", "a").unwrap().len(), 2);
+        assert!(summary(&cache, "other").is_empty());
+    }
+
+    #[test]
+    fn reindex_rebuilds_the_summaries() {
+        let mut cache = Cache::in_memory().unwrap();
+        let records = vec![
+            (record(0, 0, "a"), "a".to_string()),
+            (record(0, 1, "b"), "b".to_string()),
+        ];
+        cache.store("t", &records).unwrap();
+        cache.reindex("t", &|_| "z".to_string()).unwrap();
+        assert_eq!(
+            summary(&cache, "t"),
+            vec![("z".to_string(), 2, Some(1000), Some(1001))]
+        );
+    }
+
+    fn has_aggregate_index(cache: &Cache) -> bool {
+        cache
+            .conn
+            .query_row(
+                "SELECT 1 FROM sqlite_master WHERE name = 'records_by_aggregate'",
+                [],
+                |_| Ok(()),
+            )
+            .optional()
+            .unwrap()
+            .is_some()
+    }
+
+    #[test]
+    fn a_bulk_load_builds_the_aggregate_index_at_its_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.sqlite");
+        let mut cache = Cache::open(&path).unwrap();
+        cache.begin_bulk_load().unwrap();
+        assert!(!has_aggregate_index(&cache));
+        cache
+            .store("t", &[(record(0, 0, "a"), "a".to_string())])
+            .unwrap();
+        cache.end_bulk_load().unwrap();
+        assert!(has_aggregate_index(&cache));
+        assert_eq!(cache.records_of("t", "a").unwrap().len(), 1);
+
+        // A bulk load cut short leaves no index; the next open builds it.
+        cache.begin_bulk_load().unwrap();
+        drop(cache);
+        let cache = Cache::open(&path).unwrap();
+        assert!(has_aggregate_index(&cache));
+        assert_eq!(cache.records_of("t", "a").unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_file_of_another_layout_is_emptied_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.sqlite");
+        let old = Connection::open(&path).unwrap();
+        old.execute_batch(
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+             INSERT INTO meta VALUES ('schema', '1');
+             CREATE TABLE records (topic TEXT NOT NULL, partition INTEGER NOT NULL,
+                 offset INTEGER NOT NULL, key BLOB, value BLOB, timestamp_ms INTEGER,
+                 headers TEXT NOT NULL, aggregate_id TEXT NOT NULL,
+                 PRIMARY KEY (topic, partition, offset)) WITHOUT ROWID;
+             INSERT INTO records VALUES ('t', 0, 0, NULL, NULL, NULL, '[]', 'a');
+             CREATE TABLE positions (topic TEXT NOT NULL, partition INTEGER NOT NULL,
+                 next_offset INTEGER NOT NULL, PRIMARY KEY (topic, partition));
+             INSERT INTO positions VALUES ('t', 0, 1);",
+        )
+        .unwrap();
+        drop(old);
+        let mut cache = Cache::open(&path).unwrap();
+        assert!(cache.next_offsets("t").unwrap().is_empty());
+        assert_eq!(cache.record_count("t").unwrap(), 0);
+        cache
+            .store("t", &[(record(0, 0, "a"), "a".to_string())])
+            .unwrap();
+        assert_eq!(cache.records_of("t", "a").unwrap().len(), 1);
     }
 
     #[test]

@@ -33,6 +33,8 @@ use crate::model::{AggregateSummary, Event};
 
 /// Events are handed out in batches this size, like the SQLite source.
 const BATCH: usize = 2048;
+/// Records one catch-up reads before it turns into a bulk load (see `catch_up_topic`).
+const BULK_LOAD_AFTER: usize = 200_000;
 /// Topics listed by name in an unknown-topic error before "and N more".
 const LISTED_TOPICS: usize = 30;
 
@@ -159,41 +161,62 @@ impl KafkaSource {
     }
 
     fn catch_up(&self, state: &mut State, show_progress: bool) -> Result<u64, SourceError> {
-        let State {
-            reader,
-            cache,
-            fetched,
-            fetched_last,
-        } = state;
         let mut total = 0;
+        for topic in self.topics() {
+            total += self.catch_up_topic(state, topic, show_progress)?;
+        }
+        state.fetched += total;
+        state.fetched_last = total;
+        Ok(total)
+    }
+
+    /// Reads one topic's new records into the cache. A first read, or one that turns out
+    /// long, is a bulk load: the aggregate index is built once at its end.
+    fn catch_up_topic(
+        &self,
+        state: &mut State,
+        topic: &str,
+        show_progress: bool,
+    ) -> Result<u64, SourceError> {
+        let State { reader, cache, .. } = state;
         let progress = self
             .progress
             .as_deref()
             .filter(|_| show_progress)
             .map(|f| f as &dyn Fn(&ReadProgress));
-        for topic in self.topics() {
-            let is_events = topic == self.url.topic;
-            let partitions = reader.partitions(topic)?;
-            let next = cache.next_offsets(topic)?;
-            let mapping = &self.mapping;
-            total += reader.read(topic, &partitions, &next, progress, &mut |batch| {
-                let with_ids: Vec<_> = batch
-                    .into_iter()
-                    .map(|record| {
-                        let id = if is_events {
-                            mapping.aggregate_id(&record)
-                        } else {
-                            record.key_text().unwrap_or_else(|| NO_KEY.to_string())
-                        };
-                        (record, id)
-                    })
-                    .collect();
-                cache.store(topic, &with_ids)
-            })?;
+        let is_events = topic == self.url.topic;
+        let partitions = reader.partitions(topic)?;
+        let next = cache.next_offsets(topic)?;
+        let mut bulk = next.is_empty();
+        if bulk {
+            cache.begin_bulk_load()?;
         }
-        *fetched += total;
-        *fetched_last = total;
-        Ok(total)
+        let mut stored = 0;
+        let mapping = &self.mapping;
+        let read = reader.read(topic, &partitions, &next, progress, &mut |batch| {
+            stored += batch.len();
+            if !bulk && stored > BULK_LOAD_AFTER {
+                cache.begin_bulk_load()?;
+                bulk = true;
+            }
+            let with_ids: Vec<_> = batch
+                .into_iter()
+                .map(|record| {
+                    let id = if is_events {
+                        mapping.aggregate_id(&record)
+                    } else {
+                        record.key_text().unwrap_or_else(|| NO_KEY.to_string())
+                    };
+                    (record, id)
+                })
+                .collect();
+            cache.store(topic, &with_ids)
+        });
+        // Even after a failed read: what was stored is indexed.
+        let indexed = if bulk { cache.end_bulk_load() } else { Ok(()) };
+        let read = read?;
+        indexed?;
+        Ok(read)
     }
 
     fn topics(&self) -> Vec<&str> {

@@ -19,6 +19,10 @@ use crate::source::SourceError;
 const BATCH: usize = 5000;
 /// Non-blocking polls of librdkafka's main queue per round (see `serve_main_queue`).
 const MAIN_QUEUE_POLLS: usize = 64;
+/// Records read between rounds of serving the main queue while records flow; each round
+/// costs far more than a record, and problems show when records stop (then it is served
+/// on every poll).
+const SERVE_EVERY: usize = 4096;
 /// Quiet time after which partitions that report no end are checked against watermarks.
 const STALL: Duration = Duration::from_secs(1);
 /// How long one poll waits; short, so a stalled read is noticed promptly.
@@ -247,15 +251,23 @@ impl Reader {
             .collect();
         let mut batch = Vec::new();
         let mut last_activity = Instant::now();
+        // Records arrived since `last_activity` was set: reading the clock for each record
+        // costs more than the rest of the loop, so it is read when records pause.
+        let mut active = false;
         let mut last_check = Instant::now();
         let mut last_error: Option<String> = None;
+        let mut unserved = SERVE_EVERY;
         while !pending.is_empty() {
-            if let Some(err) = self.serve_main_queue() {
-                last_error = Some(err);
+            if unserved >= SERVE_EVERY {
+                if let Some(err) = self.serve_main_queue() {
+                    last_error = Some(err);
+                }
+                unserved = 0;
             }
             match stream.next(POLL) {
                 Some(Fetched::Record(record)) => {
-                    last_activity = Instant::now();
+                    unserved += 1;
+                    active = true;
                     position.insert(record.partition, record.offset + 1);
                     batch.push(record);
                     if batch.len() >= BATCH {
@@ -266,13 +278,20 @@ impl Reader {
                             progress(report);
                         }
                     }
+                    // Records are flowing: nothing is stalled or timed out.
+                    continue;
                 }
                 Some(Fetched::EndOfPartition(partition)) => {
-                    last_activity = Instant::now();
+                    active = true;
                     pending.remove(&partition);
                 }
                 Some(Fetched::Error(err)) => last_error = Some(err),
                 None => {}
+            }
+            unserved = SERVE_EVERY;
+            if active {
+                last_activity = Instant::now();
+                active = false;
             }
             if last_activity.elapsed() > STALL && last_check.elapsed() > STALL {
                 self.finish_stalled(topic, &position, &mut pending);
