@@ -19,24 +19,40 @@ use crate::model::{format_time, Event, Payload};
 /// The `$event` a program sees, `{type, version, timestamp, aggregate_id, data, metadata}`,
 /// as JSON text: the payloads are spliced in as stored, and jaq parses the whole once.
 pub fn event_json(event: &Event) -> String {
-    let text = |s: &str| Value::from(s).to_string();
     let data = match &event.data {
         Payload::Json(data) => data.as_str(),
         Payload::Undecodable { .. } => "null",
     };
-    let timestamp = event
-        .timestamp
-        .as_ref()
-        .map_or("null".to_string(), |t| text(&format_time(t)));
-    format!(
-        r#"{{"type":{},"version":{},"timestamp":{},"aggregate_id":{},"data":{},"metadata":{}}}"#,
-        text(&event.event_type),
-        event.version,
-        timestamp,
-        text(&event.aggregate_id),
-        data,
-        event.metadata.as_str()
-    )
+    let metadata = event.metadata.as_str();
+    let mut out = String::with_capacity(data.len() + metadata.len() + 128);
+    out.push_str(r#"{"type":"#);
+    push_json_string(&mut out, &event.event_type);
+    out.push_str(r#","version":"#);
+    out.push_str(&event.version.to_string());
+    out.push_str(r#","timestamp":"#);
+    match &event.timestamp {
+        Some(t) => push_json_string(&mut out, &format_time(t)),
+        None => out.push_str("null"),
+    }
+    out.push_str(r#","aggregate_id":"#);
+    push_json_string(&mut out, &event.aggregate_id);
+    out.push_str(r#","data":"#);
+    out.push_str(data);
+    out.push_str(r#","metadata":"#);
+    out.push_str(metadata);
+    out.push('}');
+    out
+}
+
+/// Appends `text` as a JSON string; the common case (nothing to escape) is copied as is.
+fn push_json_string(out: &mut String, text: &str) {
+    if text.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        out.push_str(&Value::from(text).to_string());
+    } else {
+        out.push('"');
+        out.push_str(text);
+        out.push('"');
+    }
 }
 
 #[cfg(test)]

@@ -12,7 +12,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::program::{compile, from_value, into_value, parse_event, JqError};
+use jaq_json::Val;
+
+use super::program::{compile, from_value, into_value, parse_event, JqError, Program};
 
 /// After this many runaway steps the program is not run again.
 const MAX_TIMEOUTS: usize = 3;
@@ -219,6 +221,66 @@ impl Evaluator {
     }
 }
 
+/// Folds one job's events. The state is handed to the program by value, so jaq updates it
+/// in place instead of copying it for every event. A failing step consumes that value, so
+/// the state before it is rebuilt by replaying the job's earlier steps (programs are
+/// deterministic: no clock, no input); from then on the job keeps a copy before each step.
+fn fold_job(
+    program: &Program,
+    start: &Value,
+    events: &[Option<String>],
+    counter: &AtomicUsize,
+) -> (Vec<Outcome>, Val) {
+    let mut val = from_value(start);
+    let mut outcomes = Vec::with_capacity(events.len());
+    let mut careful = false;
+    for (i, event) in events.iter().enumerate() {
+        let outcome = match event.as_deref().map(parse_event) {
+            None => Outcome::Skipped,
+            Some(Err(err)) => Outcome::Failed(err),
+            Some(Ok(event)) if careful => match program.run_val(val.clone(), event) {
+                Ok(next) => {
+                    val = next;
+                    Outcome::Done(None)
+                }
+                Err(err) => Outcome::Failed(err),
+            },
+            Some(Ok(event)) => match program.run_val(std::mem::take(&mut val), event) {
+                Ok(next) => {
+                    val = next;
+                    Outcome::Done(None)
+                }
+                Err(err) => {
+                    val = replay_done(program, start, &events[..i], &outcomes);
+                    careful = true;
+                    Outcome::Failed(err)
+                }
+            },
+        };
+        counter.fetch_add(1, Ordering::SeqCst);
+        outcomes.push(outcome);
+    }
+    (outcomes, val)
+}
+
+/// The state after the steps that were applied, computed again from the job's start.
+fn replay_done(
+    program: &Program,
+    start: &Value,
+    events: &[Option<String>],
+    outcomes: &[Outcome],
+) -> Val {
+    let mut val = from_value(start);
+    for (event, outcome) in events.iter().zip(outcomes) {
+        if let (Some(event), Outcome::Done(_)) = (event, outcome) {
+            if let Ok(next) = parse_event(event).and_then(|e| program.run_val(val.clone(), e)) {
+                val = next;
+            }
+        }
+    }
+    val
+}
+
 fn spawn(code: Arc<str>, origin: String) -> Result<Worker, String> {
     let (jobs, job_rx) = mpsc::channel::<Job>();
     let (reply_tx, replies) = mpsc::channel::<Reply>();
@@ -239,26 +301,7 @@ fn spawn(code: Arc<str>, origin: String) -> Result<Worker, String> {
                         events,
                         range,
                     } => {
-                        let mut val = from_value(&state);
-                        let outcomes = events[range]
-                            .iter()
-                            .map(|event| {
-                                let outcome = match event {
-                                    None => Outcome::Skipped,
-                                    Some(event) => match parse_event(event)
-                                        .and_then(|event| program.run_val(val.clone(), event))
-                                    {
-                                        Ok(next) => {
-                                            val = next;
-                                            Outcome::Done(None)
-                                        }
-                                        Err(err) => Outcome::Failed(err),
-                                    },
-                                };
-                                counter.fetch_add(1, Ordering::SeqCst);
-                                outcome
-                            })
-                            .collect();
+                        let (outcomes, val) = fold_job(&program, &state, &events[range], &counter);
                         Reply {
                             outcomes,
                             state: Some(into_value(&val)),
@@ -319,6 +362,22 @@ mod tests {
         assert_eq!(outcomes[0], Outcome::Done(None));
         assert!(matches!(&outcomes[1], Outcome::Failed(why) if why.contains("limit")));
         assert_eq!(outcomes[2], Outcome::Done(None));
+    }
+
+    #[test]
+    fn a_failing_step_leaves_the_state_as_it_was_and_later_steps_apply() {
+        let code = r#"if $event == "bad" then error("no") else .n += $event end"#;
+        let evaluator = Evaluator::new(code, "t.jq", LIMIT).unwrap();
+        let mut state = json!({"n": 0});
+        let events: Vec<Option<String>> = ["1", r#""bad""#, "2", r#""bad""#, "4"]
+            .iter()
+            .map(|e| Some(e.to_string()))
+            .collect();
+        let outcomes = evaluator.fold(&mut state, events);
+        assert_eq!(state, json!({"n": 7}));
+        assert!(matches!(&outcomes[1], Outcome::Failed(e) if e.contains("no")));
+        assert!(matches!(&outcomes[3], Outcome::Failed(_)));
+        assert_eq!(outcomes[4], Outcome::Done(None));
     }
 
     #[test]
