@@ -55,32 +55,9 @@ impl Render for Html {
              <title>rewind transcript: {aggregate}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
              <h1>rewind transcript: <code>{aggregate}</code></h1>\n<dl class=\"header\">\n"
         );
-        let mut item = |name: &str, value: String| {
+        for (name, value) in header.items(&code, &escape, range(header)) {
             html.push_str(&format!("<dt>{name}</dt><dd>{value}</dd>\n"));
-        };
-        item("Source", code(&header.source));
-        item(
-            "Aggregate",
-            match &header.aggregate_type {
-                Some(kind) => format!("{} ({})", code(&header.aggregate), code(kind)),
-                None => code(&header.aggregate),
-            },
-        );
-        item("Range", range(header));
-        item("Reducer", code(&header.reducer));
-        if !header.redacted.is_empty() {
-            let paths: Vec<String> = header.redacted.iter().map(|p| code(p)).collect();
-            item(
-                "Redacted",
-                format!(
-                    "{} (values shown as {})",
-                    paths.join(", "),
-                    code(&Value::from(super::REDACTED).to_string())
-                ),
-            );
         }
-        item("rewind", escape(&header.rewind_version));
-        item("Generated", escape(&format_time(&header.generated_at)));
         html.push_str("</dl>\n");
         if self.with_state && header.from.events > 0 {
             html.push_str(&format!("<h2>State at v{}</h2>\n", header.from.version));

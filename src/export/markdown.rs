@@ -24,32 +24,9 @@ impl Markdown {
 impl Render for Markdown {
     fn header(&mut self, out: &mut dyn Write, header: &Header) -> io::Result<()> {
         let mut text = format!("# rewind transcript: {}\n\n", code(&header.aggregate));
-        let mut item = |name: &str, value: String| {
+        for (name, value) in header.items(&code, &|plain| plain.to_string(), range(header)) {
             text.push_str(&format!("- **{name}:** {value}\n"));
-        };
-        item("Source", code(&header.source));
-        item(
-            "Aggregate",
-            match &header.aggregate_type {
-                Some(kind) => format!("{} ({})", code(&header.aggregate), code(kind)),
-                None => code(&header.aggregate),
-            },
-        );
-        item("Range", range(header));
-        item("Reducer", code(&header.reducer));
-        if !header.redacted.is_empty() {
-            let paths: Vec<String> = header.redacted.iter().map(|p| code(p)).collect();
-            item(
-                "Redacted",
-                format!(
-                    "{} (values shown as {})",
-                    paths.join(", "),
-                    code(&Value::from(super::REDACTED).to_string())
-                ),
-            );
         }
-        item("rewind", header.rewind_version.clone());
-        item("Generated", format_time(&header.generated_at));
         if self.with_state && header.from.events > 0 {
             text.push_str(&format!("\n## State at v{}\n\n", header.from.version));
             text.push_str(&fenced("json", &pretty(&header.start_state)));

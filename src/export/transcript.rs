@@ -29,6 +29,43 @@ pub struct Header {
     pub start_state: Value,
 }
 
+impl Header {
+    /// The header as `(label, value)` lines, for the readable formats: `code` renders a value
+    /// that is code in the format's own escaping, `text` plain text, and `range` is the
+    /// format's wording of the range.
+    pub fn items(
+        &self,
+        code: &dyn Fn(&str) -> String,
+        text: &dyn Fn(&str) -> String,
+        range: String,
+    ) -> Vec<(&'static str, String)> {
+        let aggregate = match &self.aggregate_type {
+            Some(kind) => format!("{} ({})", code(&self.aggregate), code(kind)),
+            None => code(&self.aggregate),
+        };
+        let mut items = vec![
+            ("Source", code(&self.source)),
+            ("Aggregate", aggregate),
+            ("Range", range),
+            ("Reducer", code(&self.reducer)),
+        ];
+        if !self.redacted.is_empty() {
+            let paths: Vec<String> = self.redacted.iter().map(|p| code(p)).collect();
+            let marker = code(&Value::from(super::REDACTED).to_string());
+            items.push((
+                "Redacted",
+                format!("{} (values shown as {marker})", paths.join(", ")),
+            ));
+        }
+        items.push(("rewind", text(&self.rewind_version)));
+        items.push((
+            "Generated",
+            text(&crate::model::format_time(&self.generated_at)),
+        ));
+        items
+    }
+}
+
 /// One end of the transcript's range.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Bound {
