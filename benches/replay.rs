@@ -4,9 +4,10 @@
 //! `cargo bench --bench replay` (scripts/bench runs it after generating the store). Prints
 //! one JSON object per metric, so scripts can read the figures.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+mod support;
 
 use rewind::replay::{JqReducer, MergeReducer, Reducer, Replay};
 use rewind::source::sqlite::{SqliteOptions, SqliteSource};
@@ -21,20 +22,9 @@ const AGGREGATE: &str = "acc-big";
 const SIMPLE_JQ: &str = "(. // {}) | .balance = $event.data.balance | .events += 1";
 
 fn main() {
-    // `cargo test --all-targets` runs bench binaries too; only `cargo bench` passes --bench.
-    if !std::env::args().any(|arg| arg == "--bench") {
+    let Some(store) = support::benchmarking().then(support::bench_store).flatten() else {
         return;
-    }
-    let store = std::env::var_os("REWIND_BENCH_STORE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("target/bench/bench.db"));
-    if !store.exists() {
-        eprintln!(
-            "no benchmark store at {}: run scripts/bench (or cargo run --release --example gen_bench)",
-            store.display()
-        );
-        return;
-    }
+    };
     let source = SqliteSource::open(&store, SqliteOptions::default()).expect("open store");
     let history = source.history(AGGREGATE).expect("read acc-big");
     let events = history.events.len();

@@ -6,7 +6,7 @@
 
 use std::hint::black_box;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -16,9 +16,10 @@ use ratatui::layout::Rect;
 use ratatui::Terminal;
 use rusqlite::{params, Connection};
 
+mod support;
+
 use rewind::replay::MergeReducer;
-use rewind::source::{self, EventSource};
-use rewind::tui::loader::{perform, Request};
+use rewind::source;
 use rewind::tui::{layout, view, Action, App, Tab, Theme};
 
 const EVENTS: u64 = 100_000;
@@ -77,27 +78,6 @@ fn build_store(path: &Path) {
     tx.commit().unwrap();
 }
 
-/// Runs queued requests to completion, as the loader thread would.
-fn pump(app: &mut App, source: &dyn EventSource, latest: &AtomicU64) {
-    loop {
-        let requests = app.take_requests();
-        if requests.is_empty() {
-            return;
-        }
-        for request in requests {
-            if let Request::LoadHistory { generation, .. } = &request {
-                latest.store(*generation, Ordering::SeqCst);
-            }
-            perform(source, request, latest, &mut |report| {
-                app.update(Action::Loaded(report))
-            });
-        }
-        while app.has_backlog() {
-            app.update(Action::Digest);
-        }
-    }
-}
-
 fn open_big_aggregate() -> (App, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bench.db");
@@ -112,10 +92,10 @@ fn open_big_aggregate() -> (App, tempfile::TempDir) {
         Theme::colored(),
         Rect::new(0, 0, WIDTH, HEIGHT),
     );
-    pump(&mut app, source.as_ref(), &latest);
+    support::pump(&mut app, source.as_ref(), &latest);
     let started = Instant::now();
     app.update(Action::Confirm);
-    pump(&mut app, source.as_ref(), &latest);
+    support::pump(&mut app, source.as_ref(), &latest);
     eprintln!(
         "loaded and replayed {} events (snapshots checked) in {:?}",
         app.view.as_ref().unwrap().len(),

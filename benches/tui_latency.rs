@@ -4,8 +4,7 @@
 //! `cargo bench --bench tui_latency` (scripts/bench runs it). Prints one JSON line with the
 //! p50/p99 in milliseconds, as scripts/bench_report.py reads it.
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -14,9 +13,10 @@ use ratatui::layout::Rect;
 use ratatui::Terminal;
 use serde_json::json;
 
+mod support;
+
 use rewind::replay::MergeReducer;
-use rewind::source::{self, EventSource};
-use rewind::tui::loader::{perform, Request};
+use rewind::source;
 use rewind::tui::{layout, view, Action, App, Theme};
 
 #[global_allocator]
@@ -27,19 +27,9 @@ const HEIGHT: u16 = 50;
 const KEYS: usize = 3000;
 
 fn main() {
-    if !std::env::args().any(|arg| arg == "--bench") {
+    let Some(store) = support::benchmarking().then(support::bench_store).flatten() else {
         return;
-    }
-    let store = std::env::var_os("REWIND_BENCH_STORE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("target/bench/bench.db"));
-    if !store.exists() {
-        eprintln!(
-            "no benchmark store at {}: run scripts/bench",
-            store.display()
-        );
-        return;
-    }
+    };
     let source = source::open(&store.to_string_lossy(), source::OpenOptions::default()).unwrap();
     let latest = AtomicU64::new(0);
     let size = Rect::new(0, 0, WIDTH, HEIGHT);
@@ -49,7 +39,7 @@ fn main() {
         Theme::colored(),
         size,
     );
-    pump(&mut app, source.as_ref(), &latest);
+    support::pump(&mut app, source.as_ref(), &latest);
     app.update(Action::Filter);
     for c in "acc-big".chars() {
         app.update(Action::InputChar(c));
@@ -57,7 +47,7 @@ fn main() {
     app.update(Action::Confirm);
     app.update(Action::Confirm);
     let started = Instant::now();
-    pump(&mut app, source.as_ref(), &latest);
+    support::pump(&mut app, source.as_ref(), &latest);
     let events = app.view.as_ref().map_or(0, |v| v.len());
     eprintln!("opened {events} events in {:?}", started.elapsed());
 
@@ -102,26 +92,6 @@ fn main() {
         samples.push(started.elapsed());
     }
     report(samples);
-}
-
-fn pump(app: &mut App, source: &dyn EventSource, latest: &AtomicU64) {
-    loop {
-        let requests = app.take_requests();
-        if requests.is_empty() {
-            return;
-        }
-        for request in requests {
-            if let Request::LoadHistory { generation, .. } = &request {
-                latest.store(*generation, Ordering::SeqCst);
-            }
-            perform(source, request, latest, &mut |report| {
-                app.update(Action::Loaded(report))
-            });
-        }
-        while app.has_backlog() {
-            app.update(Action::Digest);
-        }
-    }
 }
 
 fn report(mut samples: Vec<Duration>) {
