@@ -1,6 +1,6 @@
 //! Compiling a jq program once, with only the filters a sandbox allows.
 
-use jaq_core::load::{Arena, File, Loader};
+use jaq_core::load::{self, Arena, File, Loader};
 use jaq_core::{data, Compiler, Ctx, Vars};
 use jaq_json::Val;
 use serde_json::Value;
@@ -54,26 +54,80 @@ pub fn compile(code: &str, origin: &str) -> Result<Program, JqError> {
         .with_global_vars(["$event"])
         .compile(modules)
         .map_err(|errors| {
-            let names: Vec<String> = errors
+            let missing: Vec<(&str, String)> = errors
                 .iter()
-                .flat_map(|(_, errs)| errs.iter().map(|(name, undefined)| format!("{undefined:?} {name}")))
+                .flat_map(|(_, errs)| {
+                    errs.iter()
+                        .map(|(name, undefined)| (*name, undefined_name(name, undefined)))
+                })
                 .collect();
-            JqError::Compile(format!(
-                "{origin}: {} (filters that read the environment, clock or input are not available)",
-                names.join(", ")
-            ))
+            let sandboxed = missing.iter().any(|(name, _)| {
+                DENIED.contains(name) || DENIED_DEFS.contains(name) || *name == "$ENV"
+            });
+            let names: Vec<String> = missing.into_iter().map(|(_, text)| text).collect();
+            let hint = if sandboxed {
+                " (filters that read the environment, clock or input are not available)"
+            } else {
+                ""
+            };
+            JqError::Compile(format!("{origin}: {}{hint}", names.join(", ")))
         })?;
     Ok(Program { filter })
 }
 
-fn describe_load_errors<E: std::fmt::Debug>(code: &str, origin: &str, errors: &E) -> String {
-    let detail = format!("{errors:?}");
-    let first_line = code.lines().next().unwrap_or("");
-    format!(
-        "{origin}: syntax error in `{}`: {}",
-        first_line.chars().take(60).collect::<String>(),
-        detail.chars().take(200).collect::<String>()
-    )
+/// One line naming where the program stops making sense and what was expected there.
+fn describe_load_errors(
+    code: &str,
+    origin: &str,
+    errors: &[(File<&str, ()>, load::Error<&str>)],
+) -> String {
+    // Parser and lexer errors carry the rest of the input where they stopped.
+    let column = |rest: &str| {
+        let offset = (rest.as_ptr() as usize).wrapping_sub(code.as_ptr() as usize);
+        code.get(..offset.min(code.len()))
+            .map_or(1, |before| before.chars().count() + 1)
+    };
+    let found = |rest: &str| match rest.chars().next() {
+        None => "the end".to_string(),
+        Some(_) => format!("`{}`", rest.chars().take(12).collect::<String>()),
+    };
+    let mut problems = Vec::new();
+    for (_, error) in errors {
+        match error {
+            load::Error::Parse(errs) => problems.extend(errs.iter().map(|(expected, rest)| {
+                format!(
+                    "expected {} at column {}, found {}",
+                    expected.as_str(),
+                    column(rest),
+                    found(rest)
+                )
+            })),
+            load::Error::Lex(errs) => problems.extend(errs.iter().map(|(expected, rest)| {
+                format!(
+                    "expected {} at column {}, found {}",
+                    expected.as_str(),
+                    column(rest),
+                    found(rest)
+                )
+            })),
+            load::Error::Io(errs) => {
+                problems.extend(errs.iter().map(|(path, err)| format!("{path}: {err}")))
+            }
+        }
+    }
+    format!("{origin}: syntax error: {}", problems.join("; "))
+}
+
+/// `filter env/0` or `variable $x`, from the compiler's report of what it could not find.
+fn undefined_name(name: &str, undefined: &impl std::fmt::Debug) -> String {
+    let kind = format!("{undefined:?}");
+    match kind
+        .strip_prefix("Filter(")
+        .and_then(|rest| rest.strip_suffix(')'))
+    {
+        Some(arity) => format!("undefined filter {name}/{arity}"),
+        None => format!("undefined {} {name}", kind.to_lowercase()),
+    }
 }
 
 impl Program {
