@@ -1,7 +1,8 @@
 //! `rewind events --follow` on a SQLite store: the follow loop is generic over
 //! `EventSource::events_after`, so it must see rows another process appends.
 
-use std::io::{BufRead, BufReader};
+mod support;
+
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -23,15 +24,7 @@ fn follow_prints_rows_appended_to_a_sqlite_store() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            if tx.send(line.unwrap()).is_err() {
-                break;
-            }
-        }
-    });
+    let rx = support::stdout_lines(&mut child);
     let next = || -> Value {
         let line = rx
             .recv_timeout(Duration::from_secs(20))

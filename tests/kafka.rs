@@ -3,7 +3,6 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -372,15 +371,7 @@ fn cli_follow_prints_existing_then_new_events_as_json_lines() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let (lines_tx, lines_rx) = std::sync::mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            if lines_tx.send(line.unwrap()).is_err() {
-                break;
-            }
-        }
-    });
+    let lines_rx = support::stdout_lines(&mut child);
     let next_line = || {
         lines_rx
             .recv_timeout(Duration::from_secs(20))

@@ -5,7 +5,6 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
@@ -84,15 +83,7 @@ fn follow_for_a_while(broker: &Broker, cache: &std::path::Path) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            if tx.send(line.unwrap()).is_err() {
-                break;
-            }
-        }
-    });
+    let rx = support::stdout_lines(&mut child);
     for _ in 0..2 {
         rx.recv_timeout(Duration::from_secs(20))
             .expect("follow printed the existing events");

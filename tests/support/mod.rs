@@ -150,3 +150,20 @@ fn read_from_outside(path: &Path) -> Option<Vec<u8>> {
 
 pub mod kafka;
 pub mod tmux;
+
+/// The lines a child prints on stdout, as they come, so a test can wait for each with a
+/// timeout instead of blocking on a long-running command (`--follow`).
+pub fn stdout_lines(child: &mut std::process::Child) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().expect("the child's stdout is piped");
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
