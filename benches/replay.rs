@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 
 mod support;
 
+use rewind::model::History;
 use rewind::replay::{JqReducer, MergeReducer, Reducer, Replay};
 use rewind::source::sqlite::{SqliteOptions, SqliteSource};
-use rewind::source::{EventSource, History};
+use rewind::source::EventSource;
 use serde_json::json;
 
 /// The same allocator as the binary, so library figures match what users get.
@@ -46,7 +47,7 @@ fn main() {
         "events/s",
     );
 
-    let mut replay = Replay::from_history(history, merge);
+    let mut replay = Replay::from_history(history, None, merge);
     let mut rng = 0x2545_F491_4F6C_DD1Du64;
     let mut next = |n: usize| {
         rng ^= rng << 13;
@@ -82,7 +83,7 @@ fn main() {
 fn fold_time(history: &History, reducer: &Arc<dyn Reducer>) -> Duration {
     let copy = history.clone();
     let started = Instant::now();
-    let replay = Replay::from_history(copy, reducer.clone());
+    let replay = Replay::from_history(copy, None, reducer.clone());
     let elapsed = started.elapsed();
     std::hint::black_box(replay.latest());
     elapsed

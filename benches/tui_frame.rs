@@ -84,11 +84,11 @@ fn open_big_aggregate() -> (App, tempfile::TempDir) {
     let started = Instant::now();
     build_store(&path);
     eprintln!("built a {EVENTS}-event store in {:?}", started.elapsed());
-    let source = source::open(&path.to_string_lossy(), source::OpenOptions::default()).unwrap();
+    let source = source::open(&path.to_string_lossy(), &source::OpenOptions::default()).unwrap();
     let latest = AtomicU64::new(0);
     let mut app = App::new(
         "bench".into(),
-        Arc::new(MergeReducer),
+        Some(Arc::new(MergeReducer)),
         Theme::colored(),
         Rect::new(0, 0, WIDTH, HEIGHT),
     );

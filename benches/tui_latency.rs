@@ -30,12 +30,12 @@ fn main() {
     let Some(store) = support::benchmarking().then(support::bench_store).flatten() else {
         return;
     };
-    let source = source::open(&store.to_string_lossy(), source::OpenOptions::default()).unwrap();
+    let source = source::open(&store.to_string_lossy(), &source::OpenOptions::default()).unwrap();
     let latest = AtomicU64::new(0);
     let size = Rect::new(0, 0, WIDTH, HEIGHT);
     let mut app = App::new(
         "bench".into(),
-        Arc::new(MergeReducer),
+        Some(Arc::new(MergeReducer)),
         Theme::colored(),
         size,
     );

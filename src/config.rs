@@ -1,12 +1,28 @@
 //! rewind.toml: settings a user keeps next to their store instead of repeating flags.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
 use crate::source::kafka::KafkaConfig;
 use crate::source::sqlite::SqliteMapping;
-use crate::source::SourceError;
+use crate::source::BadOption;
+
+/// A settings file that cannot be read or makes no sense, or a flag out of range: the
+/// user's settings are wrong, not their store.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config {}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("config {}: {message}", path.display())]
+    Parse { path: PathBuf, message: String },
+    #[error(transparent)]
+    Option(#[from] BadOption),
+}
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -28,12 +44,15 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn load(path: &Path) -> Result<Config, SourceError> {
-        let text = std::fs::read_to_string(path).map_err(|err| {
-            SourceError::Config(format!("cannot read config {}: {err}", path.display()))
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
         })?;
-        Config::parse(&text)
-            .map_err(|err| SourceError::Config(format!("config {}: {err}", path.display())))
+        Config::parse(&text).map_err(|message| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message,
+        })
     }
 
     pub fn parse(text: &str) -> Result<Config, String> {

@@ -4,11 +4,10 @@
 use std::path::Path;
 
 use crate::diff::JsonPath;
-use crate::export::{export, jsonl, ExportOptions, Format};
+use crate::export::{export, ExportOptions, Format};
 use crate::model::{Payload, Position};
-use crate::replay::Replay;
 use crate::source::sqlite::codecs;
-use crate::source::transcript::TranscriptSource;
+use crate::source::transcript::{self, TranscriptSource};
 use crate::source::EventSource;
 
 /// Stored payload bytes of any shape decode to JSON or to a flagged payload; never a panic.
@@ -48,16 +47,14 @@ pub fn transcript(bytes: &[u8]) {
     let Ok(text) = std::str::from_utf8(bytes) else {
         return;
     };
-    let Ok(read) = jsonl::read(text) else {
+    let Ok(read) = transcript::read(text) else {
         return;
     };
     let aggregate = read.header.aggregate.clone();
     let source = TranscriptSource::from_transcript(Path::new("fuzz.jsonl"), read);
     let _ = source.aggregates();
-    let Some(reducer) = source.recorded_reducer() else {
-        return;
-    };
-    let Ok(mut replay) = Replay::load(&source, &aggregate, reducer) else {
+    let reducer = crate::load::reducer_for(&source, &aggregate, None);
+    let Ok(mut replay) = crate::load::replay(&source, &aggregate, reducer) else {
         return;
     };
     for count in 0..=replay.len() {
@@ -77,7 +74,7 @@ pub fn transcript(bytes: &[u8]) {
         let mut out = Vec::new();
         if export(&mut replay, &options, &mut out).is_ok() && format == Format::JsonLines {
             let again = String::from_utf8(out).expect("transcripts are UTF-8");
-            if let Err(err) = jsonl::read(&again) {
+            if let Err(err) = transcript::read(&again) {
                 panic!("the export of a transcript does not read back: {err}\n{again}");
             }
         }

@@ -10,6 +10,7 @@ pub mod export;
 pub mod fuzzing;
 pub mod inspect;
 pub mod jq;
+pub mod load;
 pub mod model;
 pub mod replay;
 pub mod source;

@@ -7,7 +7,9 @@ use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use rewind::load;
 use rewind::model::Payload;
+use rewind::replay::MergeReducer;
 use rewind::source::kafka::{
     CacheMode, KafkaConfig, KafkaOptions, KafkaSource, ReadProgress, NO_KEY, TOMBSTONE,
 };
@@ -344,14 +346,18 @@ fn events_after_picks_up_newly_produced_events() {
     };
     produce_accounts(&broker, "accounts");
     let source = open(&broker, "accounts", KafkaConfig::default());
-    assert!(source.events_after("acc-1", 3).unwrap().is_empty());
+    let (replay, resume) =
+        load::replay_to_follow(&source, "acc-1", Arc::new(MergeReducer)).unwrap();
+    assert_eq!(replay.len(), 3);
+    let (nothing, resume) = load::poll(&source, "acc-1", resume).unwrap();
+    assert!(nothing.is_empty());
     broker.produce(
         "accounts",
         &[Rec::json("acc-1", r#"{"balance":99}"#)
             .headers(&[("event_type", "Deposited")])
             .partition(0)],
     );
-    let fresh = source.events_after("acc-1", 3).unwrap();
+    let (fresh, _) = load::poll(&source, "acc-1", resume).unwrap();
     assert_eq!(fresh.len(), 1);
     assert_eq!(fresh[0].version, 4);
     assert_eq!(fresh[0].data, Payload::from_value(json!({"balance": 99})));

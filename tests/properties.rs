@@ -27,13 +27,10 @@ fn json_value() -> impl Strategy<Value = Value> {
 fn event(version: u64, data: Payload) -> Event {
     Event {
         aggregate_id: "agg".into(),
-        aggregate_type: None,
         version,
         event_type: "Changed".into(),
-        timestamp: None,
         data,
-        metadata: rewind::model::JsonText::null(),
-        issues: Vec::new(),
+        ..Event::default()
     }
 }
 

@@ -6,8 +6,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use rewind::load;
+use rewind::replay::MergeReducer;
 use rewind::source::sqlite::{SqliteOptions, SqliteSource};
-use rewind::source::EventSource;
 use rusqlite::{params, Connection};
 use support::{bad_input, fingerprint, json, run, Store};
 
@@ -114,7 +115,13 @@ fn an_open_source_picks_up_events_written_after_it_opened() {
     } = store;
     drop(conn);
     let source = SqliteSource::open(&path, SqliteOptions::default()).unwrap();
-    assert_eq!(source.history("acc").unwrap().events.len(), 3);
+    let (replay, resume) = load::replay_to_follow(&source, "acc", Arc::new(MergeReducer)).unwrap();
+    assert_eq!(replay.len(), 3);
+    // A poll with nothing new reads no event rows.
+    let read_before = source.rows_read();
+    let (nothing, resume) = load::poll(&source, "acc", resume).unwrap();
+    assert!(nothing.is_empty());
+    assert_eq!(source.rows_read(), read_before, "an idle poll read rows");
     let writer = Connection::open(&path).unwrap();
     writer
         .execute(
@@ -122,9 +129,14 @@ fn an_open_source_picks_up_events_written_after_it_opened() {
             [],
         )
         .unwrap();
-    let fresh = source.events_after("acc", 3).unwrap();
+    let (fresh, _) = load::poll(&source, "acc", resume).unwrap();
     assert_eq!(fresh.len(), 1);
     assert_eq!(fresh[0].version, 4);
+    assert_eq!(
+        source.rows_read(),
+        read_before + 1,
+        "the poll read only the new row"
+    );
     drop(dir);
 }
 

@@ -37,8 +37,9 @@ pub fn run(
     Ok(EXIT_OK)
 }
 
-/// Prints the events there are, then new ones as they arrive, until interrupted. Works on any
-/// source through `events_after`; JSON is one object per line so a consumer can stream it.
+/// Prints the events there are, then new ones as they arrive, until interrupted; each poll
+/// resumes where the last read ended, so it costs what arrived. JSON is one object per line
+/// so a consumer can stream it.
 pub fn follow(
     session: &Session,
     aggregate: &str,
@@ -47,7 +48,9 @@ pub fn follow(
     interval: Duration,
     out: &mut Output,
 ) -> anyhow::Result<u8> {
-    let mut replay = session.replay(aggregate)?;
+    let source = session.source.as_ref();
+    let (mut replay, mut resume) =
+        crate::load::replay_to_follow(source, aggregate, session.reducer_for(aggregate))?;
     let filter = where_
         .map(|code| Predicate::new(code, "--where", session.jq_timeout))
         .transpose()?;
@@ -76,7 +79,8 @@ pub fn follow(
             judged = replay.len();
         }
         std::thread::sleep(interval);
-        let fresh = session.source.events_after(aggregate, replay.len())?;
+        let (fresh, next) = crate::load::poll(source, aggregate, resume)?;
+        resume = next;
         replay.extend(fresh);
     }
 }

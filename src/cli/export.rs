@@ -8,8 +8,7 @@ use crate::diff::JsonPath;
 use crate::export::{self, ExportOptions, Format};
 
 use super::output::Output;
-use super::session::load_config;
-use super::{parse_position, Session, StoreArgs, EXIT_OK};
+use super::{parse_position, Session, Settings, EXIT_OK};
 
 /// Pins the header's generated-at time (RFC 3339), for reproducible transcripts.
 const GENERATED_AT_VAR: &str = "REWIND_GENERATED_AT";
@@ -50,7 +49,7 @@ enum ExportFormat {
     Html,
 }
 
-pub fn run(args: ExportArgs, store: &StoreArgs, out: &mut Output) -> anyhow::Result<u8> {
+pub fn run(args: ExportArgs, settings: &Settings, out: &mut Output) -> anyhow::Result<u8> {
     let format = match (args.format, &args.output) {
         (Some(ExportFormat::Md), _) => Format::Markdown,
         (Some(ExportFormat::Jsonl), _) => Format::JsonLines,
@@ -63,13 +62,10 @@ pub fn run(args: ExportArgs, store: &StoreArgs, out: &mut Output) -> anyhow::Res
         })?,
         (None, None) => anyhow::bail!("say which transcript to write: --format md, jsonl or html"),
     };
-    let (config, _) = load_config(store)?;
-    let redact = config
-        .redact
-        .iter()
-        .chain(&args.redact)
-        .map(|p| JsonPath::parse(p))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut redact = settings.redact.clone();
+    for path in &args.redact {
+        redact.push(JsonPath::parse(path)?);
+    }
     let generated_at = match std::env::var(GENERATED_AT_VAR) {
         Ok(text) => Some(crate::model::parse_time(&text).ok_or_else(|| {
             anyhow::anyhow!("{GENERATED_AT_VAR}={text:?} is not a time: use RFC 3339")
@@ -78,7 +74,7 @@ pub fn run(args: ExportArgs, store: &StoreArgs, out: &mut Output) -> anyhow::Res
     };
     let from = args.from.as_deref().map(parse_position).transpose()?;
     let to = args.to.as_deref().map(parse_position).transpose()?;
-    let session = Session::open(&args.source, store)?;
+    let session = Session::open(&args.source, settings)?;
     let mut replay = session.replay(&args.aggregate)?;
     let options = ExportOptions {
         format,

@@ -11,24 +11,23 @@ mod kafka;
 mod output;
 pub mod panic;
 mod session;
+mod settings;
 mod state;
 mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::config::Config;
 use crate::model::Position;
-use crate::source::sqlite::SqliteOptions;
-use crate::source::{self, EventSource, OpenOptions};
+use crate::source;
 
 pub use kafka::KafkaArgs;
 
 pub use output::Output;
 pub use session::Session;
+pub use settings::Settings;
 
 /// Success.
 pub const EXIT_OK: u8 = 0;
@@ -204,9 +203,11 @@ pub enum DiffFormat {
 
 /// Runs a parsed command line; errors are user-facing one-liners.
 pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
+    let settings = Settings::resolve(&cli.store)?;
+    let open = |source: &str| Session::open(source, &settings);
     match cli.command {
         Some(Command::Aggregates { source, format }) => {
-            aggregates::run(&Session::open(&source, &cli.store)?, format, out)
+            aggregates::run(&open(&source)?, format, out)
         }
         Some(Command::Events {
             source,
@@ -216,7 +217,7 @@ pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
             follow,
             interval,
         }) => {
-            let session = Session::open(&source, &cli.store)?;
+            let session = open(&source)?;
             if follow {
                 let interval = events::follow_interval(interval)?;
                 events::follow(
@@ -236,34 +237,19 @@ pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
             aggregate,
             ignore,
             format,
-        }) => {
-            let session = Session::open(&source, &cli.store)?;
-            verify::run(&session, aggregate.as_deref(), &ignore, format, out)
-        }
+        }) => verify::run(&open(&source)?, aggregate.as_deref(), &ignore, format, out),
         Some(Command::Bisect {
             source,
             aggregate,
             until,
             format,
-        }) => bisect::run(
-            &Session::open(&source, &cli.store)?,
-            &aggregate,
-            &until,
-            format,
-            out,
-        ),
+        }) => bisect::run(&open(&source)?, &aggregate, &until, format, out),
         Some(Command::Blame {
             source,
             aggregate,
             path,
             format,
-        }) => blame::run(
-            &Session::open(&source, &cli.store)?,
-            &aggregate,
-            &path,
-            format,
-            out,
-        ),
+        }) => blame::run(&open(&source)?, &aggregate, &path, format, out),
         Some(Command::State {
             source,
             aggregate,
@@ -276,13 +262,7 @@ pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
                 (None, Some(t)) => Some(parse_time(&t)?),
                 (None, None) => None,
             };
-            state::run(
-                &Session::open(&source, &cli.store)?,
-                &aggregate,
-                position,
-                format,
-                out,
-            )
+            state::run(&open(&source)?, &aggregate, position, format, out)
         }
         Some(Command::Diff {
             source,
@@ -293,40 +273,38 @@ pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
         }) => {
             let from = from.map(|p| parse_position(&p)).transpose()?;
             let to = to.map(|p| parse_position(&p)).transpose()?;
-            let session = Session::open(&source, &cli.store)?;
-            diff::run(&session, &aggregate, from, to, format, out)
+            diff::run(&open(&source)?, &aggregate, from, to, format, out)
         }
-        Some(Command::Export(args)) => export::run(args, &cli.store, out),
-        Some(Command::Demo) => demo::run(&cli.store, out),
+        Some(Command::Export(args)) => export::run(args, &settings, out),
+        Some(Command::Demo) => {
+            let path = demo::demo_store_path()?;
+            browse(open(&path.to_string_lossy())?, &settings, out)
+        }
         None => match cli.source {
-            Some(source) => browse_source(&source, &cli.store, out),
+            Some(source) => browse_source(&source, &settings, out),
             None => anyhow::bail!("no source given; try `rewind demo` or `rewind --help`"),
         },
     }
 }
 
-/// `rewind SOURCE`: the terminal UI. A Kafka topic is opened inside the UI, which draws at
-/// once and shows a gauge while the topic is read into the cache.
-fn browse_source(spec: &str, args: &StoreArgs, out: &mut Output) -> anyhow::Result<u8> {
-    if !(spec.starts_with("kafka://") && interactive()) {
-        return browse(Session::open(spec, args)?, args, out);
+/// `rewind SOURCE`: the terminal UI. A store that is slow to open (a Kafka topic) is opened
+/// inside the UI, which draws at once and shows a gauge meanwhile.
+fn browse_source(spec: &str, settings: &Settings, out: &mut Output) -> anyhow::Result<u8> {
+    let backend = source::backend_for(spec);
+    if !(backend.slow_to_open && interactive()) {
+        return browse(Session::open(spec, settings)?, settings, out);
     }
-    let settings = session::Settings::load(args)?;
-    let options = tui_options(args, settings.jq_timeout)?;
-    let mut open_with = open_options(args)?;
+    let mut options = settings.open.clone();
     let owned = spec.to_string();
     let open: crate::tui::OpenSource = Box::new(move |progress| {
-        open_with.kafka.progress = progress;
-        source::open(&owned, open_with)
+        options.kafka.progress = progress;
+        backend.open(&owned, &options)
     });
     let handle = crate::tui::SourceHandle::Later {
-        name: source::kafka::redact(spec),
+        name: backend.shown(spec),
         open,
     };
-    let reducer = settings
-        .reducer
-        .unwrap_or_else(|| std::sync::Arc::new(crate::replay::MergeReducer));
-    crate::tui::run(handle, reducer, options)?;
+    crate::tui::run(handle, settings.reducer.clone(), tui_options(settings))?;
     Ok(EXIT_OK)
 }
 
@@ -337,84 +315,26 @@ fn interactive() -> bool {
 
 /// Opens the terminal UI on a source; without a terminal (piped, scripted) prints the
 /// aggregate list instead, as `rewind aggregates` would.
-pub fn browse(session: Session, args: &StoreArgs, out: &mut Output) -> anyhow::Result<u8> {
+pub fn browse(session: Session, settings: &Settings, out: &mut Output) -> anyhow::Result<u8> {
     if !interactive() {
         return aggregates::run(&session, ListFormat::Table, out);
     }
-    let options = tui_options(args, session.jq_timeout)?;
     crate::tui::run(
         crate::tui::SourceHandle::Ready(session.source),
-        panic::ui_reducer(session.reducer),
-        options,
+        panic::ui_reducer(session.named_reducer),
+        tui_options(settings),
     )?;
     Ok(EXIT_OK)
 }
 
 /// The UI's settings: colors from the environment, the jq limit, and the paths exports
-/// redact (`redact` in rewind.toml).
-fn tui_options(args: &StoreArgs, jq_timeout: Duration) -> anyhow::Result<crate::tui::TuiOptions> {
-    let redact = load_config(args)?
-        .redact
-        .iter()
-        .map(|p| crate::diff::JsonPath::parse(p))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(crate::tui::TuiOptions {
+/// redact.
+fn tui_options(settings: &Settings) -> crate::tui::TuiOptions {
+    crate::tui::TuiOptions {
         theme: crate::tui::Theme::from_env(),
-        jq_timeout,
-        redact,
-    })
-}
-
-/// Opens a source with the mapping from rewind.toml and the command line's overrides; a Kafka
-/// topic shows a progress line on stderr while it is read, when stderr is a terminal.
-pub fn open(spec: &str, args: &StoreArgs) -> anyhow::Result<Box<dyn EventSource>> {
-    let mut options = open_options(args)?;
-    options.kafka.progress = kafka::progress_line();
-    Ok(source::open(spec, options)?)
-}
-
-/// Options for every kind of source, from rewind.toml and the flags (no progress reporting;
-/// a front end adds its own).
-pub fn open_options(args: &StoreArgs) -> anyhow::Result<OpenOptions> {
-    let config = load_config(args)?;
-    let kafka = config.kafka.clone().overlay(args.kafka.to_config()?);
-    Ok(OpenOptions {
-        sqlite: sqlite_options_from(config, args)?,
-        kafka: source::kafka::KafkaOptions::from_config(&kafka)?,
-    })
-}
-
-fn load_config(args: &StoreArgs) -> anyhow::Result<Config> {
-    Ok(session::load_config(args)?.0)
-}
-
-pub fn sqlite_options(args: &StoreArgs) -> anyhow::Result<SqliteOptions> {
-    sqlite_options_from(load_config(args)?, args)
-}
-
-fn sqlite_options_from(config: Config, args: &StoreArgs) -> anyhow::Result<SqliteOptions> {
-    let mut options = SqliteOptions {
-        mapping: config.sqlite,
-        ..SqliteOptions::default()
-    };
-    for entry in &args.map {
-        let Some((key, value)) = entry.split_once('=') else {
-            anyhow::bail!(
-                "--map {entry:?} must look like KEY=NAME, e.g. events.table=domain_events"
-            );
-        };
-        options.mapping.set(key.trim(), value.trim())?;
+        jq_timeout: settings.jq_timeout,
+        redact: settings.redact.clone(),
     }
-    if let Some(name) = args.preset.as_ref().or(config.preset.as_ref()) {
-        options.preset = Some(name.parse()?);
-    }
-    if let Some(seconds) = args.lock_timeout.or(config.lock_timeout) {
-        if !(0.0..=3600.0).contains(&seconds) {
-            anyhow::bail!("lock timeout {seconds} is out of range: give 0 to 3600 seconds");
-        }
-        options.busy_timeout = Duration::from_secs_f64(seconds);
-    }
-    Ok(options)
 }
 
 fn parse_position(text: &str) -> anyhow::Result<Position> {

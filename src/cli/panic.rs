@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::model::Event;
-use crate::replay::{Reducer, StepProblem};
+use crate::model::{Event, StepProblem};
+use crate::replay::Reducer;
 
 use super::output::one_line;
 
@@ -40,12 +40,12 @@ pub const TEST_PANIC_VAR: &str = "REWIND_TEST_PANIC";
 
 /// The reducer the UI gets: in debug builds with `REWIND_TEST_PANIC=1`, one that panics at
 /// the first event it folds (on the UI thread, with the terminal in raw mode and the
-/// alternate screen); otherwise `reducer` itself.
-pub fn ui_reducer(reducer: Arc<dyn Reducer>) -> Arc<dyn Reducer> {
+/// alternate screen); otherwise the one the user named, if any.
+pub fn ui_reducer(named: Option<Arc<dyn Reducer>>) -> Option<Arc<dyn Reducer>> {
     if cfg!(debug_assertions) && std::env::var(TEST_PANIC_VAR).is_ok_and(|v| v == "1") {
-        Arc::new(PanickingReducer)
+        Some(Arc::new(PanickingReducer))
     } else {
-        reducer
+        named
     }
 }
 

@@ -1,109 +1,43 @@
-//! What every command needs: the settings, the opened source and the reducer.
+//! What every command needs: the opened source and the settings it was opened with.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::Config;
-use crate::replay::{JqReducer, MergeReducer, Reducer, Replay};
-use crate::source::EventSource;
+use crate::load;
+use crate::replay::{Reducer, Replay};
+use crate::source::{self, EventSource};
 
-use super::{open, StoreArgs};
-
-/// A jq step longer than this is stopped, unless the user says otherwise.
-const DEFAULT_JQ_TIMEOUT: f64 = 1.0;
+use super::settings::Settings;
 
 pub struct Session {
     pub source: Box<dyn EventSource>,
-    pub reducer: Arc<dyn Reducer>,
-    pub jq_timeout: Duration,
-}
-
-/// What a session settles before it opens the source.
-pub struct Settings {
     /// The reducer the user named, if any.
-    pub reducer: Option<Arc<dyn Reducer>>,
+    pub named_reducer: Option<Arc<dyn Reducer>>,
     pub jq_timeout: Duration,
-}
-
-impl Settings {
-    pub fn load(args: &StoreArgs) -> anyhow::Result<Settings> {
-        let (config, config_dir) = load_config(args)?;
-        let jq_timeout = jq_timeout(args, &config)?;
-        let reducer = reducer(args, &config, config_dir.as_deref(), jq_timeout)?;
-        Ok(Settings {
-            reducer,
-            jq_timeout,
-        })
-    }
 }
 
 impl Session {
-    pub fn open(spec: &str, args: &StoreArgs) -> anyhow::Result<Session> {
-        let Settings {
-            reducer: chosen,
-            jq_timeout,
-        } = Settings::load(args)?;
-        let source = open(spec, args)?;
-        // A transcript replays to the states it recorded unless the user names a reducer.
-        let reducer = chosen
-            .or_else(|| source.recorded_reducer())
-            .unwrap_or_else(|| Arc::new(MergeReducer));
+    /// Opens a source with the resolved settings; a Kafka topic shows a progress line on
+    /// stderr while it is read, when stderr is a terminal.
+    pub fn open(spec: &str, settings: &Settings) -> anyhow::Result<Session> {
+        let mut options = settings.open.clone();
+        options.kafka.progress = super::kafka::progress_line();
+        let source = source::open(spec, &options)?;
         Ok(Session {
             source,
-            reducer,
-            jq_timeout,
+            named_reducer: settings.reducer.clone(),
+            jq_timeout: settings.jq_timeout,
         })
     }
 
-    /// Reads one aggregate and replays it with the session's reducer.
+    /// The reducer one aggregate replays with: the named one, or the source's default.
+    pub fn reducer_for(&self, aggregate: &str) -> Arc<dyn Reducer> {
+        load::reducer_for(self.source.as_ref(), aggregate, self.named_reducer.as_ref())
+    }
+
+    /// Reads one aggregate and replays it with its reducer.
     pub fn replay(&self, aggregate: &str) -> anyhow::Result<Replay> {
-        Ok(Replay::load(
-            self.source.as_ref(),
-            aggregate,
-            self.reducer.clone(),
-        )?)
+        let reducer = self.reducer_for(aggregate);
+        Ok(load::replay(self.source.as_ref(), aggregate, reducer)?)
     }
-}
-
-/// The config file named by `--config`, and the folder its relative paths start from.
-pub fn load_config(args: &StoreArgs) -> anyhow::Result<(Config, Option<PathBuf>)> {
-    match &args.config {
-        Some(path) => {
-            let dir = path.parent().map(Path::to_path_buf);
-            Ok((Config::load(path)?, dir))
-        }
-        None => Ok((Config::default(), None)),
-    }
-}
-
-fn jq_timeout(args: &StoreArgs, config: &Config) -> anyhow::Result<Duration> {
-    let seconds = args
-        .jq_timeout
-        .or(config.jq_timeout)
-        .unwrap_or(DEFAULT_JQ_TIMEOUT);
-    if !(0.001..=3600.0).contains(&seconds) {
-        anyhow::bail!("jq timeout {seconds} is out of range: give 0.001 to 3600 seconds");
-    }
-    Ok(Duration::from_secs_f64(seconds))
-}
-
-fn reducer(
-    args: &StoreArgs,
-    config: &Config,
-    config_dir: Option<&Path>,
-    limit: Duration,
-) -> anyhow::Result<Option<Arc<dyn Reducer>>> {
-    let path = match (&args.reducer, &config.reducer) {
-        (Some(path), _) => path.clone(),
-        (None, Some(path)) => config_dir.map_or(path.clone(), |dir| dir.join(path)),
-        (None, None) => return Ok(None),
-    };
-    let code = std::fs::read_to_string(&path)
-        .map_err(|err| anyhow::anyhow!("cannot read reducer {}: {err}", path.display()))?;
-    Ok(Some(Arc::new(JqReducer::new(
-        &code,
-        &path.display().to_string(),
-        limit,
-    )?)))
 }

@@ -29,8 +29,14 @@ pub fn run(
             .collect(),
     };
     let (mut checked, mut drifts) = (0, Vec::new());
+    let mut reducer = session
+        .named_reducer
+        .as_ref()
+        .map(|r| r.name())
+        .unwrap_or_else(|| "merge".into());
     for id in &ids {
         let mut replay = session.replay(id)?;
+        reducer = replay.reducer_name();
         let (count, found) = verify_aggregate(&mut replay, &ignore);
         checked += count;
         drifts.extend(found);
@@ -40,7 +46,7 @@ pub fn run(
             "aggregates": ids.len(),
             "snapshots_checked": checked,
             "drifting": drifts.len(),
-            "reducer": session.reducer.name(),
+            "reducer": reducer,
             "mismatches": drifts.iter().map(drift_json).collect::<Vec<_>>(),
         }))?,
         ListFormat::Table => {
@@ -51,7 +57,7 @@ pub fn run(
                 "{} in {} checked with the {} reducer: {}",
                 plural(checked, "snapshot"),
                 plural(ids.len(), "aggregate"),
-                session.reducer.name(),
+                reducer,
                 match drifts.len() {
                     0 => "all agree with replay".to_string(),
                     1 => "1 drifts".to_string(),

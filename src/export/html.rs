@@ -6,11 +6,10 @@ use std::io::{self, Write};
 
 use serde_json::Value;
 
-use super::transcript::{Closing, Header, SnapshotMark, Step};
 use super::{one_line, Render};
 use crate::diff::{pretty, Change, ChangeKind};
-use crate::model::{format_time, Payload};
-use crate::replay::{SnapshotOutcome, StepProblem};
+use crate::model::transcript::{Closing, Header, SnapshotMark, Step};
+use crate::model::{format_time, Payload, SnapshotOutcome, StepProblem};
 
 const STYLE: &str = "
 body { font: 15px/1.45 system-ui, sans-serif; max-width: 70rem; margin: 2rem auto; padding: 0 1rem; color: #1f2328; }

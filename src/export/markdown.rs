@@ -5,11 +5,10 @@ use std::io::{self, Write};
 
 use serde_json::Value;
 
-use super::transcript::{Closing, Header, SnapshotMark, Step};
 use super::{one_line, Render};
 use crate::diff::{pretty, Change, ChangeKind};
-use crate::model::{format_time, Payload};
-use crate::replay::{SnapshotOutcome, StepProblem};
+use crate::model::transcript::{Closing, Header, SnapshotMark, Step};
+use crate::model::{format_time, Payload, SnapshotOutcome, StepProblem};
 
 pub struct Markdown {
     with_state: bool,

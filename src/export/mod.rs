@@ -6,10 +6,10 @@
 
 mod atomic;
 mod html;
-pub mod jsonl;
+mod jsonl;
 mod markdown;
+mod plan;
 mod redact;
-mod transcript;
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -17,12 +17,12 @@ use std::path::PathBuf;
 use chrono::{DateTime, SubsecRound, Utc};
 
 use crate::diff::JsonPath;
+use crate::model::transcript::{Closing, Header, Step};
 use crate::model::Position;
 use crate::replay::{Replay, ReplayError};
 
 pub use atomic::write_file_atomically;
 pub use redact::REDACTED;
-pub use transcript::{Bound, Closing, Header, SnapshotMark, Step};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -114,7 +114,7 @@ pub fn export(
             to: replay.version_after(to),
         });
     }
-    let plan = transcript::Plan::new(replay, from, to);
+    let plan = plan::Plan::new(replay, from, to);
     let mut redactor = redact::Redactor::new(&options.redact);
     if redactor.is_active() {
         learn_secrets(replay, &plan, &mut redactor);
@@ -153,7 +153,7 @@ pub fn export(
 
 /// Every value the transcript will show, so secrets quoted in messages can be scrubbed
 /// before the first line is written.
-fn learn_secrets(replay: &mut Replay, plan: &transcript::Plan, redactor: &mut redact::Redactor) {
+fn learn_secrets(replay: &mut Replay, plan: &plan::Plan, redactor: &mut redact::Redactor) {
     redactor.learn(&replay.state_after(plan.from).clone());
     for index in plan.indices() {
         let event = &replay.events()[index];

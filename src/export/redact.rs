@@ -3,13 +3,12 @@
 
 use serde_json::Value;
 
-use super::transcript::{Closing, Header, SnapshotMark, Step};
 use crate::diff::{Change, ChangeKind, JsonPath, Segment};
-use crate::model::{EventIssue, JsonText, Payload};
-use crate::replay::{SnapshotOutcome, StepProblem};
+use crate::model::transcript::{Closing, Header, SnapshotMark, Step};
+use crate::model::{EventIssue, JsonText, Payload, SnapshotOutcome, StepProblem};
 
 /// What a redacted value becomes.
-pub const REDACTED: &str = "[redacted]";
+pub use crate::model::transcript::REDACTED;
 
 /// Strings shorter than this are not scrubbed from messages: "5" or "a" would hit
 /// unrelated text and protect nothing.

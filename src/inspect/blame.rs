@@ -60,8 +60,7 @@ mod tests {
                     event_type: "T".into(),
                     timestamp: None,
                     data: Payload::from_value(d.clone()),
-                    metadata: crate::model::JsonText::null(),
-                    issues: vec![],
+                    ..Event::default()
                 })
                 .collect(),
         );

@@ -1,7 +1,8 @@
 use serde_json::Value;
 
 use crate::diff::{Change, JsonPath};
-use crate::replay::{Replay, SnapshotOutcome};
+use crate::model::SnapshotOutcome;
+use crate::replay::Replay;
 
 /// A stored snapshot that does not match replay.
 #[derive(Debug, Clone, PartialEq)]

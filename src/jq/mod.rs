@@ -16,8 +16,9 @@ use serde_json::Value;
 
 use crate::model::{format_time, Event, Payload};
 
-/// The `$event` a program sees, `{type, version, timestamp, aggregate_id, data, metadata}`,
-/// as JSON text: the payloads are spliced in as stored, and jaq parses the whole once.
+/// The `$event` a program sees, `{type, version, timestamp, aggregate_id, aggregate_type,
+/// position, event_id, data, metadata}`, as JSON text: the payloads are spliced in as stored,
+/// and jaq parses the whole once.
 pub fn event_json(event: &Event) -> String {
     let data = match &event.data {
         Payload::Json(data) => data.as_str(),
@@ -36,12 +37,28 @@ pub fn event_json(event: &Event) -> String {
     }
     out.push_str(r#","aggregate_id":"#);
     push_json_string(&mut out, &event.aggregate_id);
+    out.push_str(r#","aggregate_type":"#);
+    push_optional_string(&mut out, event.aggregate_type.as_deref());
+    out.push_str(r#","position":"#);
+    match &event.position {
+        crate::model::StorePosition::Seq(n) => out.push_str(&n.to_string()),
+        other => out.push_str(&other.to_json().to_string()),
+    }
+    out.push_str(r#","event_id":"#);
+    push_optional_string(&mut out, event.event_id.as_deref());
     out.push_str(r#","data":"#);
     out.push_str(data);
     out.push_str(r#","metadata":"#);
     out.push_str(metadata);
     out.push('}');
     out
+}
+
+fn push_optional_string(out: &mut String, text: Option<&str>) {
+    match text {
+        Some(text) => push_json_string(out, text),
+        None => out.push_str("null"),
+    }
 }
 
 /// Appends `text` as a JSON string; the common case (nothing to escape) is copied as is.
@@ -58,26 +75,26 @@ fn push_json_string(out: &mut String, text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::JsonText;
     use serde_json::json;
 
     #[test]
     fn event_json_is_the_documented_object() {
         let event = Event {
             aggregate_id: "acc-\"1\"".into(),
-            aggregate_type: None,
+            aggregate_type: Some("account".into()),
+            position: crate::model::StorePosition::Seq(42),
             version: 3,
             event_type: "Deposited".into(),
             timestamp: crate::model::parse_time("2026-01-15T10:00:00Z"),
             data: Payload::from_json_text(r#"{"amount": 5}"#),
-            metadata: JsonText::null(),
-            issues: Vec::new(),
+            ..Event::default()
         };
         let parsed: Value = serde_json::from_str(&event_json(&event)).unwrap();
         assert_eq!(
             parsed,
             json!({"type": "Deposited", "version": 3, "timestamp": "2026-01-15T10:00:00Z",
-                   "aggregate_id": "acc-\"1\"", "data": {"amount": 5}, "metadata": null})
+                   "aggregate_id": "acc-\"1\"", "aggregate_type": "account", "position": 42,
+                   "event_id": null, "data": {"amount": 5}, "metadata": null})
         );
     }
 }

@@ -1,6 +1,8 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use super::StorePosition;
+
 /// JSON nested deeper than this is refused as a payload, as serde_json's parser would.
 pub const MAX_JSON_DEPTH: usize = 128;
 
@@ -50,6 +52,12 @@ impl JsonText {
 impl PartialEq for JsonText {
     fn eq(&self, other: &JsonText) -> bool {
         self.0 == other.0 || self.value() == other.value()
+    }
+}
+
+impl Default for JsonText {
+    fn default() -> JsonText {
+        JsonText::null()
     }
 }
 
@@ -108,6 +116,12 @@ fn nesting_depth(text: &str) -> usize {
 pub enum Payload {
     Json(JsonText),
     Undecodable { raw: String, error: String },
+}
+
+impl Default for Payload {
+    fn default() -> Payload {
+        Payload::Json(JsonText::null())
+    }
 }
 
 impl Payload {
@@ -185,12 +199,16 @@ impl std::fmt::Display for EventIssue {
 }
 
 /// One immutable fact in an aggregate's history.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Event {
     pub aggregate_id: String,
     pub aggregate_type: Option<String>,
     /// 1-based position in its aggregate, as stored.
     pub version: u64,
+    /// Where the event sits among all the store's events.
+    pub position: StorePosition,
+    /// The store's own id for the event (an `event_id` column, a message id), if it has one.
+    pub event_id: Option<String>,
     pub event_type: String,
     pub timestamp: Option<DateTime<Utc>>,
     pub data: Payload,

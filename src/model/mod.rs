@@ -1,11 +1,19 @@
-//! The data rewind works on: events, snapshots and aggregate summaries. No I/O here.
+//! The data rewind works on: events and their store positions, snapshots, aggregate
+//! summaries, histories and transcripts. No I/O here.
 
 mod event;
+mod history;
 mod position;
+mod store_position;
 mod summary;
+pub mod transcript;
 
 pub use event::{Event, EventIssue, JsonText, Payload, Snapshot, MAX_JSON_DEPTH};
+pub use history::{
+    Chunk, History, HistoryStart, RecordedStates, RecordedStep, SnapshotOutcome, StepProblem,
+};
 pub use position::{parse_time, Position, PositionError};
+pub use store_position::{PositionInput, SincePoint, SincePointError, StorePosition};
 pub use summary::AggregateSummary;
 
 /// Times are always shown as RFC 3339 UTC with a `Z`, seconds precision unless the store kept more.

@@ -9,29 +9,10 @@ use serde_json::Value;
 
 use super::reducer::Reducer;
 use super::warnings::{self, Warning};
-use crate::model::{Event, Position, Snapshot};
-use crate::source::{EventSource, History, HistoryStart, SourceError};
+use crate::model::{Event, History, HistoryStart, Position, Snapshot, StepProblem};
 
 /// States are kept every this many events, so reaching any position applies fewer events.
 const CHECKPOINT_EVERY: usize = 64;
-
-/// Why an event left the state unchanged.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StepProblem {
-    /// The stored payload is not JSON.
-    Undecodable(String),
-    /// The reducer refused the event.
-    ReducerFailed(String),
-}
-
-impl std::fmt::Display for StepProblem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            StepProblem::Undecodable(err) => write!(f, "payload not decoded: {err}"),
-            StepProblem::ReducerFailed(err) => write!(f, "reducer failed: {err}"),
-        }
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReplayError {
@@ -87,25 +68,16 @@ impl Replay {
         replay
     }
 
-    /// Reads one aggregate from a source and replays it, from where the source's history
-    /// starts.
-    pub fn load(
-        source: &dyn EventSource,
-        aggregate_id: &str,
+    /// Replays a history read whole; `start` where it begins part-way.
+    pub fn from_history(
+        history: History,
+        start: Option<HistoryStart>,
         reducer: Arc<dyn Reducer>,
-    ) -> Result<Replay, SourceError> {
-        let history = source.history(aggregate_id)?;
-        let mut replay = match source.history_start(aggregate_id) {
+    ) -> Replay {
+        let mut replay = match start {
             Some(start) => Replay::starting_at(reducer, start),
             None => Replay::new(reducer),
         };
-        replay.extend(history.events);
-        replay.set_snapshots(history.snapshots);
-        Ok(replay)
-    }
-
-    pub fn from_history(history: History, reducer: Arc<dyn Reducer>) -> Replay {
-        let mut replay = Replay::new(reducer);
         replay.extend(history.events);
         replay.set_snapshots(history.snapshots);
         replay
@@ -157,6 +129,10 @@ impl Replay {
     pub fn set_snapshots(&mut self, mut snapshots: Vec<Snapshot>) {
         snapshots.sort_by_key(|s| s.version);
         self.snapshots = snapshots;
+    }
+
+    pub fn reducer(&self) -> Arc<dyn Reducer> {
+        Arc::clone(&self.reducer)
     }
 
     pub fn reducer_name(&self) -> String {
@@ -288,20 +264,19 @@ impl Replay {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::SnapshotOutcome;
     use crate::model::{parse_time, Payload, Snapshot};
-    use crate::replay::{MergeReducer, SnapshotOutcome, WarningKind};
+    use crate::replay::{MergeReducer, WarningKind};
     use serde_json::json;
 
     fn event(version: u64, at: &str, data: Payload) -> Event {
         Event {
             aggregate_id: "a".into(),
-            aggregate_type: None,
             version,
             event_type: "T".into(),
             timestamp: parse_time(at),
             data,
-            metadata: crate::model::JsonText::null(),
-            issues: Vec::new(),
+            ..Event::default()
         }
     }
 

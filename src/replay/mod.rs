@@ -2,12 +2,14 @@
 
 mod engine;
 mod merge;
+mod recorded;
 mod reducer;
 mod verify;
 mod warnings;
 
-pub use engine::{Replay, ReplayError, StepProblem};
+pub use engine::{Replay, ReplayError};
 pub use merge::{merge_patch, merge_patch_text};
+pub use recorded::RecordedReducer;
 pub use reducer::{JqReducer, MergeReducer, Reducer};
-pub use verify::{SnapshotCheck, SnapshotOutcome};
+pub use verify::SnapshotCheck;
 pub use warnings::{Warning, WarningKind};

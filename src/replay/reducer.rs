@@ -5,9 +5,8 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::merge::merge_patch_text;
-use super::StepProblem;
 use crate::jq::{event_json, Evaluator, JqError, Outcome};
-use crate::model::{Event, Payload};
+use crate::model::{Event, Payload, StepProblem};
 
 /// A fold over events. Batches let a reducer amortise its setup (a jq worker, say).
 pub trait Reducer: Send + Sync {
@@ -89,13 +88,10 @@ mod tests {
     fn event(event_type: &str, data: Payload) -> Event {
         Event {
             aggregate_id: "acc".into(),
-            aggregate_type: None,
             version: 1,
             event_type: event_type.into(),
-            timestamp: None,
             data,
-            metadata: crate::model::JsonText::null(),
-            issues: Vec::new(),
+            ..Event::default()
         }
     }
 

@@ -1,7 +1,7 @@
 //! Do the stored snapshots agree with what replay computes?
 
-use crate::diff::{changes, Change};
-use crate::model::Payload;
+use crate::diff::changes;
+use crate::model::{Payload, SnapshotOutcome};
 
 use super::Replay;
 
@@ -13,16 +13,6 @@ pub struct SnapshotCheck {
     /// The replay position the snapshot claims to shortcut to.
     pub count: usize,
     pub outcome: SnapshotOutcome,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum SnapshotOutcome {
-    Agrees,
-    /// Paths where the snapshot (old) and replay (new) differ.
-    Differs(Vec<Change>),
-    Undecodable(String),
-    /// The snapshot claims a version the history does not reach.
-    BeyondHistory,
 }
 
 impl Replay {

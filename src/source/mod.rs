@@ -1,41 +1,20 @@
-//! Where events come from. Every store rewind reads implements [`EventSource`].
+//! Where events come from. Every store rewind reads implements [`EventSource`]; each kind
+//! of store registers how it is named in [`BACKENDS`], the one place that knows them.
 
+mod error;
 pub mod kafka;
+mod query;
 pub mod sqlite;
 pub mod transcript;
 
 use std::ops::ControlFlow;
-use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
-use serde_json::Value;
+pub use error::{describe_chain, BadOption, Cause, SourceError};
+pub use query::{Query, Resume, Scope, Start};
 
-use crate::model::{AggregateSummary, Event, Snapshot};
-use crate::replay::Reducer;
-
-/// A piece of an aggregate's history as it streams out of a store.
-#[derive(Debug)]
-pub enum Chunk {
-    Events(Vec<Event>),
-    Snapshots(Vec<Snapshot>),
-}
-
-/// Everything a store holds about one aggregate.
-#[derive(Debug, Default, Clone)]
-pub struct History {
-    pub events: Vec<Event>,
-    pub snapshots: Vec<Snapshot>,
-}
-
-/// Where a history that does not begin at the first event starts: a transcript exported
-/// with `--from` holds the events after `version`, and the state they apply to.
-#[derive(Debug, Clone, PartialEq)]
-pub struct HistoryStart {
-    pub version: u64,
-    /// When the event at `version` happened, if known.
-    pub timestamp: Option<DateTime<Utc>>,
-    pub state: Value,
-}
+use crate::model::{
+    AggregateSummary, Chunk, History, HistoryStart, PositionInput, RecordedStates, StorePosition,
+};
 
 /// A read-only event store.
 ///
@@ -47,57 +26,29 @@ pub trait EventSource: Send {
 
     fn aggregates(&self) -> Result<Vec<AggregateSummary>, SourceError>;
 
-    /// Streams one aggregate's events, in version order, and its snapshots, as one
-    /// consistent view of the store. The sink returns `Break` to stop early.
-    fn stream_history(
+    /// The one read entry point: streams the events the query asks for through the sink,
+    /// in chunks, from one consistent view of the store, and says where to resume. The sink
+    /// returns `Break` to stop early (the resume point is then not meaningful).
+    fn query(
         &self,
-        aggregate_id: &str,
+        query: &Query,
         sink: &mut dyn FnMut(Chunk) -> ControlFlow<()>,
-    ) -> Result<(), SourceError>;
+    ) -> Result<Resume, SourceError>;
 
-    /// The whole history of one aggregate.
-    fn history(&self, aggregate_id: &str) -> Result<History, SourceError> {
-        let mut history = History::default();
-        // Sized up front: growing by doubling would leave up to half the vector unused.
-        history
-            .events
-            .reserve_exact(self.event_count_hint(aggregate_id).unwrap_or(0));
-        self.stream_history(aggregate_id, &mut |chunk| {
-            match chunk {
-                Chunk::Events(events) => history.events.extend(events),
-                Chunk::Snapshots(snapshots) => history.snapshots.extend(snapshots),
-            }
-            ControlFlow::Continue(())
-        })?;
-        if history.events.is_empty() && history.snapshots.is_empty() {
-            return Err(self.unknown_aggregate(aggregate_id));
+    /// The store position a person typed, checked against this store: SQL stores and
+    /// transcripts number their events, Kafka names a record by partition and offset.
+    fn resolve_position(&self, input: PositionInput) -> Result<StorePosition, SourceError> {
+        match input {
+            PositionInput::Seq(n) => Ok(StorePosition::Seq(n)),
+            PositionInput::Record { partition, offset } => Err(SourceError::Position(format!(
+                "{partition}:{offset} is a Kafka position; this store numbers its events (give a number like 1234)"
+            ))),
         }
-        Ok(history)
     }
 
     /// How many events `aggregate_id` has, if the source can tell cheaply.
     fn event_count_hint(&self, _aggregate_id: &str) -> Option<usize> {
         None
-    }
-
-    /// The events of `aggregate_id` after the first `already` ones, including any written
-    /// since the source was opened; live follow polls this. Sources that keep a local
-    /// copy (Kafka) fetch what arrived first.
-    fn events_after(&self, aggregate_id: &str, already: usize) -> Result<Vec<Event>, SourceError> {
-        let mut seen = 0usize;
-        let mut fresh = Vec::new();
-        self.stream_history(aggregate_id, &mut |chunk| {
-            if let Chunk::Events(events) = chunk {
-                for event in events {
-                    seen += 1;
-                    if seen > already {
-                        fresh.push(event);
-                    }
-                }
-            }
-            ControlFlow::Continue(())
-        })?;
-        Ok(fresh)
     }
 
     /// Where `aggregate_id`'s history starts when it does not begin at v0 with the empty
@@ -106,10 +57,36 @@ pub trait EventSource: Send {
         None
     }
 
-    /// A reducer that reproduces states this source recorded (a transcript), for when the
-    /// user names no reducer: the states come out as they were, whatever reducer made them.
-    fn recorded_reducer(&self) -> Option<Arc<dyn Reducer>> {
+    /// The states this source recorded for `aggregate_id` (a transcript), for replaying to
+    /// exactly them when the user names no reducer.
+    fn recorded_states(&self, _aggregate_id: &str) -> Option<RecordedStates> {
         None
+    }
+
+    /// The whole history of one aggregate, held in memory.
+    fn history(&self, aggregate_id: &str) -> Result<History, SourceError> {
+        let mut history = History::default();
+        // Sized up front: growing by doubling would leave up to half the vector unused.
+        history
+            .events
+            .reserve_exact(self.event_count_hint(aggregate_id).unwrap_or(0));
+        self.query(&Query::aggregate(aggregate_id), &mut |chunk| {
+            match chunk {
+                Chunk::Events(events) => history.events.extend(events),
+                Chunk::Snapshots(snapshots) => history.snapshots.extend(snapshots),
+            }
+            ControlFlow::Continue(())
+        })?;
+        if history.events.is_empty() && history.snapshots.is_empty() {
+            // A transcript of an empty range holds no events, yet the aggregate is there.
+            let listed = self
+                .aggregates()
+                .is_ok_and(|all| all.iter().any(|a| a.id == aggregate_id));
+            if !listed {
+                return Err(self.unknown_aggregate(aggregate_id));
+            }
+        }
+        Ok(history)
     }
 
     /// The error for an id the store does not hold, with the closest ids it does hold.
@@ -163,77 +140,103 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum SourceError {
-    #[error("{0}")]
-    Open(String),
-    #[error("{0}")]
-    Schema(String),
-    #[error("no aggregate {id:?} in this store{}", did_you_mean(.suggestions))]
-    UnknownAggregate {
-        id: String,
-        suggestions: Vec<String>,
-    },
-    #[error("{0}")]
-    Read(String),
-    #[error("{0}")]
-    Config(String),
-}
-
-fn did_you_mean(suggestions: &[String]) -> String {
-    if suggestions.is_empty() {
-        "; list them with `rewind aggregates SOURCE`".to_string()
-    } else {
-        format!("; did you mean {}?", suggestions.join(", "))
-    }
-}
-
-/// How to read each kind of store; `source::open` uses the part that fits the source named.
+/// How to read each kind of store; [`open`] hands each backend its part.
 #[derive(Debug, Clone, Default)]
 pub struct OpenOptions {
     pub sqlite: sqlite::SqliteOptions,
     pub kafka: kafka::KafkaOptions,
 }
 
-impl From<sqlite::SqliteOptions> for OpenOptions {
-    fn from(sqlite: sqlite::SqliteOptions) -> OpenOptions {
-        OpenOptions {
-            sqlite,
-            ..OpenOptions::default()
-        }
+/// A kind of store, by how the user names it.
+pub struct Backend {
+    pub name: &'static str,
+    /// Opening may take a while (a topic read into its cache), so a UI opens it behind a
+    /// progress gauge instead of before its first frame.
+    pub slow_to_open: bool,
+    claims: fn(&str) -> bool,
+    shown: fn(&str) -> String,
+    open: OpenFn,
+}
+
+type OpenFn = fn(&str, &OpenOptions) -> Result<Box<dyn EventSource>, SourceError>;
+
+impl Backend {
+    /// How to show the source before it is open, credentials removed.
+    pub fn shown(&self, spec: &str) -> String {
+        (self.shown)(spec)
     }
+
+    pub fn open(
+        &self,
+        spec: &str,
+        options: &OpenOptions,
+    ) -> Result<Box<dyn EventSource>, SourceError> {
+        (self.open)(spec, options)
+    }
+}
+
+/// Every backend, asked in order; SQLite, last, takes any path the others do not claim.
+pub const BACKENDS: &[Backend] = &[
+    Backend {
+        name: "kafka",
+        slow_to_open: true,
+        claims: |spec| spec.starts_with("kafka://"),
+        shown: kafka::redact,
+        open: |spec, options| {
+            Ok(Box::new(kafka::KafkaSource::open(
+                spec,
+                options.kafka.clone(),
+            )?))
+        },
+    },
+    Backend {
+        name: "transcript",
+        slow_to_open: false,
+        claims: |spec| {
+            spec.starts_with("transcript:")
+                || (!spec.starts_with("sqlite:")
+                    && transcript::is_transcript(std::path::Path::new(spec)))
+        },
+        shown: |spec| spec.to_string(),
+        open: |spec, _| {
+            let path = spec.strip_prefix("transcript:").unwrap_or(spec);
+            Ok(Box::new(transcript::TranscriptSource::open(
+                std::path::Path::new(path),
+            )?))
+        },
+    },
+    Backend {
+        name: "sqlite",
+        slow_to_open: false,
+        claims: |_| true,
+        shown: |spec| spec.to_string(),
+        open: |spec, options| {
+            let path = spec.strip_prefix("sqlite:").unwrap_or(spec);
+            if path.is_empty() {
+                return Err(SourceError::open(
+                    "no source given: name a SQLite file, a transcript or a kafka:// topic",
+                ));
+            }
+            Ok(Box::new(sqlite::SqliteSource::open(
+                std::path::Path::new(path),
+                options.sqlite.clone(),
+            )?))
+        },
+    },
+];
+
+/// The backend that reads the store a user named.
+pub fn backend_for(spec: &str) -> &'static Backend {
+    BACKENDS
+        .iter()
+        .find(|backend| (backend.claims)(spec))
+        .unwrap_or(&BACKENDS[BACKENDS.len() - 1])
 }
 
 /// Opens the store a user named: `path/to/store.db`, `sqlite:path`, a transcript
 /// (`*.jsonl`, `transcript:path`), or `kafka://HOST:PORT[,HOST:PORT]/TOPIC`.
-pub fn open(
-    spec: &str,
-    options: impl Into<OpenOptions>,
-) -> Result<Box<dyn EventSource>, SourceError> {
-    let options = options.into();
-    if spec.starts_with("kafka://") {
-        return Ok(Box::new(kafka::KafkaSource::open(spec, options.kafka)?));
-    }
-    if let Some(path) = spec.strip_prefix("transcript:") {
-        return Ok(Box::new(transcript::TranscriptSource::open(
-            std::path::Path::new(path),
-        )?));
-    }
-    if !spec.starts_with("sqlite:") && transcript::is_transcript(std::path::Path::new(spec)) {
-        return Ok(Box::new(transcript::TranscriptSource::open(
-            std::path::Path::new(spec),
-        )?));
-    }
-    let path = spec.strip_prefix("sqlite:").unwrap_or(spec);
-    if path.is_empty() {
-        return Err(SourceError::Open(
-            "no source given: name a SQLite file or a kafka:// topic".into(),
-        ));
-    }
-    Ok(Box::new(sqlite::SqliteSource::open(
-        std::path::Path::new(path),
-        options.sqlite,
-    )?))
+pub fn open(spec: &str, options: &OpenOptions) -> Result<Box<dyn EventSource>, SourceError> {
+    backend_for(spec).open(spec, options)
 }
 
 #[cfg(test)]

@@ -6,9 +6,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::model::{AggregateSummary, Event, Snapshot};
+use crate::model::{AggregateSummary, Chunk, Event, HistoryStart, RecordedStates, Snapshot};
 use crate::source::kafka::{ProgressFn, ReadProgress};
-use crate::source::{Chunk, EventSource, HistoryStart};
+use crate::source::{EventSource, Query, Resume};
 
 use super::action::Action;
 use super::jobs::{self, Job, Outcome};
@@ -24,11 +24,11 @@ pub enum Request {
         generation: u64,
         aggregate_id: String,
     },
-    /// Live follow: the events after the first `already`.
+    /// Live follow: the events stored since the last read of this aggregate ended.
     PollAfter {
         generation: u64,
         aggregate_id: String,
-        already: usize,
+        resume: Resume,
     },
     /// Abandon any history still loading; nothing is read.
     Cancel {
@@ -46,6 +46,11 @@ pub enum Report {
     /// The source the loader was opening is ready, under this name.
     Opened(String),
     Aggregates(Result<Vec<AggregateSummary>, String>),
+    /// The states a transcript recorded for the aggregate; sent before anything else of it.
+    Recorded {
+        generation: u64,
+        states: RecordedStates,
+    },
     /// The history does not begin at v0 (a transcript of part of one); sent before its
     /// events.
     Start {
@@ -60,13 +65,15 @@ pub enum Report {
         generation: u64,
         snapshots: Vec<Snapshot>,
     },
+    /// The history is all there (or failed); `resume` is where follow polls pick up.
     Finished {
         generation: u64,
         error: Option<String>,
+        resume: Resume,
     },
     Polled {
         generation: u64,
-        result: Result<Vec<Event>, String>,
+        result: Result<(Vec<Event>, Resume), String>,
     },
     Done {
         ticket: u64,
@@ -93,7 +100,7 @@ pub fn perform(
     match request {
         Request::ListAggregates => {
             report(Report::Aggregates(
-                source.aggregates().map_err(|e| e.to_string()),
+                source.aggregates().map_err(|e| e.describe()),
             ));
         }
         Request::LoadHistory {
@@ -104,10 +111,13 @@ pub fn perform(
             if stale() {
                 return;
             }
+            if let Some(states) = source.recorded_states(&aggregate_id) {
+                report(Report::Recorded { generation, states });
+            }
             if let Some(start) = source.history_start(&aggregate_id) {
                 report(Report::Start { generation, start });
             }
-            let result = source.stream_history(&aggregate_id, &mut |chunk| {
+            let result = source.query(&Query::aggregate(&aggregate_id), &mut |chunk| {
                 if stale() {
                     return ControlFlow::Break(());
                 }
@@ -121,20 +131,23 @@ pub fn perform(
                 ControlFlow::Continue(())
             });
             if !stale() {
+                let (resume, error) = match result {
+                    Ok(resume) => (resume, None),
+                    Err(err) => (Resume::default(), Some(err.describe())),
+                };
                 report(Report::Finished {
                     generation,
-                    error: result.err().map(|e| e.to_string()),
+                    error,
+                    resume,
                 });
             }
         }
         Request::PollAfter {
             generation,
             aggregate_id,
-            already,
+            resume,
         } => {
-            let result = source
-                .events_after(&aggregate_id, already)
-                .map_err(|e| e.to_string());
+            let result = crate::load::poll(source, &aggregate_id, resume).map_err(|e| e.describe());
             report(Report::Polled { generation, result });
         }
         Request::Cancel { .. } => {}
@@ -222,7 +235,7 @@ fn open(
             Some(source)
         }
         Err(error) => {
-            let _ = actions.send(Action::Loaded(Report::Aggregates(Err(error.to_string()))));
+            let _ = actions.send(Action::Loaded(Report::Aggregates(Err(error.describe()))));
             None
         }
     }

@@ -78,7 +78,7 @@ impl SourceHandle {
 /// every way out, panics included.
 pub fn run(
     source: SourceHandle,
-    reducer: Arc<dyn Reducer>,
+    reducer: Option<Arc<dyn Reducer>>,
     options: TuiOptions,
 ) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -85,7 +85,7 @@ fn to_action(app: &App, event: Event) -> Option<Action> {
 
 pub async fn event_loop(
     source: SourceHandle,
-    reducer: Arc<dyn Reducer>,
+    reducer: Option<Arc<dyn Reducer>>,
     options: TuiOptions,
 ) -> anyhow::Result<()> {
     let source_name = source.name();

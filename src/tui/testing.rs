@@ -15,7 +15,7 @@ use super::app::App;
 use super::loader::{perform, Report, Request};
 use super::theme::Theme;
 use super::view;
-use crate::replay::{MergeReducer, Reducer};
+use crate::replay::Reducer;
 use crate::source::{self, EventSource};
 
 pub fn demo_path() -> PathBuf {
@@ -25,7 +25,7 @@ pub fn demo_path() -> PathBuf {
 pub fn open_store(path: &Path) -> Box<dyn EventSource> {
     source::open(
         &path.to_string_lossy(),
-        crate::source::OpenOptions::default(),
+        &crate::source::OpenOptions::default(),
     )
     .expect("open store")
 }
@@ -39,7 +39,7 @@ pub struct Harness {
 
 impl Harness {
     pub fn new(source: Box<dyn EventSource>, width: u16, height: u16) -> Harness {
-        Harness::with_reducer(source, Arc::new(MergeReducer), width, height)
+        Harness::with_named(source, None, width, height)
     }
 
     pub fn with_reducer(
@@ -48,9 +48,18 @@ impl Harness {
         width: u16,
         height: u16,
     ) -> Harness {
+        Harness::with_named(source, Some(reducer), width, height)
+    }
+
+    fn with_named(
+        source: Box<dyn EventSource>,
+        named: Option<Arc<dyn Reducer>>,
+        width: u16,
+        height: u16,
+    ) -> Harness {
         let app = App::new(
             "sqlite:demo.db".into(),
-            reducer,
+            named,
             Theme::colored(),
             Rect::new(0, 0, width, height),
         );

@@ -1,121 +1,20 @@
-//! The JSON Lines transcript, version [`FORMAT_VERSION`]: one header line, one line per
-//! step, one end line. Written here and read back here; the README documents it.
-//!
-//! Readers ignore fields they do not know (a later minor addition) and refuse a header whose
-//! `rewind_transcript` is greater than the version they read.
-
-mod read;
+//! Writing the JSON Lines transcript (format version [`FORMAT_VERSION`]): one header line,
+//! one line per step, one end line. The wire format lives in `model::transcript`, and
+//! `source::transcript` reads it back; the README documents it.
 
 use std::io::{self, Write};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
-use super::transcript::{Bound, Closing, Header, SnapshotMark, Step};
 use super::Render;
 use crate::diff::{Change, ChangeKind};
-use crate::model::{format_time, EventIssue, Payload};
-use crate::replay::{SnapshotOutcome, StepProblem};
-
-pub use read::{has_marker, read, ReadError, ReadTranscript};
-
-/// The major version of the format; it changes only when old readers would misread a file.
-pub const FORMAT_VERSION: u64 = 1;
-
-/// The key that marks a file as a transcript; always the first key of the first line.
-pub const MARKER: &str = "rewind_transcript";
-
-#[derive(Serialize, Deserialize)]
-struct WireHeader {
-    rewind_transcript: u64,
-    rewind_version: String,
-    generated_at: String,
-    source: String,
-    aggregate: String,
-    aggregate_type: Option<String>,
-    reducer: String,
-    from: WireBound,
-    to: WireBound,
-    history_events: usize,
-    steps: usize,
-    redacted: Vec<String>,
-    start_state: Value,
-}
-
-#[derive(Serialize, Deserialize)]
-struct WireBound {
-    requested: Option<String>,
-    version: u64,
-    events: usize,
-    timestamp: Option<String>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct WireStep {
-    step: usize,
-    version: u64,
-    #[serde(rename = "type")]
-    event_type: String,
-    timestamp: Option<String>,
-    /// `null` when the stored payload did not decode; `raw` and `error` say why.
-    data: Value,
-    raw: Option<String>,
-    error: Option<String>,
-    metadata: Value,
-    issues: Vec<WireIssue>,
-    warnings: Vec<String>,
-    problem: Option<WireProblem>,
-    changes: Vec<WireChange>,
-    state: Value,
-    snapshots: Vec<WireSnapshot>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct WireIssue {
-    kind: String,
-    detail: String,
-}
-
-#[derive(Serialize, Deserialize)]
-struct WireProblem {
-    kind: String,
-    message: String,
-}
-
-#[derive(Serialize, Deserialize)]
-struct WireSnapshot {
-    version: u64,
-    created_at: Option<String>,
-    state: Value,
-    raw: Option<String>,
-    error: Option<String>,
-    /// `agrees`, `differs`, `undecodable` or `beyond_history`.
-    check: String,
-    /// For `differs`: stored snapshot (old) against replay (new).
-    differences: Vec<WireChange>,
-}
-
-/// One difference: a jq-style path, `added`/`removed`/`changed`, and the values.
-#[derive(Serialize, Deserialize)]
-struct WireChange {
-    path: String,
-    op: String,
-    old: Option<Value>,
-    new: Option<Value>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct WireEnd {
-    end: WireClosing,
-}
-
-#[derive(Serialize, Deserialize)]
-struct WireClosing {
-    steps: usize,
-    net: Vec<WireChange>,
-    state: Value,
-    snapshots_beyond: Vec<WireSnapshot>,
-}
+use crate::model::transcript::wire::{
+    WireBound, WireChange, WireClosing, WireEnd, WireHeader, WireIssue, WireProblem, WireSnapshot,
+    WireStep,
+};
+use crate::model::transcript::{Bound, Closing, Header, SnapshotMark, Step, FORMAT_VERSION};
+use crate::model::{format_time, EventIssue, Payload, SnapshotOutcome, StepProblem};
 
 /// Writes transcripts as JSON Lines.
 pub struct JsonLines;
@@ -189,6 +88,7 @@ fn wire_step(step: &Step) -> WireStep {
         version: event.version,
         event_type: event.event_type.clone(),
         timestamp: event.timestamp.as_ref().map(format_time),
+        event_id: event.event_id.clone(),
         data,
         raw,
         error,

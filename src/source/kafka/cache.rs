@@ -62,6 +62,11 @@ CREATE TABLE positions (
 const AGGREGATE_INDEX: &str = "CREATE INDEX IF NOT EXISTS records_by_aggregate
     ON records (topic, aggregate_id, partition, offset)";
 
+/// The index that reads a topic in store order; made on first use (see
+/// `Cache::ensure_time_index`), dropped and rebuilt around bulk loads like the other.
+const TIME_INDEX: &str = "CREATE INDEX IF NOT EXISTS records_by_time
+    ON records (topic, timestamp_ms, partition, offset)";
+
 /// Per-aggregate numbers the cache can answer without decoding values.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CachedSummary {
@@ -77,6 +82,8 @@ pub struct Cache {
     location: String,
     /// Topic names to their numbers in the file, as far as known.
     topic_ids: HashMap<String, i64>,
+    /// Whether the store-order index existed when a bulk load dropped it.
+    time_index_before_bulk: bool,
 }
 
 impl Cache {
@@ -84,10 +91,13 @@ impl Cache {
         let location = path.display().to_string();
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|err| {
-                SourceError::Open(format!(
-                    "cannot create the cache directory {}: {err}; choose another with --cache-dir or use --no-cache",
-                    dir.display()
-                ))
+                SourceError::open_with(
+                    format!(
+                        "cannot create the cache directory {} (choose another with --cache-dir or use --no-cache)",
+                        dir.display()
+                    ),
+                    err,
+                )
             })?;
         }
         let conn = Connection::open(path).map_err(|err| cache_error(&location, err, "open"))?;
@@ -117,6 +127,7 @@ impl Cache {
             conn,
             location,
             topic_ids: HashMap::new(),
+            time_index_before_bulk: false,
         };
         cache.prepare_layout()?;
         cache.load_topic_ids()?;
@@ -236,17 +247,36 @@ impl Cache {
 
     /// Stops maintaining the aggregate index until [`Cache::end_bulk_load`]: for reading
     /// many records at once.
-    pub fn begin_bulk_load(&self) -> Result<(), SourceError> {
+    pub fn begin_bulk_load(&mut self) -> Result<(), SourceError> {
+        self.time_index_before_bulk = self.has_index("records_by_time")?;
         self.conn
-            .execute_batch("DROP INDEX IF EXISTS records_by_aggregate")
+            .execute_batch(
+                "DROP INDEX IF EXISTS records_by_aggregate; DROP INDEX IF EXISTS records_by_time",
+            )
             .map_err(|err| self.error(err, "write"))
+    }
+
+    fn has_index(&self, name: &str) -> Result<bool, SourceError> {
+        self.conn
+            .query_row(
+                "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?1",
+                [name],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|found| found.is_some())
+            .map_err(|err| self.error(err, "read"))
     }
 
     /// Builds the aggregate index again after a bulk load.
     pub fn end_bulk_load(&self) -> Result<(), SourceError> {
         self.conn
             .execute_batch(AGGREGATE_INDEX)
-            .map_err(|err| self.error(err, "index"))
+            .map_err(|err| self.error(err, "index"))?;
+        if self.time_index_before_bulk {
+            self.ensure_time_index()?;
+        }
+        Ok(())
     }
 
     /// Stores records with their aggregate ids, adds them to their aggregates' summaries
@@ -360,12 +390,132 @@ impl Cache {
         rows.collect::<Result<_, _>>().map_err(fail)
     }
 
-    /// One aggregate's records in partition order.
+    /// One aggregate's records in partition order; with `after`, only those stored since
+    /// that row of the cache.
     pub fn records_of(
         &self,
         topic: &str,
         aggregate_id: &str,
+        after: Option<i64>,
     ) -> Result<Vec<RawRecord>, SourceError> {
+        let Some(topic) = self.topic_id(topic) else {
+            return Ok(Vec::new());
+        };
+        let fail = |err| self.error(err, "read");
+        // A resumed read scans the rows stored since (the rowid range), not the aggregate.
+        let sql = match after {
+            None => {
+                "SELECT partition, offset, key, value, timestamp_ms, headers FROM records
+                 WHERE topic = ?1 AND aggregate_id = ?2 AND rowid > ?3 ORDER BY partition, offset"
+            }
+            Some(_) => {
+                "SELECT partition, offset, key, value, timestamp_ms, headers FROM records
+                 WHERE topic = ?1 AND +aggregate_id = ?2 AND rowid > ?3 ORDER BY partition, offset"
+            }
+        };
+        let mut stmt = self.conn.prepare_cached(sql).map_err(fail)?;
+        let rows = stmt
+            .query_map(
+                params![topic, aggregate_id, after.unwrap_or(i64::MIN)],
+                record_from_row,
+            )
+            .map_err(fail)?;
+        rows.collect::<Result<_, _>>().map_err(fail)
+    }
+
+    /// How many records of an aggregate the cache holds.
+    pub fn aggregate_records(&self, topic: &str, aggregate_id: &str) -> Result<u64, SourceError> {
+        let Some(topic) = self.topic_id(topic) else {
+            return Ok(0);
+        };
+        self.conn
+            .query_row(
+                "SELECT records FROM aggregates WHERE topic = ?1 AND aggregate_id = ?2",
+                params![topic, aggregate_id],
+                |row| row.get::<_, i64>(0),
+            )
+            .optional()
+            .map(|n| n.unwrap_or(0).max(0) as u64)
+            .map_err(|err| self.error(err, "read"))
+    }
+
+    /// The last row stored (of any topic): a later read `after` it sees only what is new.
+    pub fn last_row(&self) -> Result<i64, SourceError> {
+        self.conn
+            .query_row("SELECT MAX(rowid) FROM records", [], |row| {
+                row.get::<_, Option<i64>>(0)
+            })
+            .map(|row| row.unwrap_or(0))
+            .map_err(|err| self.error(err, "read"))
+    }
+
+    /// The timestamp of the record at a partition and offset: `None` when the cache holds
+    /// no such record, `Some(None)` when it has no timestamp.
+    pub fn record_time(
+        &self,
+        topic: &str,
+        partition: i32,
+        offset: i64,
+    ) -> Result<Option<Option<i64>>, SourceError> {
+        let Some(topic) = self.topic_id(topic) else {
+            return Ok(None);
+        };
+        self.conn
+            .query_row(
+                "SELECT timestamp_ms FROM records WHERE topic = ?1 AND partition = ?2 AND offset = ?3",
+                params![topic, partition, offset],
+                |row| row.get::<_, Option<i64>>(0),
+            )
+            .optional()
+            .map_err(|err| self.error(err, "read"))
+    }
+
+    /// Every record of a topic in store order (record time, partition, offset) with its
+    /// aggregate id and its 1-based place among that aggregate's records in partition order
+    /// (the version `order` gives it). `from` skips records before that store position.
+    pub fn for_each_in_store_order(
+        &self,
+        topic: &str,
+        from: Option<(i64, i32, i64)>,
+        visit: &mut dyn FnMut(&str, RawRecord, u64) -> std::ops::ControlFlow<()>,
+    ) -> Result<(), SourceError> {
+        let Some(topic) = self.topic_id(topic) else {
+            return Ok(());
+        };
+        let fail = |err| self.error(err, "read");
+        self.ensure_time_index()?;
+        let (time, partition, offset) = from.unwrap_or((i64::MIN, i32::MIN, i64::MIN));
+        // Records without a time sort first, as SQL sorts NULL.
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT * FROM (
+                    SELECT partition, offset, key, value, timestamp_ms, headers, aggregate_id,
+                           ROW_NUMBER() OVER (PARTITION BY aggregate_id ORDER BY partition, offset)
+                    FROM records WHERE topic = ?1)
+                 WHERE (COALESCE(timestamp_ms, -9223372036854775808), partition, offset) >= (?2, ?3, ?4)
+                 ORDER BY timestamp_ms, partition, offset",
+            )
+            .map_err(fail)?;
+        let mut rows = stmt
+            .query(params![topic, time, partition, offset])
+            .map_err(fail)?;
+        while let Some(row) = rows.next().map_err(fail)? {
+            let id: String = row.get(6).map_err(fail)?;
+            let ordinal = row.get::<_, i64>(7).map_err(fail)?.max(1) as u64;
+            if visit(&id, record_from_row(row).map_err(fail)?, ordinal).is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// The records stored since row `after`, in store order, with their aggregate ids.
+    pub fn records_since(
+        &self,
+        topic: &str,
+        after: i64,
+    ) -> Result<Vec<(String, RawRecord)>, SourceError> {
         let Some(topic) = self.topic_id(topic) else {
             return Ok(Vec::new());
         };
@@ -373,14 +523,25 @@ impl Cache {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT partition, offset, key, value, timestamp_ms, headers FROM records
-                 WHERE topic = ?1 AND aggregate_id = ?2 ORDER BY partition, offset",
+                "SELECT partition, offset, key, value, timestamp_ms, headers, aggregate_id
+                 FROM records WHERE topic = ?1 AND rowid > ?2
+                 ORDER BY timestamp_ms, partition, offset",
             )
             .map_err(fail)?;
         let rows = stmt
-            .query_map(params![topic, aggregate_id], record_from_row)
+            .query_map(params![topic, after], |row| {
+                Ok((row.get::<_, String>(6)?, record_from_row(row)?))
+            })
             .map_err(fail)?;
         rows.collect::<Result<_, _>>().map_err(fail)
+    }
+
+    /// The store-order index, built the first time the whole topic is read in store order
+    /// (it costs the cache fill nothing until then) and kept up to date from then on.
+    fn ensure_time_index(&self) -> Result<(), SourceError> {
+        self.conn
+            .execute_batch(TIME_INDEX)
+            .map_err(|err| self.error(err, "index"))
     }
 
     /// Every record of a topic with its aggregate id, grouped by aggregate, in partition order.
@@ -501,9 +662,12 @@ fn record_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawRecord> {
 }
 
 fn cache_error(location: &str, err: rusqlite::Error, doing: &str) -> SourceError {
-    SourceError::Read(format!(
-        "could not {doing} the local cache {location}: {err}; delete it, choose another with --cache-dir, or use --no-cache"
-    ))
+    SourceError::read_with(
+        format!(
+            "could not {doing} the local cache {location} (delete it, choose another with --cache-dir, or use --no-cache)"
+        ),
+        err,
+    )
 }
 
 /// `$XDG_CACHE_HOME/rewind`, else `~/.cache/rewind`.
@@ -583,7 +747,7 @@ mod tests {
             cache.next_offsets("t").unwrap(),
             HashMap::from([(0, 2), (1, 6)])
         );
-        let a = cache.records_of("t", "a").unwrap();
+        let a = cache.records_of("t", "a", None).unwrap();
         assert_eq!(a, vec![record(0, 0, "a"), record(1, 5, "a")]);
         let summaries = cache.summaries("t").unwrap();
         assert_eq!(summaries[0].records, 2);
@@ -599,8 +763,8 @@ mod tests {
             .store("t", &[(record(0, 0, "a"), "a".to_string())])
             .unwrap();
         cache.reindex("t", &|_| "z".to_string()).unwrap();
-        assert!(cache.records_of("t", "a").unwrap().is_empty());
-        assert_eq!(cache.records_of("t", "z").unwrap().len(), 1);
+        assert!(cache.records_of("t", "a", None).unwrap().is_empty());
+        assert_eq!(cache.records_of("t", "z", None).unwrap().len(), 1);
     }
 
     fn summary(cache: &Cache, topic: &str) -> Vec<(String, u64, Option<i64>, Option<i64>)> {
@@ -652,7 +816,7 @@ mod tests {
             ]
         );
         assert_eq!(cache.record_count("t").unwrap(), 4);
-        assert_eq!(cache.records_of("t", "a").unwrap().len(), 2);
+        assert_eq!(cache.records_of("t", "a", None).unwrap().len(), 2);
         assert!(summary(&cache, "other").is_empty());
     }
 
@@ -696,14 +860,14 @@ mod tests {
             .unwrap();
         cache.end_bulk_load().unwrap();
         assert!(has_aggregate_index(&cache));
-        assert_eq!(cache.records_of("t", "a").unwrap().len(), 1);
+        assert_eq!(cache.records_of("t", "a", None).unwrap().len(), 1);
 
         // A bulk load cut short leaves no index; the next open builds it.
         cache.begin_bulk_load().unwrap();
         drop(cache);
         let cache = Cache::open(&path).unwrap();
         assert!(has_aggregate_index(&cache));
-        assert_eq!(cache.records_of("t", "a").unwrap().len(), 1);
+        assert_eq!(cache.records_of("t", "a", None).unwrap().len(), 1);
     }
 
     #[test]
@@ -731,7 +895,7 @@ mod tests {
         cache
             .store("t", &[(record(0, 0, "a"), "a".to_string())])
             .unwrap();
-        assert_eq!(cache.records_of("t", "a").unwrap().len(), 1);
+        assert_eq!(cache.records_of("t", "a", None).unwrap().len(), 1);
     }
 
     #[test]

@@ -5,8 +5,8 @@ use serde_json::{json, Map, Value};
 
 use super::record::{RawRecord, NO_KEY};
 use crate::diff::JsonPath;
-use crate::model::{parse_time, Event, EventIssue, Payload, Snapshot};
-use crate::source::SourceError;
+use crate::model::{parse_time, Event, EventIssue, Payload, Snapshot, StorePosition};
+use crate::source::BadOption;
 
 /// Event type of a record whose value is null.
 pub const TOMBSTONE: &str = "<tombstone>";
@@ -115,17 +115,15 @@ pub const FIELDS: [(&str, &str); 5] = [
 
 impl KafkaMapping {
     /// Sets one field from its text form, checking the field accepts that kind of place.
-    pub fn set(&mut self, field: &str, text: &str) -> Result<(), SourceError> {
-        let bad = |reason: String| {
-            SourceError::Config(format!("Kafka mapping {field} = {text:?}: {reason}"))
-        };
+    pub fn set(&mut self, field: &str, text: &str) -> Result<(), BadOption> {
+        let bad = |reason: String| BadOption(format!("Kafka mapping {field} = {text:?}: {reason}"));
         let spec = FieldSpec::parse(text).map_err(bad)?;
         let accepts = FIELDS
             .iter()
             .find(|(name, _)| *name == field)
             .map(|(_, accepts)| *accepts)
             .ok_or_else(|| {
-                SourceError::Config(format!(
+                BadOption(format!(
                     "unknown Kafka mapping field {field:?}; known: {}",
                     FIELDS.map(|(name, _)| name).join(", ")
                 ))
@@ -251,6 +249,14 @@ impl KafkaMapping {
             aggregate_id: aggregate_id.to_string(),
             aggregate_type: None,
             version,
+            position: StorePosition::Record {
+                timestamp_ms: record.timestamp_ms.unwrap_or(i64::MIN),
+                partition: record.partition,
+                offset: record.offset,
+            },
+            event_id: ["event_id", "eventId", "$eventId", "message_id", "messageId"]
+                .iter()
+                .find_map(|name| record.header_text(name)),
             event_type,
             timestamp,
             data,

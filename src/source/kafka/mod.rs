@@ -28,8 +28,8 @@ use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
 
 use self::cache::Cache;
 use self::reader::Reader;
-use super::{Chunk, EventSource, SourceError};
-use crate::model::{AggregateSummary, Event};
+use super::{EventSource, Query, Resume, Scope, SourceError, Start};
+use crate::model::{AggregateSummary, Chunk, Event, PositionInput, StorePosition};
 
 /// Events are handed out in batches this size, like the SQLite source.
 const BATCH: usize = 2048;
@@ -141,9 +141,9 @@ impl KafkaSource {
     }
 
     fn lock(&self) -> Result<MutexGuard<'_, State>, SourceError> {
-        self.state.lock().map_err(|_| {
-            SourceError::Read("an earlier read of this Kafka source failed midway".into())
-        })
+        self.state
+            .lock()
+            .map_err(|_| SourceError::read("an earlier read of this Kafka source failed midway"))
     }
 
     /// The cache's aggregate ids follow the id rule in force; a new rule re-derives them.
@@ -227,18 +227,124 @@ impl KafkaSource {
         topics
     }
 
-    /// One aggregate's events from the cache, in version order.
-    fn events(&self, state: &State, aggregate_id: &str) -> Result<Vec<Event>, SourceError> {
-        let records = state.cache.records_of(&self.url.topic, aggregate_id)?;
+    /// One aggregate's events from the cache, in version order; with `after`, only those
+    /// stored since that row of the cache (numbered on from the ones before).
+    fn events(
+        &self,
+        state: &State,
+        aggregate_id: &str,
+        after: Option<i64>,
+    ) -> Result<Vec<Event>, SourceError> {
+        let topic = &self.url.topic;
+        let records = state.cache.records_of(topic, aggregate_id, after)?;
+        let before = match after {
+            None => 0,
+            Some(_) => state
+                .cache
+                .aggregate_records(topic, aggregate_id)?
+                .saturating_sub(records.len() as u64),
+        };
         let mut events: Vec<Event> = records
             .iter()
             .enumerate()
-            .map(|(i, record)| self.mapping.event(record, aggregate_id, i as u64 + 1))
+            .map(|(i, record)| {
+                self.mapping
+                    .event(record, aggregate_id, before + i as u64 + 1)
+            })
             .collect();
         if self.mapping.versions_from_value() {
             events.sort_by_key(|e| e.version);
         }
         Ok(events)
+    }
+
+    /// Every event of the topic in store order, from `from` on.
+    fn store_events(
+        &self,
+        state: &State,
+        query: &Query,
+        sink: &mut dyn FnMut(Chunk) -> ControlFlow<()>,
+    ) -> Result<(), SourceError> {
+        let topic = &self.url.topic;
+        let from = match &query.start {
+            Start::Resume(after) => return self.store_events_since(state, query, after.0, sink),
+            Start::Position(StorePosition::Seq(n)) => {
+                return Err(SourceError::Position(format!(
+                    "{n} is not a Kafka position: name a record as PARTITION:OFFSET, like 0:{n}"
+                )))
+            }
+            Start::Position(StorePosition::Record {
+                timestamp_ms,
+                partition,
+                offset,
+            }) => Some((*timestamp_ms, *partition, *offset)),
+            Start::Beginning => None,
+        };
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut flow = ControlFlow::Continue(());
+        state
+            .cache
+            .for_each_in_store_order(topic, from, &mut |id, record, ordinal| {
+                let event = self.mapping.event(&record, id, ordinal);
+                if query.admits(&event) {
+                    batch.push(event);
+                }
+                if batch.len() == BATCH {
+                    flow = sink(Chunk::Events(std::mem::replace(
+                        &mut batch,
+                        Vec::with_capacity(BATCH),
+                    )));
+                }
+                flow
+            })?;
+        if flow.is_continue() && !batch.is_empty() {
+            let _ = sink(Chunk::Events(batch));
+        }
+        Ok(())
+    }
+
+    /// The events stored since row `after` of the cache, in store order, each numbered on
+    /// from what its aggregate held before (in partition order, as `order` versions are).
+    fn store_events_since(
+        &self,
+        state: &State,
+        query: &Query,
+        after: i64,
+        sink: &mut dyn FnMut(Chunk) -> ControlFlow<()>,
+    ) -> Result<(), SourceError> {
+        let topic = &self.url.topic;
+        let fresh = state.cache.records_since(topic, after)?;
+        let mut next: HashMap<&str, u64> = HashMap::new();
+        for (id, _) in &fresh {
+            *next.entry(id.as_str()).or_default() += 1;
+        }
+        for (id, new) in next.iter_mut() {
+            *new = state
+                .cache
+                .aggregate_records(topic, id)?
+                .saturating_sub(*new);
+        }
+        let mut by_partition: Vec<usize> = (0..fresh.len()).collect();
+        by_partition
+            .sort_by_key(|&i| (fresh[i].0.as_str(), fresh[i].1.partition, fresh[i].1.offset));
+        let mut ordinals = vec![0u64; fresh.len()];
+        for i in by_partition {
+            let count = next.entry(fresh[i].0.as_str()).or_default();
+            *count += 1;
+            ordinals[i] = *count;
+        }
+        let events: Vec<Event> = fresh
+            .iter()
+            .zip(ordinals)
+            .map(|((id, record), ordinal)| self.mapping.event(record, id, ordinal))
+            .filter(|event| query.admits(event))
+            .collect();
+        for batch in events.chunks(BATCH) {
+            if sink(Chunk::Events(batch.to_vec())).is_break() {
+                break;
+            }
+        }
+        Ok(())
     }
 
     /// First and last event time per aggregate when times come from the values.
@@ -298,43 +404,74 @@ impl EventSource for KafkaSource {
             .collect())
     }
 
-    fn stream_history(
+    fn query(
         &self,
-        aggregate_id: &str,
+        query: &Query,
         sink: &mut dyn FnMut(Chunk) -> ControlFlow<()>,
-    ) -> Result<(), SourceError> {
-        // Events and snapshots are read under one lock: one consistent view of the cache.
-        let state = self.lock()?;
-        let events = self.events(&state, aggregate_id)?;
-        let snapshots = match &self.mapping.snapshots {
-            None => Vec::new(),
-            Some(mapping) => state
+    ) -> Result<Resume, SourceError> {
+        // Everything is read under one lock: one consistent view of the cache. A resumed
+        // read first fetches what arrived on the topic, so follow mode sees new records.
+        let mut state = self.lock()?;
+        if query.resume().is_some() {
+            self.catch_up(&mut state, false)?;
+        }
+        let resume = Resume(state.cache.last_row()?);
+        let Scope::Aggregate(aggregate_id) = &query.scope else {
+            self.store_events(&state, query, sink)?;
+            return Ok(resume);
+        };
+        if matches!(query.start, Start::Position(StorePosition::Seq(_))) {
+            return Err(SourceError::Position(
+                "a Kafka topic names its records as PARTITION:OFFSET, like 0:1234".into(),
+            ));
+        }
+        let after = query.resume().map(|r| r.0);
+        let events = self.events(&state, aggregate_id, after)?;
+        let snapshots = match (&self.mapping.snapshots, query.snapshots && after.is_none()) {
+            (Some(mapping), true) => state
                 .cache
-                .records_of(&mapping.topic, aggregate_id)?
+                .records_of(&mapping.topic, aggregate_id, None)?
                 .iter()
                 .filter_map(|record| self.mapping.snapshot(record, aggregate_id))
                 .collect(),
+            _ => Vec::new(),
         };
         drop(state);
-        let mut events = events.into_iter().peekable();
+        let mut events = events.into_iter().filter(|e| query.admits(e)).peekable();
         while events.peek().is_some() {
             let batch: Vec<Event> = events.by_ref().take(BATCH).collect();
             if sink(Chunk::Events(batch)).is_break() {
-                return Ok(());
+                return Ok(resume);
             }
         }
         if !snapshots.is_empty() {
             let _ = sink(Chunk::Snapshots(snapshots));
         }
-        Ok(())
+        Ok(resume)
     }
 
-    /// Fetches what arrived on the topic first, so live follow sees new records.
-    fn events_after(&self, aggregate_id: &str, already: usize) -> Result<Vec<Event>, SourceError> {
-        let mut state = self.lock()?;
-        self.catch_up(&mut state, false)?;
-        let events = self.events(&state, aggregate_id)?;
-        Ok(events.into_iter().skip(already).collect())
+    /// A record named as PARTITION:OFFSET, placed by its time among the topic's records.
+    fn resolve_position(&self, input: PositionInput) -> Result<StorePosition, SourceError> {
+        let PositionInput::Record { partition, offset } = input else {
+            return Err(SourceError::Position(
+                "a Kafka topic names its records as PARTITION:OFFSET, like 0:1234".into(),
+            ));
+        };
+        let state = self.lock()?;
+        match state
+            .cache
+            .record_time(&self.url.topic, partition, offset)?
+        {
+            Some(time) => Ok(StorePosition::Record {
+                timestamp_ms: time.unwrap_or(i64::MIN),
+                partition,
+                offset,
+            }),
+            None => Err(SourceError::Position(format!(
+                "topic {:?} has no record at {partition}:{offset} (as far as rewind has read it)",
+                self.url.topic
+            ))),
+        }
     }
 }
 
@@ -414,7 +551,7 @@ fn unknown_topic(url: &KafkaUrl, topic: &str, mut names: Vec<&str>) -> SourceErr
     } else {
         format!("topics: {}", names.join(", "))
     };
-    SourceError::Open(format!(
+    SourceError::open(format!(
         "no topic {topic:?} in the Kafka cluster at {} ({listed})",
         url.bootstrap_servers()
     ))

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::mapping::{KafkaMapping, SnapshotMapping};
 use super::reader::ReadProgress;
 use crate::diff::JsonPath;
-use crate::source::SourceError;
+use crate::source::BadOption;
 
 /// Called as records arrive, so a front end can show a progress line or gauge.
 pub type ProgressFn = Arc<dyn Fn(&ReadProgress) + Send + Sync>;
@@ -115,7 +115,7 @@ impl std::fmt::Debug for KafkaOptions {
 }
 
 impl KafkaOptions {
-    pub fn from_config(config: &KafkaConfig) -> Result<KafkaOptions, SourceError> {
+    pub fn from_config(config: &KafkaConfig) -> Result<KafkaOptions, BadOption> {
         let mut mapping = KafkaMapping::default();
         for (field, value) in [
             ("aggregate_id", &config.aggregate_id),
@@ -130,7 +130,7 @@ impl KafkaOptions {
         }
         let path = |what: &str, text: &Option<String>, default: &str| {
             let text = text.as_deref().unwrap_or(default);
-            JsonPath::parse(text).map_err(|err| SourceError::Config(format!("Kafka {what}: {err}")))
+            JsonPath::parse(text).map_err(|err| BadOption(format!("Kafka {what}: {err}")))
         };
         mapping.snapshots = match config.snapshots_topic.as_deref() {
             None | Some("") => None,
@@ -155,7 +155,7 @@ impl KafkaOptions {
             None => Duration::from_secs(10),
             Some(seconds) if (0.1..=3600.0).contains(&seconds) => Duration::from_secs_f64(seconds),
             Some(seconds) => {
-                return Err(SourceError::Config(format!(
+                return Err(BadOption(format!(
                     "Kafka timeout {seconds} is out of range: give 0.1 to 3600 seconds"
                 )))
             }
@@ -204,10 +204,10 @@ const RESERVED: [(&str, &str); 7] = [
 ];
 
 /// Refuses properties rewind sets itself, naming the one at fault (never its value).
-pub fn check_reserved(properties: &[(String, String)]) -> Result<(), SourceError> {
+pub fn check_reserved(properties: &[(String, String)]) -> Result<(), BadOption> {
     for (key, _) in properties {
         if let Some((_, why)) = RESERVED.iter().find(|(name, _)| name == key) {
-            return Err(SourceError::Config(format!(
+            return Err(BadOption(format!(
                 "Kafka property {key} cannot be set: {why}"
             )));
         }
@@ -253,16 +253,16 @@ impl Secrets {
 }
 
 /// Reads `key=value` lines (`#` and `!` start comments), or a flat TOML table for `.toml` files.
-pub fn read_properties_file(path: &Path) -> Result<Vec<(String, String)>, SourceError> {
+pub fn read_properties_file(path: &Path) -> Result<Vec<(String, String)>, BadOption> {
     let text = std::fs::read_to_string(path).map_err(|err| {
-        SourceError::Config(format!(
+        BadOption(format!(
             "cannot read Kafka properties file {}: {err}",
             path.display()
         ))
     })?;
     if path.extension().is_some_and(|ext| ext == "toml") {
         let table: toml::Table = toml::from_str(&text).map_err(|err| {
-            SourceError::Config(format!(
+            BadOption(format!(
                 "Kafka properties file {}: {}",
                 path.display(),
                 err.message().lines().next().unwrap_or("invalid TOML")
@@ -283,7 +283,7 @@ pub fn read_properties_file(path: &Path) -> Result<Vec<(String, String)>, Source
             continue;
         }
         let Some((key, value)) = line.split_once('=').or_else(|| line.split_once(':')) else {
-            return Err(SourceError::Config(format!(
+            return Err(BadOption(format!(
                 "Kafka properties file {} line {}: expected key=value",
                 path.display(),
                 number + 1
@@ -295,7 +295,7 @@ pub fn read_properties_file(path: &Path) -> Result<Vec<(String, String)>, Source
 }
 
 /// Parses one `-X key=value`.
-pub fn parse_property(text: &str) -> Result<(String, String), SourceError> {
+pub fn parse_property(text: &str) -> Result<(String, String), BadOption> {
     match text.split_once('=') {
         Some((key, value)) if !key.trim().is_empty() => {
             Ok((key.trim().to_string(), value.to_string()))
@@ -303,7 +303,7 @@ pub fn parse_property(text: &str) -> Result<(String, String), SourceError> {
         _ => {
             // Show the key part only: what follows may be a secret.
             let key = text.split('=').next().unwrap_or_default();
-            Err(SourceError::Config(format!(
+            Err(BadOption(format!(
                 "-X {key:?}: write Kafka properties as KEY=VALUE, e.g. -X security.protocol=SASL_SSL"
             )))
         }

@@ -13,7 +13,7 @@ use rdkafka::ClientContext;
 use super::options::Secrets;
 use super::record::RawRecord;
 use super::simple::{Fetched, PartitionStream, BEGINNING};
-use crate::source::SourceError;
+use crate::source::{BadOption, SourceError};
 
 /// Records are handed to the cache in batches this size, each batch one transaction.
 const BATCH: usize = 5000;
@@ -101,10 +101,10 @@ impl Reader {
                 echo: debug.then(|| secrets.clone()),
             })
             .map_err(|err| {
-                SourceError::Config(secrets.scrub(&format!(
+                SourceError::Option(BadOption(secrets.scrub(&format!(
                     "cannot set up a Kafka client: {}; check the -X properties",
                     plain(&err)
-                )))
+                ))))
             })?;
         Ok(Reader {
             consumer,
@@ -144,7 +144,7 @@ impl Reader {
             ),
             _ => format!("Kafka at {}: could not {doing}: {why}", self.cluster),
         };
-        SourceError::Open(self.secrets.scrub(&text))
+        SourceError::open(self.secrets.scrub(&text))
     }
 
     /// The names of every topic the cluster shows this client.
@@ -180,7 +180,7 @@ impl Reader {
             .flat_map(|t| t.partitions().iter().map(|p| p.id()))
             .collect::<Vec<_>>();
         if partitions.is_empty() {
-            return Err(SourceError::Open(format!(
+            return Err(SourceError::open(format!(
                 "topic {topic:?} is gone from the Kafka cluster at {}",
                 self.cluster
             )));
@@ -218,7 +218,7 @@ impl Reader {
         let stream =
             unsafe { PartitionStream::start(self.consumer.client().native_ptr(), topic, &starts) }
                 .map_err(|why| {
-                    SourceError::Read(self.secrets.scrub(&format!(
+                    SourceError::read(self.secrets.scrub(&format!(
                         "Kafka at {}: could not start reading topic {topic:?}: {why}",
                         self.cluster
                     )))
@@ -306,7 +306,7 @@ impl Reader {
                     .map(i32::to_string)
                     .collect::<Vec<_>>()
                     .join(", ");
-                return Err(SourceError::Read(self.secrets.scrub(&format!(
+                return Err(SourceError::read(self.secrets.scrub(&format!(
                     "Kafka at {} stopped answering while rewind read topic {topic:?} (partitions {waiting} unfinished after {} s: {why}); raise --kafka-timeout or try again",
                     self.cluster,
                     self.timeout.as_secs_f64()

@@ -18,7 +18,7 @@ impl KafkaUrl {
     /// Parses a `kafka://` source name. Errors never repeat the credentials it holds.
     pub fn parse(spec: &str) -> Result<KafkaUrl, SourceError> {
         let fail = |reason: &str| {
-            SourceError::Open(format!(
+            SourceError::open(format!(
                 "{} is not a Kafka source: {reason} (write it like kafka://localhost:9092/orders)",
                 redact(spec)
             ))

@@ -2,7 +2,7 @@
 //! quoted) or from a preset's constants. Nothing else reaches SQL.
 
 use super::mapping::{quote_identifier, SqliteMapping};
-use crate::source::SourceError;
+use crate::source::BadOption;
 
 /// SQL expressions, one per field, over the events table.
 #[derive(Debug, Clone)]
@@ -15,6 +15,9 @@ pub struct EventExprs {
     pub timestamp: String,
     pub data: String,
     pub metadata: String,
+    pub event_id: String,
+    /// What orders the whole store: `rowid` or a mapped column.
+    pub position: String,
     /// An extra condition rows must meet (presets only, e.g. "only events, not commands").
     pub filter: Option<&'static str>,
 }
@@ -44,12 +47,23 @@ pub struct Layout {
     pub codec: Codec,
 }
 
-/// The statements a source prepares.
+/// The statements a source prepares. Every event read selects the same columns, in the
+/// order `SqliteSource::event_from_row` reads them.
 pub struct Queries {
     pub list_events: String,
     pub count_events: String,
     pub list_snapshots: Option<String>,
+    /// One aggregate's events (`?1` the id), in version order.
     pub read_events: String,
+    /// One aggregate's events stored after position `?2`, for follow mode: a range scan of
+    /// the positions, so a poll reads only what arrived.
+    pub read_events_after: String,
+    /// The store's events at or after position `?1`, in store order.
+    pub read_store: String,
+    /// The store's events after position `?1`.
+    pub read_store_after: String,
+    /// The highest position: where the next read resumes.
+    pub last_position: String,
     pub read_snapshots: Option<String>,
 }
 
@@ -58,9 +72,9 @@ impl Layout {
     pub fn from_mapping(
         mapping: &SqliteMapping,
         with_snapshots: bool,
-    ) -> Result<Layout, SourceError> {
+    ) -> Result<Layout, BadOption> {
         let q = |name: &str| quote_identifier(name);
-        let opt = |column: &Option<String>| -> Result<String, SourceError> {
+        let opt = |column: &Option<String>| -> Result<String, BadOption> {
             column
                 .as_deref()
                 .map(q)
@@ -76,6 +90,11 @@ impl Layout {
             timestamp: opt(&e.timestamp)?,
             data: q(&e.event_data)?,
             metadata: opt(&e.metadata)?,
+            event_id: opt(&e.event_id)?,
+            position: match &e.position {
+                Some(column) => q(column)?,
+                None => "rowid".into(),
+            },
             filter: None,
         };
         let s = &mapping.snapshots;
@@ -107,18 +126,36 @@ impl Layout {
             ts = e.timestamp,
             table = e.table,
         );
-        let read_events = format!(
-            "SELECT {ty}, {version}, {event_type}, {ts}, {data}, {metadata} FROM {table} \
-             WHERE {id} = ?1{filter} ORDER BY {version}",
+        let columns = format!(
+            "{ty}, {version}, {event_type}, {ts}, {data}, {metadata}, {position}, {event_id}, {id}",
             ty = e.aggregate_type,
             version = e.version,
             event_type = e.event_type,
             ts = e.timestamp,
             data = e.data,
             metadata = e.metadata,
-            table = e.table,
+            position = e.position,
+            event_id = e.event_id,
             id = e.aggregate_id,
         );
+        let (table, id, position, version) = (&e.table, &e.aggregate_id, &e.position, &e.version);
+        let read_events = format!(
+            "SELECT {columns} FROM {table} WHERE {id} = ?1{filter} ORDER BY {version}, {position}"
+        );
+        // `+id` keeps SQLite off the id index: the positions' range scan reads only new rows.
+        let read_events_after = format!(
+            "SELECT {columns} FROM {table} WHERE +{id} = ?1 AND {position} > ?2{filter} \
+             ORDER BY {version}, {position}"
+        );
+        let read_store = format!(
+            "SELECT {columns} FROM {table} WHERE {id} IS NOT NULL AND {position} >= ?1{filter} \
+             ORDER BY {position}"
+        );
+        let read_store_after = format!(
+            "SELECT {columns} FROM {table} WHERE {id} IS NOT NULL AND {position} > ?1{filter} \
+             ORDER BY {position}"
+        );
+        let last_position = format!("SELECT MAX({position}) FROM {table}");
         let count_events = format!(
             "SELECT COUNT(*) FROM {table} WHERE {id} = ?1{filter}",
             table = e.table,
@@ -147,6 +184,10 @@ impl Layout {
             count_events,
             list_snapshots,
             read_events,
+            read_events_after,
+            read_store,
+            read_store_after,
+            last_position,
             read_snapshots,
         }
     }

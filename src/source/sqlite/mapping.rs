@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use crate::source::SourceError;
+use crate::source::BadOption;
 
 /// Column names of the events table. `None` marks an optional field the store does not have.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -16,6 +16,10 @@ pub struct EventColumns {
     pub metadata: Option<String>,
     pub version: String,
     pub timestamp: Option<String>,
+    /// The store's id for each event; used when the table has such a column.
+    pub event_id: Option<String>,
+    /// A column that orders the whole store; `None` is SQLite's rowid.
+    pub position: Option<String>,
 }
 
 impl Default for EventColumns {
@@ -29,6 +33,8 @@ impl Default for EventColumns {
             metadata: Some("metadata".into()),
             version: "version".into(),
             timestamp: Some("timestamp".into()),
+            event_id: Some("event_id".into()),
+            position: None,
         }
     }
 }
@@ -65,16 +71,20 @@ pub struct SqliteMapping {
     /// Set once a user names the snapshots table, so a missing one is an error, not "none".
     #[serde(skip)]
     pub snapshots_required: bool,
+    /// Set once a user names the event id column, so a missing one is an error: the
+    /// default `event_id` is used only where the table has it.
+    #[serde(skip)]
+    pub event_id_required: bool,
 }
 
 impl SqliteMapping {
     /// Applies one `key=value` override such as `events.table=domain_events`.
     /// An empty value switches an optional field off.
-    pub fn set(&mut self, key: &str, value: &str) -> Result<(), SourceError> {
+    pub fn set(&mut self, key: &str, value: &str) -> Result<(), BadOption> {
         let optional = || (!value.is_empty()).then(|| value.to_string());
-        let required = |field: &mut String| -> Result<(), SourceError> {
+        let required = |field: &mut String| -> Result<(), BadOption> {
             if value.is_empty() {
-                return Err(SourceError::Config(format!(
+                return Err(BadOption(format!(
                     "mapping {key} cannot be empty: it names a required column"
                 )));
             }
@@ -92,6 +102,11 @@ impl SqliteMapping {
             "events.metadata" => events.metadata = optional(),
             "events.version" => required(&mut events.version)?,
             "events.timestamp" => events.timestamp = optional(),
+            "events.event_id" => {
+                events.event_id = optional();
+                self.event_id_required = events.event_id.is_some();
+            }
+            "events.position" => events.position = optional(),
             "snapshots.table" => {
                 snapshots.table = optional();
                 self.snapshots_required = snapshots.table.is_some();
@@ -101,7 +116,7 @@ impl SqliteMapping {
             "snapshots.state" => required(&mut snapshots.state)?,
             "snapshots.created_at" => snapshots.created_at = optional(),
             _ => {
-                return Err(SourceError::Config(format!(
+                return Err(BadOption(format!(
                     "unknown mapping key {key:?}; known keys: {}",
                     MAPPING_KEYS.join(", ")
                 )))
@@ -117,6 +132,8 @@ impl SqliteMapping {
             &mut events.aggregate_type,
             &mut events.metadata,
             &mut events.timestamp,
+            &mut events.event_id,
+            &mut events.position,
             &mut self.snapshots.table,
             &mut self.snapshots.created_at,
         ] {
@@ -131,7 +148,7 @@ impl SqliteMapping {
         let e = &self.events;
         let opt = |c: &Option<String>| c.clone().unwrap_or_else(|| "-".into());
         format!(
-            "events.table={} aggregate_id={} aggregate_type={} event_type={} event_data={} metadata={} version={} timestamp={}",
+            "events.table={} aggregate_id={} aggregate_type={} event_type={} event_data={} metadata={} version={} timestamp={} event_id={} position={}",
             e.table,
             e.aggregate_id,
             opt(&e.aggregate_type),
@@ -139,7 +156,9 @@ impl SqliteMapping {
             e.event_data,
             opt(&e.metadata),
             e.version,
-            opt(&e.timestamp)
+            opt(&e.timestamp),
+            opt(&e.event_id),
+            e.position.as_deref().unwrap_or("rowid")
         )
     }
 
@@ -156,7 +175,7 @@ impl SqliteMapping {
     }
 }
 
-pub const MAPPING_KEYS: [&str; 13] = [
+pub const MAPPING_KEYS: [&str; 15] = [
     "events.table",
     "events.aggregate_id",
     "events.aggregate_type",
@@ -165,6 +184,8 @@ pub const MAPPING_KEYS: [&str; 13] = [
     "events.metadata",
     "events.version",
     "events.timestamp",
+    "events.event_id",
+    "events.position",
     "snapshots.table",
     "snapshots.aggregate_id",
     "snapshots.version",
@@ -175,10 +196,10 @@ pub const MAPPING_KEYS: [&str; 13] = [
 /// Quotes an identifier for SQL after checking it is one a schema could really hold.
 ///
 /// Nothing a user types reaches SQL any other way.
-pub fn quote_identifier(name: &str) -> Result<String, SourceError> {
+pub fn quote_identifier(name: &str) -> Result<String, BadOption> {
     let bad = name.is_empty() || name.len() > 128 || name.chars().any(|c| c.is_control());
     if bad {
-        return Err(SourceError::Config(format!(
+        return Err(BadOption(format!(
             "{name:?} is not a valid table or column name (1-128 printable characters)"
         )));
     }

@@ -17,21 +17,28 @@ pub mod codecs {
     };
 }
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::ffi;
+use rusqlite::{ffi, ToSql};
 
 use connection::StoreConnection;
 use layout::{Codec, Layout, Queries};
 
-use super::{Chunk, EventSource, SourceError};
-use crate::model::{AggregateSummary, Event, EventIssue, Snapshot};
+use super::{EventSource, Query, Resume, Scope, SourceError, Start};
+use crate::model::{AggregateSummary, Chunk, Event, EventIssue, Snapshot, StorePosition};
 
 /// Events are handed out in batches this size, so a front end can show progress.
 const BATCH: usize = 2048;
+
+/// How a statement's rows went: whether the sink stopped the read, and how many rows came.
+struct RowsRead {
+    stopped: bool,
+    seen: usize,
+}
 
 #[derive(Debug, Clone)]
 pub struct SqliteOptions {
@@ -59,6 +66,11 @@ pub struct SqliteSource {
     preset: Preset,
     codec: Codec,
     queries: Queries,
+    /// Whether the events table has positions (a view or a WITHOUT ROWID table without a
+    /// mapped position column has none).
+    positioned: bool,
+    /// Event rows decoded so far: lets tests see that a follow poll reads only new rows.
+    rows_read: Cell<u64>,
 }
 
 impl SqliteSource {
@@ -66,15 +78,15 @@ impl SqliteSource {
     pub fn open(path: &Path, options: SqliteOptions) -> Result<SqliteSource, SourceError> {
         let shown = path.display();
         let meta = std::fs::metadata(path).map_err(|err| {
-            SourceError::Open(format!("cannot open {shown}: {}", plain_io_error(&err)))
+            SourceError::open(format!("cannot open {shown}: {}", plain_io_error(&err)))
         })?;
         if meta.is_dir() {
-            return Err(SourceError::Open(format!(
+            return Err(SourceError::open(format!(
                 "{shown} is a directory; give the path of a SQLite file"
             )));
         }
         if meta.len() == 0 {
-            return Err(SourceError::Open(format!(
+            return Err(SourceError::open(format!(
                 "{shown} is empty (0 bytes), not an event store"
             )));
         }
@@ -87,8 +99,14 @@ impl SqliteSource {
             codec: Codec::Plain,
             queries: Layout::from_mapping(&SqliteMapping::default(), false)?.queries(),
             options,
+            positioned: true,
+            rows_read: Cell::new(0),
         };
-        let layout = source.choose_layout()?;
+        let mut layout = source.choose_layout()?;
+        if !source.has_positions(&layout)? {
+            layout.events.position = "NULL".into();
+            source.positioned = false;
+        }
         source.codec = layout.codec;
         source.queries = layout.queries();
         if source.codec == Codec::Eventsourcing {
@@ -102,6 +120,34 @@ impl SqliteSource {
         self.preset
     }
 
+    /// Event rows decoded since the source was opened.
+    pub fn rows_read(&self) -> u64 {
+        self.rows_read.get()
+    }
+
+    /// Whether the position expression gives values: a view has a NULL rowid and a
+    /// WITHOUT ROWID table none at all.
+    fn has_positions(&self, layout: &Layout) -> Result<bool, SourceError> {
+        let e = &layout.events;
+        let sql = format!(
+            "SELECT {} FROM {} WHERE {} IS NOT NULL LIMIT 1",
+            e.position, e.table, e.aggregate_id
+        );
+        let conn = self.db.get();
+        let Ok(mut stmt) = conn.prepare(&sql) else {
+            return Ok(false);
+        };
+        let first: Option<Option<i64>> =
+            stmt.query_row([], |row| row.get(0))
+                .map(Some)
+                .or_else(|err| match err {
+                    rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                    err => Err(self.error(err, "read the schema")),
+                })?;
+        // An empty table cannot say; its rowid will be there once rows are.
+        Ok(!matches!(first, Some(None)))
+    }
+
     /// A forced preset, a detected one, or the user's mapping (checked column by column).
     fn choose_layout(&mut self) -> Result<Layout, SourceError> {
         let tables = self.table_names()?;
@@ -113,7 +159,17 @@ impl SqliteSource {
         self.preset = preset;
         if preset == Preset::Native {
             let with_snapshots = self.check_mapping(&tables)?;
-            return Layout::from_mapping(&self.options.mapping, with_snapshots);
+            let mut mapping = self.options.mapping.clone();
+            let columns = self
+                .table_columns(&mapping.events.table)?
+                .unwrap_or_default();
+            let has = |name: &str| columns.iter().any(|c| c.eq_ignore_ascii_case(name));
+            // The default event id column is read where the table has it.
+            if !mapping.event_id_required && !mapping.events.event_id.as_deref().is_some_and(has) {
+                mapping.events.event_id = None;
+            }
+            self.options.mapping = mapping;
+            return Ok(Layout::from_mapping(&self.options.mapping, with_snapshots)?);
         }
         let (events, snapshots) = preset.tables();
         if !tables.iter().any(|t| t == events) {
@@ -141,7 +197,7 @@ impl SqliteSource {
             .ok()
             .flatten();
         match first.and_then(|bytes| eventsourcing::unreadable_store_reason(&bytes)) {
-            Some(reason) => Err(SourceError::Read(format!(
+            Some(reason) => Err(SourceError::read(format!(
                 "{}: {reason}",
                 self.path.display()
             ))),
@@ -210,10 +266,13 @@ impl SqliteSource {
             ("event_data", e.event_data.as_str()),
             ("version", e.version.as_str()),
         ];
+        let event_id = e.event_id.clone().filter(|_| mapping.event_id_required);
         for (field, column) in [
             ("aggregate_type", &e.aggregate_type),
             ("metadata", &e.metadata),
             ("timestamp", &e.timestamp),
+            ("event_id", &event_id),
+            ("position", &e.position),
         ] {
             if let Some(column) = column {
                 wanted.push((field, column));
@@ -272,37 +331,131 @@ impl SqliteSource {
         Ok(counts)
     }
 
-    fn read_events(
+    /// Streams the event rows of one statement through the sink in batches, keeping those
+    /// the query admits.
+    fn read_rows(
         &self,
-        aggregate_id: &str,
+        sql: &str,
+        params: &[&dyn ToSql],
+        query: &Query,
+        skip: usize,
         sink: &mut dyn FnMut(Chunk) -> ControlFlow<()>,
-    ) -> Result<ControlFlow<()>, SourceError> {
+    ) -> Result<RowsRead, SourceError> {
         let doing = "read events";
         let conn = self.db.get();
-        let mut stmt = conn
-            .prepare_cached(&self.queries.read_events)
-            .map_err(|e| self.error(e, doing))?;
-        let mut rows = stmt
-            .query([aggregate_id])
-            .map_err(|e| self.error(e, doing))?;
+        let mut stmt = conn.prepare_cached(sql).map_err(|e| self.error(e, doing))?;
+        let mut rows = stmt.query(params).map_err(|e| self.error(e, doing))?;
         let mut batch = Vec::with_capacity(BATCH);
+        let mut seen = 0usize;
         while let Some(row) = rows.next().map_err(|e| self.error(e, doing))? {
-            batch.push(self.event_from_row(aggregate_id, row));
+            self.rows_read.set(self.rows_read.get() + 1);
+            seen += 1;
+            if seen <= skip {
+                continue;
+            }
+            let Some(event) = self.event_from_row(row, seen) else {
+                continue;
+            };
+            if !query.admits(&event) {
+                continue;
+            }
+            batch.push(event);
             if batch.len() == BATCH {
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
                 if sink(Chunk::Events(full)).is_break() {
-                    return Ok(ControlFlow::Break(()));
+                    return Ok(RowsRead {
+                        stopped: true,
+                        seen,
+                    });
                 }
             }
         }
-        if batch.is_empty() {
-            return Ok(ControlFlow::Continue(()));
-        }
-        Ok(sink(Chunk::Events(batch)))
+        let stopped = !batch.is_empty() && sink(Chunk::Events(batch)).is_break();
+        Ok(RowsRead { stopped, seen })
     }
 
-    fn event_from_row(&self, aggregate_id: &str, row: &rusqlite::Row<'_>) -> Event {
+    fn last_position(&self) -> Result<Option<i64>, SourceError> {
+        let conn = self.db.get();
+        let mut stmt = conn
+            .prepare_cached(&self.queries.last_position)
+            .map_err(|e| self.error(e, "read events"))?;
+        stmt.query_row([], |row| row.get::<_, Option<i64>>(0))
+            .map_err(|e| self.error(e, "read events"))
+    }
+
+    fn query_aggregate(
+        &self,
+        id: &str,
+        query: &Query,
+        sink: &mut dyn FnMut(Chunk) -> ControlFlow<()>,
+    ) -> Result<Resume, SourceError> {
+        let snapshots = match query.snapshots {
+            true => self.read_snapshots(id)?,
+            false => Vec::new(),
+        };
+        let q = &self.queries;
+        let read = match (query.resume(), self.positioned) {
+            (Some(after), true) => {
+                self.read_rows(&q.read_events_after, &[&id, &after.0], query, 0, sink)?
+            }
+            // Without positions, a resume point counts the aggregate's events instead.
+            (after, false) => {
+                let skip = after.map_or(0, |r| usize::try_from(r.0).unwrap_or(0));
+                self.read_rows(&q.read_events, &[&id], query, skip, sink)?
+            }
+            (None, true) => self.read_rows(&q.read_events, &[&id], query, 0, sink)?,
+        };
+        if !read.stopped && !snapshots.is_empty() {
+            let _ = sink(Chunk::Snapshots(snapshots));
+        }
+        match self.positioned {
+            true => self.resume_point(query),
+            false => Ok(Resume(read.seen as i64)),
+        }
+    }
+
+    fn query_store(
+        &self,
+        query: &Query,
+        sink: &mut dyn FnMut(Chunk) -> ControlFlow<()>,
+    ) -> Result<Resume, SourceError> {
+        if !self.positioned {
+            return Err(SourceError::Schema(format!(
+                "the events of {} have no store position (a view, or a table WITHOUT ROWID), so they cannot be read in store order; map a column that orders them with --map events.position=COLUMN",
+                self.path.display()
+            )));
+        }
+        let q = &self.queries;
+        match &query.start {
+            Start::Resume(after) => {
+                self.read_rows(&q.read_store_after, &[&after.0], query, 0, sink)?;
+            }
+            Start::Position(StorePosition::Seq(first)) => {
+                self.read_rows(&q.read_store, &[first], query, 0, sink)?;
+            }
+            Start::Position(other) => {
+                return Err(SourceError::Position(format!(
+                    "{other} is a Kafka position; this store numbers its events"
+                )))
+            }
+            Start::Beginning => {
+                self.read_rows(&q.read_store, &[&i64::MIN], query, 0, sink)?;
+            }
+        }
+        self.resume_point(query)
+    }
+
+    /// The highest position now, or the query's own resume point if that is later.
+    fn resume_point(&self, query: &Query) -> Result<Resume, SourceError> {
+        let last = Resume(self.last_position()?.unwrap_or(i64::MIN));
+        Ok(query.resume().map_or(last, |given| given.max(last)))
+    }
+
+    /// An event from a row of the columns every event query selects; `ordinal` (1-based
+    /// row number) stands in for the position of a store that has none.
+    fn event_from_row(&self, row: &rusqlite::Row<'_>, ordinal: usize) -> Option<Event> {
         let columns = &self.options.mapping.events;
+        let aggregate_id = decode::text(row.get_ref_unwrap(8))?;
         let mut issues = Vec::new();
         let aggregate_type = decode::text(row.get_ref_unwrap(0));
         let version = match decode::version(row.get_ref_unwrap(1)) {
@@ -323,6 +476,11 @@ impl SqliteSource {
         });
         let mut data = decode::payload(row.get_ref_unwrap(4), &columns.event_data);
         let metadata = decode::metadata(row.get_ref_unwrap(5), &mut issues);
+        let position = match row.get_ref_unwrap(6) {
+            rusqlite::types::ValueRef::Integer(n) => n,
+            _ => ordinal as i64,
+        };
+        let event_id = decode::text(row.get_ref_unwrap(7));
         let (mut event_type, mut aggregate_type, mut timestamp) =
             (event_type, aggregate_type, timestamp);
         if self.codec == Codec::Eventsourcing {
@@ -331,16 +489,18 @@ impl SqliteSource {
             (data, timestamp) = eventsourcing::decode_event(bytes);
             (event_type, aggregate_type) = (short, class);
         }
-        Event {
-            aggregate_id: aggregate_id.to_string(),
+        Some(Event {
+            aggregate_id,
             aggregate_type,
             version,
+            position: StorePosition::Seq(position),
+            event_id,
             event_type,
             timestamp,
             data,
             metadata,
             issues,
-        }
+        })
     }
 
     fn read_snapshots(&self, aggregate_id: &str) -> Result<Vec<Snapshot>, SourceError> {
@@ -423,24 +583,24 @@ impl EventSource for SqliteSource {
         usize::try_from(count).ok()
     }
 
-    fn stream_history(
+    fn query(
         &self,
-        aggregate_id: &str,
+        query: &Query,
         sink: &mut dyn FnMut(Chunk) -> ControlFlow<()>,
-    ) -> Result<(), SourceError> {
-        // One read transaction: events and snapshots come from the same moment of the store,
-        // even while another process appends to it.
+    ) -> Result<Resume, SourceError> {
+        // One read transaction: events, snapshots and the resume point come from the same
+        // moment of the store, even while another process appends to it.
         self.db.refresh().map_err(|e| self.error(e, "open"))?;
         let conn = self.db.get();
         let tx = conn
             .unchecked_transaction()
             .map_err(|e| self.error(e, "read events"))?;
-        let snapshots = self.read_snapshots(aggregate_id)?;
-        if self.read_events(aggregate_id, sink)?.is_continue() && !snapshots.is_empty() {
-            let _ = sink(Chunk::Snapshots(snapshots));
-        }
+        let resume = match &query.scope {
+            Scope::Aggregate(id) => self.query_aggregate(id, query, sink),
+            Scope::Store => self.query_store(query, sink),
+        };
         drop(tx);
-        Ok(())
+        resume
     }
 }
 
@@ -460,25 +620,26 @@ fn plain_io_error(err: &std::io::Error) -> String {
     }
 }
 
-/// One line that says what went wrong with the store, in words a person can act on.
+/// One line that says what went wrong with the store, in words a person can act on; the
+/// SQLite error stays attached as the cause.
 fn sqlite_error(path: &Path, err: rusqlite::Error, doing: &str) -> SourceError {
     let shown = path.display();
-    let code = err.sqlite_error_code();
-    match code {
+    match err.sqlite_error_code() {
         Some(ffi::ErrorCode::NotADatabase) => {
-            SourceError::Open(format!("{shown} is not a SQLite database"))
+            SourceError::open(format!("{shown} is not a SQLite database"))
         }
-        Some(ffi::ErrorCode::DatabaseCorrupt) => SourceError::Read(format!(
-            "{shown} is damaged (truncated or corrupt); could not {doing}: {err}"
-        )),
+        Some(ffi::ErrorCode::DatabaseCorrupt) => SourceError::read_with(
+            format!("{shown} is damaged (truncated or corrupt); could not {doing}"),
+            err,
+        ),
         Some(ffi::ErrorCode::DatabaseBusy) | Some(ffi::ErrorCode::DatabaseLocked) => {
-            SourceError::Read(format!(
+            SourceError::read(format!(
                 "{shown} is locked by another process; gave up waiting to {doing} (raise --lock-timeout to wait longer)"
             ))
         }
         Some(ffi::ErrorCode::CannotOpen) => {
-            SourceError::Open(format!("cannot open {shown}: {err}"))
+            SourceError::open_with(format!("cannot open {shown}"), err)
         }
-        _ => SourceError::Read(format!("could not {doing} from {shown}: {err}")),
+        _ => SourceError::read_with(format!("could not {doing} from {shown}"), err),
     }
 }

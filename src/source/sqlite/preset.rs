@@ -1,7 +1,7 @@
 //! The SQLite layouts of widely used event-sourcing libraries, read as they are.
 
 use super::layout::{Codec, EventExprs, Layout, SnapshotExprs};
-use crate::source::SourceError;
+use crate::source::BadOption;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Preset {
@@ -16,14 +16,14 @@ pub enum Preset {
 pub const PRESET_NAMES: &str = "native, eventsourcing, emmett";
 
 impl std::str::FromStr for Preset {
-    type Err = SourceError;
+    type Err = BadOption;
 
-    fn from_str(name: &str) -> Result<Preset, SourceError> {
+    fn from_str(name: &str) -> Result<Preset, BadOption> {
         match name.to_ascii_lowercase().as_str() {
             "native" | "rewind" => Ok(Preset::Native),
             "eventsourcing" | "python-eventsourcing" => Ok(Preset::Eventsourcing),
             "emmett" | "emmett-sqlite" => Ok(Preset::Emmett),
-            _ => Err(SourceError::Config(format!(
+            _ => Err(BadOption(format!(
                 "unknown preset {name:?}; known presets: {PRESET_NAMES}"
             ))),
         }
@@ -85,6 +85,8 @@ fn eventsourcing(with_snapshots: bool) -> Layout {
             timestamp: timestamp.into(),
             data: "state".into(),
             metadata: "NULL".into(),
+            event_id: "NULL".into(),
+            position: "rowid".into(),
             filter: None,
         },
         snapshots: with_snapshots.then(|| SnapshotExprs {
@@ -112,6 +114,8 @@ fn emmett() -> Layout {
             timestamp: "created".into(),
             data: "message_data".into(),
             metadata: "message_metadata".into(),
+            event_id: "message_id".into(),
+            position: "global_position".into(),
             filter: Some("message_kind = 'E'"),
         },
         snapshots: None,

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::diff::{Change, JsonPath};
-use crate::model::{AggregateSummary, Event, Snapshot};
-use crate::replay::{Reducer, Replay, SnapshotOutcome};
+use crate::model::{AggregateSummary, Event, Snapshot, SnapshotOutcome};
+use crate::replay::{Reducer, Replay};
 
 use super::detail::{Comparison, Detail};
 use super::inspect::{Blame, EventFilter};
@@ -71,6 +71,8 @@ pub struct AggregateView {
     pub speed: usize,
     pub follow: bool,
     pub polling: bool,
+    /// Where the next follow poll resumes reading the store.
+    pub resume: crate::source::Resume,
     pub detail: Option<Detail>,
     pub comparison: Option<Comparison>,
     pub folds: BTreeSet<JsonPath>,
@@ -107,6 +109,7 @@ impl AggregateView {
             speed: DEFAULT_SPEED,
             follow: false,
             polling: false,
+            resume: crate::source::Resume::default(),
             detail: None,
             comparison: None,
             folds: BTreeSet::new(),

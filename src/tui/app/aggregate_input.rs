@@ -185,7 +185,7 @@ impl App {
                 self.requests.push(Request::PollAfter {
                     generation: view.generation,
                     aggregate_id: view.summary.id.clone(),
-                    already: view.len(),
+                    resume: view.resume,
                 });
             }
         }
@@ -233,9 +233,15 @@ impl App {
                 self.list.status = super::ListStatus::Failed(error.clone());
                 self.complain(error);
             }
+            Report::Recorded { generation, states } if Some(generation) == current => {
+                let named = self.named_reducer.is_some();
+                if let Some(view) = self.view.as_mut().filter(|v| v.is_empty() && !named) {
+                    view.replay = Replay::new(crate::load::default_reducer(Some(states)));
+                }
+            }
             Report::Start { generation, start } if Some(generation) == current => {
                 if let Some(view) = self.view.as_mut().filter(|v| v.is_empty()) {
-                    view.replay = Replay::starting_at(std::sync::Arc::clone(&self.reducer), start);
+                    view.replay = Replay::starting_at(view.replay.reducer(), start);
                 }
             }
             Report::Done { ticket, outcome } => match outcome {
@@ -257,10 +263,15 @@ impl App {
                     view.set_snapshots(snapshots);
                 }
             }
-            Report::Finished { generation, error } if Some(generation) == current => {
+            Report::Finished {
+                generation,
+                error,
+                resume,
+            } if Some(generation) == current => {
                 if let Some(view) = self.view.as_mut() {
                     view.source_done = true;
                     view.error = error;
+                    view.resume = resume;
                 }
                 self.finish_load();
             }
@@ -270,8 +281,9 @@ impl App {
                 };
                 view.polling = false;
                 match result {
-                    Ok(events) if events.is_empty() => {}
-                    Ok(events) => {
+                    Ok((events, resume)) if events.is_empty() => view.resume = resume,
+                    Ok((events, resume)) => {
+                        view.resume = resume;
                         let last = events.last().and_then(|e| e.timestamp);
                         let n = events.len();
                         view.queue(events);

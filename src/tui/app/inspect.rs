@@ -2,8 +2,6 @@
 //! text or a jq predicate). Both need every state of the history, so the loader computes
 //! them (see `tui::jobs`) while the UI stays live; a text filter is answered at once.
 
-use std::sync::Arc;
-
 use super::aggregate::Focus;
 use super::App;
 use crate::diff::JsonPath;
@@ -67,7 +65,7 @@ impl App {
         Some(Target {
             aggregate_id: view.summary.id.clone(),
             events: view.len(),
-            reducer: SharedReducer(Arc::clone(&self.reducer)),
+            reducer: SharedReducer(view.replay.reducer()),
         })
     }
 

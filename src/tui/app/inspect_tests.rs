@@ -7,9 +7,8 @@ use super::*;
 use crate::diff::JsonPath;
 use crate::export::{ExportOptions, Format};
 use crate::model::Position;
-use crate::replay::{JqReducer, Replay};
+use crate::replay::JqReducer;
 use crate::source::transcript::TranscriptSource;
-use crate::source::EventSource;
 use crate::tui::action::{Action, Tab};
 use crate::tui::testing::{demo_path, open_store, Harness};
 
@@ -224,7 +223,7 @@ fn a_transcript_shows_exactly_the_recorded_states() {
     )
     .unwrap();
     let store = open_store(&demo_path());
-    let mut original = Replay::load(store.as_ref(), "acc-0007", Arc::new(counting)).unwrap();
+    let mut original = crate::load::replay(store.as_ref(), "acc-0007", Arc::new(counting)).unwrap();
     let path = dir.path().join("acc-0007.jsonl");
     let options = ExportOptions {
         format: Format::JsonLines,
@@ -240,15 +239,19 @@ fn a_transcript_shows_exactly_the_recorded_states() {
     crate::export::export(&mut original, &options, &mut file).unwrap();
 
     let source = TranscriptSource::open(&path).unwrap();
-    let recorded = source
-        .recorded_reducer()
-        .expect("a transcript records states");
+    let recorded = crate::load::reducer_for(&source, "acc-0007", None);
+    assert_eq!(
+        recorded.name(),
+        "jq:count.jq",
+        "a transcript records its states"
+    );
     // What `rewind state transcript.jsonl acc-0007 --at-version 20` prints.
-    let mut cli = Replay::load(&source, "acc-0007", Arc::clone(&recorded)).unwrap();
+    let mut cli = crate::load::replay(&source, "acc-0007", recorded).unwrap();
     let expected = cli.state_at(Position::Version(20)).unwrap().clone();
     assert_eq!(expected["n"], 20);
 
-    let mut h = Harness::with_reducer(Box::new(source), recorded, 120, 32);
+    // No reducer named: the UI gets the recorded states from the loader, as data.
+    let mut h = Harness::new(Box::new(source), 120, 32);
     h.send(Action::Confirm);
     assert_eq!(view(&h).replay.start_version(), 10);
     h.send(Action::SelectTab(Tab::Diff));

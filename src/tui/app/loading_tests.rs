@@ -254,8 +254,8 @@ fn a_source_opened_by_the_loader_shows_its_progress_before_the_list() {
 #[test]
 fn a_source_that_fails_to_open_says_why_in_the_list() {
     let reports = reports_of_a_late_open(Box::new(|_| {
-        Err(crate::source::SourceError::Open(
-            "cannot reach localhost:9092 within 10s".into(),
+        Err(crate::source::SourceError::open(
+            "cannot reach localhost:9092 within 10s",
         ))
     }));
     assert_eq!(

@@ -67,7 +67,9 @@ pub struct App {
     pub redact: Vec<JsonPath>,
     /// The export waiting for the loader: its ticket and format.
     pub exporting: Option<(u64, crate::export::Format)>,
-    reducer: Arc<dyn Reducer>,
+    /// The reducer the user named; without one, merge patch, or a transcript's recorded
+    /// states once the loader hands them over.
+    named_reducer: Option<Arc<dyn Reducer>>,
     generation: u64,
     tickets: u64,
     requests: Vec<Request>,
@@ -76,7 +78,12 @@ pub struct App {
 
 impl App {
     /// A fresh UI that asks the source for its aggregates.
-    pub fn new(source_name: String, reducer: Arc<dyn Reducer>, theme: Theme, size: Rect) -> App {
+    pub fn new(
+        source_name: String,
+        named_reducer: Option<Arc<dyn Reducer>>,
+        theme: Theme,
+        size: Rect,
+    ) -> App {
         App {
             source_name,
             theme,
@@ -91,7 +98,7 @@ impl App {
             jq_timeout: Duration::from_secs(1),
             redact: Vec::new(),
             exporting: None,
-            reducer,
+            named_reducer,
             generation: 0,
             tickets: 0,
             requests: vec![Request::ListAggregates],
@@ -285,11 +292,11 @@ impl App {
             generation: self.generation,
             aggregate_id: summary.id.clone(),
         });
-        self.view = Some(AggregateView::new(
-            summary,
-            self.generation,
-            Arc::clone(&self.reducer),
-        ));
+        let reducer = self
+            .named_reducer
+            .clone()
+            .unwrap_or_else(|| crate::load::default_reducer(None));
+        self.view = Some(AggregateView::new(summary, self.generation, reducer));
     }
 
     fn close_view(&mut self) {

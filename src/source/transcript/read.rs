@@ -4,14 +4,17 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::{
-    WireBound, WireChange, WireClosing, WireEnd, WireHeader, WireIssue, WireProblem, WireSnapshot,
-    WireStep, FORMAT_VERSION, MARKER,
-};
 use crate::diff::{Change, ChangeKind, JsonPath};
-use crate::export::transcript::{Bound, Closing, Header, SnapshotMark, Step};
-use crate::model::{Event, EventIssue, Payload, Snapshot};
-use crate::replay::{SnapshotOutcome, StepProblem};
+use crate::model::transcript::wire::{
+    WireBound, WireChange, WireClosing, WireEnd, WireHeader, WireIssue, WireProblem, WireSnapshot,
+    WireStep,
+};
+use crate::model::transcript::{
+    Bound, Closing, Header, SnapshotMark, Step, FORMAT_VERSION, MARKER,
+};
+use crate::model::{
+    Event, EventIssue, Payload, Snapshot, SnapshotOutcome, StepProblem, StorePosition,
+};
 
 /// A transcript read back from JSON Lines.
 #[derive(Debug, Clone, PartialEq)]
@@ -180,6 +183,9 @@ fn read_step(wire: WireStep, header: &Header, line: usize) -> Result<Step, ReadE
         aggregate_id: header.aggregate.clone(),
         aggregate_type: header.aggregate_type.clone(),
         version: wire.version,
+        // A transcript's own order is its steps'.
+        position: StorePosition::Seq(i64::try_from(wire.step).unwrap_or(i64::MAX)),
+        event_id: wire.event_id,
         event_type: wire.event_type,
         timestamp: wire
             .timestamp

@@ -1,11 +1,22 @@
-//! The transcript model: what a replay looked like, step by step, independent of format.
+//! Transcripts: what a replay looked like, step by step, independent of format; and the
+//! JSON Lines wire format, written by `export` and read back by `source::transcript`.
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::diff::{changes, Change};
-use crate::model::{Event, Snapshot};
-use crate::replay::{Replay, SnapshotCheck, SnapshotOutcome, StepProblem};
+use super::{Event, Snapshot, SnapshotOutcome, StepProblem};
+use crate::diff::Change;
+
+/// The major version of the JSON Lines format; it changes only when old readers would
+/// misread a file.
+pub const FORMAT_VERSION: u64 = 1;
+
+/// The key that marks a file as a transcript; always the first key of the first line.
+pub const MARKER: &str = "rewind_transcript";
+
+/// What transcripts show in place of a redacted value.
+pub const REDACTED: &str = "[redacted]";
 
 /// Everything a transcript says before its first step.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,7 +34,7 @@ pub struct Header {
     /// Events in the aggregate's whole history, of which the transcript shows `steps`.
     pub history_events: usize,
     pub steps: usize,
-    /// The jq-style paths whose values were replaced with [`crate::export::REDACTED`].
+    /// The jq-style paths whose values were replaced with [`REDACTED`].
     pub redacted: Vec<String>,
     /// The state at `from`, which the first step applies to.
     pub start_state: Value,
@@ -51,7 +62,7 @@ impl Header {
         ];
         if !self.redacted.is_empty() {
             let paths: Vec<String> = self.redacted.iter().map(|p| code(p)).collect();
-            let marker = code(&Value::from(super::REDACTED).to_string());
+            let marker = code(&Value::from(REDACTED).to_string());
             items.push((
                 "Redacted",
                 format!("{} (values shown as {marker})", paths.join(", ")),
@@ -115,106 +126,103 @@ pub struct Closing {
     pub snapshots_beyond: Vec<SnapshotMark>,
 }
 
-/// A replay cut to a range, ready to be walked step by step.
-pub struct Plan {
-    pub from: usize,
-    pub to: usize,
-    checks: Vec<SnapshotCheck>,
-}
+/// The JSON Lines wire format, line by line. Readers ignore fields they do not know (a later
+/// minor addition) and refuse a header whose `rewind_transcript` is newer than they read.
+pub mod wire {
+    use super::*;
 
-impl Plan {
-    /// `from` and `to` are event counts (as `Replay::resolve` gives them), `from <= to`.
-    pub fn new(replay: &mut Replay, from: usize, to: usize) -> Plan {
-        Plan {
-            from,
-            to,
-            checks: replay.check_snapshots(),
-        }
+    #[derive(Serialize, Deserialize)]
+    pub struct WireHeader {
+        pub rewind_transcript: u64,
+        pub rewind_version: String,
+        pub generated_at: String,
+        pub source: String,
+        pub aggregate: String,
+        pub aggregate_type: Option<String>,
+        pub reducer: String,
+        pub from: WireBound,
+        pub to: WireBound,
+        pub history_events: usize,
+        pub steps: usize,
+        pub redacted: Vec<String>,
+        pub start_state: Value,
     }
 
-    pub fn header(&self, replay: &mut Replay, requested: [Option<String>; 2]) -> Header {
-        let [from_requested, to_requested] = requested;
-        let aggregate_type = replay
-            .events()
-            .iter()
-            .find_map(|e| e.aggregate_type.clone());
-        Header {
-            source: String::new(),
-            aggregate: String::new(),
-            aggregate_type,
-            reducer: replay.reducer_name(),
-            rewind_version: env!("CARGO_PKG_VERSION").to_string(),
-            generated_at: DateTime::<Utc>::UNIX_EPOCH,
-            from: bound(replay, self.from, from_requested),
-            to: bound(replay, self.to, to_requested),
-            history_events: replay.len(),
-            steps: self.to - self.from,
-            redacted: Vec::new(),
-            start_state: replay.state_after(self.from).clone(),
-        }
+    #[derive(Serialize, Deserialize)]
+    pub struct WireBound {
+        pub requested: Option<String>,
+        pub version: u64,
+        pub events: usize,
+        pub timestamp: Option<String>,
     }
 
-    /// The step for the event at `index` (0-based in the history).
-    pub fn step(&self, replay: &mut Replay, index: usize) -> Step {
-        let (before, after) = replay.step(index);
-        let warnings = replay
-            .warnings()
-            .iter()
-            .filter(|w| w.index == index)
-            .map(|w| w.to_string())
-            .collect();
-        Step {
-            number: index - self.from + 1,
-            event: replay.events()[index].clone(),
-            warnings,
-            problem: replay.problem(index).cloned(),
-            changes: changes(&before, &after),
-            state: after,
-            snapshots: self
-                .checks
-                .iter()
-                .filter(|c| c.count == index + 1 && c.outcome != SnapshotOutcome::BeyondHistory)
-                .map(|c| mark(replay, c))
-                .collect(),
-        }
+    #[derive(Serialize, Deserialize)]
+    pub struct WireStep {
+        pub step: usize,
+        pub version: u64,
+        #[serde(rename = "type")]
+        pub event_type: String,
+        pub timestamp: Option<String>,
+        /// The store's id for the event, where it has one (added in 0.2; absent before).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub event_id: Option<String>,
+        /// `null` when the stored payload did not decode; `raw` and `error` say why.
+        pub data: Value,
+        pub raw: Option<String>,
+        pub error: Option<String>,
+        pub metadata: Value,
+        pub issues: Vec<WireIssue>,
+        pub warnings: Vec<String>,
+        pub problem: Option<WireProblem>,
+        pub changes: Vec<WireChange>,
+        pub state: Value,
+        pub snapshots: Vec<WireSnapshot>,
     }
 
-    pub fn closing(&self, replay: &mut Replay) -> Closing {
-        let start = replay.state_after(self.from).clone();
-        let state = replay.state_after(self.to).clone();
-        let reaches_end = self.to == replay.len();
-        Closing {
-            net: changes(&start, &state),
-            state,
-            snapshots_beyond: self
-                .checks
-                .iter()
-                .filter(|c| reaches_end && c.outcome == SnapshotOutcome::BeyondHistory)
-                .map(|c| mark(replay, c))
-                .collect(),
-        }
+    #[derive(Serialize, Deserialize)]
+    pub struct WireIssue {
+        pub kind: String,
+        pub detail: String,
     }
 
-    /// The indices of the events in the range.
-    pub fn indices(&self) -> std::ops::Range<usize> {
-        self.from..self.to
+    #[derive(Serialize, Deserialize)]
+    pub struct WireProblem {
+        pub kind: String,
+        pub message: String,
     }
-}
 
-fn mark(replay: &Replay, check: &SnapshotCheck) -> SnapshotMark {
-    SnapshotMark {
-        snapshot: replay.snapshots()[check.snapshot].clone(),
-        outcome: check.outcome.clone(),
+    #[derive(Serialize, Deserialize)]
+    pub struct WireSnapshot {
+        pub version: u64,
+        pub created_at: Option<String>,
+        pub state: Value,
+        pub raw: Option<String>,
+        pub error: Option<String>,
+        /// `agrees`, `differs`, `undecodable` or `beyond_history`.
+        pub check: String,
+        /// For `differs`: stored snapshot (old) against replay (new).
+        pub differences: Vec<WireChange>,
     }
-}
 
-fn bound(replay: &Replay, count: usize, requested: Option<String>) -> Bound {
-    Bound {
-        requested,
-        version: replay.version_after(count),
-        events: count,
-        timestamp: count
-            .checked_sub(1)
-            .and_then(|i| replay.events()[i].timestamp),
+    /// One difference: a jq-style path, `added`/`removed`/`changed`, and the values.
+    #[derive(Serialize, Deserialize)]
+    pub struct WireChange {
+        pub path: String,
+        pub op: String,
+        pub old: Option<Value>,
+        pub new: Option<Value>,
+    }
+
+    #[derive(Serialize, Deserialize)]
+    pub struct WireEnd {
+        pub end: WireClosing,
+    }
+
+    #[derive(Serialize, Deserialize)]
+    pub struct WireClosing {
+        pub steps: usize,
+        pub net: Vec<WireChange>,
+        pub state: Value,
+        pub snapshots_beyond: Vec<WireSnapshot>,
     }
 }

@@ -1,0 +1,127 @@
+//! Settings resolved once per run: rewind.toml read once, the flags laid over it once, the
+//! result handed to the core and the front ends.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::{Config, ConfigError};
+use crate::diff::JsonPath;
+use crate::replay::{JqReducer, Reducer};
+use crate::source::sqlite::SqliteOptions;
+use crate::source::{BadOption, OpenOptions};
+
+use super::StoreArgs;
+
+/// A jq step longer than this is stopped, unless the user says otherwise.
+const DEFAULT_JQ_TIMEOUT: f64 = 1.0;
+
+pub struct Settings {
+    /// How to open each kind of store (no progress reporting: a front end adds its own).
+    pub open: OpenOptions,
+    /// The reducer the user named, if any; otherwise each aggregate gets the default.
+    pub reducer: Option<Arc<dyn Reducer>>,
+    pub jq_timeout: Duration,
+    /// Paths whose values transcripts hide (`redact` in rewind.toml).
+    pub redact: Vec<JsonPath>,
+}
+
+impl Settings {
+    pub fn resolve(args: &StoreArgs) -> anyhow::Result<Settings> {
+        let (config, config_dir) = load_config(args)?;
+        let jq_timeout = jq_timeout(args, &config)?;
+        let reducer = reducer(args, &config, config_dir.as_deref(), jq_timeout)?;
+        let redact = config
+            .redact
+            .iter()
+            .map(|p| JsonPath::parse(p))
+            .collect::<Result<Vec<_>, _>>()?;
+        let kafka = config.kafka.clone().overlay(args.kafka.to_config()?);
+        let open = OpenOptions {
+            kafka: crate::source::kafka::KafkaOptions::from_config(&kafka)
+                .map_err(ConfigError::from)?,
+            sqlite: sqlite_options(config, args)?,
+        };
+        Ok(Settings {
+            open,
+            reducer,
+            jq_timeout,
+            redact,
+        })
+    }
+}
+
+/// The config file named by `--config`, and the folder its relative paths start from.
+fn load_config(args: &StoreArgs) -> Result<(Config, Option<PathBuf>), ConfigError> {
+    match &args.config {
+        Some(path) => {
+            let dir = path.parent().map(Path::to_path_buf);
+            Ok((Config::load(path)?, dir))
+        }
+        None => Ok((Config::default(), None)),
+    }
+}
+
+fn out_of_range(message: String) -> ConfigError {
+    ConfigError::Option(BadOption(message))
+}
+
+fn jq_timeout(args: &StoreArgs, config: &Config) -> Result<Duration, ConfigError> {
+    let seconds = args
+        .jq_timeout
+        .or(config.jq_timeout)
+        .unwrap_or(DEFAULT_JQ_TIMEOUT);
+    if !(0.001..=3600.0).contains(&seconds) {
+        return Err(out_of_range(format!(
+            "jq timeout {seconds} is out of range: give 0.001 to 3600 seconds"
+        )));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+fn reducer(
+    args: &StoreArgs,
+    config: &Config,
+    config_dir: Option<&Path>,
+    limit: Duration,
+) -> anyhow::Result<Option<Arc<dyn Reducer>>> {
+    let path = match (&args.reducer, &config.reducer) {
+        (Some(path), _) => path.clone(),
+        (None, Some(path)) => config_dir.map_or(path.clone(), |dir| dir.join(path)),
+        (None, None) => return Ok(None),
+    };
+    let code = std::fs::read_to_string(&path)
+        .map_err(|err| anyhow::anyhow!("cannot read reducer {}: {err}", path.display()))?;
+    Ok(Some(Arc::new(JqReducer::new(
+        &code,
+        &path.display().to_string(),
+        limit,
+    )?)))
+}
+
+fn sqlite_options(config: Config, args: &StoreArgs) -> Result<SqliteOptions, ConfigError> {
+    let mut options = SqliteOptions {
+        mapping: config.sqlite,
+        ..SqliteOptions::default()
+    };
+    for entry in &args.map {
+        let Some((key, value)) = entry.split_once('=') else {
+            return Err(out_of_range(format!(
+                "--map {entry:?} must look like KEY=NAME, e.g. events.table=domain_events"
+            )));
+        };
+        options.mapping.set(key.trim(), value.trim())?;
+    }
+    if let Some(name) = args.preset.as_ref().or(config.preset.as_ref()) {
+        options.preset = Some(name.parse()?);
+    }
+    if let Some(seconds) = args.lock_timeout.or(config.lock_timeout) {
+        if !(0.0..=3600.0).contains(&seconds) {
+            return Err(out_of_range(format!(
+                "lock timeout {seconds} is out of range: give 0 to 3600 seconds"
+            )));
+        }
+        options.busy_timeout = Duration::from_secs_f64(seconds);
+    }
+    Ok(options)
+}

@@ -1,0 +1,112 @@
+//! Walking a replay into the steps of a transcript (the model's `transcript` types).
+
+use chrono::{DateTime, Utc};
+
+use crate::diff::changes;
+use crate::model::transcript::{Bound, Closing, Header, SnapshotMark, Step};
+use crate::model::SnapshotOutcome;
+use crate::replay::{Replay, SnapshotCheck};
+
+/// A replay cut to a range, ready to be walked step by step.
+pub struct Plan {
+    pub from: usize,
+    pub to: usize,
+    checks: Vec<SnapshotCheck>,
+}
+
+impl Plan {
+    /// `from` and `to` are event counts (as `Replay::resolve` gives them), `from <= to`.
+    pub fn new(replay: &mut Replay, from: usize, to: usize) -> Plan {
+        Plan {
+            from,
+            to,
+            checks: replay.check_snapshots(),
+        }
+    }
+
+    pub fn header(&self, replay: &mut Replay, requested: [Option<String>; 2]) -> Header {
+        let [from_requested, to_requested] = requested;
+        let aggregate_type = replay
+            .events()
+            .iter()
+            .find_map(|e| e.aggregate_type.clone());
+        Header {
+            source: String::new(),
+            aggregate: String::new(),
+            aggregate_type,
+            reducer: replay.reducer_name(),
+            rewind_version: env!("CARGO_PKG_VERSION").to_string(),
+            generated_at: DateTime::<Utc>::UNIX_EPOCH,
+            from: bound(replay, self.from, from_requested),
+            to: bound(replay, self.to, to_requested),
+            history_events: replay.len(),
+            steps: self.to - self.from,
+            redacted: Vec::new(),
+            start_state: replay.state_after(self.from).clone(),
+        }
+    }
+
+    /// The step for the event at `index` (0-based in the history).
+    pub fn step(&self, replay: &mut Replay, index: usize) -> Step {
+        let (before, after) = replay.step(index);
+        let warnings = replay
+            .warnings()
+            .iter()
+            .filter(|w| w.index == index)
+            .map(|w| w.to_string())
+            .collect();
+        Step {
+            number: index - self.from + 1,
+            event: replay.events()[index].clone(),
+            warnings,
+            problem: replay.problem(index).cloned(),
+            changes: changes(&before, &after),
+            state: after,
+            snapshots: self
+                .checks
+                .iter()
+                .filter(|c| c.count == index + 1 && c.outcome != SnapshotOutcome::BeyondHistory)
+                .map(|c| mark(replay, c))
+                .collect(),
+        }
+    }
+
+    pub fn closing(&self, replay: &mut Replay) -> Closing {
+        let start = replay.state_after(self.from).clone();
+        let state = replay.state_after(self.to).clone();
+        let reaches_end = self.to == replay.len();
+        Closing {
+            net: changes(&start, &state),
+            state,
+            snapshots_beyond: self
+                .checks
+                .iter()
+                .filter(|c| reaches_end && c.outcome == SnapshotOutcome::BeyondHistory)
+                .map(|c| mark(replay, c))
+                .collect(),
+        }
+    }
+
+    /// The indices of the events in the range.
+    pub fn indices(&self) -> std::ops::Range<usize> {
+        self.from..self.to
+    }
+}
+
+fn mark(replay: &Replay, check: &SnapshotCheck) -> SnapshotMark {
+    SnapshotMark {
+        snapshot: replay.snapshots()[check.snapshot].clone(),
+        outcome: check.outcome.clone(),
+    }
+}
+
+fn bound(replay: &Replay, count: usize, requested: Option<String>) -> Bound {
+    Bound {
+        requested,
+        version: replay.version_after(count),
+        events: count,
+        timestamp: count
+            .checked_sub(1)
+            .and_then(|i| replay.events()[i].timestamp),
+    }
+}

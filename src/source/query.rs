@@ -1,0 +1,146 @@
+//! The one way to read events from a source: what to read, from where, up to when.
+
+use chrono::{DateTime, Utc};
+
+use crate::model::{Event, StorePosition};
+
+/// Which events a query reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// One aggregate's events, in version order.
+    Aggregate(String),
+    /// Every event of the store, in store order.
+    Store,
+}
+
+/// Where a query starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Start {
+    Beginning,
+    /// The events at or after this store position.
+    Position(StorePosition),
+    /// The events stored after an earlier query ended: what follow mode polls for.
+    Resume(Resume),
+}
+
+/// Where a query ended, to resume from: a later query that starts from it reads only what
+/// was stored since, so a poll with nothing new reads no event rows.
+///
+/// What it holds is the source's business (the store's highest position when it was read,
+/// or a row of Kafka's local cache).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Resume(pub(crate) i64);
+
+/// A read of a source. Sources may narrow it down themselves (in SQL, say), but must hand
+/// the sink exactly the events [`Query::admits`] accepts, in the scope's order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Query {
+    pub scope: Scope,
+    pub start: Start,
+    /// Only events stamped at or after this time (events without a time are left out).
+    pub since: Option<DateTime<Utc>>,
+    /// Only events stamped at or before this time (events without a time are left out).
+    pub until: Option<DateTime<Utc>>,
+    /// Only aggregates of these types; empty: every type.
+    pub aggregate_types: Vec<String>,
+    /// Only events of these types; empty: every type.
+    pub event_types: Vec<String>,
+    /// With an aggregate scope, the aggregate's snapshots follow its events, read in the
+    /// same consistent view of the store.
+    pub snapshots: bool,
+}
+
+impl Query {
+    /// One aggregate's whole history, snapshots included.
+    pub fn aggregate(id: &str) -> Query {
+        Query {
+            scope: Scope::Aggregate(id.to_string()),
+            snapshots: true,
+            ..Query::store()
+        }
+    }
+
+    /// Every event of the store.
+    pub fn store() -> Query {
+        Query {
+            scope: Scope::Store,
+            start: Start::Beginning,
+            since: None,
+            until: None,
+            aggregate_types: Vec::new(),
+            event_types: Vec::new(),
+            snapshots: false,
+        }
+    }
+
+    pub fn starting(mut self, start: Start) -> Query {
+        self.start = start;
+        self
+    }
+
+    /// The resume point of the query, if it resumes.
+    pub fn resume(&self) -> Option<Resume> {
+        match &self.start {
+            Start::Resume(resume) => Some(*resume),
+            _ => None,
+        }
+    }
+
+    /// Whether an event read from the store belongs in the answer (the time and type
+    /// filters; where the query starts is the source's part).
+    pub fn admits(&self, event: &Event) -> bool {
+        if let Start::Position(first) = &self.start {
+            if event.position < *first {
+                return false;
+            }
+        }
+        let timed = |bound: &Option<DateTime<Utc>>,
+                     keep: fn(&DateTime<Utc>, &DateTime<Utc>) -> bool| {
+            bound.is_none_or(|bound| event.timestamp.is_some_and(|t| keep(&t, &bound)))
+        };
+        let of_type = |wanted: &[String], found: Option<&str>| {
+            wanted.is_empty() || found.is_some_and(|found| wanted.iter().any(|w| w == found))
+        };
+        timed(&self.since, |t, bound| t >= bound)
+            && timed(&self.until, |t, bound| t <= bound)
+            && of_type(&self.event_types, Some(&event.event_type))
+            && of_type(&self.aggregate_types, event.aggregate_type.as_deref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::parse_time;
+
+    fn event(at: &str, event_type: &str, aggregate_type: Option<&str>, position: i64) -> Event {
+        Event {
+            event_type: event_type.into(),
+            aggregate_type: aggregate_type.map(str::to_string),
+            timestamp: parse_time(at),
+            position: StorePosition::Seq(position),
+            ..Event::default()
+        }
+    }
+
+    #[test]
+    fn admits_by_time_type_and_start() {
+        let mut query = Query::store();
+        let deposit = event("2026-01-02", "Deposited", Some("account"), 5);
+        assert!(query.admits(&deposit));
+        query.since = parse_time("2026-01-02");
+        query.until = parse_time("2026-01-03");
+        assert!(query.admits(&deposit));
+        assert!(!query.admits(&event("2026-01-04", "Deposited", Some("account"), 6)));
+        assert!(
+            !query.admits(&Event::default()),
+            "untimed events fall outside a window"
+        );
+        query.event_types = vec!["Withdrawn".into(), "Deposited".into()];
+        assert!(query.admits(&deposit));
+        query.aggregate_types = vec!["order".into()];
+        assert!(!query.admits(&deposit));
+        let query = Query::store().starting(Start::Position(StorePosition::Seq(6)));
+        assert!(!query.admits(&deposit));
+    }
+}
