@@ -201,14 +201,17 @@ fn a_private_server_stops_restarts_with_its_data_and_is_removed_on_drop() {
 }
 
 /// Run only as a child of the tests below (REWIND_PG_HELPER_REPORT names its report file):
-/// starts the shared cluster, reports its pid and dir, then passes, panics or hangs.
+/// starts the shared cluster (or skips, when none is installed), reports its pid and dir,
+/// then passes, panics or hangs.
 #[test]
 #[ignore = "a helper the exit tests run in a child process"]
 fn helper_start_the_shared_cluster_and_report() {
     let Ok(report) = std::env::var("REWIND_PG_HELPER_REPORT") else {
         return;
     };
-    let pg = PgServer::shared("helper").expect("PostgreSQL is installed");
+    let Some(pg) = PgServer::shared("helper") else {
+        return;
+    };
     let db = pg.create_database("helper");
     db.psql("SELECT 1;");
     let line = format!("{} {}\n", pg.pid().unwrap(), pg.dir().display());
@@ -264,6 +267,42 @@ fn the_shared_cluster_is_removed_when_the_test_binary_exits_passing_or_failing()
             dir.display()
         );
     }
+}
+
+#[test]
+fn a_missing_server_skips_loudly_but_fails_when_required() {
+    let run = |require: bool| {
+        let mut helper = Command::new(std::env::current_exe().unwrap());
+        helper
+            .args([
+                "--exact",
+                "helper_start_the_shared_cluster_and_report",
+                "--ignored",
+            ])
+            .env("REWIND_PG_HELPER_REPORT", "/nonexistent/report")
+            .env("REWIND_PG_BIN", "/nonexistent/postgresql/bin");
+        if require {
+            helper.env("REWIND_REQUIRE_POSTGRES", "1");
+        } else {
+            helper.env_remove("REWIND_REQUIRE_POSTGRES");
+        }
+        let out = helper.output().unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.code(), text)
+    };
+    let (code, text) = run(false);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("SKIPPED helper: PostgreSQL"), "{text}");
+    let (code, text) = run(true);
+    assert_eq!(code, Some(101), "{text}");
+    assert!(
+        text.contains("REWIND_REQUIRE_POSTGRES=1 but PostgreSQL"),
+        "{text}"
+    );
 }
 
 #[test]

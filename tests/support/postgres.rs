@@ -11,13 +11,19 @@
 //! that lives as long as the process and with a parent-death signal (SIGQUIT, immediate
 //! shutdown), so the kernel stops it even when the test binary is killed; a normal exit
 //! stops it and deletes its dir from an `atexit` handler, and a dir that a killed binary left
-//! behind is deleted by the next cluster's start.
+//! behind is deleted by the next cluster's start. (The server user is set by std's
+//! `CommandExt::uid`, not `runuser`, so the postmaster is our direct child and can be signalled,
+//! waited for and tied to our life.)
 //!
 //! Authentication: over TCP every role needs its password (scram-sha-256), so the `url()`s
 //! carry one and a wrong one is refused; the unix socket trusts (the harness's own `psql`).
 //!
 //! Without PostgreSQL installed the tests skip loudly, unless `REWIND_REQUIRE_POSTGRES=1`
 //! (set by scripts/test), where a missing server fails them.
+//!
+//! Overrides: `REWIND_PG_BIN` (the dir with initdb, postgres, psql), `REWIND_PG_USER` (who
+//! runs the server when the tests run as root; default `postgres`), `REWIND_PG_TMPDIR` (where
+//! cluster dirs go; default /dev/shm, else the system temp dir).
 
 mod database;
 mod process;

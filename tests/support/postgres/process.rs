@@ -37,14 +37,14 @@ pub const LIBPQ_ENV: &[&str] = &[
 /// The dir holding initdb, postgres and psql of one version: `REWIND_PG_BIN`, else the one
 /// `initdb` on PATH links into, else Debian's newest /usr/lib/postgresql/<major>/bin.
 pub fn find_bin_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("REWIND_PG_BIN") {
-        return Some(PathBuf::from(dir));
-    }
     let complete = |dir: &Path| {
         ["initdb", "postgres", "psql"]
             .iter()
             .all(|p| dir.join(p).is_file())
     };
+    if let Some(dir) = std::env::var_os("REWIND_PG_BIN") {
+        return Some(PathBuf::from(dir)).filter(|dir| complete(dir));
+    }
     let on_path = std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths)
             .filter_map(|dir| dir.join("initdb").canonicalize().ok())
