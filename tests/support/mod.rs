@@ -149,6 +149,7 @@ fn read_from_outside(path: &Path) -> Option<Vec<u8>> {
 }
 
 pub mod kafka;
+pub mod postgres;
 pub mod tmux;
 
 /// The lines a child prints on stdout, as they come, so a test can wait for each with a
