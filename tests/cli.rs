@@ -20,7 +20,7 @@ fn aggregates_table_lists_every_aggregate_aligned() {
 fn aggregates_json_has_the_documented_fields() {
     let list = json(&run(&["aggregates", &demo(), "--format", "json"]));
     let list = list.as_array().unwrap();
-    assert_eq!(list.len(), 54);
+    assert_eq!(list.len(), 58);
     let first = &list[0];
     for field in [
         "id",
@@ -113,7 +113,7 @@ fn state_at_version_zero_is_null_and_latest_is_default() {
         &demo(),
         "acc-0002",
         "--at-version",
-        "76",
+        "78",
         "--format",
         "json",
     ]));

@@ -1,5 +1,5 @@
-//! `rewind events --follow` on a SQLite store: the follow loop is generic over
-//! `EventSource::events_after`, so it must see rows another process appends.
+//! `rewind events --follow` on a SQLite store: each poll resumes where the last read ended,
+//! so it must see rows another process appends.
 
 mod support;
 
@@ -18,7 +18,7 @@ fn follow_prints_rows_appended_to_a_sqlite_store() {
     )
     .unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_rewind"))
-        .args(["events", store.to_str().unwrap(), "acc-0002", "--follow"])
+        .args(["events", store.to_str().unwrap(), "acc-0003", "--follow"])
         .args(["--format", "json", "--interval", "0.1"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -31,22 +31,22 @@ fn follow_prints_rows_appended_to_a_sqlite_store() {
             .expect("rewind printed a line");
         serde_json::from_str(&line).expect("each line is one JSON object")
     };
-    let existing: Vec<Value> = (0..76).map(|_| next()).collect();
-    assert_eq!(existing[75]["version"], 76);
+    let existing: Vec<Value> = (0..69).map(|_| next()).collect();
+    assert_eq!(existing[68]["version"], 69);
 
     let conn = rusqlite::Connection::open(&store).unwrap();
     conn.execute(
         "INSERT INTO events (event_id, aggregate_id, aggregate_type, event_type, event_data,
                              metadata, version, timestamp)
-         VALUES ('evt-new', 'acc-0002', 'account', 'Deposited', '{\"balance\": 12345}',
-                 NULL, 77, '2026-03-01T00:00:00Z')",
+         VALUES ('evt-new', 'acc-0003', 'account', 'Deposited', '{\"balance\": 12345}',
+                 NULL, 70, '2026-03-01T00:00:00Z')",
         [],
     )
     .unwrap();
     let appended = next();
     let _ = child.kill();
     let _ = child.wait();
-    assert_eq!(appended["version"], 77);
+    assert_eq!(appended["version"], 70);
     assert_eq!(appended["type"], "Deposited");
     assert_eq!(appended["data"]["balance"], 12345);
 }

@@ -17,10 +17,10 @@ fn browse_the_demo_from_list_to_compare_and_quit() {
         return;
     }
     let tmux = Tmux::start("demo", &shell_command("demo"));
-    tmux.wait_for(&["aggregates", "acc-0001", "54 of 54", "? help"]);
+    tmux.wait_for(&["aggregates", "acc-0001", "58 of 58", "? help"]);
 
     tmux.keys(&["/", "order-0012"]);
-    let screen = tmux.wait_for(&["filter: order-0012", "1 of 54"]);
+    let screen = tmux.wait_for(&["filter: order-0012", "1 of 58"]);
     assert!(!screen.contains("acc-0001"), "filtered out:\n{screen}");
 
     tmux.keys(&["Enter", "Enter"]);
@@ -53,13 +53,13 @@ fn browse_the_demo_from_list_to_compare_and_quit() {
     tmux.wait_for(&["A v1 → B v6:"]);
 
     tmux.keys(&["q"]);
-    tmux.wait_for(&["filter: order-0012", "1 of 54"]);
+    tmux.wait_for(&["filter: order-0012", "1 of 58"]);
     tmux.keys(&["q"]);
-    tmux.wait_for(&["54 of 54"]);
+    tmux.wait_for(&["58 of 58"]);
     tmux.keys(&["q"]);
     let screen = tmux.wait_for(&["rewind exited 0"]);
     assert!(
-        !screen.contains("54 of 54"),
+        !screen.contains("58 of 58"),
         "the alternate screen is gone:\n{screen}"
     );
 }
@@ -70,11 +70,11 @@ fn a_tiny_terminal_gets_a_message_and_resizing_relayouts() {
         return;
     }
     let tmux = Tmux::start("tiny", &shell_command("demo"));
-    tmux.wait_for(&["54 of 54"]);
+    tmux.wait_for(&["58 of 58"]);
     tmux.run(&["resize-window", "-t", "e2e", "-x", "60", "-y", "15"]);
     tmux.wait_for(&["Terminal too small", "60×15"]);
     tmux.run(&["resize-window", "-t", "e2e", "-x", "160", "-y", "45"]);
-    tmux.wait_for(&["54 of 54"]);
+    tmux.wait_for(&["58 of 58"]);
     tmux.keys(&["C-c"]);
     tmux.wait_for(&["rewind exited 0"]);
 }
@@ -107,7 +107,7 @@ fn no_color_turns_every_color_off() {
         return;
     }
     let colored = Tmux::start("color", &shell_command("demo"));
-    colored.wait_for(&["54 of 54"]);
+    colored.wait_for(&["58 of 58"]);
     colored.keys(&["j", "j", "Enter", "2"]);
     colored.wait_for(&["what v1 changed"]);
     let escaped = String::from_utf8_lossy(
@@ -125,7 +125,7 @@ fn no_color_turns_every_color_off() {
         "plain",
         &format!("env NO_COLOR=1 {}", shell_command("demo")),
     );
-    plain.wait_for(&["54 of 54"]);
+    plain.wait_for(&["58 of 58"]);
     plain.keys(&["j", "j", "Enter", "2"]);
     plain.wait_for(&["what v1 changed"]);
     let escaped =
@@ -147,7 +147,7 @@ fn filter_blame_and_export_from_the_ui() {
         env!("CARGO_BIN_EXE_rewind")
     );
     let tmux = Tmux::start("inspect", &command);
-    tmux.wait_for(&["54 of 54"]);
+    tmux.wait_for(&["58 of 58"]);
     tmux.keys(&["/", "acc-0007", "Enter", "Enter"]);
     tmux.wait_for(&["acc-0007 · account", "v1/49"]);
 

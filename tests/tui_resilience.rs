@@ -27,7 +27,7 @@ fn a_panic_inside_the_ui_restores_the_terminal_and_prints_one_line() {
         sh_quote(env!("CARGO_BIN_EXE_rewind"))
     );
     let tmux = Tmux::start("panic", &format!("sh -c {}", sh_quote(&script)));
-    tmux.wait_for(&["54 of 54"]);
+    tmux.wait_for(&["58 of 58"]);
     assert!(tmux.alternate_on(), "the UI runs in the alternate screen");
 
     // Opening an aggregate folds its events with the (panicking) reducer on the UI thread.

@@ -13,7 +13,7 @@ fn view(h: &Harness) -> &AggregateView {
 fn the_list_loads_filters_and_sorts() {
     let mut h = Harness::demo();
     assert_eq!(h.app.list.status, ListStatus::Ready);
-    assert_eq!(h.app.list.shown.len(), 54);
+    assert_eq!(h.app.list.shown.len(), 58);
 
     h.send(Action::Filter);
     h.type_text("ORDER-001");
@@ -31,7 +31,7 @@ fn the_list_loads_filters_and_sorts() {
     assert!(h.app.list.shown.len() > 10);
     h.send(Action::Back);
     assert!(h.app.list.filter.is_empty() && !h.app.list.filtering);
-    assert_eq!(h.app.list.shown.len(), 54);
+    assert_eq!(h.app.list.shown.len(), 58);
 
     let kept = h.app.list.selected_summary().unwrap().id.clone();
     h.send(Action::CycleSort);
