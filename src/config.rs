@@ -41,6 +41,17 @@ pub struct Config {
     pub kafka: KafkaConfig,
     /// jq-style paths whose values transcripts replace with a marker, e.g. `.owner`.
     pub redact: Vec<String>,
+    /// Where correlation, causation and event ids live.
+    pub trace: TraceConfig,
+}
+
+/// The `[trace]` section: each a comma-separated list of places, as the flags take them.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TraceConfig {
+    pub correlation: Option<String>,
+    pub causation: Option<String>,
+    pub event_id: Option<String>,
 }
 
 impl Config {

@@ -1,11 +1,11 @@
 //! `rewind export`: an aggregate's history as a transcript, to stdout or a file.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
 
 use crate::diff::JsonPath;
-use crate::export::{self, ExportOptions, Format};
+use crate::export::{self, ExportOptions, Format, TraceExport};
 
 use super::output::Output;
 use super::{parse_position, Session, Settings, EXIT_OK};
@@ -16,7 +16,13 @@ const GENERATED_AT_VAR: &str = "REWIND_GENERATED_AT";
 #[derive(Debug, clap::Args)]
 pub struct ExportArgs {
     source: String,
-    aggregate: String,
+    /// The aggregate whose history to write.
+    #[arg(required_unless_present = "trace")]
+    aggregate: Option<String>,
+    /// Write the trace of this correlation id (or event id) instead: the events of one
+    /// request across aggregates, as `rewind trace` shows them.
+    #[arg(long, value_name = "ID", conflicts_with_all = ["aggregate", "from", "to", "with_state"])]
+    trace: Option<String>,
     /// Start position: version (`12`, `v12`) or time [default: v0, the empty state].
     #[arg(long, value_name = "POS")]
     from: Option<String>,
@@ -50,7 +56,49 @@ enum ExportFormat {
 }
 
 pub fn run(args: ExportArgs, settings: &Settings, out: &mut Output) -> anyhow::Result<u8> {
-    let format = match (args.format, &args.output) {
+    let format = format_of(args.format, args.output.as_deref())?;
+    let session = Session::open(&args.source, settings)?;
+    if let Some(id) = &args.trace {
+        let Some(trace) = crate::inspect::trace(session.source.as_ref(), id, &settings.ids)? else {
+            anyhow::bail!("no event has the correlation id or event id {id:?}; nothing to export");
+        };
+        let target = Target {
+            format,
+            output: args.output.as_deref(),
+            force: args.force,
+        };
+        return write_trace_to(&session, &trace, &target, &args.redact, settings, out);
+    }
+    let aggregate = args.aggregate.clone().unwrap_or_default();
+    let mut redact = settings.redact.clone();
+    for path in &args.redact {
+        redact.push(JsonPath::parse(path)?);
+    }
+    let from = args.from.as_deref().map(parse_position).transpose()?;
+    let to = args.to.as_deref().map(parse_position).transpose()?;
+    let mut replay = session.replay(&aggregate)?;
+    let options = ExportOptions {
+        format,
+        source: session.source.describe(),
+        aggregate,
+        from,
+        to,
+        with_state: args.with_state,
+        redact,
+        generated_at: generated_at()?,
+    };
+    match &args.output {
+        Some(path) => export::write_file_atomically(path, args.force, |w| {
+            export::export(&mut replay, &options, w)
+        })?,
+        None => export::export(&mut replay, &options, out.writer())?,
+    }
+    Ok(EXIT_OK)
+}
+
+/// The transcript format: `--format`, else the output file's extension.
+fn format_of(format: Option<ExportFormat>, output: Option<&Path>) -> anyhow::Result<Format> {
+    Ok(match (format, output) {
         (Some(ExportFormat::Md), _) => Format::Markdown,
         (Some(ExportFormat::Jsonl), _) => Format::JsonLines,
         (Some(ExportFormat::Html), _) => Format::Html,
@@ -61,36 +109,66 @@ pub fn run(args: ExportArgs, settings: &Settings, out: &mut Output) -> anyhow::R
             )
         })?,
         (None, None) => anyhow::bail!("say which transcript to write: --format md, jsonl or html"),
+    })
+}
+
+/// `rewind trace … -o FILE`: the trace as a transcript, its format from the extension.
+pub fn write_trace(
+    session: &Session,
+    trace: &crate::inspect::Trace,
+    path: &Path,
+    force: bool,
+    redact: &[String],
+    settings: &Settings,
+) -> anyhow::Result<u8> {
+    let target = Target {
+        format: format_of(None, Some(path))?,
+        output: Some(path),
+        force,
     };
-    let mut redact = settings.redact.clone();
-    for path in &args.redact {
-        redact.push(JsonPath::parse(path)?);
+    let mut unused = Output::new(Box::new(std::io::sink()));
+    write_trace_to(session, trace, &target, redact, settings, &mut unused)
+}
+
+/// Where a transcript goes: a file (replaced only with --force) or stdout.
+struct Target<'p> {
+    format: Format,
+    output: Option<&'p Path>,
+    force: bool,
+}
+
+fn write_trace_to(
+    session: &Session,
+    trace: &crate::inspect::Trace,
+    target: &Target<'_>,
+    redact: &[String],
+    settings: &Settings,
+    out: &mut Output,
+) -> anyhow::Result<u8> {
+    let mut paths = settings.redact.clone();
+    for path in redact {
+        paths.push(JsonPath::parse(path)?);
     }
-    let generated_at = match std::env::var(GENERATED_AT_VAR) {
-        Ok(text) => Some(crate::model::parse_time(&text).ok_or_else(|| {
-            anyhow::anyhow!("{GENERATED_AT_VAR}={text:?} is not a time: use RFC 3339")
-        })?),
-        Err(_) => None,
-    };
-    let from = args.from.as_deref().map(parse_position).transpose()?;
-    let to = args.to.as_deref().map(parse_position).transpose()?;
-    let session = Session::open(&args.source, settings)?;
-    let mut replay = session.replay(&args.aggregate)?;
-    let options = ExportOptions {
-        format,
+    let options = TraceExport {
+        format: target.format,
         source: session.source.describe(),
-        aggregate: args.aggregate,
-        from,
-        to,
-        with_state: args.with_state,
-        redact,
-        generated_at,
+        redact: paths,
+        generated_at: generated_at()?,
     };
-    match &args.output {
-        Some(path) => export::write_file_atomically(path, args.force, |w| {
-            export::export(&mut replay, &options, w)
+    match target.output {
+        Some(path) => export::write_file_atomically(path, target.force, |w| {
+            export::export_trace(trace, &options, w)
         })?,
-        None => export::export(&mut replay, &options, out.writer())?,
+        None => export::export_trace(trace, &options, out.writer())?,
     }
     Ok(EXIT_OK)
+}
+
+fn generated_at() -> anyhow::Result<Option<chrono::DateTime<chrono::Utc>>> {
+    match std::env::var(GENERATED_AT_VAR) {
+        Ok(text) => Ok(Some(crate::model::parse_time(&text).ok_or_else(|| {
+            anyhow::anyhow!("{GENERATED_AT_VAR}={text:?} is not a time: use RFC 3339")
+        })?)),
+        Err(_) => Ok(None),
+    }
 }

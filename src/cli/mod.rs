@@ -7,12 +7,16 @@ mod demo;
 mod diff;
 mod events;
 mod export;
+mod id_args;
 mod kafka;
+mod log;
 mod output;
 pub mod panic;
 mod session;
 mod settings;
 mod state;
+mod stream_table;
+mod trace;
 mod verify;
 
 use std::path::PathBuf;
@@ -84,6 +88,9 @@ pub struct StoreArgs {
     /// Seconds one event may take in a jq program before it is stopped [default: 1].
     #[arg(long, global = true, value_name = "SECONDS")]
     pub jq_timeout: Option<f64>,
+
+    #[command(flatten)]
+    pub ids: id_args::IdArgs,
 
     #[command(flatten)]
     pub kafka: KafkaArgs,
@@ -178,6 +185,12 @@ pub enum Command {
     /// Write an aggregate's history as a transcript: Markdown or HTML to read, JSON Lines
     /// to open in rewind without the store.
     Export(export::ExportArgs),
+    /// Every event of the store in store order, across aggregates; filter by time, type,
+    /// correlation id or a jq predicate over each aggregate's state.
+    Log(log::LogArgs),
+    /// The events of one request or saga across aggregates: every event with this
+    /// correlation id or descending from the event with this id, as a causation tree.
+    Trace(trace::TraceArgs),
     /// Open the bundled demo store.
     Demo,
 }
@@ -276,6 +289,8 @@ pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
             diff::run(&open(&source)?, &aggregate, from, to, format, out)
         }
         Some(Command::Export(args)) => export::run(args, &settings, out),
+        Some(Command::Log(args)) => log::run(&open(&args.source)?, args, &settings, out),
+        Some(Command::Trace(args)) => trace::run(&open(&args.source)?, args, &settings, out),
         Some(Command::Demo) => {
             let path = demo::demo_store_path()?;
             browse(open(&path.to_string_lossy())?, &settings, out)
@@ -346,6 +361,15 @@ fn parse_version(text: &str) -> anyhow::Result<Position> {
         version @ Position::Version(_) => Ok(version),
         Position::Time(_) => anyhow::bail!("--at-version {text:?} is a time; use --at for times"),
     }
+}
+
+/// A time given on the command line (`--until`, `--at` of the store-wide commands).
+fn parse_time_arg(text: &str) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
+    crate::model::parse_time(text).ok_or_else(|| {
+        anyhow::anyhow!(
+            "{text:?} is not a time: use RFC 3339 like 2026-01-15T10:30:00Z or a prefix like 2026-01-15 10:30"
+        )
+    })
 }
 
 fn parse_time(text: &str) -> anyhow::Result<Position> {

@@ -81,31 +81,36 @@ impl Table {
         let mut text = String::new();
         let header: Vec<String> = self.columns.iter().map(|(h, _)| h.to_string()).collect();
         for row in std::iter::once(&header).chain(&self.rows) {
-            let last = self.columns.len() - 1;
-            let mut line = String::new();
-            for (i, cell) in row.iter().enumerate() {
-                let pad = " ".repeat(widths[i] - cell.width());
-                match self.columns[i].1 {
-                    Align::Right => {
-                        line.push_str(&pad);
-                        line.push_str(cell);
-                    }
-                    // No trailing spaces after the last column.
-                    Align::Left if i == last => line.push_str(cell),
-                    Align::Left => {
-                        line.push_str(cell);
-                        line.push_str(&pad);
-                    }
-                }
-                if i != last {
-                    line.push_str("  ");
-                }
-            }
-            text.push_str(line.trim_end());
+            text.push_str(&render_row(&self.columns, &widths, row));
             text.push('\n');
         }
         text
     }
+}
+
+/// One line of a table: cells padded to `widths`, two spaces apart, no trailing spaces.
+pub fn render_row(columns: &[(&'static str, Align)], widths: &[usize], row: &[String]) -> String {
+    let last = columns.len() - 1;
+    let mut line = String::new();
+    for (i, cell) in row.iter().enumerate() {
+        let pad = " ".repeat(widths[i].saturating_sub(cell.width()));
+        match columns[i].1 {
+            Align::Right => {
+                line.push_str(&pad);
+                line.push_str(cell);
+            }
+            // No trailing spaces after the last column.
+            Align::Left if i == last => line.push_str(cell),
+            Align::Left => {
+                line.push_str(cell);
+                line.push_str(&pad);
+            }
+        }
+        if i != last {
+            line.push_str("  ");
+        }
+    }
+    line.trim_end().to_string()
 }
 
 /// Control characters (escape sequences in ids, say) are shown escaped, never sent raw to

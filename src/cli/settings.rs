@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::config::{Config, ConfigError};
 use crate::diff::JsonPath;
+use crate::inspect::TraceIds;
 use crate::replay::{JqReducer, Reducer};
 use crate::source::sqlite::SqliteOptions;
 use crate::source::{BadOption, OpenOptions};
@@ -24,6 +25,8 @@ pub struct Settings {
     pub jq_timeout: Duration,
     /// Paths whose values transcripts hide (`redact` in rewind.toml).
     pub redact: Vec<JsonPath>,
+    /// Where correlation, causation and event ids live.
+    pub ids: TraceIds,
 }
 
 impl Settings {
@@ -36,6 +39,7 @@ impl Settings {
             .iter()
             .map(|p| JsonPath::parse(p))
             .collect::<Result<Vec<_>, _>>()?;
+        let ids = args.ids.resolve(&config.trace)?;
         let kafka = config.kafka.clone().overlay(args.kafka.to_config()?);
         let open = OpenOptions {
             kafka: crate::source::kafka::KafkaOptions::from_config(&kafka)
@@ -47,6 +51,7 @@ impl Settings {
             reducer,
             jq_timeout,
             redact,
+            ids,
         })
     }
 }

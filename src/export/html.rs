@@ -11,7 +11,7 @@ use crate::diff::{pretty, Change, ChangeKind};
 use crate::model::transcript::{Closing, Header, SnapshotMark, Step};
 use crate::model::{format_time, Payload, SnapshotOutcome, StepProblem};
 
-const STYLE: &str = "
+pub(super) const STYLE: &str = "
 body { font: 15px/1.45 system-ui, sans-serif; max-width: 70rem; margin: 2rem auto; padding: 0 1rem; color: #1f2328; }
 h1 code, summary code { font-size: 0.95em; }
 dl.header { display: grid; grid-template-columns: max-content 1fr; gap: 0.2rem 1rem; }
@@ -224,14 +224,14 @@ fn diff(changes: &[Change]) -> String {
     format!("<pre class=\"diff\">{body}</pre>\n")
 }
 
-fn json_block(value: &Value) -> String {
+pub(super) fn json_block(value: &Value) -> String {
     format!(
         "<pre class=\"json\">{}</pre>\n",
         escape(pretty(value).trim_end())
     )
 }
 
-fn code(text: &str) -> String {
+pub(super) fn code(text: &str) -> String {
     format!("<code>{}</code>", escape(&one_line(text)))
 }
 

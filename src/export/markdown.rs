@@ -174,14 +174,14 @@ fn diff(changes: &[Change]) -> String {
 
 /// A fenced block whose fence is longer than any run of backticks inside, so the content
 /// cannot close it.
-fn fenced(language: &str, body: &str) -> String {
+pub(super) fn fenced(language: &str, body: &str) -> String {
     let fence = "`".repeat(longest_backtick_run(body).max(2) + 1);
     let newline = if body.ends_with('\n') { "" } else { "\n" };
     format!("{fence}{language}\n{body}{newline}{fence}\n")
 }
 
 /// An inline code span that holds any text on one line.
-fn code(text: &str) -> String {
+pub(super) fn code(text: &str) -> String {
     let text = one_line(text);
     let ticks = "`".repeat(longest_backtick_run(&text) + 1);
     if text.is_empty() || text.starts_with('`') || text.ends_with('`') {

@@ -10,6 +10,7 @@ mod jsonl;
 mod markdown;
 mod plan;
 mod redact;
+mod trace;
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -23,6 +24,7 @@ use crate::replay::{Replay, ReplayError};
 
 pub use atomic::write_file_atomically;
 pub use redact::REDACTED;
+pub use trace::{export_trace, TraceExport, TRACE_FORMAT_VERSION, TRACE_MARKER};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {

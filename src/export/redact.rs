@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use crate::diff::{Change, ChangeKind, JsonPath, Segment};
 use crate::model::transcript::{Closing, Header, SnapshotMark, Step};
-use crate::model::{EventIssue, JsonText, Payload, SnapshotOutcome, StepProblem};
+use crate::model::{Event, EventIssue, JsonText, Payload, SnapshotOutcome, StepProblem};
 
 /// What a redacted value becomes.
 pub use crate::model::transcript::REDACTED;
@@ -72,9 +72,7 @@ impl Redactor {
             *warning = self.text(warning);
         }
         for issue in &mut step.event.issues {
-            if let EventIssue::BadMetadata(err) = issue {
-                *err = self.text(err);
-            }
+            *issue = self.issue(issue);
         }
         step.problem = step.problem.take().map(|problem| match problem {
             StepProblem::Undecodable(err) => StepProblem::Undecodable(self.text(&err)),
@@ -82,6 +80,26 @@ impl Redactor {
         });
         for mark in &mut step.snapshots {
             self.snapshot(mark);
+        }
+    }
+
+    /// An event on its own (a trace transcript's): data, metadata and stored issues.
+    pub fn event(&self, event: &mut Event) {
+        if !self.is_active() {
+            return;
+        }
+        self.payload(&mut event.data);
+        self.text_json(&mut event.metadata);
+        for issue in &mut event.issues {
+            *issue = self.issue(issue);
+        }
+    }
+
+    /// Free text with every learned secret replaced.
+    pub fn scrub(&self, text: &str) -> String {
+        match self.is_active() {
+            true => self.text(text),
+            false => text.to_string(),
         }
     }
 
@@ -168,6 +186,19 @@ impl Redactor {
     }
 
     /// Free text with every known secret replaced by the marker.
+    /// A stored issue quotes the column it is about (an unparseable timestamp, a bad
+    /// version), which may hold a secret.
+    fn issue(&self, issue: &EventIssue) -> EventIssue {
+        match issue {
+            EventIssue::UnparseableTimestamp(raw) => {
+                EventIssue::UnparseableTimestamp(self.text(raw))
+            }
+            EventIssue::BadMetadata(err) => EventIssue::BadMetadata(self.text(err)),
+            EventIssue::NullColumn(column) => EventIssue::NullColumn(column.clone()),
+            EventIssue::BadVersion(raw) => EventIssue::BadVersion(self.text(raw)),
+        }
+    }
+
     fn text(&self, text: &str) -> String {
         let mut text = text.to_string();
         for secret in &self.secrets {

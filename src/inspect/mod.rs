@@ -1,13 +1,20 @@
-//! The questions a person debugging an aggregate asks: do the snapshots agree with replay
-//! (verify), when did this become true (bisect), who changed this field (blame), and which
-//! events match (where).
+//! The questions a person debugging an event store asks: do the snapshots agree with replay
+//! (verify), when did this become true (bisect), who changed this field (blame), which
+//! events match (where), what happened across the store (log), which events belong to one
+//! request (trace), and what did a read model say at a time (project).
 
 mod bisect;
 mod blame;
+mod ids;
 mod predicate;
+mod store_log;
+mod trace;
 mod verify;
 
 pub use bisect::{bisect, Bisection};
 pub use blame::{blame, BlameLine};
+pub use ids::{EventIds, IdField, IdFieldError, IdRule, TraceIds};
 pub use predicate::{Predicate, PredicateRun};
+pub use store_log::{Failure, Failures, LogFilter, LogLine, StoreLog};
+pub use trace::{trace, Link, Trace, TraceEvent};
 pub use verify::{verify_aggregate, Drift, DriftKind};

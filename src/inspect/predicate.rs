@@ -13,6 +13,8 @@ const BATCH: usize = 512;
 
 pub struct Predicate {
     evaluator: Evaluator,
+    /// Whether the program may read `.`; if not, no state need be folded for it.
+    reads_state: bool,
 }
 
 /// Which events matched, and the first failure if the expression errored on some.
@@ -27,7 +29,25 @@ impl Predicate {
     pub fn new(code: &str, origin: &str, limit: Duration) -> Result<Predicate, JqError> {
         Ok(Predicate {
             evaluator: Evaluator::new(code, origin, limit)?,
+            reads_state: crate::jq::reads_input(code),
         })
+    }
+
+    pub fn reads_state(&self) -> bool {
+        self.reads_state
+    }
+
+    /// Judges each `(state, $event text)`: whether it holds, or why the program failed.
+    pub fn judge(&self, items: &[(Value, String)]) -> Vec<Result<bool, String>> {
+        self.evaluator
+            .map(items)
+            .into_iter()
+            .map(|outcome| match outcome {
+                Outcome::Done(Some(value)) => Ok(truthy(&value)),
+                Outcome::Done(None) | Outcome::Skipped => Ok(false),
+                Outcome::Failed(err) => Err(err),
+            })
+            .collect()
     }
 
     /// Judges events in order from `from` (0-based), stopping at the first match when

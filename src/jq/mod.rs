@@ -6,9 +6,11 @@
 //! runaway one can be stopped by a per-event time limit.
 
 mod convert;
+mod inputs;
 mod program;
 mod worker;
 
+pub use inputs::reads_input;
 pub use program::{compile, JqError, Program};
 pub use worker::{Evaluator, Outcome};
 

@@ -12,4 +12,4 @@ pub use merge::{merge_patch, merge_patch_text};
 pub use recorded::RecordedReducer;
 pub use reducer::{JqReducer, MergeReducer, Reducer};
 pub use verify::SnapshotCheck;
-pub use warnings::{Warning, WarningKind};
+pub use warnings::{warnings_for, Warning, WarningKind};

@@ -47,6 +47,14 @@ impl std::fmt::Display for Warning {
     }
 }
 
+/// The warnings about one event, given the version and time of its aggregate's event before
+/// it (none for the first); for readers that see events one by one (the store log).
+pub fn warnings_for(event: &Event, previous: Option<(u64, Option<DateTime<Utc>>)>) -> Vec<Warning> {
+    let mut out = Vec::new();
+    check(0, event, previous, &mut out);
+    out
+}
+
 /// Checks one event against the version and time of the one before it.
 pub fn check(
     index: usize,
