@@ -1,6 +1,7 @@
 //! Where events come from. Every store rewind reads implements [`EventSource`].
 
 pub mod kafka;
+mod special;
 pub mod sqlite;
 pub mod transcript;
 
@@ -214,6 +215,12 @@ pub fn open(
     if spec.starts_with("kafka://") {
         return Ok(Box::new(kafka::KafkaSource::open(spec, options.kafka)?));
     }
+    // FIFOs, devices and /proc files are refused before anything opens (or sniffs) them.
+    let named = ["transcript:", "sqlite:"]
+        .iter()
+        .find_map(|prefix| spec.strip_prefix(prefix))
+        .unwrap_or(spec);
+    special::refuse_special_file(std::path::Path::new(named))?;
     if let Some(path) = spec.strip_prefix("transcript:") {
         return Ok(Box::new(transcript::TranscriptSource::open(
             std::path::Path::new(path),

@@ -40,6 +40,25 @@ fn sniff(path: &Path) -> bool {
     jsonl::has_marker(&start[..filled])
 }
 
+/// Transcripts are read whole; a file past this size is refused before it fills memory.
+/// (A 200,000-event history exports to about 110 MB.)
+pub const MAX_TRANSCRIPT_BYTES: u64 = 4 << 30;
+
+/// Reads a file as UTF-8 text, stopping with `FileTooLarge` past `cap` bytes, whatever the
+/// file claims its size is.
+fn read_capped(path: &Path, cap: u64) -> std::io::Result<String> {
+    let file = std::fs::File::open(path)?;
+    if file.metadata()?.len() > cap {
+        return Err(std::io::ErrorKind::FileTooLarge.into());
+    }
+    let mut text = String::new();
+    file.take(cap + 1).read_to_string(&mut text)?;
+    if text.len() as u64 > cap {
+        return Err(std::io::ErrorKind::FileTooLarge.into());
+    }
+    Ok(text)
+}
+
 pub struct TranscriptSource {
     path: PathBuf,
     transcript: ReadTranscript,
@@ -49,12 +68,16 @@ pub struct TranscriptSource {
 impl TranscriptSource {
     pub fn open(path: &Path) -> Result<TranscriptSource, SourceError> {
         let shown = path.display();
-        let text = std::fs::read_to_string(path).map_err(|err| {
+        let text = read_capped(path, MAX_TRANSCRIPT_BYTES).map_err(|err| {
             SourceError::Open(match err.kind() {
                 std::io::ErrorKind::NotFound => format!("cannot open {shown}: no such file"),
                 std::io::ErrorKind::InvalidData => {
                     format!("{shown} is not a rewind transcript: it is not UTF-8 text")
                 }
+                std::io::ErrorKind::FileTooLarge => format!(
+                    "{shown} is larger than {} GiB, more than any transcript rewind reads; export a range (--from/--to) instead",
+                    MAX_TRANSCRIPT_BYTES >> 30
+                ),
                 _ => format!("cannot open {shown}: {err}"),
             })
         })?;
@@ -273,6 +296,19 @@ mod tests {
             metadata: crate::model::JsonText::null(),
             issues: vec![crate::model::EventIssue::NullColumn("x".into())],
         }
+    }
+
+    #[test]
+    fn reads_stop_at_the_cap_whatever_the_file_claims() {
+        // /proc/self/status claims 0 bytes and has more than 16.
+        let err = read_capped(Path::new("/proc/self/status"), 16).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::FileTooLarge);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.jsonl");
+        std::fs::write(&path, "x".repeat(17)).unwrap();
+        let err = read_capped(&path, 16).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::FileTooLarge);
+        assert_eq!(read_capped(&path, 17).unwrap().len(), 17);
     }
 
     #[test]

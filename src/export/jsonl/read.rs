@@ -45,7 +45,8 @@ pub fn read(text: &str) -> Result<ReadTranscript, ReadError> {
         .filter(|(_, line)| !line.trim().is_empty());
     let (_, first) = lines.next().ok_or(ReadError::Empty)?;
     let header = read_header(first)?;
-    let mut steps = Vec::with_capacity(header.steps);
+    // Grown as lines arrive: the header's count is untrusted until the end line confirms it.
+    let mut steps = Vec::new();
     let mut closing = None;
     for (number, text) in lines {
         let complete = text.ends_with('\n');
