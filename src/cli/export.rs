@@ -28,10 +28,11 @@ pub struct ExportArgs {
     /// [default: from the -o file's extension].
     #[arg(long, value_enum)]
     format: Option<ExportFormat>,
-    /// Write to this file (atomically) instead of stdout.
+    /// Write to this file (atomically; terminals, pipes and /dev/null as they are) instead
+    /// of stdout.
     #[arg(short = 'o', long, value_name = "FILE")]
     output: Option<PathBuf>,
-    /// Replace the file if it exists.
+    /// Replace the file if it exists (never the store being read).
     #[arg(long, requires = "output")]
     force: bool,
     /// Show the full state after every step (md, html; jsonl always records it).
@@ -91,9 +92,15 @@ pub fn run(args: ExportArgs, store: &StoreArgs, out: &mut Output) -> anyhow::Res
         generated_at,
     };
     match &args.output {
-        Some(path) => export::write_file_atomically(path, args.force, |w| {
-            export::export(&mut replay, &options, w)
-        })?,
+        Some(path) => {
+            let protected = session.source.files();
+            let target = export::FileTarget {
+                path,
+                force: args.force,
+                protected: &protected,
+            };
+            export::write_file(&target, |w| export::export(&mut replay, &options, w))?
+        }
         None => export::export(&mut replay, &options, out.writer())?,
     }
     Ok(EXIT_OK)

@@ -2,7 +2,7 @@
 //! (Markdown, HTML) or for rewind to open elsewhere without the store (JSON Lines).
 //!
 //! [`export`] walks a [`Replay`] once and streams the transcript to any writer;
-//! [`write_file_atomically`] puts it in a file without ever leaving half of one behind.
+//! [`write_file`] puts it in a file without ever leaving half of one behind.
 
 mod atomic;
 mod html;
@@ -20,7 +20,7 @@ use crate::diff::JsonPath;
 use crate::model::Position;
 use crate::replay::{Replay, ReplayError};
 
-pub use atomic::write_file_atomically;
+pub use atomic::{write_file, FileTarget};
 pub use redact::REDACTED;
 pub use transcript::{Bound, Closing, Header, SnapshotMark, Step};
 
@@ -70,12 +70,15 @@ pub enum ExportError {
     Backwards { from: u64, to: u64 },
     #[error("{} already exists; pass --force to replace it", .0.display())]
     Exists(PathBuf),
-    #[error("cannot write {}: {source}", path.display())]
-    File {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
+    #[error("{} is the store being read (or one of its files); write the transcript elsewhere", .0.display())]
+    IsSource(PathBuf),
+    #[error("cannot write {}: it is {what}", path.display())]
+    NotAFile { path: PathBuf, what: &'static str },
+    #[error("cannot write {}: it is a FIFO that nothing reads; start the reader first", .0.display())]
+    NoReader(PathBuf),
+    /// The cause is part of the message and not a `source`, so it is not printed twice.
+    #[error("cannot write {}: {error}", path.display())]
+    File { path: PathBuf, error: io::Error },
     #[error("cannot write the transcript: {0}")]
     Write(#[from] io::Error),
 }

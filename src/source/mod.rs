@@ -113,6 +113,12 @@ pub trait EventSource: Send {
         None
     }
 
+    /// The files this source reads (a store and its companions), which an export must never
+    /// write over.
+    fn files(&self) -> Vec<std::path::PathBuf> {
+        Vec::new()
+    }
+
     /// The error for an id the store does not hold, with the closest ids it does hold.
     fn unknown_aggregate(&self, aggregate_id: &str) -> SourceError {
         let suggestions = self

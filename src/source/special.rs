@@ -7,6 +7,7 @@ use std::os::unix::fs::FileTypeExt;
 use std::path::Path;
 
 use super::SourceError;
+use crate::files::names_a_descriptor;
 
 /// Refuses anything but a regular file or a directory (which the SQLite source explains);
 /// a path that does not exist is left to the source, which says so in its own words.
@@ -39,15 +40,6 @@ pub fn refuse_special_file(path: &Path) -> Result<(), SourceError> {
     Err(SourceError::Open(format!(
         "{shown} is {what}; give a regular file (SQLite stores need random access)"
     )))
-}
-
-/// `/dev/fd/N`, `/dev/stdin`, `/proc/self/fd/N`: how shells name process substitutions.
-fn names_a_descriptor(path: &Path) -> bool {
-    let text = path.to_string_lossy();
-    text.starts_with("/dev/fd/")
-        || text.starts_with("/proc/self/fd/")
-        || text == "/dev/stdin"
-        || (text.starts_with("/proc/") && text.contains("/fd/"))
 }
 
 /// A regular file that claims 0 bytes: truly empty if reading it gives nothing at once.

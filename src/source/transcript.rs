@@ -182,6 +182,10 @@ impl EventSource for TranscriptSource {
     fn recorded_reducer(&self) -> Option<Arc<dyn Reducer>> {
         Some(self.recorded.clone())
     }
+
+    fn files(&self) -> Vec<PathBuf> {
+        vec![self.path.clone()]
+    }
 }
 
 /// Sets the state to the one the transcript recorded after each event, and reports the

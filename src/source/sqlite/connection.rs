@@ -12,6 +12,8 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
+use crate::files::companion;
+
 pub struct StoreConnection {
     path: PathBuf,
     busy_timeout: Duration,
@@ -60,10 +62,12 @@ fn connect(path: &Path, busy_timeout: Duration, immutable: bool) -> rusqlite::Re
     Ok(conn)
 }
 
-fn companion(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(suffix);
-    PathBuf::from(name)
+/// The store and every file SQLite keeps beside it.
+pub fn store_files(path: &Path) -> Vec<PathBuf> {
+    ["", "-wal", "-shm", "-journal"]
+        .iter()
+        .map(|suffix| companion(path, suffix))
+        .collect()
 }
 
 /// Byte 18 of the SQLite header is the write format version: 2 means WAL.

@@ -383,6 +383,10 @@ impl EventSource for SqliteSource {
         format!("sqlite:{}", self.path.display())
     }
 
+    fn files(&self) -> Vec<PathBuf> {
+        connection::store_files(&self.path)
+    }
+
     fn aggregates(&self) -> Result<Vec<AggregateSummary>, SourceError> {
         let doing = "list aggregates";
         self.db.refresh().map_err(|e| self.error(e, "open"))?;
