@@ -74,6 +74,11 @@ pub struct StoreArgs {
     #[arg(long, global = true, value_name = "SECONDS")]
     pub lock_timeout: Option<f64>,
 
+    /// Seconds of work SQLite may spend on one query of a store before it is stopped (a
+    /// schema that loops) [default: 60].
+    #[arg(long, global = true, value_name = "SECONDS")]
+    pub query_timeout: Option<f64>,
+
     /// Read a library's layout: native, eventsourcing, emmett [default: detected].
     #[arg(long, global = true, value_name = "NAME")]
     pub preset: Option<String>,
@@ -413,6 +418,12 @@ fn sqlite_options_from(config: Config, args: &StoreArgs) -> anyhow::Result<Sqlit
             anyhow::bail!("lock timeout {seconds} is out of range: give 0 to 3600 seconds");
         }
         options.busy_timeout = Duration::from_secs_f64(seconds);
+    }
+    if let Some(seconds) = args.query_timeout.or(config.query_timeout) {
+        if !(0.01..=86400.0).contains(&seconds) {
+            anyhow::bail!("query timeout {seconds} is out of range: give 0.01 to 86400 seconds");
+        }
+        options.query_timeout = Duration::from_secs_f64(seconds);
     }
     Ok(options)
 }

@@ -12,22 +12,31 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
+use super::limits::{self, QueryClock};
 use crate::files::companion;
 
 pub struct StoreConnection {
     path: PathBuf,
     busy_timeout: Duration,
+    clock: QueryClock,
     immutable: Cell<bool>,
     conn: RefCell<Connection>,
 }
 
 impl StoreConnection {
-    pub fn open(path: &Path, busy_timeout: Duration) -> rusqlite::Result<StoreConnection> {
+    /// Opens a store; each query then gets `query_timeout` of SQLite's work (see `limits`).
+    pub fn open(
+        path: &Path,
+        busy_timeout: Duration,
+        query_timeout: Duration,
+    ) -> rusqlite::Result<StoreConnection> {
         let immutable = is_wal_mode(path) && !companion(path, "-wal").exists();
-        let conn = connect(path, busy_timeout, immutable)?;
+        let clock = QueryClock::new(query_timeout);
+        let conn = connect(path, busy_timeout, &clock, immutable)?;
         Ok(StoreConnection {
             path: path.to_path_buf(),
             busy_timeout,
+            clock,
             immutable: Cell::new(immutable),
             conn: RefCell::new(conn),
         })
@@ -37,18 +46,31 @@ impl StoreConnection {
     /// while no borrow from [`StoreConnection::get`] is alive.
     pub fn refresh(&self) -> rusqlite::Result<()> {
         if self.immutable.get() && companion(&self.path, "-wal").exists() {
-            *self.conn.borrow_mut() = connect(&self.path, self.busy_timeout, false)?;
+            *self.conn.borrow_mut() = connect(&self.path, self.busy_timeout, &self.clock, false)?;
             self.immutable.set(false);
         }
         Ok(())
     }
 
+    /// The connection, for one query (or a few in a row): its work clock starts afresh.
     pub fn get(&self) -> Ref<'_, Connection> {
+        self.clock.restart();
         self.conn.borrow()
+    }
+
+    /// The message for a read stopped by a bound (time, value length), if that is what
+    /// `err` is.
+    pub fn bound_exceeded(&self, err: &rusqlite::Error, doing: &str) -> Option<String> {
+        limits::exceeded(err, doing, &self.clock)
     }
 }
 
-fn connect(path: &Path, busy_timeout: Duration, immutable: bool) -> rusqlite::Result<Connection> {
+fn connect(
+    path: &Path,
+    busy_timeout: Duration,
+    clock: &QueryClock,
+    immutable: bool,
+) -> rusqlite::Result<Connection> {
     // NO_MUTEX: a source lives on one thread at a time. READ_ONLY: rewind never writes.
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
@@ -59,6 +81,7 @@ fn connect(path: &Path, busy_timeout: Duration, immutable: bool) -> rusqlite::Re
     }
     let conn = Connection::open_with_flags(uri, flags)?;
     conn.busy_timeout(busy_timeout)?;
+    limits::bound(&conn, clock)?;
     Ok(conn)
 }
 

@@ -4,6 +4,7 @@ mod connection;
 mod decode;
 mod eventsourcing;
 mod layout;
+mod limits;
 mod mapping;
 mod preset;
 
@@ -33,6 +34,10 @@ use crate::model::{AggregateSummary, Event, EventIssue, Snapshot};
 /// Events are handed out in batches this size, so a front end can show progress.
 const BATCH: usize = 2048;
 
+/// SQLite's work on one query, unless the user says otherwise; far above what any healthy
+/// store needs (a 1M-event store lists in well under a second).
+pub const DEFAULT_QUERY_TIMEOUT: Duration = Duration::from_secs(60);
+
 #[derive(Debug, Clone)]
 pub struct SqliteOptions {
     pub mapping: SqliteMapping,
@@ -40,6 +45,8 @@ pub struct SqliteOptions {
     pub busy_timeout: Duration,
     /// A library's layout, forced; `None` detects it from the tables.
     pub preset: Option<Preset>,
+    /// How long SQLite may work on one query before it is stopped (see `limits`).
+    pub query_timeout: Duration,
 }
 
 impl Default for SqliteOptions {
@@ -48,6 +55,7 @@ impl Default for SqliteOptions {
             mapping: SqliteMapping::default(),
             busy_timeout: Duration::from_secs(5),
             preset: None,
+            query_timeout: DEFAULT_QUERY_TIMEOUT,
         }
     }
 }
@@ -78,7 +86,7 @@ impl SqliteSource {
                 "{shown} is empty (0 bytes), not an event store"
             )));
         }
-        let db = StoreConnection::open(path, options.busy_timeout)
+        let db = StoreConnection::open(path, options.busy_timeout, options.query_timeout)
             .map_err(|err| sqlite_error(path, err, "open"))?;
         let mut source = SqliteSource {
             db,
@@ -150,6 +158,9 @@ impl SqliteSource {
     }
 
     fn error(&self, err: rusqlite::Error, doing: &str) -> SourceError {
+        if let Some(message) = self.db.bound_exceeded(&err, doing) {
+            return SourceError::Read(format!("{}: {message}", self.path.display()));
+        }
         sqlite_error(&self.path, err, doing)
     }
 
