@@ -138,7 +138,7 @@ pub fn export(
 
     let mut render: Box<dyn Render> = match options.format {
         Format::Markdown => Box::new(markdown::Markdown::new(options.with_state)),
-        Format::JsonLines => Box::new(jsonl::JsonLines),
+        Format::JsonLines => Box::new(jsonl::JsonLines::default()),
         Format::Html => Box::new(html::Html::new(options.with_state)),
     };
     render.header(out, &header)?;

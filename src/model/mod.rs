@@ -4,7 +4,7 @@ mod event;
 mod position;
 mod summary;
 
-pub use event::{Event, EventIssue, JsonText, Payload, Snapshot, MAX_JSON_DEPTH};
+pub use event::{nesting_depth, Event, EventIssue, JsonText, Payload, Snapshot, MAX_JSON_DEPTH};
 pub use position::{parse_time, Position, PositionError};
 pub use summary::AggregateSummary;
 
