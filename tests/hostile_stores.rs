@@ -9,7 +9,7 @@ mod support;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::{fingerprint, run, stderr, Store};
+use support::{fingerprint, json, run, stderr, Store};
 
 /// The native columns, as a view the test fills with `select`.
 fn view_store(select: &str) -> Store {
@@ -78,4 +78,166 @@ fn a_view_building_100_mb_strings_is_an_error_not_an_allocation() {
         .unwrap();
     let err = one_line_error(&output);
     assert!(err.contains("a value is longer than 64 MiB"), "{err}");
+}
+
+#[test]
+fn ids_stored_as_integers_or_blobs_open_as_they_are_listed() {
+    // No declared types: SQLite keeps each id as it was written.
+    let store = Store::with_schema(
+        "CREATE TABLE events(event_id, aggregate_id, aggregate_type, event_type, event_data,
+             metadata, version, timestamp);
+         CREATE TABLE snapshots(aggregate_id, version, state, created_at);",
+    );
+    let insert = |id: rusqlite::types::Value, version: i64, data: &str| {
+        store
+            .conn
+            .execute(
+                "INSERT INTO events VALUES (?1, ?2, 'account', 'Set', ?3, NULL, ?4, '2026-01-01T10:00:00Z')",
+                rusqlite::params![format!("e{version}-{data}"), id, data, version],
+            )
+            .unwrap();
+    };
+    use rusqlite::types::Value as Sql;
+    insert(Sql::Integer(42), 1, r#"{"n": 1}"#);
+    insert(Sql::Integer(42), 2, r#"{"n": 2}"#);
+    insert(Sql::Blob(vec![0xc0, 0xff, 0xee]), 1, r#"{"b": true}"#);
+    // A text id that lists like the blob's hex is its own aggregate, read on its own.
+    insert(Sql::Text("c0ffee".into()), 1, r#"{"text": true}"#);
+    store
+        .conn
+        .execute(
+            "INSERT INTO snapshots VALUES (42, 2, '{\"n\": 2}', NULL)",
+            [],
+        )
+        .unwrap();
+
+    let list = json(&run(&["aggregates", &store.arg(), "--format", "json"]));
+    let ids: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"42") && ids.contains(&"c0ffee"), "{ids:?}");
+
+    let state = json(&run(&["state", &store.arg(), "42", "--format", "json"]));
+    assert_eq!(state, serde_json::json!({"n": 2}));
+    let events = json(&run(&["events", &store.arg(), "42", "--format", "json"]));
+    assert_eq!(events.as_array().unwrap().len(), 2);
+    let verify = json(&run(&["verify", &store.arg(), "42", "--format", "json"]));
+    assert_eq!(verify["snapshots_checked"], 1, "{verify}");
+    assert_eq!(verify["drifting"], 0, "{verify}");
+    // The text id is found first; the blob is reached only where no text matches.
+    let state = json(&run(&["state", &store.arg(), "c0ffee", "--format", "json"]));
+    assert_eq!(state, serde_json::json!({"text": true}));
+    store
+        .conn
+        .execute("DELETE FROM events WHERE aggregate_id = 'c0ffee'", [])
+        .unwrap();
+    let state = json(&run(&["state", &store.arg(), "c0ffee", "--format", "json"]));
+    assert_eq!(state, serde_json::json!({"b": true}));
+}
+
+#[test]
+fn one_random_bytes_event_is_flagged_not_taken_for_an_encrypted_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bank.db");
+    std::fs::copy("tests/fixtures/eventsourcing/bank.db", &path).unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let (id, version): (String, i64) = conn
+        .query_row(
+            "SELECT originator_id, MAX(originator_version) FROM stored_events GROUP BY originator_id LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    // Placed first in the table, where the old check looked.
+    conn.execute(
+        "INSERT INTO stored_events(rowid, originator_id, originator_version, topic, state)
+         VALUES (-1, ?1, ?2, 'bank.domain:BankAccount.Noise', x'b26978e570d3a1')",
+        rusqlite::params![id, version + 1],
+    )
+    .unwrap();
+    drop(conn);
+    let path = path.to_string_lossy().into_owned();
+    let list = json(&run(&["aggregates", &path, "--format", "json"]));
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    let events = json(&run(&["events", &path, &id, "--format", "json"]));
+    let last = events.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["type"], "Noise");
+    assert!(
+        last["error"]
+            .as_str()
+            .unwrap()
+            .contains("neither JSON nor zlib"),
+        "{last}"
+    );
+    // The real encrypted fixture is still refused at open.
+    let output = run(&["aggregates", "tests/fixtures/eventsourcing/bank-aes.db"]);
+    assert!(one_line_error(&output).contains("looks encrypted"));
+}
+
+/// `[[[…]]]` nested `depth` levels deep, under a key.
+fn nested(depth: usize) -> String {
+    format!(
+        "{{\"deep\": {}{}}}",
+        "[".repeat(depth - 1),
+        "]".repeat(depth - 1)
+    )
+}
+
+#[test]
+fn payloads_as_deep_as_stores_allow_export_to_transcripts_that_read_back() {
+    let mut store = Store::native();
+    for depth in 120..=128 {
+        store.event(
+            "acc-1",
+            depth as i64 - 119,
+            "Deep",
+            &nested(depth),
+            "2026-01-01T10:00:00Z",
+        );
+    }
+    // A snapshot that differs from replay deep down: its differences sit deepest in a line.
+    store.snapshot("acc-1", 9, &nested(128).replacen("[]", "[1]", 1));
+    let dir = tempfile::tempdir().unwrap();
+    let transcript = dir.path().join("deep.jsonl");
+    let transcript = transcript.to_string_lossy();
+    let output = run(&["export", &store.arg(), "acc-1", "-o", &transcript]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    for version in ["1", "5", "9"] {
+        let from_store = run(&[
+            "state",
+            &store.arg(),
+            "acc-1",
+            "--at-version",
+            version,
+            "--format",
+            "json",
+        ]);
+        let from_transcript = run(&[
+            "state",
+            &transcript,
+            "acc-1",
+            "--at-version",
+            version,
+            "--format",
+            "json",
+        ]);
+        assert!(
+            from_transcript.status.success(),
+            "v{version}: {}",
+            stderr(&from_transcript)
+        );
+        assert_eq!(from_transcript.stdout, from_store.stdout, "v{version}");
+    }
+    let verify = run(&["verify", &transcript, "--format", "json"]);
+    assert_eq!(verify.status.code(), Some(1), "{}", stderr(&verify));
+    // One level more is refused at the store, as JSON a transcript could not hold.
+    store.event("acc-2", 1, "Deeper", &nested(129), "2026-01-01T10:00:00Z");
+    let events = json(&run(&["events", &store.arg(), "acc-2", "--format", "json"]));
+    assert!(events[0]["error"]
+        .as_str()
+        .unwrap()
+        .contains("nested deeper than 128"));
 }

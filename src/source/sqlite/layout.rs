@@ -109,7 +109,7 @@ impl Layout {
         );
         let read_events = format!(
             "SELECT {ty}, {version}, {event_type}, {ts}, {data}, {metadata} FROM {table} \
-             WHERE {id} = ?1{filter} ORDER BY {version}",
+             WHERE {matches}{filter} ORDER BY {version}",
             ty = e.aggregate_type,
             version = e.version,
             event_type = e.event_type,
@@ -117,12 +117,12 @@ impl Layout {
             data = e.data,
             metadata = e.metadata,
             table = e.table,
-            id = e.aggregate_id,
+            matches = id_matches(&e.table, &e.aggregate_id),
         );
         let count_events = format!(
-            "SELECT COUNT(*) FROM {table} WHERE {id} = ?1{filter}",
+            "SELECT COUNT(*) FROM {table} WHERE {matches}{filter}",
             table = e.table,
-            id = e.aggregate_id,
+            matches = id_matches(&e.table, &e.aggregate_id),
         );
         let (list_snapshots, read_snapshots) = match &self.snapshots {
             None => (None, None),
@@ -133,12 +133,12 @@ impl Layout {
                     table = s.table,
                 )),
                 Some(format!(
-                    "SELECT {version}, {state}, {created} FROM {table} WHERE {id} = ?1 ORDER BY {version}",
+                    "SELECT {version}, {state}, {created} FROM {table} WHERE {matches} ORDER BY {version}",
                     version = s.version,
                     state = s.state,
                     created = s.created_at,
                     table = s.table,
-                    id = s.aggregate_id,
+                    matches = id_matches(&s.table, &s.aggregate_id),
                 )),
             ),
         };
@@ -150,4 +150,16 @@ impl Layout {
             read_snapshots,
         }
     }
+}
+
+/// `id` equal to the stored value an aggregate id names, bound as `decode::id_params`: the
+/// text itself if the table holds it, else the integer (?2) or blob (?3) the text spells,
+/// since ids stored as numbers or blobs are listed as `42` or hex. One value is chosen, so
+/// two ids that list alike are never read as one history.
+fn id_matches(table: &str, id: &str) -> String {
+    format!(
+        "{id} = (SELECT k FROM (SELECT ?1 AS k, 1 AS o UNION ALL SELECT ?2, 2 UNION ALL \
+         SELECT ?3, 3) WHERE k IS NOT NULL AND EXISTS (SELECT 1 FROM {table} WHERE {id} = k) \
+         ORDER BY o LIMIT 1)"
+    )
 }

@@ -140,15 +140,8 @@ impl SqliteSource {
 
     /// An encrypted store cannot be read at all: say so once, at open.
     fn refuse_unreadable_payloads(&self) -> Result<(), SourceError> {
-        let conn = self.db.get();
-        let first: Option<Vec<u8>> = conn
-            .query_row("SELECT state FROM stored_events LIMIT 1", [], |row| {
-                let value = row.get_ref(0)?;
-                Ok(value.as_bytes().map(<[u8]>::to_vec).ok())
-            })
-            .ok()
-            .flatten();
-        match first.and_then(|bytes| eventsourcing::unreadable_store_reason(&bytes)) {
+        let reason = eventsourcing::unreadable_store_reason(&self.db.get());
+        match reason {
             Some(reason) => Err(SourceError::Read(format!(
                 "{}: {reason}",
                 self.path.display()
@@ -294,7 +287,7 @@ impl SqliteSource {
             .prepare_cached(&self.queries.read_events)
             .map_err(|e| self.error(e, doing))?;
         let mut rows = stmt
-            .query([aggregate_id])
+            .query(decode::id_params(aggregate_id))
             .map_err(|e| self.error(e, doing))?;
         let mut batch = Vec::with_capacity(BATCH);
         while let Some(row) = rows.next().map_err(|e| self.error(e, doing))? {
@@ -362,7 +355,7 @@ impl SqliteSource {
         let conn = self.db.get();
         let mut stmt = conn.prepare_cached(sql).map_err(|e| self.error(e, doing))?;
         let mut rows = stmt
-            .query([aggregate_id])
+            .query(decode::id_params(aggregate_id))
             .map_err(|e| self.error(e, doing))?;
         let mut snapshots = Vec::new();
         while let Some(row) = rows.next().map_err(|e| self.error(e, doing))? {
@@ -434,7 +427,9 @@ impl EventSource for SqliteSource {
     fn event_count_hint(&self, aggregate_id: &str) -> Option<usize> {
         let conn = self.db.get();
         let mut stmt = conn.prepare_cached(&self.queries.count_events).ok()?;
-        let count: i64 = stmt.query_row([aggregate_id], |row| row.get(0)).ok()?;
+        let count: i64 = stmt
+            .query_row(decode::id_params(aggregate_id), |row| row.get(0))
+            .ok()?;
         usize::try_from(count).ok()
     }
 
