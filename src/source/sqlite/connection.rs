@@ -1,26 +1,46 @@
-//! The read-only connection, and the one case where even opening would leave a trace.
+//! The read-only connection, and the cases where even opening would leave a trace.
 //!
 //! Opening a WAL-mode database creates `-wal` and `-shm` files beside it when none exist,
-//! even read-only. When a WAL store has neither file, no process has it open and the main
-//! file holds everything, so it is read as immutable: nothing is created. As soon as a
-//! writer appears (its `-wal` file exists), rewind reopens normally before the next read, so
-//! it sees the writer's commits and never reads pages a checkpoint is moving.
+//! even read-only, and a reader that finds no process holding the store open rebuilds the
+//! `-shm`'s wal-index. So how a store is read depends on what is beside it:
+//!
+//! - no `-wal` (a WAL store no process has open): the main file holds everything and is
+//!   read as immutable, so nothing is created;
+//! - a `-wal` and a process holding the store open (a live writer): read alongside it, as
+//!   any SQLite reader does;
+//! - a `-wal` with commits and no process holding it open (a writer crashed, the files were
+//!   copied): read through a private copy (see `private_copy`), since reading in place
+//!   would write the `-shm`, and cannot work at all in a read-only folder;
+//! - a rollback-journal store: read in place, read-only.
+//!
+//! Before each top-level read ([`StoreConnection::refresh`]) the choice is made again, so a
+//! writer that appears is read alongside, and a copy whose originals changed is made anew.
 
-use std::cell::{Cell, Ref, RefCell};
+use std::cell::{Ref, RefCell};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
 use super::limits::{self, QueryClock};
+use super::private_copy::{self, PrivateCopy, Stamp};
 use crate::files::companion;
+use crate::source::SourceError;
+
+/// How the store is being read.
+enum Mode {
+    Immutable,
+    Alongside,
+    Copy(PrivateCopy),
+}
 
 pub struct StoreConnection {
     path: PathBuf,
     busy_timeout: Duration,
     clock: QueryClock,
-    immutable: Cell<bool>,
+    /// Declared before `mode`: the connection closes before a private copy is removed.
     conn: RefCell<Connection>,
+    mode: RefCell<Mode>,
 }
 
 impl StoreConnection {
@@ -29,25 +49,33 @@ impl StoreConnection {
         path: &Path,
         busy_timeout: Duration,
         query_timeout: Duration,
-    ) -> rusqlite::Result<StoreConnection> {
-        let immutable = is_wal_mode(path) && !companion(path, "-wal").exists();
+    ) -> Result<StoreConnection, SourceError> {
         let clock = QueryClock::new(query_timeout);
-        let conn = connect(path, busy_timeout, &clock, immutable)?;
+        let (mode, conn) = choose(path, busy_timeout, &clock)?;
         Ok(StoreConnection {
             path: path.to_path_buf(),
             busy_timeout,
             clock,
-            immutable: Cell::new(immutable),
             conn: RefCell::new(conn),
+            mode: RefCell::new(mode),
         })
     }
 
-    /// Reopens normally if a writer has appeared since; call before each top-level read,
-    /// while no borrow from [`StoreConnection::get`] is alive.
-    pub fn refresh(&self) -> rusqlite::Result<()> {
-        if self.immutable.get() && companion(&self.path, "-wal").exists() {
-            *self.conn.borrow_mut() = connect(&self.path, self.busy_timeout, &self.clock, false)?;
-            self.immutable.set(false);
+    /// Reads alongside a writer that has appeared since, or copies a changed store anew;
+    /// call before each top-level read, while no borrow from [`StoreConnection::get`] is
+    /// alive. Once alongside a writer, rewind stays so (its own locks are on the files).
+    pub fn refresh(&self) -> Result<(), SourceError> {
+        let stale = match &*self.mode.borrow() {
+            Mode::Alongside => false,
+            Mode::Immutable => companion(&self.path, "-wal").exists(),
+            Mode::Copy(copy) => {
+                Stamp::of(&self.path) != copy.stamp || private_copy::open_elsewhere(&self.path)
+            }
+        };
+        if stale {
+            let (mode, conn) = choose(&self.path, self.busy_timeout, &self.clock)?;
+            *self.conn.borrow_mut() = conn;
+            *self.mode.borrow_mut() = mode;
         }
         Ok(())
     }
@@ -63,6 +91,55 @@ impl StoreConnection {
     pub fn bound_exceeded(&self, err: &rusqlite::Error, doing: &str) -> Option<String> {
         limits::exceeded(err, doing, &self.clock)
     }
+}
+
+/// Picks how to read the store as it is now, and connects that way.
+fn choose(
+    path: &Path,
+    busy_timeout: Duration,
+    clock: &QueryClock,
+) -> Result<(Mode, Connection), SourceError> {
+    let wal = companion(path, "-wal");
+    let opened = |target: &Path, immutable: bool| {
+        connect(target, busy_timeout, clock, immutable).map_err(|err| open_error(path, err))
+    };
+    if !is_wal_mode(path) {
+        return Ok((Mode::Alongside, opened(path, false)?));
+    }
+    let Ok(wal_meta) = std::fs::metadata(&wal) else {
+        return Ok((Mode::Immutable, opened(path, true)?));
+    };
+    if private_copy::open_elsewhere(path) {
+        return Ok((Mode::Alongside, opened(path, false)?));
+    }
+    if wal_meta.len() <= private_copy::WAL_HEADER_BYTES {
+        // A -wal with no commit in it: the main file holds everything.
+        return Ok((Mode::Immutable, opened(path, true)?));
+    }
+    match private_copy::make(path) {
+        Ok(Some(copy)) => {
+            let conn = opened(&copy.db(), false)?;
+            Ok((Mode::Copy(copy), conn))
+        }
+        // A writer came while copying: read alongside it.
+        Ok(None) => Ok((Mode::Alongside, opened(path, false)?)),
+        Err(err) => Err(SourceError::Open(format!(
+            "cannot read {}: its -wal holds commits that no process has open (a writer crashed, or the files were copied), and rewind reads such a store through a private copy, which it could not make in {}: {err}; set TMPDIR to a writable folder with room for the store",
+            path.display(),
+            std::env::temp_dir().display()
+        ))),
+    }
+}
+
+/// A store that cannot be opened, with what to do when the folder is the reason.
+fn open_error(path: &Path, err: rusqlite::Error) -> SourceError {
+    if err.sqlite_error_code() == Some(rusqlite::ffi::ErrorCode::CannotOpen) && is_wal_mode(path) {
+        return SourceError::Open(format!(
+            "cannot open {}: {err} (a WAL store being written needs its -shm readable and writable beside it; if the folder or the -shm is read-only, copy the db and its -wal to a writable folder and open the copy)",
+            path.display()
+        ));
+    }
+    super::sqlite_error(path, err, "open")
 }
 
 fn connect(

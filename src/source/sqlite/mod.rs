@@ -7,6 +7,7 @@ mod layout;
 mod limits;
 mod mapping;
 mod preset;
+mod private_copy;
 
 pub use mapping::{quote_identifier, EventColumns, SnapshotColumns, SqliteMapping, MAPPING_KEYS};
 pub use preset::{Preset, PRESET_NAMES};
@@ -86,8 +87,7 @@ impl SqliteSource {
                 "{shown} is empty (0 bytes), not an event store"
             )));
         }
-        let db = StoreConnection::open(path, options.busy_timeout, options.query_timeout)
-            .map_err(|err| sqlite_error(path, err, "open"))?;
+        let db = StoreConnection::open(path, options.busy_timeout, options.query_timeout)?;
         let mut source = SqliteSource {
             db,
             path: path.to_path_buf(),
@@ -393,7 +393,7 @@ impl EventSource for SqliteSource {
 
     fn aggregates(&self) -> Result<Vec<AggregateSummary>, SourceError> {
         let doing = "list aggregates";
-        self.db.refresh().map_err(|e| self.error(e, "open"))?;
+        self.db.refresh()?;
         let conn = self.db.get();
         let tx = conn
             .unchecked_transaction()
@@ -440,7 +440,7 @@ impl EventSource for SqliteSource {
     ) -> Result<(), SourceError> {
         // One read transaction: events and snapshots come from the same moment of the store,
         // even while another process appends to it.
-        self.db.refresh().map_err(|e| self.error(e, "open"))?;
+        self.db.refresh()?;
         let conn = self.db.get();
         let tx = conn
             .unchecked_transaction()
