@@ -30,6 +30,8 @@ enum Mode {
     WalLeftover,
     /// The db, -wal and -shm of a writer that is gone (crashed): nobody holds the locks.
     WalCrashed,
+    /// Rollback-journal mode, and the hot -journal of a writer that died mid-transaction.
+    HotJournal,
 }
 
 /// A store under test: its folder, the db path, and the writer connection of the modes
@@ -47,10 +49,49 @@ impl Subject {
     }
 }
 
+/// A copy taken while a transaction had spilled pages into the db: its -journal must be
+/// rolled back before the copy reads as the committed store.
+fn hot_journal() -> Subject {
+    let live = store(Mode::RollbackJournal);
+    live.conn
+        .execute_batch("PRAGMA cache_size = 1; BEGIN;")
+        .unwrap();
+    for version in 1..=2000 {
+        live.conn
+            .execute(
+                "INSERT INTO events VALUES (?1, 'acc-3', 'account', 'Noise', '{}', NULL, ?2, '2026-01-17T00:00:00Z')",
+                rusqlite::params![format!("noise-{version}"), version],
+            )
+            .unwrap();
+    }
+    let copy = tempfile::tempdir().unwrap();
+    for suffix in ["", "-journal"] {
+        let copied = Command::new("cp")
+            .arg(wal_file(&live.path, suffix))
+            .arg(wal_file(&copy.path().join("store.db"), suffix))
+            .status()
+            .unwrap();
+        assert!(copied.success());
+    }
+    live.conn.execute_batch("ROLLBACK;").unwrap();
+    let journal = std::fs::read(wal_file(&copy.path().join("store.db"), "-journal")).unwrap();
+    assert!(
+        journal.starts_with(&[0xd9, 0xd5, 0x05, 0xf9]),
+        "the journal is hot"
+    );
+    Subject {
+        dir: copy.path().to_path_buf(),
+        path: copy.path().join("store.db"),
+        writer: None,
+        _copy: Some(copy),
+    }
+}
+
 fn subject(mode: Mode) -> Subject {
     let files = match mode {
         Mode::WalLeftover => &["", "-wal"][..],
         Mode::WalCrashed => &["", "-wal", "-shm"][..],
+        Mode::HotJournal => return hot_journal(),
         _ => {
             let store = store(mode);
             return Subject {
@@ -130,7 +171,7 @@ fn store(mode: Mode) -> Store {
             assert!(!wal_file(&store.path, "-wal").exists());
             assert!(!wal_file(&store.path, "-shm").exists());
         }
-        Mode::WalWriterOpen | Mode::WalLeftover | Mode::WalCrashed => {
+        Mode::WalWriterOpen | Mode::WalLeftover | Mode::WalCrashed | Mode::HotJournal => {
             assert!(wal_file(&store.path, "-wal").exists());
             assert!(wal_file(&store.path, "-shm").exists());
             // As applications do, the writer reads after its last commit, which records a
@@ -460,6 +501,22 @@ fn every_command_and_the_ui_leave_a_leftover_wal_without_its_shm_untouched() {
 #[test]
 fn every_command_and_the_ui_leave_a_crashed_writers_wal_and_shm_untouched() {
     check_read_only(Mode::WalCrashed);
+}
+
+/// The transaction the dead writer left is rolled back in rewind's copy, never in place:
+/// the commands see the committed store (acc-3's 2000 uncommitted events are not there).
+#[test]
+fn every_command_and_the_ui_leave_a_hot_journal_untouched() {
+    check_read_only(Mode::HotJournal);
+    let store = subject(Mode::HotJournal);
+    let output = Runner::new()
+        .command()
+        .args(["aggregates", &store.arg(), "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let list: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
 }
 
 /// The same leftover -wal in a folder rewind cannot write to: read through the private

@@ -11,7 +11,9 @@
 //! - a `-wal` with commits and no process holding it open (a writer crashed, the files were
 //!   copied): read through a private copy (see `private_copy`), since reading in place
 //!   would write the `-shm`, and cannot work at all in a read-only folder;
-//! - a rollback-journal store: read in place, read-only.
+//! - a rollback-journal store: read in place, read-only; unless its `-journal` holds a
+//!   transaction to undo and no process has it open (a writer died mid-transaction): then
+//!   the private copy is rolled back and read.
 //!
 //! Before each top-level read ([`StoreConnection::refresh`]) the choice is made again, so a
 //! writer that appears is read alongside, and a copy whose originals changed is made anew.
@@ -23,7 +25,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 use super::limits::{self, QueryClock};
-use super::private_copy::{self, PrivateCopy, Stamp};
+use super::private_copy::{self, PrivateCopy};
 use crate::files::companion;
 use crate::source::SourceError;
 
@@ -68,9 +70,7 @@ impl StoreConnection {
         let stale = match &*self.mode.borrow() {
             Mode::Alongside => false,
             Mode::Immutable => companion(&self.path, "-wal").exists(),
-            Mode::Copy(copy) => {
-                Stamp::of(&self.path) != copy.stamp || private_copy::open_elsewhere(&self.path)
-            }
+            Mode::Copy(copy) => copy.is_stale(&self.path),
         };
         if stale {
             let (mode, conn) = choose(&self.path, self.busy_timeout, &self.clock)?;
@@ -99,36 +99,56 @@ fn choose(
     busy_timeout: Duration,
     clock: &QueryClock,
 ) -> Result<(Mode, Connection), SourceError> {
-    let wal = companion(path, "-wal");
-    let opened = |target: &Path, immutable: bool| {
-        connect(target, busy_timeout, clock, immutable).map_err(|err| open_error(path, err))
+    let opened = |target: &Path, access: Access| {
+        connect(target, busy_timeout, clock, access).map_err(|err| open_error(path, err))
     };
-    if !is_wal_mode(path) {
-        return Ok((Mode::Alongside, opened(path, false)?));
-    }
-    let Ok(wal_meta) = std::fs::metadata(&wal) else {
-        return Ok((Mode::Immutable, opened(path, true)?));
+    let alongside = || Ok((Mode::Alongside, opened(path, Access::ReadOnly)?));
+    let immutable = || Ok((Mode::Immutable, opened(path, Access::Immutable)?));
+    let suffix = if is_wal_mode(path) {
+        let Ok(wal) = std::fs::metadata(companion(path, "-wal")) else {
+            return immutable();
+        };
+        if private_copy::open_elsewhere(path) {
+            return alongside();
+        }
+        if wal.len() <= private_copy::WAL_HEADER_BYTES {
+            // A -wal with no commit in it: the main file holds everything.
+            return immutable();
+        }
+        "-wal"
+    } else if private_copy::journal_to_roll_back(path) && !private_copy::open_elsewhere(path) {
+        "-journal"
+    } else {
+        return alongside();
     };
-    if private_copy::open_elsewhere(path) {
-        return Ok((Mode::Alongside, opened(path, false)?));
-    }
-    if wal_meta.len() <= private_copy::WAL_HEADER_BYTES {
-        // A -wal with no commit in it: the main file holds everything.
-        return Ok((Mode::Immutable, opened(path, true)?));
-    }
-    match private_copy::make(path) {
+    match private_copy::make(path, suffix) {
         Ok(Some(copy)) => {
-            let conn = opened(&copy.db(), false)?;
+            // The copy is rewind's own: a hot journal is rolled back there, never here.
+            let access = match suffix {
+                "-journal" => Access::PrivateCopy,
+                _ => Access::ReadOnly,
+            };
+            let conn = opened(&copy.db(), access)?;
             Ok((Mode::Copy(copy), conn))
         }
         // A writer came while copying: read alongside it.
-        Ok(None) => Ok((Mode::Alongside, opened(path, false)?)),
+        Ok(None) => alongside(),
         Err(err) => Err(SourceError::Open(format!(
-            "cannot read {}: its -wal holds commits that no process has open (a writer crashed, or the files were copied), and rewind reads such a store through a private copy, which it could not make in {}: {err}; set TMPDIR to a writable folder with room for the store",
+            "cannot read {}: its {suffix} holds changes that no process has open (a writer crashed, or the files were copied), and rewind reads such a store through a private copy, which it could not make in {}: {err}; set TMPDIR to a writable folder with room for the store",
             path.display(),
             std::env::temp_dir().display()
         ))),
     }
+}
+
+/// How a connection opens its file.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    ReadOnly,
+    /// Nothing can change the file while it is read: no locks, no `-wal`/`-shm`.
+    Immutable,
+    /// rewind's private copy, which SQLite may write to roll back a hot journal.
+    PrivateCopy,
 }
 
 /// A store that cannot be opened, with what to do when the folder is the reason.
@@ -146,14 +166,17 @@ fn connect(
     path: &Path,
     busy_timeout: Duration,
     clock: &QueryClock,
-    immutable: bool,
+    access: Access,
 ) -> rusqlite::Result<Connection> {
-    // NO_MUTEX: a source lives on one thread at a time. READ_ONLY: rewind never writes.
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
-        | OpenFlags::SQLITE_OPEN_NO_MUTEX
-        | OpenFlags::SQLITE_OPEN_URI;
+    // NO_MUTEX: a source lives on one thread at a time. READ_ONLY: rewind never writes a
+    // store; only its own private copy is opened for writing.
+    let access_flag = match access {
+        Access::PrivateCopy => OpenFlags::SQLITE_OPEN_READ_WRITE,
+        Access::ReadOnly | Access::Immutable => OpenFlags::SQLITE_OPEN_READ_ONLY,
+    };
+    let flags = access_flag | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
     let mut uri = format!("file:{}", uri_path(path));
-    if immutable {
+    if access == Access::Immutable {
         uri.push_str("?immutable=1");
     }
     let conn = Connection::open_with_flags(uri, flags)?;

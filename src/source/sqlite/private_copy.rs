@@ -1,9 +1,11 @@
 //! A WAL store that no process has open but whose `-wal` still holds commits (a writer
 //! crashed, or the files were copied off a server) cannot be read in place without a trace:
 //! SQLite would create a `-shm` beside it, or rebuild the one there (its wal-index header),
-//! and in a read-only folder it cannot open it at all. rewind reads such a store through a
-//! private copy of the db and its `-wal` in the temporary folder, removed when the source
-//! closes or rewind is stopped.
+//! and in a read-only folder it cannot open it at all. Likewise a rollback-journal store
+//! with a hot `-journal` (a writer died mid-transaction) must be rolled back before it can
+//! be read, which a read-only reader may not do. rewind reads such a store through a
+//! private copy of the db and that companion in the temporary folder, removed when the
+//! source closes or rewind is stopped.
 
 use std::fs::File;
 use std::io;
@@ -50,14 +52,27 @@ fn lock_held(file: &File, start: i64, len: i64) -> io::Result<bool> {
     Ok(query.l_type != libc::F_UNLCK as libc::c_short)
 }
 
-/// What the db and `-wal` looked like when copied: a copy is stale once they change.
+/// The first bytes of a journal that still has to be rolled back.
+const JOURNAL_MAGIC: [u8; 8] = [0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7];
+
+/// Does the rollback journal beside `db` hold a transaction to undo? (It is hot only if no
+/// process holds the store open, which [`open_elsewhere`] tells.)
+pub fn journal_to_roll_back(db: &Path) -> bool {
+    use std::io::Read;
+    let mut start = [0u8; 8];
+    File::open(companion(db, "-journal"))
+        .and_then(|mut file| file.read_exact(&mut start))
+        .is_ok_and(|()| start == JOURNAL_MAGIC)
+}
+
+/// What the db and its companion looked like when copied: a copy is stale once they change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stamp(Vec<Option<(u64, i64, i64, u64)>>);
 
 impl Stamp {
-    pub fn of(db: &Path) -> Stamp {
+    pub fn of(db: &Path, suffix: &str) -> Stamp {
         Stamp(
-            [db.to_path_buf(), companion(db, "-wal")]
+            [db.to_path_buf(), companion(db, suffix)]
                 .iter()
                 .map(|path| {
                     let meta = std::fs::metadata(path).ok()?;
@@ -71,21 +86,27 @@ impl Stamp {
 /// The copy: its folder (removed on drop), the db inside it, and what the originals were.
 pub struct PrivateCopy {
     folder: cleanup::Registered,
-    pub stamp: Stamp,
+    suffix: &'static str,
+    stamp: Stamp,
 }
 
 impl PrivateCopy {
     pub fn db(&self) -> PathBuf {
         self.folder.path().join("store.db")
     }
+
+    /// Have the originals changed, or has a process opened them, since the copy was made?
+    pub fn is_stale(&self, db: &Path) -> bool {
+        Stamp::of(db, self.suffix) != self.stamp || open_elsewhere(db)
+    }
 }
 
-/// Copies the db and its `-wal` into a new private folder. The originals are checked
-/// before and after: a writer that came or wrote meanwhile makes this `Ok(None)`, and the
-/// store is then read alongside it.
-pub fn make(db: &Path) -> io::Result<Option<PrivateCopy>> {
+/// Copies the db and its companion (`-wal` or `-journal`) into a new private folder. The
+/// originals are checked before and after: a writer that came or wrote meanwhile makes
+/// this `Ok(None)`, and the store is then read alongside it.
+pub fn make(db: &Path, suffix: &'static str) -> io::Result<Option<PrivateCopy>> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let stamp = Stamp::of(db);
+    let stamp = Stamp::of(db, suffix);
     let (folder, ()) = cleanup::create(|| {
         let base = std::env::temp_dir();
         loop {
@@ -103,9 +124,11 @@ pub fn make(db: &Path) -> io::Result<Option<PrivateCopy>> {
     })?;
     let copy = folder.path().join("store.db");
     std::fs::copy(db, &copy)?;
-    std::fs::copy(companion(db, "-wal"), companion(&copy, "-wal"))?;
-    if Stamp::of(db) != stamp || open_elsewhere(db) {
-        return Ok(None);
-    }
-    Ok(Some(PrivateCopy { folder, stamp }))
+    std::fs::copy(companion(db, suffix), companion(&copy, suffix))?;
+    let copy = PrivateCopy {
+        folder,
+        suffix,
+        stamp,
+    };
+    Ok((!copy.is_stale(db)).then_some(copy))
 }
