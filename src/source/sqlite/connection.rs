@@ -69,7 +69,7 @@ impl StoreConnection {
     pub fn refresh(&self) -> Result<(), SourceError> {
         let stale = match &*self.mode.borrow() {
             Mode::Alongside => false,
-            Mode::Immutable => companion(&self.path, "-wal").exists(),
+            Mode::Immutable => !matches!(plan(&self.path), Plan::Immutable),
             Mode::Copy(copy) => copy.is_stale(&self.path),
         };
         if stale {
@@ -93,6 +93,36 @@ impl StoreConnection {
     }
 }
 
+/// How a store is to be read, judged from the files beside it now.
+enum Plan {
+    Immutable,
+    Alongside,
+    /// Through a private copy of the db and this companion.
+    Copy(&'static str),
+}
+
+fn plan(path: &Path) -> Plan {
+    if !is_wal_mode(path) {
+        let hot = private_copy::journal_to_roll_back(path) && !private_copy::open_elsewhere(path);
+        return if hot {
+            Plan::Copy("-journal")
+        } else {
+            Plan::Alongside
+        };
+    }
+    let Ok(wal) = std::fs::metadata(companion(path, "-wal")) else {
+        return Plan::Immutable;
+    };
+    if private_copy::open_elsewhere(path) {
+        Plan::Alongside
+    } else if wal.len() <= private_copy::WAL_HEADER_BYTES {
+        // A -wal with no commit in it: the main file holds everything.
+        Plan::Immutable
+    } else {
+        Plan::Copy("-wal")
+    }
+}
+
 /// Picks how to read the store as it is now, and connects that way.
 fn choose(
     path: &Path,
@@ -103,23 +133,10 @@ fn choose(
         connect(target, busy_timeout, clock, access).map_err(|err| open_error(path, err))
     };
     let alongside = || Ok((Mode::Alongside, opened(path, Access::ReadOnly)?));
-    let immutable = || Ok((Mode::Immutable, opened(path, Access::Immutable)?));
-    let suffix = if is_wal_mode(path) {
-        let Ok(wal) = std::fs::metadata(companion(path, "-wal")) else {
-            return immutable();
-        };
-        if private_copy::open_elsewhere(path) {
-            return alongside();
-        }
-        if wal.len() <= private_copy::WAL_HEADER_BYTES {
-            // A -wal with no commit in it: the main file holds everything.
-            return immutable();
-        }
-        "-wal"
-    } else if private_copy::journal_to_roll_back(path) && !private_copy::open_elsewhere(path) {
-        "-journal"
-    } else {
-        return alongside();
+    let suffix = match plan(path) {
+        Plan::Immutable => return Ok((Mode::Immutable, opened(path, Access::Immutable)?)),
+        Plan::Alongside => return alongside(),
+        Plan::Copy(suffix) => suffix,
     };
     match private_copy::make(path, suffix) {
         Ok(Some(copy)) => {
@@ -212,4 +229,57 @@ fn uri_path(path: &Path) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A closed WAL store, in its own folder.
+    fn wal_store() -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.db");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE t(x); INSERT INTO t VALUES (1);")
+            .unwrap();
+        drop(conn);
+        (dir, path)
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_wal_with_no_commit_is_read_immutable_and_stays_so() {
+        let (dir, path) = wal_store();
+        assert!(matches!(plan(&path), Plan::Immutable));
+        // A -wal holding only its header (or nothing), left by a writer that is gone.
+        std::fs::write(companion(&path, "-wal"), b"").unwrap();
+        assert!(matches!(plan(&path), Plan::Immutable));
+        let store =
+            StoreConnection::open(&path, Duration::from_secs(1), Duration::from_secs(5)).unwrap();
+        store.refresh().unwrap();
+        let x: i64 = store
+            .get()
+            .query_row("SELECT x FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(x, 1);
+        assert!(matches!(*store.mode.borrow(), Mode::Immutable));
+        drop(store);
+        assert_eq!(names(dir.path()), vec!["store.db", "store.db-wal"]);
+    }
+
+    #[test]
+    fn a_wal_with_commits_and_no_process_is_read_through_a_copy() {
+        let (dir, path) = wal_store();
+        std::fs::write(companion(&path, "-wal"), [0u8; 64]).unwrap();
+        assert!(matches!(plan(&path), Plan::Copy("-wal")));
+        assert_eq!(names(dir.path()), vec!["store.db", "store.db-wal"]);
+    }
 }
