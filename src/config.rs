@@ -31,6 +31,8 @@ pub struct Config {
     pub sqlite: SqliteMapping,
     /// Seconds to wait for a writer's lock before giving up.
     pub lock_timeout: Option<f64>,
+    /// Seconds of SQLite's work one query may take before it is stopped.
+    pub query_timeout: Option<f64>,
     /// A library's SQLite layout (`eventsourcing`, `emmett`), instead of detecting it.
     pub preset: Option<String>,
     /// A jq program that folds events into state; relative to the config file.

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod diff;
 pub mod export;
+pub mod files;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod inspect;

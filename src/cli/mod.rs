@@ -77,6 +77,11 @@ pub struct StoreArgs {
     #[arg(long, global = true, value_name = "SECONDS")]
     pub lock_timeout: Option<f64>,
 
+    /// Seconds of work SQLite may spend on one query of a store before it is stopped (a
+    /// schema that loops) [default: 60].
+    #[arg(long, global = true, value_name = "SECONDS")]
+    pub query_timeout: Option<f64>,
+
     /// Read a library's layout: native, eventsourcing, emmett [default: detected].
     #[arg(long, global = true, value_name = "NAME")]
     pub preset: Option<String>,

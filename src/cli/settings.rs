@@ -128,5 +128,13 @@ fn sqlite_options(config: Config, args: &StoreArgs) -> Result<SqliteOptions, Con
         }
         options.busy_timeout = Duration::from_secs_f64(seconds);
     }
+    if let Some(seconds) = args.query_timeout.or(config.query_timeout) {
+        if !(0.01..=86400.0).contains(&seconds) {
+            return Err(out_of_range(format!(
+                "query timeout {seconds} is out of range: give 0.01 to 86400 seconds"
+            )));
+        }
+        options.query_timeout = Duration::from_secs_f64(seconds);
+    }
     Ok(options)
 }

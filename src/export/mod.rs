@@ -2,7 +2,7 @@
 //! (Markdown, HTML) or for rewind to open elsewhere without the store (JSON Lines).
 //!
 //! [`export`] walks a [`Replay`] once and streams the transcript to any writer;
-//! [`write_file_atomically`] puts it in a file without ever leaving half of one behind.
+//! [`write_file`] puts it in a file without ever leaving half of one behind.
 
 mod atomic;
 mod html;
@@ -22,7 +22,7 @@ use crate::model::transcript::{Closing, Header, Step};
 use crate::model::Position;
 use crate::replay::{Replay, ReplayError};
 
-pub use atomic::write_file_atomically;
+pub use atomic::{write_file, FileTarget};
 pub use redact::REDACTED;
 pub use trace::{export_trace, TraceExport, TRACE_FORMAT_VERSION, TRACE_MARKER};
 
@@ -72,12 +72,15 @@ pub enum ExportError {
     Backwards { from: u64, to: u64 },
     #[error("{} already exists; pass --force to replace it", .0.display())]
     Exists(PathBuf),
-    #[error("cannot write {}: {source}", path.display())]
-    File {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
+    #[error("{} is the store being read (or one of its files); write the transcript elsewhere", .0.display())]
+    IsSource(PathBuf),
+    #[error("cannot write {}: it is {what}", path.display())]
+    NotAFile { path: PathBuf, what: &'static str },
+    #[error("cannot write {}: it is a FIFO that nothing reads; start the reader first", .0.display())]
+    NoReader(PathBuf),
+    /// The cause is part of the message and not a `source`, so it is not printed twice.
+    #[error("cannot write {}: {error}", path.display())]
+    File { path: PathBuf, error: io::Error },
     #[error("cannot write the transcript: {0}")]
     Write(#[from] io::Error),
 }
@@ -137,7 +140,7 @@ pub fn export(
 
     let mut render: Box<dyn Render> = match options.format {
         Format::Markdown => Box::new(markdown::Markdown::new(options.with_state)),
-        Format::JsonLines => Box::new(jsonl::JsonLines),
+        Format::JsonLines => Box::new(jsonl::JsonLines::default()),
         Format::Html => Box::new(html::Html::new(options.with_state)),
     };
     render.header(out, &header)?;

@@ -4,6 +4,7 @@
 mod error;
 pub mod kafka;
 mod query;
+mod special;
 pub mod sqlite;
 pub mod transcript;
 
@@ -87,6 +88,12 @@ pub trait EventSource: Send {
             }
         }
         Ok(history)
+    }
+
+    /// The files this source reads (a store and its companions), which an export must never
+    /// write over.
+    fn files(&self) -> Vec<std::path::PathBuf> {
+        Vec::new()
     }
 
     /// The error for an id the store does not hold, with the closest ids it does hold.
@@ -236,7 +243,16 @@ pub fn backend_for(spec: &str) -> &'static Backend {
 /// Opens the store a user named: `path/to/store.db`, `sqlite:path`, a transcript
 /// (`*.jsonl`, `transcript:path`), or `kafka://HOST:PORT[,HOST:PORT]/TOPIC`.
 pub fn open(spec: &str, options: &OpenOptions) -> Result<Box<dyn EventSource>, SourceError> {
-    backend_for(spec).open(spec, options)
+    let backend = backend_for(spec);
+    if !spec.contains("://") {
+        // FIFOs, devices and /proc files are refused before anything opens them.
+        let named = ["transcript:", "sqlite:"]
+            .iter()
+            .find_map(|prefix| spec.strip_prefix(prefix))
+            .unwrap_or(spec);
+        special::refuse_special_file(std::path::Path::new(named))?;
+    }
+    backend.open(spec, options)
 }
 
 #[cfg(test)]

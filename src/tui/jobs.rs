@@ -116,7 +116,9 @@ pub fn run(source: &dyn EventSource, job: &Job) -> Outcome {
         JobKind::Export(export) => Outcome::Exported(
             replay
                 .map_err(ExportFailure::Failed)
-                .and_then(|mut replay| write_transcript(&mut replay, &job.target, export)),
+                .and_then(|mut replay| {
+                    write_transcript(&mut replay, &job.target, export, &source.files())
+                }),
         ),
     }
 }
@@ -142,6 +144,7 @@ fn write_transcript(
     replay: &mut Replay,
     target: &Target,
     job: &ExportJob,
+    protected: &[std::path::PathBuf],
 ) -> Result<Written, ExportFailure> {
     let options = ExportOptions {
         format: job.format,
@@ -157,9 +160,12 @@ fn write_transcript(
         Some((from, to)) => replay.count_through_version(to) - replay.count_through_version(from),
         None => replay.len(),
     };
-    let written = export::write_file_atomically(&job.path, job.force, |w| {
-        export::export(replay, &options, w)
-    });
+    let file = export::FileTarget {
+        path: &job.path,
+        force: job.force,
+        protected,
+    };
+    let written = export::write_file(&file, |w| export::export(replay, &options, w));
     match written {
         Ok(()) => Ok(Written {
             path: std::path::absolute(&job.path).unwrap_or_else(|_| job.path.clone()),

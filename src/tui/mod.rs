@@ -87,5 +87,7 @@ pub fn run(
     let result = runtime.block_on(runtime::event_loop(source, reducer, options));
     // The loader may be inside a slow read; do not wait for it.
     runtime.shutdown_background();
+    // An export may still be writing: its temporary file goes with the UI.
+    crate::files::cleanup::remove_all();
     result
 }

@@ -139,13 +139,15 @@ impl Layout {
             id = e.aggregate_id,
         );
         let (table, id, position, version) = (&e.table, &e.aggregate_id, &e.position, &e.version);
+        let matches = id_matches(table, id, "");
         let read_events = format!(
-            "SELECT {columns} FROM {table} WHERE {id} = ?1{filter} ORDER BY {version}, {position}"
+            "SELECT {columns} FROM {table} WHERE {matches}{filter} ORDER BY {version}, {position}"
         );
         // `+id` keeps SQLite off the id index: the positions' range scan reads only new rows.
         let read_events_after = format!(
-            "SELECT {columns} FROM {table} WHERE +{id} = ?1 AND {position} > ?2{filter} \
-             ORDER BY {version}, {position}"
+            "SELECT {columns} FROM {table} WHERE {} AND {position} > ?4{filter} \
+             ORDER BY {version}, {position}",
+            id_matches(table, id, "+")
         );
         let read_store = format!(
             "SELECT {columns} FROM {table} WHERE {id} IS NOT NULL AND {position} >= ?1{filter} \
@@ -157,9 +159,9 @@ impl Layout {
         );
         let last_position = format!("SELECT MAX({position}) FROM {table}");
         let count_events = format!(
-            "SELECT COUNT(*) FROM {table} WHERE {id} = ?1{filter}",
+            "SELECT COUNT(*) FROM {table} WHERE {matches}{filter}",
             table = e.table,
-            id = e.aggregate_id,
+            matches = id_matches(&e.table, &e.aggregate_id, ""),
         );
         let (list_snapshots, read_snapshots) = match &self.snapshots {
             None => (None, None),
@@ -170,12 +172,12 @@ impl Layout {
                     table = s.table,
                 )),
                 Some(format!(
-                    "SELECT {version}, {state}, {created} FROM {table} WHERE {id} = ?1 ORDER BY {version}",
+                    "SELECT {version}, {state}, {created} FROM {table} WHERE {matches} ORDER BY {version}",
                     version = s.version,
                     state = s.state,
                     created = s.created_at,
                     table = s.table,
-                    id = s.aggregate_id,
+                    matches = id_matches(&s.table, &s.aggregate_id, ""),
                 )),
             ),
         };
@@ -191,4 +193,17 @@ impl Layout {
             read_snapshots,
         }
     }
+}
+
+/// `id` equal to the stored value an aggregate id names, bound as `decode::id_params`: the
+/// text itself if the table holds it, else the integer (?2) or blob (?3) the text spells,
+/// since ids stored as numbers or blobs are listed as `42` or hex. One value is chosen, so
+/// two ids that list alike are never read as one history.
+/// `prefix` is `+` to keep SQLite from using an index on `id` for the comparison.
+fn id_matches(table: &str, id: &str, prefix: &str) -> String {
+    format!(
+        "{prefix}{id} = (SELECT k FROM (SELECT ?1 AS k, 1 AS o UNION ALL SELECT ?2, 2 UNION ALL \
+         SELECT ?3, 3) WHERE k IS NOT NULL AND EXISTS (SELECT 1 FROM {table} WHERE {id} = k) \
+         ORDER BY o LIMIT 1)"
+    )
 }

@@ -4,8 +4,10 @@ mod connection;
 mod decode;
 mod eventsourcing;
 mod layout;
+mod limits;
 mod mapping;
 mod preset;
+mod private_copy;
 
 pub use mapping::{quote_identifier, EventColumns, SnapshotColumns, SqliteMapping, MAPPING_KEYS};
 pub use preset::{Preset, PRESET_NAMES};
@@ -40,6 +42,10 @@ struct RowsRead {
     seen: usize,
 }
 
+/// SQLite's work on one query, unless the user says otherwise; far above what any healthy
+/// store needs (a 1M-event store lists in well under a second).
+pub const DEFAULT_QUERY_TIMEOUT: Duration = Duration::from_secs(60);
+
 #[derive(Debug, Clone)]
 pub struct SqliteOptions {
     pub mapping: SqliteMapping,
@@ -47,6 +53,8 @@ pub struct SqliteOptions {
     pub busy_timeout: Duration,
     /// A library's layout, forced; `None` detects it from the tables.
     pub preset: Option<Preset>,
+    /// How long SQLite may work on one query before it is stopped (see `limits`).
+    pub query_timeout: Duration,
 }
 
 impl Default for SqliteOptions {
@@ -55,6 +63,7 @@ impl Default for SqliteOptions {
             mapping: SqliteMapping::default(),
             busy_timeout: Duration::from_secs(5),
             preset: None,
+            query_timeout: DEFAULT_QUERY_TIMEOUT,
         }
     }
 }
@@ -90,8 +99,7 @@ impl SqliteSource {
                 "{shown} is empty (0 bytes), not an event store"
             )));
         }
-        let db = StoreConnection::open(path, options.busy_timeout)
-            .map_err(|err| sqlite_error(path, err, "open"))?;
+        let db = StoreConnection::open(path, options.busy_timeout, options.query_timeout)?;
         let mut source = SqliteSource {
             db,
             path: path.to_path_buf(),
@@ -188,15 +196,8 @@ impl SqliteSource {
 
     /// An encrypted store cannot be read at all: say so once, at open.
     fn refuse_unreadable_payloads(&self) -> Result<(), SourceError> {
-        let conn = self.db.get();
-        let first: Option<Vec<u8>> = conn
-            .query_row("SELECT state FROM stored_events LIMIT 1", [], |row| {
-                let value = row.get_ref(0)?;
-                Ok(value.as_bytes().map(<[u8]>::to_vec).ok())
-            })
-            .ok()
-            .flatten();
-        match first.and_then(|bytes| eventsourcing::unreadable_store_reason(&bytes)) {
+        let reason = eventsourcing::unreadable_store_reason(&self.db.get());
+        match reason {
             Some(reason) => Err(SourceError::read(format!(
                 "{}: {reason}",
                 self.path.display()
@@ -206,6 +207,9 @@ impl SqliteSource {
     }
 
     fn error(&self, err: rusqlite::Error, doing: &str) -> SourceError {
+        if let Some(message) = self.db.bound_exceeded(&err, doing) {
+            return SourceError::read(format!("{}: {message}", self.path.display()));
+        }
         sqlite_error(&self.path, err, doing)
     }
 
@@ -396,14 +400,25 @@ impl SqliteSource {
         let q = &self.queries;
         let read = match (query.resume(), self.positioned) {
             (Some(after), true) => {
-                self.read_rows(&q.read_events_after, &[&id, &after.0], query, 0, sink)?
+                let [text, integer, blob] = decode::id_params(id);
+                self.read_rows(
+                    &q.read_events_after,
+                    &[&text, &integer, &blob, &after.0],
+                    query,
+                    0,
+                    sink,
+                )?
             }
             // Without positions, a resume point counts the aggregate's events instead.
             (after, false) => {
                 let skip = after.map_or(0, |r| usize::try_from(r.0).unwrap_or(0));
-                self.read_rows(&q.read_events, &[&id], query, skip, sink)?
+                let [text, integer, blob] = decode::id_params(id);
+                self.read_rows(&q.read_events, &[&text, &integer, &blob], query, skip, sink)?
             }
-            (None, true) => self.read_rows(&q.read_events, &[&id], query, 0, sink)?,
+            (None, true) => {
+                let [text, integer, blob] = decode::id_params(id);
+                self.read_rows(&q.read_events, &[&text, &integer, &blob], query, 0, sink)?
+            }
         };
         if !read.stopped && !snapshots.is_empty() {
             let _ = sink(Chunk::Snapshots(snapshots));
@@ -511,7 +526,7 @@ impl SqliteSource {
         let conn = self.db.get();
         let mut stmt = conn.prepare_cached(sql).map_err(|e| self.error(e, doing))?;
         let mut rows = stmt
-            .query([aggregate_id])
+            .query(decode::id_params(aggregate_id))
             .map_err(|e| self.error(e, doing))?;
         let mut snapshots = Vec::new();
         while let Some(row) = rows.next().map_err(|e| self.error(e, doing))? {
@@ -543,9 +558,13 @@ impl EventSource for SqliteSource {
         format!("sqlite:{}", self.path.display())
     }
 
+    fn files(&self) -> Vec<PathBuf> {
+        connection::store_files(&self.path)
+    }
+
     fn aggregates(&self) -> Result<Vec<AggregateSummary>, SourceError> {
         let doing = "list aggregates";
-        self.db.refresh().map_err(|e| self.error(e, "open"))?;
+        self.db.refresh()?;
         let conn = self.db.get();
         let tx = conn
             .unchecked_transaction()
@@ -579,7 +598,9 @@ impl EventSource for SqliteSource {
     fn event_count_hint(&self, aggregate_id: &str) -> Option<usize> {
         let conn = self.db.get();
         let mut stmt = conn.prepare_cached(&self.queries.count_events).ok()?;
-        let count: i64 = stmt.query_row([aggregate_id], |row| row.get(0)).ok()?;
+        let count: i64 = stmt
+            .query_row(decode::id_params(aggregate_id), |row| row.get(0))
+            .ok()?;
         usize::try_from(count).ok()
     }
 
@@ -590,7 +611,7 @@ impl EventSource for SqliteSource {
     ) -> Result<Resume, SourceError> {
         // One read transaction: events, snapshots and the resume point come from the same
         // moment of the store, even while another process appends to it.
-        self.db.refresh().map_err(|e| self.error(e, "open"))?;
+        self.db.refresh()?;
         let conn = self.db.get();
         let tx = conn
             .unchecked_transaction()
