@@ -8,7 +8,7 @@ mod diff;
 mod events;
 mod export;
 mod kafka;
-mod output;
+pub(crate) mod output;
 pub mod panic;
 mod session;
 mod state;
@@ -436,13 +436,13 @@ fn parse_time(text: &str) -> anyhow::Result<Position> {
     })
 }
 
-/// Maps a run's result to the process exit code, printing errors as one line.
+/// Maps a run's result to the process exit code, printing an error as one bounded line.
 pub fn finish(result: anyhow::Result<u8>) -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(err) if output::is_broken_pipe(&err) => ExitCode::from(EXIT_OK),
         Err(err) => {
-            eprintln!("rewind: {}", output::one_line(&format!("{err:#}")));
+            output::warn(&output::error_line(&err));
             ExitCode::from(EXIT_BAD_INPUT)
         }
     }
