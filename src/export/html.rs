@@ -7,8 +7,10 @@ use std::io::{self, Write};
 use serde_json::Value;
 
 use super::transcript::{Closing, Header, SnapshotMark, Step};
-use super::{one_line, Render};
+use super::Render;
 use crate::diff::{pretty, Change, ChangeKind};
+use crate::display::json::compact;
+use crate::display::{terminal_safe, terminal_safe_lines};
 use crate::model::{format_time, Payload};
 use crate::replay::{SnapshotOutcome, StepProblem};
 
@@ -64,7 +66,7 @@ impl Render for Html {
             html.push_str(&json_block(&header.start_state));
         }
         html.push_str("<h2>Steps</h2>\n<main>\n");
-        out.write_all(html.as_bytes())
+        write(out, &html)
     }
 
     fn step(&mut self, out: &mut dyn Write, _header: &Header, step: &Step) -> io::Result<()> {
@@ -137,7 +139,7 @@ impl Render for Html {
             html.push_str(&json_block(&step.state));
         }
         html.push_str("</details>\n");
-        out.write_all(html.as_bytes())
+        write(out, &html)
     }
 
     fn closing(
@@ -163,7 +165,7 @@ impl Render for Html {
             html.push_str(&json_block(&closing.state));
         }
         html.push_str("</section>\n</body>\n</html>\n");
-        out.write_all(html.as_bytes())
+        write(out, &html)
     }
 }
 
@@ -207,7 +209,7 @@ fn diff(changes: &[Change]) -> String {
     }
     let mut body = String::new();
     for change in changes {
-        let value = |v: &Option<Value>| v.as_ref().map(Value::to_string).unwrap_or_default();
+        let value = |v: &Option<Value>| v.as_ref().map(compact).unwrap_or_default();
         let path = escape(&change.path.to_string());
         if change.kind != ChangeKind::Added {
             body.push_str(&format!(
@@ -225,6 +227,12 @@ fn diff(changes: &[Change]) -> String {
     format!("<pre class=\"diff\">{body}</pre>\n")
 }
 
+/// Writes a part of the page: control characters in any content (the title's aggregate id, a
+/// raw payload) are shown escaped, so printing or `cat`-ing the file cannot drive a terminal.
+fn write(out: &mut dyn Write, html: &str) -> io::Result<()> {
+    out.write_all(terminal_safe_lines(html).as_bytes())
+}
+
 fn json_block(value: &Value) -> String {
     format!(
         "<pre class=\"json\">{}</pre>\n",
@@ -233,7 +241,7 @@ fn json_block(value: &Value) -> String {
 }
 
 fn code(text: &str) -> String {
-    format!("<code>{}</code>", escape(&one_line(text)))
+    format!("<code>{}</code>", escape(&terminal_safe(text)))
 }
 
 /// Text as HTML content or attribute value: the five characters with meaning escaped.

@@ -150,7 +150,7 @@ impl Render for JsonLines {
 }
 
 fn line(out: &mut dyn Write, value: &impl Serialize) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, value)?;
+    crate::display::json::to_writer(&mut *out, value)?;
     out.write_all(b"\n")
 }
 
