@@ -43,3 +43,8 @@ fn position_regressions() {
 fn transcript_regressions() {
     replay("transcript", rewind::fuzzing::transcript);
 }
+
+#[test]
+fn terminal_output_regressions() {
+    replay("terminal_output", text(rewind::fuzzing::terminal_output));
+}

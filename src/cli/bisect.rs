@@ -4,7 +4,7 @@ use crate::diff::unified;
 use crate::inspect::{bisect, Predicate};
 use crate::model::format_time;
 
-use super::output::{terminal_safe, Output};
+use super::output::{terminal_safe, warn, Output};
 use super::{ListFormat, Session, EXIT_FOUND, EXIT_OK};
 
 pub fn run(
@@ -18,12 +18,11 @@ pub fn run(
     let mut replay = session.replay(aggregate)?;
     let result = bisect(&mut replay, &predicate);
     if let Some((index, err)) = &result.run.first_error {
-        eprintln!(
-            "rewind: the predicate failed on {} events (first at v{}: {})",
+        warn(&format!(
+            "the predicate failed on {} events (first at v{}: {err})",
             result.run.errors,
             replay.events()[*index].version,
-            terminal_safe(err)
-        );
+        ));
     }
     let Some(index) = result.found else {
         match format {

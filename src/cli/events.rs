@@ -2,11 +2,12 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use crate::display::message_line;
 use crate::inspect::Predicate;
 use crate::model::{format_time, Event, Payload};
 use crate::replay::Replay;
 
-use super::output::{terminal_safe, truncate, Align, Output, Table};
+use super::output::{truncate, warn, Align, Output, Table};
 use super::{ListFormat, Session, EXIT_OK};
 
 /// Longest data preview in the table; the JSON format has everything.
@@ -62,7 +63,7 @@ pub fn follow(
             match format {
                 ListFormat::Json => {
                     for &i in &shown {
-                        out.line(&event_json(&replay.events()[i], &notes[i]).to_string())?;
+                        out.json_line(&event_json(&replay.events()[i], &notes[i]))?;
                     }
                 }
                 ListFormat::Table => {
@@ -99,12 +100,11 @@ fn matching(replay: &mut Replay, filter: Option<&Predicate>, from: usize) -> Vec
     };
     let run = predicate.run(replay, from, false);
     if let Some((index, err)) = &run.first_error {
-        eprintln!(
-            "rewind: --where failed on {} events (first at v{}: {})",
+        warn(&format!(
+            "--where failed on {} events (first at v{}: {err})",
             run.errors,
             replay.events()[*index].version,
-            terminal_safe(err)
-        );
+        ));
     }
     run.matches
 }
@@ -154,7 +154,8 @@ fn rows(replay: &Replay, shown: &[usize], notes: &[Vec<String>]) -> Table {
         let data = if notes[i].is_empty() {
             data
         } else {
-            format!("{data}  !! {}", notes[i].join("; "))
+            let notes: Vec<String> = notes[i].iter().map(|n| message_line(n)).collect();
+            format!("{data}  !! {}", notes.join("; "))
         };
         table.row(vec![
             event.version.to_string(),

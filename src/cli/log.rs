@@ -8,7 +8,7 @@ use crate::inspect::{Failures, LogFilter, LogLine, Predicate, StoreLog, TraceIds
 use crate::model::{format_time, Payload, SincePoint};
 use crate::source::{Query, Start};
 
-use super::output::{terminal_safe, Align, Output};
+use super::output::{warn, Align, Output};
 use super::stream_table::StreamTable;
 use super::{ListFormat, Session, Settings, EXIT_OK};
 
@@ -118,14 +118,10 @@ pub fn run(
 fn report(log: &StoreLog<'_>) {
     let say = |what: &str, failures: &Failures| {
         if let Some(first) = &failures.first {
-            eprintln!(
-                "rewind: {what} failed on {} events (first: {} v{} at position {}: {})",
-                failures.count,
-                terminal_safe(&first.aggregate),
-                first.version,
-                first.position,
-                terminal_safe(&first.message)
-            );
+            warn(&format!(
+                "{what} failed on {} events (first: {} v{} at position {}: {})",
+                failures.count, first.aggregate, first.version, first.position, first.message
+            ));
         }
     };
     say("--where", &log.predicate_failures);
@@ -160,7 +156,7 @@ impl<'i> Printer<'i> {
 
     fn print(&mut self, out: &mut Output, line: LogLine) -> ControlFlow<()> {
         let printed = match self.format {
-            ListFormat::Json => out.line(&line_json(&line, self.ids).to_string()),
+            ListFormat::Json => out.json_line(&line_json(&line, self.ids)),
             ListFormat::Table => {
                 let event = &line.event;
                 self.table.row(

@@ -10,7 +10,7 @@ mod export;
 mod id_args;
 mod kafka;
 mod log;
-mod output;
+pub(crate) mod output;
 pub mod panic;
 mod session;
 mod settings;
@@ -385,13 +385,13 @@ fn parse_time(text: &str) -> anyhow::Result<Position> {
     })
 }
 
-/// Maps a run's result to the process exit code, printing errors as one line.
+/// Maps a run's result to the process exit code, printing an error as one bounded line.
 pub fn finish(result: anyhow::Result<u8>) -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(err) if output::is_broken_pipe(&err) => ExitCode::from(EXIT_OK),
         Err(err) => {
-            eprintln!("rewind: {}", output::one_line(&format!("{err:#}")));
+            output::warn(&output::error_line(&err));
             ExitCode::from(EXIT_BAD_INPUT)
         }
     }

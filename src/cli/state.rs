@@ -23,7 +23,7 @@ pub fn run(
         .map_or("-".to_string(), |t| format_time(&t));
     let state = replay.state_after(count).clone();
     match format {
-        StateFormat::Json => out.line(&serde_json::to_string(&state)?)?,
+        StateFormat::Json => out.json_line(&state)?,
         StateFormat::Pretty => {
             out.line(&format!(
                 "# {} at v{version} ({count} of {} events, {time})",

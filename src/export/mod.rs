@@ -198,20 +198,6 @@ pub fn strip_userinfo(source: &str) -> String {
     }
 }
 
-/// Text a person reads on one line: newlines and other control characters escaped.
-fn one_line(text: &str) -> String {
-    text.chars()
-        .flat_map(|c| {
-            let shown: Vec<char> = if c.is_control() {
-                c.escape_default().collect()
-            } else {
-                vec![c]
-            };
-            shown
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

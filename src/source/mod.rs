@@ -10,7 +10,7 @@ pub mod transcript;
 
 use std::ops::ControlFlow;
 
-pub use error::{describe_chain, BadOption, Cause, SourceError};
+pub use error::{BadOption, Cause, SourceError};
 pub use query::{Query, Resume, Scope, Start};
 
 use crate::model::{

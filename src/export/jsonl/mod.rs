@@ -58,7 +58,7 @@ impl JsonLines {
     /// be read back.
     fn line(&mut self, out: &mut dyn Write, value: &impl Serialize, what: &str) -> io::Result<()> {
         self.buffer.clear();
-        serde_json::to_writer(&mut self.buffer, value)?;
+        crate::display::json::to_writer(&mut self.buffer, value)?;
         let text = std::str::from_utf8(&self.buffer).map_err(io::Error::other)?;
         if crate::model::nesting_depth(text) > MAX_LINE_DEPTH {
             return Err(io::Error::other(format!(
