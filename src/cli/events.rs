@@ -52,6 +52,7 @@ pub fn follow(
     let source = session.source.as_ref();
     let (mut replay, mut resume) =
         crate::load::replay_to_follow(source, aggregate, session.reducer_for(aggregate))?;
+    super::session::report_reducer_failures(aggregate, &replay);
     let filter = where_
         .map(|code| Predicate::new(code, "--where", session.jq_timeout))
         .transpose()?;

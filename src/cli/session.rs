@@ -4,7 +4,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::load;
+use crate::model::StepProblem;
 use crate::replay::{Reducer, Replay};
+
+use super::output::warn;
 use crate::source::{self, EventSource};
 
 use super::settings::Settings;
@@ -35,9 +38,32 @@ impl Session {
         load::reducer_for(self.source.as_ref(), aggregate, self.named_reducer.as_ref())
     }
 
-    /// Reads one aggregate and replays it with its reducer.
+    /// Reads one aggregate and replays it with its reducer, saying on stderr when the
+    /// reducer failed on some events: a state built past failures is not the whole story.
     pub fn replay(&self, aggregate: &str) -> anyhow::Result<Replay> {
         let reducer = self.reducer_for(aggregate);
-        Ok(load::replay(self.source.as_ref(), aggregate, reducer)?)
+        let replay = load::replay(self.source.as_ref(), aggregate, reducer)?;
+        report_reducer_failures(aggregate, &replay);
+        Ok(replay)
+    }
+}
+
+/// One line: how many events the reducer refused, and the first.
+pub fn report_reducer_failures(aggregate: &str, replay: &Replay) {
+    let failed: Vec<(usize, &str)> = replay
+        .problems()
+        .filter_map(|(index, problem)| match problem {
+            StepProblem::ReducerFailed(err) => Some((index, err.as_str())),
+            StepProblem::Undecodable(_) => None,
+        })
+        .collect();
+    if let Some((index, first)) = failed.first() {
+        warn(&format!(
+            "the {} reducer failed on {} of {} events of {aggregate}, which left the state as it was (first at v{}: {first})",
+            replay.reducer_name(),
+            failed.len(),
+            replay.len(),
+            replay.events()[*index].version,
+        ));
     }
 }
