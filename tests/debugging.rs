@@ -244,7 +244,7 @@ fn every_replaying_command_reports_a_failing_reducer() {
             let output = run(&full);
             let err = support::stderr(&output);
             assert!(
-                err.contains("reducer failed on") && err.contains("events of acc-0010"),
+                err.contains("reducer failed on") && err.contains(" of acc-0010"),
                 "{name} {args:?}: {err}"
             );
             assert!(err.contains("first at v1"), "{name} {args:?}: {err}");

@@ -58,11 +58,13 @@ pub fn report_reducer_failures(aggregate: &str, replay: &Replay) {
         })
         .collect();
     if let Some((index, first)) = failed.first() {
+        let events = match failed.len() {
+            1 => "1 event".to_string(),
+            n => format!("{n} events"),
+        };
         warn(&format!(
-            "the {} reducer failed on {} of {} events of {aggregate}, which left the state as it was (first at v{}: {first})",
+            "the {} reducer failed on {events} of {aggregate}, which left the state as it was (first at v{}: {first})",
             replay.reducer_name(),
-            failed.len(),
-            replay.len(),
             replay.events()[*index].version,
         ));
     }
