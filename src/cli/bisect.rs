@@ -17,6 +17,8 @@ pub fn run(
     let predicate = Predicate::new(until, "--until", session.jq_timeout)?;
     let mut replay = session.replay(aggregate)?;
     let result = bisect(&mut replay, &predicate);
+    let judged = result.found.map_or(replay.len(), |index| index + 1);
+    super::session::report_reducer_failures(aggregate, &replay, judged);
     if let Some((index, err)) = &result.run.first_error {
         warn(&format!(
             "the predicate failed on {} events (first at v{}: {err})",

@@ -19,6 +19,7 @@ pub fn run(
     let path = JsonPath::parse(path)?;
     let mut replay = session.replay(aggregate)?;
     let lines = blame(&mut replay, &path);
+    super::session::report_reducer_failures(aggregate, &replay, replay.len());
     let events = replay.events();
     match format {
         ListFormat::Json => out.json(&Value::Array(

@@ -25,6 +25,7 @@ pub fn run(
         .map(|code| Predicate::new(code, "--where", session.jq_timeout))
         .transpose()?;
     let shown = matching(&mut replay, filter.as_ref(), 0);
+    super::session::report_reducer_failures(aggregate, &replay, replay.len());
     let notes = notes(&replay);
     match format {
         ListFormat::Json => out.json(&Value::Array(
@@ -52,7 +53,7 @@ pub fn follow(
     let source = session.source.as_ref();
     let (mut replay, mut resume) =
         crate::load::replay_to_follow(source, aggregate, session.reducer_for(aggregate))?;
-    super::session::report_reducer_failures(aggregate, &replay);
+    super::session::report_reducer_failures(aggregate, &replay, replay.len());
     let filter = where_
         .map(|code| Predicate::new(code, "--where", session.jq_timeout))
         .transpose()?;
@@ -78,6 +79,7 @@ pub fn follow(
                 }
             }
             out.flush()?;
+            super::output::flush_warnings();
             judged = replay.len();
         }
         std::thread::sleep(interval);

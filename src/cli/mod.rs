@@ -388,9 +388,13 @@ fn parse_time(text: &str) -> anyhow::Result<Position> {
 /// Maps a run's result to the process exit code, printing an error as one bounded line.
 pub fn finish(result: anyhow::Result<u8>) -> ExitCode {
     match result {
-        Ok(code) => ExitCode::from(code),
+        Ok(code) => {
+            output::flush_warnings();
+            ExitCode::from(code)
+        }
         Err(err) if output::is_broken_pipe(&err) => ExitCode::from(EXIT_OK),
         Err(err) => {
+            output::drop_warnings();
             output::warn(&output::error_line(&err));
             ExitCode::from(EXIT_BAD_INPUT)
         }

@@ -7,7 +7,7 @@ use crate::load;
 use crate::model::StepProblem;
 use crate::replay::{Reducer, Replay};
 
-use super::output::warn;
+use super::output::warn_after;
 use crate::source::{self, EventSource};
 
 use super::settings::Settings;
@@ -38,20 +38,20 @@ impl Session {
         load::reducer_for(self.source.as_ref(), aggregate, self.named_reducer.as_ref())
     }
 
-    /// Reads one aggregate and replays it with its reducer, saying on stderr when the
-    /// reducer failed on some events: a state built past failures is not the whole story.
+    /// Reads one aggregate and replays it with its reducer.
     pub fn replay(&self, aggregate: &str) -> anyhow::Result<Replay> {
         let reducer = self.reducer_for(aggregate);
-        let replay = load::replay(self.source.as_ref(), aggregate, reducer)?;
-        report_reducer_failures(aggregate, &replay);
-        Ok(replay)
+        Ok(load::replay(self.source.as_ref(), aggregate, reducer)?)
     }
 }
 
-/// One line: how many events the reducer refused, and the first.
-pub fn report_reducer_failures(aggregate: &str, replay: &Replay) {
+/// Says (after the command's result) how many of the first `upto` events, the ones the
+/// result rests on, the reducer refused, and the first: a state built past failures is not
+/// the whole story.
+pub fn report_reducer_failures(aggregate: &str, replay: &Replay, upto: usize) {
     let failed: Vec<(usize, &str)> = replay
         .problems()
+        .filter(|(index, _)| *index < upto)
         .filter_map(|(index, problem)| match problem {
             StepProblem::ReducerFailed(err) => Some((index, err.as_str())),
             StepProblem::Undecodable(_) => None,
@@ -62,7 +62,7 @@ pub fn report_reducer_failures(aggregate: &str, replay: &Replay) {
             1 => "1 event".to_string(),
             n => format!("{n} events"),
         };
-        warn(&format!(
+        warn_after(format!(
             "the {} reducer failed on {events} of {aggregate}, which left the state as it was (first at v{}: {first})",
             replay.reducer_name(),
             replay.events()[*index].version,

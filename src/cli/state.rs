@@ -16,6 +16,7 @@ pub fn run(
         Some(position) => replay.resolve(position)?,
         None => replay.len(),
     };
+    super::session::report_reducer_failures(aggregate, &replay, count);
     let version = replay.version_after(count);
     let time = count
         .checked_sub(1)

@@ -38,6 +38,7 @@ pub fn run(
         let mut replay = session.replay(id)?;
         reducer = replay.reducer_name();
         let (count, found) = verify_aggregate(&mut replay, &ignore);
+        super::session::report_reducer_failures(id, &replay, replay.len());
         checked += count;
         drifts.extend(found);
     }

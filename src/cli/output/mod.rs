@@ -114,6 +114,29 @@ pub fn warn(message: &str) {
     );
 }
 
+thread_local! {
+    static DEFERRED: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A warning about a result (a reducer that failed on some events), said once the command
+/// has printed its result; a command that fails instead gives its one error line alone.
+pub fn warn_after(message: String) {
+    DEFERRED.with(|deferred| deferred.borrow_mut().push(message));
+}
+
+/// Says the deferred warnings now (at the end of a command, or once a follow has printed
+/// what there was).
+pub fn flush_warnings() {
+    for message in DEFERRED.with(|deferred| std::mem::take(&mut *deferred.borrow_mut())) {
+        warn(&message);
+    }
+}
+
+/// Drops the deferred warnings: the command failed, and its error says what matters.
+pub fn drop_warnings() {
+    DEFERRED.with(|deferred| deferred.borrow_mut().clear());
+}
+
 /// Several lines on stderr (a backtrace), only `\n` kept raw.
 pub fn warn_lines(text: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{}", terminal_safe_lines(text));
