@@ -12,6 +12,7 @@ mod kafka;
 mod log;
 pub(crate) mod output;
 pub mod panic;
+mod project;
 mod session;
 mod settings;
 mod state;
@@ -135,13 +136,31 @@ pub enum Command {
     /// Print an aggregate's state at a version or time (default: latest).
     State {
         source: String,
-        aggregate: String,
+        #[arg(required_unless_present = "all")]
+        aggregate: Option<String>,
+        /// Every aggregate's state, as one JSON object keyed by id: what the whole store held.
+        #[arg(long, conflicts_with_all = ["aggregate", "at_version"])]
+        all: bool,
+        /// With --all: only aggregates of this type; repeatable.
+        #[arg(long = "aggregate-type", value_name = "TYPE", requires = "all")]
+        aggregate_types: Vec<String>,
         /// Version to stop at (`12` or `v12`; 0 is the empty state).
         #[arg(long, value_name = "N", conflicts_with = "at")]
         at_version: Option<String>,
         /// Time to stop at: RFC 3339, or a UTC prefix like `2026-01-15 10:30`.
         #[arg(long, value_name = "TIME")]
         at: Option<String>,
+        /// With --all and --to: the aggregates whose state changed between this time and --to.
+        #[arg(
+            long,
+            value_name = "TIME",
+            requires = "all",
+            requires = "to",
+            conflicts_with = "at"
+        )]
+        from: Option<String>,
+        #[arg(long, value_name = "TIME", requires = "from")]
+        to: Option<String>,
         #[arg(long, value_enum, default_value_t = StateFormat::Pretty)]
         format: StateFormat,
     },
@@ -196,6 +215,9 @@ pub enum Command {
     /// The events of one request or saga across aggregates: every event with this
     /// correlation id or descending from the event with this id, as a causation tree.
     Trace(trace::TraceArgs),
+    /// Fold every event of the store, in store order, into one read model with a jq program,
+    /// as of any instant (or show what changed in it between two).
+    Project(project::ProjectArgs),
     /// Open the bundled demo store.
     Demo,
 }
@@ -271,16 +293,32 @@ pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
         Some(Command::State {
             source,
             aggregate,
+            all,
+            aggregate_types,
             at_version,
             at,
+            from,
+            to,
             format,
         }) => {
-            let position = match (at_version, at) {
+            let position = match (at_version, &at) {
                 (Some(v), _) => Some(parse_version(&v)?),
-                (None, Some(t)) => Some(parse_time(&t)?),
+                (None, Some(t)) => Some(parse_time(t)?),
                 (None, None) => None,
             };
-            state::run(&open(&source)?, &aggregate, position, format, out)
+            let session = open(&source)?;
+            match (all, aggregate) {
+                (false, Some(aggregate)) => state::run(&session, &aggregate, position, format, out),
+                _ => {
+                    let instants = match (from, to) {
+                        (Some(from), Some(to)) => {
+                            vec![Some(parse_time_arg(&from)?), Some(parse_time_arg(&to)?)]
+                        }
+                        _ => vec![at.as_deref().map(parse_time_arg).transpose()?],
+                    };
+                    state::run_all(&session, &aggregate_types, &instants, format, out)
+                }
+            }
         }
         Some(Command::Diff {
             source,
@@ -296,6 +334,7 @@ pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
         Some(Command::Export(args)) => export::run(args, &settings, out),
         Some(Command::Log(args)) => log::run(&open(&args.source)?, args, &settings, out),
         Some(Command::Trace(args)) => trace::run(&open(&args.source)?, args, &settings, out),
+        Some(Command::Project(args)) => project::run(&open(&args.source)?, args, out),
         Some(Command::Demo) => {
             let path = demo::demo_store_path()?;
             browse(open(&path.to_string_lossy())?, &settings, out)

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use crate::diff::{changes, pretty, unified, Change, ChangeKind, JsonPath};
+use crate::diff::{change_line, changes, pretty, unified, Change, ChangeKind, JsonPath};
 use crate::model::{format_time, Event, Payload};
 use crate::replay::Replay;
 
@@ -119,26 +119,12 @@ pub fn change_lines(
     }
     let mut lines = Vec::with_capacity(found.len() + 16);
     for change in found {
-        let (tone, text) = match change.kind {
-            ChangeKind::Added => (
-                Tone::Added,
-                format!("+ {}: {}", change.path, short(change.new.as_ref())),
-            ),
-            ChangeKind::Removed => (
-                Tone::Removed,
-                format!("- {}: {}", change.path, short(change.old.as_ref())),
-            ),
-            ChangeKind::Changed => (
-                Tone::Changed,
-                format!(
-                    "~ {}: {} → {}",
-                    change.path,
-                    short(change.old.as_ref()),
-                    short(change.new.as_ref())
-                ),
-            ),
+        let tone = match change.kind {
+            ChangeKind::Added => Tone::Added,
+            ChangeKind::Removed => Tone::Removed,
+            ChangeKind::Changed => Tone::Changed,
         };
-        lines.push(line(tone, text));
+        lines.push(line(tone, change_line(change, VALUE_WIDTH)));
     }
     lines.push(line(Tone::Plain, ""));
     let text = unified(
@@ -165,10 +151,8 @@ pub fn change_lines(
 }
 
 /// A JSON value on one line, cut to a readable length.
-fn short(value: Option<&Value>) -> String {
-    let text = value.map_or_else(|| "∅".to_string(), |v| v.to_string());
-    crate::tui::text::ellipsize(&text, 80).into_owned()
-}
+/// How wide a value in a change line may be before it is cut.
+const VALUE_WIDTH: usize = 80;
 
 fn event_lines(replay: &Replay, index: usize, snapshots: &[SnapshotMark]) -> Vec<TextLine> {
     let event: &Event = &replay.events()[index];
@@ -270,17 +254,11 @@ impl SnapshotMark {
                     Tone::Error,
                     format!("{head} disagrees with replay (snapshot → replay):"),
                 )];
-                lines.extend(found.iter().map(|c| {
-                    line(
-                        Tone::Changed,
-                        format!(
-                            "~ {}: {} → {}",
-                            c.path,
-                            short(c.old.as_ref()),
-                            short(c.new.as_ref())
-                        ),
-                    )
-                }));
+                lines.extend(
+                    found
+                        .iter()
+                        .map(|c| line(Tone::Changed, change_line(c, VALUE_WIDTH))),
+                );
                 lines
             }
         }
