@@ -21,8 +21,8 @@ pub fn run(
         .transpose()?
         .unwrap_or(replay.len());
     super::session::report_reducer_failures(aggregate, &replay, from_count.max(to_count));
-    let old = replay.state_after(from_count).clone();
-    let new = replay.state_after(to_count).clone();
+    let old = replay.state_after(from_count)?.clone();
+    let new = replay.state_after(to_count)?.clone();
     let (from_version, to_version) = (
         replay.version_after(from_count),
         replay.version_after(to_count),

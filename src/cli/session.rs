@@ -39,7 +39,7 @@ impl Session {
     }
 
     /// Reads one aggregate and replays it with its reducer.
-    pub fn replay(&self, aggregate: &str) -> anyhow::Result<Replay> {
+    pub fn replay(&self, aggregate: &str) -> anyhow::Result<Replay<'_>> {
         let reducer = self.reducer_for(aggregate);
         Ok(load::replay(self.source.as_ref(), aggregate, reducer)?)
     }
@@ -65,7 +65,7 @@ pub fn report_reducer_failures(aggregate: &str, replay: &Replay, upto: usize) {
         warn_after(format!(
             "the {} reducer failed on {events} of {aggregate}, which left the state as it was (first at v{}: {first})",
             replay.reducer_name(),
-            replay.events()[*index].version,
+            replay.entry(*index).map_or(0, |e| e.version),
         ));
     }
 }

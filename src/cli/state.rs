@@ -21,11 +21,10 @@ pub fn run(
     };
     super::session::report_reducer_failures(aggregate, &replay, count);
     let version = replay.version_after(count);
-    let time = count
-        .checked_sub(1)
-        .and_then(|i| replay.events()[i].timestamp)
+    let time = replay
+        .time_after(count)
         .map_or("-".to_string(), |t| format_time(&t));
-    let state = replay.state_after(count).clone();
+    let state = replay.state_after(count)?.clone();
     match format {
         StateFormat::Json => out.json_line(&state)?,
         StateFormat::Pretty => {
@@ -69,7 +68,7 @@ pub fn run_all(
             };
             furthest = furthest.max(count);
             if count > 0 {
-                found.insert(summary.id.clone(), replay.state_after(count).clone());
+                found.insert(summary.id.clone(), replay.state_after(count)?.clone());
             }
         }
         super::session::report_reducer_failures(&summary.id, &replay, furthest);

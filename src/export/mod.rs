@@ -119,10 +119,10 @@ pub fn export(
             to: replay.version_after(to),
         });
     }
-    let plan = plan::Plan::new(replay, from, to);
+    let plan = plan::Plan::new(replay, from, to)?;
     let mut redactor = redact::Redactor::new(&options.redact);
     if redactor.is_active() {
-        learn_secrets(replay, &plan, &mut redactor);
+        learn_secrets(replay, &plan, &mut redactor)?;
     }
     let mut header = plan.header(
         replay,
@@ -130,7 +130,7 @@ pub fn export(
             options.from.map(|p| p.to_string()),
             options.to.map(|p| p.to_string()),
         ],
-    );
+    )?;
     header.source = strip_userinfo(&options.source);
     header.aggregate = options.aggregate.clone();
     header.generated_at = options
@@ -145,11 +145,11 @@ pub fn export(
     };
     render.header(out, &header)?;
     for index in plan.indices() {
-        let mut step = plan.step(replay, index);
+        let mut step = plan.step(replay, index)?;
         redactor.step(&mut step);
         render.step(out, &header, &step)?;
     }
-    let mut closing = plan.closing(replay);
+    let mut closing = plan.closing(replay)?;
     redactor.closing(&mut closing);
     render.closing(out, &header, &closing)?;
     out.flush()?;
@@ -158,16 +158,20 @@ pub fn export(
 
 /// Every value the transcript will show, so secrets quoted in messages can be scrubbed
 /// before the first line is written.
-fn learn_secrets(replay: &mut Replay, plan: &plan::Plan, redactor: &mut redact::Redactor) {
-    redactor.learn(&replay.state_after(plan.from).clone());
-    for index in plan.indices() {
-        let event = &replay.events()[index];
-        let (data, metadata) = (event.data.json(), event.metadata.value());
-        if let Some(data) = data {
+fn learn_secrets(
+    replay: &mut Replay,
+    plan: &plan::Plan,
+    redactor: &mut redact::Redactor,
+) -> Result<(), ReplayError> {
+    redactor.learn(&replay.state_after(plan.from)?.clone());
+    replay.for_each_event(plan.indices(), &mut |_, event| {
+        if let Some(data) = event.data.json() {
             redactor.learn(&data);
         }
-        redactor.learn(&metadata);
-        redactor.learn(&replay.state_after(index + 1).clone());
+        redactor.learn(&event.metadata.value());
+    })?;
+    for index in plan.indices() {
+        redactor.learn(&replay.state_after(index + 1)?.clone());
     }
     let stored: Vec<serde_json::Value> = replay
         .snapshots()
@@ -177,6 +181,7 @@ fn learn_secrets(replay: &mut Replay, plan: &plan::Plan, redactor: &mut redact::
     for state in &stored {
         redactor.learn(state);
     }
+    Ok(())
 }
 
 /// `kafka://user:secret@host/topic` → `kafka://host/topic`: a header never shows

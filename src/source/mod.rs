@@ -11,7 +11,7 @@ pub mod transcript;
 use std::ops::ControlFlow;
 
 pub use error::{BadOption, Cause, SourceError};
-pub use query::{Query, Resume, Scope, Start};
+pub use query::{limited, Query, Resume, Scope, Start};
 
 use crate::model::{
     AggregateSummary, Chunk, History, HistoryStart, PositionInput, RecordedStates, StorePosition,

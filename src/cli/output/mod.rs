@@ -64,6 +64,20 @@ impl Output {
         Ok(())
     }
 
+    /// One element of a pretty JSON array written as it comes (see [`JsonArray`]).
+    fn array_item(&mut self, first: bool, value: &impl serde::Serialize) -> anyhow::Result<()> {
+        let text = json::to_string_pretty(value)?;
+        self.writer.write_all(if first { b"[\n" } else { b",\n" })?;
+        for (i, line) in text.lines().enumerate() {
+            if i > 0 {
+                self.writer.write_all(b"\n")?;
+            }
+            self.writer.write_all(b"  ")?;
+            self.writer.write_all(line.as_bytes())?;
+        }
+        Ok(())
+    }
+
     /// Compact JSON on one line, for streams a consumer reads line by line.
     pub fn json_line(&mut self, value: &impl serde::Serialize) -> anyhow::Result<()> {
         json::to_writer(&mut self.writer, value)?;
@@ -100,6 +114,29 @@ impl Write for Captured {
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A pretty JSON array printed element by element, byte for byte what `Output::json` prints
+/// for the whole array, without holding it.
+#[derive(Default)]
+pub struct JsonArray {
+    items: usize,
+}
+
+impl JsonArray {
+    pub fn push(&mut self, out: &mut Output, value: &impl serde::Serialize) -> anyhow::Result<()> {
+        out.array_item(self.items == 0, value)?;
+        self.items += 1;
+        Ok(())
+    }
+
+    pub fn finish(self, out: &mut Output) -> anyhow::Result<()> {
+        match self.items {
+            0 => out.writer.write_all(b"[]\n")?,
+            _ => out.writer.write_all(b"\n]\n")?,
+        }
         Ok(())
     }
 }
@@ -176,6 +213,27 @@ mod tests {
                 .any(|c| c != '\n' && crate::display::is_unsafe(c)),
             "{text:?}"
         );
+    }
+
+    #[test]
+    fn a_streamed_array_prints_as_the_whole_array_would() {
+        let values = [
+            serde_json::json!({"a": [1, {"b": 2}]}),
+            serde_json::json!("x"),
+        ];
+        for values in [&values[..], &values[..1], &[]] {
+            let (mut whole, whole_text) = Output::captured();
+            whole.json(&values).unwrap();
+            let (mut streamed, streamed_text) = Output::captured();
+            let mut array = JsonArray::default();
+            for value in values {
+                array.push(&mut streamed, value).unwrap();
+            }
+            array.finish(&mut streamed).unwrap();
+            whole.flush().unwrap();
+            streamed.flush().unwrap();
+            assert_eq!(streamed_text.bytes(), whole_text.bytes());
+        }
     }
 
     #[test]

@@ -55,6 +55,9 @@ pub struct Queries {
     pub list_snapshots: Option<String>,
     /// One aggregate's events (`?1` the id), in version order.
     pub read_events: String,
+    /// One aggregate's events after the one of version `?4` at position `?5`, in its
+    /// order: the next page of its history.
+    pub read_events_page: String,
     /// One aggregate's events stored after position `?2`, for follow mode: a range scan of
     /// the positions, so a poll reads only what arrived.
     pub read_events_after: String,
@@ -143,6 +146,10 @@ impl Layout {
         let read_events = format!(
             "SELECT {columns} FROM {table} WHERE {matches}{filter} ORDER BY {version}, {position}"
         );
+        let read_events_page = format!(
+            "SELECT {columns} FROM {table} WHERE {matches} AND ({version}, {position}) > (?4, ?5){filter} \
+             ORDER BY {version}, {position}"
+        );
         // `+id` keeps SQLite off the id index: the positions' range scan reads only new rows.
         let read_events_after = format!(
             "SELECT {columns} FROM {table} WHERE {} AND {position} > ?4{filter} \
@@ -186,6 +193,7 @@ impl Layout {
             count_events,
             list_snapshots,
             read_events,
+            read_events_page,
             read_events_after,
             read_store,
             read_store_after,

@@ -398,6 +398,27 @@ impl SqliteSource {
             false => Vec::new(),
         };
         let q = &self.queries;
+        if let Start::After { version, position } = &query.start {
+            let [text, integer, blob] = decode::id_params(id);
+            let _ = match (self.positioned, position) {
+                (true, StorePosition::Seq(at)) => {
+                    let version = i64::try_from(*version).unwrap_or(i64::MAX);
+                    let params: [&dyn ToSql; 5] = [&text, &integer, &blob, &version, at];
+                    self.read_rows(&q.read_events_page, &params, query, 0, sink)?
+                }
+                // Without positions, an event's position is its place in the history.
+                (false, StorePosition::Seq(at)) => {
+                    let skip = usize::try_from(*at).unwrap_or(0);
+                    self.read_rows(&q.read_events, &[&text, &integer, &blob], query, skip, sink)?
+                }
+                (_, other) => {
+                    return Err(SourceError::Position(format!(
+                        "{other} is a Kafka position; this store numbers its events"
+                    )))
+                }
+            };
+            return self.resume_point(query);
+        }
         let read = match (query.resume(), self.positioned) {
             (Some(after), true) => {
                 let [text, integer, blob] = decode::id_params(id);
@@ -455,6 +476,11 @@ impl SqliteSource {
             }
             Start::Beginning => {
                 self.read_rows(&q.read_store, &[&i64::MIN], query, 0, sink)?;
+            }
+            Start::After { .. } => {
+                return Err(SourceError::Position(
+                    "pages after an event are read per aggregate, not across the store".into(),
+                ))
             }
         }
         self.resume_point(query)
@@ -616,6 +642,7 @@ impl EventSource for SqliteSource {
         let tx = conn
             .unchecked_transaction()
             .map_err(|e| self.error(e, "read events"))?;
+        let sink = &mut super::limited(query.limit, sink);
         let resume = match &query.scope {
             Scope::Aggregate(id) => self.query_aggregate(id, query, sink),
             Scope::Store => self.query_store(query, sink),

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::diff::{change_line, changes, pretty, unified, Change, ChangeKind, JsonPath};
 use crate::model::{format_time, Event, Payload};
-use crate::replay::Replay;
+use crate::replay::{Replay, ReplayError};
 
 use super::json_tree::{self, JsonLine};
 use super::SnapshotMark;
@@ -56,13 +56,13 @@ impl Detail {
         index: usize,
         folds: &BTreeSet<JsonPath>,
         snapshots: &[SnapshotMark],
-    ) -> Detail {
-        let (before, after) = replay.step(index);
+    ) -> Result<Detail, ReplayError> {
+        let event = replay.event(index)?;
+        let (before, after) = replay.step(index)?;
         let found = changes(&before, &after);
         let mut state = json_tree::flatten(&after);
         json_tree::mark_changes(&mut state, &found);
         let visible = json_tree::visible(&state, folds);
-        let event = &replay.events()[index];
         let mut diff = vec![line(
             Tone::Heading,
             format!(
@@ -83,14 +83,14 @@ impl Detail {
             previous,
             event.version,
         ));
-        let event_lines = event_lines(replay, index, snapshots);
-        Detail {
+        let event_lines = event_lines(replay, &event, index, snapshots);
+        Ok(Detail {
             index,
             state,
             visible,
             diff,
             event: event_lines,
-        }
+        })
     }
 
     pub fn refold(&mut self, folds: &BTreeSet<JsonPath>) {
@@ -154,8 +154,12 @@ pub fn change_lines(
 /// How wide a value in a change line may be before it is cut.
 const VALUE_WIDTH: usize = 80;
 
-fn event_lines(replay: &Replay, index: usize, snapshots: &[SnapshotMark]) -> Vec<TextLine> {
-    let event: &Event = &replay.events()[index];
+fn event_lines(
+    replay: &Replay,
+    event: &Event,
+    index: usize,
+    snapshots: &[SnapshotMark],
+) -> Vec<TextLine> {
     let mut lines = vec![line(
         Tone::Heading,
         format!(
@@ -225,20 +229,21 @@ pub struct Comparison {
 }
 
 impl Comparison {
-    pub fn compute(replay: &mut Replay, a: usize, b: usize) -> Comparison {
-        let a_state = replay.state_after(a + 1).clone();
-        let b_state = replay.state_after(b + 1).clone();
+    pub fn compute(replay: &mut Replay, a: usize, b: usize) -> Result<Comparison, ReplayError> {
+        let a_state = replay.state_after(a + 1)?.clone();
+        let b_state = replay.state_after(b + 1)?.clone();
         let found = changes(&a_state, &b_state);
-        let (va, vb) = (replay.events()[a].version, replay.events()[b].version);
+        let version = |i: usize| replay.entry(i).map_or(0, |e| e.version);
+        let (va, vb) = (version(a), version(b));
         let mut lines = vec![line(
             Tone::Heading,
             format!("A v{va} → B v{vb}: {}", count(found.len(), "change")),
         )];
         lines.extend(change_lines(&found, &a_state, &b_state, va, vb));
-        Comparison {
+        Ok(Comparison {
             marks: (a, b),
             lines,
-        }
+        })
     }
 }
 

@@ -217,12 +217,7 @@ impl App {
             FilterKind::Text => {
                 let needle = query.to_lowercase();
                 let matches = (0..judged)
-                    .filter(|&i| {
-                        view.replay.events()[i]
-                            .event_type
-                            .to_lowercase()
-                            .contains(&needle)
-                    })
+                    .filter(|&i| view.type_of(i).to_lowercase().contains(&needle))
                     .collect();
                 filter.matches = Some(matches);
                 view.filter = Some(filter);
@@ -252,7 +247,7 @@ impl App {
             Ok(found) => {
                 filter.matches = Some(found.matches);
                 let failures = found.first_error.map(|(index, error)| {
-                    let version = view.replay.events().get(index).map_or(0, |e| e.version);
+                    let version = view.version_of(index);
                     format!(
                         "; the filter failed on {} event(s), first at v{version}: {error}",
                         found.errors
