@@ -21,7 +21,7 @@ pub fn run(
 ) -> anyhow::Result<u8> {
     let mut replay = session.replay(aggregate)?;
     let filter = where_
-        .map(|code| Predicate::new(code, "--where", session.jq_timeout))
+        .map(|code| Predicate::new(code, "--where", session.jq_limits))
         .transpose()?;
     let shown = matching(&mut replay, filter.as_ref(), 0);
     let notes = notes(&replay);
@@ -49,7 +49,7 @@ pub fn follow(
 ) -> anyhow::Result<u8> {
     let mut replay = session.replay(aggregate)?;
     let filter = where_
-        .map(|code| Predicate::new(code, "--where", session.jq_timeout))
+        .map(|code| Predicate::new(code, "--where", session.jq_limits))
         .transpose()?;
     let (mut judged, mut header_printed) = (0, false);
     loop {

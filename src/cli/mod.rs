@@ -86,6 +86,10 @@ pub struct StoreArgs {
     #[arg(long, global = true, value_name = "SECONDS")]
     pub jq_timeout: Option<f64>,
 
+    /// Megabytes (MiB) a jq program may use before it is stopped [default: 512].
+    #[arg(long, global = true, value_name = "MB")]
+    pub jq_memory: Option<u64>,
+
     #[command(flatten)]
     pub kafka: KafkaArgs,
 }
@@ -312,7 +316,7 @@ fn browse_source(spec: &str, args: &StoreArgs, out: &mut Output) -> anyhow::Resu
         return browse(Session::open(spec, args)?, args, out);
     }
     let settings = session::Settings::load(args)?;
-    let options = tui_options(args, settings.jq_timeout)?;
+    let options = tui_options(args, settings.jq_limits)?;
     let mut open_with = open_options(args)?;
     let owned = spec.to_string();
     let open: crate::tui::OpenSource = Box::new(move |progress| {
@@ -341,7 +345,7 @@ pub fn browse(session: Session, args: &StoreArgs, out: &mut Output) -> anyhow::R
     if !interactive() {
         return aggregates::run(&session, ListFormat::Table, out);
     }
-    let options = tui_options(args, session.jq_timeout)?;
+    let options = tui_options(args, session.jq_limits)?;
     crate::tui::run(
         crate::tui::SourceHandle::Ready(session.source),
         panic::ui_reducer(session.reducer),
@@ -352,7 +356,10 @@ pub fn browse(session: Session, args: &StoreArgs, out: &mut Output) -> anyhow::R
 
 /// The UI's settings: colors from the environment, the jq limit, and the paths exports
 /// redact (`redact` in rewind.toml).
-fn tui_options(args: &StoreArgs, jq_timeout: Duration) -> anyhow::Result<crate::tui::TuiOptions> {
+fn tui_options(
+    args: &StoreArgs,
+    jq_limits: crate::jq::Limits,
+) -> anyhow::Result<crate::tui::TuiOptions> {
     let redact = load_config(args)?
         .redact
         .iter()
@@ -360,7 +367,7 @@ fn tui_options(args: &StoreArgs, jq_timeout: Duration) -> anyhow::Result<crate::
         .collect::<Result<Vec<_>, _>>()?;
     Ok(crate::tui::TuiOptions {
         theme: crate::tui::Theme::from_env(),
-        jq_timeout,
+        jq_limits,
         redact,
     })
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::Config;
+use crate::jq::{Limits, DEFAULT_MEMORY_MB};
 use crate::replay::{JqReducer, MergeReducer, Reducer, Replay};
 use crate::source::EventSource;
 
@@ -16,25 +17,22 @@ const DEFAULT_JQ_TIMEOUT: f64 = 1.0;
 pub struct Session {
     pub source: Box<dyn EventSource>,
     pub reducer: Arc<dyn Reducer>,
-    pub jq_timeout: Duration,
+    pub jq_limits: Limits,
 }
 
 /// What a session settles before it opens the source.
 pub struct Settings {
     /// The reducer the user named, if any.
     pub reducer: Option<Arc<dyn Reducer>>,
-    pub jq_timeout: Duration,
+    pub jq_limits: Limits,
 }
 
 impl Settings {
     pub fn load(args: &StoreArgs) -> anyhow::Result<Settings> {
         let (config, config_dir) = load_config(args)?;
-        let jq_timeout = jq_timeout(args, &config)?;
-        let reducer = reducer(args, &config, config_dir.as_deref(), jq_timeout)?;
-        Ok(Settings {
-            reducer,
-            jq_timeout,
-        })
+        let jq_limits = Limits::new(jq_timeout(args, &config)?, jq_memory(args, &config)?);
+        let reducer = reducer(args, &config, config_dir.as_deref(), jq_limits)?;
+        Ok(Settings { reducer, jq_limits })
     }
 }
 
@@ -42,7 +40,7 @@ impl Session {
     pub fn open(spec: &str, args: &StoreArgs) -> anyhow::Result<Session> {
         let Settings {
             reducer: chosen,
-            jq_timeout,
+            jq_limits,
         } = Settings::load(args)?;
         let source = open(spec, args)?;
         // A transcript replays to the states it recorded unless the user names a reducer.
@@ -52,7 +50,7 @@ impl Session {
         Ok(Session {
             source,
             reducer,
-            jq_timeout,
+            jq_limits,
         })
     }
 
@@ -88,11 +86,23 @@ fn jq_timeout(args: &StoreArgs, config: &Config) -> anyhow::Result<Duration> {
     Ok(Duration::from_secs_f64(seconds))
 }
 
+/// The memory budget of a jq program, in MiB: enough for the worker to start, at most 1 TiB.
+fn jq_memory(args: &StoreArgs, config: &Config) -> anyhow::Result<u64> {
+    let mb = args
+        .jq_memory
+        .or(config.jq_memory)
+        .unwrap_or(DEFAULT_MEMORY_MB);
+    if !(16..=1 << 20).contains(&mb) {
+        anyhow::bail!("jq memory {mb} MB is out of range: give 16 to 1048576 MB");
+    }
+    Ok(mb)
+}
+
 fn reducer(
     args: &StoreArgs,
     config: &Config,
     config_dir: Option<&Path>,
-    limit: Duration,
+    limit: Limits,
 ) -> anyhow::Result<Option<Arc<dyn Reducer>>> {
     let path = match (&args.reducer, &config.reducer) {
         (Some(path), _) => path.clone(),

@@ -1,12 +1,10 @@
 //! How events change an aggregate's state.
 
-use std::time::Duration;
-
 use serde_json::Value;
 
 use super::merge::merge_patch_text;
 use super::StepProblem;
-use crate::jq::{event_json, Evaluator, JqError, Outcome};
+use crate::jq::{event_json, Evaluator, JqError, Limits, Outcome};
 use crate::model::{Event, Payload};
 
 /// A fold over events. Batches let a reducer amortise its setup (a jq worker, say).
@@ -49,9 +47,9 @@ pub struct JqReducer {
 
 impl JqReducer {
     /// Compiles the program; `origin` names it in errors and headers (usually its path).
-    pub fn new(code: &str, origin: &str, step_limit: Duration) -> Result<JqReducer, JqError> {
+    pub fn new(code: &str, origin: &str, limits: impl Into<Limits>) -> Result<JqReducer, JqError> {
         Ok(JqReducer {
-            evaluator: Evaluator::new(code, origin, step_limit)?,
+            evaluator: Evaluator::new(code, origin, limits)?,
         })
     }
 }
@@ -106,7 +104,7 @@ mod tests {
             elif $event.type == "Deposited" then .balance += $event.data.amount
             elif $event.type == "Broken" then error("cannot apply")
             else . end"#;
-        let reducer = JqReducer::new(code, "bank.jq", Duration::from_secs(1)).unwrap();
+        let reducer = JqReducer::new(code, "bank.jq", std::time::Duration::from_secs(1)).unwrap();
         assert_eq!(reducer.name(), "jq:bank.jq");
         let events = [
             event("Opened", Payload::from_value(json!({}))),
