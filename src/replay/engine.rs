@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::reducer::Reducer;
 use super::warnings::{self, Warning};
+use crate::jq::Checkpoints;
 use crate::model::{Event, Position, Snapshot};
 use crate::source::{EventSource, History, HistoryStart, SourceError};
 
@@ -134,23 +135,22 @@ impl Replay {
         } else {
             self.events.extend(events);
         }
-        // Fold in batches that end on checkpoint boundaries, so each checkpoint is captured.
-        let mut start = first_new;
-        while start < self.events.len() {
-            let boundary = (start / CHECKPOINT_EVERY + 1) * CHECKPOINT_EVERY;
-            let end = boundary.min(self.events.len());
-            let outcomes = self
-                .reducer
-                .apply_all(&mut self.head, &self.events[start..end]);
-            for (offset, problem) in outcomes.into_iter().enumerate() {
-                if let Some(problem) = problem {
-                    self.problems.insert(start + offset, problem);
-                }
+        // One fold over the new events, capturing the state at each checkpoint boundary.
+        let boundaries = Checkpoints {
+            first: (first_new / CHECKPOINT_EVERY + 1) * CHECKPOINT_EVERY - first_new,
+            every: CHECKPOINT_EVERY,
+        };
+        let checkpoints = &mut self.checkpoints;
+        let outcomes = self.reducer.apply_checkpointed(
+            &mut self.head,
+            &self.events[first_new..],
+            boundaries,
+            &mut |state| checkpoints.push(state.clone()),
+        );
+        for (offset, problem) in outcomes.into_iter().enumerate() {
+            if let Some(problem) = problem {
+                self.problems.insert(first_new + offset, problem);
             }
-            if end == boundary {
-                self.checkpoints.push(self.head.clone());
-            }
-            start = end;
         }
     }
 

@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use super::merge::merge_patch_text;
 use super::StepProblem;
-use crate::jq::{event_json, Evaluator, JqError, Limits, Outcome};
+use crate::jq::{event_json, Checkpoints, Evaluator, JqError, Limits, Outcome};
 use crate::model::{Event, Payload};
 
 /// A fold over events. Batches let a reducer amortise its setup (a jq worker, say).
@@ -15,6 +15,29 @@ pub trait Reducer: Send + Sync {
     /// Applies `events` in order to `state`, one outcome per event. An event that fails
     /// leaves the state as it was; the fold goes on with the next.
     fn apply_all(&self, state: &mut Value, events: &[Event]) -> Vec<Option<StepProblem>>;
+
+    /// As `apply_all`, calling `checkpoint` with the state after `first` events and every
+    /// `every` events after that. One call for a whole history lets a reducer overlap its
+    /// work (the jq reducer prepares events while its worker folds).
+    fn apply_checkpointed(
+        &self,
+        state: &mut Value,
+        events: &[Event],
+        checkpoints: Checkpoints,
+        checkpoint: &mut dyn FnMut(&Value),
+    ) -> Vec<Option<StepProblem>> {
+        let mut problems = Vec::with_capacity(events.len());
+        let mut start = 0;
+        while start < events.len() {
+            let end = checkpoints.after(start).min(events.len());
+            problems.extend(self.apply_all(state, &events[start..end]));
+            if end == checkpoints.after(start) {
+                checkpoint(state);
+            }
+            start = end;
+        }
+        problems
+    }
 }
 
 /// RFC 7396 JSON merge patch of each event's data into the state.
@@ -60,23 +83,48 @@ impl Reducer for JqReducer {
     }
 
     fn apply_all(&self, state: &mut Value, events: &[Event]) -> Vec<Option<StepProblem>> {
-        let inputs: Vec<Option<String>> = events
-            .iter()
-            .map(|event| event.data.text().map(|_| event_json(event)))
-            .collect();
-        self.evaluator
-            .fold(state, inputs)
-            .into_iter()
-            .zip(events)
-            .map(|(outcome, event)| match outcome {
-                Outcome::Done(_) => None,
-                Outcome::Skipped => Some(StepProblem::Undecodable(
-                    event.data.error().unwrap_or("undecodable").to_string(),
-                )),
-                Outcome::Failed(err) => Some(StepProblem::ReducerFailed(err)),
-            })
-            .collect()
+        let outcomes = self.evaluator.fold(state, jq_inputs(events));
+        problems(outcomes, events)
     }
+
+    fn apply_checkpointed(
+        &self,
+        state: &mut Value,
+        events: &[Event],
+        checkpoints: Checkpoints,
+        checkpoint: &mut dyn FnMut(&Value),
+    ) -> Vec<Option<StepProblem>> {
+        let outcomes = self.evaluator.fold_with_checkpoints(
+            state,
+            events.len(),
+            &mut |range| jq_inputs(&events[range]),
+            checkpoints,
+            checkpoint,
+        );
+        problems(outcomes, events)
+    }
+}
+
+/// Each event's `$event` text; `None` for one whose payload did not decode.
+fn jq_inputs(events: &[Event]) -> Vec<Option<String>> {
+    events
+        .iter()
+        .map(|event| event.data.text().map(|_| event_json(event)))
+        .collect()
+}
+
+fn problems(outcomes: Vec<Outcome>, events: &[Event]) -> Vec<Option<StepProblem>> {
+    outcomes
+        .into_iter()
+        .zip(events)
+        .map(|(outcome, event)| match outcome {
+            Outcome::Done(_) => None,
+            Outcome::Skipped => Some(StepProblem::Undecodable(
+                event.data.error().unwrap_or("undecodable").to_string(),
+            )),
+            Outcome::Failed(err) => Some(StepProblem::ReducerFailed(err)),
+        })
+        .collect()
 }
 
 #[cfg(test)]
