@@ -21,6 +21,8 @@ use super::protocol::{self, Reply, Request, Step};
 
 /// The first argument that makes the rewind executable a jq worker.
 pub const WORKER_ARG: &str = "__jq-worker";
+/// Changes with the protocol, so a rewind of another build is told apart from a bug.
+const PROTOCOL: u64 = 1;
 /// Deep recursion in a jq program uses the Rust stack; give it room.
 const EVAL_STACK: usize = 256 << 20;
 /// A worker exits this way when its input makes no sense (not a rewind parent).
@@ -41,6 +43,8 @@ impl WorkerArgs {
     pub fn to_args(self) -> Vec<String> {
         vec![
             WORKER_ARG.into(),
+            "--protocol".into(),
+            PROTOCOL.to_string(),
             "--memory".into(),
             self.memory_bytes.to_string(),
             "--max-frame".into(),
@@ -65,6 +69,19 @@ impl WorkerArgs {
 
 /// `rewind __jq-worker …`: `args` are the ones after `__jq-worker`.
 pub fn worker_main(args: &[String]) -> ExitCode {
+    let protocol = args
+        .iter()
+        .position(|a| a == "--protocol")
+        .and_then(|at| args.get(at + 1));
+    if protocol.is_some_and(|p| *p != PROTOCOL.to_string()) {
+        eprintln!(
+            "rewind: this rewind's jq worker speaks protocol {PROTOCOL}, not {}: it is from \
+             another build (rebuild it, or set {})",
+            protocol.map_or("", String::as_str),
+            super::WORKER_EXE_VAR
+        );
+        return ExitCode::from(EXIT_SETUP);
+    }
     let Some(options) = WorkerArgs::parse(args) else {
         eprintln!("rewind: {WORKER_ARG} is started by rewind itself, not by hand");
         return ExitCode::from(EXIT_SETUP);
