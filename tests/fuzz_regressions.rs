@@ -43,3 +43,8 @@ fn position_regressions() {
 fn transcript_regressions() {
     replay("transcript", rewind::fuzzing::transcript);
 }
+
+#[test]
+fn hostile_jq_regressions() {
+    replay("hostile_jq", rewind::fuzzing::hostile_jq);
+}
