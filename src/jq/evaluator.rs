@@ -18,11 +18,14 @@ use super::program::JqError;
 use super::protocol::{self, Reply, Step};
 use super::worker::WorkerArgs;
 
+mod fold;
 mod pipeline;
 
+use fold::Fold;
 pub use pipeline::Checkpoints;
 
-/// After this many stopped steps (time-outs, crashes) the program is not run again.
+/// After this many stopped steps (time-outs, crashes) the program is not run again. A job
+/// of many steps that dies counts once its culprit is found, as that step.
 const MAX_STOPS: usize = 3;
 /// Compiling is quick; this bounds a pathological program.
 const COMPILE_TIME: Duration = Duration::from_secs(10);
@@ -31,6 +34,9 @@ const REPLY_TIME: Duration = Duration::from_secs(10);
 /// Progress is reported at least this often while a step runs, and a worker whose parent
 /// is gone notices within it.
 const MAX_HEARTBEAT: Duration = Duration::from_millis(100);
+/// Bytes of input per job (one item at least): far below any message cap, and a job
+/// failed as a whole is not long to run again.
+const JOB_BYTES: usize = 4 << 20;
 
 /// What happened to one step.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,7 +68,8 @@ struct Worker {
     jobs: u64,
 }
 
-/// How one job ended.
+/// How one job ended. None of this counts as a stop yet: the fold or map that sent the
+/// job knows which step to blame.
 enum JobEnd {
     Replied(Reply),
     /// A step overran the time limit after `at` steps had finished; the worker was killed.
@@ -71,6 +78,8 @@ enum JobEnd {
     },
     /// The worker died, or could not be started or understood: why, for the step.
     Stopped(String),
+    /// Not sent: the message would be larger than the worker takes. No one is to blame.
+    Unsent(String),
 }
 
 impl Evaluator {
@@ -109,7 +118,9 @@ impl Evaluator {
     pub fn fold(&self, state: &mut Value, events: Vec<Option<String>>) -> Vec<Outcome> {
         let mut inner = self.lock();
         let mut outcomes = Vec::with_capacity(events.len());
-        self.fold_into(&mut inner, state, &events, &mut outcomes);
+        let mut no_checkpoints = |_: &Value| {};
+        let mut fold = Fold::new(&events, &[], &mut no_checkpoints);
+        self.fold_range(&mut inner, state, &mut fold, 0..events.len(), &mut outcomes);
         outcomes
     }
 
@@ -127,129 +138,6 @@ impl Evaluator {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn fold_into(
-        &self,
-        inner: &mut Inner,
-        state: &mut Value,
-        events: &[Option<String>],
-        outcomes: &mut Vec<Outcome>,
-    ) {
-        let mut pos = 0;
-        // After a job failed as a whole (a crash, a state that cannot come back), its
-        // steps run one per job up to here, to find the one that did it.
-        let mut hunt_until = 0;
-        while pos < events.len() {
-            if inner.stops >= MAX_STOPS {
-                outcomes.extend((pos..events.len()).map(|_| self.given_up()));
-                return;
-            }
-            let end = match pos < hunt_until {
-                true => pos + 1,
-                false => events.len(),
-            };
-            let start = serde_json::to_string(&*state).unwrap_or_else(|_| "null".into());
-            let frame = protocol::fold(Some(&start), &events[pos..end], &[end - pos]);
-            let single = end - pos == 1;
-            let failed = |why: String, outcomes: &mut Vec<Outcome>, pos: &mut usize| {
-                outcomes.push(Outcome::Failed(why));
-                *pos += 1;
-            };
-            match self.run_job(inner, frame, end - pos) {
-                JobEnd::Replied(Reply::Folded { steps, mut states })
-                    if steps.len() == end - pos && states.len() == 1 =>
-                {
-                    match states
-                        .swap_remove(0)
-                        .and_then(|text| parse_value(&text, "state"))
-                    {
-                        Ok(value) => {
-                            *state = value;
-                            outcomes.extend(steps.into_iter().map(outcome));
-                            pos = end;
-                        }
-                        Err(why) if single => {
-                            failed(why, outcomes, &mut pos);
-                            hunt_until = 0;
-                        }
-                        Err(_) => hunt_until = end,
-                    }
-                }
-                JobEnd::Replied(_) => {
-                    self.stop_worker(inner);
-                    let why = format!(
-                        "{} got an answer it did not expect from its jq worker",
-                        self.origin
-                    );
-                    failed(why, outcomes, &mut pos);
-                }
-                JobEnd::TimedOut { at } => {
-                    // The steps before the stuck one finished in time; run them again.
-                    let at = at.min(end - pos - 1);
-                    self.fold_into(inner, state, &events[pos..pos + at], outcomes);
-                    pos += at;
-                    failed(self.timed_out(), outcomes, &mut pos);
-                }
-                JobEnd::Stopped(why) if single => {
-                    failed(why, outcomes, &mut pos);
-                    hunt_until = 0;
-                }
-                JobEnd::Stopped(_) => hunt_until = end,
-            }
-        }
-    }
-
-    fn map_into(&self, inner: &mut Inner, items: &[(Value, String)], outcomes: &mut Vec<Outcome>) {
-        let mut pos = 0;
-        let mut hunt_until = 0;
-        while pos < items.len() {
-            if inner.stops >= MAX_STOPS {
-                outcomes.extend((pos..items.len()).map(|_| self.given_up()));
-                return;
-            }
-            let end = match pos < hunt_until {
-                true => pos + 1,
-                false => items.len(),
-            };
-            let texts: Vec<(String, &str)> = items[pos..end]
-                .iter()
-                .map(|(input, event)| (input.to_string(), event.as_str()))
-                .collect();
-            let frame = protocol::map(&texts);
-            drop(texts);
-            match self.run_job(inner, frame, end - pos) {
-                JobEnd::Replied(Reply::Mapped { outputs }) if outputs.len() == end - pos => {
-                    outcomes.extend(outputs.into_iter().map(|output| {
-                        match output.and_then(|text| parse_value(&text, "output")) {
-                            Ok(value) => Outcome::Done(Some(value)),
-                            Err(why) => Outcome::Failed(why),
-                        }
-                    }));
-                    pos = end;
-                }
-                JobEnd::Replied(_) => {
-                    self.stop_worker(inner);
-                    outcomes.push(Outcome::Failed(format!(
-                        "{} got an answer it did not expect from its jq worker",
-                        self.origin
-                    )));
-                    pos += 1;
-                }
-                JobEnd::TimedOut { at } => {
-                    let at = at.min(end - pos - 1);
-                    self.map_into(inner, &items[pos..pos + at], outcomes);
-                    outcomes.push(Outcome::Failed(self.timed_out()));
-                    pos += at + 1;
-                }
-                JobEnd::Stopped(why) if end - pos == 1 => {
-                    outcomes.push(Outcome::Failed(why));
-                    pos += 1;
-                    hunt_until = 0;
-                }
-                JobEnd::Stopped(_) => hunt_until = end,
-            }
-        }
-    }
-
     /// Sends one job and waits for its answer, stopping the worker when a step overruns.
     fn run_job(&self, inner: &mut Inner, frame: Vec<u8>, steps: usize) -> JobEnd {
         match self.send_job(inner, frame) {
@@ -260,14 +148,21 @@ impl Evaluator {
 
     /// Queues a job for the worker (started first if there is none); the job's number.
     fn send_job(&self, inner: &mut Inner, frame: Vec<u8>) -> Result<u64, JobEnd> {
+        let max = self.limits.max_frame();
+        if frame.len().saturating_sub(4) > max {
+            return Err(JobEnd::Unsent(format!(
+                "{}: the input is {} MB of JSON, more than the {} MB a jq budget of {} MB takes",
+                self.origin,
+                frame.len() >> 20,
+                max >> 20,
+                self.limits.memory_mb()
+            )));
+        }
         let worker = match &mut inner.worker {
             Some(worker) => worker,
             slot => match self.start_worker() {
                 Ok(worker) => slot.insert(worker),
-                Err(err) => {
-                    inner.stops += 1;
-                    return Err(JobEnd::Stopped(err.to_string()));
-                }
+                Err(err) => return Err(JobEnd::Stopped(err.to_string())),
             },
         };
         worker.jobs += 1;
@@ -303,7 +198,6 @@ impl Evaluator {
                 Ok(None) => {
                     // Dropping the worker kills and reaps it.
                     drop(worker);
-                    inner.stops += 1;
                     return match done >= steps {
                         true => JobEnd::Stopped(format!(
                             "{} did not hand back its result within {:?} and was stopped",
@@ -312,17 +206,9 @@ impl Evaluator {
                         false => JobEnd::TimedOut { at: done },
                     };
                 }
-                Err(death) => {
-                    inner.stops += 1;
-                    return JobEnd::Stopped(self.describe(&death));
-                }
+                Err(death) => return JobEnd::Stopped(self.describe(&death)),
             }
         }
-    }
-
-    fn stop_worker(&self, inner: &mut Inner) {
-        inner.worker = None;
-        inner.stops += 1;
     }
 
     /// A fresh worker with the program compiled.
@@ -376,12 +262,29 @@ impl Evaluator {
         )
     }
 
-    fn given_up(&self) -> Outcome {
-        Outcome::Failed(format!(
+    fn given_up(&self) -> String {
+        format!(
             "{} was stopped {MAX_STOPS} times (time-outs, crashes) and is not run again",
             self.origin
-        ))
+        )
     }
+
+    fn unexpected(&self) -> String {
+        format!(
+            "{} got an answer it did not expect from its jq worker",
+            self.origin
+        )
+    }
+}
+
+/// Where a job from `pos` ends: texts of at most `JOB_BYTES` (one item at least).
+fn job_end(pos: usize, len: usize, size: impl Fn(usize) -> usize) -> usize {
+    let (mut end, mut bytes) = (pos, 0);
+    while end < len && (end == pos || bytes + size(end) <= JOB_BYTES) {
+        bytes += size(end);
+        end += 1;
+    }
+    end
 }
 
 fn outcome(step: Step) -> Outcome {

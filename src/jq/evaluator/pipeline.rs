@@ -1,14 +1,15 @@
 //! Long folds, pipelined: while the worker folds one job, rewind makes the next job's
 //! `$event` texts and queues it, so the two processes work at once; each job hands back the
 //! states at the caller's checkpoints. A job that does not come back whole is run again
-//! through the careful path (`fold_into`), one checkpoint's stretch at a time.
+//! through the careful path (`fold_range`), told what is known of why it failed.
 
 use std::collections::VecDeque;
 use std::ops::Range;
 
 use serde_json::Value;
 
-use super::{outcome, parse_value, Evaluator, Inner, JobEnd, Outcome};
+use super::fold::Fold;
+use super::{outcome, parse_value, Evaluator, Inner, JobEnd, Outcome, JOB_BYTES, MAX_STOPS};
 use crate::jq::protocol::{self, Reply};
 
 /// Where a long fold reports its state: after `first` steps, then every `every` steps
@@ -36,8 +37,6 @@ impl Checkpoints {
 
 /// Steps per job: enough that a round trip is noise, few enough to run again cheaply.
 const JOB_STEPS: usize = 1024;
-/// Bytes of `$event` text per job, far below any frame cap.
-const JOB_BYTES: usize = 4 << 20;
 /// Events asked of the caller at once (or up to the next checkpoint, if nearer).
 const PIECE_STEPS: usize = 64;
 
@@ -55,6 +54,15 @@ impl Job {
     fn end(&self) -> usize {
         self.start + self.texts.len()
     }
+}
+
+/// What a failed job tells the careful path that runs it again.
+enum Known {
+    Nothing,
+    /// This step (within the job) overran its time; it is not run again.
+    Stuck(usize),
+    /// The worker died somewhere in the job: its steps run one per job until it happens.
+    Died,
 }
 
 impl Evaluator {
@@ -90,6 +98,18 @@ impl Evaluator {
                         None => break,
                     },
                 };
+                if inner.stops >= MAX_STOPS {
+                    // Given up: the careful path says so for each step.
+                    self.careful(
+                        &mut inner,
+                        state,
+                        &job,
+                        Known::Nothing,
+                        checkpoint,
+                        &mut outcomes,
+                    );
+                    continue;
+                }
                 let start = match continues {
                     true => None,
                     false => Some(serde_json::to_string(&*state).unwrap_or_else(|_| "null".into())),
@@ -100,18 +120,35 @@ impl Evaluator {
                         continues = true;
                         in_flight.push_back((job, id));
                     }
-                    // No worker could be started (nothing is in flight then): the careful
-                    // path says why for each step.
-                    Err(_) => self.careful(&mut inner, state, &job, checkpoint, &mut outcomes),
+                    // Too big to send: the jobs before it are answered first.
+                    Err(_) if !in_flight.is_empty() => {
+                        unsent.push_front(job);
+                        break;
+                    }
+                    // Too big, or no worker could be started: the careful path splits the
+                    // job or says why for each step.
+                    Err(_) => {
+                        self.careful(
+                            &mut inner,
+                            state,
+                            &job,
+                            Known::Nothing,
+                            checkpoint,
+                            &mut outcomes,
+                        );
+                        continues = false;
+                    }
                 }
             }
             let Some((job, id)) = in_flight.pop_front() else {
                 return outcomes;
             };
             let answer = self.await_job(&mut inner, id, job.texts.len());
-            if self.take_answer(answer, &job, state, checkpoint, &mut outcomes) {
+            let Some(known) =
+                self.take_answer(&mut inner, answer, &job, state, checkpoint, &mut outcomes)
+            else {
                 continue;
-            }
+            };
             // What was queued behind it went on from a state that is not right: the worker
             // goes (without counting as a stop: it did nothing wrong), the jobs are resent.
             inner.worker = None;
@@ -119,30 +156,43 @@ impl Evaluator {
             for (queued, _) in in_flight.drain(..).rev() {
                 unsent.push_front(queued);
             }
-            self.careful(&mut inner, state, &job, checkpoint, &mut outcomes);
+            self.careful(&mut inner, state, &job, known, checkpoint, &mut outcomes);
         }
     }
 
-    /// Takes a job's answer if it came back whole: its outcomes, checkpoints and state.
+    /// Takes a job's answer if it came back whole (its outcomes, checkpoints and state);
+    /// otherwise says what is known of why not, counting a stop where one is to blame.
     fn take_answer(
         &self,
+        inner: &mut Inner,
         answer: JobEnd,
         job: &Job,
         state: &mut Value,
         checkpoint: &mut dyn FnMut(&Value),
         outcomes: &mut Vec<Outcome>,
-    ) -> bool {
-        let JobEnd::Replied(Reply::Folded { steps, states }) = answer else {
-            return false;
+    ) -> Option<Known> {
+        let (steps, states) = match answer {
+            JobEnd::Replied(Reply::Folded { steps, states }) => (steps, states),
+            JobEnd::TimedOut { at } => {
+                inner.stops += 1;
+                return Some(Known::Stuck(at.min(job.texts.len() - 1)));
+            }
+            JobEnd::Stopped(_) => return Some(Known::Died),
+            JobEnd::Unsent(_) => return Some(Known::Nothing),
+            JobEnd::Replied(_) => {
+                inner.stops += 1;
+                return Some(Known::Nothing);
+            }
         };
         if steps.len() != job.texts.len() || states.len() != job.marks.len() {
-            return false;
+            return Some(Known::Nothing);
         }
         let mut values = Vec::with_capacity(states.len());
         for text in states {
             match text.and_then(|text| parse_value(&text, "state")) {
                 Ok(value) => values.push(value),
-                Err(_) => return false,
+                // Refused (too deep, too large): the careful path finds the step.
+                Err(_) => return Some(Known::Nothing),
             }
         }
         outcomes.extend(steps.into_iter().map(outcome));
@@ -154,25 +204,38 @@ impl Evaluator {
         if let Some(last) = values.pop() {
             *state = last;
         }
-        true
+        None
     }
 
-    /// Runs a job's events through the careful path, a checkpoint's stretch at a time.
+    /// Runs a job's events again through the careful path.
     fn careful(
         &self,
         inner: &mut Inner,
         state: &mut Value,
         job: &Job,
+        known: Known,
         checkpoint: &mut dyn FnMut(&Value),
         outcomes: &mut Vec<Outcome>,
     ) {
-        let mut from = 0;
-        for (&mark, &is_checkpoint) in job.marks.iter().zip(&job.checkpoints) {
-            self.fold_into(inner, state, &job.texts[from..mark], outcomes);
-            if is_checkpoint {
-                checkpoint(state);
+        let checkpoints: Vec<usize> = job
+            .marks
+            .iter()
+            .zip(&job.checkpoints)
+            .filter(|(_, &is)| is)
+            .map(|(&mark, _)| mark)
+            .collect();
+        let mut fold = Fold::new(&job.texts, &checkpoints, checkpoint);
+        let len = job.texts.len();
+        match known {
+            Known::Nothing => self.fold_range(inner, state, &mut fold, 0..len, outcomes),
+            Known::Stuck(at) => {
+                let next = self.fail_stuck(inner, state, &mut fold, 0, at, outcomes);
+                self.fold_range(inner, state, &mut fold, next..len, outcomes);
             }
-            from = mark;
+            Known::Died => {
+                fold.hunt_until = len;
+                self.fold_range(inner, state, &mut fold, 0..len, outcomes);
+            }
         }
     }
 }

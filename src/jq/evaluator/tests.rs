@@ -245,3 +245,53 @@ fn a_checkpointed_fold_recovers_from_a_runaway_step_and_a_state_too_deep() {
     let failures = outcomes.iter().filter(|o| matches!(o, Outcome::Failed(_)));
     assert_eq!(failures.count(), 2);
 }
+
+#[test]
+fn a_checkpointed_fold_gives_up_like_any_other() {
+    let evaluator = Evaluator::new(TROUBLE, "t.jq", LIMIT).unwrap();
+    let mut texts: Vec<String> = (1..=4000).map(|i| i.to_string()).collect();
+    for at in [100, 1500, 2500] {
+        texts[at] = r#""loop""#.into();
+    }
+    let (outcomes, seen, _) = checkpointed(&evaluator, &texts);
+    assert_eq!(outcomes.len(), 4000);
+    assert_eq!(
+        seen.len(),
+        expected(&texts).0.len(),
+        "every checkpoint is still called"
+    );
+    assert!(
+        failed_with(&outcomes[2500], "limit and was stopped"),
+        "{:?}",
+        &outcomes[2499..2502]
+    );
+    assert!(failed_with(&outcomes[2501], "not run again"));
+    assert!(failed_with(&outcomes[3999], "not run again"));
+    assert_eq!(evaluator.worker_id(), None);
+}
+
+#[test]
+fn an_event_too_big_for_the_budget_fails_alone_and_is_not_a_stop() {
+    let evaluator = Evaluator::new(". + 1", "t.jq", Limits::new(LIMIT, 16)).unwrap();
+    let huge = format!("\"{}\"", "x".repeat(40 << 20));
+    let mut state = json!(0);
+    let outcomes = evaluator.fold(
+        &mut state,
+        vec![Some("1".into()), Some(huge), Some("2".into())],
+    );
+    assert_eq!(state, json!(2));
+    assert!(
+        failed_with(
+            &outcomes[1],
+            "more than the 32 MB a jq budget of 16 MB takes"
+        ),
+        "{outcomes:?}"
+    );
+    let mut again = json!(0);
+    let outcomes = evaluator.fold(&mut again, events(&["1", "1", "1", "1"]));
+    assert_eq!(
+        (again, outcomes.len()),
+        (json!(4), 4),
+        "still run: no stop was counted"
+    );
+}
