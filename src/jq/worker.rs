@@ -253,16 +253,20 @@ fn serve(progress: &AtomicU64, max_frame: usize) -> ExitCode {
                     },
                 }
             }
-            Ok(Request::Map { items }) => Reply::Mapped {
-                outputs: items
+            Ok(Request::Map { items }) => {
+                // The outputs of one job share the room a frame has.
+                let mut room = max_text;
+                let outputs = items
                     .iter()
                     .map(|(input, event)| {
-                        let output = run_one(&program, input, event, max_text);
+                        let output = run_one(&program, input, event, room, max_text);
+                        room -= output.as_ref().map_or(0, String::len);
                         progress.fetch_add(1, Ordering::Release);
                         output
                     })
-                    .collect(),
-            },
+                    .collect();
+                Reply::Mapped { outputs }
+            }
             Ok(Request::Program { .. }) | Err(_) => return ExitCode::from(EXIT_PROTOCOL),
         };
         if send(&reply).is_err() {
@@ -275,13 +279,13 @@ fn run_one(
     program: &Program,
     input: &[u8],
     event: &[u8],
+    room: usize,
     max_text: usize,
 ) -> Result<String, String> {
     let input = convert::parse(input).map_err(|err| format!("the input does not parse: {err}"))?;
     let event = parse_event(event)?;
     let output = program.run_val(input, event)?;
-    convert::to_json(&output, max_text)
-        .map_err(|refusal: Refusal| refusal.describe("output", max_text))
+    convert::to_json(&output, room).map_err(|refusal: Refusal| refusal.describe("output", max_text))
 }
 
 fn parse_event(text: &[u8]) -> Result<Val, String> {
@@ -316,8 +320,11 @@ fn fold_job(
     let mut marks = marks.iter().peekable();
     let mut careful = false;
     let mut handed_back = true;
+    // What the states of one job may take together, so the reply fits in a frame.
+    let mut room = max_text;
     let mut hand_back = |val: &Val, states: &mut Vec<Result<String, String>>| {
-        let text = convert::to_json(val, max_text).map_err(|r| r.describe("state", max_text));
+        let text = convert::to_json(val, room).map_err(|r| r.describe("state", max_text));
+        room -= text.as_ref().map_or(0, String::len);
         handed_back &= text.is_ok();
         states.push(text);
     };
