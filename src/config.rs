@@ -39,6 +39,8 @@ pub struct Config {
     pub reducer: Option<std::path::PathBuf>,
     /// Seconds one event may take in a jq program.
     pub jq_timeout: Option<f64>,
+    /// Megabytes (MiB) of memory a jq program may use.
+    pub jq_memory: Option<u64>,
     /// Mapping, client properties and cache for `kafka://` sources.
     pub kafka: KafkaConfig,
     /// jq-style paths whose values transcripts replace with a marker, e.g. `.owner`.

@@ -14,7 +14,7 @@ pub fn run(
     format: ListFormat,
     out: &mut Output,
 ) -> anyhow::Result<u8> {
-    let predicate = Predicate::new(until, "--until", session.jq_timeout)?;
+    let predicate = Predicate::new(until, "--until", session.jq_limits)?;
     let mut replay = session.replay(aggregate)?;
     let result = bisect(&mut replay, &predicate)?;
     let judged = result.found.map_or(replay.len(), |index| index + 1);

@@ -23,7 +23,7 @@ pub fn run(
 ) -> anyhow::Result<u8> {
     let mut replay = session.replay(aggregate)?;
     let filter = where_
-        .map(|code| Predicate::new(code, "--where", session.jq_timeout))
+        .map(|code| Predicate::new(code, "--where", session.jq_limits))
         .transpose()?;
     let mut printer = Printer::new(format, Arrays::Whole);
     let end = replay.len();
@@ -49,7 +49,7 @@ pub fn follow(
         crate::load::replay_to_follow(source, aggregate, session.reducer_for(aggregate))?;
     super::session::report_reducer_failures(aggregate, &replay, replay.len());
     let filter = where_
-        .map(|code| Predicate::new(code, "--where", session.jq_timeout))
+        .map(|code| Predicate::new(code, "--where", session.jq_limits))
         .transpose()?;
     let mut printer = Printer::new(format, Arrays::Lines);
     let mut judged = 0;

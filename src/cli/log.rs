@@ -88,7 +88,7 @@ pub fn run(
     let predicate = args
         .where_
         .as_deref()
-        .map(|code| Predicate::new(code, "--where", session.jq_timeout))
+        .map(|code| Predicate::new(code, "--where", session.jq_limits))
         .transpose()?;
     let filter = LogFilter {
         query,

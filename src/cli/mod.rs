@@ -95,6 +95,10 @@ pub struct StoreArgs {
     #[arg(long, global = true, value_name = "SECONDS")]
     pub jq_timeout: Option<f64>,
 
+    /// Megabytes (MiB) a jq program may use before it is stopped [default: 512].
+    #[arg(long, global = true, value_name = "MB")]
+    pub jq_memory: Option<u64>,
+
     #[command(flatten)]
     pub ids: id_args::IdArgs,
 
@@ -391,7 +395,7 @@ pub fn browse(session: Session, settings: &Settings, out: &mut Output) -> anyhow
 fn tui_options(settings: &Settings) -> crate::tui::TuiOptions {
     crate::tui::TuiOptions {
         theme: crate::tui::Theme::from_env(),
-        jq_timeout: settings.jq_timeout,
+        jq_limits: settings.jq_limits,
         redact: settings.redact.clone(),
     }
 }

@@ -1,8 +1,8 @@
 //! What every command needs: the opened source and the settings it was opened with.
 
 use std::sync::Arc;
-use std::time::Duration;
 
+use crate::jq::Limits;
 use crate::load;
 use crate::model::StepProblem;
 use crate::replay::{Reducer, Replay};
@@ -16,7 +16,7 @@ pub struct Session {
     pub source: Box<dyn EventSource>,
     /// The reducer the user named, if any.
     pub named_reducer: Option<Arc<dyn Reducer>>,
-    pub jq_timeout: Duration,
+    pub jq_limits: Limits,
 }
 
 impl Session {
@@ -29,7 +29,7 @@ impl Session {
         Ok(Session {
             source,
             named_reducer: settings.reducer.clone(),
-            jq_timeout: settings.jq_timeout,
+            jq_limits: settings.jq_limits,
         })
     }
 

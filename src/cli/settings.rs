@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::config::{Config, ConfigError};
 use crate::diff::JsonPath;
 use crate::inspect::TraceIds;
+use crate::jq::{Limits, DEFAULT_MEMORY_MB};
 use crate::replay::{JqReducer, Reducer};
 use crate::source::sqlite::SqliteOptions;
 use crate::source::{BadOption, OpenOptions};
@@ -22,7 +23,8 @@ pub struct Settings {
     pub open: OpenOptions,
     /// The reducer the user named, if any; otherwise each aggregate gets the default.
     pub reducer: Option<Arc<dyn Reducer>>,
-    pub jq_timeout: Duration,
+    /// How long one jq step may take and how much memory a jq program may use.
+    pub jq_limits: Limits,
     /// Paths whose values transcripts hide (`redact` in rewind.toml).
     pub redact: Vec<JsonPath>,
     /// Where correlation, causation and event ids live.
@@ -32,8 +34,8 @@ pub struct Settings {
 impl Settings {
     pub fn resolve(args: &StoreArgs) -> anyhow::Result<Settings> {
         let (config, config_dir) = load_config(args)?;
-        let jq_timeout = jq_timeout(args, &config)?;
-        let reducer = reducer(args, &config, config_dir.as_deref(), jq_timeout)?;
+        let jq_limits = Limits::new(jq_timeout(args, &config)?, jq_memory(args, &config)?);
+        let reducer = reducer(args, &config, config_dir.as_deref(), jq_limits)?;
         let redact = config
             .redact
             .iter()
@@ -49,7 +51,7 @@ impl Settings {
         Ok(Settings {
             open,
             reducer,
-            jq_timeout,
+            jq_limits,
             redact,
             ids,
         })
@@ -84,11 +86,25 @@ fn jq_timeout(args: &StoreArgs, config: &Config) -> Result<Duration, ConfigError
     Ok(Duration::from_secs_f64(seconds))
 }
 
+/// The memory budget of a jq program, in MiB: enough for the worker to start, at most 1 TiB.
+fn jq_memory(args: &StoreArgs, config: &Config) -> Result<u64, ConfigError> {
+    let mb = args
+        .jq_memory
+        .or(config.jq_memory)
+        .unwrap_or(DEFAULT_MEMORY_MB);
+    if !(16..=1 << 20).contains(&mb) {
+        return Err(out_of_range(format!(
+            "jq memory {mb} MB is out of range: give 16 to 1048576 MB"
+        )));
+    }
+    Ok(mb)
+}
+
 fn reducer(
     args: &StoreArgs,
     config: &Config,
     config_dir: Option<&Path>,
-    limit: Duration,
+    limit: Limits,
 ) -> anyhow::Result<Option<Arc<dyn Reducer>>> {
     let path = match (&args.reducer, &config.reducer) {
         (Some(path), _) => path.clone(),

@@ -1,11 +1,9 @@
 //! A jq expression judged true or false after each event, e.g. `.balance < 0` or
 //! `$event.type == "Withdrawn"`: `.` is the state after the event, `$event` the event.
 
-use std::time::Duration;
-
 use serde_json::Value;
 
-use crate::jq::{event_json, Evaluator, JqError, Outcome};
+use crate::jq::{event_json, Evaluator, JqError, Limits, Outcome};
 use crate::replay::{Replay, ReplayError};
 
 /// Events are judged in batches this size, each state cloned once.
@@ -26,7 +24,7 @@ pub struct PredicateRun {
 }
 
 impl Predicate {
-    pub fn new(code: &str, origin: &str, limit: Duration) -> Result<Predicate, JqError> {
+    pub fn new(code: &str, origin: &str, limit: impl Into<Limits>) -> Result<Predicate, JqError> {
         Ok(Predicate {
             evaluator: Evaluator::new(code, origin, limit)?,
             reads_state: crate::jq::reads_input(code),

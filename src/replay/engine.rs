@@ -15,6 +15,7 @@ use super::index::{Entry, EventIndex};
 use super::reducer::Reducer;
 use super::storage::{EventPages, Storage};
 use super::warnings::{self, Warning};
+use crate::jq::Checkpoints;
 use crate::model::{Event, History, HistoryStart, Position, Snapshot, StepProblem};
 
 /// States are kept every this many events at first, so reaching any position applies few.
@@ -135,25 +136,26 @@ impl<'s> Replay<'s> {
             .or(self.start);
             warnings::check(first_new + offset, event, previous, &mut self.warnings);
         }
-        // Fold in batches that end on checkpoint boundaries, so each checkpoint is captured.
-        let mut start = 0;
-        while start < events.len() {
-            let at = first_new + start;
-            let boundary = (at / self.spacing + 1) * self.spacing;
-            let end = (start + boundary - at).min(events.len());
-            let outcomes = self.reducer.apply_all(&mut self.head, &events[start..end]);
-            for (offset, problem) in outcomes.into_iter().enumerate() {
-                if let Some(problem) = problem {
-                    self.problems.insert(at + offset, problem);
-                }
+        // One fold over the new events, capturing the state at each checkpoint boundary
+        // (one call lets a jq reducer keep its worker busy while the next events are made).
+        let spacing = self.spacing;
+        let boundaries = Checkpoints {
+            first: (first_new / spacing + 1) * spacing - first_new,
+            every: spacing,
+        };
+        let checkpoints = &mut self.checkpoints;
+        let outcomes =
+            self.reducer
+                .apply_checkpointed(&mut self.head, &events, boundaries, &mut |state| {
+                    checkpoints.push(state.clone())
+                });
+        for (offset, problem) in outcomes.into_iter().enumerate() {
+            if let Some(problem) = problem {
+                self.problems.insert(first_new + offset, problem);
             }
-            if first_new + end == boundary {
-                self.checkpoints.push(self.head.clone());
-                if self.checkpoints.len() > MAX_CHECKPOINTS {
-                    self.thin_checkpoints();
-                }
-            }
-            start = end;
+        }
+        while self.checkpoints.len() > MAX_CHECKPOINTS {
+            self.thin_checkpoints();
         }
         for event in &events {
             self.index.push(event);

@@ -4,7 +4,6 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::diff::JsonPath;
 use crate::export::{self, ExportError, ExportOptions, Format};
@@ -41,10 +40,10 @@ pub struct Target {
 #[derive(Debug, Clone, PartialEq)]
 pub enum JobKind {
     Blame(JsonPath),
-    /// A jq predicate, judged after every event, with a time limit per event.
+    /// A jq predicate, judged after every event, within its time and memory limits.
     Filter {
         code: String,
-        limit: Duration,
+        limit: crate::jq::Limits,
     },
     Export(ExportJob),
 }

@@ -224,7 +224,7 @@ impl App {
                 self.land_on_match();
             }
             FilterKind::Jq => {
-                let limit = self.jq_timeout;
+                let limit = self.jq_limits;
                 let Some(ticket) = self.start_job(JobKind::Filter { code: query, limit }) else {
                     return;
                 };
