@@ -88,6 +88,32 @@ pub fn replay_first<'s>(
     Ok((replay, resume))
 }
 
+/// Pages of one aggregate read through a reader of its own (a source's `reader()`), so a
+/// replay can live on another thread than the source it was loaded from.
+pub struct OwnedPages {
+    source: Box<dyn EventSource>,
+    aggregate: String,
+}
+
+impl OwnedPages {
+    pub fn new(source: Box<dyn EventSource>, aggregate: &str) -> OwnedPages {
+        OwnedPages {
+            source,
+            aggregate: aggregate.to_string(),
+        }
+    }
+}
+
+impl EventPages for OwnedPages {
+    fn read_page(
+        &mut self,
+        after: Option<(u64, StorePosition)>,
+        limit: usize,
+    ) -> Result<Vec<Event>, String> {
+        SourcePages::new(self.source.as_ref(), &self.aggregate).read_page(after, limit)
+    }
+}
+
 /// One aggregate's history read back from its source, a page at a time.
 pub struct SourcePages<'s> {
     source: &'s dyn EventSource,

@@ -94,6 +94,30 @@ impl<'s> Replay<'s> {
         self
     }
 
+    /// Lets payloads go once folded and reads them back from `pages`; only before the first
+    /// event (a front end learns where pages come from after it made the replay).
+    pub fn read_back_from(&mut self, pages: Box<dyn EventPages + 's>) {
+        if self.is_empty() {
+            self.storage = Storage::paged(pages);
+        }
+    }
+
+    /// Starts part-way at `start` instead; only before the first event.
+    pub fn begin_at(&mut self, start: HistoryStart) {
+        if self.is_empty() {
+            self.checkpoints = vec![start.state.clone()];
+            self.head = start.state;
+            self.start = Some((start.version, start.timestamp));
+        }
+    }
+
+    /// Folds with `reducer` instead; only before the first event.
+    pub fn set_reducer(&mut self, reducer: Arc<dyn Reducer>) {
+        if self.is_empty() {
+            self.reducer = reducer;
+        }
+    }
+
     /// A replay (in memory) of a history that starts part-way.
     pub fn starting_at(reducer: Arc<dyn Reducer>, start: HistoryStart) -> Replay<'s> {
         Replay::new(reducer).from_start(start)

@@ -90,6 +90,12 @@ pub trait EventSource: Send {
         Ok(history)
     }
 
+    /// A second, independent reader of the same store, for reading pages back on another
+    /// thread (the UI's, while this one loads); `None` where a source cannot have one.
+    fn reader(&self) -> Option<Box<dyn EventSource>> {
+        None
+    }
+
     /// The files this source reads (a store and its companions), which an export must never
     /// write over.
     fn files(&self) -> Vec<std::path::PathBuf> {

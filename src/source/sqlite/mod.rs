@@ -580,6 +580,11 @@ impl SqliteSource {
 }
 
 impl EventSource for SqliteSource {
+    fn reader(&self) -> Option<Box<dyn EventSource>> {
+        let reader = SqliteSource::open(&self.path, self.options.clone()).ok()?;
+        Some(Box::new(reader))
+    }
+
     fn describe(&self) -> String {
         format!("sqlite:{}", self.path.display())
     }

@@ -3,7 +3,7 @@
 use super::aggregate::{Focus, PAGE_EVENTS, SPEEDS};
 use super::{App, PromptKind};
 use crate::model::format_time;
-use crate::replay::Replay;
+
 use crate::tui::action::{Action, Tab};
 use crate::tui::jobs::Outcome;
 use crate::tui::layout::{self, contains};
@@ -235,13 +235,20 @@ impl App {
             }
             Report::Recorded { generation, states } if Some(generation) == current => {
                 let named = self.named_reducer.is_some();
-                if let Some(view) = self.view.as_mut().filter(|v| v.is_empty() && !named) {
-                    view.replay = Replay::new(crate::load::default_reducer(Some(states)));
+                if let Some(view) = self.view.as_mut().filter(|_| !named) {
+                    view.replay
+                        .set_reducer(crate::load::default_reducer(Some(states)));
                 }
             }
             Report::Start { generation, start } if Some(generation) == current => {
-                if let Some(view) = self.view.as_mut().filter(|v| v.is_empty()) {
-                    view.replay = Replay::starting_at(view.replay.reducer(), start);
+                if let Some(view) = self.view.as_mut() {
+                    view.replay.begin_at(start);
+                }
+            }
+            Report::Reader { generation, reader } if Some(generation) == current => {
+                if let (Some(view), Some(reader)) = (self.view.as_mut(), reader.take()) {
+                    let pages = crate::load::OwnedPages::new(reader, &view.summary.id);
+                    view.replay.read_back_from(Box::new(pages));
                 }
             }
             Report::Done { ticket, outcome } => match outcome {

@@ -56,12 +56,15 @@ fn a_newer_request_stops_an_older_load_mid_stream() {
         aggregate_id: "big".into(),
     };
     perform(source.as_ref(), request.clone(), &latest, &mut |report| {
+        if matches!(report, Report::Events { .. }) {
+            // The user opens something else while the first chunk is on its way.
+            latest.store(2, Ordering::SeqCst);
+        }
         reports.push(report);
-        // The user opens something else while the first chunk is on its way.
-        latest.store(2, Ordering::SeqCst);
     });
-    assert_eq!(reports.len(), 1, "one chunk of three, and no Finished");
-    assert!(matches!(&reports[0], Report::Events { events, .. } if events.len() == 2048));
+    assert!(matches!(&reports[0], Report::Reader { .. }), "{reports:?}");
+    assert_eq!(reports.len(), 2, "a reader, one chunk of three, and no Finished");
+    assert!(matches!(&reports[1], Report::Events { events, .. } if events.len() == 2048));
     let mut late = Vec::new();
     perform(source.as_ref(), request, &latest, &mut |r| late.push(r));
     assert!(late.is_empty(), "an outdated request is not even started");
@@ -90,7 +93,15 @@ fn a_long_history_can_be_scrubbed_while_it_loads() {
     h.app.update(Action::Confirm);
     let request = h.app.take_requests().pop().unwrap();
     let mut reports = h.perform(request).into_iter();
-    h.app.update(Action::Loaded(reports.next().unwrap()));
+    // The UI's own reader first, then the first chunk.
+    for report in reports.by_ref() {
+        let events = matches!(report, Report::Events { .. });
+        h.app.update(Action::Loaded(report));
+        if events {
+            break;
+        }
+    }
+    assert!(view(&h).replay.is_paged(), "payloads are read back, not held");
     assert!(view(&h).loading);
     assert_eq!(view(&h).len(), DIGEST_BATCH, "replayed in batches");
     assert_eq!(view(&h).span(), 5000);

@@ -119,6 +119,11 @@ impl App {
     }
 
     /// Received events are waiting to be replayed (send `Action::Digest`).
+    /// Events received and not replayed yet.
+    pub fn backlog(&self) -> usize {
+        self.view.as_ref().map_or(0, |v| v.backlog.len())
+    }
+
     pub fn has_backlog(&self) -> bool {
         self.view.as_ref().is_some_and(|v| !v.backlog.is_empty())
     }
