@@ -8,6 +8,9 @@ use crate::replay::{Replay, ReplayError};
 pub struct BlameLine {
     /// 0-based index of the event.
     pub index: usize,
+    pub version: u64,
+    pub timestamp: Option<chrono::DateTime<chrono::Utc>>,
+    pub event_type: String,
     /// `None`: the path did not exist before / after.
     pub old: Option<Value>,
     pub new: Option<Value>,
@@ -17,19 +20,34 @@ pub struct BlameLine {
 /// once, so each state costs one event to reach.
 pub fn blame(replay: &mut Replay, path: &JsonPath) -> Result<Vec<BlameLine>, ReplayError> {
     let mut lines = Vec::new();
+    blame_each(replay, path, &mut |line| lines.push(line))?;
+    Ok(lines)
+}
+
+/// As [`blame`], handing each line over as it is found, so a long history's blame is
+/// never held whole.
+pub fn blame_each(
+    replay: &mut Replay,
+    path: &JsonPath,
+    visit: &mut dyn FnMut(BlameLine),
+) -> Result<(), ReplayError> {
     let mut previous = path.lookup(replay.state_after(0)?).cloned();
     for index in 0..replay.len() {
         let current = path.lookup(replay.state_after(index + 1)?).cloned();
         if current != previous {
-            lines.push(BlameLine {
+            let entry = replay.entry(index);
+            visit(BlameLine {
                 index,
+                version: entry.map_or(0, |e| e.version),
+                timestamp: entry.and_then(|e| e.timestamp),
+                event_type: entry.map_or(String::new(), |e| replay.type_name(&e).to_string()),
                 old: previous,
                 new: current.clone(),
             });
         }
         previous = current;
     }
-    Ok(lines)
+    Ok(())
 }
 
 #[cfg(test)]

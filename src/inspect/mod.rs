@@ -13,7 +13,7 @@ mod trace;
 mod verify;
 
 pub use bisect::{bisect, Bisection};
-pub use blame::{blame, BlameLine};
+pub use blame::{blame, blame_each, BlameLine};
 pub use ids::{EventIds, IdField, IdFieldError, IdRule, TraceIds};
 pub use predicate::{Predicate, PredicateRun};
 pub use project::{project, Instant, ProjectionError, ReadModel, KEPT_ERRORS};

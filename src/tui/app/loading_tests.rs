@@ -63,7 +63,11 @@ fn a_newer_request_stops_an_older_load_mid_stream() {
         reports.push(report);
     });
     assert!(matches!(&reports[0], Report::Reader { .. }), "{reports:?}");
-    assert_eq!(reports.len(), 2, "a reader, one chunk of three, and no Finished");
+    assert_eq!(
+        reports.len(),
+        2,
+        "a reader, one chunk of three, and no Finished"
+    );
     assert!(matches!(&reports[1], Report::Events { events, .. } if events.len() == 2048));
     let mut late = Vec::new();
     perform(source.as_ref(), request, &latest, &mut |r| late.push(r));
@@ -101,7 +105,10 @@ fn a_long_history_can_be_scrubbed_while_it_loads() {
             break;
         }
     }
-    assert!(view(&h).replay.is_paged(), "payloads are read back, not held");
+    assert!(
+        view(&h).replay.is_paged(),
+        "payloads are read back, not held"
+    );
     assert!(view(&h).loading);
     assert_eq!(view(&h).len(), DIGEST_BATCH, "replayed in batches");
     assert_eq!(view(&h).span(), 5000);
