@@ -40,8 +40,12 @@ pub fn pump(app: &mut App, source: &dyn EventSource, latest: &AtomicU64) {
             if let Request::LoadHistory { generation, .. } = &request {
                 latest.store(*generation, Ordering::SeqCst);
             }
+            // Received events are replayed as they come, as the runtime paces the loader.
             perform(source, request, latest, &mut |report| {
-                app.update(Action::Loaded(report))
+                app.update(Action::Loaded(report));
+                while app.has_backlog() {
+                    app.update(Action::Digest);
+                }
             });
         }
         while app.has_backlog() {

@@ -19,8 +19,8 @@ pub trait EventPages {
 }
 
 /// Events read back at once, at least: a page costs one query, so it should hold more
-/// than a step needs.
-pub const PAGE: usize = 1024;
+/// than a step needs, and little more than a jump from a checkpoint reads.
+pub const PAGE: usize = 128;
 
 pub enum Storage<'s> {
     Memory(Vec<Event>),
