@@ -8,6 +8,7 @@ mod limits;
 mod mapping;
 mod preset;
 mod private_copy;
+mod time_range;
 
 pub use mapping::{quote_identifier, EventColumns, SnapshotColumns, SqliteMapping, MAPPING_KEYS};
 pub use preset::{Preset, PRESET_NAMES};
@@ -575,10 +576,15 @@ impl EventSource for SqliteSource {
             .map_err(|e| self.error(e, doing))?;
         let mut rows = stmt.query([]).map_err(|e| self.error(e, doing))?;
         let mut summaries = Vec::new();
+        // Aggregates whose MIN/MAX of the stored text are not their first and last instant.
+        let mut unordered = std::collections::HashSet::new();
         while let Some(row) = rows.next().map_err(|e| self.error(e, doing))? {
             let Some(id) = decode::text(row.get_ref_unwrap(0)) else {
                 continue;
             };
+            if row.get::<_, i64>(5).unwrap_or(0) == 0 {
+                unordered.insert(id.clone());
+            }
             summaries.push(AggregateSummary {
                 snapshots: snapshot_counts.remove(&id).unwrap_or(0),
                 aggregate_type: match self.codec {
@@ -591,6 +597,15 @@ impl EventSource for SqliteSource {
                 last_timestamp: decode::timestamp(row.get_ref_unwrap(4)).ok().flatten(),
                 id,
             });
+        }
+        drop(rows);
+        if !unordered.is_empty() {
+            let mut ranges = self.time_ranges(&unordered)?;
+            for summary in summaries.iter_mut().filter(|s| unordered.contains(&s.id)) {
+                let range = ranges.remove(&summary.id);
+                summary.first_timestamp = range.map(|r| r.0);
+                summary.last_timestamp = range.map(|r| r.1);
+            }
         }
         Ok(summaries)
     }
