@@ -82,10 +82,9 @@ fn describe_load_errors(
     errors: &[(File<&str, ()>, load::Error<&str>)],
 ) -> String {
     // Parser and lexer errors carry the rest of the input where they stopped.
-    let column = |rest: &str| {
+    let position = |rest: &str| {
         let offset = (rest.as_ptr() as usize).wrapping_sub(code.as_ptr() as usize);
-        code.get(..offset.min(code.len()))
-            .map_or(1, |before| before.chars().count() + 1)
+        line_column(code, offset)
     };
     let found = |rest: &str| match rest.chars().next() {
         None => "the end".to_string(),
@@ -96,17 +95,17 @@ fn describe_load_errors(
         match error {
             load::Error::Parse(errs) => problems.extend(errs.iter().map(|(expected, rest)| {
                 format!(
-                    "expected {} at column {}, found {}",
+                    "expected {} at {}, found {}",
                     expected.as_str(),
-                    column(rest),
+                    position(rest),
                     found(rest)
                 )
             })),
             load::Error::Lex(errs) => problems.extend(errs.iter().map(|(expected, rest)| {
                 format!(
-                    "expected {} at column {}, found {}",
+                    "expected {} at {}, found {}",
                     expected.as_str(),
-                    column(rest),
+                    position(rest),
                     found(rest)
                 )
             })),
@@ -116,6 +115,16 @@ fn describe_load_errors(
         }
     }
     format!("{origin}: syntax error: {}", problems.join("; "))
+}
+
+/// `line 3, column 5` (both from 1, columns in characters) for a byte offset into `code`;
+/// an offset outside it (or inside a character) counts as the end.
+fn line_column(code: &str, offset: usize) -> String {
+    let before = code.get(..offset).unwrap_or(code);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    format!("line {line}, column {column}")
 }
 
 /// `filter env/0` or `variable $x`, from the compiler's report of what it could not find.
@@ -211,5 +220,16 @@ mod tests {
             .contains("no output"));
         let err = compile(".a | ", "reducer.jq").err().unwrap().to_string();
         assert!(err.contains("reducer.jq"), "{err}");
+    }
+
+    /// A multi-line reducer's typo is placed by line and column, not a flat offset.
+    #[test]
+    fn syntax_errors_say_line_and_column() {
+        let code = "if $event.type == \"Opened\" then\n  {balance: 0}\nelse\n  .balance +* 1\nend";
+        let err = compile(code, "reducer.jq").err().unwrap().to_string();
+        assert!(err.contains("at line 4, column 12, found `+*"), "{err}");
+        assert_eq!(line_column("ab\ncd", 4), "line 2, column 2");
+        assert_eq!(line_column("é\nü", 5), "line 2, column 2");
+        assert_eq!(line_column("x", 99), "line 1, column 2");
     }
 }

@@ -239,7 +239,8 @@ impl SqliteSource {
         names
     }
 
-    /// Checks every mapped column, so a wrong mapping fails at open with a message naming it.
+    /// Checks every mapped column, so a wrong mapping fails at open with a message naming
+    /// every column that is missing, not the first alone.
     fn require_columns(
         &self,
         table: &str,
@@ -249,16 +250,20 @@ impl SqliteSource {
         let Some(columns) = self.table_columns(table)? else {
             return Ok(false);
         };
-        for (field, column) in wanted {
-            if !columns.iter().any(|c| c.eq_ignore_ascii_case(column)) {
-                return Err(SourceError::Schema(format!(
-                    "table {table:?} in {} has no column {column:?} for {field} (columns: {}); mapping in use: {mapping}; fix it with --map or rewind.toml",
-                    self.path.display(),
-                    columns.join(", ")
-                )));
-            }
+        let missing: Vec<String> = wanted
+            .iter()
+            .filter(|(_, column)| !columns.iter().any(|c| c.eq_ignore_ascii_case(column)))
+            .map(|(field, column)| format!("no column {column:?} for {field}"))
+            .collect();
+        if missing.is_empty() {
+            return Ok(true);
         }
-        Ok(true)
+        Err(SourceError::Schema(format!(
+            "table {table:?} in {} has {} (columns: {}); mapping in use: {mapping}; fix it with --map or rewind.toml",
+            self.path.display(),
+            missing.join(", "),
+            columns.join(", ")
+        )))
     }
 
     /// Checks every mapped table and column; returns whether the snapshots table exists.
