@@ -30,7 +30,7 @@ fn every_missing_mapped_column_is_named_at_once() {
 /// `seq = -5` is one warning that says it is negative, not also a gap or a duplicate.
 #[test]
 fn a_negative_version_is_said_to_be_negative_once() {
-    let mut store = Store::with_schema(
+    let store = Store::with_schema(
         "CREATE TABLE events(event_id TEXT, aggregate_id TEXT, aggregate_type TEXT,
              event_type TEXT, event_data TEXT, metadata TEXT, seq INTEGER, timestamp TEXT);",
     );

@@ -19,7 +19,7 @@ fn listed<'a>(list: &'a [Value], id: &str) -> &'a Value {
 /// The README's schema declares `timestamp TEXT`, so an inserted integer is stored as text.
 #[test]
 fn epoch_numbers_stored_as_text_are_times() {
-    let mut store = Store::native();
+    let store = Store::native();
     for (version, at) in [(1, 1_772_359_200_i64), (2, 1_772_362_800_000)] {
         store
             .conn
