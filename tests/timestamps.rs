@@ -56,6 +56,12 @@ fn first_and_last_compare_instants_across_formats_and_offsets() {
     store.event("mixed", 3, "C", "{}", "2026-01-15T11:00:00+05:00");
     store.event("offsets", 1, "A", "{}", "2026-01-15T23:30:00-02:00");
     store.event("offsets", 2, "B", "{}", "2026-01-16T00:15:00+00:00");
+    // Same width, so text order would pass for time order: a DST change, and a lowercase
+    // `t` that only rewind reads.
+    store.event("dst", 1, "A", "{}", "2026-03-29T01:30:00+01:00");
+    store.event("dst", 2, "B", "{}", "2026-03-29T01:45:00+02:00");
+    store.event("lower", 1, "A", "{}", "2026-01-15T09:00:00Z");
+    store.event("lower", 2, "B", "{}", "2026-01-14t09:00:00z");
     store.event("uniform", 1, "A", "{}", "2026-01-15T08:00:00Z");
     store.event("uniform", 2, "B", "{}", "2026-01-16T08:00:00Z");
     store.event("units", 1, "A", "{}", "x");
@@ -81,6 +87,14 @@ fn first_and_last_compare_instants_across_formats_and_offsets() {
     assert_eq!(
         range("offsets"),
         ("2026-01-16T00:15:00Z".into(), "2026-01-16T01:30:00Z".into())
+    );
+    assert_eq!(
+        range("dst"),
+        ("2026-03-28T23:45:00Z".into(), "2026-03-29T00:30:00Z".into())
+    );
+    assert_eq!(
+        range("lower"),
+        ("2026-01-14T09:00:00Z".into(), "2026-01-15T09:00:00Z".into())
     );
     assert_eq!(
         range("uniform"),

@@ -50,8 +50,10 @@ pub struct Layout {
 /// The statements a source prepares. Every event read selects the same columns, in the
 /// order `SqliteSource::event_from_row` reads them.
 pub struct Queries {
-    /// Per aggregate: id, type, count, MIN and MAX of the stored time, and whether those
-    /// are the earliest and latest times (see `time_order_known`).
+    /// Per aggregate: id, type, count, MIN and MAX of the stored time, then what tells
+    /// whether those are its earliest and latest instants (see `time_range::order_known`):
+    /// COUNT of times, COUNT, MIN and MAX of SQLite's julianday of them, and the julianday
+    /// of the MIN and the MAX.
     pub list_events: String,
     /// Every event's aggregate id and stored time (and, where the time may sit inside a
     /// compressed payload, that payload), for aggregates whose times SQL cannot order.
@@ -124,12 +126,13 @@ impl Layout {
         let e = &self.events;
         let filter = e.filter.map_or(String::new(), |f| format!(" AND ({f})"));
         let list_events = format!(
-            "SELECT {id}, MIN({ty}), COUNT(*), MIN({ts}), MAX({ts}), {known} FROM {table} \
+            "SELECT {id}, MIN({ty}), COUNT(*), MIN({ts}), MAX({ts}), COUNT({ts}), \
+             COUNT(julianday({ts})), MIN(julianday({ts})), MAX(julianday({ts})), \
+             julianday(MIN({ts})), julianday(MAX({ts})) FROM {table} \
              WHERE {id} IS NOT NULL{filter} GROUP BY {id} ORDER BY {id}",
             id = e.aggregate_id,
             ty = e.aggregate_type,
             ts = e.timestamp,
-            known = time_order_known(&e.timestamp, self.codec),
             table = e.table,
         );
         let payload = match self.codec {
@@ -212,56 +215,6 @@ impl Layout {
             read_snapshots,
         }
     }
-}
-
-/// Shapes of stored time in which text order is time order (fixed width, UTC): the
-/// separator, the digits of the fraction, the suffix. Python's `isoformat` writes
-/// `+00:00`, JavaScript's `toISOString` milliseconds and `Z`, SQLite a space.
-const SORTABLE_TIME_SHAPES: [(char, usize, &str); 7] = [
-    ('T', 0, "Z"),
-    ('T', 3, "Z"),
-    ('T', 0, ""),
-    ('T', 0, "+00:00"),
-    ('T', 6, "+00:00"),
-    (' ', 0, ""),
-    (' ', 3, ""),
-];
-
-/// SQL over one aggregate's rows: whether SQL's MIN and MAX of the stored time are its
-/// earliest and latest instants, because every time has one sortable shape (or all are
-/// integers of one unit). Where this is 0, the times are parsed and compared in Rust. A
-/// NULL time is no time, except where the time may hide in a compressed payload.
-fn time_order_known(ts: &str, codec: Codec) -> String {
-    let null_shape = match codec {
-        Codec::Plain => "NULL",
-        Codec::Eventsourcing => "0",
-    };
-    let digits = |n: usize| "[0-9]".repeat(n);
-    let mut shape = format!(
-        "CASE WHEN {ts} IS NULL THEN {null_shape} \
-         WHEN typeof({ts}) = 'integer' THEN \
-         CASE WHEN {ts} > -100000000000 AND {ts} < 100000000000 THEN 1 ELSE 2 END"
-    );
-    for (i, (separator, fraction, suffix)) in SORTABLE_TIME_SHAPES.iter().enumerate() {
-        let fraction = match fraction {
-            0 => String::new(),
-            n => format!(".{}", digits(*n)),
-        };
-        let pattern = format!(
-            "{y}-{d2}-{d2}{separator}{d2}:{d2}:{d2}{fraction}{suffix}",
-            y = digits(4),
-            d2 = digits(2),
-        );
-        shape.push_str(&format!(
-            " WHEN typeof({ts}) = 'text' AND {ts} GLOB '{pattern}' THEN {}",
-            i + 3
-        ));
-    }
-    shape.push_str(" ELSE 0 END");
-    format!(
-        "CASE WHEN MIN({shape}) IS NULL OR (MIN({shape}) = MAX({shape}) AND MIN({shape}) > 0) \
-         THEN 1 ELSE 0 END"
-    )
 }
 
 /// `id` equal to the stored value an aggregate id names, bound as `decode::id_params`: the

@@ -26,6 +26,7 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use rusqlite::types::ValueRef;
 use rusqlite::{ffi, ToSql};
 
 use connection::StoreConnection;
@@ -587,7 +588,11 @@ impl EventSource for SqliteSource {
             let Some(id) = decode::text(row.get_ref_unwrap(0)) else {
                 continue;
             };
-            if row.get::<_, i64>(5).unwrap_or(0) == 0 {
+            let first_timestamp = decode::timestamp(row.get_ref_unwrap(3)).ok().flatten();
+            let last_timestamp = decode::timestamp(row.get_ref_unwrap(4)).ok().flatten();
+            let both_read = first_timestamp.is_some() == last_timestamp.is_some()
+                && (first_timestamp.is_some() || row.get_ref_unwrap(3) == ValueRef::Null);
+            if !(both_read && time_range::order_known(row, self.codec)) {
                 unordered.insert(id.clone());
             }
             summaries.push(AggregateSummary {
@@ -598,8 +603,8 @@ impl EventSource for SqliteSource {
                     Codec::Plain => decode::text(row.get_ref_unwrap(1)),
                 },
                 events: row.get::<_, i64>(2).unwrap_or(0).max(0) as u64,
-                first_timestamp: decode::timestamp(row.get_ref_unwrap(3)).ok().flatten(),
-                last_timestamp: decode::timestamp(row.get_ref_unwrap(4)).ok().flatten(),
+                first_timestamp,
+                last_timestamp,
                 id,
             });
         }
