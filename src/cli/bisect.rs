@@ -62,12 +62,8 @@ pub fn run(
             let (before, after) = replay.step(index)?;
             let label = |v: u64| format!("{}@v{v}", terminal_safe(aggregate));
             let previous = replay.version_after(index);
-            out.text(&unified(
-                &before,
-                &after,
-                &label(previous),
-                &label(event.version),
-            ))?;
+            let diff = unified(&before, &after, &label(previous), &label(event.version));
+            out.painted(&diff, super::output::color::unified_line)?;
         }
     }
     Ok(EXIT_OK)

@@ -4,7 +4,7 @@ use serde_json::{json, Value};
 
 use crate::display::message_line;
 use crate::inspect::Predicate;
-use crate::model::{format_time, Event, Payload};
+use crate::model::{format_time, Event, Payload, Position};
 use crate::replay::Replay;
 
 use super::output::{truncate, warn, Align, JsonArray, Output};
@@ -14,10 +14,47 @@ use super::{ListFormat, Session, EXIT_OK};
 /// Longest data preview in the table; the JSON format has everything.
 const DATA_PREVIEW: usize = 72;
 
+/// Which of the events to print: a range of positions, then the first or last few.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct EventRange {
+    /// Only events after this position: a version (`12`, `v12`) or a time, as `diff --from`
+    /// counts it (`--from 12` starts at v13; `--from 0` at the first event).
+    #[arg(long, value_name = "POS", conflicts_with = "follow")]
+    pub from: Option<String>,
+    /// Only events up to and including this position (version or time).
+    #[arg(long, value_name = "POS", conflicts_with = "follow")]
+    pub to: Option<String>,
+    /// At most this many events, the first ones (after --from, --to and --where).
+    #[arg(long, value_name = "N", conflicts_with_all = ["tail", "follow"])]
+    pub limit: Option<usize>,
+    /// Only the last N events (with --follow: of those already stored, then every new one).
+    #[arg(long, value_name = "N")]
+    pub tail: Option<usize>,
+}
+
+impl EventRange {
+    /// The events `--from` and `--to` leave, as `diff` resolves positions.
+    fn indices(&self, replay: &Replay) -> anyhow::Result<std::ops::Range<usize>> {
+        let resolve = |text: &Option<String>, flag: &str| -> anyhow::Result<Option<usize>> {
+            text.as_deref()
+                .map(|t| -> anyhow::Result<usize> {
+                    let position: Position =
+                        t.parse().map_err(|err| anyhow::anyhow!("{flag}: {err}"))?;
+                    Ok(replay.resolve(position)?)
+                })
+                .transpose()
+        };
+        let after = resolve(&self.from, "--from")?.unwrap_or(0);
+        let through = resolve(&self.to, "--to")?.unwrap_or(replay.len());
+        Ok(after..through.max(after))
+    }
+}
+
 pub fn run(
     session: &Session,
     aggregate: &str,
     where_: Option<&str>,
+    range: &EventRange,
     format: ListFormat,
     out: &mut Output,
 ) -> anyhow::Result<u8> {
@@ -25,9 +62,25 @@ pub fn run(
     let filter = where_
         .map(|code| Predicate::new(code, "--where", session.jq_limits))
         .transpose()?;
-    let mut printer = Printer::new(format, Arrays::Whole);
-    let end = replay.len();
-    print_events(&mut replay, filter.as_ref(), 0..end, &mut printer, out)?;
+    let mut printer = Printer::new(format, Arrays::Whole, has_ids(&mut replay)?);
+    let mut indices = range.indices(&replay)?;
+    let pick = match (range.tail, filter.is_some()) {
+        // The last few of every event need no judging of the rest.
+        (Some(tail), false) => {
+            indices.start = indices.start.max(indices.end.saturating_sub(tail));
+            Pick::All
+        }
+        (Some(tail), true) => Pick::Last(tail),
+        (None, _) => range.limit.map_or(Pick::All, Pick::First),
+    };
+    print_events(
+        &mut replay,
+        filter.as_ref(),
+        indices,
+        pick,
+        &mut printer,
+        out,
+    )?;
     printer.finish(out)?;
     super::session::report_reducer_failures(aggregate, &replay, replay.len());
     Ok(EXIT_OK)
@@ -40,6 +93,7 @@ pub fn follow(
     session: &Session,
     aggregate: &str,
     where_: Option<&str>,
+    tail: Option<usize>,
     format: ListFormat,
     interval: Duration,
     out: &mut Output,
@@ -51,12 +105,24 @@ pub fn follow(
     let filter = where_
         .map(|code| Predicate::new(code, "--where", session.jq_limits))
         .transpose()?;
-    let mut printer = Printer::new(format, Arrays::Lines);
+    let mut printer = Printer::new(format, Arrays::Lines, has_ids(&mut replay)?);
     let mut judged = 0;
     loop {
         if replay.len() > judged {
             let end = replay.len();
-            print_events(&mut replay, filter.as_ref(), judged..end, &mut printer, out)?;
+            // The events already stored are cut to their last few; what arrives is all shown.
+            let pick = match (judged, tail) {
+                (0, Some(tail)) => Pick::Last(tail),
+                _ => Pick::All,
+            };
+            print_events(
+                &mut replay,
+                filter.as_ref(),
+                judged..end,
+                pick,
+                &mut printer,
+                out,
+            )?;
             printer.flush(out)?;
             super::output::flush_warnings();
             judged = end;
@@ -78,16 +144,36 @@ pub fn follow_interval(seconds: f64) -> anyhow::Result<Duration> {
 /// Events judged at once: each batch is read back from the store once.
 const BATCH: usize = 512;
 
+/// Which of the matching events are printed.
+#[derive(Clone, Copy)]
+enum Pick {
+    All,
+    First(usize),
+    /// The last few: their indices are kept as the rest is judged, then printed.
+    Last(usize),
+}
+
+/// Whether the store keeps its own ids for these events (then the table shows them).
+fn has_ids(replay: &mut Replay) -> anyhow::Result<bool> {
+    Ok(match replay.is_empty() {
+        true => false,
+        false => replay.event(0)?.event_id.is_some(),
+    })
+}
+
 /// Prints the events of `range` that pass the filter (all of them without one), a batch
 /// at a time, so a history of any length is never held.
 fn print_events(
     replay: &mut Replay,
     filter: Option<&Predicate>,
     range: std::ops::Range<usize>,
+    pick: Pick,
     printer: &mut Printer,
     out: &mut Output,
 ) -> anyhow::Result<()> {
     let mut failures = (0usize, None::<(u64, String)>);
+    let mut last = std::collections::VecDeque::new();
+    let mut printed = 0usize;
     let mut start = range.start;
     while start < range.end {
         let end = (start + BATCH).min(range.end);
@@ -103,12 +189,32 @@ fn print_events(
                 run.matches
             }
         };
-        let events = replay.events(start..end)?.into_owned();
-        for index in shown {
-            let notes = notes(replay, index);
-            printer.print(out, &events[index - start], &notes)?;
+        match pick {
+            Pick::Last(n) => {
+                last.extend(shown);
+                while last.len() > n {
+                    last.pop_front();
+                }
+            }
+            Pick::All | Pick::First(_) => {
+                let events = replay.events(start..end)?.into_owned();
+                for index in shown {
+                    if matches!(pick, Pick::First(n) if printed >= n) {
+                        break;
+                    }
+                    printer.print(out, &events[index - start], &notes(replay, index))?;
+                    printed += 1;
+                }
+                if matches!(pick, Pick::First(n) if printed >= n) {
+                    break;
+                }
+            }
         }
         start = end;
+    }
+    for index in last {
+        let event = replay.event(index)?;
+        printer.print(out, &event, &notes(replay, index))?;
     }
     if let Some((version, err)) = failures.1 {
         warn(&format!(
@@ -148,20 +254,27 @@ struct Printer {
     arrays: Arrays,
     table: StreamTable,
     array: Option<JsonArray>,
+    /// The store's event ids get a column of their own.
+    ids: bool,
 }
 
 impl Printer {
-    fn new(format: ListFormat, arrays: Arrays) -> Printer {
+    fn new(format: ListFormat, arrays: Arrays, ids: bool) -> Printer {
+        let mut columns = vec![("VERSION", Align::Right)];
+        if ids {
+            columns.push(("EVENT ID", Align::Left));
+        }
+        columns.extend([
+            ("TIMESTAMP", Align::Left),
+            ("TYPE", Align::Left),
+            ("DATA", Align::Left),
+        ]);
         Printer {
             format,
             arrays,
-            table: StreamTable::new(&[
-                ("VERSION", Align::Right),
-                ("TIMESTAMP", Align::Left),
-                ("TYPE", Align::Left),
-                ("DATA", Align::Left),
-            ]),
+            table: StreamTable::new(&columns),
             array: Some(JsonArray::default()),
+            ids,
         }
     }
 
@@ -172,7 +285,7 @@ impl Printer {
                 Some(array) => array.push(out, &event_json(event, notes)),
                 None => Ok(()),
             },
-            (ListFormat::Table, _) => self.table.row(out, row(event, notes)),
+            (ListFormat::Table, _) => self.table.row(out, row(event, notes, self.ids)),
         }
     }
 
@@ -202,6 +315,7 @@ fn event_json(event: &Event, notes: &[String]) -> Value {
     };
     json!({
         "version": event.version,
+        "event_id": event.event_id,
         "type": event.event_type,
         "timestamp": event.timestamp.as_ref().map(format_time),
         "data": data,
@@ -212,7 +326,7 @@ fn event_json(event: &Event, notes: &[String]) -> Value {
     })
 }
 
-fn row(event: &Event, notes: &[String]) -> Vec<String> {
+fn row(event: &Event, notes: &[String], ids: bool) -> Vec<String> {
     let data = match &event.data {
         Payload::Json(data) => truncate(&data.to_string(), DATA_PREVIEW),
         Payload::Undecodable { raw, .. } => format!("{:?}", truncate(raw, DATA_PREVIEW / 2)),
@@ -223,10 +337,14 @@ fn row(event: &Event, notes: &[String]) -> Vec<String> {
         let notes: Vec<String> = notes.iter().map(|n| message_line(n)).collect();
         format!("{data}  !! {}", notes.join("; "))
     };
-    vec![
-        event.version.to_string(),
+    let mut cells = vec![event.version.to_string()];
+    if ids {
+        cells.push(event.event_id.clone().unwrap_or_else(|| "-".into()));
+    }
+    cells.extend([
         event.timestamp.as_ref().map_or("-".into(), format_time),
         event.event_type.clone(),
         data,
-    ]
+    ]);
+    cells
 }

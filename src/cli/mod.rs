@@ -122,6 +122,8 @@ pub enum Command {
         /// event, `$event` the event, e.g. `$event.type == "Withdrawn"`.
         #[arg(long = "where", value_name = "JQ")]
         where_: Option<String>,
+        #[command(flatten)]
+        range: events::EventRange,
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
         /// Keep running and print new events as they arrive (one JSON object per line with
@@ -167,6 +169,10 @@ pub enum Command {
         to: Option<String>,
         #[arg(long, value_enum, default_value_t = StateFormat::Pretty)]
         format: StateFormat,
+        /// With --format json: `{version, events, timestamp, position, state}`, saying which
+        /// event the --at time or version resolved to.
+        #[arg(long, conflicts_with = "all")]
+        with_position: bool,
     },
     /// Show what changed between two positions of an aggregate.
     Diff {
@@ -241,6 +247,8 @@ pub enum StateFormat {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DiffFormat {
     Unified,
+    /// One line per changed path, `~ .balance: 10 → 25`.
+    Summary,
     Patch,
     Json,
 }
@@ -257,6 +265,7 @@ pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
             source,
             aggregate,
             where_,
+            range,
             format,
             follow,
             interval,
@@ -268,12 +277,13 @@ pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
                     &session,
                     &aggregate,
                     where_.as_deref(),
+                    range.tail,
                     format,
                     interval,
                     out,
                 )
             } else {
-                events::run(&session, &aggregate, where_.as_deref(), format, out)
+                events::run(&session, &aggregate, where_.as_deref(), &range, format, out)
             }
         }
         Some(Command::Verify {
@@ -304,6 +314,7 @@ pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
             from,
             to,
             format,
+            with_position,
         }) => {
             let position = match (at_version, &at) {
                 (Some(v), _) => Some(parse_version(&v)?),
@@ -312,7 +323,10 @@ pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
             };
             let session = open(&source)?;
             match (all, aggregate) {
-                (false, Some(aggregate)) => state::run(&session, &aggregate, position, format, out),
+                (false, Some(aggregate)) => {
+                    let format = state::Shape::of(format, with_position)?;
+                    state::run(&session, &aggregate, position, format, out)
+                }
                 _ => {
                     let instants = match (from, to) {
                         (Some(from), Some(to)) => {

@@ -58,15 +58,39 @@ impl Settings {
     }
 }
 
-/// The config file named by `--config`, and the folder its relative paths start from.
+/// The name rewind looks for when `--config` is not given.
+const CONFIG_NAME: &str = "rewind.toml";
+
+/// The config file named by `--config`, else the first `rewind.toml` of the current
+/// directory and the user's config directory; and the folder its relative paths start from.
 fn load_config(args: &StoreArgs) -> Result<(Config, Option<PathBuf>), ConfigError> {
-    match &args.config {
+    let found = match &args.config {
+        Some(path) => Some(path.clone()),
+        None => config_candidates().into_iter().find(|path| path.is_file()),
+    };
+    match found {
         Some(path) => {
             let dir = path.parent().map(Path::to_path_buf);
-            Ok((Config::load(path)?, dir))
+            Ok((Config::load(&path)?, dir))
         }
         None => Ok((Config::default(), None)),
     }
+}
+
+/// `./rewind.toml`, then `$XDG_CONFIG_HOME/rewind/rewind.toml` (else
+/// `~/.config/rewind/rewind.toml`), the same on every platform as the cache under
+/// `~/.cache/rewind`, so a user finds it where the README says.
+fn config_candidates() -> Vec<PathBuf> {
+    let from_env = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    let user_dir =
+        from_env("XDG_CONFIG_HOME").or_else(|| from_env("HOME").map(|h| h.join(".config")));
+    let mut candidates = vec![PathBuf::from(CONFIG_NAME)];
+    candidates.extend(user_dir.map(|dir| dir.join("rewind").join(CONFIG_NAME)));
+    candidates
 }
 
 fn out_of_range(message: String) -> ConfigError {

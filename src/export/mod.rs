@@ -24,7 +24,9 @@ use crate::replay::{Replay, ReplayError};
 
 pub use atomic::{write_file, FileTarget};
 pub use redact::REDACTED;
-pub use trace::{export_trace, TraceExport, TRACE_FORMAT_VERSION, TRACE_MARKER};
+pub use trace::{
+    export_trace, unmatched_trace_redactions, TraceExport, TRACE_FORMAT_VERSION, TRACE_MARKER,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -154,6 +156,31 @@ pub fn export(
     render.closing(out, &header, &closing)?;
     out.flush()?;
     Ok(())
+}
+
+/// The redacted paths of `options` that match no value the transcript would show: a typo,
+/// or a field this history never had. Front ends warn about them (or refuse, if asked).
+pub fn unmatched_redactions(
+    replay: &mut Replay,
+    options: &ExportOptions,
+) -> Result<Vec<String>, ExportError> {
+    if options.redact.is_empty() {
+        return Ok(Vec::new());
+    }
+    let from = options
+        .from
+        .map(|p| replay.resolve(p))
+        .transpose()?
+        .unwrap_or(0);
+    let to = options
+        .to
+        .map(|p| replay.resolve(p))
+        .transpose()?
+        .unwrap_or(replay.len());
+    let plan = plan::Plan::new(replay, from, to.max(from))?;
+    let mut redactor = redact::Redactor::new(&options.redact);
+    learn_secrets(replay, &plan, &mut redactor)?;
+    Ok(redactor.unmatched())
 }
 
 /// Every value the transcript will show, so secrets quoted in messages can be scrubbed

@@ -47,6 +47,7 @@ impl Plan {
             history_events: replay.len(),
             steps: self.to - self.from,
             redacted: Vec::new(),
+            redacted_unmatched: Vec::new(),
             start_state: replay.state_after(self.from)?.clone(),
         })
     }

@@ -205,13 +205,14 @@ mod tests {
         assert!(err.contains("reducer.jq"), "{err}");
     }
 
+    /// A multi-line reducer's typo is placed by line and column, not a flat offset.
     #[test]
     fn syntax_errors_say_line_and_column() {
-        let err = compile(".a\n| .b +\n  )", "r.jq")
-            .err()
-            .unwrap()
-            .to_string();
-        assert!(err.contains("at line 3, column 3, found `)`"), "{err}");
-        assert_eq!(line_column("ab\ncd", 99), "line 2, column 3");
+        let code = "if $event.type == \"Opened\" then\n  {balance: 0}\nelse\n  .balance +* 1\nend";
+        let err = compile(code, "reducer.jq").err().unwrap().to_string();
+        assert!(err.contains("at line 4, column 12, found `+*"), "{err}");
+        assert_eq!(line_column("ab\ncd", 4), "line 2, column 2");
+        assert_eq!(line_column("é\nü", 5), "line 2, column 2");
+        assert_eq!(line_column("x", 99), "line 1, column 2");
     }
 }

@@ -6,6 +6,7 @@ pub mod kafka;
 mod query;
 mod special;
 pub mod sqlite;
+pub mod timestamp;
 pub mod transcript;
 
 use std::ops::ControlFlow;

@@ -8,6 +8,7 @@
 //! - `writer()`: a stream whose unsafe characters become `\uXXXX` (`\n` passes);
 //! - stderr ([`warn`], [`error_line`]): one bounded line, quoted values cut short.
 
+pub mod color;
 mod table;
 
 use std::cell::RefCell;
@@ -24,17 +25,50 @@ pub use table::{render_row, Align, Table};
 /// writer it has is a [`SafeStream`], so no path writes raw text.
 pub struct Output {
     writer: SafeStream<Box<dyn Write>>,
+    /// Whether `painted` text gets colors (stdout is a terminal and NO_COLOR is not set).
+    color: bool,
 }
 
 impl Output {
     pub fn new(writer: Box<dyn Write>) -> Output {
         Output {
             writer: SafeStream::new(writer),
+            color: false,
         }
     }
 
     pub fn stdout() -> Output {
-        Output::new(Box::new(std::io::BufWriter::new(std::io::stdout())))
+        let mut out = Output::new(Box::new(std::io::BufWriter::new(std::io::stdout())));
+        out.color = color::stdout_wants_color();
+        out
+    }
+
+    /// As `text`, each line colored by `paint` when this output shows colors. The line is
+    /// made terminal-safe before its color is put around it.
+    pub fn painted(
+        &mut self,
+        text: &str,
+        paint: fn(&str) -> Option<color::Paint>,
+    ) -> anyhow::Result<()> {
+        if !self.color {
+            return self.text(text);
+        }
+        for line in text.split_inclusive('\n') {
+            let (body, end) = match line.strip_suffix('\n') {
+                Some(body) => (body, "\n"),
+                None => (line, ""),
+            };
+            let safe = terminal_safe(body);
+            let shown = match paint(body) {
+                Some(paint) => paint.wrap(&safe),
+                None => safe.into_owned(),
+            };
+            // The one raw path: `shown` is safe text inside rewind's own SGR sequences.
+            let raw = self.writer.get_mut();
+            raw.write_all(shown.as_bytes())?;
+            raw.write_all(end.as_bytes())?;
+        }
+        Ok(())
     }
 
     /// An output into memory, and a handle that reads what was written.
@@ -278,6 +312,26 @@ mod tests {
             written(&captured),
             "x\\u001b]0;PWNED\\u0007\\u009b2J\\u007f\\u202e\\u2066\\u200b\\ufeff\ny\n"
         );
+    }
+
+    #[test]
+    fn painted_text_colors_only_its_own_sequences() {
+        let (mut out, captured) = Output::captured();
+        out.color = true;
+        out.painted(&format!("+{HOSTILE}\n same\n"), color::unified_line)
+            .unwrap();
+        let text = written(&captured);
+        let inner = text
+            .strip_prefix("\u{1b}[32m")
+            .and_then(|t| t.split_once("\u{1b}[0m\n"))
+            .map(|(colored, rest)| (colored.to_string(), rest.to_string()));
+        let (colored, rest) = inner.expect(&text);
+        assert_safe(&colored);
+        assert!(colored.starts_with("+x\\u{1b}]0;PWNED"), "{colored}");
+        assert_eq!(rest, "y\n same\n");
+        let (mut plain, captured) = Output::captured();
+        plain.painted("+x\n", color::unified_line).unwrap();
+        assert_eq!(written(&captured), "+x\n");
     }
 
     #[test]

@@ -48,6 +48,23 @@ pub fn decode_event(bytes: &[u8]) -> (Payload, Option<DateTime<Utc>>) {
     }
 }
 
+/// An event's timestamp alone, for listing: the rest of the payload is skipped, not built.
+pub fn event_timestamp(bytes: &[u8]) -> Option<DateTime<Utc>> {
+    #[derive(serde::Deserialize)]
+    struct Stamp {
+        timestamp: Option<Value>,
+    }
+    let inflated;
+    let text = if looks_like_zlib(bytes) {
+        inflated = inflate(bytes).ok()?;
+        &inflated[..]
+    } else {
+        bytes
+    };
+    let stamp: Stamp = serde_json::from_slice(text).ok()?;
+    untranscode(stamp.timestamp?).as_str().and_then(parse_time)
+}
+
 /// A snapshot's payload: the aggregate state at `.state`.
 pub fn decode_snapshot(bytes: &[u8]) -> Payload {
     match decode_json(bytes) {

@@ -50,7 +50,14 @@ pub struct Layout {
 /// The statements a source prepares. Every event read selects the same columns, in the
 /// order `SqliteSource::event_from_row` reads them.
 pub struct Queries {
+    /// Per aggregate: id, type, count, MIN and MAX of the stored time, then what tells
+    /// whether those are its earliest and latest instants (see `time_range::order_known`):
+    /// COUNT of times, COUNT, MIN and MAX of SQLite's julianday of them, and the julianday
+    /// of the MIN and the MAX.
     pub list_events: String,
+    /// Every event's aggregate id and stored time (and, where the time may sit inside a
+    /// compressed payload, that payload), for aggregates whose times SQL cannot order.
+    pub list_times: String,
     pub count_events: String,
     pub list_snapshots: Option<String>,
     /// One aggregate's events (`?1` the id), in version order.
@@ -122,10 +129,24 @@ impl Layout {
         let e = &self.events;
         let filter = e.filter.map_or(String::new(), |f| format!(" AND ({f})"));
         let list_events = format!(
-            "SELECT {id}, MIN({ty}), COUNT(*), MIN({ts}), MAX({ts}) FROM {table} \
+            "SELECT {id}, MIN({ty}), COUNT(*), MIN({ts}), MAX({ts}), COUNT({ts}), \
+             COUNT(julianday({ts})), MIN(julianday({ts})), MAX(julianday({ts})), \
+             julianday(MIN({ts})), julianday(MAX({ts})) FROM {table} \
              WHERE {id} IS NOT NULL{filter} GROUP BY {id} ORDER BY {id}",
             id = e.aggregate_id,
             ty = e.aggregate_type,
+            ts = e.timestamp,
+            table = e.table,
+        );
+        let payload = match self.codec {
+            Codec::Eventsourcing => {
+                format!("CASE WHEN {} IS NULL THEN {} END", e.timestamp, e.data)
+            }
+            Codec::Plain => "NULL".into(),
+        };
+        let list_times = format!(
+            "SELECT {id}, {ts}, {payload} FROM {table} WHERE {id} IS NOT NULL{filter}",
+            id = e.aggregate_id,
             ts = e.timestamp,
             table = e.table,
         );
@@ -190,6 +211,7 @@ impl Layout {
         };
         Queries {
             list_events,
+            list_times,
             count_events,
             list_snapshots,
             read_events,

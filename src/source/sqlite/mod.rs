@@ -8,6 +8,7 @@ mod limits;
 mod mapping;
 mod preset;
 mod private_copy;
+mod time_range;
 
 pub use mapping::{quote_identifier, EventColumns, SnapshotColumns, SqliteMapping, MAPPING_KEYS};
 pub use preset::{Preset, PRESET_NAMES};
@@ -25,6 +26,7 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use rusqlite::types::ValueRef;
 use rusqlite::{ffi, ToSql};
 
 use connection::StoreConnection;
@@ -238,7 +240,8 @@ impl SqliteSource {
         names
     }
 
-    /// Checks every mapped column, so a wrong mapping fails at open with a message naming it.
+    /// Checks every mapped column, so a wrong mapping fails at open with a message naming
+    /// every column that is missing, not the first alone.
     fn require_columns(
         &self,
         table: &str,
@@ -248,16 +251,20 @@ impl SqliteSource {
         let Some(columns) = self.table_columns(table)? else {
             return Ok(false);
         };
-        for (field, column) in wanted {
-            if !columns.iter().any(|c| c.eq_ignore_ascii_case(column)) {
-                return Err(SourceError::Schema(format!(
-                    "table {table:?} in {} has no column {column:?} for {field} (columns: {}); mapping in use: {mapping}; fix it with --map or rewind.toml",
-                    self.path.display(),
-                    columns.join(", ")
-                )));
-            }
+        let missing: Vec<String> = wanted
+            .iter()
+            .filter(|(_, column)| !columns.iter().any(|c| c.eq_ignore_ascii_case(column)))
+            .map(|(field, column)| format!("no column {column:?} for {field}"))
+            .collect();
+        if missing.is_empty() {
+            return Ok(true);
         }
-        Ok(true)
+        Err(SourceError::Schema(format!(
+            "table {table:?} in {} has {} (columns: {}); mapping in use: {mapping}; fix it with --map or rewind.toml",
+            self.path.display(),
+            missing.join(", "),
+            columns.join(", ")
+        )))
     }
 
     /// Checks every mapped table and column; returns whether the snapshots table exists.
@@ -606,10 +613,19 @@ impl EventSource for SqliteSource {
             .map_err(|e| self.error(e, doing))?;
         let mut rows = stmt.query([]).map_err(|e| self.error(e, doing))?;
         let mut summaries = Vec::new();
+        // Aggregates whose MIN/MAX of the stored text are not their first and last instant.
+        let mut unordered = std::collections::HashSet::new();
         while let Some(row) = rows.next().map_err(|e| self.error(e, doing))? {
             let Some(id) = decode::text(row.get_ref_unwrap(0)) else {
                 continue;
             };
+            let first_timestamp = decode::timestamp(row.get_ref_unwrap(3)).ok().flatten();
+            let last_timestamp = decode::timestamp(row.get_ref_unwrap(4)).ok().flatten();
+            let both_read = first_timestamp.is_some() == last_timestamp.is_some()
+                && (first_timestamp.is_some() || row.get_ref_unwrap(3) == ValueRef::Null);
+            if !(both_read && time_range::order_known(row, self.codec)) {
+                unordered.insert(id.clone());
+            }
             summaries.push(AggregateSummary {
                 snapshots: snapshot_counts.remove(&id).unwrap_or(0),
                 aggregate_type: match self.codec {
@@ -618,10 +634,19 @@ impl EventSource for SqliteSource {
                     Codec::Plain => decode::text(row.get_ref_unwrap(1)),
                 },
                 events: row.get::<_, i64>(2).unwrap_or(0).max(0) as u64,
-                first_timestamp: decode::timestamp(row.get_ref_unwrap(3)).ok().flatten(),
-                last_timestamp: decode::timestamp(row.get_ref_unwrap(4)).ok().flatten(),
+                first_timestamp,
+                last_timestamp,
                 id,
             });
+        }
+        drop(rows);
+        if !unordered.is_empty() {
+            let mut ranges = self.time_ranges(&unordered)?;
+            for summary in summaries.iter_mut().filter(|s| unordered.contains(&s.id)) {
+                let range = ranges.remove(&summary.id);
+                summary.first_timestamp = range.map(|r| r.0);
+                summary.last_timestamp = range.map(|r| r.1);
+            }
         }
         Ok(summaries)
     }
