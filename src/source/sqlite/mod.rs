@@ -396,11 +396,11 @@ impl SqliteSource {
         let q = &self.queries;
         let read = match (query.resume(), self.positioned) {
             (Some(after), true) => {
-                self.read_rows(&q.read_events_after, &[&id, &after.0], query, 0, sink)?
+                self.read_rows(&q.read_events_after, &[&id, &after.after()], query, 0, sink)?
             }
             // Without positions, a resume point counts the aggregate's events instead.
             (after, false) => {
-                let skip = after.map_or(0, |r| usize::try_from(r.0).unwrap_or(0));
+                let skip = after.map_or(0, |r| usize::try_from(r.after()).unwrap_or(0));
                 self.read_rows(&q.read_events, &[&id], query, skip, sink)?
             }
             (None, true) => self.read_rows(&q.read_events, &[&id], query, 0, sink)?,
@@ -410,7 +410,7 @@ impl SqliteSource {
         }
         match self.positioned {
             true => self.resume_point(query),
-            false => Ok(Resume(read.seen as i64)),
+            false => Ok(Resume::at(read.seen as i64)),
         }
     }
 
@@ -428,7 +428,7 @@ impl SqliteSource {
         let q = &self.queries;
         match &query.start {
             Start::Resume(after) => {
-                self.read_rows(&q.read_store_after, &[&after.0], query, 0, sink)?;
+                self.read_rows(&q.read_store_after, &[&after.after()], query, 0, sink)?;
             }
             Start::Position(StorePosition::Seq(first)) => {
                 self.read_rows(&q.read_store, &[first], query, 0, sink)?;
@@ -447,8 +447,10 @@ impl SqliteSource {
 
     /// The highest position now, or the query's own resume point if that is later.
     fn resume_point(&self, query: &Query) -> Result<Resume, SourceError> {
-        let last = Resume(self.last_position()?.unwrap_or(i64::MIN));
-        Ok(query.resume().map_or(last, |given| given.max(last)))
+        let last = self.last_position()?.unwrap_or(i64::MIN);
+        Ok(Resume::at(
+            query.resume().map_or(last, |given| given.after().max(last)),
+        ))
     }
 
     /// An event from a row of the columns every event query selects; `ordinal` (1-based

@@ -124,7 +124,7 @@ impl EventSource for TranscriptSource {
         sink: &mut dyn FnMut(Chunk) -> ControlFlow<()>,
     ) -> Result<Resume, SourceError> {
         let steps = self.transcript.steps.len() as i64;
-        let end = Resume(steps);
+        let end = Resume::at(steps);
         let aggregate = &self.transcript.header.aggregate;
         if matches!(&query.scope, Scope::Aggregate(id) if id != aggregate) {
             return Ok(end);
