@@ -4,6 +4,7 @@
 mod error;
 pub mod kafka;
 mod query;
+mod sql;
 pub mod sqlite;
 pub mod transcript;
 
