@@ -9,7 +9,7 @@ mod preset;
 mod row;
 
 pub use check::{check_mapping, listed, Catalog};
-pub use layout::{Codec, Layout, Queries};
+pub use layout::{Codec, ColumnKinds, EventExprs, Layout, Queries, SnapshotExprs};
 pub use mapping::{quote_identifier, EventColumns, SnapshotColumns, SqlMapping, MAPPING_KEYS};
 pub use preset::{Preset, PRESET_NAMES};
 pub use row::{event_from_row, snapshot_from_row, summary_from_row, RowValues};

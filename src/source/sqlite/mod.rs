@@ -1,7 +1,7 @@
 //! SQLite event stores, opened read-only.
 
 mod connection;
-mod decode;
+pub(crate) mod decode;
 pub(crate) mod eventsourcing;
 mod rows;
 
