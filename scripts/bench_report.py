@@ -92,6 +92,13 @@ if lib:
     row("3. random jump p99", f"{jump['p99_ms']:.3f} ms", "-", "-", "<= 5 ms", jump["p99_ms"] <= 5)
     row("3. single step p99", f"{step['p99_ms']:.3f} ms", "-", "-", "<= 1 ms", step["p99_ms"] <= 1)
 
+versus_jaq = read_jsonl("jq_fold.jsonl")
+if "jq_fold_rewind_over_jaq_cli" in versus_jaq:
+    ours_jq = versus_jaq["jq_fold_rewind_events_per_s"]["value"]
+    cli = versus_jaq["jq_fold_jaq_cli_events_per_s"]["value"]
+    row("2. jq fold vs the jaq CLI, same events", f"{ours_jq/1e3:.0f} k ev/s", f"jaq {cli/1e3:.0f} k ev/s",
+        f"{ours_jq/cli:.2f}x", ">= 0.9x", ours_jq >= 0.9 * cli)
+
 tui = read_jsonl("tui.jsonl")
 if "keypress_to_frame" in tui:
     frame = tui["keypress_to_frame"]

@@ -1,11 +1,14 @@
 //! rewind: a time-travel debugger for event-sourced systems.
 //!
-//! The core (`model`, `source`, `replay`, `diff`, `export`) never depends on a front end.
+//! The core (`model`, `source`, `replay`, `diff`, `export`, `display`) never depends on a
+//! front end.
 
 pub mod cli;
 pub mod config;
 pub mod diff;
+pub mod display;
 pub mod export;
+pub mod files;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod inspect;

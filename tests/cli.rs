@@ -366,3 +366,21 @@ fn commands_leave_the_store_byte_identical() {
     }
     assert_eq!(support::fingerprint(&demo_store()), before);
 }
+
+#[test]
+fn trace_draws_the_demo_requests_as_causation_trees() {
+    let mut text = String::new();
+    for id in ["req-7a1f", "req-9d4b", "req-5c2e", "transfer-0042"] {
+        let output = run(&["trace", &demo(), id]);
+        assert!(output.status.success());
+        text.push_str(&stdout(&output));
+    }
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn log_is_a_table_in_store_order() {
+    let output = run(&["log", &demo(), "--since", "3505", "--limit", "8"]);
+    assert!(output.status.success());
+    insta::assert_snapshot!(stdout(&output));
+}

@@ -215,3 +215,39 @@ fn a_reducer_that_does_not_compile_or_exist_is_a_clear_error() {
     ]);
     assert!(err.contains("does not compile"), "{err}");
 }
+
+/// A reducer that fails on every event must not pass for one that worked: every command
+/// that replays says so on stderr, whether the step errored, produced nothing or ran out
+/// of time.
+#[test]
+fn every_replaying_command_reports_a_failing_reducer() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, code) in [
+        ("boom.jq", r#"error("boom")"#),
+        ("empty.jq", "empty"),
+        ("slow.jq", "def f: f; f"),
+    ] {
+        let reducer = dir.path().join(name);
+        std::fs::write(&reducer, code).unwrap();
+        let reducer = reducer.to_string_lossy().into_owned();
+        for args in [
+            vec!["state", "acc-0010"],
+            vec!["diff", "acc-0010"],
+            vec!["blame", "acc-0010", ".balance"],
+            vec!["verify", "acc-0010"],
+            vec!["events", "acc-0010"],
+        ] {
+            let store = demo();
+            let mut full = vec![args[0], store.as_str()];
+            full.extend(&args[1..]);
+            full.extend(["--reducer", &reducer, "--jq-timeout", "0.05"]);
+            let output = run(&full);
+            let err = support::stderr(&output);
+            assert!(
+                err.contains("reducer failed on") && err.contains(" of acc-0010"),
+                "{name} {args:?}: {err}"
+            );
+            assert!(err.contains("first at v1"), "{name} {args:?}: {err}");
+        }
+    }
+}

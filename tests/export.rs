@@ -558,6 +558,8 @@ fn redacted_values_appear_nowhere_in_any_format() {
     let broken = format!(r#"{{"owner":"{SECRET}-3""#);
     store.event("acc-z", 4, "Renamed", &broken, "2026-01-01T13:00:00Z");
     store.event("acc-z", 5, "Audited", "{}", "2026-01-01T14:00:00Z");
+    // And in a timestamp column that does not parse: the issue quotes it.
+    store.event("acc-z", 6, "Stamped", "{}", SECRET);
     store.snapshot(
         "acc-z",
         2,

@@ -43,3 +43,13 @@ fn position_regressions() {
 fn transcript_regressions() {
     replay("transcript", rewind::fuzzing::transcript);
 }
+
+#[test]
+fn terminal_output_regressions() {
+    replay("terminal_output", text(rewind::fuzzing::terminal_output));
+}
+
+#[test]
+fn hostile_jq_regressions() {
+    replay("hostile_jq", rewind::fuzzing::hostile_jq);
+}

@@ -155,6 +155,7 @@ fn json_paths_map_id_type_data_version_and_time() {
             value: Some(v.as_bytes()),
             headers: &[],
             partition: None,
+            timestamp_ms: None,
         })
         .collect();
     broker.produce("envelopes", &records);
@@ -419,12 +420,14 @@ fn undecodable_values_tombstones_and_keyless_records_are_shown_not_dropped() {
                 value: Some(&[0xff, 0xfe, 0x00]),
                 headers: &[],
                 partition: None,
+                timestamp_ms: None,
             },
             Rec {
                 key: Some("a"),
                 value: None,
                 headers: &[],
                 partition: None,
+                timestamp_ms: None,
             },
             Rec::json("a", r#"{"n":2}"#),
             Rec {
@@ -432,6 +435,7 @@ fn undecodable_values_tombstones_and_keyless_records_are_shown_not_dropped() {
                 value: Some(br#"{"orphan":true}"#),
                 headers: &[],
                 partition: None,
+                timestamp_ms: None,
             },
         ],
     );

@@ -1,4 +1,5 @@
-//! Invariants over generated data: diffs are exact, checkpointed replay equals a plain fold.
+//! Invariants over generated data: diffs are exact, checkpointed replay equals a plain fold,
+//! and nothing printed through the CLI's output layer holds a character that drives a terminal.
 
 use std::sync::Arc;
 
@@ -85,10 +86,29 @@ proptest! {
         prop_assert_eq!(replay.latest(), folds.last().unwrap());
         for visit in visits {
             let count = visit.min(patches.len());
-            prop_assert_eq!(replay.state_after(count), &folds[count]);
+            prop_assert_eq!(replay.state_after(count).unwrap(), &folds[count]);
             if count > 0 {
-                prop_assert_eq!(replay.state_after(count - 1), &folds[count - 1]);
+                prop_assert_eq!(replay.state_after(count - 1).unwrap(), &folds[count - 1]);
             }
         }
+    }
+}
+
+/// Text mixing any characters with the ones a terminal must not get raw, and the joiners
+/// that must be kept.
+fn hostile_text() -> impl Strategy<Value = String> {
+    let special = prop::sample::select(vec![
+        '\n', '\t', '\r', '\u{0}', '\u{7}', '\u{1b}', '\u{7f}', '\u{85}', '\u{9b}', '\u{9d}',
+        '\u{61c}', '\u{200b}', '\u{200c}', '\u{200d}', '\u{200e}', '\u{202e}', '\u{2060}',
+        '\u{2066}', '\u{feff}', '"', '\\', '{', '[', ']', '}', '日',
+    ]);
+    prop::collection::vec(prop_oneof![any::<char>(), special], 0..80)
+        .prop_map(|chars| chars.into_iter().collect())
+}
+
+proptest! {
+    #[test]
+    fn the_output_layer_prints_any_text_terminal_safe(text in hostile_text()) {
+        rewind::fuzzing::terminal_output(&text);
     }
 }

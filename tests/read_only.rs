@@ -1,8 +1,11 @@
 //! rewind never writes to a store: every command and a scripted terminal-UI session, against
-//! SQLite stores in rollback-journal mode, in WAL mode with no -wal/-shm files, and in WAL
-//! mode while a writer connection in this process holds the store open, leave the store's
-//! files (db, -wal, -shm, -journal) byte-identical and the store's directory as it was.
-//! Nothing lands in HOME or the cache directory either: SQLite sources need no cache.
+//! SQLite stores in rollback-journal mode, in WAL mode with no -wal/-shm files, in WAL mode
+//! while a writer connection in this process holds the store open, and in WAL mode with a
+//! -wal that no process has open (with and without its -shm: a crashed writer, files copied
+//! off a server), leave the store's files (db, -wal, -shm, -journal) byte-identical and the
+//! store's directory as it was. Nothing lands in HOME or the cache directory either: SQLite
+//! sources need no cache; the private copy a leftover -wal is read through is gone from
+//! TMPDIR when each command ends.
 
 mod support;
 
@@ -23,6 +26,107 @@ enum Mode {
     WalClosed,
     /// WAL mode with a writer connection open in this process, its -wal and -shm present.
     WalWriterOpen,
+    /// The db and a -wal holding commits, no -shm, no process: files copied off a server.
+    WalLeftover,
+    /// The db, -wal and -shm of a writer that is gone (crashed): nobody holds the locks.
+    WalCrashed,
+    /// Rollback-journal mode, and the hot -journal of a writer that died mid-transaction.
+    HotJournal,
+}
+
+/// A store under test: its folder, the db path, and the writer connection of the modes
+/// that keep one open.
+struct Subject {
+    dir: PathBuf,
+    path: PathBuf,
+    writer: Option<Store>,
+    _copy: Option<tempfile::TempDir>,
+}
+
+impl Subject {
+    fn arg(&self) -> String {
+        self.path.to_string_lossy().into_owned()
+    }
+}
+
+/// A copy taken while a transaction had spilled pages into the db: its -journal must be
+/// rolled back before the copy reads as the committed store.
+fn hot_journal() -> Subject {
+    let live = store(Mode::RollbackJournal);
+    live.conn
+        .execute_batch("PRAGMA cache_size = 1; BEGIN;")
+        .unwrap();
+    for version in 1..=2000 {
+        live.conn
+            .execute(
+                "INSERT INTO events VALUES (?1, 'acc-3', 'account', 'Noise', '{}', NULL, ?2, '2026-01-17T00:00:00Z')",
+                rusqlite::params![format!("noise-{version}"), version],
+            )
+            .unwrap();
+    }
+    let copy = tempfile::tempdir().unwrap();
+    for suffix in ["", "-journal"] {
+        let copied = Command::new("cp")
+            .arg(wal_file(&live.path, suffix))
+            .arg(wal_file(&copy.path().join("store.db"), suffix))
+            .status()
+            .unwrap();
+        assert!(copied.success());
+    }
+    live.conn.execute_batch("ROLLBACK;").unwrap();
+    let journal = std::fs::read(wal_file(&copy.path().join("store.db"), "-journal")).unwrap();
+    assert!(
+        journal.starts_with(&[0xd9, 0xd5, 0x05, 0xf9]),
+        "the journal is hot"
+    );
+    Subject {
+        dir: copy.path().to_path_buf(),
+        path: copy.path().join("store.db"),
+        writer: None,
+        _copy: Some(copy),
+    }
+}
+
+fn subject(mode: Mode) -> Subject {
+    let files = match mode {
+        Mode::WalLeftover => &["", "-wal"][..],
+        Mode::WalCrashed => &["", "-wal", "-shm"][..],
+        Mode::HotJournal => return hot_journal(),
+        _ => {
+            let store = store(mode);
+            return Subject {
+                dir: store.dir.path().to_path_buf(),
+                path: store.path.clone(),
+                writer: Some(store),
+                _copy: None,
+            };
+        }
+    };
+    // Copied with `cp` while the writer holds the store open: the copy is what a crash
+    // leaves (commits in the -wal, nobody holding a lock).
+    let live = store(Mode::WalWriterOpen);
+    let copy = tempfile::tempdir().unwrap();
+    for suffix in files {
+        let copied = Command::new("cp")
+            .arg(wal_file(&live.path, suffix))
+            .arg(wal_file(&copy.path().join("store.db"), suffix))
+            .status()
+            .unwrap();
+        assert!(copied.success());
+    }
+    assert!(
+        std::fs::metadata(wal_file(&copy.path().join("store.db"), "-wal"))
+            .unwrap()
+            .len()
+            > 32,
+        "the -wal holds commits"
+    );
+    Subject {
+        dir: copy.path().to_path_buf(),
+        path: copy.path().join("store.db"),
+        writer: None,
+        _copy: Some(copy),
+    }
 }
 
 /// Two accounts; acc-1 has six events, a snapshot that agrees (v3) and one that drifts (v5).
@@ -67,7 +171,7 @@ fn store(mode: Mode) -> Store {
             assert!(!wal_file(&store.path, "-wal").exists());
             assert!(!wal_file(&store.path, "-shm").exists());
         }
-        Mode::WalWriterOpen => {
+        Mode::WalWriterOpen | Mode::WalLeftover | Mode::WalCrashed | Mode::HotJournal => {
             assert!(wal_file(&store.path, "-wal").exists());
             assert!(wal_file(&store.path, "-shm").exists());
             // As applications do, the writer reads after its last commit, which records a
@@ -122,15 +226,18 @@ fn directory(dir: &Path) -> Vec<String> {
     names
 }
 
-/// rewind with HOME and the cache directory pointed at an empty folder of the test's own.
+/// rewind with HOME, the cache directory and TMPDIR pointed at empty folders of the test's
+/// own.
 struct Runner {
     home: tempfile::TempDir,
+    tmp: tempfile::TempDir,
 }
 
 impl Runner {
     fn new() -> Runner {
         Runner {
             home: tempfile::tempdir().unwrap(),
+            tmp: tempfile::tempdir().unwrap(),
         }
     }
 
@@ -139,8 +246,14 @@ impl Runner {
         cmd.env("NO_COLOR", "1")
             .env("HOME", self.home.path())
             .env("XDG_CACHE_HOME", self.home.path().join("cache"))
-            .env("XDG_CONFIG_HOME", self.home.path().join("config"));
+            .env("XDG_CONFIG_HOME", self.home.path().join("config"))
+            .env("TMPDIR", self.tmp.path());
         cmd
+    }
+
+    /// Nothing left in TMPDIR: a private copy goes when the command ends.
+    fn tmp_is_empty(&self) -> bool {
+        std::fs::read_dir(self.tmp.path()).unwrap().next().is_none()
     }
 
     /// Runs a command and checks it really ran (the expected exit code, output printed):
@@ -176,7 +289,10 @@ impl Runner {
         }
         // Several polls of --interval 0.05 happen in this time.
         std::thread::sleep(Duration::from_millis(300));
-        let _ = child.kill();
+        // Stopped as a user stops it (not SIGKILL, which no program can clean up after).
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
         let _ = child.wait();
     }
 
@@ -189,7 +305,7 @@ impl Runner {
 }
 
 /// Every command and format, each expected to do its work.
-fn run_every_command(runner: &Runner, store: &Store, elsewhere: &Path) {
+fn run_every_command(runner: &Runner, store: &Subject, elsewhere: &Path) {
     let s = store.arg();
     let s = s.as_str();
     let reducer = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/reducers/demo.jq");
@@ -285,15 +401,13 @@ fn run_every_command(runner: &Runner, store: &Store, elsewhere: &Path) {
 }
 
 /// The terminal UI on the store: open, filter, open an aggregate, step, marks, compare, quit.
-fn browse_in_the_terminal(runner: &Runner, store: &Store) {
+fn browse_in_the_terminal(runner: &Runner, store: &Subject) {
     let home = sh_quote(&runner.home.path().to_string_lossy());
+    let tmp = sh_quote(&runner.tmp.path().to_string_lossy());
     let tmux = Tmux::start(
+        &format!("ro-{}", store.dir.file_name().unwrap().to_string_lossy()),
         &format!(
-            "ro-{}",
-            store.dir.path().file_name().unwrap().to_string_lossy()
-        ),
-        &format!(
-            "env HOME={home} XDG_CACHE_HOME={home}/cache {}",
+            "env HOME={home} XDG_CACHE_HOME={home}/cache TMPDIR={tmp} {}",
             shell_command(&sh_quote(&store.arg()))
         ),
     );
@@ -322,11 +436,11 @@ fn browse_in_the_terminal(runner: &Runner, store: &Store) {
 }
 
 fn check_read_only(mode: Mode) {
-    let store = store(mode);
+    let store = subject(mode);
     let runner = Runner::new();
     let elsewhere = tempfile::tempdir().unwrap();
     let before = fingerprint(&store.path);
-    let listing = directory(store.dir.path());
+    let listing = directory(&store.dir);
 
     run_every_command(&runner, &store, elsewhere.path());
     assert_eq!(
@@ -343,7 +457,7 @@ fn check_read_only(mode: Mode) {
         );
     }
     assert_eq!(
-        directory(store.dir.path()),
+        directory(&store.dir),
         listing,
         "{mode:?}: files appeared or vanished beside the store"
     );
@@ -351,9 +465,13 @@ fn check_read_only(mode: Mode) {
         runner.home_is_empty(),
         "{mode:?}: rewind wrote to HOME or the cache dir"
     );
+    assert!(
+        runner.tmp_is_empty(),
+        "{mode:?}: rewind left files in TMPDIR"
+    );
     // The writer is still a writer: rewind took no lock it kept.
-    if matches!(mode, Mode::WalWriterOpen | Mode::RollbackJournal) {
-        store
+    if let (Mode::WalWriterOpen | Mode::RollbackJournal, Some(writer)) = (mode, &store.writer) {
+        writer
             .conn
             .execute("DELETE FROM snapshots WHERE version = 5", [])
             .unwrap();
@@ -373,6 +491,88 @@ fn every_command_and_the_ui_leave_a_closed_wal_store_untouched() {
 #[test]
 fn every_command_and_the_ui_leave_a_wal_store_with_an_open_writer_untouched() {
     check_read_only(Mode::WalWriterOpen);
+}
+
+#[test]
+fn every_command_and_the_ui_leave_a_leftover_wal_without_its_shm_untouched() {
+    check_read_only(Mode::WalLeftover);
+}
+
+#[test]
+fn every_command_and_the_ui_leave_a_crashed_writers_wal_and_shm_untouched() {
+    check_read_only(Mode::WalCrashed);
+}
+
+/// The transaction the dead writer left is rolled back in rewind's copy, never in place:
+/// the commands see the committed store (acc-3's 2000 uncommitted events are not there).
+#[test]
+fn every_command_and_the_ui_leave_a_hot_journal_untouched() {
+    check_read_only(Mode::HotJournal);
+    let store = subject(Mode::HotJournal);
+    let output = Runner::new()
+        .command()
+        .args(["aggregates", &store.arg(), "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let list: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
+}
+
+/// The same leftover -wal in a folder rewind cannot write to: read through the private
+/// copy, by a user who may not write there (root ignores folder permissions, so the
+/// command runs as `nobody` when the test runs as root).
+#[test]
+fn a_leftover_wal_in_a_read_only_folder_is_read() {
+    use std::os::unix::fs::PermissionsExt;
+    let store = subject(Mode::WalLeftover);
+    for suffix in ["", "-wal"] {
+        std::fs::set_permissions(
+            wal_file(&store.path, suffix),
+            std::fs::Permissions::from_mode(0o644),
+        )
+        .unwrap();
+    }
+    std::fs::set_permissions(&store.dir, std::fs::Permissions::from_mode(0o555)).unwrap();
+    // The temp dir's parent must be reachable by that user too.
+    let outer = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(outer.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let tmp = outer.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let as_root = running_as_root();
+    let mut cmd = if as_root {
+        let mut cmd = Command::new("setpriv");
+        cmd.args(["--reuid", "65534", "--regid", "65534", "--clear-groups"]);
+        cmd.arg(env!("CARGO_BIN_EXE_rewind"));
+        cmd
+    } else {
+        Command::new(env!("CARGO_BIN_EXE_rewind"))
+    };
+    let before = fingerprint(&store.path);
+    let output = cmd
+        .args(["state", &store.arg(), "acc-1", "--format", "json"])
+        .env("TMPDIR", &tmp)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let state: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(state["owner"], "ada l.");
+    assert_eq!(
+        changes(&before, &fingerprint(&store.path)),
+        Vec::<String>::new()
+    );
+    assert!(
+        std::fs::read_dir(&tmp).unwrap().next().is_none(),
+        "the copy is gone"
+    );
+    std::fs::set_permissions(&store.dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// Is this test running as root (who may write anywhere)?
+fn running_as_root() -> bool {
+    let out = Command::new("id").arg("-u").output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim() == "0"
 }
 
 /// The -shm's read marks (bytes 100..120: five 32-bit `aReadMark` slots after the two

@@ -4,7 +4,7 @@ use crate::diff::unified;
 use crate::inspect::{bisect, Predicate};
 use crate::model::format_time;
 
-use super::output::{terminal_safe, Output};
+use super::output::{terminal_safe, warn, Output};
 use super::{ListFormat, Session, EXIT_FOUND, EXIT_OK};
 
 pub fn run(
@@ -14,16 +14,17 @@ pub fn run(
     format: ListFormat,
     out: &mut Output,
 ) -> anyhow::Result<u8> {
-    let predicate = Predicate::new(until, "--until", session.jq_timeout)?;
+    let predicate = Predicate::new(until, "--until", session.jq_limits)?;
     let mut replay = session.replay(aggregate)?;
-    let result = bisect(&mut replay, &predicate);
+    let result = bisect(&mut replay, &predicate)?;
+    let judged = result.found.map_or(replay.len(), |index| index + 1);
+    super::session::report_reducer_failures(aggregate, &replay, judged);
     if let Some((index, err)) = &result.run.first_error {
-        eprintln!(
-            "rewind: the predicate failed on {} events (first at v{}: {})",
+        warn(&format!(
+            "the predicate failed on {} events (first at v{}: {err})",
             result.run.errors,
-            replay.events()[*index].version,
-            terminal_safe(err)
-        );
+            replay.entry(*index).map_or(0, |e| e.version),
+        ));
     }
     let Some(index) = result.found else {
         match format {
@@ -36,7 +37,7 @@ pub fn run(
         }
         return Ok(EXIT_FOUND);
     };
-    let event = replay.events()[index].clone();
+    let event = replay.event(index)?;
     let time = event.timestamp.as_ref().map_or("-".into(), format_time);
     match format {
         ListFormat::Json => out.json(&json!({
@@ -58,7 +59,7 @@ pub fn run(
             if let Some(data) = event.data.json() {
                 out.line(&format!("event data: {data}"))?;
             }
-            let (before, after) = replay.step(index);
+            let (before, after) = replay.step(index)?;
             let label = |v: u64| format!("{}@v{v}", terminal_safe(aggregate));
             let previous = replay.version_after(index);
             out.text(&unified(

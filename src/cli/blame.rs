@@ -18,18 +18,24 @@ pub fn run(
 ) -> anyhow::Result<u8> {
     let path = JsonPath::parse(path)?;
     let mut replay = session.replay(aggregate)?;
-    let lines = blame(&mut replay, &path);
-    let events = replay.events();
+    let lines = blame(&mut replay, &path)?;
+    super::session::report_reducer_failures(aggregate, &replay, replay.len());
+    // The index holds what a blame line shows; no payload is read back.
+    let entries: Vec<(u64, Option<chrono::DateTime<chrono::Utc>>, String)> = lines
+        .iter()
+        .filter_map(|line| replay.entry(line.index))
+        .map(|e| (e.version, e.timestamp, replay.type_name(&e).to_string()))
+        .collect();
     match format {
         ListFormat::Json => out.json(&Value::Array(
             lines
                 .iter()
-                .map(|line| {
-                    let event = &events[line.index];
+                .zip(&entries)
+                .map(|(line, (version, timestamp, event_type))| {
                     json!({
-                        "version": event.version,
-                        "timestamp": event.timestamp.as_ref().map(format_time),
-                        "type": event.event_type,
+                        "version": version,
+                        "timestamp": timestamp.as_ref().map(format_time),
+                        "type": event_type,
                         "old": line.old,
                         "new": line.new,
                     })
@@ -48,12 +54,11 @@ pub fn run(
                     truncate(&v.to_string(), VALUE_PREVIEW)
                 })
             };
-            for line in &lines {
-                let event = &events[line.index];
+            for (line, (version, timestamp, event_type)) in lines.iter().zip(&entries) {
                 table.row(vec![
-                    event.version.to_string(),
-                    event.timestamp.as_ref().map_or("-".into(), format_time),
-                    event.event_type.clone(),
+                    version.to_string(),
+                    timestamp.as_ref().map_or("-".into(), format_time),
+                    event_type.clone(),
                     format!("{} → {}", show(&line.old), show(&line.new)),
                 ]);
             }

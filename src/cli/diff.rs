@@ -20,8 +20,9 @@ pub fn run(
         .map(|p| replay.resolve(p))
         .transpose()?
         .unwrap_or(replay.len());
-    let old = replay.state_after(from_count).clone();
-    let new = replay.state_after(to_count).clone();
+    super::session::report_reducer_failures(aggregate, &replay, from_count.max(to_count));
+    let old = replay.state_after(from_count)?.clone();
+    let new = replay.state_after(to_count)?.clone();
     let (from_version, to_version) = (
         replay.version_after(from_count),
         replay.version_after(to_count),

@@ -33,10 +33,11 @@ pub struct ExportArgs {
     /// [default: from the -o file's extension].
     #[arg(long, value_enum)]
     format: Option<ExportFormat>,
-    /// Write to this file (atomically) instead of stdout.
+    /// Write to this file (atomically; terminals, pipes and /dev/null as they are) instead
+    /// of stdout.
     #[arg(short = 'o', long, value_name = "FILE")]
     output: Option<PathBuf>,
-    /// Replace the file if it exists.
+    /// Replace the file if it exists (never the store being read).
     #[arg(long, requires = "output")]
     force: bool,
     /// Show the full state after every step (md, html; jsonl always records it).
@@ -59,7 +60,7 @@ pub fn run(args: ExportArgs, settings: &Settings, out: &mut Output) -> anyhow::R
     let format = format_of(args.format, args.output.as_deref())?;
     let session = Session::open(&args.source, settings)?;
     if let Some(id) = &args.trace {
-        let Some(trace) = crate::inspect::trace(session.source.as_ref(), id, &settings.ids)? else {
+        let Some(trace) = crate::inspect::trace(session.source.as_ref(), id, &session.ids)? else {
             anyhow::bail!("no event has the correlation id or event id {id:?}; nothing to export");
         };
         let target = Target {
@@ -88,9 +89,15 @@ pub fn run(args: ExportArgs, settings: &Settings, out: &mut Output) -> anyhow::R
         generated_at: generated_at()?,
     };
     match &args.output {
-        Some(path) => export::write_file_atomically(path, args.force, |w| {
-            export::export(&mut replay, &options, w)
-        })?,
+        Some(path) => {
+            let protected = session.source.files();
+            let file = export::FileTarget {
+                path,
+                force: args.force,
+                protected: &protected,
+            };
+            export::write_file(&file, |w| export::export(&mut replay, &options, w))?
+        }
         None => export::export(&mut replay, &options, out.writer())?,
     }
     Ok(EXIT_OK)
@@ -156,9 +163,15 @@ fn write_trace_to(
         generated_at: generated_at()?,
     };
     match target.output {
-        Some(path) => export::write_file_atomically(path, target.force, |w| {
-            export::export_trace(trace, &options, w)
-        })?,
+        Some(path) => {
+            let protected = session.source.files();
+            let file = export::FileTarget {
+                path,
+                force: target.force,
+                protected: &protected,
+            };
+            export::write_file(&file, |w| export::export_trace(trace, &options, w))?
+        }
         None => export::export_trace(trace, &options, out.writer())?,
     }
     Ok(EXIT_OK)

@@ -5,6 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::display::terminal_safe;
 use crate::source::kafka::{parse_property, KafkaConfig, ProgressFn, ReadProgress};
 
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -103,13 +104,16 @@ pub fn progress_line() -> Option<ProgressFn> {
     }
     Some(Arc::new(|progress: &ReadProgress| {
         let mut err = std::io::stderr().lock();
+        // The only raw control sequences rewind writes are its own: these, which redraw the line.
         if progress.done {
             let _ = write!(err, "\r\x1b[2K");
         } else {
             let _ = write!(
                 err,
                 "\r\x1b[2Kreading {}: {} of ~{} records",
-                progress.topic, progress.read, progress.expected
+                terminal_safe(&progress.topic),
+                progress.read,
+                progress.expected
             );
         }
         let _ = err.flush();

@@ -8,9 +8,9 @@ use crate::inspect::{Failures, LogFilter, LogLine, Predicate, StoreLog, TraceIds
 use crate::model::{format_time, Payload, SincePoint};
 use crate::source::{Query, Start};
 
-use super::output::{terminal_safe, Align, Output};
+use super::output::{warn, Align, Output};
 use super::stream_table::StreamTable;
-use super::{ListFormat, Session, Settings, EXIT_OK};
+use super::{ListFormat, Session, EXIT_OK};
 
 #[derive(Debug, clap::Args)]
 pub struct LogArgs {
@@ -55,12 +55,7 @@ pub struct LogArgs {
     format: ListFormat,
 }
 
-pub fn run(
-    session: &Session,
-    args: LogArgs,
-    settings: &Settings,
-    out: &mut Output,
-) -> anyhow::Result<u8> {
+pub fn run(session: &Session, args: LogArgs, out: &mut Output) -> anyhow::Result<u8> {
     let mut query = Query::store();
     query.aggregate_types = args.aggregate_types;
     query.event_types = args.event_types;
@@ -88,7 +83,7 @@ pub fn run(
     let predicate = args
         .where_
         .as_deref()
-        .map(|code| Predicate::new(code, "--where", session.jq_timeout))
+        .map(|code| Predicate::new(code, "--where", session.jq_limits))
         .transpose()?;
     let filter = LogFilter {
         query,
@@ -96,8 +91,8 @@ pub fn run(
         limit: args.limit,
     };
     let reducer_for = |id: &str| session.reducer_for(id);
-    let mut log = StoreLog::new(filter, &settings.ids, predicate.as_ref(), &reducer_for);
-    let mut printer = Printer::new(args.format, &settings.ids);
+    let mut log = StoreLog::new(filter, &session.ids, predicate.as_ref(), &reducer_for);
+    let mut printer = Printer::new(args.format, &session.ids);
     let source = session.source.as_ref();
     let mut resume = log.read(source, None, &mut |line| printer.print(out, line))?;
     printer.finish(out)?;
@@ -118,14 +113,10 @@ pub fn run(
 fn report(log: &StoreLog<'_>) {
     let say = |what: &str, failures: &Failures| {
         if let Some(first) = &failures.first {
-            eprintln!(
-                "rewind: {what} failed on {} events (first: {} v{} at position {}: {})",
-                failures.count,
-                terminal_safe(&first.aggregate),
-                first.version,
-                first.position,
-                terminal_safe(&first.message)
-            );
+            warn(&format!(
+                "{what} failed on {} events (first: {} v{} at position {}: {})",
+                failures.count, first.aggregate, first.version, first.position, first.message
+            ));
         }
     };
     say("--where", &log.predicate_failures);
@@ -160,7 +151,7 @@ impl<'i> Printer<'i> {
 
     fn print(&mut self, out: &mut Output, line: LogLine) -> ControlFlow<()> {
         let printed = match self.format {
-            ListFormat::Json => out.line(&line_json(&line, self.ids).to_string()),
+            ListFormat::Json => out.json_line(&line_json(&line, self.ids)),
             ListFormat::Table => {
                 let event = &line.event;
                 self.table.row(

@@ -10,8 +10,10 @@ mod export;
 mod id_args;
 mod kafka;
 mod log;
-mod output;
+pub(crate) mod output;
 pub mod panic;
+mod postgres_args;
+mod project;
 mod session;
 mod settings;
 mod state;
@@ -77,7 +79,13 @@ pub struct StoreArgs {
     #[arg(long, global = true, value_name = "SECONDS")]
     pub lock_timeout: Option<f64>,
 
-    /// Read a library's layout: native, eventsourcing, emmett [default: detected].
+    /// Seconds of work SQLite may spend on one query of a store before it is stopped (a
+    /// schema that loops) [default: 60].
+    #[arg(long, global = true, value_name = "SECONDS")]
+    pub query_timeout: Option<f64>,
+
+    /// Read a library's layout: native, eventsourcing, emmett, messagedb, marten [default:
+    /// detected].
     #[arg(long, global = true, value_name = "NAME")]
     pub preset: Option<String>,
 
@@ -89,11 +97,18 @@ pub struct StoreArgs {
     #[arg(long, global = true, value_name = "SECONDS")]
     pub jq_timeout: Option<f64>,
 
+    /// Megabytes (MiB) a jq program may use before it is stopped [default: 512].
+    #[arg(long, global = true, value_name = "MB")]
+    pub jq_memory: Option<u64>,
+
     #[command(flatten)]
     pub ids: id_args::IdArgs,
 
     #[command(flatten)]
     pub kafka: KafkaArgs,
+
+    #[command(flatten)]
+    pub postgres: postgres_args::PostgresArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -130,13 +145,31 @@ pub enum Command {
     /// Print an aggregate's state at a version or time (default: latest).
     State {
         source: String,
-        aggregate: String,
+        #[arg(required_unless_present = "all")]
+        aggregate: Option<String>,
+        /// Every aggregate's state, as one JSON object keyed by id: what the whole store held.
+        #[arg(long, conflicts_with_all = ["aggregate", "at_version"])]
+        all: bool,
+        /// With --all: only aggregates of this type; repeatable.
+        #[arg(long = "aggregate-type", value_name = "TYPE", requires = "all")]
+        aggregate_types: Vec<String>,
         /// Version to stop at (`12` or `v12`; 0 is the empty state).
         #[arg(long, value_name = "N", conflicts_with = "at")]
         at_version: Option<String>,
         /// Time to stop at: RFC 3339, or a UTC prefix like `2026-01-15 10:30`.
         #[arg(long, value_name = "TIME")]
         at: Option<String>,
+        /// With --all and --to: the aggregates whose state changed between this time and --to.
+        #[arg(
+            long,
+            value_name = "TIME",
+            requires = "all",
+            requires = "to",
+            conflicts_with = "at"
+        )]
+        from: Option<String>,
+        #[arg(long, value_name = "TIME", requires = "from")]
+        to: Option<String>,
         #[arg(long, value_enum, default_value_t = StateFormat::Pretty)]
         format: StateFormat,
     },
@@ -191,6 +224,9 @@ pub enum Command {
     /// The events of one request or saga across aggregates: every event with this
     /// correlation id or descending from the event with this id, as a causation tree.
     Trace(trace::TraceArgs),
+    /// Fold every event of the store, in store order, into one read model with a jq program,
+    /// as of any instant (or show what changed in it between two).
+    Project(project::ProjectArgs),
     /// Open the bundled demo store.
     Demo,
 }
@@ -266,16 +302,32 @@ pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
         Some(Command::State {
             source,
             aggregate,
+            all,
+            aggregate_types,
             at_version,
             at,
+            from,
+            to,
             format,
         }) => {
-            let position = match (at_version, at) {
+            let position = match (at_version, &at) {
                 (Some(v), _) => Some(parse_version(&v)?),
-                (None, Some(t)) => Some(parse_time(&t)?),
+                (None, Some(t)) => Some(parse_time(t)?),
                 (None, None) => None,
             };
-            state::run(&open(&source)?, &aggregate, position, format, out)
+            let session = open(&source)?;
+            match (all, aggregate) {
+                (false, Some(aggregate)) => state::run(&session, &aggregate, position, format, out),
+                _ => {
+                    let instants = match (from, to) {
+                        (Some(from), Some(to)) => {
+                            vec![Some(parse_time_arg(&from)?), Some(parse_time_arg(&to)?)]
+                        }
+                        _ => vec![at.as_deref().map(parse_time_arg).transpose()?],
+                    };
+                    state::run_all(&session, &aggregate_types, &instants, format, out)
+                }
+            }
         }
         Some(Command::Diff {
             source,
@@ -289,8 +341,9 @@ pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
             diff::run(&open(&source)?, &aggregate, from, to, format, out)
         }
         Some(Command::Export(args)) => export::run(args, &settings, out),
-        Some(Command::Log(args)) => log::run(&open(&args.source)?, args, &settings, out),
+        Some(Command::Log(args)) => log::run(&open(&args.source)?, args, out),
         Some(Command::Trace(args)) => trace::run(&open(&args.source)?, args, &settings, out),
+        Some(Command::Project(args)) => project::run(&open(&args.source)?, args, out),
         Some(Command::Demo) => {
             let path = demo::demo_store_path()?;
             browse(open(&path.to_string_lossy())?, &settings, out)
@@ -347,7 +400,7 @@ pub fn browse(session: Session, settings: &Settings, out: &mut Output) -> anyhow
 fn tui_options(settings: &Settings) -> crate::tui::TuiOptions {
     crate::tui::TuiOptions {
         theme: crate::tui::Theme::from_env(),
-        jq_timeout: settings.jq_timeout,
+        jq_limits: settings.jq_limits,
         redact: settings.redact.clone(),
     }
 }
@@ -380,13 +433,17 @@ fn parse_time(text: &str) -> anyhow::Result<Position> {
     })
 }
 
-/// Maps a run's result to the process exit code, printing errors as one line.
+/// Maps a run's result to the process exit code, printing an error as one bounded line.
 pub fn finish(result: anyhow::Result<u8>) -> ExitCode {
     match result {
-        Ok(code) => ExitCode::from(code),
+        Ok(code) => {
+            output::flush_warnings();
+            ExitCode::from(code)
+        }
         Err(err) if output::is_broken_pipe(&err) => ExitCode::from(EXIT_OK),
         Err(err) => {
-            eprintln!("rewind: {}", output::one_line(&format!("{err:#}")));
+            output::drop_warnings();
+            output::warn(&output::error_line(&err));
             ExitCode::from(EXIT_BAD_INPUT)
         }
     }

@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::model::{Event, StepProblem};
 use crate::replay::Reducer;
 
-use super::output::one_line;
+use super::output::{warn, warn_lines};
 
 /// Replaces the default panic message (several lines, a backtrace hint) with one line.
 /// `RUST_BACKTRACE=1` still prints a backtrace after it, for whoever debugs the report.
@@ -24,12 +24,11 @@ pub fn install_hook() {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        eprintln!(
-            "rewind: internal error (a bug in rewind, please report it): {}{place}",
-            one_line(&what)
-        );
+        warn(&format!(
+            "internal error (a bug in rewind, please report it): {what}{place}"
+        ));
         if std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0") {
-            eprintln!("{}", std::backtrace::Backtrace::force_capture());
+            warn_lines(&std::backtrace::Backtrace::force_capture().to_string());
         }
     }));
 }

@@ -1,10 +1,14 @@
 //! What every command needs: the opened source and the settings it was opened with.
 
 use std::sync::Arc;
-use std::time::Duration;
 
+use crate::inspect::TraceIds;
+use crate::jq::Limits;
 use crate::load;
+use crate::model::StepProblem;
 use crate::replay::{Reducer, Replay};
+
+use super::output::warn_after;
 use crate::source::{self, EventSource};
 
 use super::settings::Settings;
@@ -13,7 +17,10 @@ pub struct Session {
     pub source: Box<dyn EventSource>,
     /// The reducer the user named, if any.
     pub named_reducer: Option<Arc<dyn Reducer>>,
-    pub jq_timeout: Duration,
+    pub jq_limits: Limits,
+    /// Where correlation, causation and event ids live: the user's rules, else the
+    /// store's conventions (Message DB's metadata), else the defaults.
+    pub ids: TraceIds,
 }
 
 impl Session {
@@ -24,9 +31,10 @@ impl Session {
         options.kafka.progress = super::kafka::progress_line();
         let source = source::open(spec, &options)?;
         Ok(Session {
+            ids: settings.ids.with_conventions(source.id_conventions()),
             source,
             named_reducer: settings.reducer.clone(),
-            jq_timeout: settings.jq_timeout,
+            jq_limits: settings.jq_limits,
         })
     }
 
@@ -36,8 +44,33 @@ impl Session {
     }
 
     /// Reads one aggregate and replays it with its reducer.
-    pub fn replay(&self, aggregate: &str) -> anyhow::Result<Replay> {
+    pub fn replay(&self, aggregate: &str) -> anyhow::Result<Replay<'_>> {
         let reducer = self.reducer_for(aggregate);
         Ok(load::replay(self.source.as_ref(), aggregate, reducer)?)
+    }
+}
+
+/// Says (after the command's result) how many of the first `upto` events, the ones the
+/// result rests on, the reducer refused, and the first: a state built past failures is not
+/// the whole story.
+pub fn report_reducer_failures(aggregate: &str, replay: &Replay, upto: usize) {
+    let failed: Vec<(usize, &str)> = replay
+        .problems()
+        .filter(|(index, _)| *index < upto)
+        .filter_map(|(index, problem)| match problem {
+            StepProblem::ReducerFailed(err) => Some((index, err.as_str())),
+            StepProblem::Undecodable(_) => None,
+        })
+        .collect();
+    if let Some((index, first)) = failed.first() {
+        let events = match failed.len() {
+            1 => "1 event".to_string(),
+            n => format!("{n} events"),
+        };
+        warn_after(format!(
+            "the {} reducer failed on {events} of {aggregate}, which left the state as it was (first at v{}: {first})",
+            replay.reducer_name(),
+            replay.entry(*index).map_or(0, |e| e.version),
+        ));
     }
 }

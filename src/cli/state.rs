@@ -1,4 +1,7 @@
-use crate::diff::pretty;
+use chrono::{DateTime, Utc};
+use serde_json::{json, Map, Value};
+
+use crate::diff::{changes, pretty, summary, Change};
 use crate::model::{format_time, Position};
 
 use super::output::{terminal_safe, Output};
@@ -16,14 +19,14 @@ pub fn run(
         Some(position) => replay.resolve(position)?,
         None => replay.len(),
     };
+    super::session::report_reducer_failures(aggregate, &replay, count);
     let version = replay.version_after(count);
-    let time = count
-        .checked_sub(1)
-        .and_then(|i| replay.events()[i].timestamp)
+    let time = replay
+        .time_after(count)
         .map_or("-".to_string(), |t| format_time(&t));
-    let state = replay.state_after(count).clone();
+    let state = replay.state_after(count)?.clone();
     match format {
-        StateFormat::Json => out.line(&serde_json::to_string(&state)?)?,
+        StateFormat::Json => out.json_line(&state)?,
         StateFormat::Pretty => {
             out.line(&format!(
                 "# {} at v{version} ({count} of {} events, {time})",
@@ -31,6 +34,118 @@ pub fn run(
                 replay.len()
             ))?;
             out.text(&pretty(&state))?;
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+/// `state --all`: every aggregate's state at an instant (the latest without one), keyed by
+/// id; with two instants, the aggregates whose state changed between them and how. Each
+/// aggregate is replayed as `state AGGREGATE --at` would, so the answers agree.
+pub fn run_all(
+    session: &Session,
+    aggregate_types: &[String],
+    instants: &[Option<DateTime<Utc>>],
+    format: StateFormat,
+    out: &mut Output,
+) -> anyhow::Result<u8> {
+    let aggregates = session.source.aggregates()?;
+    let wanted = aggregates.iter().filter(|a| {
+        aggregate_types.is_empty()
+            || a.aggregate_type
+                .as_ref()
+                .is_some_and(|t| aggregate_types.contains(t))
+    });
+    // Per instant: id to state, for the aggregates that existed then.
+    let mut states: Vec<Map<String, Value>> = vec![Map::new(); instants.len()];
+    for summary in wanted {
+        let mut replay = session.replay(&summary.id)?;
+        let mut furthest = 0;
+        for (instant, found) in instants.iter().zip(states.iter_mut()) {
+            let count = match instant {
+                Some(time) => replay.resolve(Position::Time(*time))?,
+                None => replay.len(),
+            };
+            furthest = furthest.max(count);
+            if count > 0 {
+                found.insert(summary.id.clone(), replay.state_after(count)?.clone());
+            }
+        }
+        super::session::report_reducer_failures(&summary.id, &replay, furthest);
+    }
+    if let [before, after] = states.as_slice() {
+        return print_changes(before, after, instants, format, out);
+    }
+    let all = Value::Object(states.pop().unwrap_or_default());
+    match format {
+        StateFormat::Json => out.json_line(&all)?,
+        StateFormat::Pretty => {
+            let at = instants[0]
+                .as_ref()
+                .map_or("the latest event".into(), format_time);
+            let count = all.as_object().map_or(0, Map::len);
+            out.line(&format!("# {count} aggregates at {at}"))?;
+            out.text(&pretty(&all))?;
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+fn print_changes(
+    before: &Map<String, Value>,
+    after: &Map<String, Value>,
+    instants: &[Option<DateTime<Utc>>],
+    format: StateFormat,
+    out: &mut Output,
+) -> anyhow::Result<u8> {
+    let mut ids: Vec<&String> = before.keys().chain(after.keys()).collect();
+    ids.sort();
+    ids.dedup();
+    // An aggregate that did not exist yet is compared from the empty object, so its
+    // fields are listed one by one.
+    let empty = Value::Object(Map::new());
+    let changed: Vec<(&String, Vec<Change>)> = ids
+        .into_iter()
+        .map(|id| {
+            let old = before.get(id).unwrap_or(&empty);
+            let new = after.get(id).unwrap_or(&empty);
+            (id, changes(old, new))
+        })
+        .filter(|(_, found)| !found.is_empty())
+        .collect();
+    match format {
+        StateFormat::Json => {
+            let map: Map<String, Value> = changed
+                .iter()
+                .map(|(id, found)| {
+                    let entry = json!({
+                        "from": before.get(*id),
+                        "to": after.get(*id),
+                        "changes": found,
+                    });
+                    ((*id).clone(), entry)
+                })
+                .collect();
+            out.json_line(&Value::Object(map))?;
+        }
+        StateFormat::Pretty => {
+            let time = |t: &Option<DateTime<Utc>>| t.as_ref().map_or("now".into(), format_time);
+            out.line(&format!(
+                "# {} aggregates changed from {} to {}",
+                changed.len(),
+                time(&instants[0]),
+                time(&instants[1])
+            ))?;
+            for (id, found) in &changed {
+                let new = if before.contains_key(*id) {
+                    ""
+                } else {
+                    " (new)"
+                };
+                out.line("")?;
+                out.line(&format!("{id}{new}"))?;
+                out.text(&summary(found, 120))?;
+            }
         }
     }
     Ok(EXIT_OK)

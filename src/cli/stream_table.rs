@@ -26,7 +26,10 @@ impl StreamTable {
     }
 
     pub fn row(&mut self, out: &mut Output, cells: Vec<String>) -> anyhow::Result<()> {
-        let cells: Vec<String> = cells.iter().map(|c| terminal_safe(c)).collect();
+        let cells: Vec<String> = cells
+            .iter()
+            .map(|c| terminal_safe(c).into_owned())
+            .collect();
         for (width, cell) in self.widths.iter_mut().zip(&cells) {
             *width = (*width).max(cell.width());
         }

@@ -7,7 +7,7 @@ use unicode_width::UnicodeWidthStr;
 use crate::inspect::{Link, Trace, TraceEvent};
 use crate::model::format_time;
 
-use super::output::{terminal_safe, Align, Output, Table};
+use super::output::{terminal_safe, warn, Align, Output, Table};
 use super::{Session, Settings, EXIT_FOUND, EXIT_OK};
 
 #[derive(Debug, clap::Args)]
@@ -42,14 +42,14 @@ pub fn run(
     settings: &Settings,
     out: &mut Output,
 ) -> anyhow::Result<u8> {
-    let Some(trace) = crate::inspect::trace(session.source.as_ref(), &args.id, &settings.ids)?
+    let Some(trace) = crate::inspect::trace(session.source.as_ref(), &args.id, &session.ids)?
     else {
-        eprintln!(
-            "rewind: no event in {} has the correlation id or event id {:?} (ids are read from {}; set where with --correlation-from and --event-id-from)",
-            terminal_safe(&session.source.describe()),
-            terminal_safe(&args.id),
-            terminal_safe(&settings.ids.correlation.to_string()),
-        );
+        warn(&format!(
+            "no event in {} has the correlation id or event id {:?} (correlation ids are read from {}; say where with --correlation-from and --event-id-from)",
+            session.source.describe(),
+            args.id,
+            session.ids.correlation,
+        ));
         return Ok(EXIT_FOUND);
     };
     if let Some(path) = &args.output {
@@ -68,7 +68,7 @@ pub fn run(
         TraceFormat::Json => {
             let start = start_time(&trace);
             for event in &trace.events {
-                out.line(&event_json(&trace, event, start).to_string())?;
+                out.json_line(&event_json(&trace, event, start))?;
             }
         }
     }
@@ -147,7 +147,8 @@ fn tree(trace: &Trace) -> String {
         })
         .collect();
     let width = labels.iter().map(|l| l.width()).max().unwrap_or(0);
-    let mut text = terminal_safe(&summary(trace));
+    // Cells are made safe before their widths are measured, so the columns line up.
+    let mut text = summary(trace);
     text.push('\n');
     for (label, e) in labels.iter().zip(&trace.events) {
         let time = e.event.timestamp.as_ref().map_or("-".into(), format_time);
@@ -218,7 +219,7 @@ fn table(trace: &Trace) -> String {
             link_note(&e.link),
         ]);
     }
-    format!("{}\n{}", terminal_safe(&summary(trace)), table.render())
+    format!("{}\n{}", summary(trace), table.render())
 }
 
 fn event_json(trace: &Trace, e: &TraceEvent, start: Option<DateTime<Utc>>) -> Value {

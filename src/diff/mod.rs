@@ -2,8 +2,10 @@
 
 mod path;
 mod structural;
+mod summary;
 mod text;
 
 pub use path::{JsonPath, PathError, Segment};
 pub use structural::{changes, json_patch, Change, ChangeKind};
+pub use summary::{change_line, summary};
 pub use text::{pretty, unified};

@@ -3,9 +3,11 @@
 use serde_json::Value;
 use similar::TextDiff;
 
-/// Pretty JSON with keys sorted (serde_json's map is ordered), ending in a newline.
+/// Pretty JSON with keys sorted (serde_json's map is ordered), ending in a newline; characters
+/// that could drive a terminal are `\uXXXX` escapes (the same value, see `crate::display`).
 pub fn pretty(value: &Value) -> String {
-    let mut text = serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string());
+    let mut text =
+        crate::display::json::to_string_pretty(value).unwrap_or_else(|_| value.to_string());
     text.push('\n');
     text
 }

@@ -6,8 +6,10 @@ use std::io::{self, Write};
 
 use serde_json::Value;
 
-use super::{one_line, Render};
+use super::Render;
 use crate::diff::{pretty, Change, ChangeKind};
+use crate::display::json::compact;
+use crate::display::{terminal_safe, terminal_safe_lines};
 use crate::model::transcript::{Closing, Header, SnapshotMark, Step};
 use crate::model::{format_time, Payload, SnapshotOutcome, StepProblem};
 
@@ -63,7 +65,7 @@ impl Render for Html {
             html.push_str(&json_block(&header.start_state));
         }
         html.push_str("<h2>Steps</h2>\n<main>\n");
-        out.write_all(html.as_bytes())
+        write(out, &html)
     }
 
     fn step(&mut self, out: &mut dyn Write, _header: &Header, step: &Step) -> io::Result<()> {
@@ -136,7 +138,7 @@ impl Render for Html {
             html.push_str(&json_block(&step.state));
         }
         html.push_str("</details>\n");
-        out.write_all(html.as_bytes())
+        write(out, &html)
     }
 
     fn closing(
@@ -162,7 +164,7 @@ impl Render for Html {
             html.push_str(&json_block(&closing.state));
         }
         html.push_str("</section>\n</body>\n</html>\n");
-        out.write_all(html.as_bytes())
+        write(out, &html)
     }
 }
 
@@ -206,7 +208,7 @@ fn diff(changes: &[Change]) -> String {
     }
     let mut body = String::new();
     for change in changes {
-        let value = |v: &Option<Value>| v.as_ref().map(Value::to_string).unwrap_or_default();
+        let value = |v: &Option<Value>| v.as_ref().map(compact).unwrap_or_default();
         let path = escape(&change.path.to_string());
         if change.kind != ChangeKind::Added {
             body.push_str(&format!(
@@ -224,6 +226,12 @@ fn diff(changes: &[Change]) -> String {
     format!("<pre class=\"diff\">{body}</pre>\n")
 }
 
+/// Writes a part of the page: control characters in any content (the title's aggregate id, a
+/// raw payload) are shown escaped, so printing or `cat`-ing the file cannot drive a terminal.
+pub(super) fn write(out: &mut dyn Write, html: &str) -> io::Result<()> {
+    out.write_all(terminal_safe_lines(html).as_bytes())
+}
+
 pub(super) fn json_block(value: &Value) -> String {
     format!(
         "<pre class=\"json\">{}</pre>\n",
@@ -232,7 +240,7 @@ pub(super) fn json_block(value: &Value) -> String {
 }
 
 pub(super) fn code(text: &str) -> String {
-    format!("<code>{}</code>", escape(&one_line(text)))
+    format!("<code>{}</code>", escape(&terminal_safe(text)))
 }
 
 /// Text as HTML content or attribute value: the five characters with meaning escaped.

@@ -5,8 +5,10 @@ use std::io::{self, Write};
 
 use serde_json::Value;
 
-use super::{one_line, Render};
+use super::Render;
 use crate::diff::{pretty, Change, ChangeKind};
+use crate::display::json::compact;
+use crate::display::{terminal_safe, terminal_safe_lines};
 use crate::model::transcript::{Closing, Header, SnapshotMark, Step};
 use crate::model::{format_time, Payload, SnapshotOutcome, StepProblem};
 
@@ -31,7 +33,7 @@ impl Render for Markdown {
             text.push_str(&fenced("json", &pretty(&header.start_state)));
         }
         text.push_str("\n## Steps\n");
-        out.write_all(text.as_bytes())
+        write(out, &text)
     }
 
     fn step(&mut self, out: &mut dyn Write, _header: &Header, step: &Step) -> io::Result<()> {
@@ -81,7 +83,7 @@ impl Render for Markdown {
             text.push_str(&format!("\nState after v{}:\n\n", event.version));
             text.push_str(&fenced("json", &pretty(&step.state)));
         }
-        out.write_all(text.as_bytes())
+        write(out, &text)
     }
 
     fn closing(
@@ -107,7 +109,7 @@ impl Render for Markdown {
             text.push_str(&format!("\nState at v{}:\n\n", header.to.version));
             text.push_str(&fenced("json", &pretty(&closing.state)));
         }
-        out.write_all(text.as_bytes())
+        write(out, &text)
     }
 }
 
@@ -161,7 +163,7 @@ fn diff(changes: &[Change]) -> String {
     }
     let mut body = String::new();
     for change in changes {
-        let value = |v: &Option<Value>| v.as_ref().map(Value::to_string).unwrap_or_default();
+        let value = |v: &Option<Value>| v.as_ref().map(compact).unwrap_or_default();
         if change.kind != ChangeKind::Added {
             body.push_str(&format!("- {}: {}\n", change.path, value(&change.old)));
         }
@@ -170,6 +172,12 @@ fn diff(changes: &[Change]) -> String {
         }
     }
     fenced("diff", &body)
+}
+
+/// Writes a part of the transcript: whatever slipped past `code` and `fenced` (a raw payload's
+/// ESC, say) is shown escaped, so printing or `cat`-ing the file cannot drive a terminal.
+pub(super) fn write(out: &mut dyn Write, text: &str) -> io::Result<()> {
+    out.write_all(terminal_safe_lines(text).as_bytes())
 }
 
 /// A fenced block whose fence is longer than any run of backticks inside, so the content
@@ -182,7 +190,7 @@ pub(super) fn fenced(language: &str, body: &str) -> String {
 
 /// An inline code span that holds any text on one line.
 pub(super) fn code(text: &str) -> String {
-    let text = one_line(text);
+    let text = terminal_safe(text);
     let ticks = "`".repeat(longest_backtick_run(&text) + 1);
     if text.is_empty() || text.starts_with('`') || text.ends_with('`') {
         format!("{ticks} {text} {ticks}")

@@ -2,7 +2,7 @@
 //! (Markdown, HTML) or for rewind to open elsewhere without the store (JSON Lines).
 //!
 //! [`export`] walks a [`Replay`] once and streams the transcript to any writer;
-//! [`write_file_atomically`] puts it in a file without ever leaving half of one behind.
+//! [`write_file`] puts it in a file without ever leaving half of one behind.
 
 mod atomic;
 mod html;
@@ -22,7 +22,7 @@ use crate::model::transcript::{Closing, Header, Step};
 use crate::model::Position;
 use crate::replay::{Replay, ReplayError};
 
-pub use atomic::write_file_atomically;
+pub use atomic::{write_file, FileTarget};
 pub use redact::REDACTED;
 pub use trace::{export_trace, TraceExport, TRACE_FORMAT_VERSION, TRACE_MARKER};
 
@@ -72,12 +72,15 @@ pub enum ExportError {
     Backwards { from: u64, to: u64 },
     #[error("{} already exists; pass --force to replace it", .0.display())]
     Exists(PathBuf),
-    #[error("cannot write {}: {source}", path.display())]
-    File {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
+    #[error("{} is the store being read (or one of its files); write the transcript elsewhere", .0.display())]
+    IsSource(PathBuf),
+    #[error("cannot write {}: it is {what}", path.display())]
+    NotAFile { path: PathBuf, what: &'static str },
+    #[error("cannot write {}: it is a FIFO that nothing reads; start the reader first", .0.display())]
+    NoReader(PathBuf),
+    /// The cause is part of the message and not a `source`, so it is not printed twice.
+    #[error("cannot write {}: {error}", path.display())]
+    File { path: PathBuf, error: io::Error },
     #[error("cannot write the transcript: {0}")]
     Write(#[from] io::Error),
 }
@@ -116,10 +119,10 @@ pub fn export(
             to: replay.version_after(to),
         });
     }
-    let plan = plan::Plan::new(replay, from, to);
+    let plan = plan::Plan::new(replay, from, to)?;
     let mut redactor = redact::Redactor::new(&options.redact);
     if redactor.is_active() {
-        learn_secrets(replay, &plan, &mut redactor);
+        learn_secrets(replay, &plan, &mut redactor)?;
     }
     let mut header = plan.header(
         replay,
@@ -127,7 +130,7 @@ pub fn export(
             options.from.map(|p| p.to_string()),
             options.to.map(|p| p.to_string()),
         ],
-    );
+    )?;
     header.source = strip_userinfo(&options.source);
     header.aggregate = options.aggregate.clone();
     header.generated_at = options
@@ -137,16 +140,16 @@ pub fn export(
 
     let mut render: Box<dyn Render> = match options.format {
         Format::Markdown => Box::new(markdown::Markdown::new(options.with_state)),
-        Format::JsonLines => Box::new(jsonl::JsonLines),
+        Format::JsonLines => Box::new(jsonl::JsonLines::default()),
         Format::Html => Box::new(html::Html::new(options.with_state)),
     };
     render.header(out, &header)?;
     for index in plan.indices() {
-        let mut step = plan.step(replay, index);
+        let mut step = plan.step(replay, index)?;
         redactor.step(&mut step);
         render.step(out, &header, &step)?;
     }
-    let mut closing = plan.closing(replay);
+    let mut closing = plan.closing(replay)?;
     redactor.closing(&mut closing);
     render.closing(out, &header, &closing)?;
     out.flush()?;
@@ -155,16 +158,20 @@ pub fn export(
 
 /// Every value the transcript will show, so secrets quoted in messages can be scrubbed
 /// before the first line is written.
-fn learn_secrets(replay: &mut Replay, plan: &plan::Plan, redactor: &mut redact::Redactor) {
-    redactor.learn(&replay.state_after(plan.from).clone());
-    for index in plan.indices() {
-        let event = &replay.events()[index];
-        let (data, metadata) = (event.data.json(), event.metadata.value());
-        if let Some(data) = data {
+fn learn_secrets(
+    replay: &mut Replay,
+    plan: &plan::Plan,
+    redactor: &mut redact::Redactor,
+) -> Result<(), ReplayError> {
+    redactor.learn(&replay.state_after(plan.from)?.clone());
+    replay.for_each_event(plan.indices(), &mut |_, event| {
+        if let Some(data) = event.data.json() {
             redactor.learn(&data);
         }
-        redactor.learn(&metadata);
-        redactor.learn(&replay.state_after(index + 1).clone());
+        redactor.learn(&event.metadata.value());
+    })?;
+    for index in plan.indices() {
+        redactor.learn(&replay.state_after(index + 1)?.clone());
     }
     let stored: Vec<serde_json::Value> = replay
         .snapshots()
@@ -174,6 +181,7 @@ fn learn_secrets(replay: &mut Replay, plan: &plan::Plan, redactor: &mut redact::
     for state in &stored {
         redactor.learn(state);
     }
+    Ok(())
 }
 
 /// `kafka://user:secret@host/topic` → `kafka://host/topic`: a header never shows
@@ -193,20 +201,6 @@ pub fn strip_userinfo(source: &str) -> String {
         ),
         None => source.to_string(),
     }
-}
-
-/// Text a person reads on one line: newlines and other control characters escaped.
-fn one_line(text: &str) -> String {
-    text.chars()
-        .flat_map(|c| {
-            let shown: Vec<char> = if c.is_control() {
-                c.escape_default().collect()
-            } else {
-                vec![c]
-            };
-            shown
-        })
-        .collect()
 }
 
 #[cfg(test)]

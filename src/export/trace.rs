@@ -90,8 +90,8 @@ pub fn export_trace(
     };
     match options.format {
         Format::JsonLines => jsonl(&header, &lines, out)?,
-        Format::Markdown => out.write_all(markdown_text(&header, &lines).as_bytes())?,
-        Format::Html => out.write_all(html_text(&header, &lines).as_bytes())?,
+        Format::Markdown => markdown::write(out, &markdown_text(&header, &lines))?,
+        Format::Html => html::write(out, &html_text(&header, &lines))?,
     }
     out.flush()?;
     Ok(())
@@ -121,7 +121,7 @@ fn elapsed(header: &Header, event: &Event) -> Option<i64> {
 
 fn jsonl(header: &Header, lines: &[Line], out: &mut dyn Write) -> io::Result<()> {
     let mut write = |value: Value| -> io::Result<()> {
-        serde_json::to_writer(&mut *out, &value)?;
+        crate::display::json::to_writer(&mut *out, &value)?;
         out.write_all(b"\n")
     };
     write(json!({

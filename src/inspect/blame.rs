@@ -1,7 +1,7 @@
 use serde_json::Value;
 
 use crate::diff::JsonPath;
-use crate::replay::Replay;
+use crate::replay::{Replay, ReplayError};
 
 /// One event that changed the value at a path.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,11 +15,11 @@ pub struct BlameLine {
 
 /// Every event that changed the value at `path`, in order. Steps through the history
 /// once, so each state costs one event to reach.
-pub fn blame(replay: &mut Replay, path: &JsonPath) -> Vec<BlameLine> {
+pub fn blame(replay: &mut Replay, path: &JsonPath) -> Result<Vec<BlameLine>, ReplayError> {
     let mut lines = Vec::new();
-    let mut previous = path.lookup(replay.state_after(0)).cloned();
+    let mut previous = path.lookup(replay.state_after(0)?).cloned();
     for index in 0..replay.len() {
-        let current = path.lookup(replay.state_after(index + 1)).cloned();
+        let current = path.lookup(replay.state_after(index + 1)?).cloned();
         if current != previous {
             lines.push(BlameLine {
                 index,
@@ -29,7 +29,7 @@ pub fn blame(replay: &mut Replay, path: &JsonPath) -> Vec<BlameLine> {
         }
         previous = current;
     }
-    lines
+    Ok(lines)
 }
 
 #[cfg(test)]
@@ -64,7 +64,7 @@ mod tests {
                 })
                 .collect(),
         );
-        let lines = blame(&mut replay, &JsonPath::parse(".limits.daily").unwrap());
+        let lines = blame(&mut replay, &JsonPath::parse(".limits.daily").unwrap()).unwrap();
         let summary: Vec<(usize, Option<Value>, Option<Value>)> =
             lines.into_iter().map(|l| (l.index, l.old, l.new)).collect();
         assert_eq!(

@@ -86,7 +86,7 @@ impl From<Value> for JsonText {
 }
 
 /// The deepest nesting of arrays and objects in JSON text, without parsing it.
-fn nesting_depth(text: &str) -> usize {
+pub fn nesting_depth(text: &str) -> usize {
     let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0usize, false, false);
     for byte in text.bytes() {
         if in_string {

@@ -8,7 +8,7 @@ mod store_position;
 mod summary;
 pub mod transcript;
 
-pub use event::{Event, EventIssue, JsonText, Payload, Snapshot, MAX_JSON_DEPTH};
+pub use event::{nesting_depth, Event, EventIssue, JsonText, Payload, Snapshot, MAX_JSON_DEPTH};
 pub use history::{
     Chunk, History, HistoryStart, RecordedStates, RecordedStep, SnapshotOutcome, StepProblem,
 };

@@ -15,6 +15,14 @@ pub const FORMAT_VERSION: u64 = 1;
 /// The key that marks a file as a transcript; always the first key of the first line.
 pub const MARKER: &str = "rewind_transcript";
 
+/// How deep a line's envelope holds a value: the end line's
+/// `{"end": {"snapshots_beyond": [{"differences": [{"old": VALUE}]}]}}` is the deepest.
+const ENVELOPE_DEPTH: usize = 6;
+
+/// The deepest line written and read: any value rewind holds (payloads and states, at most
+/// `MAX_JSON_DEPTH` deep) inside the deepest envelope, so every line written reads back.
+pub const MAX_LINE_DEPTH: usize = super::MAX_JSON_DEPTH + ENVELOPE_DEPTH;
+
 /// What transcripts show in place of a redacted value.
 pub const REDACTED: &str = "[redacted]";
 

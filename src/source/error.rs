@@ -72,24 +72,8 @@ impl SourceError {
 
     /// The message with its causes, for front ends that show one line (the UI).
     pub fn describe(&self) -> String {
-        describe_chain(self)
+        crate::display::error_chain(self)
     }
-}
-
-/// An error and its causes joined by `: `, each said once: libraries often repeat their
-/// cause in their own message.
-pub fn describe_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = err.to_string();
-    let mut cause = err.source();
-    while let Some(next) = cause {
-        let part = next.to_string();
-        if !part.is_empty() && !text.ends_with(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        cause = next.source();
-    }
-    text
 }
 
 fn did_you_mean(suggestions: &[String]) -> String {

@@ -5,14 +5,15 @@ mod error;
 pub mod kafka;
 pub mod postgres;
 mod query;
+mod special;
 pub mod sql;
 pub mod sqlite;
 pub mod transcript;
 
 use std::ops::ControlFlow;
 
-pub use error::{describe_chain, BadOption, Cause, SourceError};
-pub use query::{Query, Resume, Scope, Start};
+pub use error::{BadOption, Cause, SourceError};
+pub use query::{limited, Query, Resume, Scope, Start};
 
 use crate::model::{
     AggregateSummary, Chunk, History, HistoryStart, PositionInput, RecordedStates, StorePosition,
@@ -95,6 +96,12 @@ pub trait EventSource: Send {
             }
         }
         Ok(history)
+    }
+
+    /// The files this source reads (a store and its companions), which an export must never
+    /// write over.
+    fn files(&self) -> Vec<std::path::PathBuf> {
+        Vec::new()
     }
 
     /// The error for an id the store does not hold, with the closest ids it does hold.
@@ -268,7 +275,16 @@ pub fn backend_for(spec: &str) -> &'static Backend {
 /// (`*.jsonl`, `transcript:path`), `kafka://HOST:PORT[,HOST:PORT]/TOPIC`, or
 /// `postgres://USER@HOST:PORT/DB` (`postgresql://`).
 pub fn open(spec: &str, options: &OpenOptions) -> Result<Box<dyn EventSource>, SourceError> {
-    backend_for(spec).open(spec, options)
+    let backend = backend_for(spec);
+    if !spec.contains("://") {
+        // FIFOs, devices and /proc files are refused before anything opens them.
+        let named = ["transcript:", "sqlite:"]
+            .iter()
+            .find_map(|prefix| spec.strip_prefix(prefix))
+            .unwrap_or(spec);
+        special::refuse_special_file(std::path::Path::new(named))?;
+    }
+    backend.open(spec, options)
 }
 
 #[cfg(test)]

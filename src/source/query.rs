@@ -21,6 +21,12 @@ pub enum Start {
     Position(StorePosition),
     /// The events stored after an earlier query ended: what follow mode polls for.
     Resume(Resume),
+    /// An aggregate's events after this one, in the aggregate's (version, position) order:
+    /// the next page of a history read in pages.
+    After {
+        version: u64,
+        position: StorePosition,
+    },
 }
 
 /// Where a query ended, to resume from: a later query that starts from it reads only what
@@ -79,6 +85,8 @@ pub struct Query {
     /// With an aggregate scope, the aggregate's snapshots follow its events, read in the
     /// same consistent view of the store.
     pub snapshots: bool,
+    /// At most this many events (a page); the rest are not read.
+    pub limit: Option<usize>,
 }
 
 impl Query {
@@ -101,6 +109,22 @@ impl Query {
             aggregate_types: Vec::new(),
             event_types: Vec::new(),
             snapshots: false,
+            limit: None,
+        }
+    }
+
+    /// `limit` events of one aggregate after the one with this version and position (or
+    /// from its first event), without snapshots: one page of its history.
+    pub fn page(id: &str, after: Option<(u64, StorePosition)>, limit: usize) -> Query {
+        let start = match after {
+            Some((version, position)) => Start::After { version, position },
+            None => Start::Beginning,
+        };
+        Query {
+            scope: Scope::Aggregate(id.to_string()),
+            start,
+            limit: Some(limit),
+            ..Query::store()
         }
     }
 
@@ -120,10 +144,14 @@ impl Query {
     /// Whether an event read from the store belongs in the answer (the time and type
     /// filters; where the query starts is the source's part).
     pub fn admits(&self, event: &Event) -> bool {
-        if let Start::Position(first) = &self.start {
-            if event.position < *first {
-                return false;
+        match &self.start {
+            Start::Position(first) if event.position < *first => return false,
+            Start::After { version, position }
+                if (event.version, event.position) <= (*version, *position) =>
+            {
+                return false
             }
+            _ => {}
         }
         let timed = |bound: &Option<DateTime<Utc>>,
                      keep: fn(&DateTime<Utc>, &DateTime<Utc>) -> bool| {
@@ -136,6 +164,33 @@ impl Query {
             && timed(&self.until, |t, bound| t <= bound)
             && of_type(&self.event_types, Some(&event.event_type))
             && of_type(&self.aggregate_types, event.aggregate_type.as_deref())
+    }
+}
+
+/// The sink a source streams into, cut off after the query's limit: the chunk that reaches
+/// it is shortened and the read stops there.
+pub fn limited<'s>(
+    limit: Option<usize>,
+    sink: &'s mut dyn FnMut(crate::model::Chunk) -> std::ops::ControlFlow<()>,
+) -> impl FnMut(crate::model::Chunk) -> std::ops::ControlFlow<()> + 's {
+    use crate::model::Chunk;
+    use std::ops::ControlFlow;
+    let mut left = limit.unwrap_or(usize::MAX);
+    move |chunk| match chunk {
+        Chunk::Events(mut events) => {
+            if left == 0 {
+                return ControlFlow::Break(());
+            }
+            events.truncate(left);
+            left -= events.len();
+            let flow = sink(Chunk::Events(events));
+            if left == 0 {
+                ControlFlow::Break(())
+            } else {
+                flow
+            }
+        }
+        other => sink(other),
     }
 }
 

@@ -19,7 +19,6 @@ pub mod theme;
 pub mod view;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::diff::JsonPath;
 use crate::replay::Reducer;
@@ -34,8 +33,8 @@ pub use theme::Theme;
 #[derive(Debug, Clone)]
 pub struct TuiOptions {
     pub theme: Theme,
-    /// How long a jq filter may take on one event.
-    pub jq_timeout: Duration,
+    /// How long a jq filter may take on one event, and how much memory.
+    pub jq_limits: crate::jq::Limits,
     /// Paths whose values exported transcripts hide (`redact` in rewind.toml).
     pub redact: Vec<JsonPath>,
 }
@@ -44,7 +43,7 @@ impl Default for TuiOptions {
     fn default() -> Self {
         TuiOptions {
             theme: Theme::from_env(),
-            jq_timeout: Duration::from_secs(1),
+            jq_limits: crate::jq::Limits::default(),
             redact: Vec::new(),
         }
     }
@@ -87,5 +86,7 @@ pub fn run(
     let result = runtime.block_on(runtime::event_loop(source, reducer, options));
     // The loader may be inside a slow read; do not wait for it.
     runtime.shutdown_background();
+    // An export may still be writing: its temporary file goes with the UI.
+    crate::files::cleanup::remove_all();
     result
 }

@@ -101,7 +101,7 @@ pub async fn event_loop(
         options.theme,
         ratatui::layout::Rect::new(0, 0, size.width, size.height),
     );
-    app.jq_timeout = options.jq_timeout;
+    app.jq_limits = options.jq_limits;
     app.redact = options.redact;
     let mut follow = interval(FOLLOW_EVERY);
     follow.set_missed_tick_behavior(MissedTickBehavior::Skip);

@@ -2,32 +2,21 @@
 
 use std::borrow::Cow;
 
-/// Replaces characters that could move the cursor, recolor the terminal or reorder text
-/// (C0/C1 controls, DEL, bidi overrides, zero-width marks) with visible stand-ins.
+use unicode_width::UnicodeWidthStr;
+
+/// Replaces characters that could move the cursor, recolor the terminal, reorder or hide text
+/// with one column-wide stand-ins (`␛`); the set is `crate::display`'s, shared with the CLI.
 pub fn sanitize(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(is_unsafe) {
+    crate::display::pictures(text)
+}
+
+/// Cuts `text` to at most `max` columns of display width (wide characters count two), ending
+/// with … when it was longer.
+pub fn ellipsize_width(text: &str, max: usize) -> Cow<'_, str> {
+    if text.width() <= max {
         return Cow::Borrowed(text);
     }
-    Cow::Owned(text.chars().map(stand_in).collect())
-}
-
-fn is_unsafe(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}'
-        )
-}
-
-fn stand_in(c: char) -> char {
-    match c {
-        '\t' => ' ',
-        // Unicode "control pictures": ESC shows as ␛, newline as ␊.
-        '\u{0}'..='\u{1F}' => char::from_u32(0x2400 + c as u32).unwrap_or('\u{FFFD}'),
-        '\u{7F}' => '\u{2421}',
-        c if is_unsafe(c) => '\u{FFFD}',
-        c => c,
-    }
+    Cow::Owned(crate::display::truncate_width(text, max))
 }
 
 /// Cuts `text` to at most `max` characters, ending with … when it was longer.
@@ -64,6 +53,23 @@ mod tests {
     #[test]
     fn bidi_overrides_and_c1_controls_are_replaced() {
         assert_eq!(sanitize("a\u{202E}b\u{9B}c"), "a\u{FFFD}b\u{FFFD}c");
+        assert_eq!(
+            sanitize("\u{61C}\u{2060}\u{200B}"),
+            "\u{FFFD}\u{FFFD}\u{FFFD}"
+        );
+    }
+
+    #[test]
+    fn joiners_in_emoji_and_persian_text_are_kept() {
+        for text in ["👩\u{200D}💻", "نمی\u{200C}خواهم"] {
+            assert!(matches!(sanitize(text), Cow::Borrowed(_)), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn width_ellipsis_counts_columns_not_characters() {
+        assert_eq!(ellipsize_width("日本語テキスト", 7), "日本語…");
+        assert_eq!(ellipsize_width("acc-0001", 8), "acc-0001");
     }
 
     #[test]

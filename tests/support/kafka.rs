@@ -25,6 +25,8 @@ pub struct Rec<'a> {
     pub value: Option<&'a [u8]>,
     pub headers: &'a [(&'a str, &'a str)],
     pub partition: Option<i32>,
+    /// The record's timestamp (CreateTime); `None` is when it is produced.
+    pub timestamp_ms: Option<i64>,
 }
 
 impl<'a> Rec<'a> {
@@ -34,7 +36,13 @@ impl<'a> Rec<'a> {
             value: Some(value.as_bytes()),
             headers: &[],
             partition: None,
+            timestamp_ms: None,
         }
+    }
+
+    pub fn at(mut self, timestamp_ms: i64) -> Rec<'a> {
+        self.timestamp_ms = Some(timestamp_ms);
+        self
     }
 
     pub fn headers(mut self, headers: &'a [(&'a str, &'a str)]) -> Rec<'a> {
@@ -173,6 +181,9 @@ impl Broker {
             }
             if let Some(partition) = rec.partition {
                 record = record.partition(partition);
+            }
+            if let Some(timestamp_ms) = rec.timestamp_ms {
+                record = record.timestamp(timestamp_ms);
             }
             self.producer
                 .send(record)

@@ -13,19 +13,25 @@ use crate::model::transcript::wire::{
     WireBound, WireChange, WireClosing, WireEnd, WireHeader, WireIssue, WireProblem, WireSnapshot,
     WireStep,
 };
-use crate::model::transcript::{Bound, Closing, Header, SnapshotMark, Step, FORMAT_VERSION};
+use crate::model::transcript::{
+    Bound, Closing, Header, SnapshotMark, Step, FORMAT_VERSION, MAX_LINE_DEPTH,
+};
 use crate::model::{format_time, EventIssue, Payload, SnapshotOutcome, StepProblem};
 
-/// Writes transcripts as JSON Lines.
-pub struct JsonLines;
+/// Writes transcripts as JSON Lines, one line at a time through a reused buffer.
+#[derive(Default)]
+pub struct JsonLines {
+    buffer: Vec<u8>,
+}
 
 impl Render for JsonLines {
     fn header(&mut self, out: &mut dyn Write, header: &Header) -> io::Result<()> {
-        line(out, &wire_header(header))
+        self.line(out, &wire_header(header), "the start state")
     }
 
     fn step(&mut self, out: &mut dyn Write, _header: &Header, step: &Step) -> io::Result<()> {
-        line(out, &wire_step(step))
+        let what = format!("step {} (v{})", step.number, step.event.version);
+        self.line(out, &wire_step(step), &what)
     }
 
     fn closing(
@@ -34,23 +40,34 @@ impl Render for JsonLines {
         header: &Header,
         closing: &Closing,
     ) -> io::Result<()> {
-        line(
-            out,
-            &WireEnd {
-                end: WireClosing {
-                    steps: header.steps,
-                    net: wire_changes(&closing.net),
-                    state: closing.state.clone(),
-                    snapshots_beyond: closing.snapshots_beyond.iter().map(wire_snapshot).collect(),
-                },
+        let end = WireEnd {
+            end: WireClosing {
+                steps: header.steps,
+                net: wire_changes(&closing.net),
+                state: closing.state.clone(),
+                snapshots_beyond: closing.snapshots_beyond.iter().map(wire_snapshot).collect(),
             },
-        )
+        };
+        self.line(out, &end, "the end line")
     }
 }
 
-fn line(out: &mut dyn Write, value: &impl Serialize) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, value)?;
-    out.write_all(b"\n")
+impl JsonLines {
+    /// Writes one line, unless it nests deeper than a reader accepts (a jq reducer can build
+    /// states of any depth): then the export fails rather than write a file that cannot
+    /// be read back.
+    fn line(&mut self, out: &mut dyn Write, value: &impl Serialize, what: &str) -> io::Result<()> {
+        self.buffer.clear();
+        crate::display::json::to_writer(&mut self.buffer, value)?;
+        let text = std::str::from_utf8(&self.buffer).map_err(io::Error::other)?;
+        if crate::model::nesting_depth(text) > MAX_LINE_DEPTH {
+            return Err(io::Error::other(format!(
+                "{what} nests JSON deeper than a transcript line may ({MAX_LINE_DEPTH} levels)"
+            )));
+        }
+        self.buffer.push(b'\n');
+        out.write_all(&self.buffer)
+    }
 }
 
 fn wire_header(header: &Header) -> WireHeader {
@@ -169,5 +186,84 @@ fn op_name(kind: ChangeKind) -> &'static str {
         ChangeKind::Added => "added",
         ChangeKind::Removed => "removed",
         ChangeKind::Changed => "changed",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::{json, Value};
+
+    use crate::export::{export, ExportOptions, Format};
+    use crate::model::{Event, Payload, StepProblem};
+    use crate::replay::{Reducer, Replay};
+
+    /// Wraps the state in one more array per event: states of any depth, as jq can build.
+    struct Nesting;
+
+    impl Reducer for Nesting {
+        fn name(&self) -> String {
+            "nesting".into()
+        }
+
+        fn apply_all(&self, state: &mut Value, events: &[Event]) -> Vec<Option<StepProblem>> {
+            events
+                .iter()
+                .map(|_| {
+                    *state = json!([state.take()]);
+                    None
+                })
+                .collect()
+        }
+    }
+
+    fn transcript_of(events: u64) -> Result<String, crate::export::ExportError> {
+        let mut replay = Replay::new(Arc::new(Nesting));
+        replay.extend(
+            (1..=events)
+                .map(|version| Event {
+                    aggregate_id: "n".into(),
+                    version,
+                    event_type: "Wrap".into(),
+                    data: Payload::from_value(json!({})),
+                    ..Event::default()
+                })
+                .collect(),
+        );
+        let options = ExportOptions {
+            format: Format::JsonLines,
+            source: "test".into(),
+            aggregate: "n".into(),
+            from: None,
+            to: None,
+            with_state: false,
+            redact: Vec::new(),
+            generated_at: None,
+        };
+        let mut out = Vec::new();
+        export(&mut replay, &options, &mut out)?;
+        Ok(String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn every_line_written_reads_back_and_deeper_states_are_refused() {
+        let text = transcript_of(128).expect("128 levels are written");
+        let read = crate::source::transcript::read(&text).map_err(|e| e.to_string());
+        assert_eq!(read.map(|t| t.steps.len()), Ok(128));
+        // The step lines of 133 levels still fit; the end line's net change does not.
+        let err = match transcript_of(131) {
+            Ok(_) => panic!("a state 131 deep was written"),
+            Err(err) => err.to_string(),
+        };
+        assert!(
+            err.contains("the end line nests JSON deeper than a transcript line may (134 levels)"),
+            "{err}"
+        );
+        let err = match transcript_of(140) {
+            Ok(_) => panic!("a state 140 deep was written"),
+            Err(err) => err.to_string(),
+        };
+        assert!(err.contains("step 134 (v134) nests JSON deeper"), "{err}");
     }
 }

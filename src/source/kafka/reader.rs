@@ -64,7 +64,11 @@ impl QuietContext {
 impl ClientContext for QuietContext {
     fn log(&self, level: RDKafkaLogLevel, facility: &str, message: &str) {
         if let Some(secrets) = &self.echo {
-            eprintln!("librdkafka {facility}: {}", secrets.scrub(message));
+            let line = crate::display::message_line(&secrets.scrub(message));
+            eprintln!(
+                "librdkafka {}: {line}",
+                crate::display::terminal_safe(facility)
+            );
         }
         use RDKafkaLogLevel::{Alert, Critical, Emerg, Error, Warning};
         if matches!(level, Emerg | Alert | Critical | Error | Warning) {

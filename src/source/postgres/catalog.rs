@@ -87,7 +87,9 @@ impl<'c> PgCatalog<'c> {
             .client
             .borrow_mut()
             .query(COLUMNS, &[&schema, &name])
-            .map_err(|err| SourceError::read_with(format!("could not read the schema of {}", self.shown), err))?;
+            .map_err(|err| {
+                SourceError::read_with(format!("could not read the schema of {}", self.shown), err)
+            })?;
         Ok((!rows.is_empty()).then(|| TableInfo {
             schema: schema.to_string(),
             name: name.to_string(),
@@ -118,7 +120,11 @@ impl<'c> PgCatalog<'c> {
             Some(Some(info)) => (info.schema.clone(), info.name.clone()),
             _ => (self.schema.clone(), mapped.to_string()),
         };
-        Ok(format!("{}.{}", quote_identifier(&schema)?, quote_identifier(&name)?))
+        Ok(format!(
+            "{}.{}",
+            quote_identifier(&schema)?,
+            quote_identifier(&name)?
+        ))
     }
 
     /// The kind of every column of the tables looked up so far, for the layout.

@@ -90,7 +90,12 @@ pub fn resolve(spec: &str, options: &PostgresOptions, env: Env<'_>) -> Result<Ta
         )))
     })?;
     fill_from_env(&mut config, env);
-    let ssl = match ours.get("sslmode").cloned().or(options.sslmode.clone()).or_else(|| env("PGSSLMODE")) {
+    let ssl = match ours
+        .get("sslmode")
+        .cloned()
+        .or(options.sslmode.clone())
+        .or_else(|| env("PGSSLMODE"))
+    {
         Some(mode) => mode.parse()?,
         None => SslMode::Prefer,
     };
@@ -103,7 +108,12 @@ pub fn resolve(spec: &str, options: &PostgresOptions, env: Env<'_>) -> Result<Ta
         Some(timeout) => *timeout,
         None => options
             .connect_timeout
-            .or_else(|| env("PGCONNECT_TIMEOUT").and_then(|s| s.trim().parse().ok()).filter(|s| *s > 0).map(Duration::from_secs))
+            .or_else(|| {
+                env("PGCONNECT_TIMEOUT")
+                    .and_then(|s| s.trim().parse().ok())
+                    .filter(|s| *s > 0)
+                    .map(Duration::from_secs)
+            })
             .unwrap_or(DEFAULT_CONNECT_TIMEOUT),
     };
     config.connect_timeout(connect_timeout);
@@ -143,7 +153,9 @@ fn fill_from_env(config: &mut postgres::Config, env: Env<'_>) {
         }
     }
     if config.get_ports().is_empty() {
-        let port = env("PGPORT").and_then(|p| p.trim().parse().ok()).unwrap_or(5432);
+        let port = env("PGPORT")
+            .and_then(|p| p.trim().parse().ok())
+            .unwrap_or(5432);
         config.port(port);
     }
     if config.get_user().is_none() {
@@ -188,10 +200,7 @@ fn tls(target: &Target) -> Result<MakeTlsConnector, SourceError> {
         SslMode::VerifyCa | SslMode::VerifyFull => {
             if let Some(ca) = &target.root_cert {
                 builder.set_ca_file(ca).map_err(|err| {
-                    SourceError::open_with(
-                        format!("cannot read sslrootcert {}", ca.display()),
-                        err,
-                    )
+                    SourceError::open_with(format!("cannot read sslrootcert {}", ca.display()), err)
                 })?;
             }
             builder.set_verify(SslVerifyMode::PEER);
@@ -271,7 +280,11 @@ fn percent_decode(text: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         let hex = |b: u8| (b as char).to_digit(16);
-        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
             (b'%', Some(hi), Some(lo)) => {
                 out.push((hi * 16 + lo) as u8);
                 i += 3;
@@ -294,7 +307,12 @@ mod tests {
     use super::*;
 
     fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |key| pairs.iter().find(|(k, _)| *k == key).map(|(_, v)| v.to_string())
+        move |key| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| v.to_string())
+        }
     }
 
     #[test]
@@ -346,14 +364,22 @@ mod tests {
         assert_eq!(target.ssl, SslMode::VerifyFull);
         assert_eq!(target.schema.as_deref(), Some("app"));
         assert_eq!(target.connect_timeout, Duration::from_secs(3));
-        assert_eq!(target.shown, "postgres://ada@db:1234/shop?sslmode=verify-full&schema=app&connect_timeout=3");
+        assert_eq!(
+            target.shown,
+            "postgres://ada@db:1234/shop?sslmode=verify-full&schema=app&connect_timeout=3"
+        );
     }
 
     #[test]
     fn a_socket_dir_host_and_bad_settings() {
         let env = env_of(&[]);
         let options = PostgresOptions::default();
-        let target = resolve("postgres:///db?host=/tmp/pg&port=5999&user=u", &options, &env).unwrap();
+        let target = resolve(
+            "postgres:///db?host=/tmp/pg&port=5999&user=u",
+            &options,
+            &env,
+        )
+        .unwrap();
         assert_eq!(target.config.get_hosts(), &[Host::Unix("/tmp/pg".into())]);
         assert_eq!(target.config.get_ports(), &[5999]);
         assert!(resolve("postgres://h/db?sslmode=sometimes", &options, &env).is_err());

@@ -38,7 +38,12 @@ pub fn connect_error(err: postgres::Error, target: &Target) -> SourceError {
 }
 
 /// A failure while reading: what was being done, and what to do about it.
-pub fn read_error(err: postgres::Error, shown: &str, doing: &str, timeout: Duration) -> SourceError {
+pub fn read_error(
+    err: postgres::Error,
+    shown: &str,
+    doing: &str,
+    timeout: Duration,
+) -> SourceError {
     if let Some(db) = err.as_db_error() {
         let code = db.code();
         if code == &SqlState::QUERY_CANCELED {
@@ -62,12 +67,10 @@ pub fn read_error(err: postgres::Error, shown: &str, doing: &str, timeout: Durat
         {
             return lost(shown, doing);
         }
-        return SourceError::read(format!(
-            "could not {doing} from {shown}: {}",
-            db.message()
-        ));
+        return SourceError::read(format!("could not {doing} from {shown}: {}", db.message()));
     }
-    if err.is_closed() || std::error::Error::source(&err).is_some_and(|e| e.is::<std::io::Error>()) {
+    if err.is_closed() || std::error::Error::source(&err).is_some_and(|e| e.is::<std::io::Error>())
+    {
         return lost(shown, doing);
     }
     SourceError::read_with(format!("could not {doing} from {shown}"), err)

@@ -73,7 +73,9 @@ impl GapFinder {
 
     pub fn saw(&mut self, position: i64) {
         // A hole far wider than what is kept is recorded by its top end only.
-        let first_kept = position.saturating_sub(MAX_PENDING as i64).max(self.expected);
+        let first_kept = position
+            .saturating_sub(MAX_PENDING as i64)
+            .max(self.expected);
         for missing in first_kept..position {
             self.push(missing);
         }
@@ -166,15 +168,39 @@ mod tests {
         assert_eq!(pending_positions(Some(&first)), vec![10]);
 
         // The writer of 10 still runs: kept.
-        let later = next_resume(Some(&first), Some(11), &[], vec![], &info(101, 106, true, 9_000));
+        let later = next_resume(
+            Some(&first),
+            Some(11),
+            &[],
+            vec![],
+            &info(101, 106, true, 9_000),
+        );
         assert_eq!(pending_positions(Some(&later)), vec![10]);
         // It committed: 10 was read, so it is no longer pending.
-        let filled = next_resume(Some(&first), Some(12), &[10], vec![], &info(106, 106, false, 2_000));
+        let filled = next_resume(
+            Some(&first),
+            Some(12),
+            &[10],
+            vec![],
+            &info(106, 106, false, 2_000),
+        );
         assert!(filled.pending.is_empty());
         // It rolled back: every transaction of then has ended, but the grace has not passed.
-        let soon = next_resume(Some(&first), Some(11), &[], vec![], &info(106, 106, false, 2_000));
+        let soon = next_resume(
+            Some(&first),
+            Some(11),
+            &[],
+            vec![],
+            &info(106, 106, false, 2_000),
+        );
         assert_eq!(pending_positions(Some(&soon)), vec![10]);
-        let gone = next_resume(Some(&first), Some(11), &[], vec![], &info(106, 106, false, 7_000));
+        let gone = next_resume(
+            Some(&first),
+            Some(11),
+            &[],
+            vec![],
+            &info(106, 106, false, 7_000),
+        );
         assert!(gone.pending.is_empty());
     }
 
@@ -184,8 +210,14 @@ mod tests {
         assert_eq!(scan_from(None, Some(500_000), &idle), None);
         let busy = info(5, 9, true, 0);
         assert_eq!(scan_from(None, Some(500_000), &busy), Some(400_000));
-        assert_eq!(scan_from(Some(&Resume::at(499_990)), Some(500_000), &busy), Some(499_990));
-        assert_eq!(scan_from(Some(&Resume::at(500_000)), Some(500_000), &busy), None);
+        assert_eq!(
+            scan_from(Some(&Resume::at(499_990)), Some(500_000), &busy),
+            Some(499_990)
+        );
+        assert_eq!(
+            scan_from(Some(&Resume::at(500_000)), Some(500_000), &busy),
+            None
+        );
         assert_eq!(scan_from(None, None, &busy), None);
     }
 }

@@ -26,7 +26,10 @@ use postgres::{Client, IsolationLevel, Statement, Transaction};
 use catalog::PgCatalog;
 use values::PgRow;
 
-use super::sql::{self, Catalog, Codec, Column, Dialect, Kind, Layout, Preset, Queries, SqlMapping};
+use super::sql::{
+    self, Catalog, Codec, Column, Dialect, Kind, Layout, Preset, Queries, SqlMapping,
+};
+use super::sqlite::eventsourcing as es;
 use super::{EventSource, IdConventions, Query, Resume, Scope, SourceError, Start};
 use crate::model::{AggregateSummary, Chunk, Snapshot, StorePosition};
 
@@ -77,9 +80,12 @@ impl PgSource {
             .batch_execute(&format!(
                 "SET statement_timeout = {timeout_ms}; SET default_transaction_read_only = on;"
             ))
-            .map_err(|e| errors::read_error(e, &shown, "set up the session", options.statement_timeout))?;
+            .map_err(|e| {
+                errors::read_error(e, &shown, "set up the session", options.statement_timeout)
+            })?;
         let client = RefCell::new(client);
-        let read_error = |e| errors::read_error(e, &shown, "read the schema", options.statement_timeout);
+        let read_error =
+            |e| errors::read_error(e, &shown, "read the schema", options.statement_timeout);
         let catalog = PgCatalog::read(&client, &shown, target.schema.as_deref(), &read_error)?;
         let (preset, mapping, mut layout) = choose_layout(&catalog, &options)?;
         drop(catalog);
@@ -135,7 +141,12 @@ impl PgSource {
         Ok(result)
     }
 
-    fn statement(&self, tx: &mut Transaction<'_>, sql: &str, doing: &str) -> Result<Statement, SourceError> {
+    fn statement(
+        &self,
+        tx: &mut Transaction<'_>,
+        sql: &str,
+        doing: &str,
+    ) -> Result<Statement, SourceError> {
         if let Some(statement) = self.statements.borrow().get(sql) {
             return Ok(statement.clone());
         }
@@ -146,27 +157,31 @@ impl PgSource {
         Ok(statement)
     }
 
-    /// Runs a statement through a portal, a page of rows at a time; whether `each` stopped it.
+    /// Runs a statement through a portal, `fetch` rows at a time; whether `each` stopped it.
     fn each_row(
         &self,
         tx: &mut Transaction<'_>,
         sql: &str,
         params: &[&(dyn ToSql + Sync)],
         doing: &str,
+        fetch: usize,
         mut each: impl FnMut(&postgres::Row) -> ControlFlow<()>,
     ) -> Result<bool, SourceError> {
         let statement = self.statement(tx, sql, doing)?;
-        let portal = tx.bind(&statement, params).map_err(|e| self.error(e, doing))?;
+        let portal = tx
+            .bind(&statement, params)
+            .map_err(|e| self.error(e, doing))?;
+        let fetch = fetch.clamp(1, PAGE);
         loop {
             let rows = tx
-                .query_portal(&portal, PAGE as i32)
+                .query_portal(&portal, fetch as i32)
                 .map_err(|e| self.error(e, doing))?;
             for row in &rows {
                 if each(row).is_break() {
                     return Ok(true);
                 }
             }
-            if rows.len() < PAGE {
+            if rows.len() < fetch {
                 return Ok(false);
             }
         }
@@ -184,7 +199,9 @@ impl PgSource {
     ) -> Result<RowsRead, SourceError> {
         let mut batch = Vec::with_capacity(PAGE);
         let mut seen = 0usize;
-        let mut stopped = self.each_row(tx, sql, params, "read events", |row| {
+        // A page asks the server for no more rows than it needs.
+        let fetch = query.limit.unwrap_or(PAGE);
+        let mut stopped = self.each_row(tx, sql, params, "read events", fetch, |row| {
             self.rows_read.set(self.rows_read.get() + 1);
             seen += 1;
             if seen <= skip {
@@ -198,7 +215,10 @@ impl PgSource {
                 batch.push(event);
             }
             if batch.len() == PAGE {
-                return sink(Chunk::Events(std::mem::replace(&mut batch, Vec::with_capacity(PAGE))));
+                return sink(Chunk::Events(std::mem::replace(
+                    &mut batch,
+                    Vec::with_capacity(PAGE),
+                )));
             }
             ControlFlow::Continue(())
         })?;
@@ -212,7 +232,10 @@ impl PgSource {
     fn id_fits(&self, id: &str) -> bool {
         match self.id_kind {
             Kind::Uuid => {
-                let hex: String = id.chars().filter(|c| !matches!(c, '-' | '{' | '}')).collect();
+                let hex: String = id
+                    .chars()
+                    .filter(|c| !matches!(c, '-' | '{' | '}'))
+                    .collect();
                 hex.len() == 32 && hex.chars().all(|c| c.is_ascii_hexdigit())
             }
             Kind::BigInt | Kind::SmallInt => id.trim().parse::<i64>().is_ok(),
@@ -233,9 +256,15 @@ impl PgSource {
             false => Vec::new(),
         };
         let q = &self.queries;
+        if let Start::After { version, position } = &query.start {
+            return self.read_page(tx, id, fits, *version, position, query, sink);
+        }
         let previous = query.resume();
         let read = match (fits, previous, &self.positions) {
-            (false, _, _) => RowsRead { stopped: false, seen: 0 },
+            (false, _, _) => RowsRead {
+                stopped: false,
+                seen: 0,
+            },
             (true, Some(after), Some(_)) => {
                 let pending = follow::pending_positions(Some(after));
                 let params: [&(dyn ToSql + Sync); 3] = [&id, &after.after(), &pending];
@@ -246,7 +275,9 @@ impl PgSource {
                 let skip = after.map_or(0, |r| usize::try_from(r.after()).unwrap_or(0));
                 self.read_events(tx, &q.read_events, &[&id], query, skip, sink)?
             }
-            (true, None, Some(_)) => self.read_events(tx, &q.read_events, &[&id], query, 0, sink)?,
+            (true, None, Some(_)) => {
+                self.read_events(tx, &q.read_events, &[&id], query, 0, sink)?
+            }
         };
         if !read.stopped && !snapshots.is_empty() {
             let _ = sink(Chunk::Snapshots(snapshots));
@@ -255,6 +286,51 @@ impl PgSource {
             Some(_) => self.resume_point(tx, previous),
             None => Ok(Resume::at(read.seen as i64)),
         }
+    }
+
+    /// One page of an aggregate's history: its events after this version and position.
+    /// Its resume point is the top position only: pages are read back, never followed.
+    #[allow(clippy::too_many_arguments)]
+    fn read_page(
+        &self,
+        tx: &mut Transaction<'_>,
+        id: &str,
+        fits: bool,
+        version: u64,
+        position: &StorePosition,
+        query: &Query,
+        sink: &mut dyn FnMut(Chunk) -> ControlFlow<()>,
+    ) -> Result<Resume, SourceError> {
+        let StorePosition::Seq(at) = position else {
+            return Err(SourceError::Position(format!(
+                "{position} is a Kafka position; this store numbers its events"
+            )));
+        };
+        let q = &self.queries;
+        if fits {
+            match &self.positions {
+                Some(_) => {
+                    let version = i64::try_from(version).unwrap_or(i64::MAX);
+                    let params: [&(dyn ToSql + Sync); 3] = [&id, &version, at];
+                    self.read_events(tx, &q.read_events_page, &params, query, 0, sink)?;
+                }
+                // Without positions, an event's position is its place in the history.
+                None => {
+                    let skip = usize::try_from(*at).unwrap_or(0);
+                    self.read_events(tx, &q.read_events, &[&id], query, skip, sink)?;
+                }
+            }
+        }
+        match &self.positions {
+            Some(_) => Ok(Resume::at(self.top_position(tx)?.unwrap_or(i64::MIN))),
+            None => Ok(Resume::default()),
+        }
+    }
+
+    fn top_position(&self, tx: &mut Transaction<'_>) -> Result<Option<i64>, SourceError> {
+        tx.query_one(&self.queries.last_position, &[])
+            .map_err(|e| self.error(e, "read the store's positions"))
+            .map(|row| row.get(0))
     }
 
     fn query_store(
@@ -287,13 +363,22 @@ impl PgSource {
             Start::Beginning => {
                 self.read_events(tx, &q.read_store, &[&i64::MIN], query, 0, sink)?;
             }
+            Start::After { .. } => {
+                return Err(SourceError::Position(
+                    "pages after an event are read per aggregate, not across the store".into(),
+                ))
+            }
         }
         self.resume_point(tx, query.resume())
     }
 
     /// Where the next read resumes: the top position, and the positions below it that a
     /// transaction still running may fill (see `follow`).
-    fn resume_point(&self, tx: &mut Transaction<'_>, previous: Option<&Resume>) -> Result<Resume, SourceError> {
+    fn resume_point(
+        &self,
+        tx: &mut Transaction<'_>,
+        previous: Option<&Resume>,
+    ) -> Result<Resume, SourceError> {
         let doing = "read the store's positions";
         let Some(positions) = &self.positions else {
             return Ok(Resume::default());
@@ -307,14 +392,11 @@ impl PgSource {
             busy: row.get(2),
             now_ms: row.get(3),
         };
-        let top: Option<i64> = tx
-            .query_one(&self.queries.last_position, &[])
-            .map_err(|e| self.error(e, doing))?
-            .get(0);
+        let top = self.top_position(tx)?;
         let pending = follow::pending_positions(previous);
         let mut filled = Vec::new();
         if !pending.is_empty() {
-            self.each_row(tx, &positions.present, &[&pending], doing, |row| {
+            self.each_row(tx, &positions.present, &[&pending], doing, PAGE, |row| {
                 filled.push(row.get::<_, i64>(0));
                 ControlFlow::Continue(())
             })?;
@@ -322,7 +404,7 @@ impl PgSource {
         let mut gaps = Vec::new();
         if let (Some(from), Some(top)) = (follow::scan_from(previous, top, &info), top) {
             let mut finder = follow::GapFinder::new(from);
-            self.each_row(tx, &positions.between, &[&from, &top], doing, |row| {
+            self.each_row(tx, &positions.between, &[&from, &top], doing, PAGE, |row| {
                 finder.saw(row.get::<_, i64>(0));
                 ControlFlow::Continue(())
             })?;
@@ -331,22 +413,34 @@ impl PgSource {
         Ok(follow::next_resume(previous, top, &filled, gaps, &info))
     }
 
-    fn read_snapshots(&self, tx: &mut Transaction<'_>, id: &str) -> Result<Vec<Snapshot>, SourceError> {
+    fn read_snapshots(
+        &self,
+        tx: &mut Transaction<'_>,
+        id: &str,
+    ) -> Result<Vec<Snapshot>, SourceError> {
         let Some(sql) = &self.queries.read_snapshots else {
             return Ok(Vec::new());
         };
         let mut snapshots = Vec::new();
-        self.each_row(tx, sql, &[&id], "read snapshots", |row| {
-            snapshots.extend(sql::snapshot_from_row(&PgRow::new(row), id, &self.mapping, self.codec));
+        self.each_row(tx, sql, &[&id], "read snapshots", PAGE, |row| {
+            snapshots.extend(sql::snapshot_from_row(
+                &PgRow::new(row),
+                id,
+                &self.mapping,
+                self.codec,
+            ));
             ControlFlow::Continue(())
         })?;
         Ok(snapshots)
     }
 
-    fn snapshot_counts(&self, tx: &mut Transaction<'_>) -> Result<HashMap<String, u64>, SourceError> {
+    fn snapshot_counts(
+        &self,
+        tx: &mut Transaction<'_>,
+    ) -> Result<HashMap<String, u64>, SourceError> {
         let mut counts = HashMap::new();
         if let Some(sql) = &self.queries.list_snapshots {
-            self.each_row(tx, sql, &[], "count snapshots", |row| {
+            self.each_row(tx, sql, &[], "count snapshots", PAGE, |row| {
                 let row = PgRow::new(row);
                 if let Some(id) = sql::RowValues::text(&row, 0) {
                     let count = sql::RowValues::integer(&row, 1).unwrap_or(0).max(0) as u64;
@@ -358,19 +452,27 @@ impl PgSource {
         Ok(counts)
     }
 
-    /// An encrypted store cannot be read at all: said once, at open.
+    /// An encrypted store cannot be read at all: said once, at open. A few bad payloads
+    /// among good ones are flagged event by event instead.
     fn refuse_unreadable_payloads(&self, layout: &Layout) -> Result<(), SourceError> {
         let e = &layout.events;
         let sql_text = format!(
-            "SELECT {} FROM {} WHERE {} IS NOT NULL LIMIT 1",
-            e.data.sql, e.table, e.data.sql
+            "SELECT {data} FROM {} WHERE {data} IS NOT NULL LIMIT {}",
+            e.table,
+            es::SAMPLE,
+            data = e.data.sql,
         );
-        let first: Option<Vec<u8>> = self.read("read the first event", |tx| {
-            let rows = tx.query(&sql_text, &[]).map_err(|err| self.error(err, "read the first event"))?;
-            Ok(rows.first().and_then(|row| row.try_get::<_, Vec<u8>>(0).ok()))
+        let doing = "read the first events";
+        let samples: Vec<Vec<u8>> = self.read(doing, |tx| {
+            let rows = tx
+                .query(&sql_text, &[])
+                .map_err(|err| self.error(err, doing))?;
+            Ok(rows
+                .iter()
+                .filter_map(|row| row.try_get::<_, Vec<u8>>(0).ok())
+                .collect())
         })?;
-        let reason = first.and_then(|bytes| super::sqlite::eventsourcing::unreadable_store_reason(&bytes));
-        match reason {
+        match es::majority_unreadable(&samples) {
             Some(reason) => Err(SourceError::read(format!("{}: {reason}", self.shown))),
             None => Ok(()),
         }
@@ -440,10 +542,15 @@ impl EventSource for PgSource {
         self.read(doing, |tx| {
             let mut snapshot_counts = self.snapshot_counts(tx)?;
             let mut summaries = Vec::new();
-            self.each_row(tx, &self.queries.list_events, &[], doing, |row| {
+            self.each_row(tx, &self.queries.list_events, &[], doing, PAGE, |row| {
                 let row = PgRow::new(row);
-                let snapshots = sql::RowValues::text(&row, 0).and_then(|id| snapshot_counts.remove(&id));
-                summaries.extend(sql::summary_from_row(&row, self.codec, snapshots.unwrap_or(0)));
+                let snapshots =
+                    sql::RowValues::text(&row, 0).and_then(|id| snapshot_counts.remove(&id));
+                summaries.extend(sql::summary_from_row(
+                    &row,
+                    self.codec,
+                    snapshots.unwrap_or(0),
+                ));
                 ControlFlow::Continue(())
             })?;
             Ok(summaries)
@@ -469,6 +576,7 @@ impl EventSource for PgSource {
         query: &Query,
         sink: &mut dyn FnMut(Chunk) -> ControlFlow<()>,
     ) -> Result<Resume, SourceError> {
+        let sink = &mut super::limited(query.limit, sink);
         self.read("read events", |tx| match &query.scope {
             Scope::Aggregate(id) => self.query_aggregate(tx, id, query, sink),
             Scope::Store => self.query_store(tx, query, sink),

@@ -80,7 +80,16 @@ impl PostgresConfig {
             }
         };
         if let Some(mode) = &self.sslmode {
-            if !["disable", "allow", "prefer", "require", "verify-ca", "verify-full"].contains(&mode.as_str()) {
+            if ![
+                "disable",
+                "allow",
+                "prefer",
+                "require",
+                "verify-ca",
+                "verify-full",
+            ]
+            .contains(&mode.as_str())
+            {
                 return Err(BadOption(format!(
                     "sslmode {mode:?} is not one of disable, allow, prefer, require, verify-ca, verify-full"
                 )));

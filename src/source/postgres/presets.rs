@@ -10,8 +10,7 @@ use crate::source::{BadOption, SourceError};
 
 /// Message DB's own schema, where its installer puts `messages`.
 const MESSAGE_DB_SCHEMA: &str = "message_store";
-const EVENTSOURCING_COLUMNS: [&str; 4] =
-    ["originator_id", "originator_version", "topic", "state"];
+const EVENTSOURCING_COLUMNS: [&str; 4] = ["originator_id", "originator_version", "topic", "state"];
 
 /// A library's store recognised by its tables (the native `events` table takes precedence).
 pub fn detect(catalog: &PgCatalog<'_>) -> Result<Option<Preset>, SourceError> {
@@ -67,11 +66,7 @@ pub fn layout(
 }
 
 /// The table a preset reads, or the error that says it is not there.
-fn require(
-    catalog: &PgCatalog<'_>,
-    preset: Preset,
-    name: &str,
-) -> Result<TableInfo, SourceError> {
+fn require(catalog: &PgCatalog<'_>, preset: Preset, name: &str) -> Result<TableInfo, SourceError> {
     catalog.table(name)?.ok_or_else(|| {
         SourceError::Schema(format!(
             "{} has no table {name:?}, which the {} preset reads ({})",
@@ -259,7 +254,11 @@ const MARTEN_FIELDS: [(&str, &str, &str); 6] = [
     ("correlation_id", "correlation_id", "e.correlation_id"),
     ("causation_id", "causation_id", "e.causation_id"),
     ("headers", "headers", "e.headers"),
-    ("is_archived", "archived", "CASE WHEN e.is_archived THEN true END"),
+    (
+        "is_archived",
+        "archived",
+        "CASE WHEN e.is_archived THEN true END",
+    ),
     ("mt_dotnet_type", "dotnet_type", "e.mt_dotnet_type"),
 ];
 

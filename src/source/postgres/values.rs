@@ -55,7 +55,9 @@ impl Raw<'_> {
                 Some((1, text)) => ValueRef::Text(text),
                 _ => ValueRef::Blob(bytes),
             },
-            Type::INT8 | Type::INT4 | Type::INT2 => self.integer().map_or(ValueRef::Null, ValueRef::Integer),
+            Type::INT8 | Type::INT4 | Type::INT2 => {
+                self.integer().map_or(ValueRef::Null, ValueRef::Integer)
+            }
             _ => ValueRef::Text(bytes),
         }
     }
@@ -177,23 +179,34 @@ mod tests {
     #[test]
     fn binary_values_decode_to_what_the_shared_readers_expect() {
         let micros: i64 = 820_576_800_000_000; // 2026-01-01T10:00:00Z after 2000-01-01
+        let (time, answer, infinity) = (
+            micros.to_be_bytes(),
+            42i64.to_be_bytes(),
+            i64::MAX.to_be_bytes(),
+        );
         let row = PgRow(vec![
-            raw(Type::TIMESTAMPTZ, &micros.to_be_bytes()),
+            raw(Type::TIMESTAMPTZ, &time),
             raw(Type::JSONB, b"\x01{\"a\": 1}"),
             raw(Type::UUID, &[0x12; 16]),
-            raw(Type::INT8, &42i64.to_be_bytes()),
+            raw(Type::INT8, &answer),
             raw(Type::BYTEA, &[0xff, 0xfe]),
-            raw(Type::TIMESTAMP, &i64::MAX.to_be_bytes()),
+            raw(Type::TIMESTAMP, &infinity),
             Raw {
                 ty: Type::JSONB,
                 bytes: None,
             },
         ]);
         assert_eq!(
-            row.timestamp(0).unwrap().map(|t| format_time(&t)).as_deref(),
+            row.timestamp(0)
+                .unwrap()
+                .map(|t| format_time(&t))
+                .as_deref(),
             Some("2026-01-01T10:00:00Z")
         );
-        assert_eq!(row.payload(1, "d"), Payload::from_value(serde_json::json!({"a": 1})));
+        assert_eq!(
+            row.payload(1, "d"),
+            Payload::from_value(serde_json::json!({"a": 1}))
+        );
         assert_eq!(
             row.text(2).as_deref(),
             Some("12121212-1212-1212-1212-121212121212")

@@ -64,11 +64,15 @@ pub struct Queries {
     pub list_events: String,
     pub count_events: String,
     pub list_snapshots: Option<String>,
-    /// One aggregate's events (parameter 1 the id), in version order.
+    /// One aggregate's events (the id bound as [`Dialect::id_matches`] says), in version
+    /// order.
     pub read_events: String,
-    /// One aggregate's events stored after position parameter 2 (PostgreSQL: or at one
-    /// of the pending positions of parameter 3), for follow mode: a range scan of the
-    /// positions, so a poll reads only what arrived.
+    /// One aggregate's events after the one of version parameter `n` at position `n + 1`
+    /// (`n` = [`Dialect::first_after_id`]), in its order: the next page of its history.
+    pub read_events_page: String,
+    /// One aggregate's events stored after position parameter `n` (PostgreSQL: or at one
+    /// of the pending positions of parameter `n + 1`), for follow mode: a range scan of
+    /// the positions, so a poll reads only what arrived.
     pub read_events_after: String,
     /// The store's events at or after position parameter 1, in store order.
     pub read_store: String,
@@ -219,17 +223,24 @@ impl Layout {
                 table = e.table,
             )
         });
-        let read_events = self.aggregate_events(&[d.matches(id, 1)]);
+        let matches = d.id_matches(id, &e.table, false);
+        let n = d.first_after_id();
+        let read_events = self.aggregate_events(std::slice::from_ref(&matches));
+        let read_events_page = self.aggregate_events(&[
+            matches.clone(),
+            format!(
+                "({}, {position}) > ({}, {})",
+                e.version.sql,
+                d.integer_param(n),
+                d.integer_param(n + 1)
+            ),
+        ]);
         let read_events_after =
-            self.aggregate_events(&[d.matches_unindexed(id, 1), d.after(position, 2)]);
+            self.aggregate_events(&[d.id_matches(id, &e.table, true), d.after(position, n)]);
         let read_store = self.store_events(&format!("{position} >= {}", d.param(1)));
         let read_store_after = self.store_events(&d.after(position, 1));
         let last_position = format!("SELECT MAX({position}) FROM {}", e.positions_table);
-        let count_events = format!(
-            "SELECT COUNT(*) FROM {} WHERE {}{filter}",
-            e.table,
-            d.matches(id, 1)
-        );
+        let count_events = format!("SELECT COUNT(*) FROM {} WHERE {matches}{filter}", e.table,);
         let (list_snapshots, read_snapshots) = match &self.snapshots {
             None => (None, None),
             Some(s) => (
@@ -245,7 +256,7 @@ impl Layout {
                     state = d.select(&s.state),
                     created = d.select(&s.created_at),
                     table = s.table,
-                    matches = d.matches(&s.aggregate_id, 1),
+                    matches = d.id_matches(&s.aggregate_id, &s.table, false),
                     order = s.version.sql,
                 )),
             ),
@@ -255,6 +266,7 @@ impl Layout {
             count_events,
             list_snapshots,
             read_events,
+            read_events_page,
             read_events_after,
             read_store,
             read_store_after,
@@ -285,7 +297,7 @@ mod tests {
         assert!(
             sqlite
                 .read_events_after
-                .contains("+\"aggregate_id\" = ?1 AND \"global_position\" > ?2"),
+                .contains("AND \"global_position\" > ?4"),
             "{}",
             sqlite.read_events_after
         );
@@ -295,6 +307,22 @@ mod tests {
             ),
             "{}",
             pg.read_events_after
+        );
+        assert!(
+            sqlite
+                .read_events_after
+                .contains("WHERE +\"aggregate_id\" = (SELECT k FROM"),
+            "{}",
+            sqlite.read_events_after
+        );
+        assert!(sqlite
+            .read_events_page
+            .contains("AND (\"version\", \"global_position\") > (?4, ?5)"));
+        assert!(
+            pg.read_events_page
+                .contains("AND (\"version\", \"global_position\") > ($2::bigint, $3::bigint)"),
+            "{}",
+            pg.read_events_page
         );
         assert!(pg.read_events.contains("FROM \"app\".\"events\""));
         assert!(pg

@@ -94,13 +94,41 @@ impl Dialect {
         }
     }
 
-    /// `column = parameter n` for a condition that must not pick the column's index: SQLite
-    /// would walk an aggregate's whole id index instead of the new positions (`+id` keeps it
-    /// off); PostgreSQL's planner chooses by cost and needs no hint.
-    pub fn matches_unindexed(self, column: &Column, n: usize) -> String {
+    /// `column` (of `table`) equal to the stored value an aggregate id as listed names.
+    ///
+    /// SQLite binds the id as `sqlite::decode::id_params` gives it (?1 the text, ?2 the
+    /// integer it spells, ?3 the blob its hex spells, since ids stored as numbers or blobs
+    /// are listed as `42` or hex) and takes the first the table holds, so two ids that list
+    /// alike are never read as one history. PostgreSQL binds the text as $1, cast to the
+    /// column's type. `unindexed` keeps SQLite off the id index where it would walk an
+    /// aggregate's whole history instead of the new positions (`+id`); PostgreSQL's planner
+    /// chooses by cost and needs no hint.
+    pub fn id_matches(self, column: &Column, table: &str, unindexed: bool) -> String {
         match self {
-            Dialect::Sqlite => format!("+{} = {}", column.sql, self.param(n)),
-            Dialect::Postgres => self.matches(column, n),
+            Dialect::Sqlite => format!(
+                "{prefix}{id} = (SELECT k FROM (SELECT ?1 AS k, 1 AS o UNION ALL SELECT ?2, 2 \
+                 UNION ALL SELECT ?3, 3) WHERE k IS NOT NULL AND EXISTS (SELECT 1 FROM {table} \
+                 WHERE {id} = k) ORDER BY o LIMIT 1)",
+                prefix = if unindexed { "+" } else { "" },
+                id = column.sql,
+            ),
+            Dialect::Postgres => self.matches(column, 1),
+        }
+    }
+
+    /// The first parameter after the aggregate id's (see [`Dialect::id_matches`]).
+    pub fn first_after_id(self) -> usize {
+        match self {
+            Dialect::Sqlite => 4,
+            Dialect::Postgres => 2,
+        }
+    }
+
+    /// Parameter `n`, a whole number compared with columns of any integer type.
+    pub fn integer_param(self, n: usize) -> String {
+        match self {
+            Dialect::Sqlite => self.param(n),
+            Dialect::Postgres => format!("{}::bigint", self.param(n)),
         }
     }
 
@@ -138,9 +166,12 @@ mod tests {
             Dialect::Postgres.matches(&id, 1),
             "\"stream_id\" = $1::text::uuid"
         );
+        assert!(Dialect::Sqlite
+            .id_matches(&id, "t", true)
+            .starts_with("+\"stream_id\" = (SELECT k FROM (SELECT ?1 AS k"));
         assert_eq!(
-            Dialect::Sqlite.matches_unindexed(&id, 2),
-            "+\"stream_id\" = ?2"
+            Dialect::Postgres.id_matches(&id, "t", true),
+            "\"stream_id\" = $1::text::uuid"
         );
         assert_eq!(Dialect::Sqlite.after("p", 2), "p > ?2");
         assert_eq!(Dialect::Postgres.after("p", 2), "(p > $2 OR p = ANY($3))");

@@ -1,7 +1,7 @@
 //! Turning SQLite values into rewind's model, flagging what does not fit instead of failing.
 
 use chrono::{DateTime, TimeZone, Utc};
-use rusqlite::types::ValueRef;
+use rusqlite::types::{Value as SqlValue, ValueRef};
 use serde_json::Value;
 
 use crate::model::{parse_time, EventIssue, JsonText, Payload};
@@ -40,6 +40,35 @@ pub fn text(value: ValueRef<'_>) -> Option<String> {
         ValueRef::Real(f) => Some(f.to_string()),
         ValueRef::Blob(bytes) => Some(bytes.iter().map(|b| format!("{b:02x}")).collect()),
     }
+}
+
+/// The values an aggregate id as listed may stand for, in the order `layout::id_matches`
+/// tries them: the text, the integer it spells (`42`), the blob its hex spells (`c0ffee`);
+/// NULL where the text spells none.
+pub fn id_params(id: &str) -> [SqlValue; 3] {
+    let integer = id
+        .parse::<i64>()
+        .ok()
+        .filter(|n| n.to_string() == id)
+        .map_or(SqlValue::Null, SqlValue::Integer);
+    let blob = hex_bytes(id).map_or(SqlValue::Null, SqlValue::Blob);
+    [SqlValue::Text(id.to_string()), integer, blob]
+}
+
+/// Lowercase hex, as `text` writes blobs, back to bytes.
+fn hex_bytes(text: &str) -> Option<Vec<u8>> {
+    if text.is_empty() || text.len() % 2 != 0 {
+        return None;
+    }
+    let digit = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    };
+    text.as_bytes()
+        .chunks(2)
+        .map(|pair| Some(digit(pair[0])? << 4 | digit(pair[1])?))
+        .collect()
 }
 
 pub fn version(value: ValueRef<'_>) -> Option<u64> {
@@ -110,6 +139,25 @@ mod tests {
             .error()
             .unwrap()
             .contains("NULL"));
+    }
+
+    #[test]
+    fn listed_ids_give_back_the_values_they_were_written_from() {
+        for value in [
+            ValueRef::Integer(42),
+            ValueRef::Integer(-7),
+            ValueRef::Blob(&[0xc0, 0xff, 0xee]),
+            ValueRef::Text(b"acc-1"),
+        ] {
+            let listed = text(value).unwrap();
+            let owned = SqlValue::from(value);
+            assert!(
+                id_params(&listed).contains(&owned),
+                "{value:?} listed as {listed}"
+            );
+        }
+        assert_eq!(id_params("007")[1], SqlValue::Null);
+        assert_eq!(id_params("abc")[2], SqlValue::Null);
     }
 
     #[test]

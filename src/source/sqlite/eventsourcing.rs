@@ -65,9 +65,34 @@ pub fn decode_snapshot(bytes: &[u8]) -> Payload {
     }
 }
 
-/// Why a store's first payload cannot be read at all, if it cannot: said once at open.
-pub fn unreadable_store_reason(bytes: &[u8]) -> Option<String> {
-    decode_json(bytes).err()
+/// How many of a store's first payloads are looked at to tell an encrypted store from one
+/// with a few bad events.
+pub const SAMPLE: usize = 32;
+
+/// Why a store cannot be read at all, if most of its first payloads do not decode (it is
+/// encrypted, say): said once at open. A few bad events are flagged one by one instead.
+pub fn unreadable_store_reason(conn: &rusqlite::Connection) -> Option<String> {
+    let sql = format!("SELECT state FROM stored_events LIMIT {SAMPLE}");
+    let mut stmt = conn.prepare(&sql).ok()?;
+    let samples: Vec<Vec<u8>> = stmt
+        .query_map([], |row| {
+            Ok(row.get_ref(0)?.as_bytes().map(<[u8]>::to_vec).ok())
+        })
+        .ok()?
+        .filter_map(|row| row.ok().flatten())
+        .collect();
+    majority_unreadable(&samples)
+}
+
+/// Why most of these payloads do not decode, if they do not (PostgreSQL samples its own).
+pub fn majority_unreadable(samples: &[Vec<u8>]) -> Option<String> {
+    let failures: Vec<String> = samples
+        .iter()
+        .filter_map(|bytes| decode_json(bytes).err())
+        .collect();
+    (failures.len() * 2 > samples.len())
+        .then(|| failures.into_iter().next())
+        .flatten()
 }
 
 fn decode_json(bytes: &[u8]) -> Result<Value, String> {
@@ -202,7 +227,15 @@ mod tests {
             decode_event(&compressed).0,
             Payload::from_value(json!({"a": 1}))
         );
-        let reason = unreadable_store_reason(&[0xb2, 0x69, 0x78, 0xe5, 0x70]).unwrap();
+        let cipher = vec![0xb2, 0x69, 0x78, 0xe5, 0x70];
+        let reason = majority_unreadable(std::slice::from_ref(&cipher)).unwrap();
         assert!(reason.contains("encrypted"), "{reason}");
+        // One bad payload among good ones is flagged at its event, not a refusal.
+        let good = br#"{"a": 1}"#.to_vec();
+        assert_eq!(
+            majority_unreadable(&[cipher.clone(), good.clone(), good]),
+            None
+        );
+        assert!(majority_unreadable(&[cipher.clone(), cipher, compressed]).is_some());
     }
 }

@@ -3,6 +3,8 @@
 mod connection;
 pub(crate) mod decode;
 pub(crate) mod eventsourcing;
+mod limits;
+mod private_copy;
 mod rows;
 
 pub use crate::source::sql::{
@@ -41,6 +43,10 @@ struct RowsRead {
     seen: usize,
 }
 
+/// SQLite's work on one query, unless the user says otherwise; far above what any healthy
+/// store needs (a 1M-event store lists in well under a second).
+pub const DEFAULT_QUERY_TIMEOUT: Duration = Duration::from_secs(60);
+
 #[derive(Debug, Clone)]
 pub struct SqliteOptions {
     pub mapping: SqliteMapping,
@@ -48,6 +54,8 @@ pub struct SqliteOptions {
     pub busy_timeout: Duration,
     /// A library's layout, forced; `None` detects it from the tables.
     pub preset: Option<Preset>,
+    /// How long SQLite may work on one query before it is stopped (see `limits`).
+    pub query_timeout: Duration,
 }
 
 impl Default for SqliteOptions {
@@ -56,6 +64,7 @@ impl Default for SqliteOptions {
             mapping: SqliteMapping::default(),
             busy_timeout: Duration::from_secs(5),
             preset: None,
+            query_timeout: DEFAULT_QUERY_TIMEOUT,
         }
     }
 }
@@ -91,8 +100,7 @@ impl SqliteSource {
                 "{shown} is empty (0 bytes), not an event store"
             )));
         }
-        let db = StoreConnection::open(path, options.busy_timeout)
-            .map_err(|err| sqlite_error(path, err, "open"))?;
+        let db = StoreConnection::open(path, options.busy_timeout, options.query_timeout)?;
         let mut source = SqliteSource {
             db,
             path: path.to_path_buf(),
@@ -204,15 +212,8 @@ impl SqliteSource {
 
     /// An encrypted store cannot be read at all: say so once, at open.
     fn refuse_unreadable_payloads(&self) -> Result<(), SourceError> {
-        let conn = self.db.get();
-        let first: Option<Vec<u8>> = conn
-            .query_row("SELECT state FROM stored_events LIMIT 1", [], |row| {
-                let value = row.get_ref(0)?;
-                Ok(value.as_bytes().map(<[u8]>::to_vec).ok())
-            })
-            .ok()
-            .flatten();
-        match first.and_then(|bytes| eventsourcing::unreadable_store_reason(&bytes)) {
+        let reason = eventsourcing::unreadable_store_reason(&self.db.get());
+        match reason {
             Some(reason) => Err(SourceError::read(format!(
                 "{}: {reason}",
                 self.path.display()
@@ -222,6 +223,9 @@ impl SqliteSource {
     }
 
     fn error(&self, err: rusqlite::Error, doing: &str) -> SourceError {
+        if let Some(message) = self.db.bound_exceeded(&err, doing) {
+            return SourceError::read(format!("{}: {message}", self.path.display()));
+        }
         sqlite_error(&self.path, err, doing)
     }
 
@@ -335,16 +339,48 @@ impl SqliteSource {
             false => Vec::new(),
         };
         let q = &self.queries;
+        if let Start::After { version, position } = &query.start {
+            let [text, integer, blob] = decode::id_params(id);
+            let _ = match (self.positioned, position) {
+                (true, StorePosition::Seq(at)) => {
+                    let version = i64::try_from(*version).unwrap_or(i64::MAX);
+                    let params: [&dyn ToSql; 5] = [&text, &integer, &blob, &version, at];
+                    self.read_rows(&q.read_events_page, &params, query, 0, sink)?
+                }
+                // Without positions, an event's position is its place in the history.
+                (false, StorePosition::Seq(at)) => {
+                    let skip = usize::try_from(*at).unwrap_or(0);
+                    self.read_rows(&q.read_events, &[&text, &integer, &blob], query, skip, sink)?
+                }
+                (_, other) => {
+                    return Err(SourceError::Position(format!(
+                        "{other} is a Kafka position; this store numbers its events"
+                    )))
+                }
+            };
+            return self.resume_point(query);
+        }
         let read = match (query.resume(), self.positioned) {
             (Some(after), true) => {
-                self.read_rows(&q.read_events_after, &[&id, &after.after()], query, 0, sink)?
+                let [text, integer, blob] = decode::id_params(id);
+                self.read_rows(
+                    &q.read_events_after,
+                    &[&text, &integer, &blob, &after.after()],
+                    query,
+                    0,
+                    sink,
+                )?
             }
             // Without positions, a resume point counts the aggregate's events instead.
             (after, false) => {
                 let skip = after.map_or(0, |r| usize::try_from(r.after()).unwrap_or(0));
-                self.read_rows(&q.read_events, &[&id], query, skip, sink)?
+                let [text, integer, blob] = decode::id_params(id);
+                self.read_rows(&q.read_events, &[&text, &integer, &blob], query, skip, sink)?
             }
-            (None, true) => self.read_rows(&q.read_events, &[&id], query, 0, sink)?,
+            (None, true) => {
+                let [text, integer, blob] = decode::id_params(id);
+                self.read_rows(&q.read_events, &[&text, &integer, &blob], query, 0, sink)?
+            }
         };
         if !read.stopped && !snapshots.is_empty() {
             let _ = sink(Chunk::Snapshots(snapshots));
@@ -382,6 +418,11 @@ impl SqliteSource {
             Start::Beginning => {
                 self.read_rows(&q.read_store, &[&i64::MIN], query, 0, sink)?;
             }
+            Start::After { .. } => {
+                return Err(SourceError::Position(
+                    "pages after an event are read per aggregate, not across the store".into(),
+                ))
+            }
         }
         self.resume_point(query)
     }
@@ -402,7 +443,7 @@ impl SqliteSource {
         let conn = self.db.get();
         let mut stmt = conn.prepare_cached(sql).map_err(|e| self.error(e, doing))?;
         let mut rows = stmt
-            .query([aggregate_id])
+            .query(decode::id_params(aggregate_id))
             .map_err(|e| self.error(e, doing))?;
         let mut snapshots = Vec::new();
         while let Some(row) = rows.next().map_err(|e| self.error(e, doing))? {
@@ -422,9 +463,13 @@ impl EventSource for SqliteSource {
         format!("sqlite:{}", self.path.display())
     }
 
+    fn files(&self) -> Vec<PathBuf> {
+        connection::store_files(&self.path)
+    }
+
     fn aggregates(&self) -> Result<Vec<AggregateSummary>, SourceError> {
         let doing = "list aggregates";
-        self.db.refresh().map_err(|e| self.error(e, "open"))?;
+        self.db.refresh()?;
         let conn = self.db.get();
         let tx = conn
             .unchecked_transaction()
@@ -450,7 +495,9 @@ impl EventSource for SqliteSource {
     fn event_count_hint(&self, aggregate_id: &str) -> Option<usize> {
         let conn = self.db.get();
         let mut stmt = conn.prepare_cached(&self.queries.count_events).ok()?;
-        let count: i64 = stmt.query_row([aggregate_id], |row| row.get(0)).ok()?;
+        let count: i64 = stmt
+            .query_row(decode::id_params(aggregate_id), |row| row.get(0))
+            .ok()?;
         usize::try_from(count).ok()
     }
 
@@ -461,11 +508,12 @@ impl EventSource for SqliteSource {
     ) -> Result<Resume, SourceError> {
         // One read transaction: events, snapshots and the resume point come from the same
         // moment of the store, even while another process appends to it.
-        self.db.refresh().map_err(|e| self.error(e, "open"))?;
+        self.db.refresh()?;
         let conn = self.db.get();
         let tx = conn
             .unchecked_transaction()
             .map_err(|e| self.error(e, "read events"))?;
+        let sink = &mut super::limited(query.limit, sink);
         let resume = match &query.scope {
             Scope::Aggregate(id) => self.query_aggregate(id, query, sink),
             Scope::Store => self.query_store(query, sink),

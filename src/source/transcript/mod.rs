@@ -27,6 +27,10 @@ pub fn is_transcript(path: &Path) -> bool {
 }
 
 fn sniff(path: &Path) -> bool {
+    // Only regular files are looked into: opening a FIFO would wait for a writer.
+    if !std::fs::metadata(path).is_ok_and(|meta| meta.is_file()) {
+        return false;
+    }
     let mut start = [0u8; 64];
     let Ok(mut file) = std::fs::File::open(path) else {
         return false;
@@ -41,6 +45,25 @@ fn sniff(path: &Path) -> bool {
     has_marker(&start[..filled])
 }
 
+/// Transcripts are read whole; a file past this size is refused before it fills memory.
+/// (A 200,000-event history exports to about 110 MB.)
+pub const MAX_TRANSCRIPT_BYTES: u64 = 4 << 30;
+
+/// Reads a file as UTF-8 text, stopping with `FileTooLarge` past `cap` bytes, whatever the
+/// file claims its size is.
+fn read_capped(path: &Path, cap: u64) -> std::io::Result<String> {
+    let file = std::fs::File::open(path)?;
+    if file.metadata()?.len() > cap {
+        return Err(std::io::ErrorKind::FileTooLarge.into());
+    }
+    let mut text = String::new();
+    file.take(cap + 1).read_to_string(&mut text)?;
+    if text.len() as u64 > cap {
+        return Err(std::io::ErrorKind::FileTooLarge.into());
+    }
+    Ok(text)
+}
+
 pub struct TranscriptSource {
     path: PathBuf,
     transcript: ReadTranscript,
@@ -49,12 +72,16 @@ pub struct TranscriptSource {
 impl TranscriptSource {
     pub fn open(path: &Path) -> Result<TranscriptSource, SourceError> {
         let shown = path.display();
-        let text = std::fs::read_to_string(path).map_err(|err| {
+        let text = read_capped(path, MAX_TRANSCRIPT_BYTES).map_err(|err| {
             SourceError::open(match err.kind() {
                 std::io::ErrorKind::NotFound => format!("cannot open {shown}: no such file"),
                 std::io::ErrorKind::InvalidData => {
                     format!("{shown} is not a rewind transcript: it is not UTF-8 text")
                 }
+                std::io::ErrorKind::FileTooLarge => format!(
+                    "{shown} is larger than {} GiB, more than any transcript rewind reads; export a range (--from/--to) instead",
+                    MAX_TRANSCRIPT_BYTES >> 30
+                ),
                 _ => format!("cannot open {shown}: {err}"),
             })
         })?;
@@ -123,6 +150,7 @@ impl EventSource for TranscriptSource {
         query: &Query,
         sink: &mut dyn FnMut(Chunk) -> ControlFlow<()>,
     ) -> Result<Resume, SourceError> {
+        let sink = &mut super::limited(query.limit, sink);
         let steps = self.transcript.steps.len() as i64;
         let end = Resume::at(steps);
         let aggregate = &self.transcript.header.aggregate;
@@ -163,6 +191,10 @@ impl EventSource for TranscriptSource {
         })
     }
 
+    fn files(&self) -> Vec<PathBuf> {
+        vec![self.path.clone()]
+    }
+
     fn recorded_states(&self, aggregate_id: &str) -> Option<RecordedStates> {
         let transcript = &self.transcript;
         (aggregate_id == transcript.header.aggregate).then(|| RecordedStates {
@@ -178,5 +210,23 @@ impl EventSource for TranscriptSource {
                 })
                 .collect(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_stop_at_the_cap_whatever_the_file_claims() {
+        // /proc/self/status claims 0 bytes and has more than 16.
+        let err = read_capped(Path::new("/proc/self/status"), 16).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::FileTooLarge);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.jsonl");
+        std::fs::write(&path, "x".repeat(17)).unwrap();
+        let err = read_capped(&path, 16).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::FileTooLarge);
+        assert_eq!(read_capped(&path, 17).unwrap().len(), 17);
     }
 }

@@ -10,7 +10,7 @@ use crate::model::transcript::wire::{
     WireStep,
 };
 use crate::model::transcript::{
-    Bound, Closing, Header, SnapshotMark, Step, FORMAT_VERSION, MARKER,
+    Bound, Closing, Header, SnapshotMark, Step, FORMAT_VERSION, MARKER, MAX_LINE_DEPTH,
 };
 use crate::model::{
     Event, EventIssue, Payload, Snapshot, SnapshotOutcome, StepProblem, StorePosition,
@@ -48,11 +48,12 @@ pub fn read(text: &str) -> Result<ReadTranscript, ReadError> {
         .filter(|(_, line)| !line.trim().is_empty());
     let (_, first) = lines.next().ok_or(ReadError::Empty)?;
     let header = read_header(first)?;
-    let mut steps = Vec::with_capacity(header.steps);
+    // Grown as lines arrive: the header's count is untrusted until the end line confirms it.
+    let mut steps = Vec::new();
     let mut closing = None;
     for (number, text) in lines {
         let complete = text.ends_with('\n');
-        let value: Value = serde_json::from_str(text).map_err(|err| {
+        let value: Value = parse_line(text, number)?.map_err(|err| {
             if err.is_eof() || !complete {
                 ReadError::Truncated(format!("line {number} ends part-way"))
             } else {
@@ -133,7 +134,7 @@ fn read_header(line: &str) -> Result<Header, ReadError> {
     if !has_marker(line.as_bytes()) {
         return Err(ReadError::NotATranscript);
     }
-    let value: Value = serde_json::from_str(line).map_err(|err| {
+    let value: Value = parse_line(line, 1)?.map_err(|err| {
         if err.is_eof() || !line.ends_with('\n') {
             ReadError::Truncated("its header line ends part-way".into())
         } else {
@@ -167,6 +168,22 @@ fn read_header(line: &str) -> Result<Header, ReadError> {
         redacted: wire.redacted,
         start_state: wire.start_state,
     })
+}
+
+/// Parses one line, as deep as the writer nests them: values as deep as rewind holds them,
+/// inside their envelope. serde_json's own limit (128) would refuse the deepest payloads
+/// once wrapped, so the depth is checked here, without recursion, and the limit lifted.
+fn parse_line(text: &str, line: usize) -> Result<serde_json::Result<Value>, ReadError> {
+    use serde::Deserialize;
+    if crate::model::nesting_depth(text) > MAX_LINE_DEPTH {
+        return Err(ReadError::Invalid {
+            line,
+            reason: format!("it is nested deeper than {MAX_LINE_DEPTH} levels"),
+        });
+    }
+    let mut parser = serde_json::Deserializer::from_str(text);
+    parser.disable_recursion_limit();
+    Ok(Value::deserialize(&mut parser).and_then(|value| parser.end().map(|()| value)))
 }
 
 fn read_bound(wire: WireBound) -> Result<Bound, ReadError> {

@@ -69,7 +69,7 @@ impl App {
                     (1, 'B')
                 };
                 view.marks[slot] = Some(view.cursor);
-                let version = view.replay.events()[view.cursor].version;
+                let version = view.version_of(view.cursor);
                 let hint = match view.marks {
                     [Some(_), Some(_)] => "; press c to compare",
                     _ => "",

@@ -5,9 +5,9 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use crate::diff::{changes, pretty, unified, Change, ChangeKind, JsonPath};
+use crate::diff::{change_line, changes, pretty, unified, Change, ChangeKind, JsonPath};
 use crate::model::{format_time, Event, Payload};
-use crate::replay::Replay;
+use crate::replay::{Replay, ReplayError};
 
 use super::json_tree::{self, JsonLine};
 use super::SnapshotMark;
@@ -56,13 +56,13 @@ impl Detail {
         index: usize,
         folds: &BTreeSet<JsonPath>,
         snapshots: &[SnapshotMark],
-    ) -> Detail {
-        let (before, after) = replay.step(index);
+    ) -> Result<Detail, ReplayError> {
+        let event = replay.event(index)?;
+        let (before, after) = replay.step(index)?;
         let found = changes(&before, &after);
         let mut state = json_tree::flatten(&after);
         json_tree::mark_changes(&mut state, &found);
         let visible = json_tree::visible(&state, folds);
-        let event = &replay.events()[index];
         let mut diff = vec![line(
             Tone::Heading,
             format!(
@@ -83,14 +83,14 @@ impl Detail {
             previous,
             event.version,
         ));
-        let event_lines = event_lines(replay, index, snapshots);
-        Detail {
+        let event_lines = event_lines(replay, &event, index, snapshots);
+        Ok(Detail {
             index,
             state,
             visible,
             diff,
             event: event_lines,
-        }
+        })
     }
 
     pub fn refold(&mut self, folds: &BTreeSet<JsonPath>) {
@@ -119,26 +119,12 @@ pub fn change_lines(
     }
     let mut lines = Vec::with_capacity(found.len() + 16);
     for change in found {
-        let (tone, text) = match change.kind {
-            ChangeKind::Added => (
-                Tone::Added,
-                format!("+ {}: {}", change.path, short(change.new.as_ref())),
-            ),
-            ChangeKind::Removed => (
-                Tone::Removed,
-                format!("- {}: {}", change.path, short(change.old.as_ref())),
-            ),
-            ChangeKind::Changed => (
-                Tone::Changed,
-                format!(
-                    "~ {}: {} → {}",
-                    change.path,
-                    short(change.old.as_ref()),
-                    short(change.new.as_ref())
-                ),
-            ),
+        let tone = match change.kind {
+            ChangeKind::Added => Tone::Added,
+            ChangeKind::Removed => Tone::Removed,
+            ChangeKind::Changed => Tone::Changed,
         };
-        lines.push(line(tone, text));
+        lines.push(line(tone, change_line(change, VALUE_WIDTH)));
     }
     lines.push(line(Tone::Plain, ""));
     let text = unified(
@@ -165,13 +151,15 @@ pub fn change_lines(
 }
 
 /// A JSON value on one line, cut to a readable length.
-fn short(value: Option<&Value>) -> String {
-    let text = value.map_or_else(|| "∅".to_string(), |v| v.to_string());
-    crate::tui::text::ellipsize(&text, 80).into_owned()
-}
+/// How wide a value in a change line may be before it is cut.
+const VALUE_WIDTH: usize = 80;
 
-fn event_lines(replay: &Replay, index: usize, snapshots: &[SnapshotMark]) -> Vec<TextLine> {
-    let event: &Event = &replay.events()[index];
+fn event_lines(
+    replay: &Replay,
+    event: &Event,
+    index: usize,
+    snapshots: &[SnapshotMark],
+) -> Vec<TextLine> {
     let mut lines = vec![line(
         Tone::Heading,
         format!(
@@ -241,20 +229,21 @@ pub struct Comparison {
 }
 
 impl Comparison {
-    pub fn compute(replay: &mut Replay, a: usize, b: usize) -> Comparison {
-        let a_state = replay.state_after(a + 1).clone();
-        let b_state = replay.state_after(b + 1).clone();
+    pub fn compute(replay: &mut Replay, a: usize, b: usize) -> Result<Comparison, ReplayError> {
+        let a_state = replay.state_after(a + 1)?.clone();
+        let b_state = replay.state_after(b + 1)?.clone();
         let found = changes(&a_state, &b_state);
-        let (va, vb) = (replay.events()[a].version, replay.events()[b].version);
+        let version = |i: usize| replay.entry(i).map_or(0, |e| e.version);
+        let (va, vb) = (version(a), version(b));
         let mut lines = vec![line(
             Tone::Heading,
             format!("A v{va} → B v{vb}: {}", count(found.len(), "change")),
         )];
         lines.extend(change_lines(&found, &a_state, &b_state, va, vb));
-        Comparison {
+        Ok(Comparison {
             marks: (a, b),
             lines,
-        }
+        })
     }
 }
 
@@ -270,17 +259,11 @@ impl SnapshotMark {
                     Tone::Error,
                     format!("{head} disagrees with replay (snapshot → replay):"),
                 )];
-                lines.extend(found.iter().map(|c| {
-                    line(
-                        Tone::Changed,
-                        format!(
-                            "~ {}: {} → {}",
-                            c.path,
-                            short(c.old.as_ref()),
-                            short(c.new.as_ref())
-                        ),
-                    )
-                }));
+                lines.extend(
+                    found
+                        .iter()
+                        .map(|c| line(Tone::Changed, change_line(c, VALUE_WIDTH))),
+                );
                 lines
             }
         }

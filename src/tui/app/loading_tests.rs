@@ -22,9 +22,18 @@ fn back_returns_to_the_list_and_stale_reports_are_ignored() {
     assert_eq!(view(&h).summary.id, "acc-0003");
     assert!(view(&h).generation > old);
     let len = view(&h).len();
+    let stale = h
+        .app
+        .view
+        .as_mut()
+        .unwrap()
+        .replay
+        .events(0..3)
+        .unwrap()
+        .to_vec();
     h.send(Action::Loaded(Report::Events {
         generation: old,
-        events: view(&h).replay.events()[..3].to_vec(),
+        events: stale,
     }));
     assert_eq!(
         view(&h).len(),

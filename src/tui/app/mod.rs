@@ -17,7 +17,6 @@ mod prompt;
 mod tests;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use ratatui::layout::Rect;
 
@@ -61,8 +60,8 @@ pub struct App {
     pub message: Option<Message>,
     /// How far opening the source has got, while a slow source (Kafka) is read.
     pub reading: Option<ReadingProgress>,
-    /// How long a jq filter may take on one event.
-    pub jq_timeout: Duration,
+    /// How long a jq filter may take on one event, and how much memory.
+    pub jq_limits: crate::jq::Limits,
     /// Paths exported transcripts hide.
     pub redact: Vec<JsonPath>,
     /// The export waiting for the loader: its ticket and format.
@@ -95,7 +94,7 @@ impl App {
             prompt: None,
             message: None,
             reading: None,
-            jq_timeout: Duration::from_secs(1),
+            jq_limits: crate::jq::Limits::default(),
             redact: Vec::new(),
             exporting: None,
             named_reducer,

@@ -8,7 +8,7 @@ use ratatui::Frame;
 use super::span;
 use crate::model::format_time;
 use crate::tui::app::{filter_kind, App, FilterKind, Prompt, PromptKind};
-use crate::tui::text::ellipsize_start;
+use crate::tui::text::{ellipsize_start, ellipsize_width, sanitize};
 use crate::tui::theme::Theme;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
@@ -21,6 +21,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let source = ellipsize_start(&app.source_name, (area.width as usize / 5).max(16));
     let mut spans = vec![Span::raw(" "), span(&source, theme.muted())];
     let separator = || Span::styled(" │ ", theme.border());
+    // The aggregate id's place; it gets its width once the rest of the line is known.
+    let mut id_at = None;
     let hints: &[(&str, &str)] = match &app.view {
         None => {
             spans.push(separator());
@@ -39,13 +41,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         }
         Some(view) => {
             spans.push(separator());
-            spans.push(span(&view.summary.id, theme.heading()));
+            id_at = Some(spans.len());
+            spans.push(Span::raw(""));
             spans.push(separator());
-            let (version, last) = match view.current_event() {
-                Some(event) => (
-                    event.version,
-                    view.replay.events().last().map_or(0, |e| e.version),
-                ),
+            let (version, last) = match view.current_entry() {
+                Some(event) => (event.version, view.last_version()),
                 None => (0, 0),
             };
             let total = if view.loading {
@@ -54,7 +54,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
                 last.to_string()
             };
             spans.push(Span::styled(format!("v{version}/{total}"), theme.key()));
-            if let Some(time) = view.current_event().and_then(|e| e.timestamp.as_ref()) {
+            if let Some(time) = view.current_entry().and_then(|e| e.timestamp).as_ref() {
                 spans.push(separator());
                 spans.push(Span::raw(format_time(time)));
             }
@@ -91,6 +91,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         };
         spans.push(span(&message.text, style));
     }
+    if let (Some(at), Some(view)) = (id_at, &app.view) {
+        let others: usize = spans.iter().map(|s| s.width()).sum();
+        let room = id_room(area.width as usize, others);
+        let id = ellipsize_width(&sanitize(&view.summary.id), room).into_owned();
+        spans[at] = Span::styled(id, theme.heading());
+    }
     let used: usize = spans.iter().map(|s| s.width()).sum();
     let room = (area.width as usize).saturating_sub(used + 2);
     let hint_spans = hint_line(hints, room, theme);
@@ -101,6 +107,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         spans.extend(hint_spans);
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// Columns the aggregate id may take: what the rest of the line (the message too) leaves, at
+/// most a third of the line so a long id cannot crowd out the hints, and never under 8.
+fn id_room(width: usize, others: usize) -> usize {
+    width.saturating_sub(others + 1).min(width / 3).max(8)
 }
 
 /// As many hints as fit in `room` columns, most useful first.

@@ -201,3 +201,31 @@ fn escape_sequences_in_store_content_never_reach_the_terminal() {
     h.send(Action::SelectTab(Tab::Event));
     assert!(h.screen().contains("not json ␛[?1049l"));
 }
+
+#[test]
+fn a_5000_character_id_leaves_the_status_bar_room_for_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("long-id.db");
+    let conn = create_store(&path);
+    let id = "日".repeat(2500) + &"x".repeat(2500);
+    insert(&conn, &[row(&id, 1, "Opened", "{\"n\": 1}")]);
+    let mut h = Harness::new(open_store(&path), 80, 24);
+    h.send(Action::Confirm);
+    assert!(h.app.view.is_some(), "the only aggregate opens");
+    h.send(Action::NextSnapshot);
+    let message = h
+        .app
+        .message
+        .as_ref()
+        .expect("a message is set")
+        .text
+        .clone();
+    let screen = h.screen();
+    let status = screen.lines().last().unwrap();
+    assert!(status.contains(&message), "{status}");
+    // The test backend shows a wide character's second cell as a space.
+    assert!(
+        status.contains("日 … │"),
+        "the id is cut with an ellipsis: {status}"
+    );
+}

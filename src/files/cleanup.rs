@@ -1,0 +1,139 @@
+//! Files and folders rewind makes for a while (a transcript being written, a private copy
+//! of a store): removed when their owner drops them, and also when rewind is stopped by
+//! SIGINT, SIGTERM or SIGHUP, or quits while a background job still holds one.
+//!
+//! Signals are caught by signal-hook, whose handler only writes to a pipe; a watcher thread
+//! does the removing, then ends the process with the same signal's default action.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, Once};
+
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+
+/// The signals that end rewind and must not leave its files behind.
+const STOPPING: [i32; 3] = [SIGINT, SIGTERM, SIGHUP];
+
+struct Registry {
+    entries: Vec<(u64, PathBuf)>,
+    next: u64,
+    /// Set once rewind is going away: nothing new may be registered after that.
+    closing: bool,
+}
+
+static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
+    entries: Vec::new(),
+    next: 0,
+    closing: false,
+});
+
+fn registry() -> MutexGuard<'static, Registry> {
+    REGISTRY
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A file or folder removed when this is dropped, or when rewind is stopped before.
+#[derive(Debug)]
+pub struct Registered {
+    id: u64,
+    path: PathBuf,
+}
+
+impl Registered {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        let mut registry = registry();
+        registry.entries.retain(|(id, _)| *id != self.id);
+        remove(&self.path);
+    }
+}
+
+/// Creates a file or folder with `create` and registers the path it returns, under one
+/// lock, so a signal cannot come between the two and leave it behind.
+pub fn create<T>(create: impl FnOnce() -> io::Result<(PathBuf, T)>) -> io::Result<(Registered, T)> {
+    watch_signals();
+    let mut registry = registry();
+    if registry.closing {
+        return Err(io::Error::other("rewind is stopping"));
+    }
+    let (path, made) = create()?;
+    let id = registry.next;
+    registry.next += 1;
+    registry.entries.push((id, path.clone()));
+    Ok((Registered { id, path }, made))
+}
+
+/// Removes everything registered and refuses new entries: rewind is about to exit while
+/// other threads may still be writing.
+pub fn remove_all() {
+    let mut registry = registry();
+    registry.closing = true;
+    for (_, path) in registry.entries.drain(..) {
+        remove(&path);
+    }
+}
+
+fn remove(path: &Path) {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => {
+            let _ = std::fs::remove_dir_all(path);
+        }
+        Ok(_) => {
+            let _ = std::fs::remove_file(path);
+        }
+        Err(_) => {}
+    }
+}
+
+/// Installs the watcher once, the first time rewind makes a file it must clean up; until
+/// then signals keep their default action untouched.
+fn watch_signals() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let Ok(mut signals) = signal_hook::iterator::Signals::new(STOPPING) else {
+            return;
+        };
+        let spawned = std::thread::Builder::new()
+            .name("rewind-cleanup".into())
+            .spawn(move || {
+                if let Some(signal) = signals.forever().next() {
+                    remove_all();
+                    // Dies of the signal, as without the watcher (exit 130 for SIGINT, …).
+                    let _ = signal_hook::low_level::emulate_default_handler(signal);
+                    std::process::exit(128 + signal);
+                }
+            });
+        drop(spawned);
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_registered_file_goes_when_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.tmp");
+        let (registered, ()) =
+            create(|| std::fs::write(&path, "x").map(|()| (path.clone(), ()))).unwrap();
+        assert!(path.exists());
+        drop(registered);
+        assert!(!path.exists());
+        let folder = dir.path().join("copy");
+        let (registered, ()) = create(|| {
+            std::fs::create_dir(&folder)?;
+            std::fs::write(folder.join("db"), "x")?;
+            Ok((folder.clone(), ()))
+        })
+        .unwrap();
+        drop(registered);
+        assert!(!folder.exists());
+    }
+}

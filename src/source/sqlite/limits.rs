@@ -1,0 +1,187 @@
+//! What a store's schema can make SQLite do is bounded: a view over a recursive query that
+//! never ends, or one that builds 100 MB strings, stops with an error naming the read.
+//!
+//! - Every query gets `--query-timeout` seconds of work. The clock runs while SQLite
+//!   executes (its progress handler ticks every few thousand instructions) and pauses
+//!   while rewind handles the rows it got: a gap of more than [`PAUSE`] between ticks is
+//!   rewind's own time (or a wait for a writer's lock, bounded by `--lock-timeout`), not
+//!   SQLite's. So a healthy scan of millions of rows, which keeps making progress at well
+//!   under a second per 100,000 rows, never comes near the default of 60 s.
+//! - No value may be longer than [`MAX_VALUE_BYTES`] (`SQLITE_LIMIT_LENGTH`): building a
+//!   longer string or reading a longer stored payload is an error, not an allocation.
+//! - The schema is not trusted (`trusted_schema = OFF`, `SQLITE_DBCONFIG_DEFENSIVE`): views
+//!   and triggers may call only functions SQLite marks harmless.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rusqlite::config::DbConfig;
+use rusqlite::limits::Limit;
+use rusqlite::{ffi, Connection};
+
+/// The longest string or blob SQLite may build or hand to rewind.
+pub const MAX_VALUE_BYTES: i32 = 64 << 20;
+
+/// SQLite instructions between two ticks of the clock.
+const TICK_OPS: i32 = 4000;
+
+/// A gap between ticks longer than this was spent outside SQLite.
+pub const PAUSE: Duration = Duration::from_millis(250);
+
+/// The work budget of the query running now, shared with SQLite's progress handler.
+#[derive(Clone)]
+pub struct QueryClock {
+    limit: Duration,
+    state: Arc<Mutex<ClockState>>,
+}
+
+#[derive(Default)]
+struct ClockState {
+    worked: Duration,
+    last_tick: Option<Instant>,
+    stopped: bool,
+}
+
+impl QueryClock {
+    pub fn new(limit: Duration) -> QueryClock {
+        QueryClock {
+            limit,
+            state: Arc::default(),
+        }
+    }
+
+    pub fn limit(&self) -> Duration {
+        self.limit
+    }
+
+    /// A new query starts with the whole budget.
+    pub fn restart(&self) {
+        *self.lock() = ClockState::default();
+    }
+
+    /// Called by SQLite while it works; `true` stops the query.
+    fn tick(&self) -> bool {
+        let now = Instant::now();
+        let mut state = self.lock();
+        if let Some(last) = state.last_tick {
+            let gap = now.duration_since(last);
+            if gap <= PAUSE {
+                state.worked += gap;
+            }
+        }
+        state.last_tick = Some(now);
+        state.stopped |= state.worked > self.limit;
+        state.stopped
+    }
+
+    fn stopped(&self) -> bool {
+        self.lock().stopped
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, ClockState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Puts every bound on a fresh connection.
+pub fn bound(conn: &Connection, clock: &QueryClock) -> rusqlite::Result<()> {
+    conn.execute_batch("PRAGMA trusted_schema = OFF;")?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)?;
+    conn.set_limit(Limit::SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)?;
+    let clock = clock.clone();
+    conn.progress_handler(TICK_OPS, Some(move || clock.tick()));
+    Ok(())
+}
+
+/// What to tell the user when a bound stopped a read, if one did.
+pub fn exceeded(err: &rusqlite::Error, doing: &str, clock: &QueryClock) -> Option<String> {
+    match err.sqlite_error_code()? {
+        ffi::ErrorCode::OperationInterrupted if clock.stopped() => Some(format!(
+            "stopped the query to {doing} after {} s of work: the store's schema may loop \
+             (a view over a recursive query, say); if the store is just that big, raise \
+             --query-timeout (query_timeout in rewind.toml)",
+            seconds(clock.limit())
+        )),
+        ffi::ErrorCode::TooBig => Some(format!(
+            "could not {doing}: a value is longer than {} MiB, the most rewind reads from one \
+             column (a stored payload that size, or a view that builds one)",
+            MAX_VALUE_BYTES >> 20
+        )),
+        _ => None,
+    }
+}
+
+fn seconds(duration: Duration) -> String {
+    let s = duration.as_secs_f64();
+    if s.fract() == 0.0 {
+        format!("{s:.0}")
+    } else {
+        format!("{s}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bounded(limit: Duration) -> (Connection, QueryClock) {
+        let conn = Connection::open_in_memory().unwrap();
+        let clock = QueryClock::new(limit);
+        bound(&conn, &clock).unwrap();
+        (conn, clock)
+    }
+
+    #[test]
+    fn a_query_that_never_ends_is_stopped_and_named() {
+        let (conn, clock) = bounded(Duration::from_millis(300));
+        let started = Instant::now();
+        let err = conn
+            .query_row(
+                "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r) SELECT count(*) FROM r",
+                [],
+                |row| row.get::<_, i64>(0),
+            )
+            .unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(10));
+        let message = exceeded(&err, "list aggregates", &clock).unwrap();
+        assert!(message.contains("list aggregates after 0.3 s"), "{message}");
+        assert!(message.contains("--query-timeout"), "{message}");
+        // The next query has its budget back.
+        clock.restart();
+        let n: i64 = conn.query_row("SELECT 41 + 1", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 42);
+    }
+
+    #[test]
+    fn time_outside_sqlite_is_not_counted() {
+        let (conn, clock) = bounded(Duration::from_millis(1500));
+        // Each row costs SQLite some work (counting to 100,000 and more).
+        let mut stmt = conn
+            .prepare(
+                "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < 6) \
+                 SELECT i, (WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c \
+                 WHERE n < 100000 + i) SELECT count(*) FROM c) FROM r",
+            )
+            .unwrap();
+        let mut rows = stmt.query([]).unwrap();
+        let started = Instant::now();
+        while rows.next().unwrap().is_some() {
+            // rewind's own work between rows: together longer than the whole budget.
+            std::thread::sleep(PAUSE + Duration::from_millis(50));
+        }
+        assert!(started.elapsed() > clock.limit());
+        assert!(!clock.stopped());
+    }
+
+    #[test]
+    fn huge_strings_are_an_error_not_an_allocation() {
+        let (conn, clock) = bounded(Duration::from_secs(60));
+        let err = conn
+            .query_row("SELECT length(zeroblob(100000000))", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .unwrap_err();
+        let message = exceeded(&err, "read events", &clock).unwrap();
+        assert!(message.contains("longer than 64 MiB"), "{message}");
+    }
+}

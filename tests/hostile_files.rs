@@ -1,0 +1,161 @@
+//! Hostile files: transcripts whose header lies about its size, FIFOs, devices, /proc files
+//! and pipes named as sources. Each is one clear line and exit 2, in bounded time and
+//! memory (memory-bound cases run under `prlimit --as`, never by exhausting the machine).
+
+mod support;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use support::{rewind, stderr, Store};
+
+/// A small store and its JSONL transcript, as text.
+fn transcript_text() -> String {
+    let mut store = Store::native();
+    store.event(
+        "acc-1",
+        1,
+        "Opened",
+        r#"{"balance": 0}"#,
+        "2026-01-01T10:00:00Z",
+    );
+    store.event(
+        "acc-1",
+        2,
+        "Deposited",
+        r#"{"balance": 5}"#,
+        "2026-01-01T11:00:00Z",
+    );
+    let output = rewind()
+        .args(["export", &store.arg(), "acc-1", "--format", "jsonl"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// rewind under an address-space limit, so a runaway allocation fails instead of swapping.
+fn limited(args: &[&str]) -> std::process::Output {
+    Command::new("prlimit")
+        .arg("--as=2000000000")
+        .arg(env!("CARGO_BIN_EXE_rewind"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("prlimit runs")
+}
+
+fn one_line_error(output: &std::process::Output) -> String {
+    let err = stderr(output);
+    assert_eq!(output.status.code(), Some(2), "stderr: {err}");
+    assert_eq!(err.lines().count(), 1, "one line expected: {err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("internal error"),
+        "{err}"
+    );
+    err
+}
+
+#[test]
+fn a_header_announcing_huge_step_counts_is_an_error_not_an_allocation() {
+    let good = transcript_text();
+    assert!(good.len() < 2000, "a small file: {} bytes", good.len());
+    let dir = tempfile::tempdir().unwrap();
+    for steps in [
+        "1000000000000000000",
+        "1099511627776",
+        "18446744073709551615",
+    ] {
+        let lying = good.replacen("\"steps\":2,", &format!("\"steps\":{steps},"), 1);
+        assert_ne!(lying, good);
+        let path = dir.path().join(format!("lying-{steps}.jsonl"));
+        std::fs::write(&path, &lying).unwrap();
+        let err = one_line_error(&limited(&["aggregates", &path.to_string_lossy()]));
+        assert!(
+            err.contains(&format!(
+                "the header announces {steps} steps but the file has 2"
+            )),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn devices_and_proc_files_are_refused_at_once() {
+    for (source, expected) in [
+        (
+            "/dev/zero",
+            "/dev/zero is a character device; give a regular file",
+        ),
+        ("transcript:/dev/zero", "/dev/zero is a character device"),
+        ("sqlite:/dev/urandom", "/dev/urandom is a character device"),
+        ("/proc/self/mem", "is not a regular file on disk"),
+        (
+            "transcript:/proc/self/status",
+            "is not a regular file on disk",
+        ),
+    ] {
+        let started = Instant::now();
+        let err = one_line_error(&limited(&["aggregates", source]));
+        assert!(err.contains(expected), "{source}: {err}");
+        assert!(!err.contains("empty (0 bytes)"), "{source}: {err}");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{source} took long"
+        );
+    }
+}
+
+#[test]
+fn a_fifo_is_refused_without_waiting_for_a_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("store.db");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let fifo = fifo.to_string_lossy().into_owned();
+    for source in [
+        fifo.clone(),
+        format!("transcript:{fifo}"),
+        format!("sqlite:{fifo}"),
+    ] {
+        // A timeout turns a hang into a failure: opening a FIFO blocks until a writer comes.
+        let output = Command::new("timeout")
+            .args(["20", env!("CARGO_BIN_EXE_rewind"), "aggregates", &source])
+            .output()
+            .unwrap();
+        let err = one_line_error(&output);
+        assert!(
+            err.contains("is a FIFO; give a regular file (SQLite stores need random access)"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn a_process_substitution_gets_a_hint_to_copy_it_to_a_file() {
+    let demo = support::demo_store();
+    let script = format!(
+        "exec {} aggregates <(cat {})",
+        env!("CARGO_BIN_EXE_rewind"),
+        demo.display()
+    );
+    let output = Command::new("timeout")
+        .args(["20", "bash", "-c", &script])
+        .output()
+        .unwrap();
+    let err = one_line_error(&output);
+    assert!(err.contains("is a pipe (process substitution?)"), "{err}");
+    assert!(err.contains("copy it to a file first"), "{err}");
+}
+
+#[test]
+fn a_transcript_past_the_size_cap_is_refused_before_it_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.jsonl");
+    // Sparse: 5 GiB claimed, nothing written.
+    let file = std::fs::File::create(&path).unwrap();
+    file.set_len(5 << 30).unwrap();
+    drop(file);
+    let err = one_line_error(&limited(&["aggregates", &path.to_string_lossy()]));
+    assert!(err.contains("is larger than 4 GiB"), "{err}");
+}

@@ -1,0 +1,243 @@
+//! Hostile SQLite stores: views that never end or build huge strings are stopped with a
+//! line naming the query and the flag that raises the limit; ids stored as INTEGER or BLOB
+//! open as they are listed; an eventsourcing store with one bad payload is read, the bad
+//! event flagged; payloads nested as deep as stores allow export to transcripts that read
+//! back.
+
+mod support;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use support::{fingerprint, json, run, stderr, Store};
+
+/// The native columns, as a view the test fills with `select`.
+fn view_store(select: &str) -> Store {
+    Store::with_schema(&format!("CREATE VIEW events AS {select};"))
+}
+
+const ENDLESS: &str = "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r) \
+     SELECT 'e' || i AS event_id, 'acc-1' AS aggregate_id, 'account' AS aggregate_type, \
+     'Tick' AS event_type, '{}' AS event_data, NULL AS metadata, i AS version, \
+     '2026-01-01T00:00:00Z' AS timestamp FROM r";
+
+fn one_line_error(output: &std::process::Output) -> String {
+    let err = stderr(output);
+    assert_eq!(output.status.code(), Some(2), "stderr: {err}");
+    assert_eq!(err.lines().count(), 1, "one line expected: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+#[test]
+fn a_view_that_never_ends_is_stopped_by_the_query_timeout() {
+    let store = view_store(ENDLESS);
+    let before = fingerprint(&store.path);
+    for (args, doing) in [
+        (vec!["aggregates", &store.arg()], "list aggregates"),
+        (vec!["events", &store.arg(), "acc-1"], "read events"),
+        (vec!["state", &store.arg(), "acc-1"], "read events"),
+    ] {
+        let started = Instant::now();
+        let output = run(&[&args[..], &["--query-timeout", "1"]].concat());
+        let err = one_line_error(&output);
+        assert!(
+            err.contains(&format!("stopped the query to {doing} after 1 s of work")),
+            "{err}"
+        );
+        assert!(err.contains("raise --query-timeout"), "{err}");
+        // A count and the read itself get a second each; the rest is start-up.
+        assert!(started.elapsed() < Duration::from_secs(30), "{args:?}");
+    }
+    // rewind.toml sets it too.
+    let config = store.dir.path().join("rewind.toml");
+    std::fs::write(&config, "query_timeout = 0.5\n").unwrap();
+    let output = run(&[
+        "aggregates",
+        &store.arg(),
+        "--config",
+        &config.to_string_lossy(),
+    ]);
+    let err = one_line_error(&output);
+    assert!(err.contains("after 0.5 s of work"), "{err}");
+    assert_eq!(fingerprint(&store.path), before);
+}
+
+#[test]
+fn a_view_building_100_mb_strings_is_an_error_not_an_allocation() {
+    let store = view_store(
+        "SELECT 'e1' AS event_id, 'acc-1' AS aggregate_id, 'account' AS aggregate_type, \
+         'Tick' AS event_type, hex(zeroblob(50000000)) AS event_data, NULL AS metadata, \
+         1 AS version, '2026-01-01T00:00:00Z' AS timestamp",
+    );
+    let output = Command::new("prlimit")
+        .arg("--as=1500000000")
+        .arg(env!("CARGO_BIN_EXE_rewind"))
+        .args(["events", &store.arg(), "acc-1"])
+        .output()
+        .unwrap();
+    let err = one_line_error(&output);
+    assert!(err.contains("a value is longer than 64 MiB"), "{err}");
+}
+
+#[test]
+fn ids_stored_as_integers_or_blobs_open_as_they_are_listed() {
+    // No declared types: SQLite keeps each id as it was written.
+    let store = Store::with_schema(
+        "CREATE TABLE events(event_id, aggregate_id, aggregate_type, event_type, event_data,
+             metadata, version, timestamp);
+         CREATE TABLE snapshots(aggregate_id, version, state, created_at);",
+    );
+    let insert = |id: rusqlite::types::Value, version: i64, data: &str| {
+        store
+            .conn
+            .execute(
+                "INSERT INTO events VALUES (?1, ?2, 'account', 'Set', ?3, NULL, ?4, '2026-01-01T10:00:00Z')",
+                rusqlite::params![format!("e{version}-{data}"), id, data, version],
+            )
+            .unwrap();
+    };
+    use rusqlite::types::Value as Sql;
+    insert(Sql::Integer(42), 1, r#"{"n": 1}"#);
+    insert(Sql::Integer(42), 2, r#"{"n": 2}"#);
+    insert(Sql::Blob(vec![0xc0, 0xff, 0xee]), 1, r#"{"b": true}"#);
+    // A text id that lists like the blob's hex is its own aggregate, read on its own.
+    insert(Sql::Text("c0ffee".into()), 1, r#"{"text": true}"#);
+    store
+        .conn
+        .execute(
+            "INSERT INTO snapshots VALUES (42, 2, '{\"n\": 2}', NULL)",
+            [],
+        )
+        .unwrap();
+
+    let list = json(&run(&["aggregates", &store.arg(), "--format", "json"]));
+    let ids: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"42") && ids.contains(&"c0ffee"), "{ids:?}");
+
+    let state = json(&run(&["state", &store.arg(), "42", "--format", "json"]));
+    assert_eq!(state, serde_json::json!({"n": 2}));
+    let events = json(&run(&["events", &store.arg(), "42", "--format", "json"]));
+    assert_eq!(events.as_array().unwrap().len(), 2);
+    let verify = json(&run(&["verify", &store.arg(), "42", "--format", "json"]));
+    assert_eq!(verify["snapshots_checked"], 1, "{verify}");
+    assert_eq!(verify["drifting"], 0, "{verify}");
+    // The text id is found first; the blob is reached only where no text matches.
+    let state = json(&run(&["state", &store.arg(), "c0ffee", "--format", "json"]));
+    assert_eq!(state, serde_json::json!({"text": true}));
+    store
+        .conn
+        .execute("DELETE FROM events WHERE aggregate_id = 'c0ffee'", [])
+        .unwrap();
+    let state = json(&run(&["state", &store.arg(), "c0ffee", "--format", "json"]));
+    assert_eq!(state, serde_json::json!({"b": true}));
+}
+
+#[test]
+fn one_random_bytes_event_is_flagged_not_taken_for_an_encrypted_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bank.db");
+    std::fs::copy("tests/fixtures/eventsourcing/bank.db", &path).unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let (id, version): (String, i64) = conn
+        .query_row(
+            "SELECT originator_id, MAX(originator_version) FROM stored_events GROUP BY originator_id LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    // Placed first in the table, where the old check looked.
+    conn.execute(
+        "INSERT INTO stored_events(rowid, originator_id, originator_version, topic, state)
+         VALUES (-1, ?1, ?2, 'bank.domain:BankAccount.Noise', x'b26978e570d3a1')",
+        rusqlite::params![id, version + 1],
+    )
+    .unwrap();
+    drop(conn);
+    let path = path.to_string_lossy().into_owned();
+    let list = json(&run(&["aggregates", &path, "--format", "json"]));
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    let events = json(&run(&["events", &path, &id, "--format", "json"]));
+    let last = events.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["type"], "Noise");
+    assert!(
+        last["error"]
+            .as_str()
+            .unwrap()
+            .contains("neither JSON nor zlib"),
+        "{last}"
+    );
+    // The real encrypted fixture is still refused at open.
+    let output = run(&["aggregates", "tests/fixtures/eventsourcing/bank-aes.db"]);
+    assert!(one_line_error(&output).contains("looks encrypted"));
+}
+
+/// `[[[…]]]` nested `depth` levels deep, under a key.
+fn nested(depth: usize) -> String {
+    format!(
+        "{{\"deep\": {}{}}}",
+        "[".repeat(depth - 1),
+        "]".repeat(depth - 1)
+    )
+}
+
+#[test]
+fn payloads_as_deep_as_stores_allow_export_to_transcripts_that_read_back() {
+    let mut store = Store::native();
+    for depth in 120..=128 {
+        store.event(
+            "acc-1",
+            depth as i64 - 119,
+            "Deep",
+            &nested(depth),
+            "2026-01-01T10:00:00Z",
+        );
+    }
+    // A snapshot that differs from replay deep down: its differences sit deepest in a line.
+    store.snapshot("acc-1", 9, &nested(128).replacen("[]", "[1]", 1));
+    let dir = tempfile::tempdir().unwrap();
+    let transcript = dir.path().join("deep.jsonl");
+    let transcript = transcript.to_string_lossy();
+    let output = run(&["export", &store.arg(), "acc-1", "-o", &transcript]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    for version in ["1", "5", "9"] {
+        let from_store = run(&[
+            "state",
+            &store.arg(),
+            "acc-1",
+            "--at-version",
+            version,
+            "--format",
+            "json",
+        ]);
+        let from_transcript = run(&[
+            "state",
+            &transcript,
+            "acc-1",
+            "--at-version",
+            version,
+            "--format",
+            "json",
+        ]);
+        assert!(
+            from_transcript.status.success(),
+            "v{version}: {}",
+            stderr(&from_transcript)
+        );
+        assert_eq!(from_transcript.stdout, from_store.stdout, "v{version}");
+    }
+    let verify = run(&["verify", &transcript, "--format", "json"]);
+    assert_eq!(verify.status.code(), Some(1), "{}", stderr(&verify));
+    // One level more is refused at the store, as JSON a transcript could not hold.
+    store.event("acc-2", 1, "Deeper", &nested(129), "2026-01-01T10:00:00Z");
+    let events = json(&run(&["events", &store.arg(), "acc-2", "--format", "json"]));
+    assert!(events[0]["error"]
+        .as_str()
+        .unwrap()
+        .contains("nested deeper than 128"));
+}

@@ -1,0 +1,782 @@
+//! The store-wide commands (`log`, `trace`, `project`, `state --all`) give the same answers
+//! on every kind of store: one small shop's history written to a native SQLite store, to a
+//! SQLite table of another shape (mapped, with its own position column and rows stored in
+//! reverse), and to a Kafka topic over three partitions (tansu), then asked the same
+//! questions. Transcripts and the library fixtures (Python eventsourcing, Emmett) are
+//! checked for what is meaningful on them.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use rusqlite::{params, Connection};
+use serde_json::{json, Value};
+use support::kafka::{Broker, Rec};
+use support::{run, stderr, stdout};
+
+/// One event of the shared history, in store order.
+struct Ev {
+    aggregate: &'static str,
+    kind: &'static str,
+    version: i64,
+    event_type: &'static str,
+    data: Value,
+    id: &'static str,
+    correlation: &'static str,
+    causation: Option<&'static str>,
+}
+
+fn at(n: usize) -> String {
+    format!("2026-03-01T10:{:02}:00Z", n * 3)
+}
+
+fn at_ms(n: usize) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(&at(n))
+        .unwrap()
+        .timestamp_millis()
+}
+
+/// Accounts, orders, a transfer that leaves bob negative for a moment, an order caused by
+/// an event that does not exist, and two events that cause each other.
+fn history() -> Vec<Ev> {
+    let ev = |aggregate, kind, version, event_type, data, id, correlation, causation| Ev {
+        aggregate,
+        kind,
+        version,
+        event_type,
+        data,
+        id,
+        correlation,
+        causation,
+    };
+    vec![
+        ev(
+            "acc-1",
+            "account",
+            1,
+            "Opened",
+            json!({"owner": "ada", "balance": 100}),
+            "e1",
+            "c-1",
+            None,
+        ),
+        ev(
+            "acc-2",
+            "account",
+            1,
+            "Opened",
+            json!({"owner": "bob", "balance": 50}),
+            "e2",
+            "c-2",
+            None,
+        ),
+        ev(
+            "order-1",
+            "order",
+            1,
+            "OrderPlaced",
+            json!({"status": "placed", "total": 30}),
+            "e3",
+            "req-1",
+            None,
+        ),
+        ev(
+            "acc-1",
+            "account",
+            2,
+            "Withdrawn",
+            json!({"balance": 70}),
+            "e4",
+            "req-1",
+            Some("e3"),
+        ),
+        ev(
+            "order-1",
+            "order",
+            2,
+            "OrderPaid",
+            json!({"status": "paid"}),
+            "e5",
+            "req-1",
+            Some("e4"),
+        ),
+        ev(
+            "acc-2",
+            "account",
+            2,
+            "Withdrawn",
+            json!({"balance": -20}),
+            "e6",
+            "transfer-1",
+            None,
+        ),
+        ev(
+            "acc-1",
+            "account",
+            3,
+            "Deposited",
+            json!({"balance": 140}),
+            "e7",
+            "transfer-1",
+            Some("e6"),
+        ),
+        ev(
+            "order-1",
+            "order",
+            3,
+            "OrderShipped",
+            json!({"status": "shipped"}),
+            "e8",
+            "req-1",
+            Some("e5"),
+        ),
+        ev(
+            "order-2",
+            "order",
+            1,
+            "OrderPlaced",
+            json!({"status": "placed", "total": 10}),
+            "e9",
+            "req-2",
+            Some("ghost-1"),
+        ),
+        ev(
+            "acc-2",
+            "account",
+            3,
+            "Deposited",
+            json!({"balance": 5}),
+            "e10",
+            "c-3",
+            None,
+        ),
+        ev(
+            "cyc-1",
+            "cycle",
+            1,
+            "Looped",
+            json!({"n": 1}),
+            "e11",
+            "loop",
+            Some("e12"),
+        ),
+        ev(
+            "cyc-1",
+            "cycle",
+            2,
+            "Looped",
+            json!({"n": 2}),
+            "e12",
+            "loop",
+            Some("e11"),
+        ),
+    ]
+}
+
+fn metadata(ev: &Ev) -> Value {
+    json!({"correlation_id": ev.correlation, "causation_id": ev.causation})
+}
+
+fn native_store(dir: &Path) -> String {
+    let path = dir.join("native.db");
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch(support::NATIVE_SCHEMA).unwrap();
+    for (n, ev) in history().iter().enumerate() {
+        conn.execute(
+            "INSERT INTO events VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                ev.id,
+                ev.aggregate,
+                ev.kind,
+                ev.event_type,
+                ev.data.to_string(),
+                metadata(ev).to_string(),
+                ev.version,
+                at(n)
+            ],
+        )
+        .unwrap();
+    }
+    path.to_string_lossy().into_owned()
+}
+
+/// Another shape: its own names, a `seq` column that orders the store, and rows stored in
+/// reverse, so rowid order is the opposite of store order.
+fn mapped_store(dir: &Path) -> (String, Vec<String>) {
+    let path = dir.join("mapped.db");
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE journal(seq INTEGER NOT NULL, stream TEXT, kind TEXT, body TEXT,
+             n INTEGER, at TEXT, meta TEXT, eid TEXT)",
+    )
+    .unwrap();
+    let events = history();
+    for (n, ev) in events.iter().enumerate().rev() {
+        conn.execute(
+            "INSERT INTO journal VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                n as i64 + 100,
+                ev.aggregate,
+                ev.event_type,
+                ev.data.to_string(),
+                ev.version,
+                at(n),
+                metadata(ev).to_string(),
+                ev.id
+            ],
+        )
+        .unwrap();
+    }
+    let map = [
+        "events.table=journal",
+        "events.position=seq",
+        "events.aggregate_id=stream",
+        "events.aggregate_type=",
+        "events.event_type=kind",
+        "events.event_data=body",
+        "events.version=n",
+        "events.timestamp=at",
+        "events.metadata=meta",
+        "events.event_id=eid",
+        "snapshots.table=",
+    ];
+    let args = map
+        .iter()
+        .flat_map(|m| ["--map".to_string(), m.to_string()])
+        .collect();
+    (path.to_string_lossy().into_owned(), args)
+}
+
+/// The history on a topic of three partitions, ids in headers, record times as stored.
+fn kafka_topic(broker: &Broker, topic: &str) {
+    broker.create_topic(topic, 3);
+    let events = history();
+    let headers: Vec<Vec<(&str, &str)>> = events
+        .iter()
+        .map(|ev| {
+            let mut h = vec![
+                ("event_type", ev.event_type),
+                ("event_id", ev.id),
+                ("correlation_id", ev.correlation),
+            ];
+            if let Some(cause) = ev.causation {
+                h.push(("causation_id", cause));
+            }
+            h
+        })
+        .collect();
+    let bodies: Vec<String> = events.iter().map(|ev| ev.data.to_string()).collect();
+    let partition = |aggregate: &str| match aggregate {
+        "acc-1" | "cyc-1" => 0,
+        "acc-2" => 1,
+        _ => 2,
+    };
+    let records: Vec<Rec> = events
+        .iter()
+        .enumerate()
+        .map(|(n, ev)| {
+            Rec::json(ev.aggregate, &bodies[n])
+                .headers(&headers[n])
+                .partition(partition(ev.aggregate))
+                .at(at_ms(n))
+        })
+        .collect();
+    broker.produce(topic, &records);
+}
+
+/// A store and the extra arguments it is read with.
+struct Subject {
+    name: &'static str,
+    source: String,
+    args: Vec<String>,
+}
+
+impl Subject {
+    fn run(&self, command: &str, extra: &[&str]) -> Output {
+        let mut args = vec![command.to_string(), self.source.clone()];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args.extend(self.args.iter().cloned());
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        run(&refs)
+    }
+
+    fn ok(&self, command: &str, extra: &[&str]) -> String {
+        let output = self.run(command, extra);
+        assert!(
+            output.status.success(),
+            "{} {command} {extra:?}: {}",
+            self.name,
+            stderr(&output)
+        );
+        stdout(&output)
+    }
+
+    fn json_lines(&self, command: &str, extra: &[&str]) -> Vec<Value> {
+        self.ok(command, extra)
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("one JSON object per line"))
+            .collect()
+    }
+}
+
+/// What every kind of store agrees on about a log line (positions and metadata are each
+/// store's own).
+fn log_view(lines: &[Value]) -> Vec<Value> {
+    lines
+        .iter()
+        .map(|l| {
+            json!([
+                l["aggregate_id"],
+                l["version"],
+                l["type"],
+                l["timestamp"],
+                l["event_id"],
+                l["correlation_id"],
+                l["causation_id"],
+                l["data"]
+            ])
+        })
+        .collect()
+}
+
+fn trace_view(lines: &[Value]) -> Vec<Value> {
+    lines
+        .iter()
+        .map(|l| {
+            json!([
+                l["aggregate_id"],
+                l["version"],
+                l["depth"],
+                l["link"],
+                l["parent"]
+            ])
+        })
+        .collect()
+}
+
+const PROJECTION: &str = r#"
+(. // {balances: {}, events: 0})
+| .events += 1
+| if $event.data.balance != null then .balances[$event.aggregate_id] = $event.data.balance else . end
+"#;
+
+/// Every question, asked of one store; the answers, for comparison.
+fn answers(subject: &Subject, projection: &str) -> Vec<(String, Value)> {
+    let all = subject.json_lines("log", &["--format", "json"]);
+    assert_eq!(all.len(), 12, "{}: every event is logged", subject.name);
+    let mut found = vec![("log".to_string(), json!(log_view(&all)))];
+    let asks: [(&str, &[&str]); 6] = [
+        (
+            "log negative",
+            &[
+                "--where",
+                ".balance != null and .balance < 0",
+                "--format",
+                "json",
+            ],
+        ),
+        (
+            "log transfer",
+            &["--correlation", "transfer-1", "--format", "json"],
+        ),
+        (
+            "log window",
+            &["--since", &at(3), "--until", &at(8), "--format", "json"],
+        ),
+        (
+            "log types",
+            &[
+                "--type",
+                "OrderPlaced",
+                "--type",
+                "Deposited",
+                "--format",
+                "json",
+            ],
+        ),
+        (
+            "log event filter",
+            &[
+                "--where",
+                "$event.data.status == \"paid\"",
+                "--format",
+                "json",
+            ],
+        ),
+        ("log limit", &["--limit", "3", "--format", "json"]),
+    ];
+    for (name, extra) in asks {
+        let lines = subject.json_lines("log", extra);
+        found.push((name.to_string(), json!(log_view(&lines))));
+    }
+    for id in ["req-1", "req-2", "loop", "e6"] {
+        let lines = subject.json_lines("trace", &[id, "--format", "json"]);
+        found.push((format!("trace {id}"), json!(trace_view(&lines))));
+    }
+    for extra in [vec![], vec!["--at", "2026-03-01T10:15:00Z"]] {
+        let mut args = vec!["--projection", projection, "--format", "json"];
+        args.extend(extra.iter().copied());
+        let model: Value = serde_json::from_str(&subject.ok("project", &args)).unwrap();
+        found.push((format!("project {extra:?}"), model));
+    }
+    for extra in [vec![], vec!["--at", "2026-03-01T10:15:00Z"]] {
+        let mut args = vec!["--all", "--format", "json"];
+        args.extend(extra.iter().copied());
+        let states: Value = serde_json::from_str(&subject.ok("state", &args)).unwrap();
+        found.push((format!("state --all {extra:?}"), states));
+    }
+    found
+}
+
+fn projection_file(dir: &Path) -> PathBuf {
+    let path = dir.join("balances.jq");
+    std::fs::write(&path, PROJECTION).unwrap();
+    path
+}
+
+#[test]
+fn every_store_gives_the_same_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let projection = projection_file(dir.path());
+    let projection = projection.to_string_lossy().into_owned();
+    let (mapped, map_args) = mapped_store(dir.path());
+    let mut subjects = vec![
+        Subject {
+            name: "native SQLite",
+            source: native_store(dir.path()),
+            args: Vec::new(),
+        },
+        Subject {
+            name: "mapped SQLite",
+            source: mapped,
+            args: map_args,
+        },
+    ];
+    let broker = Broker::start("store_wide");
+    if let Some(broker) = &broker {
+        kafka_topic(broker, "shop");
+        subjects.push(Subject {
+            name: "Kafka, 3 partitions",
+            source: broker.url("shop"),
+            args: vec!["--no-cache".into()],
+        });
+    }
+    let reference = answers(&subjects[0], &projection);
+    // The answers themselves, on the native store.
+    let get = |name: &str| reference.iter().find(|(n, _)| n == name).unwrap().1.clone();
+    let negative = get("log negative");
+    assert_eq!(negative.as_array().unwrap().len(), 1);
+    assert_eq!(negative[0][0], "acc-2");
+    assert_eq!(negative[0][1], 2);
+    assert_eq!(get("log transfer").as_array().unwrap().len(), 2);
+    assert_eq!(get("log window").as_array().unwrap().len(), 6);
+    assert_eq!(get("log limit").as_array().unwrap().len(), 3);
+    assert_eq!(
+        get("trace req-1"),
+        json!([
+            ["order-1", 1, 0, "root", null],
+            ["acc-1", 2, 1, "caused_by", "e3"],
+            ["order-1", 2, 2, "caused_by", "e4"],
+            ["order-1", 3, 3, "caused_by", "e5"]
+        ])
+    );
+    assert_eq!(
+        get("trace req-2"),
+        json!([["order-2", 1, 0, "dangling", null]])
+    );
+    assert_eq!(
+        get("trace loop"),
+        json!([
+            ["cyc-1", 1, 0, "cycle", null],
+            ["cyc-1", 2, 1, "caused_by", "e11"]
+        ])
+    );
+    // By event id: the transfer's first event and what it caused.
+    assert_eq!(get("trace e6").as_array().unwrap().len(), 2);
+    assert_eq!(
+        get("project []"),
+        json!({"balances": {"acc-1": 140, "acc-2": 5}, "events": 12})
+    );
+    assert_eq!(
+        get("project [\"--at\", \"2026-03-01T10:15:00Z\"]"),
+        json!({"balances": {"acc-1": 70, "acc-2": -20}, "events": 6})
+    );
+    assert_eq!(get("state --all []")["acc-2"]["balance"], 5);
+    assert_eq!(
+        get("state --all [\"--at\", \"2026-03-01T10:15:00Z\"]")
+            .as_object()
+            .unwrap()
+            .len(),
+        3,
+        "order-2 and cyc-1 did not exist at 10:15"
+    );
+    for subject in &subjects[1..] {
+        let theirs = answers(subject, &projection);
+        for ((name, ours), (_, found)) in reference.iter().zip(&theirs) {
+            assert_eq!(found, ours, "{}: {name}", subject.name);
+        }
+    }
+}
+
+#[test]
+fn positions_start_a_log_where_each_store_numbers_its_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let native = native_store(dir.path());
+    let lines: Vec<Value> = stdout(&run(&["log", &native, "--since", "9", "--format", "json"]))
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4);
+    assert_eq!(lines[0]["position"], 9);
+    let (mapped, map_args) = mapped_store(dir.path());
+    let mut args = vec!["log", mapped.as_str(), "--since", "108", "--format", "json"];
+    args.extend(map_args.iter().map(String::as_str));
+    let mapped_lines = stdout(&run(&args));
+    let first: Value = serde_json::from_str(mapped_lines.lines().next().unwrap()).unwrap();
+    assert_eq!(first["position"], 108, "the mapped column is the position");
+    assert_eq!(first["event_id"], "e9");
+    // A Kafka position on a numbered store, a bad time, an unknown trace id.
+    let err = support::bad_input(&["log", &native, "--since", "0:3"]);
+    assert!(err.contains("Kafka position"), "{err}");
+    let err = support::bad_input(&["log", &native, "--until", "soon"]);
+    assert!(err.contains("is not a time"), "{err}");
+    let unknown = run(&["trace", &native, "req-404"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(stderr(&unknown).contains("req-404"), "{}", stderr(&unknown));
+}
+
+#[test]
+fn kafka_positions_name_a_partition_and_offset() {
+    let Some(broker) = Broker::start("store_wide_positions") else {
+        return;
+    };
+    kafka_topic(&broker, "shop");
+    let url = broker.url("shop");
+    let lines: Vec<Value> = stdout(&run(&["log", &url, "--no-cache", "--format", "json"]))
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // Merged across partitions by record time: the order the history was written in.
+    let order: Vec<&str> = lines
+        .iter()
+        .map(|l| l["event_id"].as_str().unwrap())
+        .collect();
+    let expected: Vec<&str> = history().iter().map(|ev| ev.id).collect();
+    assert_eq!(order, expected);
+    // order-1's second record is in partition 2 at offset 1.
+    let position = &lines[4]["position"];
+    assert_eq!(position, &json!({"partition": 2, "offset": 1}));
+    let since = stdout(&run(&[
+        "log",
+        &url,
+        "--no-cache",
+        "--since",
+        "2:1",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(since.lines().count(), 8, "{since}");
+    let err = support::bad_input(&["log", &url, "--no-cache", "--since", "7"]);
+    assert!(err.contains("PARTITION:OFFSET"), "{err}");
+    let err = support::bad_input(&["log", &url, "--no-cache", "--since", "1:99"]);
+    assert!(err.contains("no record at 1:99"), "{err}");
+}
+
+#[test]
+fn a_transcript_answers_for_its_one_aggregate() {
+    let dir = tempfile::tempdir().unwrap();
+    let native = native_store(dir.path());
+    let transcript = dir.path().join("acc-1.jsonl");
+    let path = transcript.to_string_lossy().into_owned();
+    assert!(run(&["export", &native, "acc-1", "-o", &path])
+        .status
+        .success());
+    let lines: Vec<Value> = stdout(&run(&["log", &path, "--format", "json"]))
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let native_lines: Vec<Value> = stdout(&run(&["log", &native, "--format", "json"]))
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|l| l["aggregate_id"] == "acc-1")
+        .collect();
+    assert_eq!(log_view(&lines), log_view(&native_lines));
+    let states = support::json(&run(&["state", &path, "--all", "--format", "json"]));
+    let acc = support::json(&run(&["state", &native, "acc-1", "--format", "json"]));
+    assert_eq!(states, json!({"acc-1": acc}));
+    let projection = projection_file(dir.path());
+    let model = support::json(&run(&[
+        "project",
+        &path,
+        "--projection",
+        &projection.to_string_lossy(),
+        "--format",
+        "json",
+    ]));
+    assert_eq!(model, json!({"balances": {"acc-1": 140}, "events": 3}));
+}
+
+/// The stores the libraries wrote: every event in the log, in store order, and the
+/// store's states at once equal to each aggregate's.
+#[test]
+fn library_stores_read_whole_in_store_order() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    for store in ["eventsourcing/bank.db", "emmett/shopping.db"] {
+        let store = fixtures.join(store).to_string_lossy().into_owned();
+        let aggregates = support::json(&run(&["aggregates", &store, "--format", "json"]));
+        let aggregates = aggregates.as_array().unwrap();
+        let total: u64 = aggregates
+            .iter()
+            .map(|a| a["events"].as_u64().unwrap())
+            .sum();
+        let lines: Vec<Value> = stdout(&run(&["log", &store, "--format", "json"]))
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len() as u64, total, "{store}");
+        let positions: Vec<i64> = lines
+            .iter()
+            .map(|l| l["position"].as_i64().unwrap())
+            .collect();
+        assert!(
+            positions.windows(2).all(|w| w[0] < w[1]),
+            "{store}: {positions:?}"
+        );
+        let states = support::json(&run(&["state", &store, "--all", "--format", "json"]));
+        for aggregate in aggregates {
+            let id = aggregate["id"].as_str().unwrap();
+            let one = support::json(&run(&["state", &store, id, "--format", "json"]));
+            assert_eq!(states[id], one, "{store} {id}");
+        }
+    }
+}
+
+#[test]
+fn log_follow_prints_what_is_stored_after_it_started() {
+    let dir = tempfile::tempdir().unwrap();
+    let native = native_store(dir.path());
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rewind"))
+        .args([
+            "log",
+            &native,
+            "--follow",
+            "--interval",
+            "0.1",
+            "--format",
+            "json",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let rx = support::stdout_lines(&mut child);
+    let next = || -> Value {
+        let line = rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("rewind printed a line");
+        serde_json::from_str(&line).unwrap()
+    };
+    let existing: Vec<Value> = (0..12).map(|_| next()).collect();
+    assert_eq!(existing[11]["event_id"], "e12");
+    let conn = Connection::open(&native).unwrap();
+    conn.execute(
+        "INSERT INTO events VALUES ('e13', 'order-2', 'order', 'OrderPaid', '{\"status\":\"paid\"}', '{}', 2, '2026-03-01T11:00:00Z')",
+        [],
+    )
+    .unwrap();
+    let fresh = next();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(fresh["event_id"], "e13");
+    assert_eq!(fresh["position"], 13);
+}
+
+#[test]
+fn a_failing_projection_is_reported_at_its_event_and_the_fold_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let native = native_store(dir.path());
+    let projection = dir.path().join("picky.jq");
+    std::fs::write(
+        &projection,
+        r#"if $event.type == "OrderPaid" then error("no payments here") else (. // 0) + 1 end"#,
+    )
+    .unwrap();
+    let output = run(&[
+        "project",
+        &native,
+        "--projection",
+        &projection.to_string_lossy(),
+        "--format",
+        "json",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output).trim(), "11");
+    let err = stderr(&output);
+    assert!(
+        err.contains("failed at position 5 (order-1 v2)") && err.contains("no payments here"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_trace_exports_as_a_redacted_transcript_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = support::demo_store().to_string_lossy().into_owned();
+    for format in ["md", "html", "jsonl"] {
+        let path = dir.path().join(format!("req-9d4b.{format}"));
+        let path = path.to_string_lossy().into_owned();
+        let output = run(&[
+            "trace",
+            &demo,
+            "req-9d4b",
+            "-o",
+            &path,
+            "--redact",
+            ".customer",
+        ]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            !text.contains("cust-176"),
+            "{format} leaks the customer:\n{text}"
+        );
+        assert!(text.contains("[redacted]"), "{format}");
+        assert!(
+            text.contains("evt-999999"),
+            "{format} names the missing cause"
+        );
+        // The same through export --trace, to stdout.
+        let exported = run(&[
+            "export",
+            &demo,
+            "--trace",
+            "req-9d4b",
+            "--format",
+            format,
+            "--redact",
+            ".customer",
+        ]);
+        assert!(exported.status.success(), "{}", stderr(&exported));
+        let strip = |t: &str| {
+            t.lines()
+                .filter(|l| !l.contains("enerated"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        assert_eq!(strip(&stdout(&exported)), strip(&text), "{format}");
+    }
+    let jsonl = std::fs::read_to_string(dir.path().join("req-9d4b.jsonl")).unwrap();
+    let lines: Vec<Value> = jsonl
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["rewind_trace"], 1);
+    assert_eq!(lines[0]["events"], 4);
+    assert_eq!(lines.len(), 6, "header, four events, end");
+    assert_eq!(
+        lines[4]["note"],
+        "caused by evt-999999, which is not in this store"
+    );
+    assert_eq!(lines[2]["parent"], lines[1]["event_id"]);
+}
