@@ -5,13 +5,15 @@
 //! also keeps the positions below it that no row held when it was read, while a
 //! transaction that may hold one could still commit, and later reads look at them again.
 //!
-//! A gap is looked for only while some writing transaction is in progress (the snapshot's
-//! in-progress list is not empty): with none, every position handed out below the top is
-//! committed or rolled back for good. A gap is given up once every transaction that had
-//! started when it was seen has ended (the server's oldest running transaction id has
+//! Gaps are looked for among the positions that arrived since the last read (an index
+//! range the poll reads anyway). On the first read, only while some writing transaction is
+//! in progress (the snapshot's in-progress list is not empty), and among the top
+//! [`GAP_WINDOW`] positions only: with none running, every position handed out below the
+//! top is committed or rolled back for good. A gap is given up once every transaction that
+//! had started when it was seen has ended (the server's oldest running transaction id has
 //! passed the snapshot's `xmax` of then) and [`GAP_GRACE_MS`] has passed, for writers that
-//! take a position before their first write assigns them a transaction id. On the first
-//! read, gaps are looked for among the top [`GAP_WINDOW`] positions only.
+//! take a position (`nextval`) a moment before their first write assigns them a
+//! transaction id.
 
 use crate::source::query::Pending;
 use crate::source::Resume;
@@ -47,12 +49,10 @@ pub const SNAPSHOT_INFO: &str = "SELECT pg_snapshot_xmin(s)::text::bigint, \
 /// writers busy) the top window; `None` when there is nothing to look at.
 pub fn scan_from(previous: Option<&Resume>, top: Option<i64>, info: &SnapshotInfo) -> Option<i64> {
     let top = top?;
-    if !info.busy {
-        return None;
-    }
     let from = match previous {
         Some(resume) => resume.after(),
-        None => top.saturating_sub(GAP_WINDOW),
+        None if info.busy => top.saturating_sub(GAP_WINDOW),
+        None => return None,
     };
     (from < top).then_some(from)
 }
@@ -205,11 +205,16 @@ mod tests {
     }
 
     #[test]
-    fn gaps_are_looked_for_only_while_writers_run() {
+    fn a_first_read_looks_for_gaps_only_while_writers_run() {
         let idle = info(5, 5, false, 0);
         assert_eq!(scan_from(None, Some(500_000), &idle), None);
         let busy = info(5, 9, true, 0);
         assert_eq!(scan_from(None, Some(500_000), &busy), Some(400_000));
+        // What arrived since the last read is looked at, busy or not.
+        assert_eq!(
+            scan_from(Some(&Resume::at(499_990)), Some(500_000), &idle),
+            Some(499_990)
+        );
         assert_eq!(
             scan_from(Some(&Resume::at(499_990)), Some(500_000), &busy),
             Some(499_990)
