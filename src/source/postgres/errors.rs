@@ -28,7 +28,7 @@ pub fn connect_error(err: postgres::Error, target: &Target) -> SourceError {
         };
         return SourceError::open(message);
     }
-    let text = err.to_string();
+    let text = crate::display::error_chain(&err);
     if text.contains("password missing") {
         return SourceError::open(format!(
             "{shown} asks for a password and none was given: put it in the URL, PGPASSWORD or ~/.pgpass"

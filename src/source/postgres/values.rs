@@ -39,6 +39,10 @@ impl<'a> FromSql<'a> for Raw<'a> {
     }
 }
 
+/// The longest value rewind decodes, as for SQLite (`sqlite::limits::MAX_VALUE_BYTES`);
+/// a longer payload is an undecodable event, not hundreds of MB of parsed JSON.
+pub const MAX_VALUE_BYTES: usize = 64 << 20;
+
 /// Microseconds from the Unix epoch to PostgreSQL's, 2000-01-01.
 const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
 
@@ -153,7 +157,24 @@ impl RowValues for PgRow<'_> {
     }
 
     fn payload(&self, i: usize, column: &str) -> Payload {
-        decode::payload(self.raw(i).value(), column)
+        match self.too_long(i) {
+            Some(error) => Payload::Undecodable {
+                raw: String::new(),
+                error,
+            },
+            None => decode::payload(self.raw(i).value(), column),
+        }
+    }
+
+    fn too_long(&self, i: usize) -> Option<String> {
+        let length = self.raw(i).bytes.map_or(0, <[u8]>::len);
+        (length > MAX_VALUE_BYTES).then(|| {
+            format!(
+                "the stored value is {} MiB, over rewind's limit of {} MiB; not decoded",
+                length >> 20,
+                MAX_VALUE_BYTES >> 20
+            )
+        })
     }
 
     fn bytes(&self, i: usize) -> &[u8] {

@@ -36,6 +36,12 @@ pub trait RowValues {
     fn bytes(&self, i: usize) -> &[u8];
     fn is_null(&self, i: usize) -> bool;
 
+    /// Why a value is too long to decode, for stores that hand over any length (SQLite
+    /// refuses to build one itself).
+    fn too_long(&self, _i: usize) -> Option<String> {
+        None
+    }
+
     /// Metadata is optional: NULL is null, and bad JSON is an issue, not a failure.
     fn metadata(&self, i: usize, issues: &mut Vec<EventIssue>) -> JsonText {
         if self.is_null(i) {
@@ -76,14 +82,23 @@ pub fn event_from_row(
         issues.push(EventIssue::UnparseableTimestamp(raw));
         None
     });
-    let mut data = row.payload(DATA, &columns.event_data);
+    let data = match (row.too_long(DATA), codec) {
+        (Some(error), _) => Payload::Undecodable {
+            raw: String::new(),
+            error,
+        },
+        (None, Codec::Plain) => row.payload(DATA, &columns.event_data),
+        (None, Codec::Eventsourcing) => {
+            let (data, inner_time) = es::decode_event(row.bytes(DATA));
+            timestamp = inner_time;
+            data
+        }
+    };
     let metadata = row.metadata(METADATA, &mut issues);
     let position = row.integer(POSITION).unwrap_or(ordinal as i64);
     let event_id = row.text(EVENT_ID);
     if codec == Codec::Eventsourcing {
-        let (short, class) = es::split_topic(&event_type);
-        (data, timestamp) = es::decode_event(row.bytes(DATA));
-        (event_type, aggregate_type) = (short, class);
+        (event_type, aggregate_type) = es::split_topic(&event_type);
     }
     Some(Event {
         aggregate_id,
@@ -108,9 +123,13 @@ pub fn snapshot_from_row(
     codec: Codec,
 ) -> Option<Snapshot> {
     let version = row.version(0)?;
-    let state = match codec {
-        Codec::Eventsourcing => es::decode_snapshot(row.bytes(1)),
-        Codec::Plain => row.payload(1, &mapping.snapshots.state),
+    let state = match (row.too_long(1), codec) {
+        (Some(error), _) => Payload::Undecodable {
+            raw: String::new(),
+            error,
+        },
+        (None, Codec::Eventsourcing) => es::decode_snapshot(row.bytes(1)),
+        (None, Codec::Plain) => row.payload(1, &mapping.snapshots.state),
     };
     Some(Snapshot {
         aggregate_id: aggregate_id.to_string(),
