@@ -64,7 +64,7 @@ pub fn run(args: ExportArgs, settings: &Settings, out: &mut Output) -> anyhow::R
     let format = format_of(args.format, args.output.as_deref())?;
     let session = Session::open(&args.source, settings)?;
     if let Some(id) = &args.trace {
-        let Some(trace) = crate::inspect::trace(session.source.as_ref(), id, &settings.ids)? else {
+        let Some(trace) = crate::inspect::trace(session.source.as_ref(), id, &session.ids)? else {
             anyhow::bail!("no event has the correlation id or event id {id:?}; nothing to export");
         };
         let target = Target {

@@ -12,6 +12,7 @@ mod kafka;
 mod log;
 pub(crate) mod output;
 pub mod panic;
+mod postgres_args;
 mod project;
 mod session;
 mod settings;
@@ -83,7 +84,8 @@ pub struct StoreArgs {
     #[arg(long, global = true, value_name = "SECONDS")]
     pub query_timeout: Option<f64>,
 
-    /// Read a library's layout: native, eventsourcing, emmett [default: detected].
+    /// Read a library's layout: native, eventsourcing, emmett, messagedb, marten [default:
+    /// detected].
     #[arg(long, global = true, value_name = "NAME")]
     pub preset: Option<String>,
 
@@ -104,6 +106,9 @@ pub struct StoreArgs {
 
     #[command(flatten)]
     pub kafka: KafkaArgs,
+
+    #[command(flatten)]
+    pub postgres: postgres_args::PostgresArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -350,7 +355,7 @@ pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
             diff::run(&open(&source)?, &aggregate, from, to, format, out)
         }
         Some(Command::Export(args)) => export::run(args, &settings, out),
-        Some(Command::Log(args)) => log::run(&open(&args.source)?, args, &settings, out),
+        Some(Command::Log(args)) => log::run(&open(&args.source)?, args, out),
         Some(Command::Trace(args)) => trace::run(&open(&args.source)?, args, &settings, out),
         Some(Command::Project(args)) => project::run(&open(&args.source)?, args, out),
         Some(Command::Demo) => {

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::inspect::TraceIds;
 use crate::jq::Limits;
 use crate::load;
 use crate::model::StepProblem;
@@ -17,6 +18,9 @@ pub struct Session {
     /// The reducer the user named, if any.
     pub named_reducer: Option<Arc<dyn Reducer>>,
     pub jq_limits: Limits,
+    /// Where correlation, causation and event ids live: the user's rules, else the
+    /// store's conventions (Message DB's metadata), else the defaults.
+    pub ids: TraceIds,
 }
 
 impl Session {
@@ -27,6 +31,7 @@ impl Session {
         options.kafka.progress = super::kafka::progress_line();
         let source = source::open(spec, &options)?;
         Ok(Session {
+            ids: settings.ids.with_conventions(source.id_conventions()),
             source,
             named_reducer: settings.reducer.clone(),
             jq_limits: settings.jq_limits,

@@ -5,11 +5,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::id_args::NamedIds;
 use crate::config::{Config, ConfigError};
 use crate::diff::JsonPath;
-use crate::inspect::TraceIds;
 use crate::jq::{Limits, DEFAULT_MEMORY_MB};
 use crate::replay::{JqReducer, Reducer};
+use crate::source::postgres::PostgresOptions;
+use crate::source::sql::{Preset, SqlMapping};
 use crate::source::sqlite::SqliteOptions;
 use crate::source::{BadOption, OpenOptions};
 
@@ -27,8 +29,9 @@ pub struct Settings {
     pub jq_limits: Limits,
     /// Paths whose values transcripts hide (`redact` in rewind.toml).
     pub redact: Vec<JsonPath>,
-    /// Where correlation, causation and event ids live.
-    pub ids: TraceIds,
+    /// Where correlation, causation and event ids live, as far as the user said; the
+    /// store's conventions fill in the rest once it is open (`Session::open`).
+    pub ids: NamedIds,
 }
 
 impl Settings {
@@ -43,10 +46,12 @@ impl Settings {
             .collect::<Result<Vec<_>, _>>()?;
         let ids = args.ids.resolve(&config.trace)?;
         let kafka = config.kafka.clone().overlay(args.kafka.to_config()?);
+        let postgres = postgres_options(&config, args)?;
         let open = OpenOptions {
             kafka: crate::source::kafka::KafkaOptions::from_config(&kafka)
                 .map_err(ConfigError::from)?,
             sqlite: sqlite_options(config, args)?,
+            postgres,
         };
         Ok(Settings {
             open,
@@ -144,22 +149,43 @@ fn reducer(
     )?)))
 }
 
-fn sqlite_options(config: Config, args: &StoreArgs) -> Result<SqliteOptions, ConfigError> {
-    let mut options = SqliteOptions {
-        mapping: config.sqlite,
-        ..SqliteOptions::default()
-    };
+/// `--map KEY=NAME` entries laid over a store's mapping.
+fn apply_map_flags(mapping: &mut SqlMapping, args: &StoreArgs) -> Result<(), ConfigError> {
     for entry in &args.map {
         let Some((key, value)) = entry.split_once('=') else {
             return Err(out_of_range(format!(
                 "--map {entry:?} must look like KEY=NAME, e.g. events.table=domain_events"
             )));
         };
-        options.mapping.set(key.trim(), value.trim())?;
+        mapping.set(key.trim(), value.trim())?;
     }
-    if let Some(name) = args.preset.as_ref().or(config.preset.as_ref()) {
-        options.preset = Some(name.parse()?);
+    Ok(())
+}
+
+fn preset(args: &StoreArgs, config: &Config) -> Result<Option<Preset>, ConfigError> {
+    match args.preset.as_ref().or(config.preset.as_ref()) {
+        Some(name) => Ok(Some(name.parse()?)),
+        None => Ok(None),
     }
+}
+
+/// `[postgres]` with the flags over it; `--map` over `[postgres.events]`.
+fn postgres_options(config: &Config, args: &StoreArgs) -> Result<PostgresOptions, ConfigError> {
+    let settings = config.postgres.clone().overlay(args.postgres.to_config());
+    let mut mapping = settings.mapping();
+    apply_map_flags(&mut mapping, args)?;
+    let mut options = settings.options(mapping)?;
+    options.preset = preset(args, config)?;
+    Ok(options)
+}
+
+fn sqlite_options(config: Config, args: &StoreArgs) -> Result<SqliteOptions, ConfigError> {
+    let mut options = SqliteOptions {
+        mapping: config.sqlite.clone(),
+        ..SqliteOptions::default()
+    };
+    apply_map_flags(&mut options.mapping, args)?;
+    options.preset = preset(args, &config)?;
     if let Some(seconds) = args.lock_timeout.or(config.lock_timeout) {
         if !(0.0..=3600.0).contains(&seconds) {
             return Err(out_of_range(format!(

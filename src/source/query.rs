@@ -32,10 +32,41 @@ pub enum Start {
 /// Where a query ended, to resume from: a later query that starts from it reads only what
 /// was stored since, so a poll with nothing new reads no event rows.
 ///
-/// What it holds is the source's business (the store's highest position when it was read,
-/// or a row of Kafka's local cache).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
-pub struct Resume(pub(crate) i64);
+/// What it holds is the source's business: the store's highest position when it was read
+/// (or a row of Kafka's local cache), and for PostgreSQL the positions below it that were
+/// not visible yet, because a sequence hands out positions in the order transactions ask,
+/// not the order they commit.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Resume {
+    pub(crate) after: i64,
+    pub(crate) pending: Vec<Pending>,
+}
+
+/// A position below a resume point that no row held when it was read: a transaction that
+/// took it may still commit, so later reads look for it until that can no longer happen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Pending {
+    pub position: i64,
+    /// The server's first unassigned transaction id when the gap was seen: once every
+    /// transaction before it has ended, nothing can fill the gap any more.
+    pub xid_horizon: u64,
+    /// When the gap was seen (the server's clock, ms since the epoch).
+    pub seen_at_ms: i64,
+}
+
+impl Resume {
+    pub(crate) fn at(after: i64) -> Resume {
+        Resume {
+            after,
+            pending: Vec::new(),
+        }
+    }
+
+    /// The highest position (or row) the query had read.
+    pub(crate) fn after(&self) -> i64 {
+        self.after
+    }
+}
 
 /// A read of a source. Sources may narrow it down themselves (in SQL, say), but must hand
 /// the sink exactly the events [`Query::admits`] accepts, in the scope's order.
@@ -103,9 +134,9 @@ impl Query {
     }
 
     /// The resume point of the query, if it resumes.
-    pub fn resume(&self) -> Option<Resume> {
+    pub fn resume(&self) -> Option<&Resume> {
         match &self.start {
-            Start::Resume(resume) => Some(*resume),
+            Start::Resume(resume) => Some(resume),
             _ => None,
         }
     }

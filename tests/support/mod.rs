@@ -149,6 +149,7 @@ fn read_from_outside(path: &Path) -> Option<Vec<u8>> {
 }
 
 pub mod kafka;
+pub mod pg_cli;
 pub mod postgres;
 pub mod tmux;
 

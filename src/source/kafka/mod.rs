@@ -313,7 +313,9 @@ impl KafkaSource {
     ) -> Result<(), SourceError> {
         let topic = &self.url.topic;
         let from = match &query.start {
-            Start::Resume(after) => return self.store_events_since(state, query, after.0, sink),
+            Start::Resume(after) => {
+                return self.store_events_since(state, query, after.after(), sink)
+            }
             Start::Position(StorePosition::Seq(n)) => {
                 return Err(SourceError::Position(format!(
                     "{n} is not a Kafka position: name a record as PARTITION:OFFSET, like 0:{n}"
@@ -467,7 +469,7 @@ impl EventSource for KafkaSource {
         if query.resume().is_some() {
             self.catch_up(&mut state, false)?;
         }
-        let resume = Resume(state.cache.last_row()?);
+        let resume = Resume::at(state.cache.last_row()?);
         let Scope::Aggregate(aggregate_id) = &query.scope else {
             self.store_events(&state, query, sink)?;
             return Ok(resume);
@@ -496,7 +498,7 @@ impl EventSource for KafkaSource {
             }
             return Ok(resume);
         }
-        let after = query.resume().map(|r| r.0);
+        let after = query.resume().map(Resume::after);
         let events = self.events(&state, aggregate_id, after)?;
         let snapshots = match (&self.mapping.snapshots, query.snapshots && after.is_none()) {
             (Some(mapping), true) => state

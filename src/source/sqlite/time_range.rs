@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use rusqlite::types::ValueRef;
 
-use super::layout::Codec;
+use crate::source::sql::Codec;
 use super::{decode, eventsourcing, SqliteSource};
 use crate::source::SourceError;
 

@@ -185,7 +185,7 @@ impl App {
                 self.requests.push(Request::PollAfter {
                     generation: view.generation,
                     aggregate_id: view.summary.id.clone(),
-                    resume: view.resume,
+                    resume: view.resume.clone(),
                 });
             }
         }
