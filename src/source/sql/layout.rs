@@ -244,7 +244,10 @@ impl Layout {
         // compressed payload, that payload), for aggregates whose times SQL cannot order.
         let payload = match self.codec {
             Codec::Eventsourcing => {
-                format!("CASE WHEN {} IS NULL THEN {} END", e.timestamp.sql, e.data.sql)
+                format!(
+                    "CASE WHEN {} IS NULL THEN {} END",
+                    e.timestamp.sql, e.data.sql
+                )
             }
             Codec::Plain => "NULL".into(),
         };

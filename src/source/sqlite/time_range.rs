@@ -7,8 +7,8 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use rusqlite::types::ValueRef;
 
-use crate::source::sql::Codec;
 use super::{decode, eventsourcing, SqliteSource};
+use crate::source::sql::Codec;
 use crate::source::SourceError;
 
 /// Whether a `list_events` row's MIN and MAX of the stored time (columns 3 and 4) are the
