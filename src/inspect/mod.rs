@@ -10,6 +10,7 @@ mod predicate;
 mod project;
 mod store_log;
 mod trace;
+mod trace_text;
 mod verify;
 
 pub use bisect::{bisect, Bisection};
@@ -19,4 +20,5 @@ pub use predicate::{Predicate, PredicateRun};
 pub use project::{project, Instant, ProjectionError, ReadModel, KEPT_ERRORS};
 pub use store_log::{Failure, Failures, LogFilter, LogLine, StoreLog};
 pub use trace::{trace, Link, Trace, TraceEvent};
+pub use trace_text::elapsed;
 pub use verify::{verify_aggregate, Drift, DriftKind};
