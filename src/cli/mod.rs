@@ -393,6 +393,7 @@ fn tui_options(settings: &Settings) -> crate::tui::TuiOptions {
         theme: crate::tui::Theme::from_env(),
         jq_timeout: settings.jq_timeout,
         redact: settings.redact.clone(),
+        ids: settings.ids.clone(),
     }
 }
 

@@ -12,7 +12,9 @@ use crate::source::{EventSource, Query, Resume};
 
 use super::action::Action;
 use super::jobs::{self, Job, Outcome};
+use super::log_pages::{self, Anchor, Page, PageError, PageRequest};
 use super::SourceHandle;
+use crate::inspect::{Trace, TraceIds};
 
 /// What the UI wants from the source.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,6 +38,14 @@ pub enum Request {
     },
     /// Blame, filter or export on a replay of its own (see `jobs`).
     Job(Job),
+    /// A page of the store log (see `log_pages`); a newer page makes an older one stale.
+    LogPage(PageRequest),
+    /// The causation tree of one request across the store.
+    Trace {
+        ticket: u64,
+        id: String,
+        ids: TraceIds,
+    },
 }
 
 /// What the source answered. Errors are already phrased for people.
@@ -79,6 +89,79 @@ pub enum Report {
         ticket: u64,
         outcome: Outcome,
     },
+    LogPage {
+        ticket: u64,
+        anchor: Anchor,
+        result: Result<Page, String>,
+    },
+    Traced {
+        ticket: u64,
+        result: Result<Option<TracedTree>, String>,
+    },
+}
+
+/// A trace as the UI draws it, the tree lines of each event worked out on the loader's
+/// thread (they cost more than a frame for a long trace).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TracedTree {
+    pub trace: Trace,
+    /// `├─ ` and `│  ` before each event, in the trace's order.
+    pub branches: Vec<String>,
+    /// Cells the widest `branch aggregate vN Type` label takes, so columns stay put.
+    pub label_width: usize,
+}
+
+impl TracedTree {
+    pub fn new(trace: Trace) -> TracedTree {
+        use unicode_width::UnicodeWidthStr;
+        let branches: Vec<String> = (0..trace.events.len()).map(|i| trace.branch(i)).collect();
+        let cells = |text: &str| crate::display::pictures(text).width();
+        let label_width = trace
+            .events
+            .iter()
+            .zip(&branches)
+            .map(|(e, branch)| {
+                let event = &e.event;
+                cells(branch)
+                    + cells(&event.aggregate_id)
+                    + cells(&event.event_type)
+                    + event.version.to_string().len()
+                    + 3
+            })
+            .max()
+            .unwrap_or(0);
+        TracedTree {
+            trace,
+            branches,
+            label_width,
+        }
+    }
+}
+
+/// The newest history generation and log page the UI asked for: work for older ones stops
+/// at its next chunk.
+#[derive(Debug, Default)]
+pub struct Newest {
+    pub history: AtomicU64,
+    pub log: AtomicU64,
+}
+
+impl Newest {
+    /// Notes a request as the newest of its kind; `false` when it needs no work at all.
+    pub fn note(&self, request: &Request) -> bool {
+        match request {
+            Request::LoadHistory { generation, .. } => {
+                self.history.store(*generation, Ordering::Release);
+            }
+            Request::Cancel { generation } => {
+                self.history.store(*generation, Ordering::Release);
+                return false;
+            }
+            Request::LogPage(page) => self.log.store(page.ticket, Ordering::Release),
+            _ => {}
+        }
+        true
+    }
 }
 
 /// How far opening a source has got: records read of about `expected`.
@@ -89,14 +172,15 @@ pub struct ReadingProgress {
     pub expected: u64,
 }
 
-/// Carries out one request, reporting as it goes. `latest` is the newest history generation;
-/// a load that falls behind it stops at the next chunk.
+/// Carries out one request, reporting as it goes. A load or a log page that falls behind
+/// `newest` stops at its next chunk.
 pub fn perform(
     source: &dyn EventSource,
     request: Request,
-    latest: &AtomicU64,
+    newest: &Newest,
     report: &mut dyn FnMut(Report),
 ) {
+    let latest = &newest.history;
     match request {
         Request::ListAggregates => {
             report(Report::Aggregates(
@@ -158,13 +242,32 @@ pub fn perform(
                 outcome,
             });
         }
+        Request::LogPage(page) => {
+            let stale = || newest.log.load(Ordering::Acquire) != page.ticket;
+            let result = match log_pages::read_page(source, &page, &stale) {
+                Err(PageError::Stale) => return,
+                Ok(found) => Ok(found),
+                Err(PageError::Failed(error)) => Err(error),
+            };
+            report(Report::LogPage {
+                ticket: page.ticket,
+                anchor: page.anchor,
+                result,
+            });
+        }
+        Request::Trace { ticket, id, ids } => {
+            let result = crate::inspect::trace(source, &id, &ids)
+                .map(|found| found.map(TracedTree::new))
+                .map_err(|e| e.describe());
+            report(Report::Traced { ticket, result });
+        }
     }
 }
 
 /// The UI's end of the loader thread.
 pub struct Loader {
     requests: mpsc::Sender<Request>,
-    latest: Arc<AtomicU64>,
+    newest: Arc<Newest>,
 }
 
 impl Loader {
@@ -175,15 +278,15 @@ impl Loader {
         actions: tokio::sync::mpsc::UnboundedSender<Action>,
     ) -> Loader {
         let (requests, incoming) = mpsc::channel::<Request>();
-        let latest = Arc::new(AtomicU64::new(0));
-        let newest = Arc::clone(&latest);
+        let newest = Arc::new(Newest::default());
+        let shared = Arc::clone(&newest);
         tokio::task::spawn_blocking(move || {
             let Some(source) = open(source, &actions) else {
                 return;
             };
             for request in incoming {
                 let mut gone = false;
-                perform(source.as_ref(), request, &newest, &mut |report| {
+                perform(source.as_ref(), request, &shared, &mut |report| {
                     gone |= actions.send(Action::Loaded(report)).is_err();
                 });
                 if gone {
@@ -191,19 +294,12 @@ impl Loader {
                 }
             }
         });
-        Loader { requests, latest }
+        Loader { requests, newest }
     }
 
     pub fn send(&self, request: Request) {
-        match &request {
-            Request::LoadHistory { generation, .. } => {
-                self.latest.store(*generation, Ordering::Release);
-            }
-            Request::Cancel { generation } => {
-                self.latest.store(*generation, Ordering::Release);
-                return;
-            }
-            _ => {}
+        if !self.newest.note(&request) {
+            return;
         }
         // A closed channel means the loader died with the source; the UI keeps running.
         let _ = self.requests.send(request);
@@ -211,7 +307,8 @@ impl Loader {
 
     /// Stops any load in progress so the runtime can shut down promptly.
     pub fn cancel_all(&self) {
-        self.latest.store(u64::MAX, Ordering::Release);
+        self.newest.history.store(u64::MAX, Ordering::Release);
+        self.newest.log.store(u64::MAX, Ordering::Release);
     }
 }
 

@@ -10,6 +10,7 @@ pub mod jobs;
 pub mod keymap;
 pub mod layout;
 pub mod loader;
+pub mod log_pages;
 mod runtime;
 mod terminal;
 #[cfg(test)]
@@ -22,6 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::diff::JsonPath;
+use crate::inspect::TraceIds;
 use crate::replay::Reducer;
 use crate::source::kafka::ProgressFn;
 use crate::source::{EventSource, SourceError};
@@ -38,6 +40,8 @@ pub struct TuiOptions {
     pub jq_timeout: Duration,
     /// Paths whose values exported transcripts hide (`redact` in rewind.toml).
     pub redact: Vec<JsonPath>,
+    /// Where correlation, causation and event ids live, for traces.
+    pub ids: TraceIds,
 }
 
 impl Default for TuiOptions {
@@ -46,6 +50,7 @@ impl Default for TuiOptions {
             theme: Theme::from_env(),
             jq_timeout: Duration::from_secs(1),
             redact: Vec::new(),
+            ids: TraceIds::default(),
         }
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::diff::{Change, JsonPath};
-use crate::model::{AggregateSummary, Event, Snapshot, SnapshotOutcome};
+use crate::model::{AggregateSummary, Event, Snapshot, SnapshotOutcome, StorePosition};
 use crate::replay::{Reducer, Replay};
 
 use super::detail::{Comparison, Detail};
@@ -36,6 +36,13 @@ pub enum SnapshotVerdict {
     /// Paths where the stored snapshot (old) and replay (new) differ.
     Differs(Vec<Change>),
     Undecodable(String),
+}
+
+/// Where an aggregate opened from elsewhere puts its cursor once that event has loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Landing {
+    /// The event at this store position (from the log or a trace).
+    Position(StorePosition),
 }
 
 /// A stored snapshot placed on the timeline at the event it claims to summarize.
@@ -83,6 +90,8 @@ pub struct AggregateView {
     /// The blame overlay, open while `Some`.
     pub blame: Option<Blame>,
     pub filter: Option<EventFilter>,
+    /// The event to put the cursor on when it arrives.
+    pub landing: Option<Landing>,
 }
 
 impl AggregateView {
@@ -117,6 +126,7 @@ impl AggregateView {
             scroll: [0; 4],
             blame: None,
             filter: None,
+            landing: None,
         }
     }
 
@@ -158,9 +168,58 @@ impl AggregateView {
         self.replay.extend(events);
         self.problems
             .extend((old_len..self.len()).filter(|&i| self.replay.problem(i).is_some()));
+        if let Some(Landing::Position(position)) = self.landing {
+            if let Some(index) = (old_len..self.len()).find(|&i| self.position_of(i) == position) {
+                self.landing = None;
+                self.focus = Focus::Events;
+                self.move_to(index, event_rows);
+                return;
+            }
+        }
         if at_end {
             self.move_to(self.len() - 1, event_rows);
         }
+    }
+
+    /// Puts the cursor on the event at `landing`, now if it has loaded, else when it does.
+    pub fn land(&mut self, landing: Landing, event_rows: usize) {
+        let Landing::Position(position) = landing;
+        match (0..self.len()).find(|&i| self.position_of(i) == position) {
+            Some(index) => {
+                self.landing = None;
+                self.focus = Focus::Events;
+                self.move_to(index, event_rows);
+            }
+            None => self.landing = Some(landing),
+        }
+    }
+
+    /// The store position of event `index`.
+    pub fn position_of(&self, index: usize) -> StorePosition {
+        self.replay.events()[index].position
+    }
+
+    /// The version of event `index`, 0 past the end.
+    pub fn version_of(&self, index: usize) -> u64 {
+        self.replay.events().get(index).map_or(0, |e| e.version)
+    }
+
+    /// The type of event `index`.
+    pub fn type_of(&self, index: usize) -> &str {
+        self.replay
+            .events()
+            .get(index)
+            .map_or("", |e| e.event_type.as_str())
+    }
+
+    /// The last version loaded, 0 before any.
+    pub fn last_version(&self) -> u64 {
+        self.len().checked_sub(1).map_or(0, |i| self.version_of(i))
+    }
+
+    /// The event under the cursor, whole (payloads included).
+    pub fn event_at_cursor(&self) -> Option<Event> {
+        self.replay.events().get(self.cursor).cloned()
     }
 
     pub fn set_snapshots(&mut self, snapshots: Vec<Snapshot>) {

@@ -69,7 +69,7 @@ impl App {
                     (1, 'B')
                 };
                 view.marks[slot] = Some(view.cursor);
-                let version = view.replay.events()[view.cursor].version;
+                let version = view.version_of(view.cursor);
                 let hint = match view.marks {
                     [Some(_), Some(_)] => "; press c to compare",
                     _ => "",
@@ -114,6 +114,7 @@ impl App {
                 };
                 note = Some(text.into());
             }
+            Action::Trace => self.trace_current_event(),
             Action::ToggleHelp => self.open_help(),
             Action::Back if view.filter.is_some() => {
                 view.filter = None;
@@ -129,6 +130,19 @@ impl App {
         }
         if let Some(note) = note {
             self.say(note);
+        }
+    }
+
+    /// `T`: the trace of the cursor's event (its correlation id, else its own id).
+    fn trace_current_event(&mut self) {
+        let Some(event) = self.view.as_ref().and_then(|v| v.event_at_cursor()) else {
+            self.say("no event to trace");
+            return;
+        };
+        let found = self.ids.of(&event);
+        match found.correlation.or(found.event_id) {
+            Some(id) => self.start_trace(id, Some(event.position)),
+            None => self.say_no_trace_id(),
         }
     }
 
@@ -209,6 +223,10 @@ impl App {
         }
         view.loading = false;
         view.place_snapshots();
+        if view.landing.take().is_some() {
+            self.complain("that event is not in this aggregate's history any more");
+            return;
+        }
         if let Some(error) = view.error.clone() {
             self.complain(format!("loading stopped: {error}"));
         } else if view.is_empty() {
@@ -244,6 +262,12 @@ impl App {
                     view.replay = Replay::starting_at(view.replay.reducer(), start);
                 }
             }
+            Report::LogPage {
+                ticket,
+                anchor,
+                result,
+            } => self.on_log_page(ticket, anchor, result),
+            Report::Traced { ticket, result } => self.on_traced(ticket, result),
             Report::Done { ticket, outcome } => match outcome {
                 Outcome::Blamed(result) => self.on_blamed(ticket, result),
                 Outcome::Filtered(result) => self.on_filtered(ticket, result),

@@ -15,6 +15,10 @@ pub enum PromptKind {
     Time,
     /// Text to find in event types, or a jq predicate.
     Filter,
+    /// The store log's `t`: a time to jump to.
+    LogTime,
+    /// The store log's `/`: text in types and ids, or a jq predicate.
+    LogFilter,
     /// One key: m, j or h.
     ExportFormat,
     ExportPath(Format),
@@ -87,6 +91,14 @@ impl App {
                 self.prompt = None;
                 self.apply_filter(query);
             }
+            PromptKind::LogTime => {
+                let input = prompt.input.clone();
+                self.submit_log_time(&input);
+            }
+            PromptKind::LogFilter => {
+                let input = prompt.input.clone();
+                self.submit_log_filter(&input);
+            }
             PromptKind::ExportFormat => self.choose('m'),
             PromptKind::ExportPath(format) => {
                 let input = prompt.input.trim().to_string();
@@ -134,7 +146,7 @@ impl App {
         }
     }
 
-    fn prompt_error(&mut self, error: String) {
+    pub(super) fn prompt_error(&mut self, error: String) {
         if let Some(prompt) = self.prompt.as_mut() {
             prompt.error = Some(error);
         }
