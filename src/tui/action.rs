@@ -85,6 +85,8 @@ pub enum Action {
     Confirm,
     /// q / Esc: close what is open, or go back a screen, or quit from the list.
     Back,
+    /// Esc on a screen: cancel what is pending there (a filter), never leave it.
+    Cancel,
     Quit,
     ToggleHelp,
     InputChar(char),

@@ -307,11 +307,21 @@ impl AggregateView {
         self.state_line = self.state_line.min(visible.saturating_sub(1));
         let state = Tab::State.index();
         self.scroll[state] = keep_in_view(self.scroll[state], self.state_line, detail_rows);
+        // A long event scrolled down, then a short one: the pane must not show blank.
+        for tab in [Tab::Diff, Tab::Event, Tab::Compare] {
+            let last_page = self.lines_of(tab).saturating_sub(detail_rows.max(1));
+            let scroll = &mut self.scroll[tab.index()];
+            *scroll = (*scroll).min(last_page);
+        }
     }
 
     /// Lines in the current tab, for scrolling limits.
     pub fn tab_lines(&self) -> usize {
-        match self.tab {
+        self.lines_of(self.tab)
+    }
+
+    fn lines_of(&self, tab: Tab) -> usize {
+        match tab {
             Tab::State => self.detail.as_ref().map_or(0, |d| d.visible.len()),
             Tab::Diff => self.detail.as_ref().map_or(0, |d| d.diff.len()),
             Tab::Event => self.detail.as_ref().map_or(0, |d| d.event.len()),

@@ -105,6 +105,9 @@ impl App {
                 let speed = view.speed_per_second();
                 note = Some(format!("play speed {speed} events/s"));
             }
+            Action::ToggleFollow if self.source_name.starts_with("transcript:") => {
+                note = Some("a transcript does not grow: there is nothing to follow".into());
+            }
             Action::ToggleFollow => {
                 view.follow = !view.follow;
                 let text = if view.follow {
@@ -116,10 +119,11 @@ impl App {
             }
             Action::Trace => self.trace_current_event(),
             Action::ToggleHelp => self.open_help(),
-            Action::Back if view.filter.is_some() => {
+            Action::Back | Action::Cancel if view.filter.is_some() => {
                 view.filter = None;
                 note = Some("filter cleared".into());
             }
+            Action::Cancel => note = Some("nothing to cancel; q goes back to the list".into()),
             Action::Back => self.close_view(),
             Action::Click { column, row } | Action::Drag { column, row } => {
                 self.point_at(column, row, matches!(action, Action::Click { .. }));

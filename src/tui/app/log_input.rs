@@ -2,6 +2,7 @@
 //! follow ticks.
 
 use super::log::{Land, LogQuery, LogView, PendingPage};
+use super::prompt::one_line;
 use super::{App, Landing, PromptKind};
 use crate::model::{format_time, parse_time};
 use crate::tui::action::Action;
@@ -100,12 +101,13 @@ impl App {
                     None => self.say("no event to trace"),
                 }
             }
-            Action::Back if log.query.is_some() => {
+            Action::Back | Action::Cancel if log.query.is_some() => {
                 let at = log.current().map(|row| row.position);
                 let anchor = at.map_or(Anchor::First, Anchor::From);
                 self.ask_page(anchor, None);
                 self.say("filter cleared");
             }
+            Action::Cancel => self.say("nothing to cancel; q goes back to the list"),
             Action::Back => self.log = None,
             Action::ToggleHelp => self.open_help(),
             Action::Click { column, row } => {
@@ -296,9 +298,4 @@ impl App {
         }
         self.fetch_edges();
     }
-}
-
-/// jq errors can span lines; the status bar has one.
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -3,6 +3,8 @@
 
 mod aggregate;
 mod aggregate_input;
+#[cfg(test)]
+mod daily_tests;
 mod detail;
 mod export;
 mod inspect;

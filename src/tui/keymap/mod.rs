@@ -305,8 +305,14 @@ pub static AGGREGATE: &[Binding] = &[
         "trace the event's request across aggregates",
     ),
     bind(
-        &[ch('q'), code(KeyCode::Esc)],
-        "q Esc",
+        &[code(KeyCode::Esc)],
+        "Esc",
+        Action::Cancel,
+        "clear the event filter (never leaves)",
+    ),
+    bind(
+        &[ch('q')],
+        "q",
         Action::Back,
         "clear the event filter, or back to the list",
     ),
@@ -380,8 +386,14 @@ pub static LOG: &[Binding] = &[
         "trace the event's request across aggregates",
     ),
     bind(
-        &[ch('q'), code(KeyCode::Esc)],
-        "q Esc",
+        &[code(KeyCode::Esc)],
+        "Esc",
+        Action::Cancel,
+        "clear the filter (never leaves)",
+    ),
+    bind(
+        &[ch('q')],
+        "q",
         Action::Back,
         "clear the filter, or back to the list",
     ),

@@ -1,0 +1,155 @@
+//! Issue 15's bugs and the daily-driver behaviours, headless against real stores.
+
+use super::*;
+use crate::tui::action::{Action, Tab};
+use crate::tui::testing::{create_store, insert, open_store, row, Harness};
+
+fn view(h: &Harness) -> &AggregateView {
+    h.app.view.as_ref().expect("an aggregate is open")
+}
+
+fn message(h: &Harness) -> String {
+    h.app
+        .message
+        .as_ref()
+        .map_or(String::new(), |m| m.text.clone())
+}
+
+fn store_with(dir: &tempfile::TempDir, rows: &[crate::tui::testing::Row<'_>]) -> Harness {
+    let path = dir.path().join("store.db");
+    let conn = create_store(&path);
+    insert(&conn, rows);
+    Harness::new(open_store(&path), 120, 32)
+}
+
+#[test]
+fn the_detail_pane_scroll_is_clamped_when_the_next_event_is_shorter() {
+    let dir = tempfile::tempdir().unwrap();
+    let long: String = format!(
+        "{{{}}}",
+        (0..200)
+            .map(|i| format!("\"k{i:03}\": {i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let mut h = store_with(
+        &dir,
+        &[
+            row("a", 1, "Big", &long),
+            row("a", 2, "Small", r#"{"k000": -1}"#),
+        ],
+    );
+    h.open("a");
+    h.send_all([
+        Action::First,
+        Action::SelectTab(Tab::Event),
+        Action::FocusNext,
+    ]);
+    h.send_all([Action::PageDown, Action::PageDown, Action::PageDown]);
+    assert!(view(&h).scroll[Tab::Event.index()] > 0);
+    h.send(Action::StepForward);
+    assert_eq!(
+        view(&h).scroll[Tab::Event.index()],
+        0,
+        "clamped to the short event"
+    );
+    let screen = h.screen();
+    assert!(
+        screen.contains("v2 Small at"),
+        "the short event shows, not a blank pane:\n{screen}"
+    );
+}
+
+#[test]
+fn a_jq_typo_keeps_the_prompt_its_text_and_the_old_filter() {
+    let mut h = Harness::demo();
+    h.open("acc-0007");
+    h.send(Action::Filter);
+    h.type_text("withdrawn");
+    h.send(Action::Confirm);
+    let before = view(&h).filter.clone().expect("a text filter");
+    h.send(Action::Filter);
+    h.send_all(std::iter::repeat_n(Action::InputBackspace, 20));
+    h.type_text(".balance <");
+    h.send(Action::Confirm);
+    let prompt = h.app.prompt.as_ref().expect("the prompt stays open");
+    assert_eq!(prompt.input, ".balance <");
+    assert!(prompt.error.is_some(), "with the error inline");
+    assert_eq!(
+        view(&h).filter.as_ref(),
+        Some(&before),
+        "the old filter stays"
+    );
+    h.send(Action::Back);
+    assert!(h.app.prompt.is_none());
+    h.send(Action::Cancel);
+    assert!(view(&h).filter.is_none(), "Esc clears the filter");
+    h.send(Action::Cancel);
+    assert!(
+        h.app.view.is_some(),
+        "Esc with nothing to cancel stays in the aggregate"
+    );
+    assert!(message(&h).contains("q goes back"), "{}", message(&h));
+    h.send(Action::Back);
+    assert!(h.app.view.is_none(), "q leaves");
+}
+
+#[test]
+fn a_version_in_a_gap_says_where_it_landed_and_v0_is_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows: Vec<_> = [1, 2, 3, 4, 6, 7]
+        .into_iter()
+        .map(|v| row("a", v, "Counted", "{}"))
+        .collect();
+    let mut h = store_with(&dir, &rows);
+    h.open("a");
+    h.send(Action::JumpToVersion);
+    h.type_text("5");
+    h.send(Action::Confirm);
+    assert_eq!(h.cursor_version(), 4);
+    assert!(message(&h).contains("there is no v5"), "{}", message(&h));
+    h.send(Action::JumpToVersion);
+    h.type_text("0");
+    h.send(Action::Confirm);
+    assert_eq!(h.cursor_version(), 1);
+    assert!(
+        message(&h).contains("v0 is the empty state"),
+        "{}",
+        message(&h)
+    );
+}
+
+#[test]
+fn follow_on_a_transcript_says_there_is_nothing_to_follow() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.jsonl");
+    let source = open_store(&crate::tui::testing::demo_path());
+    let reducer = crate::load::reducer_for(source.as_ref(), "acc-0001", None);
+    let mut replay = crate::load::replay(source.as_ref(), "acc-0001", reducer).unwrap();
+    let options = crate::export::ExportOptions {
+        format: crate::export::Format::JsonLines,
+        source: "demo".into(),
+        aggregate: "acc-0001".into(),
+        from: None,
+        to: None,
+        with_state: false,
+        redact: Vec::new(),
+        generated_at: None,
+    };
+    let mut text = Vec::new();
+    crate::export::export(&mut replay, &options, &mut text).unwrap();
+    std::fs::write(&path, text).unwrap();
+    let transcript = crate::source::open(
+        &path.to_string_lossy(),
+        &crate::source::OpenOptions::default(),
+    )
+    .unwrap();
+    // The name the runtime gives the UI: the source's own description.
+    let name = transcript.describe();
+    let mut h = Harness::new(transcript, 120, 32);
+    h.app.source_name = name;
+    h.open("acc-0001");
+    h.send(Action::ToggleFollow);
+    assert!(!h.app.is_following());
+    assert!(message(&h).contains("nothing to follow"), "{}", message(&h));
+}
