@@ -11,6 +11,8 @@ use crate::source::kafka::{ProgressFn, ReadProgress};
 use crate::source::{EventSource, Query, Resume};
 
 use super::action::Action;
+use super::app::TextLine;
+use super::diff_worker::{self, DiffJob, DiffTarget};
 use super::jobs::{self, Job, Outcome};
 use super::log_pages::{self, Anchor, Page, PageError, PageRequest};
 use super::SourceHandle;
@@ -40,6 +42,8 @@ pub enum Request {
     Job(Job),
     /// A page of the store log (see `log_pages`); a newer page makes an older one stale.
     LogPage(PageRequest),
+    /// The visible tab's diff; the runtime hands it to the diff worker instead.
+    Diff(DiffJob),
     /// The causation tree of one request across the store.
     Trace {
         ticket: u64,
@@ -97,6 +101,10 @@ pub enum Report {
     Traced {
         ticket: u64,
         result: Result<Option<TracedTree>, String>,
+    },
+    Diffed {
+        target: DiffTarget,
+        lines: Vec<TextLine>,
     },
 }
 
@@ -255,6 +263,7 @@ pub fn perform(
                 result,
             });
         }
+        Request::Diff(job) => report(diff_worker::work(job)),
         Request::Trace { ticket, id, ids } => {
             let result = crate::inspect::trace(source, &id, &ids)
                 .map(|found| found.map(TracedTree::new))

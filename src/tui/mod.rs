@@ -6,6 +6,7 @@
 
 pub mod action;
 pub mod app;
+pub mod diff_worker;
 pub mod jobs;
 pub mod keymap;
 pub mod layout;

@@ -9,10 +9,11 @@ use crate::diff::{Change, JsonPath};
 use crate::model::{AggregateSummary, Event, Snapshot, SnapshotOutcome, StorePosition};
 use crate::replay::{Reducer, Replay};
 
-use super::detail::{Comparison, Detail};
+use super::detail::{Comparison, Detail, TextLine};
 use super::inspect::{Blame, EventFilter};
 use super::json_tree;
 use crate::tui::action::Tab;
+use crate::tui::diff_worker::{DiffJob, DiffTarget};
 use crate::tui::layout::keep_in_view;
 
 /// Playback speeds in events per second; `+`/`-` move along this list.
@@ -312,6 +313,53 @@ impl AggregateView {
             let last_page = self.lines_of(tab).saturating_sub(detail_rows.max(1));
             let scroll = &mut self.scroll[tab.index()];
             *scroll = (*scroll).min(last_page);
+        }
+    }
+
+    /// The diff the visible tab still lacks, handed over once.
+    pub fn diff_job(&mut self) -> Option<DiffJob> {
+        let generation = self.generation;
+        match self.tab {
+            Tab::Diff => {
+                let detail = self.detail.as_mut()?;
+                let input = detail.diff_input.take()?;
+                Some(DiffJob {
+                    target: DiffTarget::Event {
+                        generation,
+                        index: detail.index,
+                    },
+                    input,
+                })
+            }
+            Tab::Compare => {
+                let comparison = self.comparison.as_mut()?;
+                let input = comparison.input.take()?;
+                Some(DiffJob {
+                    target: DiffTarget::Compare {
+                        generation,
+                        marks: comparison.marks,
+                    },
+                    input,
+                })
+            }
+            Tab::State | Tab::Event => None,
+        }
+    }
+
+    /// A diff from the worker, if it is still the one shown.
+    pub fn take_diff(&mut self, target: DiffTarget, lines: Vec<TextLine>) {
+        match target {
+            DiffTarget::Event { generation, index } if generation == self.generation => {
+                if let Some(detail) = self.detail.as_mut().filter(|d| d.index == index) {
+                    detail.set_diff(lines);
+                }
+            }
+            DiffTarget::Compare { generation, marks } if generation == self.generation => {
+                if let Some(c) = self.comparison.as_mut().filter(|c| c.marks == marks) {
+                    c.set_diff(lines);
+                }
+            }
+            _ => {}
         }
     }
 

@@ -272,6 +272,11 @@ impl App {
                 result,
             } => self.on_log_page(ticket, anchor, result),
             Report::Traced { ticket, result } => self.on_traced(ticket, result),
+            Report::Diffed { target, lines } => {
+                if let Some(view) = self.view.as_mut() {
+                    view.take_diff(target, lines);
+                }
+            }
             Report::Done { ticket, outcome } => match outcome {
                 Outcome::Blamed(result) => self.on_blamed(ticket, result),
                 Outcome::Filtered(result) => self.on_filtered(ticket, result),

@@ -153,3 +153,67 @@ fn follow_on_a_transcript_says_there_is_nothing_to_follow() {
     assert!(!h.app.is_following());
     assert!(message(&h).contains("nothing to follow"), "{}", message(&h));
 }
+
+#[test]
+fn the_diff_is_worked_out_off_the_ui_thread_and_only_for_the_tab_shown() {
+    use crate::tui::loader::Request;
+    let dir = tempfile::tempdir().unwrap();
+    let wide: String = format!(
+        "{{{}}}",
+        (0..20_000)
+            .map(|i| format!("\"key{i:05}\": {i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let mut h = store_with(
+        &dir,
+        &[
+            row("w", 1, "Created", &wide),
+            row("w", 2, "Touched", r#"{"key00000": -1}"#),
+        ],
+    );
+    h.open("w");
+    assert_eq!(view(&h).tab, Tab::State);
+    assert!(
+        view(&h).detail.as_ref().unwrap().diff_input.is_some(),
+        "on the State tab no diff was asked for"
+    );
+    // The Diff tab: the frame drawn now says the diff is being worked out…
+    h.app.update(Action::SelectTab(Tab::Diff));
+    let requests = h.app.take_requests();
+    let jobs: Vec<_> = requests
+        .iter()
+        .filter(|r| matches!(r, Request::Diff(_)))
+        .collect();
+    assert_eq!(jobs.len(), 1, "{requests:?}");
+    assert!(h.screen().contains("working out the diff…"));
+    // …and the worker's answer fills it in.
+    for request in requests {
+        for report in h.perform(request) {
+            h.app.update(Action::Loaded(report));
+        }
+    }
+    let screen = h.screen();
+    assert!(!screen.contains("working out the diff…"), "{screen}");
+    assert!(
+        screen.contains("--- v0") && screen.contains("+++ v1"),
+        "{screen}"
+    );
+    // An answer for an event no longer under the cursor is dropped.
+    h.app.update(Action::StepForward);
+    let stale = h.app.take_requests();
+    h.send(Action::Loaded(crate::tui::loader::Report::Diffed {
+        target: crate::tui::diff_worker::DiffTarget::Event {
+            generation: view(&h).generation,
+            index: 0,
+        },
+        lines: vec![],
+    }));
+    assert!(!view(&h).detail.as_ref().unwrap().diff_ready);
+    for request in stale {
+        for report in h.perform(request) {
+            h.app.update(Action::Loaded(report));
+        }
+    }
+    assert!(h.screen().contains("~ .key00000: 0 → -1"), "{}", h.screen());
+}

@@ -36,7 +36,7 @@ use crate::replay::Reducer;
 pub use aggregate::{
     AggregateView, Focus, Landing, SnapshotMark, SnapshotVerdict, DIGEST_BATCH, PAGE_EVENTS, SPEEDS,
 };
-pub use detail::{Comparison, Detail, TextLine, Tone};
+pub use detail::{Comparison, Detail, DiffInput, TextLine, Tone};
 pub use export::{default_file_name, format_name};
 pub use inspect::{filter_kind, Blame, EventFilter, FilterKind};
 pub use json_tree::{line_text, JsonLine, Node};
@@ -229,6 +229,10 @@ impl App {
         if let Some(view) = self.view.as_mut() {
             view.offset = layout::keep_in_view(view.offset, view.cursor, event_rows);
             view.settle(rows);
+            // The visible tab's diff, worked out off this thread.
+            if let Some(job) = view.diff_job() {
+                self.requests.push(Request::Diff(job));
+            }
         }
     }
 
