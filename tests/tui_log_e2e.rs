@@ -55,14 +55,15 @@ fn timeline_to_trace_to_an_event_of_another_aggregate() {
     let tmux = Tmux::start("trace", &shell_command("demo"));
     tmux.wait_for(&["58 of 58"]);
     tmux.keys(&["/", "order-0033", "Enter", "Enter"]);
-    tmux.wait_for(&["order-0033 · order", "v1/3"]);
+    tmux.wait_for(&["order-0033 · order", "v3/3"]);
     tmux.keys(&["T"]);
     tmux.wait_for(&[
         "trace req-9d4b: 4 events in 2 aggregates",
         "└─ acc-0011 v65 Withdrawn",
         "! caused by evt-999999",
     ]);
-    tmux.keys(&["j", "Enter"]);
+    // The trace opens on the event it was asked from (v3, the last); its second is acc-0011's.
+    tmux.keys(&["g", "j", "Enter"]);
     tmux.wait_for(&["acc-0011 · account", "v65/", "state after v65"]);
     tmux.keys(&["T"]);
     tmux.wait_for(&["trace req-9d4b"]);

@@ -59,6 +59,13 @@ pub struct Cli {
     /// `kafka://HOST:PORT[,HOST:PORT]/TOPIC`).
     pub source: Option<String>,
 
+    /// Open the terminal UI on this aggregate (at its latest event, or --at).
+    pub aggregate: Option<String>,
+
+    /// Where the aggregate opens: a version (`12`) or a time (`2026-01-15 10:30`).
+    #[arg(long, value_name = "POS", requires = "aggregate")]
+    pub at: Option<String>,
+
     #[command(flatten)]
     pub store: StoreArgs,
 }
@@ -340,7 +347,21 @@ pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
             browse(open(&path.to_string_lossy())?, &settings, out)
         }
         None => match cli.source {
-            Some(source) => browse_source(&source, &settings, out),
+            Some(source) => {
+                let open_at = match cli.aggregate {
+                    Some(aggregate) => {
+                        if !interactive() {
+                            anyhow::bail!(
+                                "`rewind SOURCE {aggregate}` opens the terminal UI; in a script use `rewind state` or `rewind events SOURCE {aggregate}`"
+                            );
+                        }
+                        let at = cli.at.as_deref().map(parse_position).transpose()?;
+                        Some(crate::tui::OpenAt { aggregate, at })
+                    }
+                    None => None,
+                };
+                browse_source(&source, &settings, open_at, out)
+            }
             None => anyhow::bail!("no source given; try `rewind demo` or `rewind --help`"),
         },
     }
@@ -348,10 +369,15 @@ pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
 
 /// `rewind SOURCE`: the terminal UI. A store that is slow to open (a Kafka topic) is opened
 /// inside the UI, which draws at once and shows a gauge meanwhile.
-fn browse_source(spec: &str, settings: &Settings, out: &mut Output) -> anyhow::Result<u8> {
+fn browse_source(
+    spec: &str,
+    settings: &Settings,
+    open_at: Option<crate::tui::OpenAt>,
+    out: &mut Output,
+) -> anyhow::Result<u8> {
     let backend = source::backend_for(spec);
     if !(backend.slow_to_open && interactive()) {
-        return browse(Session::open(spec, settings)?, settings, out);
+        return browse_at(Session::open(spec, settings)?, settings, open_at, out);
     }
     let mut options = settings.open.clone();
     let owned = spec.to_string();
@@ -363,7 +389,11 @@ fn browse_source(spec: &str, settings: &Settings, out: &mut Output) -> anyhow::R
         name: backend.shown(spec),
         open,
     };
-    crate::tui::run(handle, settings.reducer.clone(), tui_options(settings))?;
+    let options = crate::tui::TuiOptions {
+        open_at,
+        ..tui_options(settings)
+    };
+    crate::tui::run(handle, settings.reducer.clone(), options)?;
     Ok(EXIT_OK)
 }
 
@@ -375,13 +405,27 @@ fn interactive() -> bool {
 /// Opens the terminal UI on a source; without a terminal (piped, scripted) prints the
 /// aggregate list instead, as `rewind aggregates` would.
 pub fn browse(session: Session, settings: &Settings, out: &mut Output) -> anyhow::Result<u8> {
+    browse_at(session, settings, None, out)
+}
+
+/// As [`browse`], opening an aggregate the command line named once the list is in.
+fn browse_at(
+    session: Session,
+    settings: &Settings,
+    open_at: Option<crate::tui::OpenAt>,
+    out: &mut Output,
+) -> anyhow::Result<u8> {
     if !interactive() {
         return aggregates::run(&session, ListFormat::Table, out);
     }
+    let options = crate::tui::TuiOptions {
+        open_at,
+        ..tui_options(settings)
+    };
     crate::tui::run(
         crate::tui::SourceHandle::Ready(session.source),
         panic::ui_reducer(session.named_reducer),
-        tui_options(settings),
+        options,
     )?;
     Ok(EXIT_OK)
 }
@@ -394,6 +438,7 @@ fn tui_options(settings: &Settings) -> crate::tui::TuiOptions {
         jq_timeout: settings.jq_timeout,
         redact: settings.redact.clone(),
         ids: settings.ids.clone(),
+        open_at: None,
     }
 }
 

@@ -43,6 +43,16 @@ pub struct TuiOptions {
     pub redact: Vec<JsonPath>,
     /// Where correlation, causation and event ids live, for traces.
     pub ids: TraceIds,
+    /// Open this aggregate once the list is in (`rewind SOURCE AGGREGATE --at POS`).
+    pub open_at: Option<OpenAt>,
+}
+
+/// An aggregate named on the command line, and where to open it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenAt {
+    pub aggregate: String,
+    /// A version or a time; `None` is its latest event.
+    pub at: Option<crate::model::Position>,
 }
 
 impl Default for TuiOptions {
@@ -52,6 +62,7 @@ impl Default for TuiOptions {
             jq_timeout: Duration::from_secs(1),
             redact: Vec::new(),
             ids: TraceIds::default(),
+            open_at: None,
         }
     }
 }

@@ -106,6 +106,7 @@ pub async fn event_loop(
     app.jq_timeout = options.jq_timeout;
     app.redact = options.redact;
     app.ids = options.ids;
+    app.open_at = options.open_at;
     let mut follow = interval(FOLLOW_EVERY);
     follow.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut next_play: Option<Instant> = None;

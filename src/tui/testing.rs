@@ -123,8 +123,17 @@ impl Harness {
         reports
     }
 
-    /// Filters the list down to `id` and opens it.
+    /// Filters the list down to `id`, opens it (at its latest event) and goes to its first
+    /// event, where most tests start.
     pub fn open(&mut self, id: &str) {
+        self.open_latest(id);
+        if self.app.view.as_ref().is_some_and(|v| !v.is_empty()) {
+            self.send(Action::First);
+        }
+    }
+
+    /// Filters the list down to `id` and opens it.
+    pub fn open_latest(&mut self, id: &str) {
         self.send(Action::Filter);
         self.type_text(id);
         self.send(Action::Confirm);

@@ -39,11 +39,27 @@ pub enum SnapshotVerdict {
     Undecodable(String),
 }
 
-/// Where an aggregate opened from elsewhere puts its cursor once that event has loaded.
+/// Where an aggregate puts its cursor as its history loads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Landing {
-    /// The event at this store position (from the log or a trace).
+    /// The latest event: where an aggregate opens unless told otherwise.
+    Latest,
+    /// The event at this store position (from the log, a trace, or where it was left).
     Position(StorePosition),
+    /// A version or a time, as `--at` gives it, resolved once the history is in.
+    At(crate::model::Position),
+}
+
+/// Where a person left an aggregate, restored when they open it again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Place {
+    pub cursor: StorePosition,
+    pub marks: [Option<StorePosition>; 2],
+    pub filter: Option<String>,
+    pub folds: BTreeSet<JsonPath>,
+    pub tab: Tab,
+    pub focus: Focus,
+    pub state_line: usize,
 }
 
 /// A stored snapshot placed on the timeline at the event it claims to summarize.
@@ -93,6 +109,8 @@ pub struct AggregateView {
     pub filter: Option<EventFilter>,
     /// The event to put the cursor on when it arrives.
     pub landing: Option<Landing>,
+    /// Marks and filter of the place it was left at, put back once the history is in.
+    pub restore: Option<Place>,
 }
 
 impl AggregateView {
@@ -128,7 +146,41 @@ impl AggregateView {
             blame: None,
             filter: None,
             landing: None,
+            restore: None,
         }
+    }
+
+    /// Where the cursor, marks, filter, folds and tab are, to come back to.
+    pub fn place(&self) -> Option<Place> {
+        if self.is_empty() {
+            return None;
+        }
+        let at = |index: usize| (index < self.len()).then(|| self.position_of(index));
+        Some(Place {
+            cursor: self.position_of(self.cursor),
+            marks: [self.marks[0].and_then(at), self.marks[1].and_then(at)],
+            filter: self.filter.as_ref().map(|f| f.query.clone()),
+            folds: self.folds.clone(),
+            tab: self.tab,
+            focus: self.focus,
+            state_line: self.state_line,
+        })
+    }
+
+    /// Opens where it was left: tab, folds and focus now; cursor as it loads; marks and
+    /// filter once it is in.
+    pub fn resume_at(&mut self, place: Place) {
+        self.tab = place.tab;
+        self.focus = place.focus;
+        self.folds = place.folds.clone();
+        self.state_line = place.state_line;
+        self.landing = Some(Landing::Position(place.cursor));
+        self.restore = Some(place);
+    }
+
+    /// The index of the event at a store position.
+    pub fn index_of(&self, position: StorePosition) -> Option<usize> {
+        (0..self.len()).find(|&i| self.position_of(i) == position)
     }
 
     pub fn len(&self) -> usize {
@@ -169,13 +221,21 @@ impl AggregateView {
         self.replay.extend(events);
         self.problems
             .extend((old_len..self.len()).filter(|&i| self.replay.problem(i).is_some()));
-        if let Some(Landing::Position(position)) = self.landing {
-            if let Some(index) = (old_len..self.len()).find(|&i| self.position_of(i) == position) {
-                self.landing = None;
-                self.focus = Focus::Events;
-                self.move_to(index, event_rows);
+        match self.landing {
+            Some(Landing::Position(position)) => {
+                let found = (old_len..self.len()).find(|&i| self.position_of(i) == position);
+                if let Some(index) = found {
+                    self.landing = None;
+                    self.move_to(index, event_rows);
+                }
                 return;
             }
+            Some(Landing::Latest) => {
+                self.move_to(usize::MAX, event_rows);
+                return;
+            }
+            Some(Landing::At(_)) => return,
+            None => {}
         }
         if at_end {
             self.move_to(self.len() - 1, event_rows);
@@ -184,8 +244,12 @@ impl AggregateView {
 
     /// Puts the cursor on the event at `landing`, now if it has loaded, else when it does.
     pub fn land(&mut self, landing: Landing, event_rows: usize) {
-        let Landing::Position(position) = landing;
-        match (0..self.len()).find(|&i| self.position_of(i) == position) {
+        let found = match landing {
+            Landing::Position(position) => self.index_of(position),
+            Landing::Latest => self.len().checked_sub(1),
+            Landing::At(_) => None,
+        };
+        match found {
             Some(index) => {
                 self.landing = None;
                 self.focus = Focus::Events;

@@ -1,6 +1,6 @@
 //! How the aggregate screen reacts: keys, mouse, playback and follow ticks, loader reports.
 
-use super::aggregate::{Focus, PAGE_EVENTS, SPEEDS};
+use super::aggregate::{Focus, Landing, PAGE_EVENTS, SPEEDS};
 use super::{App, PromptKind};
 use crate::model::format_time;
 use crate::replay::Replay;
@@ -119,7 +119,7 @@ impl App {
             }
             Action::Trace => self.trace_current_event(),
             Action::ToggleHelp => self.open_help(),
-            Action::Back | Action::Cancel if view.filter.is_some() => {
+            Action::Cancel if view.filter.is_some() => {
                 view.filter = None;
                 note = Some("filter cleared".into());
             }
@@ -227,10 +227,33 @@ impl App {
         }
         view.loading = false;
         view.place_snapshots();
-        if view.landing.take().is_some() {
-            self.complain("that event is not in this aggregate's history any more");
+        let rows = layout::aggregate(self.size).event_rows.height as usize;
+        let landed = match view.landing.take() {
+            Some(Landing::Position(_)) => {
+                Err("that event is not in this aggregate's history any more".to_string())
+            }
+            Some(Landing::At(position)) => match view.replay.resolve(position) {
+                Ok(count) => {
+                    view.move_to(count.saturating_sub(1), rows);
+                    Ok(())
+                }
+                Err(err) => Err(err.to_string()),
+            },
+            Some(Landing::Latest) | None => Ok(()),
+        };
+        if let Some(place) = view.restore.take() {
+            view.marks = place.marks.map(|m| m.and_then(|p| view.index_of(p)));
+            if let Some(query) = place.filter {
+                self.apply_filter(query);
+            }
+        }
+        if let Err(error) = landed {
+            self.complain(error);
             return;
         }
+        let Some(view) = self.view.as_mut() else {
+            return;
+        };
         if let Some(error) = view.error.clone() {
             self.complain(format!("loading stopped: {error}"));
         } else if view.is_empty() {
@@ -249,7 +272,10 @@ impl App {
                 self.reading = None;
                 self.source_name = name;
             }
-            Report::Aggregates(Ok(aggregates)) => self.list.set(aggregates, list_rows),
+            Report::Aggregates(Ok(aggregates)) => {
+                self.list.set(aggregates, list_rows);
+                self.open_named();
+            }
             Report::Aggregates(Err(error)) => {
                 self.reading = None;
                 self.list.status = super::ListStatus::Failed(error.clone());

@@ -217,3 +217,74 @@ fn the_diff_is_worked_out_off_the_ui_thread_and_only_for_the_tab_shown() {
     }
     assert!(h.screen().contains("~ .key00000: 0 → -1"), "{}", h.screen());
 }
+
+#[test]
+fn an_aggregate_opens_at_its_latest_event_and_reopens_where_it_was_left() {
+    let mut h = Harness::demo();
+    h.open_latest("acc-0003");
+    assert_eq!(h.cursor_version(), 69, "opens at the latest event");
+    h.send(Action::JumpToVersion);
+    h.type_text("20");
+    h.send(Action::Confirm);
+    h.send(Action::MarkA);
+    h.send(Action::JumpToVersion);
+    h.type_text("50");
+    h.send(Action::Confirm);
+    h.send_all([
+        Action::MarkB,
+        Action::SelectTab(Tab::Event),
+        Action::FocusNext,
+    ]);
+    h.send(Action::Filter);
+    h.type_text("withdrawn");
+    h.send(Action::Confirm);
+    h.send(Action::JumpToVersion);
+    h.type_text("37");
+    h.send(Action::Confirm);
+    h.send(Action::Back);
+    assert!(h.app.view.is_none(), "q leaves at once");
+    h.send(Action::Confirm);
+    let view = view(&h);
+    assert_eq!(h.cursor_version(), 37, "the cursor is back");
+    let marks = view.marks.map(|m| m.map(|i| view.version_of(i)));
+    assert_eq!(marks, [Some(20), Some(50)], "and the marks");
+    assert_eq!(view.tab, Tab::Event);
+    assert_eq!(view.focus, Focus::Detail);
+    let filter = view.filter.as_ref().expect("and the filter");
+    assert_eq!(filter.query, "withdrawn");
+    assert!(filter.matches.as_ref().is_some_and(|m| !m.is_empty()));
+}
+
+#[test]
+fn the_command_line_opens_an_aggregate_at_a_version() {
+    let source = open_store(&crate::tui::testing::demo_path());
+    let mut h = Harness::new(source, 120, 32);
+    h.app.open_at = Some(crate::tui::OpenAt {
+        aggregate: "acc-0007".into(),
+        at: Some(crate::model::Position::Version(31)),
+    });
+    // The list arrives again (as at start-up, when the loader first answers).
+    h.app
+        .update(Action::Loaded(crate::tui::loader::Report::Aggregates(
+            h.source.aggregates().map_err(|e| e.describe()),
+        )));
+    h.pump();
+    assert_eq!(view(&h).summary.id, "acc-0007");
+    assert_eq!(h.cursor_version(), 31);
+
+    h.app.open_at = Some(crate::tui::OpenAt {
+        aggregate: "acc-9999".into(),
+        at: None,
+    });
+    h.send(Action::Back);
+    h.app
+        .update(Action::Loaded(crate::tui::loader::Report::Aggregates(
+            h.source.aggregates().map_err(|e| e.describe()),
+        )));
+    assert!(h.app.view.is_none());
+    assert!(
+        message(&h).contains("no aggregate \"acc-9999\""),
+        "{}",
+        message(&h)
+    );
+}

@@ -111,8 +111,8 @@ fn a_jq_filter_lands_on_the_first_match() {
     assert_eq!(h.cursor_version(), 31);
     assert_eq!(message(&h), "1 match for .balance < 0; n/N next/previous");
 
-    h.send(Action::Back);
-    assert!(view(&h).filter.is_none(), "Esc clears the filter first");
+    h.send(Action::Cancel);
+    assert!(view(&h).filter.is_none(), "Esc clears the filter");
     assert!(h.app.view.is_some());
 }
 
@@ -250,7 +250,7 @@ fn a_transcript_shows_exactly_the_recorded_states() {
 
     // No reducer named: the UI gets the recorded states from the loader, as data.
     let mut h = Harness::new(Box::new(source), 120, 32);
-    h.send(Action::Confirm);
+    h.send_all([Action::Confirm, Action::First]);
     assert_eq!(view(&h).replay.start_version(), 10);
     h.send(Action::SelectTab(Tab::Diff));
     let screen = h.screen();

@@ -101,7 +101,7 @@ impl App {
                     None => self.say("no event to trace"),
                 }
             }
-            Action::Back | Action::Cancel if log.query.is_some() => {
+            Action::Cancel if log.query.is_some() => {
                 let at = log.current().map(|row| row.position);
                 let anchor = at.map_or(Anchor::First, Anchor::From);
                 self.ask_page(anchor, None);

@@ -34,7 +34,8 @@ use crate::model::AggregateSummary;
 use crate::replay::Reducer;
 
 pub use aggregate::{
-    AggregateView, Focus, Landing, SnapshotMark, SnapshotVerdict, DIGEST_BATCH, PAGE_EVENTS, SPEEDS,
+    AggregateView, Focus, Landing, Place, SnapshotMark, SnapshotVerdict, DIGEST_BATCH, PAGE_EVENTS,
+    SPEEDS,
 };
 pub use detail::{Comparison, Detail, DiffInput, TextLine, Tone};
 pub use export::{default_file_name, format_name};
@@ -84,6 +85,10 @@ pub struct App {
     pub redact: Vec<JsonPath>,
     /// Where correlation, causation and event ids live, for traces.
     pub ids: TraceIds,
+    /// Where each aggregate was left, by id: reopening it goes back there.
+    pub places: std::collections::HashMap<String, Place>,
+    /// The aggregate to open once the list is in (`rewind SOURCE AGGREGATE --at POS`).
+    pub open_at: Option<crate::tui::OpenAt>,
     /// The export waiting for the loader: its ticket and format.
     pub exporting: Option<(u64, crate::export::Format)>,
     /// The reducer the user named; without one, merge patch, or a transcript's recorded
@@ -120,6 +125,8 @@ impl App {
             jq_timeout: Duration::from_secs(1),
             redact: Vec::new(),
             ids: TraceIds::default(),
+            places: std::collections::HashMap::new(),
+            open_at: None,
             exporting: None,
             named_reducer,
             generation: 0,
@@ -367,12 +374,50 @@ impl App {
             .named_reducer
             .clone()
             .unwrap_or_else(|| crate::load::default_reducer(None));
+        let place = self.places.get(&summary.id).cloned();
         let mut view = AggregateView::new(summary, self.generation, reducer);
-        view.landing = landing;
+        match (landing, place) {
+            (Some(landing), _) => view.landing = Some(landing),
+            (None, Some(place)) => view.resume_at(place),
+            (None, None) => view.landing = Some(Landing::Latest),
+        }
         self.view = Some(view);
     }
 
+    /// Once the list is in: the aggregate the command line named, where it said.
+    fn open_named(&mut self) {
+        let Some(open_at) = self.open_at.take() else {
+            return;
+        };
+        let Some(summary) = self
+            .list
+            .all
+            .iter()
+            .find(|s| s.id == open_at.aggregate)
+            .cloned()
+        else {
+            let text = format!("no aggregate {:?} in this store", open_at.aggregate);
+            self.complain(text);
+            return;
+        };
+        let landing = open_at.at.map_or(Landing::Latest, Landing::At);
+        self.open_aggregate(summary, Some(landing));
+    }
+
     fn close_view(&mut self) {
+        if let Some(place) = self
+            .view
+            .as_ref()
+            .filter(|v| !v.loading)
+            .and_then(|v| v.place())
+        {
+            let id = self
+                .view
+                .as_ref()
+                .map(|v| v.summary.id.clone())
+                .unwrap_or_default();
+            self.places.insert(id, place);
+        }
         if self.view.take().is_some_and(|v| v.loading) {
             // A newer generation makes the loader drop the unfinished history.
             self.generation += 1;

@@ -314,7 +314,7 @@ pub static AGGREGATE: &[Binding] = &[
         &[ch('q')],
         "q",
         Action::Back,
-        "clear the event filter, or back to the list",
+        "back to the list (cursor, marks, filter are kept)",
     ),
 ];
 
@@ -391,12 +391,7 @@ pub static LOG: &[Binding] = &[
         Action::Cancel,
         "clear the filter (never leaves)",
     ),
-    bind(
-        &[ch('q')],
-        "q",
-        Action::Back,
-        "clear the filter, or back to the list",
-    ),
+    bind(&[ch('q')], "q", Action::Back, "back to the list"),
 ];
 
 pub static TRACE: &[Binding] = &[
