@@ -116,6 +116,10 @@ pub enum Command {
         source: String,
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
+        /// Replay each aggregate and say how healthy it is: snapshot drifts, malformed
+        /// events, warnings, reducer errors.
+        #[arg(long)]
+        health: bool,
     },
     /// List one aggregate's events in version order.
     Events {
@@ -253,9 +257,14 @@ pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
     let settings = Settings::resolve(&cli.store)?;
     let open = |source: &str| Session::open(source, &settings);
     match cli.command {
-        Some(Command::Aggregates { source, format }) => {
-            aggregates::run(&open(&source)?, format, out)
-        }
+        Some(Command::Aggregates {
+            source,
+            format,
+            health,
+        }) => match health {
+            true => aggregates::run_with_health(&open(&source)?, format, out),
+            false => aggregates::run(&open(&source)?, format, out),
+        },
         Some(Command::Events {
             source,
             aggregate,

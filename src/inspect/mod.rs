@@ -5,6 +5,7 @@
 
 mod bisect;
 mod blame;
+mod health;
 mod ids;
 mod predicate;
 mod project;
@@ -15,6 +16,7 @@ mod verify;
 
 pub use bisect::{bisect, Bisection};
 pub use blame::{blame, BlameLine};
+pub use health::{health, Health};
 pub use ids::{EventIds, IdField, IdFieldError, IdRule, TraceIds};
 pub use predicate::{Predicate, PredicateRun};
 pub use project::{project, Instant, ProjectionError, ReadModel, KEPT_ERRORS};

@@ -16,7 +16,7 @@ use super::diff_worker::{self, DiffJob, DiffTarget};
 use super::jobs::{self, Job, Outcome};
 use super::log_pages::{self, Anchor, Page, PageError, PageRequest};
 use super::SourceHandle;
-use crate::inspect::{Trace, TraceIds};
+use crate::inspect::{Health, Trace, TraceIds};
 
 /// What the UI wants from the source.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,6 +44,13 @@ pub enum Request {
     LogPage(PageRequest),
     /// The visible tab's diff; the runtime hands it to the diff worker instead.
     Diff(DiffJob),
+    /// The health of a few aggregates (the list asks for the next few as each answer
+    /// comes, so other requests are never kept waiting for long).
+    Health {
+        ticket: u64,
+        ids: Vec<String>,
+        reducer: Option<super::jobs::SharedReducer>,
+    },
     /// The causation tree of one request across the store.
     Trace {
         ticket: u64,
@@ -105,6 +112,10 @@ pub enum Report {
     Diffed {
         target: DiffTarget,
         lines: Vec<TextLine>,
+    },
+    Health {
+        ticket: u64,
+        results: Vec<(String, Result<Health, String>)>,
     },
 }
 
@@ -264,6 +275,24 @@ pub fn perform(
             });
         }
         Request::Diff(job) => report(diff_worker::work(job)),
+        Request::Health {
+            ticket,
+            ids,
+            reducer,
+        } => {
+            let named = reducer.map(|r| r.0);
+            let results = ids
+                .into_iter()
+                .map(|id| {
+                    let reducer = crate::load::reducer_for(source, &id, named.as_ref());
+                    let found = crate::load::replay(source, &id, reducer)
+                        .map(|mut replay| crate::inspect::health(&mut replay))
+                        .map_err(|e| e.describe());
+                    (id, found)
+                })
+                .collect();
+            report(Report::Health { ticket, results });
+        }
         Request::Trace { ticket, id, ids } => {
             let result = crate::inspect::trace(source, &id, &ids)
                 .map(|found| found.map(TracedTree::new))

@@ -137,6 +137,22 @@ impl App {
         }
     }
 
+    /// The health of the next few aggregates of the list, in the background.
+    fn ask_health(&mut self) {
+        let ids = self.list.next_health_batch();
+        if ids.is_empty() {
+            return;
+        }
+        self.requests.push(Request::Health {
+            ticket: self.list.health_ticket,
+            ids,
+            reducer: self
+                .named_reducer
+                .clone()
+                .map(crate::tui::jobs::SharedReducer),
+        });
+    }
+
     /// `T`: the trace of the cursor's event (its correlation id, else its own id).
     fn trace_current_event(&mut self) {
         let Some(event) = self.view.as_ref().and_then(|v| v.event_at_cursor()) else {
@@ -274,7 +290,14 @@ impl App {
             }
             Report::Aggregates(Ok(aggregates)) => {
                 self.list.set(aggregates, list_rows);
+                self.list.health_ticket = self.ticket();
+                self.list.health_next = 0;
+                self.ask_health();
                 self.open_named();
+            }
+            Report::Health { ticket, results } if ticket == self.list.health_ticket => {
+                self.list.add_health(results, list_rows);
+                self.ask_health();
             }
             Report::Aggregates(Err(error)) => {
                 self.reading = None;

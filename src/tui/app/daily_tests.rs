@@ -288,3 +288,62 @@ fn the_command_line_opens_an_aggregate_at_a_version() {
         message(&h)
     );
 }
+
+#[test]
+fn the_list_shows_each_aggregates_health_and_sorts_by_it() {
+    let mut h = Harness::demo();
+    assert_eq!(h.app.list.health.len(), 58, "worked out in the background");
+    let screen = h.screen();
+    let acc3 = screen.lines().find(|l| l.contains("acc-0003")).unwrap();
+    assert!(acc3.contains("✗1"), "{acc3}");
+    let acc1 = screen.lines().find(|l| l.contains("acc-0001")).unwrap();
+    assert!(acc1.contains(" ok "), "{acc1}");
+    while h.app.list.sort != SortKey::Health {
+        h.send(Action::CycleSort);
+    }
+    let first: Vec<String> = h.app.list.shown[..4]
+        .iter()
+        .map(|&i| h.app.list.all[i].id.clone())
+        .collect();
+    assert_eq!(
+        first[..3],
+        ["acc-0003", "order-0012", "order-0020"],
+        "{first:?}"
+    );
+    let screen = h.screen();
+    assert!(screen.contains("sorted by health"), "{screen}");
+    let order12 = screen.lines().find(|l| l.contains("order-0012")).unwrap();
+    assert!(order12.contains("?1"), "{order12}");
+    let order20 = screen.lines().find(|l| l.contains("order-0020")).unwrap();
+    assert!(order20.contains("!1"), "{order20}");
+}
+
+#[test]
+fn health_is_asked_for_a_few_aggregates_at_a_time() {
+    use crate::tui::loader::Request;
+    let source = open_store(&crate::tui::testing::demo_path());
+    let mut app = App::new(
+        "demo".into(),
+        None,
+        crate::tui::Theme::plain(),
+        ratatui::layout::Rect::new(0, 0, 120, 32),
+    );
+    app.take_requests();
+    app.update(Action::Loaded(crate::tui::loader::Report::Aggregates(
+        source.aggregates().map_err(|e| e.describe()),
+    )));
+    let requests = app.take_requests();
+    let asked: Vec<usize> = requests
+        .iter()
+        .filter_map(|r| match r {
+            Request::Health { ids, .. } => Some(ids.len()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(asked, vec![crate::tui::app::list::HEALTH_BATCH]);
+    assert_eq!(
+        app.list.health.len(),
+        0,
+        "nothing is known before the loader answers"
+    );
+}

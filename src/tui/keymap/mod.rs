@@ -127,7 +127,7 @@ pub static LIST: &[Binding] = &[
         &[ch('s')],
         "s",
         Action::CycleSort,
-        "sort by id, event count, last activity",
+        "sort by id, event count, last activity, health",
     ),
     bind(
         &[code(KeyCode::Enter)],

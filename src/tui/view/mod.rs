@@ -16,7 +16,7 @@ mod small;
 mod status;
 #[cfg(test)]
 mod tests;
-mod timeline;
+pub(crate) mod timeline;
 mod trace;
 
 use ratatui::style::Style;
