@@ -59,7 +59,7 @@ fn main() {
         .map(|_| {
             let target = next(events + 1);
             let started = Instant::now();
-            std::hint::black_box(replay.state_after(target));
+            let _ = std::hint::black_box(replay.state_after(target).expect("state"));
             started.elapsed()
         })
         .collect();
@@ -68,12 +68,12 @@ fn main() {
     let mut steps = Vec::new();
     for _ in 0..20 {
         let mut at = next(events - 200) + 100;
-        replay.state_after(at);
+        replay.state_after(at).expect("state");
         for i in 0..100 {
             // Forward then back, as a person scrubbing does.
             at = if i < 50 { at + 1 } else { at - 1 };
             let started = Instant::now();
-            std::hint::black_box(replay.state_after(at));
+            let _ = std::hint::black_box(replay.state_after(at).expect("state"));
             steps.push(started.elapsed());
         }
     }

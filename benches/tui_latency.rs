@@ -1,8 +1,10 @@
-//! Keypress-to-finished-frame latency while scrubbing the benchmark store's 200,000-event
-//! aggregate: `App::update` plus a full render on a 200×50 `TestBackend`, one sample per key.
+//! Keypress-to-finished-frame latency while scrubbing one aggregate of the benchmark store
+//! (`acc-big`, 200,000 events, or `REWIND_BENCH_AGGREGATE`): `App::update` plus a full
+//! render on a 200×50 `TestBackend`, one sample per key; also the first frame once the
+//! history's index is read, random version jumps on their own, and the peak RSS.
 //!
 //! `cargo bench --bench tui_latency` (scripts/bench runs it). Prints one JSON line with the
-//! p50/p99 in milliseconds, as scripts/bench_report.py reads it.
+//! figures in milliseconds and MB, as scripts/bench_report.py reads it.
 
 use rewind::tui::loader::Newest;
 use std::sync::Arc;
@@ -40,8 +42,10 @@ fn main() {
         size,
     );
     support::pump(&mut app, source.as_ref(), &latest);
+    let aggregate =
+        std::env::var("REWIND_BENCH_AGGREGATE").unwrap_or_else(|_| "acc-big".to_string());
     app.update(Action::Filter);
-    for c in "acc-big".chars() {
+    for c in aggregate.chars() {
         app.update(Action::InputChar(c));
     }
     app.update(Action::Confirm);
@@ -49,9 +53,13 @@ fn main() {
     let started = Instant::now();
     support::pump(&mut app, source.as_ref(), &latest);
     let events = app.view.as_ref().map_or(0, |v| v.len());
-    eprintln!("opened {events} events in {:?}", started.elapsed());
+    let opened = started.elapsed();
+    eprintln!("opened {events} events in {opened:?}");
 
     let mut terminal = Terminal::new(TestBackend::new(WIDTH, HEIGHT)).unwrap();
+    let started = Instant::now();
+    terminal.draw(|f| view::render(&app, f)).unwrap();
+    let first_frame = started.elapsed();
     let bar = layout::aggregate(size).bar;
     let mut rng = 0x9E37_79B9_7F4A_7C15u64;
     let mut next = |n: u64| {
@@ -61,6 +69,7 @@ fn main() {
         rng % n
     };
     let mut samples = Vec::with_capacity(KEYS);
+    let mut jumps = Vec::with_capacity(KEYS / 10);
     for i in 0..KEYS {
         // A person scrubbing: mostly steps, some pages, drags on the bar and version jumps.
         let keys: Vec<Action> = match i % 10 {
@@ -90,16 +99,34 @@ fn main() {
         }
         terminal.draw(|f| view::render(&app, f)).unwrap();
         samples.push(started.elapsed());
+        if i % 10 == 1 {
+            jumps.push(started.elapsed());
+        }
     }
-    report(samples);
-}
-
-fn report(mut samples: Vec<Duration>) {
-    samples.sort();
-    let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q) as usize].as_secs_f64() * 1000.0;
+    let (keys, jumps) = (quantiles(samples), quantiles(jumps));
     println!(
         "{}",
-        json!({"metric": "keypress_to_frame", "p50_ms": at(0.5), "p99_ms": at(0.99),
-               "max_ms": at(1.0), "samples": samples.len(), "size": "200x50"})
+        json!({"metric": "keypress_to_frame", "aggregate": aggregate, "events": events,
+               "p50_ms": keys.0, "p99_ms": keys.1, "max_ms": keys.2, "samples": KEYS,
+               "size": "200x50", "jump_p99_ms": jumps.1,
+               "open_s": opened.as_secs_f64(), "first_frame_ms": first_frame.as_secs_f64() * 1000.0,
+               "peak_rss_mb": peak_rss_mb()})
     );
+}
+
+/// p50, p99 and max in milliseconds.
+fn quantiles(mut samples: Vec<Duration>) -> (f64, f64, f64) {
+    samples.sort();
+    let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q) as usize].as_secs_f64() * 1000.0;
+    (at(0.5), at(0.99), at(1.0))
+}
+
+/// The process's peak resident set so far, from /proc (Linux).
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
 }

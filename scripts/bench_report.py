@@ -8,6 +8,7 @@ import json
 import os
 import platform
 import resource
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -66,6 +67,34 @@ def raw_payload_mb():
     return int(out.stdout.strip()) / 1e6
 
 
+WIDE_KEYS = 20_000
+
+
+def wide_store():
+    """A store whose aggregate `wide` opens with a 20,000-key state, so its first diff is a
+    whole state against null: the case that was quadratic."""
+    path = BENCH_DIR / "wide.db"
+    if path.exists():
+        path.unlink()
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "CREATE TABLE events(event_id TEXT PRIMARY KEY, aggregate_id TEXT NOT NULL,"
+        " aggregate_type TEXT NOT NULL, event_type TEXT NOT NULL, event_data TEXT NOT NULL,"
+        " metadata TEXT, version INTEGER NOT NULL, timestamp TEXT NOT NULL,"
+        " UNIQUE(aggregate_id, version));"
+    )
+    state = {f"key-{i:05}": {"n": i, "tag": f"t{i % 7}"} for i in range(WIDE_KEYS)}
+    changed = {"key-00042": {"n": -1}}
+    for version, data in [(1, state), (2, changed)]:
+        conn.execute(
+            "INSERT INTO events VALUES (?, 'wide', 'bench', 'Set', ?, NULL, ?, ?)",
+            (f"w{version}", json.dumps(data), version, f"2026-01-15T10:0{version}:00Z"),
+        )
+    conn.commit()
+    conn.close()
+    return str(path)
+
+
 rows = []
 
 
@@ -91,6 +120,13 @@ if lib:
     jump, step = lib["random_jump"], lib["single_step"]
     row("3. random jump p99", f"{jump['p99_ms']:.3f} ms", "-", "-", "<= 5 ms", jump["p99_ms"] <= 5)
     row("3. single step p99", f"{step['p99_ms']:.3f} ms", "-", "-", "<= 1 ms", step["p99_ms"] <= 1)
+
+versus_jaq = read_jsonl("jq_fold.jsonl")
+if "jq_fold_rewind_over_jaq_cli" in versus_jaq:
+    ours_jq = versus_jaq["jq_fold_rewind_events_per_s"]["value"]
+    cli = versus_jaq["jq_fold_jaq_cli_events_per_s"]["value"]
+    row("2. jq fold vs the jaq CLI, same events", f"{ours_jq/1e3:.0f} k ev/s", f"jaq {cli/1e3:.0f} k ev/s",
+        f"{ours_jq/cli:.2f}x", ">= 0.9x", ours_jq >= 0.9 * cli)
 
 tui = read_jsonl("tui.jsonl")
 if "keypress_to_frame" in tui:
@@ -118,6 +154,15 @@ raw = raw_payload_mb()
 row("6. peak RSS, 200k aggregate open", f"{open_rss:.0f} MB", f"payloads {raw:.0f} MB",
     f"{open_rss/raw:.2f}x", "<= 3x payloads", open_rss <= 3 * raw)
 row("6. peak RSS, aggregates of 1M store", f"{rss_list:.0f} MB", "-", "-", "<= 100 MB", rss_list <= 100)
+
+wide = wide_store()
+diff_s, print_s, _ = side_by_side(
+    [REWIND, "diff", wide, "wide", "--from", "0", "--to", "1"],
+    [REWIND, "state", wide, "wide", "--at-version", "1"],
+)
+row(f"8. diff of a {WIDE_KEYS:,}-key state vs null", f"{diff_s*1000:.0f} ms",
+    f"state {print_s*1000:.0f} ms", f"{diff_s/print_s:.2f}x", "<= 3x printing it",
+    diff_s <= 3 * print_s)
 
 demo_s, _ = alone([REWIND, "aggregates", DEMO])
 row("7. aggregates, demo store", f"{demo_s*1000:.1f} ms", "-", "-", "<= 50 ms", demo_s <= 0.05)

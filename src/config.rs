@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::source::kafka::KafkaConfig;
+use crate::source::postgres::PostgresConfig;
 use crate::source::sqlite::SqliteMapping;
 use crate::source::BadOption;
 
@@ -33,14 +34,19 @@ pub struct Config {
     pub lock_timeout: Option<f64>,
     /// Seconds of SQLite's work one query may take before it is stopped.
     pub query_timeout: Option<f64>,
-    /// A library's SQLite layout (`eventsourcing`, `emmett`), instead of detecting it.
+    /// A library's layout (`eventsourcing`, `emmett`, `messagedb`, `marten`), instead of
+    /// detecting it.
     pub preset: Option<String>,
     /// A jq program that folds events into state; relative to the config file.
     pub reducer: Option<std::path::PathBuf>,
     /// Seconds one event may take in a jq program.
     pub jq_timeout: Option<f64>,
+    /// Megabytes (MiB) of memory a jq program may use.
+    pub jq_memory: Option<u64>,
     /// Mapping, client properties and cache for `kafka://` sources.
     pub kafka: KafkaConfig,
+    /// Mapping, timeouts, schema and sslmode for `postgres://` sources.
+    pub postgres: PostgresConfig,
     /// jq-style paths whose values transcripts replace with a marker, e.g. `.owner`.
     pub redact: Vec<String>,
     /// Where correlation, causation and event ids live.
@@ -79,11 +85,16 @@ impl Config {
         })?;
         config.sqlite.clear_empty_optionals();
         // A snapshots table named in the file must exist; the default one may be absent.
-        let named = toml::from_str::<toml::Table>(text)
-            .ok()
-            .and_then(|t| t.get("sqlite")?.get("snapshots")?.get("table").cloned())
-            .is_some();
-        config.sqlite.snapshots_required = named && config.sqlite.snapshots.table.is_some();
+        let table = toml::from_str::<toml::Table>(text).ok();
+        let named = |section: &str| {
+            table
+                .as_ref()
+                .and_then(|t| t.get(section)?.get("snapshots")?.get("table"))
+                .is_some()
+        };
+        config.sqlite.snapshots_required =
+            named("sqlite") && config.sqlite.snapshots.table.is_some();
+        config.postgres.snapshots_named = named("postgres");
         Ok(config)
     }
 }
@@ -109,6 +120,22 @@ mod tests {
         let config = Config::parse("[sqlite.snapshots]\ntable = \"snaps\"\n").unwrap();
         assert!(config.sqlite.snapshots_required);
         assert_eq!(config.sqlite.snapshots.table.as_deref(), Some("snaps"));
+    }
+
+    #[test]
+    fn postgres_section_has_its_own_mapping() {
+        let config = Config::parse(
+            "[postgres]\ntimeout = 5\nschema = \"app\"\n[postgres.events]\ntable = \"domain_events\"\n[postgres.snapshots]\ntable = \"snaps\"\n",
+        )
+        .unwrap();
+        assert_eq!(config.postgres.timeout, Some(5.0));
+        assert_eq!(config.postgres.schema.as_deref(), Some("app"));
+        let mapping = config.postgres.mapping();
+        assert_eq!(mapping.events.table, "domain_events");
+        assert!(mapping.snapshots_required);
+        assert_eq!(config.sqlite, SqliteMapping::default());
+        let err = Config::parse("[postgres]\npassword = \"x\"\n").unwrap_err();
+        assert!(err.contains("password"), "{err}");
     }
 
     #[test]

@@ -2,9 +2,11 @@
 //! inputs fuzzing found, so both hold the code to the same promises.
 
 use std::path::Path;
+use std::time::Duration;
 
 use crate::diff::JsonPath;
 use crate::export::{export, ExportOptions, Format};
+use crate::jq::{Evaluator, JqError, Limits, Outcome};
 use crate::model::{Payload, Position};
 use crate::source::sqlite::codecs;
 use crate::source::transcript::{self, TranscriptSource};
@@ -152,4 +154,47 @@ pub fn terminal_output(text: &str) {
         text.chars().count(),
         "one stand-in each"
     );
+}
+
+/// Any text run as a jq program, with a tiny time and memory budget: it compiles or is a
+/// clean compile error, and as a reducer and as a predicate it gives one outcome per step.
+/// Whatever it does (recurse forever, allocate without end, nest the state deeply), only
+/// its worker process suffers; this one never aborts or grows.
+pub fn hostile_jq(bytes: &[u8]) {
+    let Ok(code) = std::str::from_utf8(bytes) else {
+        return;
+    };
+    let limits = Limits::new(Duration::from_millis(100), 16);
+    let evaluator = match Evaluator::new(code, "fuzz.jq", limits) {
+        Ok(evaluator) => evaluator,
+        Err(JqError::Compile(_)) => return,
+        Err(JqError::Worker(why)) => {
+            // A program may exhaust its budget while compiling; a worker that cannot start
+            // at all is a broken setup, not a finding.
+            assert!(
+                !why.contains("cannot start") && !why.contains("cannot find"),
+                "{why}"
+            );
+            return;
+        }
+    };
+    let events: Vec<Option<String>> = [
+        r#"{"type":"Opened","version":1,"data":{"balance":0}}"#,
+        r#"{"type":"Deposited","version":2,"data":{"amount":5,"tags":["a",{"b":null}]}}"#,
+        "null",
+    ]
+    .iter()
+    .map(|e| Some(e.to_string()))
+    .chain([None])
+    .collect();
+    let mut state = serde_json::Value::Null;
+    let outcomes = evaluator.fold(&mut state, events.clone());
+    assert_eq!(outcomes.len(), events.len());
+    assert!(matches!(outcomes[3], Outcome::Skipped | Outcome::Failed(_)));
+    let items: Vec<(serde_json::Value, String)> = events
+        .iter()
+        .flatten()
+        .map(|e| (state.clone(), e.clone()))
+        .collect();
+    assert_eq!(evaluator.map(&items).len(), items.len());
 }

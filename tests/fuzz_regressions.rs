@@ -48,3 +48,8 @@ fn transcript_regressions() {
 fn terminal_output_regressions() {
     replay("terminal_output", text(rewind::fuzzing::terminal_output));
 }
+
+#[test]
+fn hostile_jq_regressions() {
+    replay("hostile_jq", rewind::fuzzing::hostile_jq);
+}

@@ -86,9 +86,9 @@ proptest! {
         prop_assert_eq!(replay.latest(), folds.last().unwrap());
         for visit in visits {
             let count = visit.min(patches.len());
-            prop_assert_eq!(replay.state_after(count), &folds[count]);
+            prop_assert_eq!(replay.state_after(count).unwrap(), &folds[count]);
             if count > 0 {
-                prop_assert_eq!(replay.state_after(count - 1), &folds[count - 1]);
+                prop_assert_eq!(replay.state_after(count - 1).unwrap(), &folds[count - 1]);
             }
         }
     }

@@ -113,3 +113,60 @@ fn follow_mode_shows_rows_another_process_appends() {
     tmux.keys(&["q", "q"]);
     tmux.wait_for(&["rewind exited 0"]);
 }
+
+#[test]
+fn a_filter_that_overflows_the_stack_is_an_error_and_the_ui_goes_on() {
+    if !tmux_available() {
+        return;
+    }
+    // A jq budget no other test uses marks this UI's workers.
+    let (budget, marker) = ("91", (91u64 << 20).to_string());
+    let workers = || support::processes_with(&["__jq-worker", &marker]);
+    let script = format!(
+        "{} demo --jq-timeout 0.3 --jq-memory {budget}; echo rewind exited $?; stty -a; sleep 60",
+        sh_quote(env!("CARGO_BIN_EXE_rewind"))
+    );
+    // Wide enough for the whole status line, error included.
+    let command = format!("sh -c {}", sh_quote(&script));
+    let tmux = Tmux::start_sized("overflow", &command, 320, 45);
+    tmux.wait_for(&["58 of 58"]);
+    tmux.keys(&["/", "acc-0007", "Enter", "Enter"]);
+    tmux.wait_for(&["acc-0007 · account", "v1/49"]);
+
+    tmux.keys(&["/", "(def f: [f]; f)", "Enter"]);
+    tmux.wait_for_within(
+        std::time::Duration::from_secs(60),
+        &["the filter failed on 49 event(s)", "stack overflow"],
+    );
+    assert!(tmux.alternate_on(), "the UI still runs");
+    // Still answering keys.
+    tmux.keys(&["Escape", "End"]);
+    tmux.wait_for(&["v49/49"]);
+
+    // A filter that never ends is stopped, and nothing of it keeps running in the open UI.
+    tmux.keys(&["/", "(def f: f; f)", "Enter"]);
+    tmux.wait_for(&["the filter failed on 49 event(s)", "limit and was stopped"]);
+    let ui = support::processes_with(&["demo", "--jq-memory", budget]);
+    assert_eq!(ui.len(), 1, "the UI's process: {ui:?}");
+    let before = support::cpu_seconds(ui[0]);
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let spent = support::cpu_seconds(ui[0]) - before;
+    assert!(spent < 0.3, "the UI used {spent} CPU seconds while idle");
+    assert_eq!(workers(), Vec::<u32>::new(), "workers left running");
+
+    // Clear the event filter, back to the list, clear its filter, quit.
+    tmux.keys(&["Escape", "q", "q", "q"]);
+    let screen = tmux.wait_for(&["rewind exited 0", "speed"]);
+    assert!(
+        !tmux.alternate_on(),
+        "still in the alternate screen:\n{screen}"
+    );
+    let flags = stty_flags(&screen);
+    for restored in ["icanon", "echo", "isig"] {
+        assert!(
+            flags.contains(&restored) && !flags.contains(&format!("-{restored}").as_str()),
+            "stty shows {restored} not restored:\n{screen}"
+        );
+    }
+    assert_eq!(workers(), Vec::<u32>::new(), "workers outlived the UI");
+}

@@ -3,6 +3,8 @@
 //! The events are `events.rs`'s (shared with the Kafka bench), plus a snapshot every 100
 //! events. Deterministic: same seed, same file.
 //! `cargo run --release --example gen_bench -- OUTPUT [--events-only-jsonl FILE]`
+//! `cargo run --release --example gen_bench -- OUTPUT --huge N`: instead, one aggregate
+//! (`acc-huge`) of N small events, for the bounded-memory benchmarks.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -22,9 +24,10 @@ fn main() {
         args.next()
             .unwrap_or_else(|| "target/bench/bench.db".into()),
     );
-    let jsonl = match (args.next().as_deref(), args.next()) {
-        (Some("--events-only-jsonl"), Some(path)) => Some(PathBuf::from(path)),
-        _ => None,
+    let (jsonl, huge) = match (args.next().as_deref(), args.next()) {
+        (Some("--events-only-jsonl"), Some(path)) => (Some(PathBuf::from(path)), None),
+        (Some("--huge"), Some(n)) => (None, Some(n.parse::<u64>().expect("--huge N"))),
+        _ => (None, None),
     };
     if let Some(dir) = out.parent() {
         std::fs::create_dir_all(dir).expect("create output folder");
@@ -43,6 +46,12 @@ fn main() {
          BEGIN;",
     )
     .expect("schema");
+    if let Some(n) = huge {
+        write_huge(&conn, n);
+        conn.execute_batch("COMMIT; ANALYZE;").unwrap();
+        println!("wrote {n} events of acc-huge to {}", out.display());
+        return;
+    }
     let mut jsonl =
         jsonl.map(|p| std::io::BufWriter::new(std::fs::File::create(p).expect("jsonl")));
     let mut insert = conn
@@ -94,4 +103,39 @@ fn main() {
         events::aggregates().len(),
         out.display()
     );
+}
+
+/// One aggregate of `n` small events (a balance and a counter), a second apart, with a
+/// snapshot every SNAPSHOT_EVERY events, written in one transaction.
+fn write_huge(conn: &Connection, n: u64) {
+    let mut insert = conn
+        .prepare("INSERT INTO events VALUES (?1, 'acc-huge', 'account', ?2, ?3, NULL, ?4, ?5)")
+        .unwrap();
+    let mut snapshot = conn
+        .prepare("INSERT INTO snapshots VALUES ('acc-huge', ?1, ?2, ?3)")
+        .unwrap();
+    let start = chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap();
+    let mut balance: i64 = 0;
+    for version in 1..=n {
+        let (kind, delta) = match version % 3 {
+            0 => ("Withdrawn", -7),
+            _ => ("Deposited", 11),
+        };
+        balance += delta;
+        let at = (start + chrono::Duration::seconds(version as i64))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let data = format!(r#"{{"balance":{balance},"n":{version}}}"#);
+        insert
+            .execute(params![
+                format!("h{version:09}"),
+                kind,
+                data,
+                version as i64,
+                at
+            ])
+            .unwrap();
+        if version % (SNAPSHOT_EVERY as u64 * 100) == 0 {
+            snapshot.execute(params![version as i64, data, at]).unwrap();
+        }
+    }
 }

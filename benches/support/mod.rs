@@ -36,9 +36,13 @@ pub fn pump(app: &mut App, source: &dyn EventSource, newest: &Newest) {
             return;
         }
         for request in requests {
+            // Received events are replayed as they come, as the runtime paces the loader.
             if newest.note(&request) {
                 perform(source, request, newest, &mut |report| {
-                    app.update(Action::Loaded(report))
+                    app.update(Action::Loaded(report));
+                    while app.has_backlog() {
+                        app.update(Action::Digest);
+                    }
                 });
             }
         }

@@ -24,7 +24,7 @@ pub fn run_with_health(
     let mut healths = Vec::with_capacity(aggregates.len());
     for aggregate in &aggregates {
         let mut replay = session.replay(&aggregate.id)?;
-        healths.push(crate::inspect::health(&mut replay));
+        healths.push(crate::inspect::health(&mut replay)?);
     }
     match format {
         ListFormat::Json => {

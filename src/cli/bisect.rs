@@ -14,16 +14,16 @@ pub fn run(
     format: ListFormat,
     out: &mut Output,
 ) -> anyhow::Result<u8> {
-    let predicate = Predicate::new(until, "--until", session.jq_timeout)?;
+    let predicate = Predicate::new(until, "--until", session.jq_limits)?;
     let mut replay = session.replay(aggregate)?;
-    let result = bisect(&mut replay, &predicate);
+    let result = bisect(&mut replay, &predicate)?;
     let judged = result.found.map_or(replay.len(), |index| index + 1);
     super::session::report_reducer_failures(aggregate, &replay, judged);
     if let Some((index, err)) = &result.run.first_error {
         warn(&format!(
             "the predicate failed on {} events (first at v{}: {err})",
             result.run.errors,
-            replay.events()[*index].version,
+            replay.entry(*index).map_or(0, |e| e.version),
         ));
     }
     let Some(index) = result.found else {
@@ -37,7 +37,7 @@ pub fn run(
         }
         return Ok(EXIT_FOUND);
     };
-    let event = replay.events()[index].clone();
+    let event = replay.event(index)?;
     let time = event.timestamp.as_ref().map_or("-".into(), format_time);
     match format {
         ListFormat::Json => out.json(&json!({
@@ -59,15 +59,11 @@ pub fn run(
             if let Some(data) = event.data.json() {
                 out.line(&format!("event data: {data}"))?;
             }
-            let (before, after) = replay.step(index);
+            let (before, after) = replay.step(index)?;
             let label = |v: u64| format!("{}@v{v}", terminal_safe(aggregate));
             let previous = replay.version_after(index);
-            out.text(&unified(
-                &before,
-                &after,
-                &label(previous),
-                &label(event.version),
-            ))?;
+            let diff = unified(&before, &after, &label(previous), &label(event.version));
+            out.painted(&diff, super::output::color::unified_line)?;
         }
     }
     Ok(EXIT_OK)

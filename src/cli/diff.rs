@@ -1,10 +1,14 @@
 use serde_json::json;
 
-use crate::diff::{changes, json_patch, unified};
+use crate::diff::{changes, json_patch, summary, unified};
 use crate::model::Position;
 
+use super::output::color;
 use super::output::{terminal_safe, Output};
 use super::{DiffFormat, Session, EXIT_OK};
+
+/// Columns each value of a summary line may take before it is cut with an ellipsis.
+const SUMMARY_VALUE_WIDTH: usize = 120;
 
 pub fn run(
     session: &Session,
@@ -21,8 +25,8 @@ pub fn run(
         .transpose()?
         .unwrap_or(replay.len());
     super::session::report_reducer_failures(aggregate, &replay, from_count.max(to_count));
-    let old = replay.state_after(from_count).clone();
-    let new = replay.state_after(to_count).clone();
+    let old = replay.state_after(from_count)?.clone();
+    let new = replay.state_after(to_count)?.clone();
     let (from_version, to_version) = (
         replay.version_after(from_count),
         replay.version_after(to_count),
@@ -37,13 +41,13 @@ pub fn run(
         }))?,
         DiffFormat::Unified => {
             let label = |v: u64| format!("{}@v{v}", terminal_safe(aggregate));
-            out.text(&unified(
-                &old,
-                &new,
-                &label(from_version),
-                &label(to_version),
-            ))?
+            let text = unified(&old, &new, &label(from_version), &label(to_version));
+            out.painted(&text, color::unified_line)?
         }
+        DiffFormat::Summary => out.painted(
+            &summary(&changes(&old, &new), SUMMARY_VALUE_WIDTH),
+            color::summary_line,
+        )?,
     }
     Ok(EXIT_OK)
 }

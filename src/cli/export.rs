@@ -47,6 +47,10 @@ pub struct ExportArgs {
     /// `redact` in rewind.toml.
     #[arg(long, value_name = "PATH")]
     redact: Vec<String>,
+    /// Fail (exit 2, nothing written) when a redacted path matches no value, instead of
+    /// warning: a typo must not leave a secret in a transcript meant to hide it.
+    #[arg(long)]
+    redact_strict: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -60,7 +64,7 @@ pub fn run(args: ExportArgs, settings: &Settings, out: &mut Output) -> anyhow::R
     let format = format_of(args.format, args.output.as_deref())?;
     let session = Session::open(&args.source, settings)?;
     if let Some(id) = &args.trace {
-        let Some(trace) = crate::inspect::trace(session.source.as_ref(), id, &settings.ids)? else {
+        let Some(trace) = crate::inspect::trace(session.source.as_ref(), id, &session.ids)? else {
             anyhow::bail!("no event has the correlation id or event id {id:?}; nothing to export");
         };
         let target = Target {
@@ -68,7 +72,11 @@ pub fn run(args: ExportArgs, settings: &Settings, out: &mut Output) -> anyhow::R
             output: args.output.as_deref(),
             force: args.force,
         };
-        return write_trace_to(&session, &trace, &target, &args.redact, settings, out);
+        let redact = Redaction {
+            paths: &args.redact,
+            strict: args.redact_strict,
+        };
+        return write_trace_to(&session, &trace, &target, &redact, settings, out);
     }
     let aggregate = args.aggregate.clone().unwrap_or_default();
     let mut redact = settings.redact.clone();
@@ -88,6 +96,8 @@ pub fn run(args: ExportArgs, settings: &Settings, out: &mut Output) -> anyhow::R
         redact,
         generated_at: generated_at()?,
     };
+    let unmatched = export::unmatched_redactions(&mut replay, &options)?;
+    check_redactions(&unmatched, args.redact_strict)?;
     match &args.output {
         Some(path) => {
             let protected = session.source.files();
@@ -134,7 +144,37 @@ pub fn write_trace(
         force,
     };
     let mut unused = Output::new(Box::new(std::io::sink()));
-    write_trace_to(session, trace, &target, redact, settings, &mut unused)
+    let redact = Redaction {
+        paths: redact,
+        strict: false,
+    };
+    write_trace_to(session, trace, &target, &redact, settings, &mut unused)
+}
+
+/// The `--redact` paths given, and whether one that matches nothing is an error.
+struct Redaction<'a> {
+    paths: &'a [String],
+    strict: bool,
+}
+
+/// A warning on stderr for each redacted path that matched nothing (the header says so
+/// too); with `--redact-strict`, one error naming them all before anything is written.
+fn check_redactions(unmatched: &[String], strict: bool) -> anyhow::Result<()> {
+    if unmatched.is_empty() {
+        return Ok(());
+    }
+    if strict {
+        anyhow::bail!(
+            "--redact-strict: {} matched no value in what the transcript shows; fix the path or leave it out",
+            unmatched.join(", ")
+        );
+    }
+    for path in unmatched {
+        super::output::warn(&format!(
+            "redacted path {path} matched nothing: no value was hidden there (check the path; --redact-strict makes this an error)"
+        ));
+    }
+    Ok(())
 }
 
 /// Where a transcript goes: a file (replaced only with --force) or stdout.
@@ -148,14 +188,16 @@ fn write_trace_to(
     session: &Session,
     trace: &crate::inspect::Trace,
     target: &Target<'_>,
-    redact: &[String],
+    redact: &Redaction<'_>,
     settings: &Settings,
     out: &mut Output,
 ) -> anyhow::Result<u8> {
     let mut paths = settings.redact.clone();
-    for path in redact {
+    for path in redact.paths {
         paths.push(JsonPath::parse(path)?);
     }
+    let unmatched = export::unmatched_trace_redactions(trace, &paths);
+    check_redactions(&unmatched, redact.strict)?;
     let options = TraceExport {
         format: target.format,
         source: session.source.describe(),

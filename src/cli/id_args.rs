@@ -2,6 +2,7 @@
 
 use crate::config::TraceConfig;
 use crate::inspect::{IdRule, TraceIds};
+use crate::source::IdConventions;
 
 #[derive(Debug, Clone, Default, clap::Args)]
 #[command(next_help_heading = "Correlation and causation ids")]
@@ -24,28 +25,77 @@ pub struct IdArgs {
 }
 
 impl IdArgs {
-    /// The rules: each flag over its rewind.toml setting over the default.
-    pub fn resolve(&self, config: &TraceConfig) -> anyhow::Result<TraceIds> {
+    /// The rules the user named: each flag over its rewind.toml setting.
+    pub fn resolve(&self, config: &TraceConfig) -> anyhow::Result<NamedIds> {
+        let pick = |flag: &Option<String>, file: &Option<String>| {
+            flag.clone()
+                .or(file.clone())
+                .map(|text| IdRule::parse(&text))
+                .transpose()
+        };
+        Ok(NamedIds {
+            correlation: pick(&self.correlation_from, &config.correlation)?,
+            causation: pick(&self.causation_from, &config.causation)?,
+            event_id: pick(&self.event_id_from, &config.event_id)?,
+        })
+    }
+}
+
+/// The id rules the user named; the rest are the store's conventions or the defaults,
+/// settled once the store is open.
+#[derive(Debug, Clone, Default)]
+pub struct NamedIds {
+    correlation: Option<IdRule>,
+    causation: Option<IdRule>,
+    event_id: Option<IdRule>,
+}
+
+impl NamedIds {
+    /// Each rule: the user's, else the store's convention, else the conventional default.
+    pub fn with_conventions(&self, conventions: IdConventions) -> TraceIds {
         let mut ids = TraceIds::default();
-        let pick = |flag: &Option<String>, file: &Option<String>| flag.clone().or(file.clone());
-        for (slot, text) in [
+        for (slot, named, convention) in [
             (
                 &mut ids.correlation,
-                pick(&self.correlation_from, &config.correlation),
+                &self.correlation,
+                conventions.correlation,
             ),
-            (
-                &mut ids.causation,
-                pick(&self.causation_from, &config.causation),
-            ),
-            (
-                &mut ids.event_id,
-                pick(&self.event_id_from, &config.event_id),
-            ),
+            (&mut ids.causation, &self.causation, conventions.causation),
+            (&mut ids.event_id, &self.event_id, conventions.event_id),
         ] {
-            if let Some(text) = text {
-                *slot = IdRule::parse(&text)?;
+            let conventional = convention.and_then(|text| IdRule::parse(text).ok());
+            if let Some(rule) = named.clone().or(conventional) {
+                *slot = rule;
             }
         }
-        Ok(ids)
+        ids
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_users_rule_wins_over_the_stores_convention_over_the_default() {
+        let conventions = IdConventions {
+            correlation: Some(".metadata.correlationStreamName"),
+            causation: Some(".metadata.causationMessageGlobalPosition"),
+            event_id: None,
+        };
+        let args = IdArgs {
+            causation_from: Some(".metadata.cause".into()),
+            ..IdArgs::default()
+        };
+        let ids = args
+            .resolve(&TraceConfig::default())
+            .unwrap()
+            .with_conventions(conventions);
+        let parse = |text: &str| IdRule::parse(text).unwrap();
+        assert_eq!(ids.correlation, parse(".metadata.correlationStreamName"));
+        assert_eq!(ids.causation, parse(".metadata.cause"));
+        assert_eq!(ids.event_id, TraceIds::default().event_id);
+        let none = NamedIds::default().with_conventions(IdConventions::default());
+        assert_eq!(none, TraceIds::default());
     }
 }

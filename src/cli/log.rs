@@ -10,7 +10,7 @@ use crate::source::{Query, Start};
 
 use super::output::{warn, Align, Output};
 use super::stream_table::StreamTable;
-use super::{ListFormat, Session, Settings, EXIT_OK};
+use super::{ListFormat, Session, EXIT_OK};
 
 #[derive(Debug, clap::Args)]
 pub struct LogArgs {
@@ -55,12 +55,7 @@ pub struct LogArgs {
     format: ListFormat,
 }
 
-pub fn run(
-    session: &Session,
-    args: LogArgs,
-    settings: &Settings,
-    out: &mut Output,
-) -> anyhow::Result<u8> {
+pub fn run(session: &Session, args: LogArgs, out: &mut Output) -> anyhow::Result<u8> {
     let mut query = Query::store();
     query.aggregate_types = args.aggregate_types;
     query.event_types = args.event_types;
@@ -88,7 +83,7 @@ pub fn run(
     let predicate = args
         .where_
         .as_deref()
-        .map(|code| Predicate::new(code, "--where", session.jq_timeout))
+        .map(|code| Predicate::new(code, "--where", session.jq_limits))
         .transpose()?;
     let filter = LogFilter {
         query,
@@ -96,8 +91,8 @@ pub fn run(
         limit: args.limit,
     };
     let reducer_for = |id: &str| session.reducer_for(id);
-    let mut log = StoreLog::new(filter, &settings.ids, predicate.as_ref(), &reducer_for);
-    let mut printer = Printer::new(args.format, &settings.ids);
+    let mut log = StoreLog::new(filter, &session.ids, predicate.as_ref(), &reducer_for);
+    let mut printer = Printer::new(args.format, &session.ids);
     let source = session.source.as_ref();
     let mut resume = log.read(source, None, &mut |line| printer.print(out, line))?;
     printer.finish(out)?;

@@ -12,6 +12,7 @@ mod kafka;
 mod log;
 pub(crate) mod output;
 pub mod panic;
+mod postgres_args;
 mod project;
 mod session;
 mod settings;
@@ -90,7 +91,8 @@ pub struct StoreArgs {
     #[arg(long, global = true, value_name = "SECONDS")]
     pub query_timeout: Option<f64>,
 
-    /// Read a library's layout: native, eventsourcing, emmett [default: detected].
+    /// Read a library's layout: native, eventsourcing, emmett, messagedb, marten [default:
+    /// detected].
     #[arg(long, global = true, value_name = "NAME")]
     pub preset: Option<String>,
 
@@ -102,11 +104,18 @@ pub struct StoreArgs {
     #[arg(long, global = true, value_name = "SECONDS")]
     pub jq_timeout: Option<f64>,
 
+    /// Megabytes (MiB) a jq program may use before it is stopped [default: 512].
+    #[arg(long, global = true, value_name = "MB")]
+    pub jq_memory: Option<u64>,
+
     #[command(flatten)]
     pub ids: id_args::IdArgs,
 
     #[command(flatten)]
     pub kafka: KafkaArgs,
+
+    #[command(flatten)]
+    pub postgres: postgres_args::PostgresArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -129,6 +138,8 @@ pub enum Command {
         /// event, `$event` the event, e.g. `$event.type == "Withdrawn"`.
         #[arg(long = "where", value_name = "JQ")]
         where_: Option<String>,
+        #[command(flatten)]
+        range: events::EventRange,
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
         /// Keep running and print new events as they arrive (one JSON object per line with
@@ -174,6 +185,10 @@ pub enum Command {
         to: Option<String>,
         #[arg(long, value_enum, default_value_t = StateFormat::Pretty)]
         format: StateFormat,
+        /// With --format json: `{version, events, timestamp, position, state}`, saying which
+        /// event the --at time or version resolved to.
+        #[arg(long, conflicts_with = "all")]
+        with_position: bool,
     },
     /// Show what changed between two positions of an aggregate.
     Diff {
@@ -248,6 +263,8 @@ pub enum StateFormat {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DiffFormat {
     Unified,
+    /// One line per changed path, `~ .balance: 10 → 25`.
+    Summary,
     Patch,
     Json,
 }
@@ -269,6 +286,7 @@ pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
             source,
             aggregate,
             where_,
+            range,
             format,
             follow,
             interval,
@@ -280,12 +298,13 @@ pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
                     &session,
                     &aggregate,
                     where_.as_deref(),
+                    range.tail,
                     format,
                     interval,
                     out,
                 )
             } else {
-                events::run(&session, &aggregate, where_.as_deref(), format, out)
+                events::run(&session, &aggregate, where_.as_deref(), &range, format, out)
             }
         }
         Some(Command::Verify {
@@ -316,6 +335,7 @@ pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
             from,
             to,
             format,
+            with_position,
         }) => {
             let position = match (at_version, &at) {
                 (Some(v), _) => Some(parse_version(&v)?),
@@ -324,7 +344,10 @@ pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
             };
             let session = open(&source)?;
             match (all, aggregate) {
-                (false, Some(aggregate)) => state::run(&session, &aggregate, position, format, out),
+                (false, Some(aggregate)) => {
+                    let format = state::Shape::of(format, with_position)?;
+                    state::run(&session, &aggregate, position, format, out)
+                }
                 _ => {
                     let instants = match (from, to) {
                         (Some(from), Some(to)) => {
@@ -348,7 +371,7 @@ pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
             diff::run(&open(&source)?, &aggregate, from, to, format, out)
         }
         Some(Command::Export(args)) => export::run(args, &settings, out),
-        Some(Command::Log(args)) => log::run(&open(&args.source)?, args, &settings, out),
+        Some(Command::Log(args)) => log::run(&open(&args.source)?, args, out),
         Some(Command::Trace(args)) => trace::run(&open(&args.source)?, args, &settings, out),
         Some(Command::Project(args)) => project::run(&open(&args.source)?, args, out),
         Some(Command::Demo) => {
@@ -398,9 +421,13 @@ fn browse_source(
         name: backend.shown(spec),
         open,
     };
+    // Sources opened on the UI's loader (Kafka) keep no id conventions of their own.
+    let ids = settings
+        .ids
+        .with_conventions(crate::source::IdConventions::default());
     let options = crate::tui::TuiOptions {
         open_at,
-        ..tui_options(settings)
+        ..tui_options(settings, ids)
     };
     crate::tui::run(handle, settings.reducer.clone(), options)?;
     Ok(EXIT_OK)
@@ -429,7 +456,7 @@ fn browse_at(
     }
     let options = crate::tui::TuiOptions {
         open_at,
-        ..tui_options(settings)
+        ..tui_options(settings, session.ids.clone())
     };
     crate::tui::run(
         crate::tui::SourceHandle::Ready(session.source),
@@ -441,12 +468,12 @@ fn browse_at(
 
 /// The UI's settings: colors from the environment, the jq limit, and the paths exports
 /// redact.
-fn tui_options(settings: &Settings) -> crate::tui::TuiOptions {
+fn tui_options(settings: &Settings, ids: crate::inspect::TraceIds) -> crate::tui::TuiOptions {
     crate::tui::TuiOptions {
         theme: crate::tui::Theme::from_env(),
-        jq_timeout: settings.jq_timeout,
+        jq_limits: settings.jq_limits,
         redact: settings.redact.clone(),
-        ids: settings.ids.clone(),
+        ids,
         open_at: None,
     }
 }

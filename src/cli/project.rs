@@ -71,7 +71,7 @@ pub fn run(session: &Session, args: ProjectArgs, out: &mut Output) -> anyhow::Re
         )
     })?;
     let origin = args.projection.display().to_string();
-    let projection = JqReducer::new(&code, &origin, session.jq_timeout)?;
+    let projection = JqReducer::new(&code, &origin, session.jq_limits)?;
     let models = project(session.source.as_ref(), &projection, &instants)?;
     // The later instant's failures include the earlier's, as far as they overlap: say them once.
     if let Some(model) = models.last() {

@@ -1,8 +1,9 @@
 //! What every command needs: the opened source and the settings it was opened with.
 
 use std::sync::Arc;
-use std::time::Duration;
 
+use crate::inspect::TraceIds;
+use crate::jq::Limits;
 use crate::load;
 use crate::model::StepProblem;
 use crate::replay::{Reducer, Replay};
@@ -16,7 +17,10 @@ pub struct Session {
     pub source: Box<dyn EventSource>,
     /// The reducer the user named, if any.
     pub named_reducer: Option<Arc<dyn Reducer>>,
-    pub jq_timeout: Duration,
+    pub jq_limits: Limits,
+    /// Where correlation, causation and event ids live: the user's rules, else the
+    /// store's conventions (Message DB's metadata), else the defaults.
+    pub ids: TraceIds,
 }
 
 impl Session {
@@ -27,9 +31,10 @@ impl Session {
         options.kafka.progress = super::kafka::progress_line();
         let source = source::open(spec, &options)?;
         Ok(Session {
+            ids: settings.ids.with_conventions(source.id_conventions()),
             source,
             named_reducer: settings.reducer.clone(),
-            jq_timeout: settings.jq_timeout,
+            jq_limits: settings.jq_limits,
         })
     }
 
@@ -39,7 +44,7 @@ impl Session {
     }
 
     /// Reads one aggregate and replays it with its reducer.
-    pub fn replay(&self, aggregate: &str) -> anyhow::Result<Replay> {
+    pub fn replay(&self, aggregate: &str) -> anyhow::Result<Replay<'_>> {
         let reducer = self.reducer_for(aggregate);
         Ok(load::replay(self.source.as_ref(), aggregate, reducer)?)
     }
@@ -65,7 +70,7 @@ pub fn report_reducer_failures(aggregate: &str, replay: &Replay, upto: usize) {
         warn_after(format!(
             "the {} reducer failed on {events} of {aggregate}, which left the state as it was (first at v{}: {first})",
             replay.reducer_name(),
-            replay.events()[*index].version,
+            replay.entry(*index).map_or(0, |e| e.version),
         ));
     }
 }

@@ -7,11 +7,34 @@ use crate::model::{format_time, Position};
 use super::output::{terminal_safe, Output};
 use super::{Session, StateFormat, EXIT_OK};
 
+/// How one aggregate's state is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    Pretty,
+    /// The value alone, on one line.
+    Json,
+    /// The value with the event it is the state after, on one line.
+    JsonWithPosition,
+}
+
+impl Shape {
+    pub fn of(format: StateFormat, with_position: bool) -> anyhow::Result<Shape> {
+        Ok(match (format, with_position) {
+            (StateFormat::Json, false) => Shape::Json,
+            (StateFormat::Json, true) => Shape::JsonWithPosition,
+            (StateFormat::Pretty, false) => Shape::Pretty,
+            (StateFormat::Pretty, true) => anyhow::bail!(
+                "--with-position is for --format json; the pretty header already names the version and time"
+            ),
+        })
+    }
+}
+
 pub fn run(
     session: &Session,
     aggregate: &str,
     position: Option<Position>,
-    format: StateFormat,
+    format: Shape,
     out: &mut Output,
 ) -> anyhow::Result<u8> {
     let mut replay = session.replay(aggregate)?;
@@ -21,14 +44,26 @@ pub fn run(
     };
     super::session::report_reducer_failures(aggregate, &replay, count);
     let version = replay.version_after(count);
-    let time = count
-        .checked_sub(1)
-        .and_then(|i| replay.events()[i].timestamp)
+    let time = replay
+        .time_after(count)
         .map_or("-".to_string(), |t| format_time(&t));
-    let state = replay.state_after(count).clone();
+    let state = replay.state_after(count)?.clone();
     match format {
-        StateFormat::Json => out.json_line(&state)?,
-        StateFormat::Pretty => {
+        Shape::Json => out.json_line(&state)?,
+        Shape::JsonWithPosition => {
+            let last = count.checked_sub(1).map(|i| replay.event(i)).transpose()?;
+            let last = last.as_ref();
+            out.json_line(&json!({
+                "aggregate": aggregate,
+                "version": version,
+                "events": count,
+                "timestamp": last.and_then(|e| e.timestamp.as_ref().map(format_time)),
+                "position": last.map(|e| e.position.to_json()),
+                "event_id": last.and_then(|e| e.event_id.clone()),
+                "state": state,
+            }))?
+        }
+        Shape::Pretty => {
             out.line(&format!(
                 "# {} at v{version} ({count} of {} events, {time})",
                 terminal_safe(aggregate),
@@ -69,7 +104,7 @@ pub fn run_all(
             };
             furthest = furthest.max(count);
             if count > 0 {
-                found.insert(summary.id.clone(), replay.state_after(count).clone());
+                found.insert(summary.id.clone(), replay.state_after(count)?.clone());
             }
         }
         super::session::report_reducer_failures(&summary.id, &replay, furthest);

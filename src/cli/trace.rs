@@ -42,13 +42,13 @@ pub fn run(
     settings: &Settings,
     out: &mut Output,
 ) -> anyhow::Result<u8> {
-    let Some(trace) = crate::inspect::trace(session.source.as_ref(), &args.id, &settings.ids)?
+    let Some(trace) = crate::inspect::trace(session.source.as_ref(), &args.id, &session.ids)?
     else {
         warn(&format!(
             "no event in {} has the correlation id or event id {:?} (correlation ids are read from {}; say where with --correlation-from and --event-id-from)",
             session.source.describe(),
             args.id,
-            settings.ids.correlation,
+            session.ids.correlation,
         ));
         return Ok(EXIT_FOUND);
     };

@@ -37,7 +37,7 @@ pub fn run(
     for id in &ids {
         let mut replay = session.replay(id)?;
         reducer = replay.reducer_name();
-        let (count, found) = verify_aggregate(&mut replay, &ignore);
+        let (count, found) = verify_aggregate(id, &mut replay, &ignore)?;
         super::session::report_reducer_failures(id, &replay, replay.len());
         checked += count;
         drifts.extend(found);

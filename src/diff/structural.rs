@@ -29,16 +29,18 @@ fn serialize_path<S: serde::Serializer>(path: &JsonPath, s: S) -> Result<S::Ok, 
 }
 
 /// Every difference from `old` to `new`, deepest paths first reported where objects and
-/// arrays line up, in key order.
+/// arrays line up, in key order. Each value is visited once, so the cost is the two values'
+/// size (plus the changes it reports), however deep they nest.
 pub fn changes(old: &Value, new: &Value) -> Vec<Change> {
     let mut out = Vec::new();
-    walk(&JsonPath::root(), old, new, &mut out);
+    walk(&mut Vec::new(), old, new, &mut out);
     out
 }
 
-fn walk(path: &JsonPath, old: &Value, new: &Value, out: &mut Vec<Change>) {
+/// `path` is the location of `old` and `new`, a stack turned into a `JsonPath` only for a
+/// change: equal subtrees cost no allocation.
+fn walk(path: &mut Vec<Segment>, old: &Value, new: &Value, out: &mut Vec<Change>) {
     match (old, new) {
-        _ if old == new => {}
         (Value::Object(a), Value::Object(b)) => {
             // Both maps iterate in sorted key order, so a merge walk visits each key once.
             let mut left = a.iter().peekable();
@@ -47,20 +49,22 @@ fn walk(path: &JsonPath, old: &Value, new: &Value, out: &mut Vec<Change>) {
                 match (left.peek(), right.peek()) {
                     (None, None) => break,
                     (Some((ka, va)), Some((kb, vb))) if ka == kb => {
-                        walk(&path.child(Segment::Key((*ka).clone())), va, vb, out);
+                        path.push(Segment::Key((*ka).clone()));
+                        walk(path, va, vb, out);
+                        path.pop();
                         left.next();
                         right.next();
                     }
                     (Some((ka, va)), Some((kb, _))) if ka < kb => {
-                        out.push(removed(path.child(Segment::Key((*ka).clone())), va));
+                        out.push(removed(at(path, Segment::Key((*ka).clone())), va));
                         left.next();
                     }
                     (Some((ka, va)), None) => {
-                        out.push(removed(path.child(Segment::Key((*ka).clone())), va));
+                        out.push(removed(at(path, Segment::Key((*ka).clone())), va));
                         left.next();
                     }
                     (_, Some((kb, vb))) => {
-                        out.push(added(path.child(Segment::Key((*kb).clone())), vb));
+                        out.push(added(at(path, Segment::Key((*kb).clone())), vb));
                         right.next();
                     }
                 }
@@ -69,23 +73,33 @@ fn walk(path: &JsonPath, old: &Value, new: &Value, out: &mut Vec<Change>) {
         (Value::Array(a), Value::Array(b)) => {
             let common = a.len().min(b.len());
             for i in 0..common {
-                walk(&path.child(Segment::Index(i)), &a[i], &b[i], out);
+                path.push(Segment::Index(i));
+                walk(path, &a[i], &b[i], out);
+                path.pop();
             }
             for (i, value) in b.iter().enumerate().skip(common) {
-                out.push(added(path.child(Segment::Index(i)), value));
+                out.push(added(at(path, Segment::Index(i)), value));
             }
             // Removals from the end backwards, so applying them in order keeps indices valid.
             for i in (common..a.len()).rev() {
-                out.push(removed(path.child(Segment::Index(i)), &a[i]));
+                out.push(removed(at(path, Segment::Index(i)), &a[i]));
             }
         }
+        _ if old == new => {}
         _ => out.push(Change {
-            path: path.clone(),
+            path: JsonPath(path.clone()),
             kind: ChangeKind::Changed,
             old: Some(old.clone()),
             new: Some(new.clone()),
         }),
     }
+}
+
+fn at(path: &[Segment], last: Segment) -> JsonPath {
+    let mut segments = Vec::with_capacity(path.len() + 1);
+    segments.extend_from_slice(path);
+    segments.push(last);
+    JsonPath(segments)
 }
 
 fn added(path: JsonPath, value: &Value) -> Change {
@@ -150,6 +164,28 @@ mod tests {
         let v = json!({"a": [1, {"b": null}]});
         assert!(changes(&v, &v).is_empty());
         assert_eq!(json_patch(&v, &v), json!([]));
+    }
+
+    /// A whole state against nothing is one replace, and two large states that differ in
+    /// every leaf list each leaf once.
+    #[test]
+    fn large_states_give_one_change_per_leaf() {
+        let state = |offset: u64| -> Value {
+            (0..20_000u64)
+                .map(|i| (format!("key-{i:05}"), json!({"n": i + offset, "same": [i]})))
+                .collect()
+        };
+        let (old, new) = (state(0), state(1));
+        let found = changes(&Value::Null, &new);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].new.as_ref(), Some(&new));
+        let found = changes(&old, &new);
+        assert_eq!(found.len(), 20_000);
+        assert_eq!(found[7].path.to_string(), ".[\"key-00007\"].n");
+        assert_eq!(
+            (found[7].old.clone(), found[7].new.clone()),
+            (Some(json!(7)), Some(json!(8)))
+        );
     }
 
     #[test]

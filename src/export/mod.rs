@@ -24,7 +24,9 @@ use crate::replay::{Replay, ReplayError};
 
 pub use atomic::{write_file, FileTarget};
 pub use redact::REDACTED;
-pub use trace::{export_trace, TraceExport, TRACE_FORMAT_VERSION, TRACE_MARKER};
+pub use trace::{
+    export_trace, unmatched_trace_redactions, TraceExport, TRACE_FORMAT_VERSION, TRACE_MARKER,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -119,10 +121,10 @@ pub fn export(
             to: replay.version_after(to),
         });
     }
-    let plan = plan::Plan::new(replay, from, to);
+    let plan = plan::Plan::new(replay, from, to)?;
     let mut redactor = redact::Redactor::new(&options.redact);
     if redactor.is_active() {
-        learn_secrets(replay, &plan, &mut redactor);
+        learn_secrets(replay, &plan, &mut redactor)?;
     }
     let mut header = plan.header(
         replay,
@@ -130,7 +132,7 @@ pub fn export(
             options.from.map(|p| p.to_string()),
             options.to.map(|p| p.to_string()),
         ],
-    );
+    )?;
     header.source = strip_userinfo(&options.source);
     header.aggregate = options.aggregate.clone();
     header.generated_at = options
@@ -145,29 +147,58 @@ pub fn export(
     };
     render.header(out, &header)?;
     for index in plan.indices() {
-        let mut step = plan.step(replay, index);
+        let mut step = plan.step(replay, index)?;
         redactor.step(&mut step);
         render.step(out, &header, &step)?;
     }
-    let mut closing = plan.closing(replay);
+    let mut closing = plan.closing(replay)?;
     redactor.closing(&mut closing);
     render.closing(out, &header, &closing)?;
     out.flush()?;
     Ok(())
 }
 
+/// The redacted paths of `options` that match no value the transcript would show: a typo,
+/// or a field this history never had. Front ends warn about them (or refuse, if asked).
+pub fn unmatched_redactions(
+    replay: &mut Replay,
+    options: &ExportOptions,
+) -> Result<Vec<String>, ExportError> {
+    if options.redact.is_empty() {
+        return Ok(Vec::new());
+    }
+    let from = options
+        .from
+        .map(|p| replay.resolve(p))
+        .transpose()?
+        .unwrap_or(0);
+    let to = options
+        .to
+        .map(|p| replay.resolve(p))
+        .transpose()?
+        .unwrap_or(replay.len());
+    let plan = plan::Plan::new(replay, from, to.max(from))?;
+    let mut redactor = redact::Redactor::new(&options.redact);
+    learn_secrets(replay, &plan, &mut redactor)?;
+    Ok(redactor.unmatched())
+}
+
 /// Every value the transcript will show, so secrets quoted in messages can be scrubbed
 /// before the first line is written.
-fn learn_secrets(replay: &mut Replay, plan: &plan::Plan, redactor: &mut redact::Redactor) {
-    redactor.learn(&replay.state_after(plan.from).clone());
-    for index in plan.indices() {
-        let event = &replay.events()[index];
-        let (data, metadata) = (event.data.json(), event.metadata.value());
-        if let Some(data) = data {
+fn learn_secrets(
+    replay: &mut Replay,
+    plan: &plan::Plan,
+    redactor: &mut redact::Redactor,
+) -> Result<(), ReplayError> {
+    redactor.learn(&replay.state_after(plan.from)?.clone());
+    replay.for_each_event(plan.indices(), &mut |_, event| {
+        if let Some(data) = event.data.json() {
             redactor.learn(&data);
         }
-        redactor.learn(&metadata);
-        redactor.learn(&replay.state_after(index + 1).clone());
+        redactor.learn(&event.metadata.value());
+    })?;
+    for index in plan.indices() {
+        redactor.learn(&replay.state_after(index + 1)?.clone());
     }
     let stored: Vec<serde_json::Value> = replay
         .snapshots()
@@ -177,6 +208,7 @@ fn learn_secrets(replay: &mut Replay, plan: &plan::Plan, redactor: &mut redact::
     for state in &stored {
         redactor.learn(state);
     }
+    Ok(())
 }
 
 /// `kafka://user:secret@host/topic` → `kafka://host/topic`: a header never shows

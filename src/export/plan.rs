@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use crate::diff::changes;
 use crate::model::transcript::{Bound, Closing, Header, SnapshotMark, Step};
 use crate::model::SnapshotOutcome;
-use crate::replay::{Replay, SnapshotCheck};
+use crate::replay::{Replay, ReplayError, SnapshotCheck};
 
 /// A replay cut to a range, ready to be walked step by step.
 pub struct Plan {
@@ -16,21 +16,26 @@ pub struct Plan {
 
 impl Plan {
     /// `from` and `to` are event counts (as `Replay::resolve` gives them), `from <= to`.
-    pub fn new(replay: &mut Replay, from: usize, to: usize) -> Plan {
-        Plan {
+    pub fn new(replay: &mut Replay, from: usize, to: usize) -> Result<Plan, ReplayError> {
+        Ok(Plan {
             from,
             to,
-            checks: replay.check_snapshots(),
-        }
+            checks: replay.check_snapshots()?,
+        })
     }
 
-    pub fn header(&self, replay: &mut Replay, requested: [Option<String>; 2]) -> Header {
+    pub fn header(
+        &self,
+        replay: &mut Replay,
+        requested: [Option<String>; 2],
+    ) -> Result<Header, ReplayError> {
         let [from_requested, to_requested] = requested;
-        let aggregate_type = replay
-            .events()
-            .iter()
-            .find_map(|e| e.aggregate_type.clone());
-        Header {
+        // An aggregate has one type; its first event names it.
+        let aggregate_type = match replay.is_empty() {
+            true => None,
+            false => replay.event(0)?.aggregate_type,
+        };
+        Ok(Header {
             source: String::new(),
             aggregate: String::new(),
             aggregate_type,
@@ -42,22 +47,24 @@ impl Plan {
             history_events: replay.len(),
             steps: self.to - self.from,
             redacted: Vec::new(),
-            start_state: replay.state_after(self.from).clone(),
-        }
+            redacted_unmatched: Vec::new(),
+            start_state: replay.state_after(self.from)?.clone(),
+        })
     }
 
     /// The step for the event at `index` (0-based in the history).
-    pub fn step(&self, replay: &mut Replay, index: usize) -> Step {
-        let (before, after) = replay.step(index);
+    pub fn step(&self, replay: &mut Replay, index: usize) -> Result<Step, ReplayError> {
+        let event = replay.event(index)?;
+        let (before, after) = replay.step(index)?;
         let warnings = replay
             .warnings()
             .iter()
             .filter(|w| w.index == index)
             .map(|w| w.to_string())
             .collect();
-        Step {
+        Ok(Step {
             number: index - self.from + 1,
-            event: replay.events()[index].clone(),
+            event,
             warnings,
             problem: replay.problem(index).cloned(),
             changes: changes(&before, &after),
@@ -68,14 +75,14 @@ impl Plan {
                 .filter(|c| c.count == index + 1 && c.outcome != SnapshotOutcome::BeyondHistory)
                 .map(|c| mark(replay, c))
                 .collect(),
-        }
+        })
     }
 
-    pub fn closing(&self, replay: &mut Replay) -> Closing {
-        let start = replay.state_after(self.from).clone();
-        let state = replay.state_after(self.to).clone();
+    pub fn closing(&self, replay: &mut Replay) -> Result<Closing, ReplayError> {
+        let start = replay.state_after(self.from)?.clone();
+        let state = replay.state_after(self.to)?.clone();
         let reaches_end = self.to == replay.len();
-        Closing {
+        Ok(Closing {
             net: changes(&start, &state),
             state,
             snapshots_beyond: self
@@ -84,7 +91,7 @@ impl Plan {
                 .filter(|c| reaches_end && c.outcome == SnapshotOutcome::BeyondHistory)
                 .map(|c| mark(replay, c))
                 .collect(),
-        }
+        })
     }
 
     /// The indices of the events in the range.
@@ -105,8 +112,6 @@ fn bound(replay: &Replay, count: usize, requested: Option<String>) -> Bound {
         requested,
         version: replay.version_after(count),
         events: count,
-        timestamp: count
-            .checked_sub(1)
-            .and_then(|i| replay.events()[i].timestamp),
+        timestamp: replay.time_after(count),
     }
 }

@@ -16,6 +16,8 @@ const SHORTEST_SCRUBBED: usize = 3;
 
 pub struct Redactor {
     paths: Vec<JsonPath>,
+    /// Per path, whether `learn` found a value there.
+    matched: Vec<bool>,
     /// Scalar values found at redacted paths, longest first, to scrub from free text such
     /// as reducer error messages, which may quote them.
     secrets: Vec<String>,
@@ -25,6 +27,7 @@ impl Redactor {
     pub fn new(paths: &[JsonPath]) -> Redactor {
         Redactor {
             paths: paths.to_vec(),
+            matched: vec![false; paths.len()],
             secrets: Vec::new(),
         }
     }
@@ -39,8 +42,9 @@ impl Redactor {
             return;
         }
         let mut found = Vec::new();
-        for path in &self.paths {
+        for (path, matched) in self.paths.iter().zip(&mut self.matched) {
             if let Some(hidden) = path.lookup(value) {
+                *matched = true;
                 scalars(hidden, &mut found);
             }
         }
@@ -52,11 +56,22 @@ impl Redactor {
         self.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
     }
 
+    /// The paths no learned value had, in the order given.
+    pub fn unmatched(&self) -> Vec<String> {
+        self.paths
+            .iter()
+            .zip(&self.matched)
+            .filter(|(_, matched)| !**matched)
+            .map(|(path, _)| path.to_string())
+            .collect()
+    }
+
     pub fn header(&self, header: &mut Header) {
         if !self.is_active() {
             return;
         }
         header.redacted = self.paths.iter().map(|p| p.to_string()).collect();
+        header.redacted_unmatched = self.unmatched();
         self.value(&mut header.start_state);
     }
 
@@ -313,6 +328,16 @@ mod tests {
         let found = r.changes(changes(&Value::Null, &json!({"owner": "Zeb", "n": 1})));
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].new, Some(json!({"owner": REDACTED, "n": 1})));
+    }
+
+    #[test]
+    fn paths_no_value_had_are_reported() {
+        let mut r = redactor(&[".owner", ".ownr", ".cards[3]"]);
+        r.learn(&json!({"owner": "Zeb", "cards": [1]}));
+        r.learn(&json!({"cards": [1, 2]}));
+        assert_eq!(r.unmatched(), [".ownr", ".cards[3]"]);
+        r.learn(&json!({"cards": [1, 2, 3, 4]}));
+        assert_eq!(r.unmatched(), [".ownr"]);
     }
 
     #[test]

@@ -37,18 +37,28 @@ struct Line {
     causation: Option<String>,
 }
 
-pub fn export_trace(
-    trace: &Trace,
-    options: &TraceExport,
-    out: &mut dyn Write,
-) -> Result<(), ExportError> {
-    let mut redactor = Redactor::new(&options.redact);
+/// The redacted paths that match no value of the trace's events.
+pub fn unmatched_trace_redactions(trace: &Trace, paths: &[JsonPath]) -> Vec<String> {
+    learned(trace, paths).unmatched()
+}
+
+fn learned(trace: &Trace, paths: &[JsonPath]) -> Redactor {
+    let mut redactor = Redactor::new(paths);
     for e in &trace.events {
         if let Some(data) = e.event.data.json() {
             redactor.learn(&data);
         }
         redactor.learn(&e.event.metadata.value());
     }
+    redactor
+}
+
+pub fn export_trace(
+    trace: &Trace,
+    options: &TraceExport,
+    out: &mut dyn Write,
+) -> Result<(), ExportError> {
+    let redactor = learned(trace, &options.redact);
     let lines: Vec<Line> = trace
         .events
         .iter()
@@ -86,6 +96,7 @@ pub fn export_trace(
             .generated_at
             .unwrap_or_else(|| Utc::now().trunc_subsecs(0)),
         redacted: options.redact.iter().map(|p| p.to_string()).collect(),
+        unmatched: redactor.unmatched(),
         start: trace.root().and_then(|r| r.event.timestamp),
     };
     match options.format {
@@ -103,6 +114,8 @@ struct Header {
     aggregates: usize,
     generated_at: DateTime<Utc>,
     redacted: Vec<String>,
+    /// Redacted paths that matched nothing.
+    unmatched: Vec<String>,
     start: Option<DateTime<Utc>>,
 }
 
@@ -124,7 +137,7 @@ fn jsonl(header: &Header, lines: &[Line], out: &mut dyn Write) -> io::Result<()>
         crate::display::json::to_writer(&mut *out, &value)?;
         out.write_all(b"\n")
     };
-    write(json!({
+    let mut first = json!({
         TRACE_MARKER: TRACE_FORMAT_VERSION,
         "rewind_version": env!("CARGO_PKG_VERSION"),
         "generated_at": format_time(&header.generated_at),
@@ -133,7 +146,11 @@ fn jsonl(header: &Header, lines: &[Line], out: &mut dyn Write) -> io::Result<()>
         "events": lines.len(),
         "aggregates": header.aggregates,
         "redacted": header.redacted,
-    }))?;
+    });
+    if !header.unmatched.is_empty() {
+        first["redacted_unmatched"] = json!(header.unmatched);
+    }
+    write(first)?;
     for (i, line) in lines.iter().enumerate() {
         let event = &line.event;
         let (data, raw) = match &event.data {
@@ -178,6 +195,13 @@ fn markdown_text(header: &Header, lines: &[Line]) -> String {
     if !header.redacted.is_empty() {
         let paths: Vec<String> = header.redacted.iter().map(|p| code(p)).collect();
         text.push_str(&format!("- **Redacted:** {}\n", paths.join(", ")));
+    }
+    if !header.unmatched.is_empty() {
+        let paths: Vec<String> = header.unmatched.iter().map(|p| code(p)).collect();
+        text.push_str(&format!(
+            "- **Warning:** redacted {} matched nothing: no value was hidden there\n",
+            paths.join(", ")
+        ));
     }
     text.push_str(&format!(
         "- **Generated:** {} by rewind {}\n\n## Causation tree\n\n",
@@ -253,6 +277,13 @@ fn html_text(header: &Header, lines: &[Line]) -> String {
     if !header.redacted.is_empty() {
         let paths: Vec<String> = header.redacted.iter().map(|p| code(p)).collect();
         page.push_str(&format!("<dt>Redacted</dt><dd>{}</dd>\n", paths.join(", ")));
+    }
+    if !header.unmatched.is_empty() {
+        let paths: Vec<String> = header.unmatched.iter().map(|p| code(p)).collect();
+        page.push_str(&format!(
+            "<dt>Warning</dt><dd>redacted {} matched nothing: no value was hidden there</dd>\n",
+            paths.join(", ")
+        ));
     }
     page.push_str(&format!(
         "<dt>Generated</dt><dd>{} by rewind {}</dd>\n</dl>\n",

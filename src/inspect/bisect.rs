@@ -1,5 +1,5 @@
 use crate::diff::{changes, Change};
-use crate::replay::Replay;
+use crate::replay::{Replay, ReplayError};
 
 use super::predicate::{Predicate, PredicateRun};
 
@@ -16,19 +16,19 @@ pub struct Bisection {
 /// Judges the state after every event in order: predicates need not be monotonic, so the
 /// first event after which it holds is found by a scan, not a binary search that could
 /// skip over it.
-pub fn bisect(replay: &mut Replay, predicate: &Predicate) -> Bisection {
-    let run = predicate.run(replay, 0, true);
+pub fn bisect(replay: &mut Replay, predicate: &Predicate) -> Result<Bisection, ReplayError> {
+    let run = predicate.run(replay, 0, true)?;
     let found = run.matches.first().copied();
     let changes = match found {
         Some(index) => {
-            let (before, after) = replay.step(index);
+            let (before, after) = replay.step(index)?;
             changes(&before, &after)
         }
         None => Vec::new(),
     };
-    Bisection {
+    Ok(Bisection {
         found,
         changes,
         run,
-    }
+    })
 }

@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use crate::model::{SnapshotOutcome, StepProblem};
-use crate::replay::Replay;
+use crate::replay::{Replay, ReplayError};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Health {
@@ -53,10 +53,11 @@ impl Health {
     }
 }
 
-/// The health of a replayed history (its snapshots checked against replay).
-pub fn health(replay: &mut Replay) -> Health {
+/// The health of a replayed history (its snapshots checked against replay); an error when
+/// the store could not be read to the end.
+pub fn health(replay: &mut Replay) -> Result<Health, ReplayError> {
     let drifts = replay
-        .check_snapshots()
+        .check_snapshots()?
         .into_iter()
         .filter(|check| {
             matches!(
@@ -65,6 +66,8 @@ pub fn health(replay: &mut Replay) -> Health {
             )
         })
         .count();
+    // Problems are known once every event has been folded, snapshots or not.
+    replay.state_after(replay.len())?;
     let (mut malformed, mut reducer_errors) = (0, 0);
     for (_, problem) in replay.problems() {
         match problem {
@@ -72,12 +75,12 @@ pub fn health(replay: &mut Replay) -> Health {
             StepProblem::ReducerFailed(_) => reducer_errors += 1,
         }
     }
-    Health {
+    Ok(Health {
         drifts,
         malformed,
         warnings: replay.warnings().len(),
         reducer_errors,
-    }
+    })
 }
 
 #[cfg(test)]
@@ -91,7 +94,7 @@ mod tests {
         let of = |id: &str| {
             let reducer = crate::load::reducer_for(source.as_ref(), id, None);
             let mut replay = crate::load::replay(source.as_ref(), id, reducer).unwrap();
-            health(&mut replay)
+            health(&mut replay).unwrap()
         };
         assert_eq!(of("acc-0003").drifts, 1, "the snapshot at v50");
         assert_eq!(of("order-0012").malformed, 1, "v4 does not decode");

@@ -15,7 +15,7 @@ mod trace_text;
 mod verify;
 
 pub use bisect::{bisect, Bisection};
-pub use blame::{blame, BlameLine};
+pub use blame::{blame, blame_each, BlameLine};
 pub use health::{health, Health};
 pub use ids::{EventIds, IdField, IdFieldError, IdRule, TraceIds};
 pub use predicate::{Predicate, PredicateRun};

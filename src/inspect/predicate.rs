@@ -1,12 +1,10 @@
 //! A jq expression judged true or false after each event, e.g. `.balance < 0` or
 //! `$event.type == "Withdrawn"`: `.` is the state after the event, `$event` the event.
 
-use std::time::Duration;
-
 use serde_json::Value;
 
-use crate::jq::{event_json, Evaluator, JqError, Outcome};
-use crate::replay::Replay;
+use crate::jq::{event_json, Evaluator, JqError, Limits, Outcome};
+use crate::replay::{Replay, ReplayError};
 
 /// Events are judged in batches this size, each state cloned once.
 const BATCH: usize = 512;
@@ -26,7 +24,7 @@ pub struct PredicateRun {
 }
 
 impl Predicate {
-    pub fn new(code: &str, origin: &str, limit: Duration) -> Result<Predicate, JqError> {
+    pub fn new(code: &str, origin: &str, limit: impl Into<Limits>) -> Result<Predicate, JqError> {
         Ok(Predicate {
             evaluator: Evaluator::new(code, origin, limit)?,
             reads_state: crate::jq::reads_input(code),
@@ -50,26 +48,50 @@ impl Predicate {
             .collect()
     }
 
+    /// Judges the events of `range`, every one.
+    pub fn run_range(
+        &self,
+        replay: &mut Replay,
+        range: std::ops::Range<usize>,
+    ) -> Result<PredicateRun, ReplayError> {
+        self.judge_events(replay, range, false)
+    }
+
     /// Judges events in order from `from` (0-based), stopping at the first match when
     /// `first_only`.
-    pub fn run(&self, replay: &mut Replay, from: usize, first_only: bool) -> PredicateRun {
+    pub fn run(
+        &self,
+        replay: &mut Replay,
+        from: usize,
+        first_only: bool,
+    ) -> Result<PredicateRun, ReplayError> {
+        let end = replay.len();
+        self.judge_events(replay, from..end, first_only)
+    }
+
+    fn judge_events(
+        &self,
+        replay: &mut Replay,
+        range: std::ops::Range<usize>,
+        first_only: bool,
+    ) -> Result<PredicateRun, ReplayError> {
         let mut run = PredicateRun::default();
-        let mut start = from;
-        while start < replay.len() {
-            let end = (start + BATCH).min(replay.len());
-            let items: Vec<(Value, String)> = (start..end)
-                .map(|index| {
-                    let state = replay.state_after(index + 1).clone();
-                    (state, event_json(&replay.events()[index]))
-                })
-                .collect();
+        let mut start = range.start;
+        let last = range.end.min(replay.len());
+        while start < last {
+            let end = (start + BATCH).min(last);
+            let texts: Vec<String> = replay.events(start..end)?.iter().map(event_json).collect();
+            let mut items: Vec<(Value, String)> = Vec::with_capacity(texts.len());
+            for (index, text) in (start..end).zip(texts) {
+                items.push((replay.state_after(index + 1)?.clone(), text));
+            }
             for (offset, outcome) in self.evaluator.map(&items).into_iter().enumerate() {
                 let index = start + offset;
                 match outcome {
                     Outcome::Done(Some(value)) if truthy(&value) => {
                         run.matches.push(index);
                         if first_only {
-                            return run;
+                            return Ok(run);
                         }
                     }
                     Outcome::Failed(err) => {
@@ -81,7 +103,7 @@ impl Predicate {
             }
             start = end;
         }
-        run
+        Ok(run)
     }
 }
 

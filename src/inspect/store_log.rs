@@ -125,6 +125,7 @@ impl<'a> StoreLog<'a> {
         emit: &mut dyn FnMut(LogLine) -> ControlFlow<()>,
     ) -> Result<Resume, SourceError> {
         let mut query = self.filter.query.clone();
+        let resumed = resume.is_some();
         if let Some(resume) = resume {
             query.start = Start::Resume(resume);
         }
@@ -132,14 +133,14 @@ impl<'a> StoreLog<'a> {
             // A state is the fold of every earlier event of its aggregate: read them all
             // and filter afterwards (aggregate types excepted: other aggregates do not
             // touch these states).
-            if resume.is_none() {
+            if !resumed {
                 query.start = Start::Beginning;
             }
             query.since = None;
             query.until = None;
             query.event_types.clear();
         }
-        if resume.is_none() {
+        if !resumed {
             self.complete = query.start == Start::Beginning && query.since.is_none();
         }
         let mut failed = None;

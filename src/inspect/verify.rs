@@ -2,7 +2,7 @@ use serde_json::Value;
 
 use crate::diff::{Change, JsonPath};
 use crate::model::SnapshotOutcome;
-use crate::replay::Replay;
+use crate::replay::{Replay, ReplayError};
 
 /// A stored snapshot that does not match replay.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,15 +24,17 @@ pub enum DriftKind {
 
 /// Checks every snapshot of one replayed aggregate; differences under `ignore` paths (e.g.
 /// bookkeeping fields the reducer does not rebuild) do not count.
-pub fn verify_aggregate(replay: &mut Replay, ignore: &[JsonPath]) -> (usize, Vec<Drift>) {
-    let aggregate = replay
-        .events()
-        .first()
-        .map(|e| e.aggregate_id.clone())
-        .or_else(|| replay.snapshots().first().map(|s| s.aggregate_id.clone()))
-        .unwrap_or_default();
-    let last_version = replay.events().last().map_or(0, |e| e.version);
-    let checks = replay.check_snapshots();
+pub fn verify_aggregate(
+    aggregate: &str,
+    replay: &mut Replay,
+    ignore: &[JsonPath],
+) -> Result<(usize, Vec<Drift>), ReplayError> {
+    let last_version = replay
+        .len()
+        .checked_sub(1)
+        .and_then(|i| replay.entry(i))
+        .map_or(0, |e| e.version);
+    let checks = replay.check_snapshots()?;
     let checked = checks.len();
     let drifts = checks
         .into_iter()
@@ -53,13 +55,13 @@ pub fn verify_aggregate(replay: &mut Replay, ignore: &[JsonPath]) -> (usize, Vec
                 SnapshotOutcome::BeyondHistory => DriftKind::BeyondHistory { last_version },
             };
             Some(Drift {
-                aggregate: aggregate.clone(),
+                aggregate: aggregate.to_string(),
                 version: check.version,
                 kind,
             })
         })
         .collect();
-    (checked, drifts)
+    Ok((checked, drifts))
 }
 
 impl Drift {

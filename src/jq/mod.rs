@@ -2,17 +2,26 @@
 //! predicates over states and events (bisect, `--where`).
 //!
 //! Programs are sandboxed: the native filters that read the environment, the clock, input
-//! or write to stderr are not compiled in. Each program runs on a worker thread so a
-//! runaway one can be stopped by a per-event time limit.
+//! or write to stderr are not compiled in. Each program runs in a worker process (the
+//! rewind executable started as `rewind __jq-worker`), so a runaway step can be killed, and
+//! a stack overflow or an exhausted memory budget ends only that process: the step is
+//! reported as failed and the fold goes on.
 
 mod convert;
+mod evaluator;
 mod inputs;
+mod limits;
+mod process;
 mod program;
+mod protocol;
 mod worker;
 
+pub use evaluator::{Checkpoints, Evaluator, Outcome};
 pub use inputs::reads_input;
+pub use limits::{Limits, DEFAULT_MEMORY_MB};
+pub use process::WORKER_EXE_VAR;
 pub use program::{compile, JqError, Program};
-pub use worker::{Evaluator, Outcome};
+pub use worker::{worker_main, WORKER_ARG};
 
 use serde_json::Value;
 

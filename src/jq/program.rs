@@ -3,9 +3,6 @@
 use jaq_core::load::{self, Arena, File, Loader};
 use jaq_core::{data, Compiler, Ctx, Vars};
 use jaq_json::Val;
-use serde_json::Value;
-
-use super::convert::{from_val, to_val};
 
 /// Native filters that reach outside the program: environment, clock, input, stderr, exit.
 const DENIED: [&str; 9] = [
@@ -27,6 +24,9 @@ const DENIED_DEFS: [&str; 4] = ["stderr", "debug", "halt", "halt_error"];
 pub enum JqError {
     #[error("jq program does not compile: {0}")]
     Compile(String),
+    /// The worker process that runs jq could not be started or set up.
+    #[error("cannot run jq: {0}")]
+    Worker(String),
 }
 
 /// A compiled program; `$event` is its one global variable.
@@ -82,10 +82,9 @@ fn describe_load_errors(
     errors: &[(File<&str, ()>, load::Error<&str>)],
 ) -> String {
     // Parser and lexer errors carry the rest of the input where they stopped.
-    let column = |rest: &str| {
+    let place = |rest: &str| {
         let offset = (rest.as_ptr() as usize).wrapping_sub(code.as_ptr() as usize);
-        code.get(..offset.min(code.len()))
-            .map_or(1, |before| before.chars().count() + 1)
+        line_column(code, offset)
     };
     let found = |rest: &str| match rest.chars().next() {
         None => "the end".to_string(),
@@ -96,17 +95,17 @@ fn describe_load_errors(
         match error {
             load::Error::Parse(errs) => problems.extend(errs.iter().map(|(expected, rest)| {
                 format!(
-                    "expected {} at column {}, found {}",
+                    "expected {} at {}, found {}",
                     expected.as_str(),
-                    column(rest),
+                    place(rest),
                     found(rest)
                 )
             })),
             load::Error::Lex(errs) => problems.extend(errs.iter().map(|(expected, rest)| {
                 format!(
-                    "expected {} at column {}, found {}",
+                    "expected {} at {}, found {}",
                     expected.as_str(),
-                    column(rest),
+                    place(rest),
                     found(rest)
                 )
             })),
@@ -116,6 +115,16 @@ fn describe_load_errors(
         }
     }
     format!("{origin}: syntax error: {}", problems.join("; "))
+}
+
+/// The line and column (both from 1, columns in characters) of a byte offset into `code`; an
+/// offset outside it counts as the end.
+fn line_column(code: &str, offset: usize) -> String {
+    let before = code.get(..offset.min(code.len())).unwrap_or(code);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |at| at + 1);
+    let column = before[line_start..].chars().count() + 1;
+    format!("line {line}, column {column}")
 }
 
 /// `filter env/0` or `variable $x`, from the compiler's report of what it could not find.
@@ -131,14 +140,8 @@ fn undefined_name(name: &str, undefined: &impl std::fmt::Debug) -> String {
 }
 
 impl Program {
-    /// Runs the program on `input` with `$event` bound to the JSON text `event`; the first
-    /// output, or why there is none.
-    pub fn run(&self, input: &Value, event: &str) -> Result<Value, String> {
-        self.run_val(to_val(input), parse_event(event)?)
-            .map(|v| from_val(&v))
-    }
-
-    /// As `run`, keeping jaq's representation so a fold converts its state only at the ends.
+    /// Runs the program on `input` with `$event` bound to `event`: the first output, or why
+    /// there is none.
     pub fn run_val(&self, input: Val, event: Val) -> Result<Val, String> {
         let ctx = Ctx::<data::JustLut<Val>>::new(&self.filter.lut, Vars::new([event]));
         let mut outputs = self.filter.id.run((ctx, input)).map(jaq_core::unwrap_valr);
@@ -150,29 +153,18 @@ impl Program {
     }
 }
 
-/// `$event` text straight into jaq's values, with no serde_json tree in between.
-pub(super) fn parse_event(text: &str) -> Result<Val, String> {
-    jaq_json::read::parse_single(text.as_bytes())
-        .map_err(|err| format!("$event does not parse: {err}"))
-}
-
-pub(super) fn into_value(val: &Val) -> Value {
-    from_val(val)
-}
-
-pub(super) fn from_value(value: &Value) -> Val {
-    to_val(value)
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::convert;
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     fn run(code: &str, input: Value, event: Value) -> Result<Value, String> {
-        compile(code, "test")
+        let parse = |value: Value| convert::parse(value.to_string().as_bytes()).unwrap();
+        let output = compile(code, "test")
             .unwrap()
-            .run(&input, &event.to_string())
+            .run_val(parse(input), parse(event))?;
+        Ok(serde_json::from_str(&convert::to_json(&output, 1 << 20).unwrap()).unwrap())
     }
 
     #[test]
@@ -211,5 +203,16 @@ mod tests {
             .contains("no output"));
         let err = compile(".a | ", "reducer.jq").err().unwrap().to_string();
         assert!(err.contains("reducer.jq"), "{err}");
+    }
+
+    /// A multi-line reducer's typo is placed by line and column, not a flat offset.
+    #[test]
+    fn syntax_errors_say_line_and_column() {
+        let code = "if $event.type == \"Opened\" then\n  {balance: 0}\nelse\n  .balance +* 1\nend";
+        let err = compile(code, "reducer.jq").err().unwrap().to_string();
+        assert!(err.contains("at line 4, column 12, found `+*"), "{err}");
+        assert_eq!(line_column("ab\ncd", 4), "line 2, column 2");
+        assert_eq!(line_column("é\nü", 5), "line 2, column 2");
+        assert_eq!(line_column("x", 99), "line 1, column 2");
     }
 }

@@ -193,6 +193,13 @@ impl std::fmt::Display for EventIssue {
             EventIssue::UnparseableTimestamp(raw) => write!(f, "unparseable timestamp {raw:?}"),
             EventIssue::BadMetadata(err) => write!(f, "metadata is not JSON: {err}"),
             EventIssue::NullColumn(column) => write!(f, "{column} is NULL"),
+            EventIssue::BadVersion(raw) if raw.trim().parse::<f64>().is_ok_and(|n| n < 0.0) => {
+                write!(
+                    f,
+                    "version {} is negative (versions count from 1)",
+                    raw.trim()
+                )
+            }
             EventIssue::BadVersion(raw) => write!(f, "version {raw:?} is not a whole number"),
         }
     }

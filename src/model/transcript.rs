@@ -44,6 +44,9 @@ pub struct Header {
     pub steps: usize,
     /// The jq-style paths whose values were replaced with [`REDACTED`].
     pub redacted: Vec<String>,
+    /// Those of `redacted` found nowhere in what the transcript shows (a typo, say), so
+    /// the header does not claim a redaction that hid nothing.
+    pub redacted_unmatched: Vec<String>,
     /// The state at `from`, which the first step applies to.
     pub start_state: Value,
 }
@@ -74,6 +77,22 @@ impl Header {
             items.push((
                 "Redacted",
                 format!("{} (values shown as {marker})", paths.join(", ")),
+            ));
+        }
+        if !self.redacted_unmatched.is_empty() {
+            let paths: Vec<String> = self.redacted_unmatched.iter().map(|p| code(p)).collect();
+            items.push((
+                "Warning",
+                format!(
+                    "{} {} {}",
+                    text(if paths.len() == 1 {
+                        "redacted path"
+                    } else {
+                        "redacted paths"
+                    }),
+                    paths.join(", "),
+                    text("matched nothing: no value was hidden there")
+                ),
             ));
         }
         items.push(("rewind", text(&self.rewind_version)));
@@ -153,6 +172,9 @@ pub mod wire {
         pub history_events: usize,
         pub steps: usize,
         pub redacted: Vec<String>,
+        /// Redacted paths that matched nothing (added in 0.2; absent when there are none).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub redacted_unmatched: Vec<String>,
         pub start_state: Value,
     }
 

@@ -1,18 +1,28 @@
 //! The replay engine: one fold over the history, checkpoints, and a cursor that makes
-//! stepping cheap.
+//! stepping cheap. Once folded, events are remembered by a compact index; their payloads
+//! stay in memory or in the store (read back a page at a time), so a history of any length
+//! fits in bounded memory.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use super::index::{Entry, EventIndex};
 use super::reducer::Reducer;
+use super::storage::{EventPages, Storage};
 use super::warnings::{self, Warning};
+use crate::jq::Checkpoints;
 use crate::model::{Event, History, HistoryStart, Position, Snapshot, StepProblem};
 
-/// States are kept every this many events, so reaching any position applies fewer events.
-const CHECKPOINT_EVERY: usize = 64;
+/// States are kept every this many events at first, so reaching any position applies few.
+const FIRST_SPACING: usize = 64;
+/// At most this many checkpoints: past it the spacing doubles, so a long history costs
+/// a bounded number of states.
+const MAX_CHECKPOINTS: usize = 16_384;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReplayError {
@@ -24,16 +34,21 @@ pub enum ReplayError {
     NoTimestamps,
     #[error("{wanted} is before this history starts (it holds what came after v{start}); give a later position")]
     BeforeStart { wanted: Position, start: u64 },
+    /// Reading events back from the store failed.
+    #[error("{0}")]
+    Read(String),
 }
 
 /// A replayed aggregate. Positions are counts: `state_after(n)` is the state once the first
 /// `n` events have been applied, from `0` (null) to `len()` (the latest state).
-pub struct Replay {
+pub struct Replay<'s> {
     reducer: Arc<dyn Reducer>,
-    events: Vec<Event>,
+    index: EventIndex,
+    storage: Storage<'s>,
     snapshots: Vec<Snapshot>,
-    /// `checkpoints[k]` is the state after `k * CHECKPOINT_EVERY` events.
+    /// `checkpoints[k]` is the state after `k * spacing` events.
     checkpoints: Vec<Value>,
+    spacing: usize,
     head: Value,
     problems: BTreeMap<usize, StepProblem>,
     warnings: Vec<Warning>,
@@ -43,13 +58,25 @@ pub struct Replay {
     start: Option<(u64, Option<DateTime<Utc>>)>,
 }
 
-impl Replay {
-    pub fn new(reducer: Arc<dyn Reducer>) -> Replay {
+impl<'s> Replay<'s> {
+    /// A replay that keeps its events in memory.
+    pub fn new(reducer: Arc<dyn Reducer>) -> Replay<'s> {
+        Replay::with_storage(reducer, Storage::Memory(Vec::new()))
+    }
+
+    /// A replay that lets payloads go once folded and reads them back from `pages`.
+    pub fn paged(reducer: Arc<dyn Reducer>, pages: Box<dyn EventPages + 's>) -> Replay<'s> {
+        Replay::with_storage(reducer, Storage::paged(pages))
+    }
+
+    fn with_storage(reducer: Arc<dyn Reducer>, storage: Storage<'s>) -> Replay<'s> {
         Replay {
             reducer,
-            events: Vec::new(),
+            index: EventIndex::default(),
+            storage,
             snapshots: Vec::new(),
             checkpoints: vec![Value::Null],
+            spacing: FIRST_SPACING,
             head: Value::Null,
             problems: BTreeMap::new(),
             warnings: Vec::new(),
@@ -58,14 +85,42 @@ impl Replay {
         }
     }
 
-    /// A replay of a history that starts part-way: position 0 is `start`'s state and
-    /// version instead of the empty state at v0.
-    pub fn starting_at(reducer: Arc<dyn Reducer>, start: HistoryStart) -> Replay {
-        let mut replay = Replay::new(reducer);
-        replay.checkpoints = vec![start.state.clone()];
-        replay.head = start.state;
-        replay.start = Some((start.version, start.timestamp));
-        replay
+    /// This replay, starting part-way: position 0 is `start`'s state and version instead
+    /// of the empty state at v0.
+    pub fn from_start(mut self, start: HistoryStart) -> Replay<'s> {
+        self.checkpoints = vec![start.state.clone()];
+        self.head = start.state;
+        self.start = Some((start.version, start.timestamp));
+        self
+    }
+
+    /// Lets payloads go once folded and reads them back from `pages`; only before the first
+    /// event (a front end learns where pages come from after it made the replay).
+    pub fn read_back_from(&mut self, pages: Box<dyn EventPages + 's>) {
+        if self.is_empty() {
+            self.storage = Storage::paged(pages);
+        }
+    }
+
+    /// Starts part-way at `start` instead; only before the first event.
+    pub fn begin_at(&mut self, start: HistoryStart) {
+        if self.is_empty() {
+            self.checkpoints = vec![start.state.clone()];
+            self.head = start.state;
+            self.start = Some((start.version, start.timestamp));
+        }
+    }
+
+    /// Folds with `reducer` instead; only before the first event.
+    pub fn set_reducer(&mut self, reducer: Arc<dyn Reducer>) {
+        if self.is_empty() {
+            self.reducer = reducer;
+        }
+    }
+
+    /// A replay (in memory) of a history that starts part-way.
+    pub fn starting_at(reducer: Arc<dyn Reducer>, start: HistoryStart) -> Replay<'s> {
+        Replay::new(reducer).from_start(start)
     }
 
     /// Replays a history read whole; `start` where it begins part-way.
@@ -73,7 +128,7 @@ impl Replay {
         history: History,
         start: Option<HistoryStart>,
         reducer: Arc<dyn Reducer>,
-    ) -> Replay {
+    ) -> Replay<'s> {
         let mut replay = match start {
             Some(start) => Replay::starting_at(reducer, start),
             None => Replay::new(reducer),
@@ -83,47 +138,63 @@ impl Replay {
         replay
     }
 
-    /// Makes room for `additional` more events, so a history streamed in chunks is not
-    /// copied as its vector grows (and does not keep up to half of it unused).
+    /// Makes room for `additional` more events held in memory, so a history streamed in
+    /// chunks is not copied as its vector grows.
     pub fn reserve(&mut self, additional: usize) {
-        self.events.reserve_exact(additional);
+        self.storage.reserve(additional);
+    }
+
+    /// Whether payloads are read back from the store rather than held.
+    pub fn is_paged(&self) -> bool {
+        self.storage.is_paged()
     }
 
     /// Appends events (in version order) and folds them into the latest state.
     pub fn extend(&mut self, events: Vec<Event>) {
-        let first_new = self.events.len();
+        let first_new = self.index.len();
         for (offset, event) in events.iter().enumerate() {
             let previous = match offset {
-                0 => self.events.last().map(|e| (e.version, e.timestamp)),
+                0 => self.index.last().map(|e| (e.version, e.timestamp)),
                 _ => Some((events[offset - 1].version, events[offset - 1].timestamp)),
             }
             .or(self.start);
             warnings::check(first_new + offset, event, previous, &mut self.warnings);
         }
-        if self.events.is_empty() && self.events.capacity() < events.len() {
-            // Take the loaded vector as it is: copying it would hold the history twice.
-            self.events = events;
-        } else {
-            self.events.extend(events);
-        }
-        // Fold in batches that end on checkpoint boundaries, so each checkpoint is captured.
-        let mut start = first_new;
-        while start < self.events.len() {
-            let boundary = (start / CHECKPOINT_EVERY + 1) * CHECKPOINT_EVERY;
-            let end = boundary.min(self.events.len());
-            let outcomes = self
-                .reducer
-                .apply_all(&mut self.head, &self.events[start..end]);
-            for (offset, problem) in outcomes.into_iter().enumerate() {
-                if let Some(problem) = problem {
-                    self.problems.insert(start + offset, problem);
-                }
+        // One fold over the new events, capturing the state at each checkpoint boundary
+        // (one call lets a jq reducer keep its worker busy while the next events are made).
+        let spacing = self.spacing;
+        let boundaries = Checkpoints {
+            first: (first_new / spacing + 1) * spacing - first_new,
+            every: spacing,
+        };
+        let checkpoints = &mut self.checkpoints;
+        let outcomes =
+            self.reducer
+                .apply_checkpointed(&mut self.head, &events, boundaries, &mut |state| {
+                    checkpoints.push(state.clone())
+                });
+        for (offset, problem) in outcomes.into_iter().enumerate() {
+            if let Some(problem) = problem {
+                self.problems.insert(first_new + offset, problem);
             }
-            if end == boundary {
-                self.checkpoints.push(self.head.clone());
-            }
-            start = end;
         }
+        while self.checkpoints.len() > MAX_CHECKPOINTS {
+            self.thin_checkpoints();
+        }
+        for event in &events {
+            self.index.push(event);
+        }
+        self.storage.keep(events);
+    }
+
+    /// Doubles the spacing: every other checkpoint goes.
+    fn thin_checkpoints(&mut self) {
+        self.spacing *= 2;
+        let kept: Vec<Value> = std::mem::take(&mut self.checkpoints)
+            .into_iter()
+            .step_by(2)
+            .collect();
+        self.checkpoints = kept;
     }
 
     pub fn set_snapshots(&mut self, mut snapshots: Vec<Snapshot>) {
@@ -140,15 +211,61 @@ impl Replay {
     }
 
     pub fn len(&self) -> usize {
-        self.events.len()
+        self.index.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.events.is_empty()
+        self.index.is_empty()
     }
 
-    pub fn events(&self) -> &[Event] {
-        &self.events
+    /// What the index holds of event `index` (0-based): no store read.
+    pub fn entry(&self, index: usize) -> Option<Entry> {
+        self.index.get(index)
+    }
+
+    /// The entries of a range of events, in order.
+    pub fn entries(&self, range: Range<usize>) -> impl Iterator<Item = Entry> + '_ {
+        self.index.range(range)
+    }
+
+    /// The type of an entry, by name.
+    pub fn type_name(&self, entry: &Entry) -> &str {
+        self.index.type_name(entry.type_id)
+    }
+
+    /// The events of a range, read back from the store if they are not held.
+    pub fn events(&mut self, range: Range<usize>) -> Result<Cow<'_, [Event]>, ReplayError> {
+        self.storage
+            .events(&self.index, range)
+            .map_err(ReplayError::Read)
+    }
+
+    /// Event `index` (0-based) whole.
+    pub fn event(&mut self, index: usize) -> Result<Event, ReplayError> {
+        let events = self.events(index..index + 1)?;
+        events
+            .first()
+            .cloned()
+            .ok_or_else(|| ReplayError::Read(format!("no event {index} in this history")))
+    }
+
+    /// Every event in order, a page at a time, without holding more than a page.
+    pub fn for_each_event(
+        &mut self,
+        range: Range<usize>,
+        visit: &mut dyn FnMut(usize, &Event),
+    ) -> Result<(), ReplayError> {
+        let end = range.end.min(self.len());
+        let mut at = range.start;
+        while at < end {
+            let page_end = (at + super::storage::PAGE).min(end);
+            let events = self.events(at..page_end)?;
+            for (offset, event) in events.iter().enumerate() {
+                visit(at + offset, event);
+            }
+            at = page_end;
+        }
+        Ok(())
     }
 
     pub fn snapshots(&self) -> &[Snapshot] {
@@ -173,13 +290,13 @@ impl Replay {
     }
 
     /// The state after the first `count` events (clamped to the history's length).
-    pub fn state_after(&mut self, count: usize) -> &Value {
-        let count = count.min(self.events.len());
-        if count == self.events.len() {
-            return &self.head;
+    pub fn state_after(&mut self, count: usize) -> Result<&Value, ReplayError> {
+        let count = count.min(self.len());
+        if count == self.len() {
+            return Ok(&self.head);
         }
-        let checkpoint = count / CHECKPOINT_EVERY;
-        let start = checkpoint * CHECKPOINT_EVERY;
+        let checkpoint = count / self.spacing;
+        let start = checkpoint * self.spacing;
         // Resume from the cursor when it lies between the checkpoint and the target:
         // that is what makes single steps forward cost one event.
         let reuse = matches!(&self.cursor, Some((at, _)) if *at >= start && *at <= count);
@@ -187,18 +304,22 @@ impl Replay {
             Some((at, state)) if reuse => (at, state),
             _ => (start, self.checkpoints[checkpoint].clone()),
         };
+        let reducer = Arc::clone(&self.reducer);
+        let events = self.storage.events(&self.index, from..count);
+        let events = match events {
+            Ok(events) => events,
+            Err(err) => return Err(ReplayError::Read(err)),
+        };
         // Outcomes were recorded by the first fold; a deterministic reducer repeats them.
-        let _ = self
-            .reducer
-            .apply_all(&mut state, &self.events[from..count]);
-        &self.cursor.insert((count, state)).1
+        let _ = reducer.apply_all(&mut state, &events);
+        Ok(&self.cursor.insert((count, state)).1)
     }
 
     /// The states before and after the event at `index` (0-based).
-    pub fn step(&mut self, index: usize) -> (Value, Value) {
-        let before = self.state_after(index).clone();
-        let after = self.state_after(index + 1).clone();
-        (before, after)
+    pub fn step(&mut self, index: usize) -> Result<(Value, Value), ReplayError> {
+        let before = self.state_after(index)?.clone();
+        let after = self.state_after(index + 1)?.clone();
+        Ok((before, after))
     }
 
     /// How many events a position includes.
@@ -217,28 +338,34 @@ impl Replay {
         }
         match position {
             Position::Version(wanted) => {
-                let last = self.events.last().map_or(0, |e| e.version);
+                let last = self.index.last().map_or(0, |e| e.version);
                 if wanted > last {
                     return Err(ReplayError::VersionBeyondEnd { wanted, last });
                 }
                 Ok(self.count_through_version(wanted))
             }
             Position::Time(time) => {
-                if self.events.iter().all(|e| e.timestamp.is_none()) && !self.events.is_empty() {
+                let mut timed = false;
+                let mut count = 0;
+                for (i, entry) in self.index.range(0..self.len()).enumerate() {
+                    if let Some(t) = entry.timestamp {
+                        timed = true;
+                        if t <= time {
+                            count = i + 1;
+                        }
+                    }
+                }
+                if !timed && !self.is_empty() {
                     return Err(ReplayError::NoTimestamps);
                 }
-                Ok(self
-                    .events
-                    .iter()
-                    .rposition(|e| e.timestamp.is_some_and(|t| t <= time))
-                    .map_or(0, |i| i + 1))
+                Ok(count)
             }
         }
     }
 
     /// The number of events whose version is at most `version` (events are in version order).
     pub fn count_through_version(&self, version: u64) -> usize {
-        self.events.partition_point(|e| e.version <= version)
+        self.index.count_through_version(version)
     }
 
     /// The version reached after `count` events (0, or where the history starts, before
@@ -246,8 +373,16 @@ impl Replay {
     pub fn version_after(&self, count: usize) -> u64 {
         count
             .checked_sub(1)
-            .and_then(|i| self.events.get(i))
+            .and_then(|i| self.index.get(i))
             .map_or(self.start_version(), |e| e.version)
+    }
+
+    /// When the event that `count` events end on happened, if known.
+    pub fn time_after(&self, count: usize) -> Option<DateTime<Utc>> {
+        count
+            .checked_sub(1)
+            .and_then(|i| self.index.get(i))
+            .and_then(|e| e.timestamp)
     }
 
     /// The version position 0 stands for: 0, unless the history starts part-way.
@@ -257,7 +392,12 @@ impl Replay {
 
     pub fn state_at(&mut self, position: Position) -> Result<&Value, ReplayError> {
         let count = self.resolve(position)?;
-        Ok(self.state_after(count))
+        self.state_after(count)
+    }
+
+    /// Bytes the index and checkpoints hold, for the benchmarks.
+    pub fn index_bytes(&self) -> usize {
+        self.index.heap_bytes()
     }
 }
 
@@ -280,7 +420,7 @@ mod tests {
         }
     }
 
-    fn replay(events: Vec<Event>) -> Replay {
+    fn replay(events: Vec<Event>) -> Replay<'static> {
         let mut replay = Replay::new(Arc::new(MergeReducer));
         replay.extend(events);
         replay
@@ -293,7 +433,7 @@ mod tests {
             event(2, "2026-01-02", Payload::from_json_text("{oops")),
             event(3, "2026-01-03", Payload::from_value(json!({"m": 3}))),
         ]);
-        assert_eq!(r.state_after(2), &json!({"n": 1}));
+        assert_eq!(r.state_after(2).unwrap(), &json!({"n": 1}));
         assert_eq!(r.latest(), &json!({"n": 1, "m": 3}));
         assert!(matches!(r.problem(1), Some(StepProblem::Undecodable(_))));
         assert_eq!(r.problem(0), None);
@@ -364,7 +504,7 @@ mod tests {
             snapshot(2, json!({"n": 2})),
             snapshot(3, json!({"n": 30})),
         ]);
-        let checks = r.check_snapshots();
+        let checks = r.check_snapshots().unwrap();
         assert_eq!(checks[0].outcome, SnapshotOutcome::Agrees);
         let SnapshotOutcome::Differs(changes) = &checks[1].outcome else {
             panic!("v3 should differ: {:?}", checks[1]);

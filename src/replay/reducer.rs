@@ -1,11 +1,9 @@
 //! How events change an aggregate's state.
 
-use std::time::Duration;
-
 use serde_json::Value;
 
 use super::merge::merge_patch_text;
-use crate::jq::{event_json, Evaluator, JqError, Outcome};
+use crate::jq::{event_json, Checkpoints, Evaluator, JqError, Limits, Outcome};
 use crate::model::{Event, Payload, StepProblem};
 
 /// A fold over events. Batches let a reducer amortise its setup (a jq worker, say).
@@ -16,6 +14,29 @@ pub trait Reducer: Send + Sync {
     /// Applies `events` in order to `state`, one outcome per event. An event that fails
     /// leaves the state as it was; the fold goes on with the next.
     fn apply_all(&self, state: &mut Value, events: &[Event]) -> Vec<Option<StepProblem>>;
+
+    /// As `apply_all`, calling `checkpoint` with the state after `first` events and every
+    /// `every` events after that. One call for a whole history lets a reducer overlap its
+    /// work (the jq reducer prepares events while its worker folds).
+    fn apply_checkpointed(
+        &self,
+        state: &mut Value,
+        events: &[Event],
+        checkpoints: Checkpoints,
+        checkpoint: &mut dyn FnMut(&Value),
+    ) -> Vec<Option<StepProblem>> {
+        let mut problems = Vec::with_capacity(events.len());
+        let mut start = 0;
+        while start < events.len() {
+            let end = checkpoints.after(start).min(events.len());
+            problems.extend(self.apply_all(state, &events[start..end]));
+            if end == checkpoints.after(start) {
+                checkpoint(state);
+            }
+            start = end;
+        }
+        problems
+    }
 }
 
 /// RFC 7396 JSON merge patch of each event's data into the state.
@@ -48,9 +69,9 @@ pub struct JqReducer {
 
 impl JqReducer {
     /// Compiles the program; `origin` names it in errors and headers (usually its path).
-    pub fn new(code: &str, origin: &str, step_limit: Duration) -> Result<JqReducer, JqError> {
+    pub fn new(code: &str, origin: &str, limits: impl Into<Limits>) -> Result<JqReducer, JqError> {
         Ok(JqReducer {
-            evaluator: Evaluator::new(code, origin, step_limit)?,
+            evaluator: Evaluator::new(code, origin, limits)?,
         })
     }
 }
@@ -61,23 +82,48 @@ impl Reducer for JqReducer {
     }
 
     fn apply_all(&self, state: &mut Value, events: &[Event]) -> Vec<Option<StepProblem>> {
-        let inputs: Vec<Option<String>> = events
-            .iter()
-            .map(|event| event.data.text().map(|_| event_json(event)))
-            .collect();
-        self.evaluator
-            .fold(state, inputs)
-            .into_iter()
-            .zip(events)
-            .map(|(outcome, event)| match outcome {
-                Outcome::Done(_) => None,
-                Outcome::Skipped => Some(StepProblem::Undecodable(
-                    event.data.error().unwrap_or("undecodable").to_string(),
-                )),
-                Outcome::Failed(err) => Some(StepProblem::ReducerFailed(err)),
-            })
-            .collect()
+        let outcomes = self.evaluator.fold(state, jq_inputs(events));
+        problems(outcomes, events)
     }
+
+    fn apply_checkpointed(
+        &self,
+        state: &mut Value,
+        events: &[Event],
+        checkpoints: Checkpoints,
+        checkpoint: &mut dyn FnMut(&Value),
+    ) -> Vec<Option<StepProblem>> {
+        let outcomes = self.evaluator.fold_with_checkpoints(
+            state,
+            events.len(),
+            &mut |range| jq_inputs(&events[range]),
+            checkpoints,
+            checkpoint,
+        );
+        problems(outcomes, events)
+    }
+}
+
+/// Each event's `$event` text; `None` for one whose payload did not decode.
+fn jq_inputs(events: &[Event]) -> Vec<Option<String>> {
+    events
+        .iter()
+        .map(|event| event.data.text().map(|_| event_json(event)))
+        .collect()
+}
+
+fn problems(outcomes: Vec<Outcome>, events: &[Event]) -> Vec<Option<StepProblem>> {
+    outcomes
+        .into_iter()
+        .zip(events)
+        .map(|(outcome, event)| match outcome {
+            Outcome::Done(_) => None,
+            Outcome::Skipped => Some(StepProblem::Undecodable(
+                event.data.error().unwrap_or("undecodable").to_string(),
+            )),
+            Outcome::Failed(err) => Some(StepProblem::ReducerFailed(err)),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -102,7 +148,7 @@ mod tests {
             elif $event.type == "Deposited" then .balance += $event.data.amount
             elif $event.type == "Broken" then error("cannot apply")
             else . end"#;
-        let reducer = JqReducer::new(code, "bank.jq", Duration::from_secs(1)).unwrap();
+        let reducer = JqReducer::new(code, "bank.jq", std::time::Duration::from_secs(1)).unwrap();
         assert_eq!(reducer.name(), "jq:bank.jq");
         let events = [
             event("Opened", Payload::from_value(json!({}))),

@@ -3,7 +3,7 @@
 use crate::diff::changes;
 use crate::model::{Payload, SnapshotOutcome};
 
-use super::Replay;
+use super::{Replay, ReplayError};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SnapshotCheck {
@@ -15,10 +15,14 @@ pub struct SnapshotCheck {
     pub outcome: SnapshotOutcome,
 }
 
-impl Replay {
+impl Replay<'_> {
     /// Compares every snapshot with the replayed state at its version.
-    pub fn check_snapshots(&mut self) -> Vec<SnapshotCheck> {
-        let last_version = self.events().last().map_or(0, |e| e.version);
+    pub fn check_snapshots(&mut self) -> Result<Vec<SnapshotCheck>, ReplayError> {
+        let last_version = self
+            .len()
+            .checked_sub(1)
+            .and_then(|i| self.entry(i))
+            .map_or(0, |e| e.version);
         let snapshots: Vec<(u64, Payload)> = self
             .snapshots()
             .iter()
@@ -33,7 +37,7 @@ impl Replay {
                     _ if version > last_version => SnapshotOutcome::BeyondHistory,
                     Payload::Undecodable { error, .. } => SnapshotOutcome::Undecodable(error),
                     Payload::Json(stored) => {
-                        let differences = changes(&stored.value(), self.state_after(count));
+                        let differences = changes(&stored.value(), self.state_after(count)?);
                         if differences.is_empty() {
                             SnapshotOutcome::Agrees
                         } else {
@@ -41,12 +45,12 @@ impl Replay {
                         }
                     }
                 };
-                SnapshotCheck {
+                Ok(SnapshotCheck {
                     snapshot,
                     version,
                     count,
                     outcome,
-                }
+                })
             })
             .collect()
     }

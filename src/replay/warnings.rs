@@ -72,8 +72,14 @@ pub fn check(
     for issue in &event.issues {
         warn(WarningKind::Stored(issue.clone()));
     }
+    // An unreadable version was said once above; it has no number to be a gap or a duplicate.
+    let unreadable = event
+        .issues
+        .iter()
+        .any(|issue| matches!(issue, EventIssue::BadVersion(_)));
     let expected = previous.map_or(1, |(version, _)| version + 1);
     match previous {
+        _ if unreadable => {}
         Some((version, _)) if event.version == version => warn(WarningKind::DuplicateVersion),
         _ if event.version != expected => warn(WarningKind::VersionGap { expected }),
         _ => {}

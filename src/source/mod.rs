@@ -3,15 +3,18 @@
 
 mod error;
 pub mod kafka;
+pub mod postgres;
 mod query;
 mod special;
+pub mod sql;
 pub mod sqlite;
+pub mod timestamp;
 pub mod transcript;
 
 use std::ops::ControlFlow;
 
 pub use error::{BadOption, Cause, SourceError};
-pub use query::{Query, Resume, Scope, Start};
+pub use query::{limited, Query, Resume, Scope, Start};
 
 use crate::model::{
     AggregateSummary, Chunk, History, HistoryStart, PositionInput, RecordedStates, StorePosition,
@@ -64,6 +67,12 @@ pub trait EventSource: Send {
         None
     }
 
+    /// Where this store's own conventions keep correlation, causation and event ids (a
+    /// library's metadata fields), for front ends to use where the user named none.
+    fn id_conventions(&self) -> IdConventions {
+        IdConventions::default()
+    }
+
     /// The whole history of one aggregate, held in memory.
     fn history(&self, aggregate_id: &str) -> Result<History, SourceError> {
         let mut history = History::default();
@@ -90,6 +99,12 @@ pub trait EventSource: Send {
         Ok(history)
     }
 
+    /// A second, independent reader of the same store, for reading pages back on another
+    /// thread (the UI's, while this one loads); `None` where a source cannot have one.
+    fn reader(&self) -> Option<Box<dyn EventSource>> {
+        None
+    }
+
     /// The files this source reads (a store and its companions), which an export must never
     /// write over.
     fn files(&self) -> Vec<std::path::PathBuf> {
@@ -107,6 +122,15 @@ pub trait EventSource: Send {
             suggestions,
         }
     }
+}
+
+/// Places for ids in `--correlation-from` syntax (JSON paths over `$event`, `event_id`);
+/// `None` leaves the conventional default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IdConventions {
+    pub correlation: Option<&'static str>,
+    pub causation: Option<&'static str>,
+    pub event_id: Option<&'static str>,
 }
 
 /// Up to three ids that contain the wanted one, or are a few edits away, for "did you mean".
@@ -152,6 +176,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 pub struct OpenOptions {
     pub sqlite: sqlite::SqliteOptions,
     pub kafka: kafka::KafkaOptions,
+    pub postgres: postgres::PostgresOptions,
 }
 
 /// A kind of store, by how the user names it.
@@ -197,6 +222,19 @@ pub const BACKENDS: &[Backend] = &[
         },
     },
     Backend {
+        name: "postgres",
+        // Connecting and listing a big store take a moment: the UI draws first.
+        slow_to_open: true,
+        claims: |spec| spec.starts_with("postgres://") || spec.starts_with("postgresql://"),
+        shown: postgres::redact,
+        open: |spec, options| {
+            Ok(Box::new(postgres::PgSource::open(
+                spec,
+                options.postgres.clone(),
+            )?))
+        },
+    },
+    Backend {
         name: "transcript",
         slow_to_open: false,
         claims: |spec| {
@@ -221,7 +259,7 @@ pub const BACKENDS: &[Backend] = &[
             let path = spec.strip_prefix("sqlite:").unwrap_or(spec);
             if path.is_empty() {
                 return Err(SourceError::open(
-                    "no source given: name a SQLite file, a transcript or a kafka:// topic",
+                    "no source given: name a SQLite file, a transcript, a kafka:// topic or a postgres:// database",
                 ));
             }
             Ok(Box::new(sqlite::SqliteSource::open(
@@ -241,7 +279,8 @@ pub fn backend_for(spec: &str) -> &'static Backend {
 }
 
 /// Opens the store a user named: `path/to/store.db`, `sqlite:path`, a transcript
-/// (`*.jsonl`, `transcript:path`), or `kafka://HOST:PORT[,HOST:PORT]/TOPIC`.
+/// (`*.jsonl`, `transcript:path`), `kafka://HOST:PORT[,HOST:PORT]/TOPIC`, or
+/// `postgres://USER@HOST:PORT/DB` (`postgresql://`).
 pub fn open(spec: &str, options: &OpenOptions) -> Result<Box<dyn EventSource>, SourceError> {
     let backend = backend_for(spec);
     if !spec.contains("://") {

@@ -21,15 +21,52 @@ pub enum Start {
     Position(StorePosition),
     /// The events stored after an earlier query ended: what follow mode polls for.
     Resume(Resume),
+    /// An aggregate's events after this one, in the aggregate's (version, position) order:
+    /// the next page of a history read in pages.
+    After {
+        version: u64,
+        position: StorePosition,
+    },
 }
 
 /// Where a query ended, to resume from: a later query that starts from it reads only what
 /// was stored since, so a poll with nothing new reads no event rows.
 ///
-/// What it holds is the source's business (the store's highest position when it was read,
-/// or a row of Kafka's local cache).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
-pub struct Resume(pub(crate) i64);
+/// What it holds is the source's business: the store's highest position when it was read
+/// (or a row of Kafka's local cache), and for PostgreSQL the positions below it that were
+/// not visible yet, because a sequence hands out positions in the order transactions ask,
+/// not the order they commit.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Resume {
+    pub(crate) after: i64,
+    pub(crate) pending: Vec<Pending>,
+}
+
+/// A position below a resume point that no row held when it was read: a transaction that
+/// took it may still commit, so later reads look for it until that can no longer happen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Pending {
+    pub position: i64,
+    /// The server's first unassigned transaction id when the gap was seen: once every
+    /// transaction before it has ended, nothing can fill the gap any more.
+    pub xid_horizon: u64,
+    /// When the gap was seen (the server's clock, ms since the epoch).
+    pub seen_at_ms: i64,
+}
+
+impl Resume {
+    pub(crate) fn at(after: i64) -> Resume {
+        Resume {
+            after,
+            pending: Vec::new(),
+        }
+    }
+
+    /// The highest position (or row) the query had read.
+    pub(crate) fn after(&self) -> i64 {
+        self.after
+    }
+}
 
 /// A read of a source. Sources may narrow it down themselves (in SQL, say), but must hand
 /// the sink exactly the events [`Query::admits`] accepts, in the scope's order.
@@ -48,6 +85,8 @@ pub struct Query {
     /// With an aggregate scope, the aggregate's snapshots follow its events, read in the
     /// same consistent view of the store.
     pub snapshots: bool,
+    /// At most this many events (a page); the rest are not read.
+    pub limit: Option<usize>,
 }
 
 impl Query {
@@ -70,6 +109,22 @@ impl Query {
             aggregate_types: Vec::new(),
             event_types: Vec::new(),
             snapshots: false,
+            limit: None,
+        }
+    }
+
+    /// `limit` events of one aggregate after the one with this version and position (or
+    /// from its first event), without snapshots: one page of its history.
+    pub fn page(id: &str, after: Option<(u64, StorePosition)>, limit: usize) -> Query {
+        let start = match after {
+            Some((version, position)) => Start::After { version, position },
+            None => Start::Beginning,
+        };
+        Query {
+            scope: Scope::Aggregate(id.to_string()),
+            start,
+            limit: Some(limit),
+            ..Query::store()
         }
     }
 
@@ -79,9 +134,9 @@ impl Query {
     }
 
     /// The resume point of the query, if it resumes.
-    pub fn resume(&self) -> Option<Resume> {
+    pub fn resume(&self) -> Option<&Resume> {
         match &self.start {
-            Start::Resume(resume) => Some(*resume),
+            Start::Resume(resume) => Some(resume),
             _ => None,
         }
     }
@@ -89,10 +144,14 @@ impl Query {
     /// Whether an event read from the store belongs in the answer (the time and type
     /// filters; where the query starts is the source's part).
     pub fn admits(&self, event: &Event) -> bool {
-        if let Start::Position(first) = &self.start {
-            if event.position < *first {
-                return false;
+        match &self.start {
+            Start::Position(first) if event.position < *first => return false,
+            Start::After { version, position }
+                if (event.version, event.position) <= (*version, *position) =>
+            {
+                return false
             }
+            _ => {}
         }
         let timed = |bound: &Option<DateTime<Utc>>,
                      keep: fn(&DateTime<Utc>, &DateTime<Utc>) -> bool| {
@@ -105,6 +164,33 @@ impl Query {
             && timed(&self.until, |t, bound| t <= bound)
             && of_type(&self.event_types, Some(&event.event_type))
             && of_type(&self.aggregate_types, event.aggregate_type.as_deref())
+    }
+}
+
+/// The sink a source streams into, cut off after the query's limit: the chunk that reaches
+/// it is shortened and the read stops there.
+pub fn limited<'s>(
+    limit: Option<usize>,
+    sink: &'s mut dyn FnMut(crate::model::Chunk) -> std::ops::ControlFlow<()>,
+) -> impl FnMut(crate::model::Chunk) -> std::ops::ControlFlow<()> + 's {
+    use crate::model::Chunk;
+    use std::ops::ControlFlow;
+    let mut left = limit.unwrap_or(usize::MAX);
+    move |chunk| match chunk {
+        Chunk::Events(mut events) => {
+            if left == 0 {
+                return ControlFlow::Break(());
+            }
+            events.truncate(left);
+            left -= events.len();
+            let flow = sink(Chunk::Events(events));
+            if left == 0 {
+                ControlFlow::Break(())
+            } else {
+                flow
+            }
+        }
+        other => sink(other),
     }
 }
 

@@ -4,7 +4,6 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::diff::JsonPath;
 use crate::export::{self, ExportError, ExportOptions, Format};
@@ -41,10 +40,10 @@ pub struct Target {
 #[derive(Debug, Clone, PartialEq)]
 pub enum JobKind {
     Blame(JsonPath),
-    /// A jq predicate, judged after every event, with a time limit per event.
+    /// A jq predicate, judged after every event, within its time and memory limits.
     Filter {
         code: String,
-        limit: Duration,
+        limit: crate::jq::Limits,
     },
     Export(ExportJob),
 }
@@ -101,12 +100,16 @@ pub fn run(source: &dyn EventSource, job: &Job) -> Outcome {
     let replay = replay_of(source, &job.target);
     match &job.kind {
         JobKind::Blame(path) => {
-            Outcome::Blamed(replay.map(|mut replay| inspect::blame(&mut replay, path)))
+            Outcome::Blamed(replay.and_then(|mut replay| {
+                inspect::blame(&mut replay, path).map_err(|e| e.to_string())
+            }))
         }
         JobKind::Filter { code, limit } => Outcome::Filtered(replay.and_then(|mut replay| {
             let predicate =
                 Predicate::new(code, "filter", *limit).map_err(|e| one_line(&e.to_string()))?;
-            let run = predicate.run(&mut replay, 0, false);
+            let run = predicate
+                .run(&mut replay, 0, false)
+                .map_err(|e| e.to_string())?;
             Ok(FilterMatches {
                 matches: run.matches,
                 errors: run.errors,
@@ -123,21 +126,13 @@ pub fn run(source: &dyn EventSource, job: &Job) -> Outcome {
     }
 }
 
-/// The first `target.events` events replayed from where the source's history starts, as
-/// `Replay::load` does.
-fn replay_of(source: &dyn EventSource, target: &Target) -> Result<Replay, String> {
-    let mut history = source
-        .history(&target.aggregate_id)
-        .map_err(|e| e.to_string())?;
-    history.events.truncate(target.events);
+/// The first `target.events` events replayed from where the source's history starts,
+/// read back from the source a page at a time.
+fn replay_of<'s>(source: &'s dyn EventSource, target: &Target) -> Result<Replay<'s>, String> {
     let reducer = Arc::clone(&target.reducer.0);
-    let mut replay = match source.history_start(&target.aggregate_id) {
-        Some(start) => Replay::starting_at(reducer, start),
-        None => Replay::new(reducer),
-    };
-    replay.extend(history.events);
-    replay.set_snapshots(history.snapshots);
-    Ok(replay)
+    crate::load::replay_first(source, &target.aggregate_id, reducer, Some(target.events))
+        .map(|(replay, _)| replay)
+        .map_err(|e| e.describe())
 }
 
 fn write_transcript(

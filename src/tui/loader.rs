@@ -2,7 +2,7 @@
 //! the UI and reports back as actions; a newer history request cancels an older one.
 
 use std::ops::ControlFlow;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -59,6 +59,28 @@ pub enum Request {
     },
 }
 
+/// A second reader of the store, handed from the loader's thread to the UI's once.
+#[derive(Clone)]
+pub struct SharedReader(Arc<Mutex<Option<Box<dyn EventSource>>>>);
+
+impl SharedReader {
+    pub fn take(&self) -> Option<Box<dyn EventSource>> {
+        self.0.lock().ok()?.take()
+    }
+}
+
+impl std::fmt::Debug for SharedReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SharedReader")
+    }
+}
+
+impl PartialEq for SharedReader {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
 /// What the source answered. Errors are already phrased for people.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Report {
@@ -71,6 +93,12 @@ pub enum Report {
     Recorded {
         generation: u64,
         states: RecordedStates,
+    },
+    /// A reader of the store for the UI's own use, so the replay can let payloads go and
+    /// read them back; sent before the events.
+    Reader {
+        generation: u64,
+        reader: SharedReader,
     },
     /// The history does not begin at v0 (a transcript of part of one); sent before its
     /// events.
@@ -220,6 +248,10 @@ pub fn perform(
             if let Some(start) = source.history_start(&aggregate_id) {
                 report(Report::Start { generation, start });
             }
+            if let Some(reader) = source.reader() {
+                let reader = SharedReader(Arc::new(Mutex::new(Some(reader))));
+                report(Report::Reader { generation, reader });
+            }
             let result = source.query(&Query::aggregate(&aggregate_id), &mut |chunk| {
                 if stale() {
                     return ControlFlow::Break(());
@@ -286,8 +318,10 @@ pub fn perform(
                 .map(|id| {
                     let reducer = crate::load::reducer_for(source, &id, named.as_ref());
                     let found = crate::load::replay(source, &id, reducer)
-                        .map(|mut replay| crate::inspect::health(&mut replay))
-                        .map_err(|e| e.describe());
+                        .map_err(|e| e.describe())
+                        .and_then(|mut replay| {
+                            crate::inspect::health(&mut replay).map_err(|e| e.to_string())
+                        });
                     (id, found)
                 })
                 .collect();
@@ -302,10 +336,28 @@ pub fn perform(
     }
 }
 
+/// Events the loader may have sent ahead of what the UI has replayed: a long history is
+/// read at the pace the UI folds it, so what waits in between stays small.
+const MAX_AHEAD: usize = 32_768;
+
+/// Events sent but not yet taken off the channel, and received but not yet replayed.
+#[derive(Default)]
+struct Pace {
+    in_channel: AtomicUsize,
+    backlog: AtomicUsize,
+}
+
+impl Pace {
+    fn ahead(&self) -> usize {
+        self.in_channel.load(Ordering::Acquire) + self.backlog.load(Ordering::Acquire)
+    }
+}
+
 /// The UI's end of the loader thread.
 pub struct Loader {
     requests: mpsc::Sender<Request>,
     newest: Arc<Newest>,
+    pace: Arc<Pace>,
 }
 
 impl Loader {
@@ -318,6 +370,8 @@ impl Loader {
         let (requests, incoming) = mpsc::channel::<Request>();
         let newest = Arc::new(Newest::default());
         let shared = Arc::clone(&newest);
+        let pace = Arc::new(Pace::default());
+        let paced = Arc::clone(&pace);
         tokio::task::spawn_blocking(move || {
             let Some(source) = open(source, &actions) else {
                 return;
@@ -325,6 +379,14 @@ impl Loader {
             for request in incoming {
                 let mut gone = false;
                 perform(source.as_ref(), request, &shared, &mut |report| {
+                    if let Report::Events { generation, events } = &report {
+                        while paced.ahead() > MAX_AHEAD
+                            && shared.history.load(Ordering::Acquire) == *generation
+                        {
+                            std::thread::sleep(Duration::from_millis(1));
+                        }
+                        paced.in_channel.fetch_add(events.len(), Ordering::AcqRel);
+                    }
                     gone |= actions.send(Action::Loaded(report)).is_err();
                 });
                 if gone {
@@ -332,7 +394,28 @@ impl Loader {
                 }
             }
         });
-        Loader { requests, newest }
+        Loader {
+            requests,
+            newest,
+            pace,
+        }
+    }
+
+    /// An action taken off the channel: its events are no longer in it.
+    pub fn received(&self, action: &Action) {
+        if let Action::Loaded(Report::Events { events, .. }) = action {
+            let _ = self
+                .pace
+                .in_channel
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                    Some(n.saturating_sub(events.len()))
+                });
+        }
+    }
+
+    /// How many received events the UI has yet to replay.
+    pub fn set_backlog(&self, events: usize) {
+        self.pace.backlog.store(events, Ordering::Release);
     }
 
     pub fn send(&self, request: Request) {

@@ -12,7 +12,6 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::ops::ControlFlow;
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
@@ -110,7 +109,7 @@ pub struct PageRequest {
     pub rows: usize,
     /// How many events the aggregate list counted: a hint for finding the store's end.
     pub events_hint: u64,
-    pub jq_timeout: Duration,
+    pub jq_limits: crate::jq::Limits,
     /// The reducer the user named; without one, each aggregate gets its default.
     pub reducer: Option<SharedReducer>,
     pub ids: TraceIds,
@@ -154,7 +153,7 @@ pub fn read_page(
 ) -> Result<Page, PageError> {
     let predicate = match &request.filter {
         Some(RowFilter::Jq(code)) => Some(
-            Predicate::new(code, "filter", request.jq_timeout)
+            Predicate::new(code, "filter", request.jq_limits)
                 .map_err(|e| PageError::Failed(one_line(&e.to_string())))?,
         ),
         _ => None,
@@ -186,7 +185,7 @@ pub fn read_page(
                 page
             }
         },
-        Anchor::Since { resume, after } => pager.since(*resume, *after)?,
+        Anchor::Since { resume, after } => pager.since(resume.clone(), *after)?,
     };
     let failures = pager.failures.take();
     page.failures = failures.0;

@@ -21,7 +21,6 @@ pub mod theme;
 pub mod view;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::diff::JsonPath;
 use crate::inspect::TraceIds;
@@ -37,8 +36,8 @@ pub use theme::Theme;
 #[derive(Debug, Clone)]
 pub struct TuiOptions {
     pub theme: Theme,
-    /// How long a jq filter may take on one event.
-    pub jq_timeout: Duration,
+    /// How long a jq filter may take on one event, and how much memory.
+    pub jq_limits: crate::jq::Limits,
     /// Paths whose values exported transcripts hide (`redact` in rewind.toml).
     pub redact: Vec<JsonPath>,
     /// Where correlation, causation and event ids live, for traces.
@@ -59,7 +58,7 @@ impl Default for TuiOptions {
     fn default() -> Self {
         TuiOptions {
             theme: Theme::from_env(),
-            jq_timeout: Duration::from_secs(1),
+            jq_limits: crate::jq::Limits::default(),
             redact: Vec::new(),
             ids: TraceIds::default(),
             open_at: None,

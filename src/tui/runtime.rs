@@ -103,7 +103,7 @@ pub async fn event_loop(
         options.theme,
         ratatui::layout::Rect::new(0, 0, size.width, size.height),
     );
-    app.jq_timeout = options.jq_timeout;
+    app.jq_limits = options.jq_limits;
     app.redact = options.redact;
     app.ids = options.ids;
     app.open_at = options.open_at;
@@ -130,7 +130,10 @@ pub async fn event_loop(
         };
         let first = tokio::select! {
             Some(event) = inputs.recv() => to_action(&app, event),
-            Some(action) = reports.recv() => Some(action),
+            Some(action) = reports.recv() => {
+                loader.received(&action);
+                Some(action)
+            }
             _ = sleep_until(next_play.unwrap_or_else(Instant::now)), if next_play.is_some() => {
                 next_play = None;
                 Some(Action::PlayTick)
@@ -141,7 +144,8 @@ pub async fn event_loop(
         if let Some(action) = first {
             app.update(action);
         }
-        drain(&mut app, &mut inputs, &mut reports);
+        drain(&mut app, &loader, &mut inputs, &mut reports);
+        loader.set_backlog(app.backlog());
     }
     loader.cancel_all();
     Ok(())
@@ -150,6 +154,7 @@ pub async fn event_loop(
 /// Applies whatever else is already queued, so a burst of keys or chunks costs one frame.
 fn drain(
     app: &mut App,
+    loader: &Loader,
     inputs: &mut UnboundedReceiver<Event>,
     reports: &mut UnboundedReceiver<Action>,
 ) {
@@ -160,6 +165,7 @@ fn drain(
                 app.update(action);
             }
         } else if let Ok(action) = reports.try_recv() {
+            loader.received(&action);
             app.update(action);
         } else if app.has_backlog() {
             app.update(Action::Digest);

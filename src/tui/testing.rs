@@ -167,7 +167,7 @@ impl Harness {
 
     pub fn cursor_version(&self) -> u64 {
         let view = self.app.view.as_ref().expect("an aggregate is open");
-        view.current_event().expect("events loaded").version
+        view.current_entry().expect("events loaded").version
     }
 }
 

@@ -149,6 +149,7 @@ fn read_from_outside(path: &Path) -> Option<Vec<u8>> {
 }
 
 pub mod kafka;
+pub mod pg_cli;
 pub mod postgres;
 pub mod tmux;
 
@@ -167,4 +168,35 @@ pub fn stdout_lines(child: &mut std::process::Child) -> std::sync::mpsc::Receive
         }
     });
     rx
+}
+
+/// Processes whose command line has every one of `words` as an argument, found in /proc
+/// (so orphans count too).
+pub fn processes_with(words: &[&str]) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let args: Vec<&[u8]> = cmdline.split(|&b| b == 0).collect();
+        if words.iter().all(|w| args.contains(&w.as_bytes())) {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+/// CPU seconds a process has used (user and system, its reaped children included).
+pub fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name: utime, stime, cutime, cstime are the 12th to 15th.
+    let after_name = stat.rsplit(')').next().unwrap_or("");
+    let fields: Vec<f64> = after_name
+        .split_whitespace()
+        .map(|f| f.parse().unwrap_or(0.0))
+        .collect();
+    fields.get(11..15).map_or(0.0, |t| t.iter().sum::<f64>()) / 100.0
 }

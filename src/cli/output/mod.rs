@@ -8,6 +8,7 @@
 //! - `writer()`: a stream whose unsafe characters become `\uXXXX` (`\n` passes);
 //! - stderr ([`warn`], [`error_line`]): one bounded line, quoted values cut short.
 
+pub mod color;
 mod table;
 
 use std::cell::RefCell;
@@ -24,17 +25,50 @@ pub use table::{render_row, Align, Table};
 /// writer it has is a [`SafeStream`], so no path writes raw text.
 pub struct Output {
     writer: SafeStream<Box<dyn Write>>,
+    /// Whether `painted` text gets colors (stdout is a terminal and NO_COLOR is not set).
+    color: bool,
 }
 
 impl Output {
     pub fn new(writer: Box<dyn Write>) -> Output {
         Output {
             writer: SafeStream::new(writer),
+            color: false,
         }
     }
 
     pub fn stdout() -> Output {
-        Output::new(Box::new(std::io::BufWriter::new(std::io::stdout())))
+        let mut out = Output::new(Box::new(std::io::BufWriter::new(std::io::stdout())));
+        out.color = color::stdout_wants_color();
+        out
+    }
+
+    /// As `text`, each line colored by `paint` when this output shows colors. The line is
+    /// made terminal-safe before its color is put around it.
+    pub fn painted(
+        &mut self,
+        text: &str,
+        paint: fn(&str) -> Option<color::Paint>,
+    ) -> anyhow::Result<()> {
+        if !self.color {
+            return self.text(text);
+        }
+        for line in text.split_inclusive('\n') {
+            let (body, end) = match line.strip_suffix('\n') {
+                Some(body) => (body, "\n"),
+                None => (line, ""),
+            };
+            let safe = terminal_safe(body);
+            let shown = match paint(body) {
+                Some(paint) => paint.wrap(&safe),
+                None => safe.into_owned(),
+            };
+            // The one raw path: `shown` is safe text inside rewind's own SGR sequences.
+            let raw = self.writer.get_mut();
+            raw.write_all(shown.as_bytes())?;
+            raw.write_all(end.as_bytes())?;
+        }
+        Ok(())
     }
 
     /// An output into memory, and a handle that reads what was written.
@@ -61,6 +95,20 @@ impl Output {
     pub fn json(&mut self, value: &impl serde::Serialize) -> anyhow::Result<()> {
         json::to_writer_pretty(&mut self.writer, value)?;
         self.writer.write_all(b"\n")?;
+        Ok(())
+    }
+
+    /// One element of a pretty JSON array written as it comes (see [`JsonArray`]).
+    fn array_item(&mut self, first: bool, value: &impl serde::Serialize) -> anyhow::Result<()> {
+        let text = json::to_string_pretty(value)?;
+        self.writer.write_all(if first { b"[\n" } else { b",\n" })?;
+        for (i, line) in text.lines().enumerate() {
+            if i > 0 {
+                self.writer.write_all(b"\n")?;
+            }
+            self.writer.write_all(b"  ")?;
+            self.writer.write_all(line.as_bytes())?;
+        }
         Ok(())
     }
 
@@ -100,6 +148,29 @@ impl Write for Captured {
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A pretty JSON array printed element by element, byte for byte what `Output::json` prints
+/// for the whole array, without holding it.
+#[derive(Default)]
+pub struct JsonArray {
+    items: usize,
+}
+
+impl JsonArray {
+    pub fn push(&mut self, out: &mut Output, value: &impl serde::Serialize) -> anyhow::Result<()> {
+        out.array_item(self.items == 0, value)?;
+        self.items += 1;
+        Ok(())
+    }
+
+    pub fn finish(self, out: &mut Output) -> anyhow::Result<()> {
+        match self.items {
+            0 => out.writer.write_all(b"[]\n")?,
+            _ => out.writer.write_all(b"\n]\n")?,
+        }
         Ok(())
     }
 }
@@ -179,6 +250,27 @@ mod tests {
     }
 
     #[test]
+    fn a_streamed_array_prints_as_the_whole_array_would() {
+        let values = [
+            serde_json::json!({"a": [1, {"b": 2}]}),
+            serde_json::json!("x"),
+        ];
+        for values in [&values[..], &values[..1], &[]] {
+            let (mut whole, whole_text) = Output::captured();
+            whole.json(&values).unwrap();
+            let (mut streamed, streamed_text) = Output::captured();
+            let mut array = JsonArray::default();
+            for value in values {
+                array.push(&mut streamed, value).unwrap();
+            }
+            array.finish(&mut streamed).unwrap();
+            whole.flush().unwrap();
+            streamed.flush().unwrap();
+            assert_eq!(streamed_text.bytes(), whole_text.bytes());
+        }
+    }
+
+    #[test]
     fn lines_and_text_escape_everything_but_line_breaks() {
         let (mut out, captured) = Output::captured();
         out.line(HOSTILE).unwrap();
@@ -220,6 +312,26 @@ mod tests {
             written(&captured),
             "x\\u001b]0;PWNED\\u0007\\u009b2J\\u007f\\u202e\\u2066\\u200b\\ufeff\ny\n"
         );
+    }
+
+    #[test]
+    fn painted_text_colors_only_its_own_sequences() {
+        let (mut out, captured) = Output::captured();
+        out.color = true;
+        out.painted(&format!("+{HOSTILE}\n same\n"), color::unified_line)
+            .unwrap();
+        let text = written(&captured);
+        let inner = text
+            .strip_prefix("\u{1b}[32m")
+            .and_then(|t| t.split_once("\u{1b}[0m\n"))
+            .map(|(colored, rest)| (colored.to_string(), rest.to_string()));
+        let (colored, rest) = inner.expect(&text);
+        assert_safe(&colored);
+        assert!(colored.starts_with("+x\\u{1b}]0;PWNED"), "{colored}");
+        assert_eq!(rest, "y\n same\n");
+        let (mut plain, captured) = Output::captured();
+        plain.painted("+x\n", color::unified_line).unwrap();
+        assert_eq!(written(&captured), "+x\n");
     }
 
     #[test]

@@ -84,6 +84,7 @@ fn wire_header(header: &Header) -> WireHeader {
         history_events: header.history_events,
         steps: header.steps,
         redacted: header.redacted.clone(),
+        redacted_unmatched: header.redacted_unmatched.clone(),
         start_state: header.start_state.clone(),
     }
 }

@@ -423,6 +423,37 @@ impl Cache {
         rows.collect::<Result<_, _>>().map_err(fail)
     }
 
+    /// At most `limit` records of one aggregate after the one at `after` (partition,
+    /// offset), in partition order: a page of its history.
+    pub fn records_page(
+        &self,
+        topic: &str,
+        aggregate_id: &str,
+        after: (i32, i64),
+        limit: usize,
+    ) -> Result<Vec<RawRecord>, SourceError> {
+        let Some(topic) = self.topic_id(topic) else {
+            return Ok(Vec::new());
+        };
+        let fail = |err| self.error(err, "read");
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT partition, offset, key, value, timestamp_ms, headers FROM records
+                 WHERE topic = ?1 AND aggregate_id = ?2 AND (partition, offset) > (?3, ?4)
+                 ORDER BY partition, offset LIMIT ?5",
+            )
+            .map_err(fail)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt
+            .query_map(
+                params![topic, aggregate_id, after.0, after.1, limit],
+                record_from_row,
+            )
+            .map_err(fail)?;
+        rows.collect::<Result<_, _>>().map_err(fail)
+    }
+
     /// How many records of an aggregate the cache holds.
     pub fn aggregate_records(&self, topic: &str, aggregate_id: &str) -> Result<u64, SourceError> {
         let Some(topic) = self.topic_id(topic) else {

@@ -5,8 +5,8 @@ use serde_json::{json, Map, Value};
 
 use super::record::{RawRecord, NO_KEY};
 use crate::diff::JsonPath;
-use crate::model::{parse_time, Event, EventIssue, Payload, Snapshot, StorePosition};
-use crate::source::BadOption;
+use crate::model::{Event, EventIssue, Payload, Snapshot, StorePosition};
+use crate::source::{timestamp, BadOption};
 
 /// Event type of a record whose value is null.
 pub const TOMBSTONE: &str = "<tombstone>";
@@ -332,18 +332,14 @@ fn version_number(value: &Value) -> Option<u64> {
     }
 }
 
-/// RFC 3339 text, or epoch seconds or milliseconds (numbers past ~10^11 are milliseconds).
+/// RFC 3339 text, or epoch seconds or milliseconds (see `crate::source::timestamp`).
 fn time_value(value: &Value) -> Option<DateTime<Utc>> {
     match value {
-        Value::String(text) => parse_time(text),
-        Value::Number(n) => {
-            let n = n.as_i64().or_else(|| n.as_f64().map(|f| f as i64))?;
-            if n.abs() >= 100_000_000_000 {
-                Utc.timestamp_millis_opt(n).single()
-            } else {
-                Utc.timestamp_opt(n, 0).single()
-            }
-        }
+        Value::String(text) => timestamp::from_text(text),
+        Value::Number(n) => match n.as_i64() {
+            Some(n) => timestamp::from_epoch(n),
+            None => timestamp::from_epoch_real(n.as_f64()?),
+        },
         _ => None,
     }
 }
@@ -373,6 +369,7 @@ fn metadata(record: &RawRecord) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::parse_time;
 
     fn record(key: Option<&str>, value: Option<&str>, headers: &[(&str, &str)]) -> RawRecord {
         RawRecord {

@@ -258,6 +258,52 @@ impl KafkaSource {
         Ok(events)
     }
 
+    /// The events of one aggregate after the one at `version` and `position`. Versions in
+    /// topic order make this a keyset read of the cache; versions from the values are
+    /// sorted first, which needs the aggregate's whole history.
+    fn page(
+        &self,
+        state: &State,
+        aggregate_id: &str,
+        version: u64,
+        position: &StorePosition,
+        query: &Query,
+    ) -> Result<Vec<Event>, SourceError> {
+        let limit = query.limit.unwrap_or(usize::MAX);
+        let StorePosition::Record {
+            partition, offset, ..
+        } = position
+        else {
+            return Err(SourceError::Position(format!(
+                "{position} is not a Kafka position: name a record as PARTITION:OFFSET"
+            )));
+        };
+        if self.mapping.versions_from_value() {
+            let events = self.events(state, aggregate_id, None)?;
+            let after = |e: &Event| (e.version, e.position) > (version, *position);
+            return Ok(events
+                .into_iter()
+                .filter(|e| after(e) && query.admits(e))
+                .take(limit)
+                .collect());
+        }
+        let records = state.cache.records_page(
+            &self.url.topic,
+            aggregate_id,
+            (*partition, *offset),
+            limit,
+        )?;
+        Ok(records
+            .iter()
+            .enumerate()
+            .map(|(i, record)| {
+                self.mapping
+                    .event(record, aggregate_id, version + i as u64 + 1)
+            })
+            .filter(|e| query.admits(e))
+            .collect())
+    }
+
     /// Every event of the topic in store order, from `from` on.
     fn store_events(
         &self,
@@ -267,7 +313,9 @@ impl KafkaSource {
     ) -> Result<(), SourceError> {
         let topic = &self.url.topic;
         let from = match &query.start {
-            Start::Resume(after) => return self.store_events_since(state, query, after.0, sink),
+            Start::Resume(after) => {
+                return self.store_events_since(state, query, after.after(), sink)
+            }
             Start::Position(StorePosition::Seq(n)) => {
                 return Err(SourceError::Position(format!(
                     "{n} is not a Kafka position: name a record as PARTITION:OFFSET, like 0:{n}"
@@ -279,6 +327,11 @@ impl KafkaSource {
                 offset,
             }) => Some((*timestamp_ms, *partition, *offset)),
             Start::Beginning => None,
+            Start::After { .. } => {
+                return Err(SourceError::Position(
+                    "pages after an event are read per aggregate, not across the store".into(),
+                ))
+            }
         };
         let mut batch = Vec::with_capacity(BATCH);
         let mut flow = ControlFlow::Continue(());
@@ -411,11 +464,12 @@ impl EventSource for KafkaSource {
     ) -> Result<Resume, SourceError> {
         // Everything is read under one lock: one consistent view of the cache. A resumed
         // read first fetches what arrived on the topic, so follow mode sees new records.
+        let sink = &mut super::limited(query.limit, sink);
         let mut state = self.lock()?;
         if query.resume().is_some() {
             self.catch_up(&mut state, false)?;
         }
-        let resume = Resume(state.cache.last_row()?);
+        let resume = Resume::at(state.cache.last_row()?);
         let Scope::Aggregate(aggregate_id) = &query.scope else {
             self.store_events(&state, query, sink)?;
             return Ok(resume);
@@ -425,7 +479,26 @@ impl EventSource for KafkaSource {
                 "a Kafka topic names its records as PARTITION:OFFSET, like 0:1234".into(),
             ));
         }
-        let after = query.resume().map(|r| r.0);
+        // A first page is a page after nothing.
+        let before_first = StorePosition::Record {
+            timestamp_ms: i64::MIN,
+            partition: i32::MIN,
+            offset: i64::MIN,
+        };
+        let page_start = match &query.start {
+            Start::After { version, position } => Some((*version, *position)),
+            Start::Beginning if query.limit.is_some() => Some((0, before_first)),
+            _ => None,
+        };
+        if let Some((version, position)) = page_start {
+            let events = self.page(&state, aggregate_id, version, &position, query)?;
+            drop(state);
+            if !events.is_empty() {
+                let _ = sink(Chunk::Events(events));
+            }
+            return Ok(resume);
+        }
+        let after = query.resume().map(Resume::after);
         let events = self.events(&state, aggregate_id, after)?;
         let snapshots = match (&self.mapping.snapshots, query.snapshots && after.is_none()) {
             (Some(mapping), true) => state

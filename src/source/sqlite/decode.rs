@@ -1,10 +1,11 @@
 //! Turning SQLite values into rewind's model, flagging what does not fit instead of failing.
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::types::{Value as SqlValue, ValueRef};
 use serde_json::Value;
 
-use crate::model::{parse_time, EventIssue, JsonText, Payload};
+use crate::model::{EventIssue, JsonText, Payload};
+use crate::source::timestamp;
 
 /// A JSON column: text or a blob of UTF-8 JSON.
 pub fn payload(value: ValueRef<'_>, column: &str) -> Payload {
@@ -80,26 +81,24 @@ pub fn version(value: ValueRef<'_>) -> Option<u64> {
     }
 }
 
-/// RFC 3339 text (or SQLite's `YYYY-MM-DD HH:MM:SS`), or epoch seconds / milliseconds.
+/// RFC 3339 text (or SQLite's `YYYY-MM-DD HH:MM:SS`), or epoch seconds / milliseconds as a
+/// number or as digit-only text (see `crate::source::timestamp`).
 pub fn timestamp(value: ValueRef<'_>) -> Result<Option<DateTime<Utc>>, String> {
     match value {
         ValueRef::Null => Ok(None),
         ValueRef::Text(bytes) => {
             let text = String::from_utf8_lossy(bytes);
-            parse_time(&text).map(Some).ok_or_else(|| text.into_owned())
+            timestamp::from_text(&text)
+                .map(Some)
+                .ok_or_else(|| text.into_owned())
         }
-        ValueRef::Integer(i) => epoch(i).map(Some).ok_or_else(|| i.to_string()),
-        ValueRef::Real(f) => epoch(f as i64).map(Some).ok_or_else(|| f.to_string()),
+        ValueRef::Integer(i) => timestamp::from_epoch(i)
+            .map(Some)
+            .ok_or_else(|| i.to_string()),
+        ValueRef::Real(f) => timestamp::from_epoch_real(f)
+            .map(Some)
+            .ok_or_else(|| f.to_string()),
         ValueRef::Blob(_) => Err("<blob>".to_string()),
-    }
-}
-
-/// Numbers above ~10^11 cannot be seconds of any plausible date, so they are milliseconds.
-fn epoch(n: i64) -> Option<DateTime<Utc>> {
-    if n.abs() >= 100_000_000_000 {
-        Utc.timestamp_millis_opt(n).single()
-    } else {
-        Utc.timestamp_opt(n, 0).single()
     }
 }
 
@@ -109,12 +108,15 @@ mod tests {
 
     #[test]
     fn timestamps_in_the_shapes_stores_use() {
-        let expected = parse_time("2026-01-15T10:30:00Z");
+        let expected = crate::model::parse_time("2026-01-15T10:30:00Z");
         for value in [
             ValueRef::Text(b"2026-01-15T10:30:00Z"),
             ValueRef::Text(b"2026-01-15 10:30:00"),
             ValueRef::Integer(1_768_473_000),
             ValueRef::Integer(1_768_473_000_000),
+            ValueRef::Text(b"1768473000"),
+            ValueRef::Text(b"1768473000000"),
+            ValueRef::Real(1_768_473_000.0),
         ] {
             assert_eq!(timestamp(value), Ok(expected), "{value:?}");
         }

@@ -48,6 +48,23 @@ pub fn decode_event(bytes: &[u8]) -> (Payload, Option<DateTime<Utc>>) {
     }
 }
 
+/// An event's timestamp alone, for listing: the rest of the payload is skipped, not built.
+pub fn event_timestamp(bytes: &[u8]) -> Option<DateTime<Utc>> {
+    #[derive(serde::Deserialize)]
+    struct Stamp {
+        timestamp: Option<Value>,
+    }
+    let inflated;
+    let text = if looks_like_zlib(bytes) {
+        inflated = inflate(bytes).ok()?;
+        &inflated[..]
+    } else {
+        bytes
+    };
+    let stamp: Stamp = serde_json::from_slice(text).ok()?;
+    untranscode(stamp.timestamp?).as_str().and_then(parse_time)
+}
+
 /// A snapshot's payload: the aggregate state at `.state`.
 pub fn decode_snapshot(bytes: &[u8]) -> Payload {
     match decode_json(bytes) {
@@ -67,7 +84,7 @@ pub fn decode_snapshot(bytes: &[u8]) -> Payload {
 
 /// How many of a store's first payloads are looked at to tell an encrypted store from one
 /// with a few bad events.
-const SAMPLE: usize = 32;
+pub const SAMPLE: usize = 32;
 
 /// Why a store cannot be read at all, if most of its first payloads do not decode (it is
 /// encrypted, say): said once at open. A few bad events are flagged one by one instead.
@@ -84,7 +101,8 @@ pub fn unreadable_store_reason(conn: &rusqlite::Connection) -> Option<String> {
     majority_unreadable(&samples)
 }
 
-fn majority_unreadable(samples: &[Vec<u8>]) -> Option<String> {
+/// Why most of these payloads do not decode, if they do not (PostgreSQL samples its own).
+pub fn majority_unreadable(samples: &[Vec<u8>]) -> Option<String> {
     let failures: Vec<String> = samples
         .iter()
         .filter_map(|bytes| decode_json(bytes).err())

@@ -1,16 +1,17 @@
 //! SQLite event stores, opened read-only.
 
 mod connection;
-mod decode;
-mod eventsourcing;
-mod layout;
+pub(crate) mod decode;
+pub(crate) mod eventsourcing;
 mod limits;
-mod mapping;
-mod preset;
 mod private_copy;
+mod rows;
+mod time_range;
 
-pub use mapping::{quote_identifier, EventColumns, SnapshotColumns, SqliteMapping, MAPPING_KEYS};
-pub use preset::{Preset, PRESET_NAMES};
+pub use crate::source::sql::{
+    quote_identifier, EventColumns, Preset, SnapshotColumns, SqlMapping as SqliteMapping,
+    MAPPING_KEYS, PRESET_NAMES,
+};
 
 /// The payload decoders, for fuzzing and for tools that read the same formats.
 pub mod codecs {
@@ -25,13 +26,15 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use rusqlite::types::ValueRef;
 use rusqlite::{ffi, ToSql};
 
 use connection::StoreConnection;
-use layout::{Codec, Layout, Queries};
+use rows::SqliteRow;
 
+use super::sql::{self, Catalog, Codec, Column, Dialect, Layout, Queries, RowValues};
 use super::{EventSource, Query, Resume, Scope, SourceError, Start};
-use crate::model::{AggregateSummary, Chunk, Event, EventIssue, Snapshot, StorePosition};
+use crate::model::{AggregateSummary, Chunk, Snapshot, StorePosition};
 
 /// Events are handed out in batches this size, so a front end can show progress.
 const BATCH: usize = 2048;
@@ -105,14 +108,21 @@ impl SqliteSource {
             path: path.to_path_buf(),
             preset: Preset::Native,
             codec: Codec::Plain,
-            queries: Layout::from_mapping(&SqliteMapping::default(), false)?.queries(),
+            queries: Layout::from_mapping(
+                &SqliteMapping::default(),
+                false,
+                Dialect::Sqlite,
+                &quote_identifier,
+                &Default::default(),
+            )?
+            .queries(),
             options,
             positioned: true,
             rows_read: Cell::new(0),
         };
         let mut layout = source.choose_layout()?;
         if !source.has_positions(&layout)? {
-            layout.events.position = "NULL".into();
+            layout.events.position = Column::null();
             source.positioned = false;
         }
         source.codec = layout.codec;
@@ -139,7 +149,7 @@ impl SqliteSource {
         let e = &layout.events;
         let sql = format!(
             "SELECT {} FROM {} WHERE {} IS NOT NULL LIMIT 1",
-            e.position, e.table, e.aggregate_id
+            e.position.sql, e.table, e.aggregate_id.sql
         );
         let conn = self.db.get();
         let Ok(mut stmt) = conn.prepare(&sql) else {
@@ -165,19 +175,27 @@ impl SqliteSource {
             .flatten();
         let preset = self.options.preset.or(detected).unwrap_or(Preset::Native);
         self.preset = preset;
+        if !preset.available_in(Dialect::Sqlite) {
+            return Err(SourceError::Option(super::BadOption(format!(
+                "the {} preset reads PostgreSQL stores; {} is a SQLite file",
+                preset.name(),
+                self.path.display()
+            ))));
+        }
         if preset == Preset::Native {
-            let with_snapshots = self.check_mapping(&tables)?;
-            let mut mapping = self.options.mapping.clone();
-            let columns = self
-                .table_columns(&mapping.events.table)?
-                .unwrap_or_default();
-            let has = |name: &str| columns.iter().any(|c| c.eq_ignore_ascii_case(name));
-            // The default event id column is read where the table has it.
-            if !mapping.event_id_required && !mapping.events.event_id.as_deref().is_some_and(has) {
-                mapping.events.event_id = None;
-            }
-            self.options.mapping = mapping;
-            return Ok(Layout::from_mapping(&self.options.mapping, with_snapshots)?);
+            let catalog = SqliteCatalog {
+                source: self,
+                tables,
+            };
+            let checked = sql::check_mapping(&catalog, &self.options.mapping)?;
+            self.options.mapping = checked.mapping;
+            return Ok(Layout::from_mapping(
+                &self.options.mapping,
+                checked.with_snapshots,
+                Dialect::Sqlite,
+                &quote_identifier,
+                &Default::default(),
+            )?);
         }
         let (events, snapshots) = preset.tables();
         if !tables.iter().any(|t| t == events) {
@@ -185,7 +203,7 @@ impl SqliteSource {
                 "{} has no table {events:?}, which the {} preset reads ({})",
                 self.path.display(),
                 preset.name(),
-                listed(&tables)
+                sql::listed(&tables)
             )));
         }
         let with_snapshots = snapshots.is_some_and(|s| tables.iter().any(|t| t == s));
@@ -238,83 +256,6 @@ impl SqliteSource {
         names
     }
 
-    /// Checks every mapped column, so a wrong mapping fails at open with a message naming it.
-    fn require_columns(
-        &self,
-        table: &str,
-        wanted: &[(&str, &str)],
-        mapping: &str,
-    ) -> Result<bool, SourceError> {
-        let Some(columns) = self.table_columns(table)? else {
-            return Ok(false);
-        };
-        for (field, column) in wanted {
-            if !columns.iter().any(|c| c.eq_ignore_ascii_case(column)) {
-                return Err(SourceError::Schema(format!(
-                    "table {table:?} in {} has no column {column:?} for {field} (columns: {}); mapping in use: {mapping}; fix it with --map or rewind.toml",
-                    self.path.display(),
-                    columns.join(", ")
-                )));
-            }
-        }
-        Ok(true)
-    }
-
-    /// Checks every mapped table and column; returns whether the snapshots table exists.
-    fn check_mapping(&self, tables: &[String]) -> Result<bool, SourceError> {
-        let mapping = &self.options.mapping;
-        let e = &mapping.events;
-        let mut wanted = vec![
-            ("aggregate_id", e.aggregate_id.as_str()),
-            ("event_type", e.event_type.as_str()),
-            ("event_data", e.event_data.as_str()),
-            ("version", e.version.as_str()),
-        ];
-        let event_id = e.event_id.clone().filter(|_| mapping.event_id_required);
-        for (field, column) in [
-            ("aggregate_type", &e.aggregate_type),
-            ("metadata", &e.metadata),
-            ("timestamp", &e.timestamp),
-            ("event_id", &event_id),
-            ("position", &e.position),
-        ] {
-            if let Some(column) = column {
-                wanted.push((field, column));
-            }
-        }
-        if !self.require_columns(&e.table, &wanted, &mapping.describe_events())? {
-            return Err(SourceError::Schema(format!(
-                "no table {:?} in {} ({}); mapping in use: {}; point rewind at your table with --map events.table=NAME or rewind.toml, or pick a library layout with --preset ({PRESET_NAMES})",
-                e.table,
-                self.path.display(),
-                listed(tables),
-                mapping.describe_events()
-            )));
-        }
-        let s = &mapping.snapshots;
-        let Some(table) = &s.table else {
-            return Ok(false);
-        };
-        let mut wanted = vec![
-            ("aggregate_id", s.aggregate_id.as_str()),
-            ("version", s.version.as_str()),
-            ("state", s.state.as_str()),
-        ];
-        if let Some(created) = &s.created_at {
-            wanted.push(("created_at", created));
-        }
-        let found = self.require_columns(table, &wanted, &mapping.describe_snapshots())?;
-        match (found, mapping.snapshots_required) {
-            (true, _) => Ok(true),
-            (false, false) => Ok(false),
-            (false, true) => Err(SourceError::Schema(format!(
-                "no snapshots table {table:?} in {}; mapping in use: {}; use --map snapshots.table= for a store without snapshots",
-                self.path.display(),
-                mapping.describe_snapshots()
-            ))),
-        }
-    }
-
     fn snapshot_counts(&self) -> Result<HashMap<String, u64>, SourceError> {
         let Some(sql) = &self.queries.list_snapshots else {
             return Ok(HashMap::new());
@@ -357,7 +298,9 @@ impl SqliteSource {
             if seen <= skip {
                 continue;
             }
-            let Some(event) = self.event_from_row(row, seen) else {
+            let row = SqliteRow(row);
+            let Some(event) = sql::event_from_row(&row, &self.options.mapping, self.codec, seen)
+            else {
                 continue;
             };
             if !query.admits(&event) {
@@ -398,12 +341,33 @@ impl SqliteSource {
             false => Vec::new(),
         };
         let q = &self.queries;
+        if let Start::After { version, position } = &query.start {
+            let [text, integer, blob] = decode::id_params(id);
+            let _ = match (self.positioned, position) {
+                (true, StorePosition::Seq(at)) => {
+                    let version = i64::try_from(*version).unwrap_or(i64::MAX);
+                    let params: [&dyn ToSql; 5] = [&text, &integer, &blob, &version, at];
+                    self.read_rows(&q.read_events_page, &params, query, 0, sink)?
+                }
+                // Without positions, an event's position is its place in the history.
+                (false, StorePosition::Seq(at)) => {
+                    let skip = usize::try_from(*at).unwrap_or(0);
+                    self.read_rows(&q.read_events, &[&text, &integer, &blob], query, skip, sink)?
+                }
+                (_, other) => {
+                    return Err(SourceError::Position(format!(
+                        "{other} is a Kafka position; this store numbers its events"
+                    )))
+                }
+            };
+            return self.resume_point(query);
+        }
         let read = match (query.resume(), self.positioned) {
             (Some(after), true) => {
                 let [text, integer, blob] = decode::id_params(id);
                 self.read_rows(
                     &q.read_events_after,
-                    &[&text, &integer, &blob, &after.0],
+                    &[&text, &integer, &blob, &after.after()],
                     query,
                     0,
                     sink,
@@ -411,7 +375,7 @@ impl SqliteSource {
             }
             // Without positions, a resume point counts the aggregate's events instead.
             (after, false) => {
-                let skip = after.map_or(0, |r| usize::try_from(r.0).unwrap_or(0));
+                let skip = after.map_or(0, |r| usize::try_from(r.after()).unwrap_or(0));
                 let [text, integer, blob] = decode::id_params(id);
                 self.read_rows(&q.read_events, &[&text, &integer, &blob], query, skip, sink)?
             }
@@ -425,7 +389,7 @@ impl SqliteSource {
         }
         match self.positioned {
             true => self.resume_point(query),
-            false => Ok(Resume(read.seen as i64)),
+            false => Ok(Resume::at(read.seen as i64)),
         }
     }
 
@@ -443,7 +407,7 @@ impl SqliteSource {
         let q = &self.queries;
         match &query.start {
             Start::Resume(after) => {
-                self.read_rows(&q.read_store_after, &[&after.0], query, 0, sink)?;
+                self.read_rows(&q.read_store_after, &[&after.after()], query, 0, sink)?;
             }
             Start::Position(StorePosition::Seq(first)) => {
                 self.read_rows(&q.read_store, &[first], query, 0, sink)?;
@@ -456,66 +420,21 @@ impl SqliteSource {
             Start::Beginning => {
                 self.read_rows(&q.read_store, &[&i64::MIN], query, 0, sink)?;
             }
+            Start::After { .. } => {
+                return Err(SourceError::Position(
+                    "pages after an event are read per aggregate, not across the store".into(),
+                ))
+            }
         }
         self.resume_point(query)
     }
 
     /// The highest position now, or the query's own resume point if that is later.
     fn resume_point(&self, query: &Query) -> Result<Resume, SourceError> {
-        let last = Resume(self.last_position()?.unwrap_or(i64::MIN));
-        Ok(query.resume().map_or(last, |given| given.max(last)))
-    }
-
-    /// An event from a row of the columns every event query selects; `ordinal` (1-based
-    /// row number) stands in for the position of a store that has none.
-    fn event_from_row(&self, row: &rusqlite::Row<'_>, ordinal: usize) -> Option<Event> {
-        let columns = &self.options.mapping.events;
-        let aggregate_id = decode::text(row.get_ref_unwrap(8))?;
-        let mut issues = Vec::new();
-        let aggregate_type = decode::text(row.get_ref_unwrap(0));
-        let version = match decode::version(row.get_ref_unwrap(1)) {
-            Some(v) => v,
-            None => {
-                let raw = decode::text(row.get_ref_unwrap(1)).unwrap_or_else(|| "NULL".into());
-                issues.push(EventIssue::BadVersion(raw));
-                0
-            }
-        };
-        let event_type = decode::text(row.get_ref_unwrap(2)).unwrap_or_else(|| {
-            issues.push(EventIssue::NullColumn(columns.event_type.clone()));
-            String::new()
-        });
-        let timestamp = decode::timestamp(row.get_ref_unwrap(3)).unwrap_or_else(|raw| {
-            issues.push(EventIssue::UnparseableTimestamp(raw));
-            None
-        });
-        let mut data = decode::payload(row.get_ref_unwrap(4), &columns.event_data);
-        let metadata = decode::metadata(row.get_ref_unwrap(5), &mut issues);
-        let position = match row.get_ref_unwrap(6) {
-            rusqlite::types::ValueRef::Integer(n) => n,
-            _ => ordinal as i64,
-        };
-        let event_id = decode::text(row.get_ref_unwrap(7));
-        let (mut event_type, mut aggregate_type, mut timestamp) =
-            (event_type, aggregate_type, timestamp);
-        if self.codec == Codec::Eventsourcing {
-            let (short, class) = eventsourcing::split_topic(&event_type);
-            let bytes = row.get_ref_unwrap(4).as_bytes().unwrap_or_default();
-            (data, timestamp) = eventsourcing::decode_event(bytes);
-            (event_type, aggregate_type) = (short, class);
-        }
-        Some(Event {
-            aggregate_id,
-            aggregate_type,
-            version,
-            position: StorePosition::Seq(position),
-            event_id,
-            event_type,
-            timestamp,
-            data,
-            metadata,
-            issues,
-        })
+        let last = self.last_position()?.unwrap_or(i64::MIN);
+        Ok(Resume::at(
+            query.resume().map_or(last, |given| given.after().max(last)),
+        ))
     }
 
     fn read_snapshots(&self, aggregate_id: &str) -> Result<Vec<Snapshot>, SourceError> {
@@ -530,30 +449,23 @@ impl SqliteSource {
             .map_err(|e| self.error(e, doing))?;
         let mut snapshots = Vec::new();
         while let Some(row) = rows.next().map_err(|e| self.error(e, doing))? {
-            // A snapshot whose version cannot be read cannot be placed on the timeline.
-            let Some(version) = decode::version(row.get_ref_unwrap(0)) else {
-                continue;
-            };
-            let state = match self.codec {
-                Codec::Eventsourcing => eventsourcing::decode_snapshot(
-                    row.get_ref_unwrap(1).as_bytes().unwrap_or_default(),
-                ),
-                Codec::Plain => {
-                    decode::payload(row.get_ref_unwrap(1), &self.options.mapping.snapshots.state)
-                }
-            };
-            snapshots.push(Snapshot {
-                aggregate_id: aggregate_id.to_string(),
-                version,
-                state,
-                timestamp: decode::timestamp(row.get_ref_unwrap(2)).ok().flatten(),
-            });
+            snapshots.extend(sql::snapshot_from_row(
+                &SqliteRow(row),
+                aggregate_id,
+                &self.options.mapping,
+                self.codec,
+            ));
         }
         Ok(snapshots)
     }
 }
 
 impl EventSource for SqliteSource {
+    fn reader(&self) -> Option<Box<dyn EventSource>> {
+        let reader = SqliteSource::open(&self.path, self.options.clone()).ok()?;
+        Some(Box::new(reader))
+    }
+
     fn describe(&self) -> String {
         format!("sqlite:{}", self.path.display())
     }
@@ -575,22 +487,32 @@ impl EventSource for SqliteSource {
             .map_err(|e| self.error(e, doing))?;
         let mut rows = stmt.query([]).map_err(|e| self.error(e, doing))?;
         let mut summaries = Vec::new();
+        // Aggregates whose MIN/MAX of the stored text are not their first and last instant.
+        let mut unordered = std::collections::HashSet::new();
         while let Some(row) = rows.next().map_err(|e| self.error(e, doing))? {
-            let Some(id) = decode::text(row.get_ref_unwrap(0)) else {
+            let raw = row;
+            let row = SqliteRow(row);
+            let snapshots = row.text(0).and_then(|id| snapshot_counts.remove(&id));
+            let Some(summary) = sql::summary_from_row(&row, self.codec, snapshots.unwrap_or(0))
+            else {
                 continue;
             };
-            summaries.push(AggregateSummary {
-                snapshots: snapshot_counts.remove(&id).unwrap_or(0),
-                aggregate_type: match self.codec {
-                    Codec::Eventsourcing => decode::text(row.get_ref_unwrap(1))
-                        .and_then(|topic| eventsourcing::aggregate_type(&topic)),
-                    Codec::Plain => decode::text(row.get_ref_unwrap(1)),
-                },
-                events: row.get::<_, i64>(2).unwrap_or(0).max(0) as u64,
-                first_timestamp: decode::timestamp(row.get_ref_unwrap(3)).ok().flatten(),
-                last_timestamp: decode::timestamp(row.get_ref_unwrap(4)).ok().flatten(),
-                id,
-            });
+            let (first, last) = (summary.first_timestamp, summary.last_timestamp);
+            let both_read = first.is_some() == last.is_some()
+                && (first.is_some() || raw.get_ref_unwrap(3) == ValueRef::Null);
+            if !(both_read && time_range::order_known(raw, self.codec)) {
+                unordered.insert(summary.id.clone());
+            }
+            summaries.push(summary);
+        }
+        drop(rows);
+        if !unordered.is_empty() {
+            let mut ranges = self.time_ranges(&unordered)?;
+            for summary in summaries.iter_mut().filter(|s| unordered.contains(&s.id)) {
+                let range = ranges.remove(&summary.id);
+                summary.first_timestamp = range.map(|r| r.0);
+                summary.last_timestamp = range.map(|r| r.1);
+            }
         }
         Ok(summaries)
     }
@@ -616,6 +538,7 @@ impl EventSource for SqliteSource {
         let tx = conn
             .unchecked_transaction()
             .map_err(|e| self.error(e, "read events"))?;
+        let sink = &mut super::limited(query.limit, sink);
         let resume = match &query.scope {
             Scope::Aggregate(id) => self.query_aggregate(id, query, sink),
             Scope::Store => self.query_store(query, sink),
@@ -625,11 +548,27 @@ impl EventSource for SqliteSource {
     }
 }
 
-fn listed(tables: &[String]) -> String {
-    if tables.is_empty() {
-        "it has no tables".to_string()
-    } else {
-        format!("tables: {}", tables.join(", "))
+/// The store's schema as the shared mapping check reads it.
+struct SqliteCatalog<'s> {
+    source: &'s SqliteSource,
+    tables: Vec<String>,
+}
+
+impl Catalog for SqliteCatalog<'_> {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    fn store_name(&self) -> String {
+        self.source.path.display().to_string()
+    }
+
+    fn tables(&self) -> &[String] {
+        &self.tables
+    }
+
+    fn columns(&self, table: &str) -> Result<Option<Vec<String>>, SourceError> {
+        self.source.table_columns(table)
     }
 }
 

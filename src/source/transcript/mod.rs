@@ -150,8 +150,9 @@ impl EventSource for TranscriptSource {
         query: &Query,
         sink: &mut dyn FnMut(Chunk) -> ControlFlow<()>,
     ) -> Result<Resume, SourceError> {
+        let sink = &mut super::limited(query.limit, sink);
         let steps = self.transcript.steps.len() as i64;
-        let end = Resume(steps);
+        let end = Resume::at(steps);
         let aggregate = &self.transcript.header.aggregate;
         if matches!(&query.scope, Scope::Aggregate(id) if id != aggregate) {
             return Ok(end);

@@ -166,6 +166,7 @@ fn read_header(line: &str) -> Result<Header, ReadError> {
         history_events: wire.history_events,
         steps: wire.steps,
         redacted: wire.redacted,
+        redacted_unmatched: wire.redacted_unmatched,
         start_state: wire.start_state,
     })
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::diff::{Change, JsonPath};
 use crate::model::{AggregateSummary, Event, Snapshot, SnapshotOutcome, StorePosition};
-use crate::replay::{Reducer, Replay};
+use crate::replay::{Entry, Reducer, Replay};
 
 use super::detail::{Comparison, Detail, TextLine};
 use super::inspect::{Blame, EventFilter};
@@ -73,7 +73,7 @@ pub struct SnapshotMark {
 pub struct AggregateView {
     pub summary: AggregateSummary,
     pub generation: u64,
-    pub replay: Replay,
+    pub replay: Replay<'static>,
     /// True until the source has finished and every received event is replayed.
     pub loading: bool,
     /// The source has sent everything it will (or failed).
@@ -210,8 +210,31 @@ impl AggregateView {
         }
     }
 
-    pub fn current_event(&self) -> Option<&Event> {
-        self.replay.events().get(self.cursor)
+    /// What the index knows of the event under the cursor: enough to show where it is.
+    pub fn current_entry(&self) -> Option<Entry> {
+        self.replay.entry(self.cursor)
+    }
+
+    pub fn entry(&self, index: usize) -> Option<Entry> {
+        self.replay.entry(index)
+    }
+
+    /// The version of event `index`, 0 past the end.
+    pub fn version_of(&self, index: usize) -> u64 {
+        self.replay.entry(index).map_or(0, |e| e.version)
+    }
+
+    /// The type of event `index`.
+    pub fn type_of(&self, index: usize) -> &str {
+        match self.replay.entry(index) {
+            Some(entry) => self.replay.type_name(&entry),
+            None => "",
+        }
+    }
+
+    /// The last version loaded, 0 before any.
+    pub fn last_version(&self) -> u64 {
+        self.len().checked_sub(1).map_or(0, |i| self.version_of(i))
     }
 
     /// Appends events; a cursor resting on the last event stays on the last event.
@@ -261,30 +284,14 @@ impl AggregateView {
 
     /// The store position of event `index`.
     pub fn position_of(&self, index: usize) -> StorePosition {
-        self.replay.events()[index].position
-    }
-
-    /// The version of event `index`, 0 past the end.
-    pub fn version_of(&self, index: usize) -> u64 {
-        self.replay.events().get(index).map_or(0, |e| e.version)
-    }
-
-    /// The type of event `index`.
-    pub fn type_of(&self, index: usize) -> &str {
         self.replay
-            .events()
-            .get(index)
-            .map_or("", |e| e.event_type.as_str())
+            .entry(index)
+            .map_or(StorePosition::default(), |e| e.position)
     }
 
-    /// The last version loaded, 0 before any.
-    pub fn last_version(&self) -> u64 {
-        self.len().checked_sub(1).map_or(0, |i| self.version_of(i))
-    }
-
-    /// The event under the cursor, whole (payloads included).
-    pub fn event_at_cursor(&self) -> Option<Event> {
-        self.replay.events().get(self.cursor).cloned()
+    /// The event under the cursor, whole (its payload read from the store if paged out).
+    pub fn event_at_cursor(&mut self) -> Option<Event> {
+        self.replay.event(self.cursor).ok()
     }
 
     pub fn set_snapshots(&mut self, snapshots: Vec<Snapshot>) {
@@ -293,7 +300,13 @@ impl AggregateView {
 
     /// Checks each snapshot against replay and places it on the timeline.
     pub fn place_snapshots(&mut self) {
-        let checks = self.replay.check_snapshots();
+        let checks = match self.replay.check_snapshots() {
+            Ok(checks) => checks,
+            Err(err) => {
+                self.error = Some(err.to_string());
+                Vec::new()
+            }
+        };
         self.snapshots = checks
             .into_iter()
             .filter(|c| c.count > 0)
@@ -358,13 +371,20 @@ impl AggregateView {
             return;
         }
         if self.detail.as_ref().is_none_or(|d| d.index != self.cursor) {
-            let detail =
-                Detail::compute(&mut self.replay, self.cursor, &self.folds, &self.snapshots);
-            self.detail = Some(detail);
+            match Detail::compute(&mut self.replay, self.cursor, &self.folds, &self.snapshots) {
+                Ok(detail) => self.detail = Some(detail),
+                Err(err) => {
+                    self.error = Some(err.to_string());
+                    self.detail = None;
+                }
+            }
         }
         if let (Tab::Compare, [Some(a), Some(b)]) = (self.tab, self.marks) {
             if self.comparison.as_ref().is_none_or(|c| c.marks != (a, b)) {
-                self.comparison = Some(Comparison::compute(&mut self.replay, a, b));
+                match Comparison::compute(&mut self.replay, a, b) {
+                    Ok(comparison) => self.comparison = Some(comparison),
+                    Err(err) => self.error = Some(err.to_string()),
+                }
                 self.scroll[Tab::Compare.index()] = 0;
             }
         }

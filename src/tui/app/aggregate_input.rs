@@ -3,7 +3,7 @@
 use super::aggregate::{Focus, Landing, PAGE_EVENTS, SPEEDS};
 use super::{App, PromptKind};
 use crate::model::format_time;
-use crate::replay::Replay;
+
 use crate::tui::action::{Action, Tab};
 use crate::tui::jobs::Outcome;
 use crate::tui::layout::{self, contains};
@@ -155,7 +155,7 @@ impl App {
 
     /// `T`: the trace of the cursor's event (its correlation id, else its own id).
     fn trace_current_event(&mut self) {
-        let Some(event) = self.view.as_ref().and_then(|v| v.event_at_cursor()) else {
+        let Some(event) = self.view.as_mut().and_then(|v| v.event_at_cursor()) else {
             self.say("no event to trace");
             return;
         };
@@ -219,7 +219,7 @@ impl App {
                 self.requests.push(Request::PollAfter {
                     generation: view.generation,
                     aggregate_id: view.summary.id.clone(),
-                    resume: view.resume,
+                    resume: view.resume.clone(),
                 });
             }
         }
@@ -306,13 +306,20 @@ impl App {
             }
             Report::Recorded { generation, states } if Some(generation) == current => {
                 let named = self.named_reducer.is_some();
-                if let Some(view) = self.view.as_mut().filter(|v| v.is_empty() && !named) {
-                    view.replay = Replay::new(crate::load::default_reducer(Some(states)));
+                if let Some(view) = self.view.as_mut().filter(|_| !named) {
+                    view.replay
+                        .set_reducer(crate::load::default_reducer(Some(states)));
                 }
             }
             Report::Start { generation, start } if Some(generation) == current => {
-                if let Some(view) = self.view.as_mut().filter(|v| v.is_empty()) {
-                    view.replay = Replay::starting_at(view.replay.reducer(), start);
+                if let Some(view) = self.view.as_mut() {
+                    view.replay.begin_at(start);
+                }
+            }
+            Report::Reader { generation, reader } if Some(generation) == current => {
+                if let (Some(view), Some(reader)) = (self.view.as_mut(), reader.take()) {
+                    let pages = crate::load::OwnedPages::new(reader, &view.summary.id);
+                    view.replay.read_back_from(Box::new(pages));
                 }
             }
             Report::LogPage {

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::diff::{change_line, changes, pretty, unified, Change, ChangeKind, JsonPath};
 use crate::model::{format_time, Event, Payload};
-use crate::replay::Replay;
+use crate::replay::{Replay, ReplayError};
 
 use super::json_tree::{self, JsonLine};
 use super::SnapshotMark;
@@ -92,13 +92,13 @@ impl Detail {
         index: usize,
         folds: &BTreeSet<JsonPath>,
         snapshots: &[SnapshotMark],
-    ) -> Detail {
-        let (before, after) = replay.step(index);
+    ) -> Result<Detail, ReplayError> {
+        let event = replay.event(index)?;
+        let (before, after) = replay.step(index)?;
         let found = changes(&before, &after);
         let mut state = json_tree::flatten(&after);
         json_tree::mark_changes(&mut state, &found);
         let visible = json_tree::visible(&state, folds);
-        let event = &replay.events()[index];
         let mut diff = vec![line(
             Tone::Heading,
             format!(
@@ -115,8 +115,8 @@ impl Detail {
         let diff_head = diff.len();
         diff.push(computing());
         let to_version = event.version;
-        let event_lines = event_lines(replay, index, snapshots);
-        Detail {
+        let event_lines = event_lines(replay, &event, index, snapshots);
+        Ok(Detail {
             index,
             state,
             visible,
@@ -131,7 +131,7 @@ impl Detail {
             }),
             diff_ready: false,
             event: event_lines,
-        }
+        })
     }
 
     /// The worker's diff, under the heading.
@@ -202,8 +202,12 @@ pub fn change_lines(
 /// How wide a value in a change line may be before it is cut.
 const VALUE_WIDTH: usize = 80;
 
-fn event_lines(replay: &Replay, index: usize, snapshots: &[SnapshotMark]) -> Vec<TextLine> {
-    let event: &Event = &replay.events()[index];
+fn event_lines(
+    replay: &Replay,
+    event: &Event,
+    index: usize,
+    snapshots: &[SnapshotMark],
+) -> Vec<TextLine> {
     let mut lines = vec![line(
         Tone::Heading,
         format!(
@@ -277,11 +281,12 @@ pub struct Comparison {
 }
 
 impl Comparison {
-    pub fn compute(replay: &mut Replay, a: usize, b: usize) -> Comparison {
-        let a_state = replay.state_after(a + 1).clone();
-        let b_state = replay.state_after(b + 1).clone();
+    pub fn compute(replay: &mut Replay, a: usize, b: usize) -> Result<Comparison, ReplayError> {
+        let a_state = replay.state_after(a + 1)?.clone();
+        let b_state = replay.state_after(b + 1)?.clone();
         let found = changes(&a_state, &b_state);
-        let (va, vb) = (replay.events()[a].version, replay.events()[b].version);
+        let version = |i: usize| replay.entry(i).map_or(0, |e| e.version);
+        let (va, vb) = (version(a), version(b));
         let lines = vec![
             line(
                 Tone::Heading,
@@ -289,7 +294,7 @@ impl Comparison {
             ),
             computing(),
         ];
-        Comparison {
+        Ok(Comparison {
             marks: (a, b),
             lines,
             head: 1,
@@ -301,7 +306,7 @@ impl Comparison {
                 to_version: vb,
             }),
             ready: false,
-        }
+        })
     }
 
     pub fn set_diff(&mut self, lines: Vec<TextLine>) {

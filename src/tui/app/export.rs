@@ -45,7 +45,7 @@ impl App {
         let [Some(a), Some(b)] = view.marks else {
             return None;
         };
-        let version = |i: usize| view.replay.events()[i].version;
+        let version = |i: usize| view.version_of(i);
         Some((version(a.min(b)), version(a.max(b))))
     }
 

@@ -217,19 +217,14 @@ impl App {
             FilterKind::Text => {
                 let needle = query.to_lowercase();
                 let matches = (0..judged)
-                    .filter(|&i| {
-                        view.replay.events()[i]
-                            .event_type
-                            .to_lowercase()
-                            .contains(&needle)
-                    })
+                    .filter(|&i| view.type_of(i).to_lowercase().contains(&needle))
                     .collect();
                 filter.matches = Some(matches);
                 view.filter = Some(filter);
                 self.land_on_match();
             }
             FilterKind::Jq => {
-                let limit = self.jq_timeout;
+                let limit = self.jq_limits;
                 let Some(ticket) = self.start_job(JobKind::Filter { code: query, limit }) else {
                     return;
                 };
@@ -252,7 +247,7 @@ impl App {
             Ok(found) => {
                 filter.matches = Some(found.matches);
                 let failures = found.first_error.map(|(index, error)| {
-                    let version = view.replay.events().get(index).map_or(0, |e| e.version);
+                    let version = view.version_of(index);
                     format!(
                         "; the filter failed on {} event(s), first at v{version}: {error}",
                         found.errors

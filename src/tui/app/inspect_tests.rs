@@ -70,7 +70,7 @@ fn blame_lists_who_changed_the_line_and_enter_goes_there() {
     );
     let selected = &lines[blame.selected];
     assert_eq!(
-        view(&h).replay.events()[selected.index].version,
+        view(&h).version_of(selected.index),
         31,
         "starts on the change that made the value shown"
     );
@@ -125,9 +125,7 @@ fn a_text_filter_matches_types_and_n_walks_the_matches() {
     h.send(Action::Confirm);
     let matches = view(&h).filter.as_ref().unwrap().matches.clone().unwrap();
     assert!(matches.len() >= 2, "{matches:?}");
-    assert!(matches
-        .iter()
-        .all(|&i| view(&h).replay.events()[i].event_type == "Withdrawn"));
+    assert!(matches.iter().all(|&i| view(&h).type_of(i) == "Withdrawn"));
     assert_eq!(view(&h).cursor, matches[0]);
     h.send(Action::NextMatch);
     assert_eq!(view(&h).cursor, matches[1]);
@@ -247,6 +245,7 @@ fn a_transcript_shows_exactly_the_recorded_states() {
     let mut cli = crate::load::replay(&source, "acc-0007", recorded).unwrap();
     let expected = cli.state_at(Position::Version(20)).unwrap().clone();
     assert_eq!(expected["n"], 20);
+    drop(cli);
 
     // No reducer named: the UI gets the recorded states from the loader, as data.
     let mut h = Harness::new(Box::new(source), 120, 32);
@@ -260,7 +259,7 @@ fn a_transcript_shows_exactly_the_recorded_states() {
     );
 
     at_version(&mut h, 20);
-    let shown = view(&h).replay.events()[view(&h).cursor].version;
+    let shown = view(&h).version_of(view(&h).cursor);
     assert_eq!(shown, 20);
     h.send(Action::SelectTab(Tab::State));
     let state_text: String = {

@@ -22,9 +22,18 @@ fn back_returns_to_the_list_and_stale_reports_are_ignored() {
     assert_eq!(view(&h).summary.id, "acc-0003");
     assert!(view(&h).generation > old);
     let len = view(&h).len();
+    let stale = h
+        .app
+        .view
+        .as_mut()
+        .unwrap()
+        .replay
+        .events(0..3)
+        .unwrap()
+        .to_vec();
     h.send(Action::Loaded(Report::Events {
         generation: old,
-        events: view(&h).replay.events()[..3].to_vec(),
+        events: stale,
     }));
     assert_eq!(
         view(&h).len(),
@@ -48,12 +57,19 @@ fn a_newer_request_stops_an_older_load_mid_stream() {
         aggregate_id: "big".into(),
     };
     perform(source.as_ref(), request.clone(), &latest, &mut |report| {
+        if matches!(report, Report::Events { .. }) {
+            // The user opens something else while the first chunk is on its way.
+            latest.history.store(2, Ordering::SeqCst);
+        }
         reports.push(report);
-        // The user opens something else while the first chunk is on its way.
-        latest.history.store(2, Ordering::SeqCst);
     });
-    assert_eq!(reports.len(), 1, "one chunk of three, and no Finished");
-    assert!(matches!(&reports[0], Report::Events { events, .. } if events.len() == 2048));
+    assert!(matches!(&reports[0], Report::Reader { .. }), "{reports:?}");
+    assert_eq!(
+        reports.len(),
+        2,
+        "a reader, one chunk of three, and no Finished"
+    );
+    assert!(matches!(&reports[1], Report::Events { events, .. } if events.len() == 2048));
     let mut late = Vec::new();
     perform(source.as_ref(), request, &latest, &mut |r| late.push(r));
     assert!(late.is_empty(), "an outdated request is not even started");
@@ -82,7 +98,18 @@ fn a_long_history_can_be_scrubbed_while_it_loads() {
     h.app.update(Action::Confirm);
     let request = h.app.take_requests().pop().unwrap();
     let mut reports = h.perform(request).into_iter();
-    h.app.update(Action::Loaded(reports.next().unwrap()));
+    // The UI's own reader first, then the first chunk.
+    for report in reports.by_ref() {
+        let events = matches!(report, Report::Events { .. });
+        h.app.update(Action::Loaded(report));
+        if events {
+            break;
+        }
+    }
+    assert!(
+        view(&h).replay.is_paged(),
+        "payloads are read back, not held"
+    );
     assert!(view(&h).loading);
     assert_eq!(view(&h).len(), DIGEST_BATCH, "replayed in batches");
     assert_eq!(view(&h).span(), 5000);

@@ -79,7 +79,7 @@ impl LogView {
         self.rows = page.rows;
         self.at_start = page.at_start;
         self.at_end = page.at_end;
-        self.resume = page.resume.or(self.resume);
+        self.resume = page.resume.or(self.resume.take());
         self.grow_widths(0);
         self.offset = 0;
         self.owed = 0;

@@ -33,7 +33,7 @@ impl App {
             filter: query.as_ref().map(|q| q.filter.clone()),
             rows: PAGE_ROWS,
             events_hint,
-            jq_timeout: self.jq_timeout,
+            jq_limits: self.jq_limits,
             reducer: self.named_reducer.clone().map(SharedReducer),
             ids: self.ids.clone(),
         }));
@@ -166,7 +166,7 @@ impl App {
         if !log.follow || log.pending.is_some() || !log.at_end {
             return;
         }
-        if let Some(resume) = log.resume {
+        if let Some(resume) = log.resume.clone() {
             let after = log.last_position();
             self.jump_log(Anchor::Since { resume, after });
         }

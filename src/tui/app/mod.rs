@@ -24,7 +24,6 @@ mod tests;
 mod trace;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use ratatui::layout::Rect;
 
@@ -79,8 +78,8 @@ pub struct App {
     pub message: Option<Message>,
     /// How far opening the source has got, while a slow source (Kafka) is read.
     pub reading: Option<ReadingProgress>,
-    /// How long a jq filter may take on one event.
-    pub jq_timeout: Duration,
+    /// How long a jq filter may take on one event, and how much memory.
+    pub jq_limits: crate::jq::Limits,
     /// Paths exported transcripts hide.
     pub redact: Vec<JsonPath>,
     /// Where correlation, causation and event ids live, for traces.
@@ -122,7 +121,7 @@ impl App {
             prompt: None,
             message: None,
             reading: None,
-            jq_timeout: Duration::from_secs(1),
+            jq_limits: crate::jq::Limits::default(),
             redact: Vec::new(),
             ids: TraceIds::default(),
             places: std::collections::HashMap::new(),
@@ -150,6 +149,11 @@ impl App {
     }
 
     /// Received events are waiting to be replayed (send `Action::Digest`).
+    /// Events received and not replayed yet.
+    pub fn backlog(&self) -> usize {
+        self.view.as_ref().map_or(0, |v| v.backlog.len())
+    }
+
     pub fn has_backlog(&self) -> bool {
         self.view.as_ref().is_some_and(|v| !v.backlog.is_empty())
     }

@@ -49,11 +49,7 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, blame: &Blame
         frame.render_widget(Paragraph::new(Line::from(span(&text, theme.muted()))), body);
         return;
     }
-    let events = view.replay.events();
-    let width = events
-        .last()
-        .map_or(1, |e| e.version.to_string().len() + 1)
-        .max(4);
+    let width = (view.last_version().to_string().len() + 1).max(4);
     let type_width = 18.min(body.width as usize / 4);
     let mut out = vec![Line::styled(
         format!(
@@ -65,7 +61,9 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, blame: &Blame
     let rows = body.height.saturating_sub(1) as usize;
     let end = (blame.offset + rows).min(lines.len());
     for (row, line) in lines.iter().enumerate().take(end).skip(blame.offset) {
-        let event = &events[line.index];
+        let Some(event) = view.entry(line.index) else {
+            continue;
+        };
         let selected = row == blame.selected;
         let style = if selected {
             theme.selected()
@@ -73,7 +71,7 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, blame: &Blame
             theme.normal()
         };
         let time = event.timestamp.as_ref().map_or("-".into(), format_time);
-        let kind = ellipsize(&event.event_type, type_width).into_owned();
+        let kind = ellipsize(view.replay.type_name(&event), type_width).into_owned();
         let change = format!(
             "{} → {}",
             value(line.old.as_ref()),

@@ -71,7 +71,7 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme
 
 /// The bottom border: which version the pane describes and how to drive it.
 fn footer(view: &AggregateView) -> String {
-    let Some(event) = view.current_event() else {
+    let Some(event) = view.current_entry() else {
         return String::new();
     };
     match view.tab {
@@ -83,7 +83,7 @@ fn footer(view: &AggregateView) -> String {
         Tab::Event => format!(" event v{} as stored ", event.version),
         Tab::Compare => match view.marks {
             [Some(a), Some(b)] => {
-                let version = |i: usize| view.replay.events()[i].version;
+                let version = |i: usize| view.version_of(i);
                 format!(" A v{} → B v{} ", version(a), version(b))
             }
             _ => " marks not set ".into(),

@@ -59,12 +59,7 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme
         frame.render_widget(Paragraph::new(text), body);
         return;
     }
-    let width = view
-        .replay
-        .events()
-        .last()
-        .map_or(1, |e| e.version.to_string().len() + 1)
-        .max(4);
+    let width = (view.last_version().to_string().len() + 1).max(4);
     // With a filter, a column of its own marks the matching events.
     let filter = view.filter.as_ref();
     let mut lines = Vec::with_capacity(body.height as usize);
@@ -80,7 +75,9 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme
     let rows = body.height.saturating_sub(1) as usize;
     let end = (view.offset + rows).min(view.len());
     for index in view.offset..end {
-        let event = &view.replay.events()[index];
+        let Some(event) = view.entry(index) else {
+            break;
+        };
         let selected = index == view.cursor;
         let base = if selected {
             theme.selected()
@@ -115,7 +112,7 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme
                 format!("v{:<w$} {time:<20}  ", event.version, w = width - 1),
                 base,
             ),
-            span(&event.event_type, base),
+            span(view.replay.type_name(&event), base),
         ]);
         let mut line = Line::from(spans);
         if selected {

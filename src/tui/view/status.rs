@@ -58,15 +58,17 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             id_at = Some(spans.len());
             spans.push(Span::raw(""));
             spans.push(separator());
-            let version = view.version_of(view.cursor);
-            let last = view.last_version();
+            let (version, last) = match view.current_entry() {
+                Some(event) => (event.version, view.last_version()),
+                None => (0, 0),
+            };
             let total = if view.loading {
                 format!("{last}…")
             } else {
                 last.to_string()
             };
             spans.push(Span::styled(format!("v{version}/{total}"), theme.key()));
-            if let Some(time) = view.current_event().and_then(|e| e.timestamp.as_ref()) {
+            if let Some(time) = view.current_entry().and_then(|e| e.timestamp).as_ref() {
                 spans.push(separator());
                 spans.push(Span::raw(format_time(time)));
             }

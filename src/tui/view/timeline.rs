@@ -158,8 +158,8 @@ fn draw_bar(buf: &mut Buffer, area: Rect, view: &AggregateView, theme: &Theme) {
 
 /// Row below the bar: first and last version at the ends, the legend in between.
 fn draw_axis(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme) {
-    let first = view.replay.events().first().map_or(0, |e| e.version);
-    let last = view.replay.events().last().map_or(0, |e| e.version);
+    let first = view.version_of(0);
+    let last = view.last_version();
     let left = format!("v{first}");
     let right = format!("v{last}");
     let legend = format!(

@@ -18,7 +18,8 @@ pub struct EventColumns {
     pub timestamp: Option<String>,
     /// The store's id for each event; used when the table has such a column.
     pub event_id: Option<String>,
-    /// A column that orders the whole store; `None` is SQLite's rowid.
+    /// A column that orders the whole store; `None` is the backend's default (SQLite's
+    /// rowid, PostgreSQL's `global_position` where the table has one).
     pub position: Option<String>,
 }
 
@@ -62,10 +63,10 @@ impl Default for SnapshotColumns {
     }
 }
 
-/// How a SQLite store's tables map onto events and snapshots.
+/// How a SQL store's tables map onto events and snapshots (SQLite and PostgreSQL alike).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct SqliteMapping {
+pub struct SqlMapping {
     pub events: EventColumns,
     pub snapshots: SnapshotColumns,
     /// Set once a user names the snapshots table, so a missing one is an error, not "none".
@@ -77,7 +78,7 @@ pub struct SqliteMapping {
     pub event_id_required: bool,
 }
 
-impl SqliteMapping {
+impl SqlMapping {
     /// Applies one `key=value` override such as `events.table=domain_events`.
     /// An empty value switches an optional field off.
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), BadOption> {
@@ -143,8 +144,9 @@ impl SqliteMapping {
         }
     }
 
-    /// The mapping in one line, for error messages.
-    pub fn describe_events(&self) -> String {
+    /// The mapping in one line, for error messages; `default_position` names what an
+    /// unmapped position is.
+    pub fn describe_events(&self, default_position: &str) -> String {
         let e = &self.events;
         let opt = |c: &Option<String>| c.clone().unwrap_or_else(|| "-".into());
         format!(
@@ -158,7 +160,7 @@ impl SqliteMapping {
             e.version,
             opt(&e.timestamp),
             opt(&e.event_id),
-            e.position.as_deref().unwrap_or("rowid")
+            e.position.as_deref().unwrap_or(default_position)
         )
     }
 
@@ -212,7 +214,7 @@ mod tests {
 
     #[test]
     fn overrides_change_one_field_and_empty_switches_optional_off() {
-        let mut mapping = SqliteMapping::default();
+        let mut mapping = SqlMapping::default();
         mapping.set("events.table", "domain_events").unwrap();
         mapping.set("events.metadata", "").unwrap();
         assert_eq!(mapping.events.table, "domain_events");
@@ -224,7 +226,7 @@ mod tests {
 
     #[test]
     fn required_fields_cannot_be_emptied_and_unknown_keys_are_named() {
-        let mut mapping = SqliteMapping::default();
+        let mut mapping = SqlMapping::default();
         assert!(mapping.set("events.version", "").is_err());
         let err = mapping.set("events.colour", "x").unwrap_err().to_string();
         assert!(
@@ -246,7 +248,7 @@ mod tests {
 
     #[test]
     fn toml_mapping_fills_unnamed_fields_with_defaults() {
-        let mapping: SqliteMapping =
+        let mapping: SqlMapping =
             toml::from_str("[events]\ntable = \"domain_events\"\nversion = \"seq\"\n").unwrap();
         assert_eq!(mapping.events.table, "domain_events");
         assert_eq!(mapping.events.version, "seq");

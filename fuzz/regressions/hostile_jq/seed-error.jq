@@ -1,0 +1,1 @@
+if $event.version == 2 then error("no") else .n += 1 end

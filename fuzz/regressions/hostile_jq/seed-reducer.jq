@@ -1,0 +1,1 @@
+(. // {}) | .balance = $event.data.balance | .events += 1

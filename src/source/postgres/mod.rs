@@ -1,0 +1,598 @@
+//! PostgreSQL event stores, read in read-only transactions that change nothing on the server.
+//!
+//! Each read (the aggregate list, one query) is one `REPEATABLE READ READ ONLY` transaction:
+//! one consistent snapshot, like a SQLite read transaction. The session is read-only by
+//! default too (`default_transaction_read_only`) and every statement is bounded by
+//! `statement_timeout`. Rows are fetched from a portal a page at a time, so no result is
+//! ever held whole by the client library.
+
+mod catalog;
+mod connect;
+mod errors;
+mod follow;
+mod options;
+mod pgpass;
+mod presets;
+mod values;
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+use std::time::Duration;
+
+use postgres::types::ToSql;
+use postgres::{Client, IsolationLevel, Statement, Transaction};
+
+use catalog::PgCatalog;
+use values::PgRow;
+
+use super::sql::{
+    self, Catalog, Codec, Column, Dialect, Kind, Layout, Preset, Queries, SqlMapping,
+};
+use super::sqlite::eventsourcing as es;
+use super::{EventSource, IdConventions, Query, Resume, Scope, SourceError, Start};
+use crate::model::{AggregateSummary, Chunk, Snapshot, StorePosition};
+
+pub use connect::{redact, DEFAULT_CONNECT_TIMEOUT};
+pub use options::{PostgresConfig, PostgresOptions, DEFAULT_STATEMENT_TIMEOUT};
+
+/// Rows fetched from the server per round trip, and events handed to the sink per chunk.
+const PAGE: usize = 2048;
+
+/// How a statement's rows went: whether the sink stopped the read, and how many rows came.
+struct RowsRead {
+    stopped: bool,
+    seen: usize,
+}
+
+/// The statements that find gaps among the positions (see `follow`).
+struct PositionQueries {
+    between: String,
+    present: String,
+}
+
+pub struct PgSource {
+    client: RefCell<Client>,
+    shown: String,
+    mapping: SqlMapping,
+    preset: Preset,
+    codec: Codec,
+    id_kind: Kind,
+    queries: Queries,
+    /// `None` when the events have no store position (a view without a mapped one).
+    positions: Option<PositionQueries>,
+    statements: RefCell<HashMap<String, Statement>>,
+    statement_timeout: Duration,
+    /// Event rows decoded so far: lets tests see that a follow poll reads only new rows.
+    rows_read: Cell<u64>,
+}
+
+impl PgSource {
+    /// Connects, checks the mapped (or detected) tables and columns, and refuses a store
+    /// it cannot read at all (an encrypted one) with a message saying so.
+    pub fn open(spec: &str, options: PostgresOptions) -> Result<PgSource, SourceError> {
+        let env = |key: &str| std::env::var(key).ok();
+        let target = connect::resolve(spec, &options, &env)?;
+        let shown = target.shown.clone();
+        let mut client = connect::connect(&target)?;
+        let timeout_ms = options.statement_timeout.as_millis().max(1);
+        client
+            .batch_execute(&format!(
+                "SET statement_timeout = {timeout_ms}; SET default_transaction_read_only = on;"
+            ))
+            .map_err(|e| {
+                errors::read_error(e, &shown, "set up the session", options.statement_timeout)
+            })?;
+        let client = RefCell::new(client);
+        let read_error =
+            |e| errors::read_error(e, &shown, "read the schema", options.statement_timeout);
+        let catalog = PgCatalog::read(&client, &shown, target.schema.as_deref(), &read_error)?;
+        let (preset, mapping, mut layout) = choose_layout(&catalog, &options)?;
+        drop(catalog);
+        let positions = positions(&mut layout)?;
+        let source = PgSource {
+            client,
+            shown,
+            mapping,
+            preset,
+            codec: layout.codec,
+            id_kind: layout.events.aggregate_id.kind,
+            queries: layout.queries(),
+            positions,
+            statements: RefCell::new(HashMap::new()),
+            statement_timeout: options.statement_timeout,
+            rows_read: Cell::new(0),
+        };
+        if source.codec == Codec::Eventsourcing {
+            source.refuse_unreadable_payloads(&layout)?;
+        }
+        Ok(source)
+    }
+
+    /// The preset or mapping this source reads with.
+    pub fn preset(&self) -> Preset {
+        self.preset
+    }
+
+    /// Event rows decoded since the source was opened.
+    pub fn rows_read(&self) -> u64 {
+        self.rows_read.get()
+    }
+
+    fn error(&self, err: postgres::Error, doing: &str) -> SourceError {
+        errors::read_error(err, &self.shown, doing, self.statement_timeout)
+    }
+
+    /// One read-only transaction on one snapshot, for everything one read needs.
+    fn read<T>(
+        &self,
+        doing: &str,
+        body: impl FnOnce(&mut Transaction<'_>) -> Result<T, SourceError>,
+    ) -> Result<T, SourceError> {
+        let mut client = self.client.borrow_mut();
+        let mut tx = client
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .map_err(|e| self.error(e, doing))?;
+        let result = body(&mut tx)?;
+        tx.commit().map_err(|e| self.error(e, doing))?;
+        Ok(result)
+    }
+
+    fn statement(
+        &self,
+        tx: &mut Transaction<'_>,
+        sql: &str,
+        doing: &str,
+    ) -> Result<Statement, SourceError> {
+        if let Some(statement) = self.statements.borrow().get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = tx.prepare(sql).map_err(|e| self.error(e, doing))?;
+        self.statements
+            .borrow_mut()
+            .insert(sql.to_string(), statement.clone());
+        Ok(statement)
+    }
+
+    /// Runs a statement through a portal, `fetch` rows at a time; whether `each` stopped it.
+    fn each_row(
+        &self,
+        tx: &mut Transaction<'_>,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+        doing: &str,
+        fetch: usize,
+        mut each: impl FnMut(&postgres::Row) -> ControlFlow<()>,
+    ) -> Result<bool, SourceError> {
+        let statement = self.statement(tx, sql, doing)?;
+        let portal = tx
+            .bind(&statement, params)
+            .map_err(|e| self.error(e, doing))?;
+        let fetch = fetch.clamp(1, PAGE);
+        loop {
+            let rows = tx
+                .query_portal(&portal, fetch as i32)
+                .map_err(|e| self.error(e, doing))?;
+            for row in &rows {
+                if each(row).is_break() {
+                    return Ok(true);
+                }
+            }
+            if rows.len() < fetch {
+                return Ok(false);
+            }
+        }
+    }
+
+    /// Streams event rows through the sink in chunks, keeping those the query admits.
+    fn read_events(
+        &self,
+        tx: &mut Transaction<'_>,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+        query: &Query,
+        skip: usize,
+        sink: &mut dyn FnMut(Chunk) -> ControlFlow<()>,
+    ) -> Result<RowsRead, SourceError> {
+        let mut batch = Vec::with_capacity(PAGE);
+        let mut seen = 0usize;
+        // A page asks the server for no more rows than it needs.
+        let fetch = query.limit.unwrap_or(PAGE);
+        let mut stopped = self.each_row(tx, sql, params, "read events", fetch, |row| {
+            self.rows_read.set(self.rows_read.get() + 1);
+            seen += 1;
+            if seen <= skip {
+                return ControlFlow::Continue(());
+            }
+            let row = PgRow::new(row);
+            let Some(event) = sql::event_from_row(&row, &self.mapping, self.codec, seen) else {
+                return ControlFlow::Continue(());
+            };
+            if query.admits(&event) {
+                batch.push(event);
+            }
+            if batch.len() == PAGE {
+                return sink(Chunk::Events(std::mem::replace(
+                    &mut batch,
+                    Vec::with_capacity(PAGE),
+                )));
+            }
+            ControlFlow::Continue(())
+        })?;
+        if !stopped && !batch.is_empty() {
+            stopped = sink(Chunk::Events(batch)).is_break();
+        }
+        Ok(RowsRead { stopped, seen })
+    }
+
+    /// Whether `id` can name a row of the id column at all (a uuid column holds no "acc-1").
+    fn id_fits(&self, id: &str) -> bool {
+        match self.id_kind {
+            Kind::Uuid => {
+                let hex: String = id
+                    .chars()
+                    .filter(|c| !matches!(c, '-' | '{' | '}'))
+                    .collect();
+                hex.len() == 32 && hex.chars().all(|c| c.is_ascii_hexdigit())
+            }
+            Kind::BigInt | Kind::SmallInt => id.trim().parse::<i64>().is_ok(),
+            _ => true,
+        }
+    }
+
+    fn query_aggregate(
+        &self,
+        tx: &mut Transaction<'_>,
+        id: &str,
+        query: &Query,
+        sink: &mut dyn FnMut(Chunk) -> ControlFlow<()>,
+    ) -> Result<Resume, SourceError> {
+        let fits = self.id_fits(id);
+        let snapshots = match query.snapshots && fits {
+            true => self.read_snapshots(tx, id)?,
+            false => Vec::new(),
+        };
+        let q = &self.queries;
+        if let Start::After { version, position } = &query.start {
+            return self.read_page(tx, id, fits, *version, position, query, sink);
+        }
+        let previous = query.resume();
+        let read = match (fits, previous, &self.positions) {
+            (false, _, _) => RowsRead {
+                stopped: false,
+                seen: 0,
+            },
+            (true, Some(after), Some(_)) => {
+                let pending = follow::pending_positions(Some(after));
+                let params: [&(dyn ToSql + Sync); 3] = [&id, &after.after(), &pending];
+                self.read_events(tx, &q.read_events_after, &params, query, 0, sink)?
+            }
+            // Without positions, a resume point counts the aggregate's events instead.
+            (true, after, None) => {
+                let skip = after.map_or(0, |r| usize::try_from(r.after()).unwrap_or(0));
+                self.read_events(tx, &q.read_events, &[&id], query, skip, sink)?
+            }
+            (true, None, Some(_)) => {
+                self.read_events(tx, &q.read_events, &[&id], query, 0, sink)?
+            }
+        };
+        if !read.stopped && !snapshots.is_empty() {
+            let _ = sink(Chunk::Snapshots(snapshots));
+        }
+        match self.positions {
+            Some(_) => self.resume_point(tx, previous),
+            None => Ok(Resume::at(read.seen as i64)),
+        }
+    }
+
+    /// One page of an aggregate's history: its events after this version and position.
+    /// Its resume point is the top position only: pages are read back, never followed.
+    #[allow(clippy::too_many_arguments)]
+    fn read_page(
+        &self,
+        tx: &mut Transaction<'_>,
+        id: &str,
+        fits: bool,
+        version: u64,
+        position: &StorePosition,
+        query: &Query,
+        sink: &mut dyn FnMut(Chunk) -> ControlFlow<()>,
+    ) -> Result<Resume, SourceError> {
+        let StorePosition::Seq(at) = position else {
+            return Err(SourceError::Position(format!(
+                "{position} is a Kafka position; this store numbers its events"
+            )));
+        };
+        let q = &self.queries;
+        if fits {
+            match &self.positions {
+                Some(_) => {
+                    let version = i64::try_from(version).unwrap_or(i64::MAX);
+                    let params: [&(dyn ToSql + Sync); 3] = [&id, &version, at];
+                    self.read_events(tx, &q.read_events_page, &params, query, 0, sink)?;
+                }
+                // Without positions, an event's position is its place in the history.
+                None => {
+                    let skip = usize::try_from(*at).unwrap_or(0);
+                    self.read_events(tx, &q.read_events, &[&id], query, skip, sink)?;
+                }
+            }
+        }
+        match &self.positions {
+            Some(_) => Ok(Resume::at(self.top_position(tx)?.unwrap_or(i64::MIN))),
+            None => Ok(Resume::default()),
+        }
+    }
+
+    fn top_position(&self, tx: &mut Transaction<'_>) -> Result<Option<i64>, SourceError> {
+        tx.query_one(&self.queries.last_position, &[])
+            .map_err(|e| self.error(e, "read the store's positions"))
+            .map(|row| row.get(0))
+    }
+
+    fn query_store(
+        &self,
+        tx: &mut Transaction<'_>,
+        query: &Query,
+        sink: &mut dyn FnMut(Chunk) -> ControlFlow<()>,
+    ) -> Result<Resume, SourceError> {
+        if self.positions.is_none() {
+            return Err(SourceError::Schema(format!(
+                "the events of {} have no store position, so they cannot be read in store order; map a column that orders them with --map events.position=COLUMN",
+                self.shown
+            )));
+        }
+        let q = &self.queries;
+        match &query.start {
+            Start::Resume(after) => {
+                let pending = follow::pending_positions(Some(after));
+                let params: [&(dyn ToSql + Sync); 2] = [&after.after(), &pending];
+                self.read_events(tx, &q.read_store_after, &params, query, 0, sink)?;
+            }
+            Start::Position(StorePosition::Seq(first)) => {
+                self.read_events(tx, &q.read_store, &[first], query, 0, sink)?;
+            }
+            Start::Position(other) => {
+                return Err(SourceError::Position(format!(
+                    "{other} is a Kafka position; this store numbers its events"
+                )))
+            }
+            Start::Beginning => {
+                self.read_events(tx, &q.read_store, &[&i64::MIN], query, 0, sink)?;
+            }
+            Start::After { .. } => {
+                return Err(SourceError::Position(
+                    "pages after an event are read per aggregate, not across the store".into(),
+                ))
+            }
+        }
+        self.resume_point(tx, query.resume())
+    }
+
+    /// Where the next read resumes: the top position, and the positions below it that a
+    /// transaction still running may fill (see `follow`).
+    fn resume_point(
+        &self,
+        tx: &mut Transaction<'_>,
+        previous: Option<&Resume>,
+    ) -> Result<Resume, SourceError> {
+        let doing = "read the store's positions";
+        let Some(positions) = &self.positions else {
+            return Ok(Resume::default());
+        };
+        let row = tx
+            .query_one(follow::SNAPSHOT_INFO, &[])
+            .map_err(|e| self.error(e, doing))?;
+        let info = follow::SnapshotInfo {
+            xmin: row.get::<_, i64>(0) as u64,
+            xmax: row.get::<_, i64>(1) as u64,
+            busy: row.get(2),
+            now_ms: row.get(3),
+        };
+        let top = self.top_position(tx)?;
+        let pending = follow::pending_positions(previous);
+        let mut filled = Vec::new();
+        if !pending.is_empty() {
+            self.each_row(tx, &positions.present, &[&pending], doing, PAGE, |row| {
+                filled.push(row.get::<_, i64>(0));
+                ControlFlow::Continue(())
+            })?;
+        }
+        let mut gaps = Vec::new();
+        if let (Some(from), Some(top)) = (follow::scan_from(previous, top, &info), top) {
+            let mut finder = follow::GapFinder::new(from);
+            self.each_row(tx, &positions.between, &[&from, &top], doing, PAGE, |row| {
+                finder.saw(row.get::<_, i64>(0));
+                ControlFlow::Continue(())
+            })?;
+            gaps = finder.finish(top);
+        }
+        Ok(follow::next_resume(previous, top, &filled, gaps, &info))
+    }
+
+    fn read_snapshots(
+        &self,
+        tx: &mut Transaction<'_>,
+        id: &str,
+    ) -> Result<Vec<Snapshot>, SourceError> {
+        let Some(sql) = &self.queries.read_snapshots else {
+            return Ok(Vec::new());
+        };
+        let mut snapshots = Vec::new();
+        self.each_row(tx, sql, &[&id], "read snapshots", PAGE, |row| {
+            snapshots.extend(sql::snapshot_from_row(
+                &PgRow::new(row),
+                id,
+                &self.mapping,
+                self.codec,
+            ));
+            ControlFlow::Continue(())
+        })?;
+        Ok(snapshots)
+    }
+
+    fn snapshot_counts(
+        &self,
+        tx: &mut Transaction<'_>,
+    ) -> Result<HashMap<String, u64>, SourceError> {
+        let mut counts = HashMap::new();
+        if let Some(sql) = &self.queries.list_snapshots {
+            self.each_row(tx, sql, &[], "count snapshots", PAGE, |row| {
+                let row = PgRow::new(row);
+                if let Some(id) = sql::RowValues::text(&row, 0) {
+                    let count = sql::RowValues::integer(&row, 1).unwrap_or(0).max(0) as u64;
+                    counts.insert(id, count);
+                }
+                ControlFlow::Continue(())
+            })?;
+        }
+        Ok(counts)
+    }
+
+    /// An encrypted store cannot be read at all: said once, at open. A few bad payloads
+    /// among good ones are flagged event by event instead.
+    fn refuse_unreadable_payloads(&self, layout: &Layout) -> Result<(), SourceError> {
+        let e = &layout.events;
+        let sql_text = format!(
+            "SELECT {data} FROM {} WHERE {data} IS NOT NULL LIMIT {}",
+            e.table,
+            es::SAMPLE,
+            data = e.data.sql,
+        );
+        let doing = "read the first events";
+        let samples: Vec<Vec<u8>> = self.read(doing, |tx| {
+            let rows = tx
+                .query(&sql_text, &[])
+                .map_err(|err| self.error(err, doing))?;
+            Ok(rows
+                .iter()
+                .filter_map(|row| row.try_get::<_, Vec<u8>>(0).ok())
+                .collect())
+        })?;
+        match es::majority_unreadable(&samples) {
+            Some(reason) => Err(SourceError::read(format!("{}: {reason}", self.shown))),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A forced preset, a detected one, or the user's mapping (checked column by column).
+fn choose_layout(
+    catalog: &PgCatalog<'_>,
+    options: &PostgresOptions,
+) -> Result<(Preset, SqlMapping, Layout), SourceError> {
+    let mapping_is_default = options.mapping == SqlMapping::default();
+    let detected = match options.preset {
+        None if mapping_is_default && !catalog.tables().iter().any(|t| t == "events") => {
+            presets::detect(catalog)?
+        }
+        _ => None,
+    };
+    let preset = options.preset.or(detected).unwrap_or(Preset::Native);
+    if preset != Preset::Native {
+        let layout = presets::layout(preset, catalog, &options.mapping)?;
+        return Ok((preset, options.mapping.clone(), layout));
+    }
+    let checked = sql::check_mapping(catalog, &options.mapping)?;
+    let qualified = |table: &str| catalog.qualified(table);
+    let mut layout = Layout::from_mapping(
+        &checked.mapping,
+        checked.with_snapshots,
+        Dialect::Postgres,
+        &qualified,
+        &catalog.kinds(),
+    )?;
+    if checked.mapping.events.position.is_none() {
+        layout.events.position = Column::null();
+    }
+    Ok((preset, checked.mapping, layout))
+}
+
+/// The statements over the positions, once the position is known to be a whole number.
+fn positions(layout: &mut Layout) -> Result<Option<PositionQueries>, SourceError> {
+    let e = &layout.events;
+    if e.position == Column::null() {
+        return Ok(None);
+    }
+    if !matches!(e.position.kind, Kind::BigInt | Kind::SmallInt) {
+        return Err(SourceError::Schema(format!(
+            "the position column {} is not a whole number; map an integer column that orders the store with --map events.position=COLUMN",
+            e.position.sql
+        )));
+    }
+    let (position, table) = (&e.position.sql, &e.positions_table);
+    Ok(Some(PositionQueries {
+        between: format!(
+            "SELECT {position}::bigint FROM {table} WHERE {position} > $1 AND {position} <= $2 ORDER BY {position}"
+        ),
+        present: format!("SELECT {position}::bigint FROM {table} WHERE {position} = ANY($1)"),
+    }))
+}
+
+impl EventSource for PgSource {
+    fn describe(&self) -> String {
+        self.shown.clone()
+    }
+
+    fn aggregates(&self) -> Result<Vec<AggregateSummary>, SourceError> {
+        let doing = "list aggregates";
+        self.read(doing, |tx| {
+            let mut snapshot_counts = self.snapshot_counts(tx)?;
+            let mut summaries = Vec::new();
+            self.each_row(tx, &self.queries.list_events, &[], doing, PAGE, |row| {
+                let row = PgRow::new(row);
+                let snapshots =
+                    sql::RowValues::text(&row, 0).and_then(|id| snapshot_counts.remove(&id));
+                summaries.extend(sql::summary_from_row(
+                    &row,
+                    self.codec,
+                    snapshots.unwrap_or(0),
+                ));
+                ControlFlow::Continue(())
+            })?;
+            Ok(summaries)
+        })
+    }
+
+    fn event_count_hint(&self, aggregate_id: &str) -> Option<usize> {
+        if !self.id_fits(aggregate_id) {
+            return None;
+        }
+        self.read("count events", |tx| {
+            let row = tx
+                .query_one(&self.queries.count_events, &[&aggregate_id])
+                .map_err(|e| self.error(e, "count events"))?;
+            Ok(usize::try_from(row.get::<_, i64>(0)).ok())
+        })
+        .ok()
+        .flatten()
+    }
+
+    fn query(
+        &self,
+        query: &Query,
+        sink: &mut dyn FnMut(Chunk) -> ControlFlow<()>,
+    ) -> Result<Resume, SourceError> {
+        let sink = &mut super::limited(query.limit, sink);
+        self.read("read events", |tx| match &query.scope {
+            Scope::Aggregate(id) => self.query_aggregate(tx, id, query, sink),
+            Scope::Store => self.query_store(tx, query, sink),
+        })
+    }
+
+    fn id_conventions(&self) -> IdConventions {
+        match self.preset {
+            // Eventide's conventions: the correlation stream, and the global position of
+            // the message that caused this one.
+            Preset::MessageDb => IdConventions {
+                correlation: Some(".metadata.correlationStreamName"),
+                causation: Some(".metadata.causationMessageGlobalPosition"),
+                event_id: Some(".position"),
+            },
+            _ => IdConventions::default(),
+        }
+    }
+}

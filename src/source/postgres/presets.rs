@@ -1,0 +1,324 @@
+//! The PostgreSQL tables of event-sourcing libraries, recognised from the catalog and read
+//! with trusted SQL: Python eventsourcing, Emmett, Message DB and Marten.
+
+use super::catalog::{kind_of, PgCatalog, TableInfo};
+use crate::source::sql::{
+    listed, quote_identifier, Catalog, Codec, Column, Dialect, EventExprs, Kind, Layout, Preset,
+    SnapshotExprs, SqlMapping,
+};
+use crate::source::{BadOption, SourceError};
+
+/// Message DB's own schema, where its installer puts `messages`.
+const MESSAGE_DB_SCHEMA: &str = "message_store";
+const EVENTSOURCING_COLUMNS: [&str; 4] = ["originator_id", "originator_version", "topic", "state"];
+
+/// A library's store recognised by its tables (the native `events` table takes precedence).
+pub fn detect(catalog: &PgCatalog<'_>) -> Result<Option<Preset>, SourceError> {
+    let has = |name: &str| catalog.tables().iter().any(|t| t == name);
+    if has("mt_events") {
+        return Ok(Some(Preset::Marten));
+    }
+    if has("emt_messages") {
+        return Ok(Some(Preset::Emmett));
+    }
+    if !eventsourcing_tables(catalog)?.is_empty() {
+        return Ok(Some(Preset::Eventsourcing));
+    }
+    let messages_here = has("messages")
+        && catalog
+            .table("messages")?
+            .is_some_and(|t| t.has("stream_name") && t.has("global_position"));
+    if messages_here || catalog.has_schema_table(MESSAGE_DB_SCHEMA, "messages")? {
+        return Ok(Some(Preset::MessageDb));
+    }
+    Ok(None)
+}
+
+/// Tables shaped like eventsourcing's `{name}_events` (or `stored_events`).
+fn eventsourcing_tables(catalog: &PgCatalog<'_>) -> Result<Vec<String>, SourceError> {
+    let mut found = Vec::new();
+    for table in catalog.tables().iter().filter(|t| t.ends_with("_events")) {
+        if catalog
+            .table(table)?
+            .is_some_and(|info| EVENTSOURCING_COLUMNS.iter().all(|c| info.has(c)))
+        {
+            found.push(table.clone());
+        }
+    }
+    Ok(found)
+}
+
+/// The layout of `preset` over the tables the catalog holds.
+pub fn layout(
+    preset: Preset,
+    catalog: &PgCatalog<'_>,
+    mapping: &SqlMapping,
+) -> Result<Layout, SourceError> {
+    match preset {
+        Preset::Eventsourcing => eventsourcing(catalog, mapping),
+        Preset::Emmett => emmett(catalog),
+        Preset::MessageDb => message_db(catalog),
+        Preset::Marten => marten(catalog),
+        Preset::Native => Err(SourceError::Schema(
+            "the native layout comes from the mapping".into(),
+        )),
+    }
+}
+
+/// The table a preset reads, or the error that says it is not there.
+fn require(catalog: &PgCatalog<'_>, preset: Preset, name: &str) -> Result<TableInfo, SourceError> {
+    catalog.table(name)?.ok_or_else(|| {
+        SourceError::Schema(format!(
+            "{} has no table {name:?}, which the {} preset reads ({})",
+            catalog.store_name(),
+            preset.name(),
+            listed(catalog.tables())
+        ))
+    })
+}
+
+fn qualified(info: &TableInfo) -> Result<String, BadOption> {
+    Ok(format!(
+        "{}.{}",
+        quote_identifier(&info.schema)?,
+        quote_identifier(&info.name)?
+    ))
+}
+
+/// `alias.column`, read as its type says.
+fn col(info: &TableInfo, alias: &str, name: &str) -> Column {
+    let kind = info.column_type(name).map_or(Kind::Other, kind_of);
+    Column::new(format!("{alias}.\"{name}\""), kind)
+}
+
+fn eventsourcing(catalog: &PgCatalog<'_>, mapping: &SqlMapping) -> Result<Layout, SourceError> {
+    let table = match mapping.events.table.as_str() {
+        "events" => {
+            let found = eventsourcing_tables(catalog)?;
+            match found.as_slice() {
+                [one] => one.clone(),
+                [] => "stored_events".to_string(),
+                several => {
+                    return Err(SourceError::Schema(format!(
+                        "{} holds several eventsourcing stores ({}); pick one with --map events.table=NAME",
+                        catalog.store_name(),
+                        several.join(", ")
+                    )))
+                }
+            }
+        }
+        mapped => mapped.to_string(),
+    };
+    let info = require(catalog, Preset::Eventsourcing, &table)?;
+    let name = table.strip_suffix("_events").unwrap_or(&table);
+    let snapshots = catalog.table(&format!("{name}_snapshots"))?;
+    // The timestamp is the first key of the JSON state; compressed or encrypted states give
+    // NULL here and are decoded (or flagged) per event instead.
+    let timestamp = |alias: &str| {
+        Column::new(
+            format!(
+                "substring(encode(substring({alias}.state from 1 for 160), 'escape') \
+                 from '^\\{{\"timestamp\": ?\\{{\"_type_\": ?\"datetime_iso\", ?\"_data_\": ?\"([^\"]+)\"')"
+            ),
+            Kind::Text,
+        )
+    };
+    let events_from = format!("{} e", qualified(&info)?);
+    let position = match info.has("notification_id") {
+        true => col(&info, "e", "notification_id"),
+        false => Column::null(),
+    };
+    Ok(Layout {
+        dialect: Dialect::Postgres,
+        events: EventExprs {
+            table: events_from.clone(),
+            positions_table: events_from,
+            aggregate_id: col(&info, "e", "originator_id"),
+            aggregate_type: col(&info, "e", "topic"),
+            version: col(&info, "e", "originator_version"),
+            event_type: col(&info, "e", "topic"),
+            timestamp: timestamp("e"),
+            data: col(&info, "e", "state"),
+            metadata: Column::null(),
+            event_id: Column::null(),
+            position,
+            filter: None,
+        },
+        snapshots: match snapshots {
+            Some(s) => Some(SnapshotExprs {
+                table: format!("{} s", qualified(&s)?),
+                aggregate_id: col(&s, "s", "originator_id"),
+                version: col(&s, "s", "originator_version"),
+                state: col(&s, "s", "state"),
+                created_at: timestamp("s"),
+            }),
+            None => None,
+        },
+        codec: Codec::Eventsourcing,
+        list_override: None,
+    })
+}
+
+fn emmett(catalog: &PgCatalog<'_>) -> Result<Layout, SourceError> {
+    let info = require(catalog, Preset::Emmett, "emt_messages")?;
+    let streams = catalog.table("emt_streams")?;
+    let messages = format!("{} m", qualified(&info)?);
+    let (aggregate_type, list_override) = match &streams {
+        Some(streams) => {
+            let streams = qualified(streams)?;
+            (
+                Column::new(
+                    format!(
+                        "(SELECT s.stream_type FROM {streams} s \
+                         WHERE s.stream_id = m.stream_id AND s.partition = m.partition LIMIT 1)"
+                    ),
+                    Kind::Text,
+                ),
+                Some(format!(
+                    "SELECT m.stream_id, MIN(s.stream_type), COUNT(*), MIN(m.created), MAX(m.created) \
+                     FROM {messages} LEFT JOIN (SELECT stream_id, partition, MIN(stream_type) AS stream_type \
+                     FROM {streams} GROUP BY stream_id, partition) s \
+                     ON s.stream_id = m.stream_id AND s.partition = m.partition \
+                     WHERE m.message_kind = 'E' GROUP BY m.stream_id ORDER BY m.stream_id"
+                )),
+            )
+        }
+        // The stream id's prefix names its type by Emmett convention (`shopping_cart-123`).
+        None => (
+            Column::new(
+                "CASE WHEN strpos(m.stream_id, '-') > 1 THEN split_part(m.stream_id, '-', 1) END",
+                Kind::Text,
+            ),
+            None,
+        ),
+    };
+    Ok(Layout {
+        dialect: Dialect::Postgres,
+        events: EventExprs {
+            table: messages.clone(),
+            positions_table: messages,
+            aggregate_id: col(&info, "m", "stream_id"),
+            aggregate_type,
+            version: col(&info, "m", "stream_position"),
+            event_type: col(&info, "m", "message_type"),
+            timestamp: col(&info, "m", "created"),
+            data: col(&info, "m", "message_data"),
+            metadata: col(&info, "m", "message_metadata"),
+            event_id: col(&info, "m", "message_id"),
+            position: col(&info, "m", "global_position"),
+            filter: Some("m.message_kind = 'E'".into()),
+        },
+        snapshots: None,
+        codec: Codec::Plain,
+        list_override,
+    })
+}
+
+fn message_db(catalog: &PgCatalog<'_>) -> Result<Layout, SourceError> {
+    let info = match catalog.table("messages")? {
+        Some(info) if info.has("stream_name") => info,
+        _ => require(
+            catalog,
+            Preset::MessageDb,
+            &format!("{MESSAGE_DB_SCHEMA}.messages"),
+        )?,
+    };
+    let messages = format!("{} m", qualified(&info)?);
+    Ok(Layout {
+        dialect: Dialect::Postgres,
+        events: EventExprs {
+            table: messages.clone(),
+            positions_table: messages,
+            aggregate_id: col(&info, "m", "stream_name"),
+            // Message DB's category(): the stream name up to its first dash.
+            aggregate_type: Column::new("split_part(m.stream_name, '-', 1)", Kind::Text),
+            // Message DB counts from 0; rewind's v0 is the state before the first event.
+            version: Column::new("(m.\"position\" + 1)", Kind::BigInt),
+            event_type: col(&info, "m", "type"),
+            timestamp: col(&info, "m", "time"),
+            data: col(&info, "m", "data"),
+            metadata: col(&info, "m", "metadata"),
+            event_id: col(&info, "m", "id"),
+            position: col(&info, "m", "global_position"),
+            filter: None,
+        },
+        snapshots: None,
+        codec: Codec::Plain,
+        list_override: None,
+    })
+}
+
+/// What Marten keeps beside the payload, by its column, as a metadata field.
+const MARTEN_FIELDS: [(&str, &str, &str); 6] = [
+    ("tenant_id", "tenant_id", "e.tenant_id"),
+    ("correlation_id", "correlation_id", "e.correlation_id"),
+    ("causation_id", "causation_id", "e.causation_id"),
+    ("headers", "headers", "e.headers"),
+    (
+        "is_archived",
+        "archived",
+        "CASE WHEN e.is_archived THEN true END",
+    ),
+    ("mt_dotnet_type", "dotnet_type", "e.mt_dotnet_type"),
+];
+
+fn marten(catalog: &PgCatalog<'_>) -> Result<Layout, SourceError> {
+    let info = require(catalog, Preset::Marten, "mt_events")?;
+    let streams = catalog.table("mt_streams")?;
+    let events = format!("{} e", qualified(&info)?);
+    let fields: Vec<String> = MARTEN_FIELDS
+        .iter()
+        .filter(|(column, _, _)| info.has(column))
+        .map(|(_, name, expr)| format!("'{name}', {expr}"))
+        .collect();
+    let metadata = match fields.is_empty() {
+        true => Column::null(),
+        false => Column::expr(format!(
+            "jsonb_strip_nulls(jsonb_build_object({}))",
+            fields.join(", ")
+        )),
+    };
+    let (aggregate_type, list_override) = match &streams {
+        Some(s) => {
+            let table = qualified(s)?;
+            let time = |name: &str| match s.has(name) {
+                true => format!("s.\"{name}\""),
+                false => "NULL".into(),
+            };
+            (
+                Column::new(
+                    format!("(SELECT s.type FROM {table} s WHERE s.id = e.stream_id LIMIT 1)"),
+                    Kind::Text,
+                ),
+                // The streams table has each stream's type, version and times: no scan of
+                // the events needed.
+                Some(format!(
+                    "SELECT s.id, s.type, s.version, {}, {} FROM {table} s ORDER BY s.id",
+                    time("created"),
+                    time("timestamp")
+                )),
+            )
+        }
+        None => (Column::null(), None),
+    };
+    Ok(Layout {
+        dialect: Dialect::Postgres,
+        events: EventExprs {
+            table: events.clone(),
+            positions_table: events,
+            aggregate_id: col(&info, "e", "stream_id"),
+            aggregate_type,
+            version: col(&info, "e", "version"),
+            event_type: col(&info, "e", "type"),
+            timestamp: col(&info, "e", "timestamp"),
+            data: col(&info, "e", "data"),
+            metadata,
+            event_id: col(&info, "e", "id"),
+            position: col(&info, "e", "seq_id"),
+            filter: None,
+        },
+        snapshots: None,
+        codec: Codec::Plain,
+        list_override,
+    })
+}

@@ -1,0 +1,368 @@
+//! The SQL rewind runs against a store, built once from a validated mapping (every name
+//! quoted) or from a preset's constants, and rendered in the store's dialect. Nothing else
+//! reaches SQL.
+
+use std::collections::HashMap;
+
+use super::mapping::{quote_identifier, SqlMapping};
+use super::{Column, Dialect, Kind};
+use crate::source::BadOption;
+
+/// SQL expressions, one per field, over the events table.
+#[derive(Debug, Clone)]
+pub struct EventExprs {
+    /// What events are read from: the events table, maybe joined with a streams table.
+    pub table: String,
+    /// The events table alone, where the positions are.
+    pub positions_table: String,
+    pub aggregate_id: Column,
+    pub aggregate_type: Column,
+    pub version: Column,
+    pub event_type: Column,
+    pub timestamp: Column,
+    pub data: Column,
+    pub metadata: Column,
+    pub event_id: Column,
+    /// What orders the whole store: `rowid` or a mapped column.
+    pub position: Column,
+    /// An extra condition rows must meet (presets only, e.g. "only events, not commands").
+    pub filter: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SnapshotExprs {
+    pub table: String,
+    pub aggregate_id: Column,
+    pub version: Column,
+    pub state: Column,
+    pub created_at: Column,
+}
+
+/// How stored payloads are turned into events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Codec {
+    /// Columns hold what they say: JSON data, a type name, a timestamp.
+    Plain,
+    /// Python eventsourcing: type from the topic, timestamp and data inside transcoded JSON.
+    Eventsourcing,
+}
+
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub dialect: Dialect,
+    pub events: EventExprs,
+    pub snapshots: Option<SnapshotExprs>,
+    pub codec: Codec,
+    /// A preset's own aggregate list (a library's streams table), selecting what
+    /// `list_events` selects.
+    pub list_override: Option<String>,
+}
+
+/// The statements a source prepares. Every event read selects the same columns, in the
+/// order `sql::row` reads them.
+pub struct Queries {
+    /// Per aggregate: id, type, count, MIN and MAX of the stored time; on SQLite then
+    /// what `sqlite::time_range::order_known` reads.
+    pub list_events: String,
+    /// Every event's aggregate id and stored time (and, where the time may sit inside a
+    /// compressed payload, that payload), for aggregates whose times SQL cannot order.
+    pub list_times: String,
+    pub count_events: String,
+    pub list_snapshots: Option<String>,
+    /// One aggregate's events (the id bound as [`Dialect::id_matches`] says), in version
+    /// order.
+    pub read_events: String,
+    /// One aggregate's events after the one of version parameter `n` at position `n + 1`
+    /// (`n` = [`Dialect::first_after_id`]), in its order: the next page of its history.
+    pub read_events_page: String,
+    /// One aggregate's events stored after position parameter `n` (PostgreSQL: or at one
+    /// of the pending positions of parameter `n + 1`), for follow mode: a range scan of
+    /// the positions, so a poll reads only what arrived.
+    pub read_events_after: String,
+    /// The store's events at or after position parameter 1, in store order.
+    pub read_store: String,
+    /// The store's events after position parameter 1 (PostgreSQL: or pending in 2).
+    pub read_store_after: String,
+    /// The highest position: where the next read resumes.
+    pub last_position: String,
+    pub read_snapshots: Option<String>,
+}
+
+/// The type of each column of the mapped tables, by lowercase (table, column), as the
+/// store's catalog names them; SQLite has none to give.
+pub type ColumnKinds = HashMap<(String, String), Kind>;
+
+impl Layout {
+    /// Quotes every name of a user mapping; `with_snapshots` once the table is known to
+    /// exist. `qualified` names a mapped table in SQL (quoted, with its schema).
+    pub fn from_mapping(
+        mapping: &SqlMapping,
+        with_snapshots: bool,
+        dialect: Dialect,
+        qualified: &dyn Fn(&str) -> Result<String, BadOption>,
+        kinds: &ColumnKinds,
+    ) -> Result<Layout, BadOption> {
+        let col = |table: &str, name: &str| -> Result<Column, BadOption> {
+            let kind = kinds
+                .get(&(table.to_lowercase(), name.to_lowercase()))
+                .copied()
+                .unwrap_or(Kind::Native);
+            Ok(Column::new(quote_identifier(name)?, kind))
+        };
+        let e = &mapping.events;
+        let opt = |column: &Option<String>| -> Result<Column, BadOption> {
+            column
+                .as_deref()
+                .map(|name| col(&e.table, name))
+                .unwrap_or_else(|| Ok(Column::null()))
+        };
+        let table = qualified(&e.table)?;
+        let events = EventExprs {
+            positions_table: table.clone(),
+            table,
+            aggregate_id: col(&e.table, &e.aggregate_id)?,
+            aggregate_type: opt(&e.aggregate_type)?,
+            version: col(&e.table, &e.version)?,
+            event_type: col(&e.table, &e.event_type)?,
+            timestamp: opt(&e.timestamp)?,
+            data: col(&e.table, &e.event_data)?,
+            metadata: opt(&e.metadata)?,
+            event_id: opt(&e.event_id)?,
+            position: match &e.position {
+                Some(column) => col(&e.table, column)?,
+                None => Column::expr(dialect.default_position()),
+            },
+            filter: None,
+        };
+        let s = &mapping.snapshots;
+        let snapshots = match (&s.table, with_snapshots) {
+            (Some(table), true) => {
+                let scol = |name: &str| col(table, name);
+                Some(SnapshotExprs {
+                    table: qualified(table)?,
+                    aggregate_id: scol(&s.aggregate_id)?,
+                    version: scol(&s.version)?,
+                    state: scol(&s.state)?,
+                    created_at: match &s.created_at {
+                        Some(name) => scol(name)?,
+                        None => Column::null(),
+                    },
+                })
+            }
+            _ => None,
+        };
+        Ok(Layout {
+            dialect,
+            events,
+            snapshots,
+            codec: Codec::Plain,
+            list_override: None,
+        })
+    }
+
+    /// The columns every event read selects, in the order `sql::row` reads them.
+    fn event_columns(&self) -> String {
+        let e = &self.events;
+        [
+            &e.aggregate_type,
+            &e.version,
+            &e.event_type,
+            &e.timestamp,
+            &e.data,
+            &e.metadata,
+            &e.position,
+            &e.event_id,
+            &e.aggregate_id,
+        ]
+        .map(|column| self.dialect.select(column))
+        .join(", ")
+    }
+
+    /// One aggregate's events meeting `conditions`, in version order; keyset paging adds a
+    /// `(version, position) > (…)` condition and a limit here.
+    fn aggregate_events(&self, conditions: &[String]) -> String {
+        let e = &self.events;
+        format!(
+            "SELECT {} FROM {} WHERE {}{} ORDER BY {}, {}",
+            self.event_columns(),
+            e.table,
+            conditions.join(" AND "),
+            self.filter(),
+            e.version.sql,
+            e.position.sql
+        )
+    }
+
+    /// The store's events meeting `condition`, in store order.
+    fn store_events(&self, condition: &str) -> String {
+        let e = &self.events;
+        format!(
+            "SELECT {} FROM {} WHERE {} IS NOT NULL AND {condition}{} ORDER BY {}",
+            self.event_columns(),
+            e.table,
+            e.aggregate_id.sql,
+            self.filter(),
+            e.position.sql
+        )
+    }
+
+    fn filter(&self) -> String {
+        self.events
+            .filter
+            .as_ref()
+            .map_or(String::new(), |f| format!(" AND ({f})"))
+    }
+
+    pub fn queries(&self) -> Queries {
+        let (d, e) = (self.dialect, &self.events);
+        let filter = self.filter();
+        let (id, position) = (&e.aggregate_id, &e.position.sql);
+        // SQLite also selects what tells whether the MIN and MAX of the stored time are
+        // the aggregate's earliest and latest instants (see `sqlite::time_range`): COUNT of
+        // times, COUNT, MIN and MAX of SQLite's julianday of them, and the julianday of the
+        // MIN and the MAX. PostgreSQL's time columns order as instants.
+        let order_columns = match d {
+            Dialect::Sqlite => format!(
+                ", COUNT({ts}), COUNT(julianday({ts})), MIN(julianday({ts})), \
+                 MAX(julianday({ts})), julianday(MIN({ts})), julianday(MAX({ts}))",
+                ts = e.timestamp.sql
+            ),
+            Dialect::Postgres => String::new(),
+        };
+        let list_events = self.list_override.clone().unwrap_or_else(|| {
+            format!(
+                "SELECT {id_text}, MIN({ty}), COUNT(*), MIN({ts}), MAX({ts}){order_columns} \
+                 FROM {table} WHERE {id} IS NOT NULL{filter} GROUP BY {id} ORDER BY {id}",
+                id_text = d.select(id),
+                id = id.sql,
+                ty = d.select(&e.aggregate_type),
+                ts = d.select(&e.timestamp),
+                table = e.table,
+            )
+        });
+        // Every event's aggregate id and stored time (and, where the time may sit inside a
+        // compressed payload, that payload), for aggregates whose times SQL cannot order.
+        let payload = match self.codec {
+            Codec::Eventsourcing => {
+                format!(
+                    "CASE WHEN {} IS NULL THEN {} END",
+                    e.timestamp.sql, e.data.sql
+                )
+            }
+            Codec::Plain => "NULL".into(),
+        };
+        let list_times = format!(
+            "SELECT {id_text}, {ts}, {payload} FROM {table} WHERE {id} IS NOT NULL{filter}",
+            id_text = d.select(id),
+            id = id.sql,
+            ts = d.select(&e.timestamp),
+            table = e.table,
+        );
+        let matches = d.id_matches(id, &e.table, false);
+        let n = d.first_after_id();
+        let read_events = self.aggregate_events(std::slice::from_ref(&matches));
+        let read_events_page = self.aggregate_events(&[
+            matches.clone(),
+            format!(
+                "({}, {position}) > ({}, {})",
+                e.version.sql,
+                d.integer_param(n),
+                d.integer_param(n + 1)
+            ),
+        ]);
+        let read_events_after =
+            self.aggregate_events(&[d.id_matches(id, &e.table, true), d.after(position, n)]);
+        let read_store = self.store_events(&format!("{position} >= {}", d.param(1)));
+        let read_store_after = self.store_events(&d.after(position, 1));
+        let last_position = format!("SELECT MAX({position}) FROM {}", e.positions_table);
+        let count_events = format!("SELECT COUNT(*) FROM {} WHERE {matches}{filter}", e.table,);
+        let (list_snapshots, read_snapshots) = match &self.snapshots {
+            None => (None, None),
+            Some(s) => (
+                Some(format!(
+                    "SELECT {id_text}, COUNT(*) FROM {table} WHERE {id} IS NOT NULL GROUP BY {id}",
+                    id_text = d.select(&s.aggregate_id),
+                    id = s.aggregate_id.sql,
+                    table = s.table,
+                )),
+                Some(format!(
+                    "SELECT {version}, {state}, {created} FROM {table} WHERE {matches} ORDER BY {order}",
+                    version = d.select(&s.version),
+                    state = d.select(&s.state),
+                    created = d.select(&s.created_at),
+                    table = s.table,
+                    matches = d.id_matches(&s.aggregate_id, &s.table, false),
+                    order = s.version.sql,
+                )),
+            ),
+        };
+        Queries {
+            list_events,
+            list_times,
+            count_events,
+            list_snapshots,
+            read_events,
+            read_events_page,
+            read_events_after,
+            read_store,
+            read_store_after,
+            last_position,
+            read_snapshots,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_mapping_renders_in_both_dialects() {
+        let mut kinds = ColumnKinds::new();
+        kinds.insert(("events".into(), "aggregate_id".into()), Kind::Uuid);
+        let mut mapping = SqlMapping::default();
+        mapping.events.position = Some("global_position".into());
+        let sqlite =
+            Layout::from_mapping(&mapping, false, Dialect::Sqlite, &quote_identifier, &kinds)
+                .unwrap()
+                .queries();
+        let in_app = |table: &str| Ok(format!("\"app\".{}", quote_identifier(table)?));
+        let pg = Layout::from_mapping(&mapping, false, Dialect::Postgres, &in_app, &kinds)
+            .unwrap()
+            .queries();
+        assert!(
+            sqlite
+                .read_events_after
+                .contains("AND \"global_position\" > ?4"),
+            "{}",
+            sqlite.read_events_after
+        );
+        assert!(
+            pg.read_events_after.contains(
+                "\"aggregate_id\" = $1::text::uuid AND (\"global_position\" > $2 OR \"global_position\" = ANY($3))"
+            ),
+            "{}",
+            pg.read_events_after
+        );
+        assert!(
+            sqlite
+                .read_events_after
+                .contains("WHERE +\"aggregate_id\" = (SELECT k FROM"),
+            "{}",
+            sqlite.read_events_after
+        );
+        assert!(sqlite
+            .read_events_page
+            .contains("AND (\"version\", \"global_position\") > (?4, ?5)"));
+        assert!(
+            pg.read_events_page
+                .contains("AND (\"version\", \"global_position\") > ($2::bigint, $3::bigint)"),
+            "{}",
+            pg.read_events_page
+        );
+        assert!(pg.read_events.contains("FROM \"app\".\"events\""));
+        assert!(pg
+            .read_events
+            .ends_with("ORDER BY \"version\", \"global_position\""));
+    }
+}

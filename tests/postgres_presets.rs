@@ -1,0 +1,384 @@
+//! The five PostgreSQL layouts, detected from the tables, read from stores the libraries
+//! wrote themselves (tests/fixtures/postgres/README.md): Python eventsourcing (plain, zlib,
+//! AES), Emmett, Message DB, and Marten (hand-built from Marten's DDL: no .NET here).
+
+mod support;
+
+use std::path::Path;
+
+use serde_json::{json, Value};
+use support::pg_cli::PgCli;
+use support::postgres::{PgDatabase, PgServer};
+
+fn fixture(test: &str, file: &str) -> Option<PgDatabase<'static>> {
+    let db = PgServer::shared(test)?.create_database(test);
+    db.load_fixture(file);
+    Some(db)
+}
+
+/// (id, type, events, snapshots) of every aggregate.
+fn listing(cli: &PgCli, source: &str, extra: &[&str]) -> Vec<(String, Value, u64, u64)> {
+    let mut args = vec!["aggregates", source, "--format", "json"];
+    args.extend(extra);
+    let list = cli.json(&args);
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["id"].as_str().unwrap().to_string(),
+                a["type"].clone(),
+                a["events"].as_u64().unwrap(),
+                a["snapshots"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn sqlite_fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+const ADA: &str = "00000000-0000-0000-0000-000012340000";
+/// The same id as the SQLite recorder lists it (a uuid stored as 16 bytes).
+const ADA_IN_SQLITE: &str = "00000000000000000000000012340000";
+
+#[test]
+fn eventsourcing_stores_decode_as_the_sqlite_preset_does_plain_or_compressed() {
+    let cli = PgCli::new();
+    let sqlite = sqlite_fixture("eventsourcing/bank.db");
+    for file in ["eventsourcing.sql", "eventsourcing-zlib.sql"] {
+        let Some(db) = fixture("eventsourcing", file) else {
+            return;
+        };
+        let url = db.url();
+        assert_eq!(
+            listing(&cli, &url, &[]),
+            vec![
+                (ADA.to_string(), json!("BankAccount"), 5, 1),
+                (
+                    "00000000-0000-0000-0000-000012340001".to_string(),
+                    json!("BankAccount"),
+                    2,
+                    0
+                )
+            ],
+            "{file}"
+        );
+        for command in [
+            vec!["events", "--format", "json"],
+            vec!["state", "--format", "json"],
+            vec!["state", "--at-version", "3"],
+            vec!["verify", "--format", "json"],
+            vec!["blame", ".amount"],
+        ] {
+            let run = |source: &str, id: &str| {
+                let mut args = vec![command[0], source, id];
+                args.extend(&command[1..]);
+                let output = cli.run(&args);
+                (
+                    output.status.code(),
+                    String::from_utf8(output.stdout).unwrap(),
+                )
+            };
+            let (code, theirs) = run(&url, ADA);
+            let (sqlite_code, ours) = run(&sqlite, ADA_IN_SQLITE);
+            assert_eq!(code, sqlite_code, "{file} {command:?}");
+            assert_eq!(
+                theirs.replace(ADA, ADA_IN_SQLITE),
+                ours,
+                "{file} {command:?}"
+            );
+        }
+        // The preset named, as detected; the table named through --map, as detected.
+        let forced = listing(&cli, &url, &["--preset", "eventsourcing"]);
+        assert_eq!(forced, listing(&cli, &url, &[]));
+        let mapped = listing(
+            &cli,
+            &url,
+            &[
+                "--preset",
+                "eventsourcing",
+                "--map",
+                "events.table=bank_events",
+            ],
+        );
+        assert_eq!(mapped, forced);
+    }
+}
+
+#[test]
+fn an_encrypted_eventsourcing_store_is_refused_saying_why() {
+    let Some(db) = fixture("eventsourcing_aes", "eventsourcing-aes.sql") else {
+        return;
+    };
+    let cli = PgCli::new();
+    let err = cli.bad(&["aggregates", &db.url()]);
+    assert!(err.contains("encrypted"), "{err}");
+    assert!(err.contains("CIPHER_TOPIC"), "{err}");
+    // One undecodable state among readable ones is that event's problem, not the store's.
+    let plain = fixture("eventsourcing_one_bad", "eventsourcing.sql").unwrap();
+    plain.psql(
+        "UPDATE bank_events SET state = '\\xb26978e570'::bytea
+         WHERE originator_version = 2 AND originator_id = '00000000-0000-0000-0000-000012340000';",
+    );
+    let events = cli.json(&["events", &plain.url(), ADA, "--format", "json"]);
+    let flagged: Vec<&Value> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| !e["error"].is_null())
+        .collect();
+    assert_eq!(flagged.len(), 1, "{events}");
+    assert_eq!(flagged[0]["version"], 2);
+}
+
+#[test]
+fn emmett_streams_are_aggregates_typed_by_emt_streams_with_only_events() {
+    let Some(db) = fixture("emmett", "emmett.sql") else {
+        return;
+    };
+    let cli = PgCli::new();
+    let url = db.url();
+    assert_eq!(
+        listing(&cli, &url, &[]),
+        vec![
+            ("order-42".into(), json!("order"), 2, 0),
+            ("payment-42".into(), json!("payment"), 2, 0),
+            ("shopping_cart-42".into(), json!("shopping_cart"), 5, 0),
+            ("shopping_cart-7".into(), json!("shopping_cart"), 1, 0),
+            ("shopping_cart-99".into(), json!("shopping_cart"), 3, 0),
+        ]
+    );
+    // A stream with a type emt_streams does not follow the id's prefix: the table wins.
+    db.psql("UPDATE emt_streams SET stream_type = 'cart' WHERE stream_id = 'shopping_cart-7';");
+    let types = listing(&cli, &url, &["--preset", "emmett"]);
+    assert_eq!(types[3].1, json!("cart"));
+    let state = cli.json(&["state", &url, "shopping_cart-42", "--format", "json"]);
+    assert_eq!(state["status"], "confirmed");
+    assert_eq!(
+        state["items"],
+        json!({"sku-2": {"price": 20, "quantity": 1}})
+    );
+    // Emmett's metadata carries the flow's ids; its message_id is the event id.
+    let trace: Vec<Value> = cli
+        .ok(&["trace", &url, "corr-cart-42", "--format", "json"])
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let tree: Vec<(String, u64, u64)> = trace
+        .iter()
+        .map(|e| {
+            (
+                e["aggregate_id"].as_str().unwrap().to_string(),
+                e["version"].as_u64().unwrap(),
+                e["depth"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(tree.len(), 9, "{trace:?}");
+    assert_eq!(tree[5], ("order-42".into(), 1, 1));
+    assert_eq!(tree[8], ("order-42".into(), 2, 4));
+    // A command or link message in the same table is not an event.
+    db.psql(
+        "INSERT INTO emt_messages (stream_id, stream_position, partition, message_kind, message_data,
+             message_metadata, message_schema_version, message_type, message_id, is_archived,
+             global_position, transaction_id, created)
+         SELECT stream_id, 99, partition, 'L', message_data, message_metadata, message_schema_version,
+             'Linked', gen_random_uuid()::text, is_archived, 1000, transaction_id, created
+         FROM emt_messages WHERE stream_id = 'order-42' AND stream_position = 1;",
+    );
+    let events = cli.json(&["events", &url, "order-42", "--format", "json"]);
+    assert_eq!(events.as_array().unwrap().len(), 2, "{events}");
+    let log = cli.ok(&["log", &url]);
+    assert!(!log.contains("Linked"), "{log}");
+}
+
+#[test]
+fn message_db_streams_are_aggregates_their_category_the_type_versions_from_one() {
+    let Some(db) = fixture("message_db", "message-db.sql") else {
+        return;
+    };
+    // The server's clock zone and the client's do not move `time`, which Message DB stores
+    // in UTC without a zone.
+    db.psql(&format!(
+        "ALTER DATABASE {} SET timezone = 'Asia/Tokyo';",
+        db.name()
+    ));
+    let cli = PgCli::new().env("TZ", "America/New_York");
+    let url = db.url();
+    let listed = listing(&cli, &url, &[]);
+    assert_eq!(
+        listed
+            .iter()
+            .map(|(id, ty, n, _)| (id.as_str(), ty.as_str().unwrap(), *n))
+            .collect::<Vec<_>>(),
+        vec![
+            ("account-123", "account", 3),
+            ("account-456", "account", 3),
+            ("account:command-123", "account:command", 3),
+            ("account:command-456", "account:command", 3),
+            ("transfer-7", "transfer", 3),
+        ]
+    );
+    let events = cli.json(&["events", &url, "transfer-7", "--format", "json"]);
+    let events = events.as_array().unwrap();
+    // Message DB's position 0 is rewind's v1: v0 is the state before the first message.
+    let versions: Vec<u64> = events
+        .iter()
+        .map(|e| e["version"].as_u64().unwrap())
+        .collect();
+    assert_eq!(versions, vec![1, 2, 3]);
+    let stored = db.psql(
+        "SELECT to_char(time, 'YYYY-MM-DD\"T\"HH24:MI:SS.US') FROM message_store.messages \
+         WHERE stream_name = 'transfer-7' ORDER BY position LIMIT 1;",
+    );
+    let shown = events[0]["timestamp"].as_str().unwrap();
+    assert_eq!(
+        shown.trim_end_matches('Z').trim_end_matches('0'),
+        stored.trim().trim_end_matches('0'),
+        "read as UTC"
+    );
+    // Eventide's metadata reaches trace: the correlation stream, and the global position of
+    // the message that caused each one.
+    let trace: Vec<Value> = cli
+        .ok(&["trace", &url, "transfer-7", "--format", "json"])
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let tree: Vec<(&str, u64, u64, &str)> = trace
+        .iter()
+        .map(|e| {
+            (
+                e["aggregate_id"].as_str().unwrap(),
+                e["version"].as_u64().unwrap(),
+                e["depth"].as_u64().unwrap(),
+                e["link"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        tree,
+        vec![
+            ("account:command-123", 3, 0, "outside"),
+            ("account-123", 3, 1, "caused_by"),
+            ("transfer-7", 2, 2, "caused_by"),
+            ("account:command-456", 2, 3, "caused_by"),
+            ("account-456", 2, 4, "caused_by"),
+            ("transfer-7", 3, 5, "caused_by"),
+        ],
+        "{trace:?}"
+    );
+    // The user's rule still wins over the store's convention.
+    let by_convention = cli.run(&["trace", &url, "account-123"]);
+    assert_eq!(
+        by_convention.status.code(),
+        Some(1),
+        "no correlation stream account-123"
+    );
+    let by_user = cli.ok(&[
+        "trace",
+        &url,
+        "account-123",
+        "--correlation-from",
+        ".metadata.causationMessageStreamName",
+    ]);
+    assert!(by_user.contains("transfer-7 v2 Withdrawn"), "{by_user}");
+    // The log shows Message DB's global position.
+    let log: Vec<Value> = cli
+        .ok(&["log", &url, "--format", "json"])
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let positions: Vec<i64> = log
+        .iter()
+        .map(|l| l["position"].as_i64().unwrap())
+        .collect();
+    assert_eq!(positions, (1..=15).collect::<Vec<i64>>());
+}
+
+#[test]
+fn marten_streams_are_typed_by_mt_streams_and_events_carry_tenant_archive_and_ids() {
+    let Some(db) = fixture("marten", "marten.sql") else {
+        return;
+    };
+    let cli = PgCli::new();
+    let url = db.url();
+    let quest = "8f1e2b7a-0000-4000-8000-000000000001";
+    let archived = "8f1e2b7a-0000-4000-8000-000000000002";
+    assert_eq!(
+        listing(&cli, &url, &[]),
+        vec![
+            (quest.into(), json!("quest_party"), 6, 0),
+            (archived.into(), json!("quest_party"), 3, 0),
+        ]
+    );
+    let events = cli.json(&["events", &url, archived, "--format", "json"]);
+    let first = &events[0];
+    assert_eq!(first["type"], "quest_started", "the type alias");
+    assert_eq!(first["metadata"]["tenant_id"], "*DEFAULT*");
+    assert_eq!(first["metadata"]["archived"], true);
+    assert_eq!(first["metadata"]["correlation_id"], "req-0002");
+    assert_eq!(
+        first["metadata"]["dotnet_type"],
+        "EventSourcingTests.QuestStarted, EventSourcingTests"
+    );
+    let live = cli.json(&["events", &url, quest, "--format", "json"]);
+    assert!(live[0]["metadata"].get("archived").is_none(), "{}", live[0]);
+    assert_eq!(live[0]["metadata"]["headers"], json!({"user": "gandalf"}));
+    let state = cli.json(&["state", &url, quest, "--format", "json"]);
+    assert!(state.is_object(), "{state}");
+    // The store order is seq_id; correlation ids from Marten's own column.
+    let log: Vec<Value> = cli
+        .ok(&["log", &url, "--correlation", "req-0001", "--format", "json"])
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(log.len(), 2);
+    assert_eq!(log[1]["position"], 2);
+    // Without its optional columns (an older Marten), the rest still reads.
+    db.psql("ALTER TABLE mt_events DROP COLUMN correlation_id, DROP COLUMN causation_id, DROP COLUMN headers;");
+    let events = cli.json(&["events", &url, quest, "--format", "json"]);
+    assert_eq!(
+        events[0]["metadata"],
+        json!({"dotnet_type": "EventSourcingTests.QuestStarted, EventSourcingTests", "tenant_id": "*DEFAULT*"})
+    );
+}
+
+/// Each library's store is recognised from its tables; a named preset whose tables are not
+/// there says which are.
+#[test]
+fn presets_are_detected_and_a_wrong_one_names_the_tables_there_are() {
+    let Some(pg) = PgServer::shared("preset detection") else {
+        return;
+    };
+    let cli = PgCli::new();
+    let db = pg.create_database("marten_named");
+    db.load_fixture("marten.sql");
+    let err = cli.bad(&["aggregates", &db.url(), "--preset", "emmett"]);
+    assert!(
+        err.contains("no table \"emt_messages\"") && err.contains("mt_events"),
+        "{err}"
+    );
+    let err = cli.bad(&["aggregates", &db.url(), "--preset", "sometimes"]);
+    assert!(
+        err.contains("native, eventsourcing, emmett, messagedb, marten"),
+        "{err}"
+    );
+    // The PostgreSQL-only layouts on a SQLite file.
+    let sqlite = sqlite_fixture("emmett/shopping.db");
+    for preset in ["messagedb", "marten"] {
+        let err = cli.bad(&["aggregates", &sqlite, "--preset", preset]);
+        assert!(err.contains("reads PostgreSQL stores"), "{err}");
+    }
+    // An empty database: the native layout's message, with the presets to pick from.
+    let empty = pg.create_database("empty");
+    let err = cli.bad(&["aggregates", &empty.url()]);
+    assert!(err.contains("no table \"events\""), "{err}");
+    assert!(err.contains("it has no tables"), "{err}");
+    assert!(err.contains("--preset"), "{err}");
+}
