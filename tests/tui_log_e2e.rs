@@ -21,9 +21,20 @@ fn list_to_log_to_an_aggregate_at_an_event_and_back_to_the_same_row() {
 
     tmux.keys(&["/", "req-7a1f", "Enter"]);
     tmux.wait_for(&["store log · filter: req-7a1f", "order-0031", "acc-0004"]);
+    let first = status_position(&tmux.wait_for(&["│ position "]));
     tmux.keys(&["j"]);
-    let screen = tmux.wait_for(&["│ position "]);
-    let position = status_position(&screen);
+    let started = std::time::Instant::now();
+    let position = loop {
+        let screen = tmux.screen();
+        if screen.contains("│ position ") && status_position(&screen) != first {
+            break status_position(&screen);
+        }
+        assert!(
+            started.elapsed().as_secs() < 10,
+            "j moved nothing:\n{screen}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
 
     tmux.keys(&["Enter"]);
     tmux.wait_for(&["acc-0004 · account", "v68/", "state after v68"]);
