@@ -4,9 +4,9 @@
 //! The store is a temp SQLite file in rewind's native schema, loaded through the same
 //! loader the UI uses.
 
+use rewind::tui::loader::Newest;
 use std::hint::black_box;
 use std::path::Path;
-use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -85,7 +85,7 @@ fn open_big_aggregate() -> (App, tempfile::TempDir) {
     build_store(&path);
     eprintln!("built a {EVENTS}-event store in {:?}", started.elapsed());
     let source = source::open(&path.to_string_lossy(), &source::OpenOptions::default()).unwrap();
-    let latest = AtomicU64::new(0);
+    let latest = Newest::default();
     let mut app = App::new(
         "bench".into(),
         Some(Arc::new(MergeReducer)),

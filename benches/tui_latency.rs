@@ -6,7 +6,7 @@
 //! `cargo bench --bench tui_latency` (scripts/bench runs it). Prints one JSON line with the
 //! figures in milliseconds and MB, as scripts/bench_report.py reads it.
 
-use std::sync::atomic::AtomicU64;
+use rewind::tui::loader::Newest;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -33,7 +33,7 @@ fn main() {
         return;
     };
     let source = source::open(&store.to_string_lossy(), &source::OpenOptions::default()).unwrap();
-    let latest = AtomicU64::new(0);
+    let latest = Newest::default();
     let size = Rect::new(0, 0, WIDTH, HEIGHT);
     let mut app = App::new(
         "bench".into(),

@@ -133,6 +133,14 @@ if "keypress_to_frame" in tui:
     frame = tui["keypress_to_frame"]
     row("4. TUI keypress to frame p99 (200x50)", f"{frame['p99_ms']:.2f} ms", "-", "-", "<= 16 ms",
         frame["p99_ms"] <= 16)
+if "log_first_frame" in tui:
+    opened, end, page = tui["log_first_frame"], tui["log_end_frame"], tui["log_page_down_frame"]
+    row("4. TUI store log first frame p99, 1M store", f"{opened['p99_ms']:.1f} ms", "-", "-",
+        "<= 100 ms", opened["p99_ms"] <= 100)
+    row("4. TUI store log jump to end p99, 1M store", f"{end['p99_ms']:.1f} ms", "-", "-",
+        "<= 250 ms", end["p99_ms"] <= 250)
+    row("4. TUI store log page down p99, 1M store", f"{page['p99_ms']:.1f} ms", "-", "-",
+        "<= 16 ms", page["p99_ms"] <= 16)
 
 kafka = read_jsonl("kafka.jsonl")
 if kafka:

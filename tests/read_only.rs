@@ -415,8 +415,8 @@ fn browse_in_the_terminal(runner: &Runner, store: &Subject) {
     tmux.keys(&["/", "acc-1"]);
     tmux.wait_for(&["filter: acc-1", "1 of 2"]);
     tmux.keys(&["Enter", "Enter"]);
-    tmux.wait_for(&["acc-1 · account", "v1/6"]);
-    tmux.keys(&["l"]);
+    tmux.wait_for(&["acc-1 · account", "v6/6"]);
+    tmux.keys(&["g", "l"]);
     tmux.wait_for(&["v2/6"]);
     tmux.keys(&["a"]);
     tmux.wait_for(&["mark A at v2"]);

@@ -24,7 +24,10 @@ fn browse_the_demo_from_list_to_compare_and_quit() {
     assert!(!screen.contains("acc-0001"), "filtered out:\n{screen}");
 
     tmux.keys(&["Enter", "Enter"]);
-    tmux.wait_for(&["order-0012 · order", "v1/6", "OrderPlaced", "1 State"]);
+    // An aggregate opens at its latest event.
+    tmux.wait_for(&["order-0012 · order", "v6/6", "OrderPlaced", "1 State"]);
+    tmux.keys(&["g"]);
+    tmux.wait_for(&["v1/6"]);
 
     tmux.keys(&["l"]);
     tmux.wait_for(&["v2/6", "state after v2", "\"SKU-623\""]);
@@ -47,9 +50,9 @@ fn browse_the_demo_from_list_to_compare_and_quit() {
     tmux.wait_for(&["A v1 → B v6:", "--- v1", "+++ v6"]);
 
     tmux.keys(&["?"]);
-    tmux.wait_for(&["keys · ? or Esc closes", "jump to a version"]);
+    tmux.wait_for(&["? or Esc closes", "jump to a version"]);
     tmux.keys(&["Escape"]);
-    tmux.wait_until_gone(&["keys · ? or Esc closes"]);
+    tmux.wait_until_gone(&["? or Esc closes"]);
     tmux.wait_for(&["A v1 → B v6:"]);
 
     tmux.keys(&["q"]);
@@ -109,7 +112,7 @@ fn no_color_turns_every_color_off() {
     let colored = Tmux::start("color", &shell_command("demo"));
     colored.wait_for(&["58 of 58"]);
     colored.keys(&["j", "j", "Enter", "2"]);
-    colored.wait_for(&["what v1 changed"]);
+    colored.wait_for(&["what v69 changed"]);
     let escaped = String::from_utf8_lossy(
         &colored
             .run(&["capture-pane", "-p", "-e", "-t", "e2e"])
@@ -127,7 +130,7 @@ fn no_color_turns_every_color_off() {
     );
     plain.wait_for(&["58 of 58"]);
     plain.keys(&["j", "j", "Enter", "2"]);
-    plain.wait_for(&["what v1 changed"]);
+    plain.wait_for(&["what v69 changed"]);
     let escaped =
         String::from_utf8_lossy(&plain.run(&["capture-pane", "-p", "-e", "-t", "e2e"]).stdout)
             .into_owned();
@@ -149,7 +152,7 @@ fn filter_blame_and_export_from_the_ui() {
     let tmux = Tmux::start("inspect", &command);
     tmux.wait_for(&["58 of 58"]);
     tmux.keys(&["/", "acc-0007", "Enter", "Enter"]);
-    tmux.wait_for(&["acc-0007 · account", "v1/49"]);
+    tmux.wait_for(&["acc-0007 · account", "v49/49"]);
 
     tmux.keys(&["/", ".balance < 0", "Enter"]);
     tmux.wait_for(&[
@@ -233,7 +236,7 @@ fn a_kafka_topic_opens_in_the_ui() {
     );
     tmux.wait_for(&["2 of 2", "acc-1", "acc-2"]);
     tmux.keys(&["Enter"]);
-    tmux.wait_for(&["acc-1 · ", "v1/2"]);
+    tmux.wait_for(&["acc-1 · ", "v2/2"]);
     tmux.keys(&["G"]);
     tmux.wait_for(&["v2/2", "\"balance\": 10"]);
     tmux.keys(&["q", "q"]);

@@ -3,10 +3,9 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use rewind::source::EventSource;
-use rewind::tui::loader::{perform, Request};
+use rewind::tui::loader::{perform, Newest};
 use rewind::tui::{Action, App};
 
 /// `cargo test --all-targets` runs bench binaries too; only `cargo bench` passes --bench.
@@ -30,23 +29,22 @@ pub fn bench_store() -> Option<PathBuf> {
 }
 
 /// Runs the app's queued requests to completion, as the loader thread would.
-pub fn pump(app: &mut App, source: &dyn EventSource, latest: &AtomicU64) {
+pub fn pump(app: &mut App, source: &dyn EventSource, newest: &Newest) {
     loop {
         let requests = app.take_requests();
         if requests.is_empty() {
             return;
         }
         for request in requests {
-            if let Request::LoadHistory { generation, .. } = &request {
-                latest.store(*generation, Ordering::SeqCst);
-            }
             // Received events are replayed as they come, as the runtime paces the loader.
-            perform(source, request, latest, &mut |report| {
-                app.update(Action::Loaded(report));
-                while app.has_backlog() {
-                    app.update(Action::Digest);
-                }
-            });
+            if newest.note(&request) {
+                perform(source, request, newest, &mut |report| {
+                    app.update(Action::Loaded(report));
+                    while app.has_backlog() {
+                        app.update(Action::Digest);
+                    }
+                });
+            }
         }
         while app.has_backlog() {
             app.update(Action::Digest);

@@ -1,3 +1,4 @@
+use crate::inspect::Health;
 use crate::model::{format_time, AggregateSummary};
 
 use super::output::{Align, Output, Table};
@@ -10,6 +11,58 @@ pub fn run(session: &Session, format: ListFormat, out: &mut Output) -> anyhow::R
         ListFormat::Table => out.text(&table(&aggregates))?,
     }
     Ok(EXIT_OK)
+}
+
+/// `aggregates --health`: each aggregate replayed, with its snapshot drifts, malformed
+/// events, warnings and reducer errors.
+pub fn run_with_health(
+    session: &Session,
+    format: ListFormat,
+    out: &mut Output,
+) -> anyhow::Result<u8> {
+    let aggregates = session.source.aggregates()?;
+    let mut healths = Vec::with_capacity(aggregates.len());
+    for aggregate in &aggregates {
+        let mut replay = session.replay(&aggregate.id)?;
+        healths.push(crate::inspect::health(&mut replay)?);
+    }
+    match format {
+        ListFormat::Json => {
+            let rows: Vec<serde_json::Value> = aggregates
+                .iter()
+                .zip(&healths)
+                .map(|(aggregate, health)| {
+                    let mut row = serde_json::to_value(aggregate).unwrap_or_default();
+                    row["health"] = serde_json::to_value(health).unwrap_or_default();
+                    row
+                })
+                .collect();
+            out.json(&rows)?;
+        }
+        ListFormat::Table => out.text(&health_table(&aggregates, &healths))?,
+    }
+    Ok(EXIT_OK)
+}
+
+fn health_table(aggregates: &[AggregateSummary], healths: &[Health]) -> String {
+    let mut table = Table::new(&[
+        ("ID", Align::Left),
+        ("TYPE", Align::Left),
+        ("EVENTS", Align::Right),
+        ("HEALTH", Align::Left),
+    ]);
+    for (aggregate, health) in aggregates.iter().zip(healths) {
+        table.row(vec![
+            aggregate.id.clone(),
+            aggregate
+                .aggregate_type
+                .clone()
+                .unwrap_or_else(|| "-".into()),
+            aggregate.events.to_string(),
+            health.describe(),
+        ]);
+    }
+    table.render()
 }
 
 pub fn table(aggregates: &[AggregateSummary]) -> String {

@@ -60,6 +60,13 @@ pub struct Cli {
     /// `kafka://HOST:PORT[,HOST:PORT]/TOPIC`).
     pub source: Option<String>,
 
+    /// Open the terminal UI on this aggregate (at its latest event, or --at).
+    pub aggregate: Option<String>,
+
+    /// Where the aggregate opens: a version (`12`) or a time (`2026-01-15 10:30`).
+    #[arg(long, value_name = "POS", requires = "aggregate")]
+    pub at: Option<String>,
+
     #[command(flatten)]
     pub store: StoreArgs,
 }
@@ -118,6 +125,10 @@ pub enum Command {
         source: String,
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
+        /// Replay each aggregate and say how healthy it is: snapshot drifts, malformed
+        /// events, warnings, reducer errors.
+        #[arg(long)]
+        health: bool,
     },
     /// List one aggregate's events in version order.
     Events {
@@ -263,9 +274,14 @@ pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
     let settings = Settings::resolve(&cli.store)?;
     let open = |source: &str| Session::open(source, &settings);
     match cli.command {
-        Some(Command::Aggregates { source, format }) => {
-            aggregates::run(&open(&source)?, format, out)
-        }
+        Some(Command::Aggregates {
+            source,
+            format,
+            health,
+        }) => match health {
+            true => aggregates::run_with_health(&open(&source)?, format, out),
+            false => aggregates::run(&open(&source)?, format, out),
+        },
         Some(Command::Events {
             source,
             aggregate,
@@ -363,7 +379,21 @@ pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
             browse(open(&path.to_string_lossy())?, &settings, out)
         }
         None => match cli.source {
-            Some(source) => browse_source(&source, &settings, out),
+            Some(source) => {
+                let open_at = match cli.aggregate {
+                    Some(aggregate) => {
+                        if !interactive() {
+                            anyhow::bail!(
+                                "`rewind SOURCE {aggregate}` opens the terminal UI; in a script use `rewind state` or `rewind events SOURCE {aggregate}`"
+                            );
+                        }
+                        let at = cli.at.as_deref().map(parse_position).transpose()?;
+                        Some(crate::tui::OpenAt { aggregate, at })
+                    }
+                    None => None,
+                };
+                browse_source(&source, &settings, open_at, out)
+            }
             None => anyhow::bail!("no source given; try `rewind demo` or `rewind --help`"),
         },
     }
@@ -371,10 +401,15 @@ pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
 
 /// `rewind SOURCE`: the terminal UI. A store that is slow to open (a Kafka topic) is opened
 /// inside the UI, which draws at once and shows a gauge meanwhile.
-fn browse_source(spec: &str, settings: &Settings, out: &mut Output) -> anyhow::Result<u8> {
+fn browse_source(
+    spec: &str,
+    settings: &Settings,
+    open_at: Option<crate::tui::OpenAt>,
+    out: &mut Output,
+) -> anyhow::Result<u8> {
     let backend = source::backend_for(spec);
     if !(backend.slow_to_open && interactive()) {
-        return browse(Session::open(spec, settings)?, settings, out);
+        return browse_at(Session::open(spec, settings)?, settings, open_at, out);
     }
     let mut options = settings.open.clone();
     let owned = spec.to_string();
@@ -386,7 +421,15 @@ fn browse_source(spec: &str, settings: &Settings, out: &mut Output) -> anyhow::R
         name: backend.shown(spec),
         open,
     };
-    crate::tui::run(handle, settings.reducer.clone(), tui_options(settings))?;
+    // Sources opened on the UI's loader (Kafka) keep no id conventions of their own.
+    let ids = settings
+        .ids
+        .with_conventions(crate::source::IdConventions::default());
+    let options = crate::tui::TuiOptions {
+        open_at,
+        ..tui_options(settings, ids)
+    };
+    crate::tui::run(handle, settings.reducer.clone(), options)?;
     Ok(EXIT_OK)
 }
 
@@ -398,24 +441,40 @@ fn interactive() -> bool {
 /// Opens the terminal UI on a source; without a terminal (piped, scripted) prints the
 /// aggregate list instead, as `rewind aggregates` would.
 pub fn browse(session: Session, settings: &Settings, out: &mut Output) -> anyhow::Result<u8> {
+    browse_at(session, settings, None, out)
+}
+
+/// As [`browse`], opening an aggregate the command line named once the list is in.
+fn browse_at(
+    session: Session,
+    settings: &Settings,
+    open_at: Option<crate::tui::OpenAt>,
+    out: &mut Output,
+) -> anyhow::Result<u8> {
     if !interactive() {
         return aggregates::run(&session, ListFormat::Table, out);
     }
+    let options = crate::tui::TuiOptions {
+        open_at,
+        ..tui_options(settings, session.ids.clone())
+    };
     crate::tui::run(
         crate::tui::SourceHandle::Ready(session.source),
         panic::ui_reducer(session.named_reducer),
-        tui_options(settings),
+        options,
     )?;
     Ok(EXIT_OK)
 }
 
 /// The UI's settings: colors from the environment, the jq limit, and the paths exports
 /// redact.
-fn tui_options(settings: &Settings) -> crate::tui::TuiOptions {
+fn tui_options(settings: &Settings, ids: crate::inspect::TraceIds) -> crate::tui::TuiOptions {
     crate::tui::TuiOptions {
         theme: crate::tui::Theme::from_env(),
         jq_limits: settings.jq_limits,
         redact: settings.redact.clone(),
+        ids,
+        open_at: None,
     }
 }
 

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use unicode_width::UnicodeWidthStr;
 
-use crate::inspect::{Link, Trace, TraceEvent};
+use crate::inspect::{elapsed, Link, Trace, TraceEvent};
 use crate::model::format_time;
 
 use super::output::{terminal_safe, warn, Align, Output, Table};
@@ -66,7 +66,7 @@ pub fn run(
         TraceFormat::Tree => out.text(&tree(&trace))?,
         TraceFormat::Table => out.text(&table(&trace))?,
         TraceFormat::Json => {
-            let start = start_time(&trace);
+            let start = trace.start_time();
             for event in &trace.events {
                 out.json_line(&event_json(&trace, event, start))?;
             }
@@ -75,62 +75,9 @@ pub fn run(
     Ok(EXIT_OK)
 }
 
-fn start_time(trace: &Trace) -> Option<DateTime<Utc>> {
-    trace.root().and_then(|root| root.event.timestamp)
-}
-
-/// `+1.5s`, `+3m05s`, `+2h10m`, `+4d3h`: how long after the root an event happened.
-pub fn elapsed(from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> String {
-    let (Some(from), Some(to)) = (from, to) else {
-        return "-".into();
-    };
-    let ms = (to - from).num_milliseconds();
-    let sign = if ms < 0 { "-" } else { "+" };
-    let ms = ms.unsigned_abs();
-    let (s, m, h, d) = (ms / 1000, ms / 60_000, ms / 3_600_000, ms / 86_400_000);
-    let text = match () {
-        _ if ms < 10_000 && ms % 1000 != 0 => format!("{:.1}s", ms as f64 / 1000.0),
-        _ if ms < 60_000 => format!("{s}s"),
-        _ if ms < 3_600_000 => format!("{m}m{:02}s", s % 60),
-        _ if ms < 86_400_000 => format!("{h}h{:02}m", m % 60),
-        _ => format!("{d}d{}h", h % 24),
-    };
-    format!("{sign}{text}")
-}
-
-fn link_note(link: &Link) -> String {
-    match link {
-        Link::Root | Link::CausedBy(_) => String::new(),
-        Link::Outside(cause) => format!("caused by {cause}, outside this trace"),
-        Link::Dangling(cause) => format!("! caused by {cause}, which is not in this store"),
-        Link::Cycle(cause) => format!("! causation cycle (caused by {cause})"),
-    }
-}
-
-fn summary(trace: &Trace) -> String {
-    let last = trace.events.iter().filter_map(|e| e.event.timestamp).max();
-    let start = start_time(trace);
-    let span = match (start, last) {
-        (Some(start), Some(_)) => format!(
-            ", from {} over {}",
-            format_time(&start),
-            elapsed(Some(start), last).trim_start_matches('+')
-        ),
-        _ => String::new(),
-    };
-    let events = trace.events.len();
-    let aggregates = trace.aggregates();
-    format!(
-        "trace {}: {events} event{} in {aggregates} aggregate{}{span}",
-        trace.id,
-        if events == 1 { "" } else { "s" },
-        if aggregates == 1 { "" } else { "s" },
-    )
-}
-
 /// The causation tree: each event under the one that caused it, with tree lines.
 fn tree(trace: &Trace) -> String {
-    let start = start_time(trace);
+    let start = trace.start_time();
     let labels: Vec<String> = trace
         .events
         .iter()
@@ -139,7 +86,7 @@ fn tree(trace: &Trace) -> String {
             let event = &e.event;
             format!(
                 "{}{} v{} {}",
-                branch(trace, i),
+                trace.branch(i),
                 terminal_safe(&event.aggregate_id),
                 event.version,
                 terminal_safe(&event.event_type)
@@ -148,7 +95,7 @@ fn tree(trace: &Trace) -> String {
         .collect();
     let width = labels.iter().map(|l| l.width()).max().unwrap_or(0);
     // Cells are made safe before their widths are measured, so the columns line up.
-    let mut text = summary(trace);
+    let mut text = trace.summary();
     text.push('\n');
     for (label, e) in labels.iter().zip(&trace.events) {
         let time = e.event.timestamp.as_ref().map_or("-".into(), format_time);
@@ -156,7 +103,7 @@ fn tree(trace: &Trace) -> String {
         let line = format!(
             "{label}{pad}  {time}  {:>8}  {}",
             elapsed(start, e.event.timestamp),
-            terminal_safe(&link_note(&e.link))
+            terminal_safe(&e.link.note())
         );
         text.push_str(line.trim_end());
         text.push('\n');
@@ -164,36 +111,8 @@ fn tree(trace: &Trace) -> String {
     text
 }
 
-/// The tree lines before event `i`: `│  ` for each open ancestor level, then `├─ ` or `└─ `.
-fn branch(trace: &Trace, i: usize) -> String {
-    let depth = trace.events[i].depth;
-    if depth == 0 {
-        return String::new();
-    }
-    // Whether a later sibling follows at a given depth before the subtree ends.
-    let continues = |from: usize, level: usize| {
-        trace.events[from + 1..]
-            .iter()
-            .take_while(|e| e.depth >= level)
-            .any(|e| e.depth == level)
-    };
-    let mut prefix = String::new();
-    for level in 1..depth {
-        // The ancestor at `level` is the nearest earlier event at that depth.
-        let ancestor = (0..i).rev().find(|&j| trace.events[j].depth == level);
-        let open = ancestor.is_some_and(|a| continues(a, level));
-        prefix.push_str(if open { "│  " } else { "   " });
-    }
-    prefix.push_str(if continues(i, depth) {
-        "├─ "
-    } else {
-        "└─ "
-    });
-    prefix
-}
-
 fn table(trace: &Trace) -> String {
-    let start = start_time(trace);
+    let start = trace.start_time();
     let mut table = Table::new(&[
         ("POSITION", Align::Right),
         ("TIME", Align::Left),
@@ -216,10 +135,10 @@ fn table(trace: &Trace) -> String {
             event.version.to_string(),
             event.event_type.clone(),
             e.ids.causation.clone().unwrap_or_else(|| "-".into()),
-            link_note(&e.link),
+            e.link.note(),
         ]);
     }
-    format!("{}\n{}", summary(trace), table.render())
+    format!("{}\n{}", trace.summary(), table.render())
 }
 
 fn event_json(trace: &Trace, e: &TraceEvent, start: Option<DateTime<Utc>>) -> Value {
@@ -249,28 +168,4 @@ fn event_json(trace: &Trace, e: &TraceEvent, start: Option<DateTime<Utc>>) -> Va
         "data": event.data.json(),
         "metadata": event.metadata,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::parse_time;
-
-    #[test]
-    fn elapsed_reads_like_a_person_would_say_it() {
-        let at = |t: &str| parse_time(t);
-        let start = at("2026-01-15T10:00:00Z");
-        for (to, shown) in [
-            ("2026-01-15T10:00:00Z", "+0s"),
-            ("2026-01-15T10:00:01.500Z", "+1.5s"),
-            ("2026-01-15T10:00:42Z", "+42s"),
-            ("2026-01-15T10:03:05Z", "+3m05s"),
-            ("2026-01-15T12:10:00Z", "+2h10m"),
-            ("2026-01-19T13:00:00Z", "+4d3h"),
-            ("2026-01-15T09:59:59Z", "-1s"),
-        ] {
-            assert_eq!(elapsed(start, at(to)), shown, "{to}");
-        }
-        assert_eq!(elapsed(start, None), "-");
-    }
 }

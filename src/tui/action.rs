@@ -77,10 +77,16 @@ pub enum Action {
     /// Write the history (or marks A to B) to a transcript file.
     Export,
     CycleSort,
+    /// The store log: every event of the store in store order.
+    OpenLog,
+    /// The causation tree of the selected event's request.
+    Trace,
     /// Enter: open the selected aggregate, submit a prompt.
     Confirm,
     /// q / Esc: close what is open, or go back a screen, or quit from the list.
     Back,
+    /// Esc on a screen: cancel what is pending there (a filter), never leave it.
+    Cancel,
     Quit,
     ToggleHelp,
     InputChar(char),

@@ -11,8 +11,12 @@ use crate::source::kafka::{ProgressFn, ReadProgress};
 use crate::source::{EventSource, Query, Resume};
 
 use super::action::Action;
+use super::app::TextLine;
+use super::diff_worker::{self, DiffJob, DiffTarget};
 use super::jobs::{self, Job, Outcome};
+use super::log_pages::{self, Anchor, Page, PageError, PageRequest};
 use super::SourceHandle;
+use crate::inspect::{Health, Trace, TraceIds};
 
 /// What the UI wants from the source.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,6 +40,23 @@ pub enum Request {
     },
     /// Blame, filter or export on a replay of its own (see `jobs`).
     Job(Job),
+    /// A page of the store log (see `log_pages`); a newer page makes an older one stale.
+    LogPage(PageRequest),
+    /// The visible tab's diff; the runtime hands it to the diff worker instead.
+    Diff(DiffJob),
+    /// The health of a few aggregates (the list asks for the next few as each answer
+    /// comes, so other requests are never kept waiting for long).
+    Health {
+        ticket: u64,
+        ids: Vec<String>,
+        reducer: Option<super::jobs::SharedReducer>,
+    },
+    /// The causation tree of one request across the store.
+    Trace {
+        ticket: u64,
+        id: String,
+        ids: TraceIds,
+    },
 }
 
 /// A second reader of the store, handed from the loader's thread to the UI's once.
@@ -107,6 +128,87 @@ pub enum Report {
         ticket: u64,
         outcome: Outcome,
     },
+    LogPage {
+        ticket: u64,
+        anchor: Anchor,
+        result: Result<Page, String>,
+    },
+    Traced {
+        ticket: u64,
+        result: Result<Option<TracedTree>, String>,
+    },
+    Diffed {
+        target: DiffTarget,
+        lines: Vec<TextLine>,
+    },
+    Health {
+        ticket: u64,
+        results: Vec<(String, Result<Health, String>)>,
+    },
+}
+
+/// A trace as the UI draws it, the tree lines of each event worked out on the loader's
+/// thread (they cost more than a frame for a long trace).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TracedTree {
+    pub trace: Trace,
+    /// `├─ ` and `│  ` before each event, in the trace's order.
+    pub branches: Vec<String>,
+    /// Cells the widest `branch aggregate vN Type` label takes, so columns stay put.
+    pub label_width: usize,
+}
+
+impl TracedTree {
+    pub fn new(trace: Trace) -> TracedTree {
+        use unicode_width::UnicodeWidthStr;
+        let branches: Vec<String> = (0..trace.events.len()).map(|i| trace.branch(i)).collect();
+        let cells = |text: &str| crate::display::pictures(text).width();
+        let label_width = trace
+            .events
+            .iter()
+            .zip(&branches)
+            .map(|(e, branch)| {
+                let event = &e.event;
+                cells(branch)
+                    + cells(&event.aggregate_id)
+                    + cells(&event.event_type)
+                    + event.version.to_string().len()
+                    + 3
+            })
+            .max()
+            .unwrap_or(0);
+        TracedTree {
+            trace,
+            branches,
+            label_width,
+        }
+    }
+}
+
+/// The newest history generation and log page the UI asked for: work for older ones stops
+/// at its next chunk.
+#[derive(Debug, Default)]
+pub struct Newest {
+    pub history: AtomicU64,
+    pub log: AtomicU64,
+}
+
+impl Newest {
+    /// Notes a request as the newest of its kind; `false` when it needs no work at all.
+    pub fn note(&self, request: &Request) -> bool {
+        match request {
+            Request::LoadHistory { generation, .. } => {
+                self.history.store(*generation, Ordering::Release);
+            }
+            Request::Cancel { generation } => {
+                self.history.store(*generation, Ordering::Release);
+                return false;
+            }
+            Request::LogPage(page) => self.log.store(page.ticket, Ordering::Release),
+            _ => {}
+        }
+        true
+    }
 }
 
 /// How far opening a source has got: records read of about `expected`.
@@ -117,14 +219,15 @@ pub struct ReadingProgress {
     pub expected: u64,
 }
 
-/// Carries out one request, reporting as it goes. `latest` is the newest history generation;
-/// a load that falls behind it stops at the next chunk.
+/// Carries out one request, reporting as it goes. A load or a log page that falls behind
+/// `newest` stops at its next chunk.
 pub fn perform(
     source: &dyn EventSource,
     request: Request,
-    latest: &AtomicU64,
+    newest: &Newest,
     report: &mut dyn FnMut(Report),
 ) {
+    let latest = &newest.history;
     match request {
         Request::ListAggregates => {
             report(Report::Aggregates(
@@ -190,6 +293,46 @@ pub fn perform(
                 outcome,
             });
         }
+        Request::LogPage(page) => {
+            let stale = || newest.log.load(Ordering::Acquire) != page.ticket;
+            let result = match log_pages::read_page(source, &page, &stale) {
+                Err(PageError::Stale) => return,
+                Ok(found) => Ok(found),
+                Err(PageError::Failed(error)) => Err(error),
+            };
+            report(Report::LogPage {
+                ticket: page.ticket,
+                anchor: page.anchor,
+                result,
+            });
+        }
+        Request::Diff(job) => report(diff_worker::work(job)),
+        Request::Health {
+            ticket,
+            ids,
+            reducer,
+        } => {
+            let named = reducer.map(|r| r.0);
+            let results = ids
+                .into_iter()
+                .map(|id| {
+                    let reducer = crate::load::reducer_for(source, &id, named.as_ref());
+                    let found = crate::load::replay(source, &id, reducer)
+                        .map_err(|e| e.describe())
+                        .and_then(|mut replay| {
+                            crate::inspect::health(&mut replay).map_err(|e| e.to_string())
+                        });
+                    (id, found)
+                })
+                .collect();
+            report(Report::Health { ticket, results });
+        }
+        Request::Trace { ticket, id, ids } => {
+            let result = crate::inspect::trace(source, &id, &ids)
+                .map(|found| found.map(TracedTree::new))
+                .map_err(|e| e.describe());
+            report(Report::Traced { ticket, result });
+        }
     }
 }
 
@@ -213,7 +356,7 @@ impl Pace {
 /// The UI's end of the loader thread.
 pub struct Loader {
     requests: mpsc::Sender<Request>,
-    latest: Arc<AtomicU64>,
+    newest: Arc<Newest>,
     pace: Arc<Pace>,
 }
 
@@ -225,8 +368,8 @@ impl Loader {
         actions: tokio::sync::mpsc::UnboundedSender<Action>,
     ) -> Loader {
         let (requests, incoming) = mpsc::channel::<Request>();
-        let latest = Arc::new(AtomicU64::new(0));
-        let newest = Arc::clone(&latest);
+        let newest = Arc::new(Newest::default());
+        let shared = Arc::clone(&newest);
         let pace = Arc::new(Pace::default());
         let paced = Arc::clone(&pace);
         tokio::task::spawn_blocking(move || {
@@ -235,10 +378,10 @@ impl Loader {
             };
             for request in incoming {
                 let mut gone = false;
-                perform(source.as_ref(), request, &newest, &mut |report| {
+                perform(source.as_ref(), request, &shared, &mut |report| {
                     if let Report::Events { generation, events } = &report {
                         while paced.ahead() > MAX_AHEAD
-                            && newest.load(Ordering::Acquire) == *generation
+                            && shared.history.load(Ordering::Acquire) == *generation
                         {
                             std::thread::sleep(Duration::from_millis(1));
                         }
@@ -253,7 +396,7 @@ impl Loader {
         });
         Loader {
             requests,
-            latest,
+            newest,
             pace,
         }
     }
@@ -276,15 +419,8 @@ impl Loader {
     }
 
     pub fn send(&self, request: Request) {
-        match &request {
-            Request::LoadHistory { generation, .. } => {
-                self.latest.store(*generation, Ordering::Release);
-            }
-            Request::Cancel { generation } => {
-                self.latest.store(*generation, Ordering::Release);
-                return;
-            }
-            _ => {}
+        if !self.newest.note(&request) {
+            return;
         }
         // A closed channel means the loader died with the source; the UI keeps running.
         let _ = self.requests.send(request);
@@ -292,7 +428,8 @@ impl Loader {
 
     /// Stops any load in progress so the runtime can shut down promptly.
     pub fn cancel_all(&self) {
-        self.latest.store(u64::MAX, Ordering::Release);
+        self.newest.history.store(u64::MAX, Ordering::Release);
+        self.newest.log.store(u64::MAX, Ordering::Release);
     }
 }
 

@@ -6,10 +6,12 @@
 
 pub mod action;
 pub mod app;
+pub mod diff_worker;
 pub mod jobs;
 pub mod keymap;
 pub mod layout;
 pub mod loader;
+pub mod log_pages;
 mod runtime;
 mod terminal;
 #[cfg(test)]
@@ -21,6 +23,7 @@ pub mod view;
 use std::sync::Arc;
 
 use crate::diff::JsonPath;
+use crate::inspect::TraceIds;
 use crate::replay::Reducer;
 use crate::source::kafka::ProgressFn;
 use crate::source::{EventSource, SourceError};
@@ -37,6 +40,18 @@ pub struct TuiOptions {
     pub jq_limits: crate::jq::Limits,
     /// Paths whose values exported transcripts hide (`redact` in rewind.toml).
     pub redact: Vec<JsonPath>,
+    /// Where correlation, causation and event ids live, for traces.
+    pub ids: TraceIds,
+    /// Open this aggregate once the list is in (`rewind SOURCE AGGREGATE --at POS`).
+    pub open_at: Option<OpenAt>,
+}
+
+/// An aggregate named on the command line, and where to open it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenAt {
+    pub aggregate: String,
+    /// A version or a time; `None` is its latest event.
+    pub at: Option<crate::model::Position>,
 }
 
 impl Default for TuiOptions {
@@ -45,6 +60,8 @@ impl Default for TuiOptions {
             theme: Theme::from_env(),
             jq_limits: crate::jq::Limits::default(),
             redact: Vec::new(),
+            ids: TraceIds::default(),
+            open_at: None,
         }
     }
 }

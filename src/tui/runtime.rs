@@ -12,8 +12,9 @@ use tokio::time::{interval, sleep_until, Instant, MissedTickBehavior};
 
 use super::action::Action;
 use super::app::App;
+use super::diff_worker::DiffWorker;
 use super::keymap;
-use super::loader::Loader;
+use super::loader::{Loader, Request};
 use super::terminal::TerminalGuard;
 use super::{view, SourceHandle, TuiOptions};
 use crate::replay::Reducer;
@@ -90,6 +91,7 @@ pub async fn event_loop(
 ) -> anyhow::Result<()> {
     let source_name = source.name();
     let (report_tx, mut reports) = unbounded_channel::<Action>();
+    let diffs = DiffWorker::spawn(report_tx.clone());
     let loader = Loader::spawn(source, report_tx);
     let mut guard = TerminalGuard::enter()?;
     let (input_tx, mut inputs) = unbounded_channel::<Event>();
@@ -103,13 +105,18 @@ pub async fn event_loop(
     );
     app.jq_limits = options.jq_limits;
     app.redact = options.redact;
+    app.ids = options.ids;
+    app.open_at = options.open_at;
     let mut follow = interval(FOLLOW_EVERY);
     follow.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut next_play: Option<Instant> = None;
 
     loop {
         for request in app.take_requests() {
-            loader.send(request);
+            match request {
+                Request::Diff(job) => diffs.submit(job),
+                other => loader.send(other),
+            }
         }
         if app.should_quit() {
             break;

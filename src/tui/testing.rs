@@ -2,7 +2,6 @@
 //! SQLite stores written on the spot.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use ratatui::backend::TestBackend;
@@ -12,7 +11,7 @@ use rusqlite::{params, Connection};
 
 use super::action::Action;
 use super::app::App;
-use super::loader::{perform, Report, Request};
+use super::loader::{perform, Newest, Report, Request};
 use super::theme::Theme;
 use super::view;
 use crate::replay::Reducer;
@@ -34,7 +33,7 @@ pub fn open_store(path: &Path) -> Box<dyn EventSource> {
 pub struct Harness {
     pub app: App,
     pub source: Box<dyn EventSource>,
-    latest: AtomicU64,
+    newest: Newest,
 }
 
 impl Harness {
@@ -66,7 +65,7 @@ impl Harness {
         let mut harness = Harness {
             app,
             source,
-            latest: AtomicU64::new(0),
+            newest: Newest::default(),
         };
         harness.pump();
         harness
@@ -115,21 +114,26 @@ impl Harness {
 
     /// Carries out one request and returns its reports without applying them.
     pub fn perform(&self, request: Request) -> Vec<Report> {
-        match &request {
-            Request::LoadHistory { generation, .. } | Request::Cancel { generation } => {
-                self.latest.store(*generation, Ordering::SeqCst)
-            }
-            _ => {}
-        }
         let mut reports = Vec::new();
-        perform(self.source.as_ref(), request, &self.latest, &mut |r| {
-            reports.push(r)
-        });
+        if self.newest.note(&request) {
+            perform(self.source.as_ref(), request, &self.newest, &mut |r| {
+                reports.push(r)
+            });
+        }
         reports
     }
 
-    /// Filters the list down to `id` and opens it.
+    /// Filters the list down to `id`, opens it (at its latest event) and goes to its first
+    /// event, where most tests start.
     pub fn open(&mut self, id: &str) {
+        self.open_latest(id);
+        if self.app.view.as_ref().is_some_and(|v| !v.is_empty()) {
+            self.send(Action::First);
+        }
+    }
+
+    /// Filters the list down to `id` and opens it.
+    pub fn open_latest(&mut self, id: &str) {
         self.send(Action::Filter);
         self.type_text(id);
         self.send(Action::Confirm);

@@ -19,6 +19,18 @@ pub fn ellipsize_width(text: &str, max: usize) -> Cow<'_, str> {
     Cow::Owned(crate::display::truncate_width(text, max))
 }
 
+/// Store text made safe, cut to `width` terminal cells with … and padded to exactly that
+/// width: a table cell whose columns line up whatever scripts or emoji the text holds.
+pub fn fit(text: &str, width: usize) -> String {
+    let safe = sanitize(text);
+    let cut = ellipsize_width(&safe, width);
+    let pad = width.saturating_sub(cut.width());
+    let mut cell = String::with_capacity(cut.len() + pad);
+    cell.push_str(&cut);
+    cell.extend(std::iter::repeat_n(' ', pad));
+    cell
+}
+
 /// Cuts `text` to at most `max` characters, ending with … when it was longer.
 pub fn ellipsize(text: &str, max: usize) -> Cow<'_, str> {
     if text.chars().count() <= max {
@@ -70,6 +82,13 @@ mod tests {
     fn width_ellipsis_counts_columns_not_characters() {
         assert_eq!(ellipsize_width("日本語テキスト", 7), "日本語…");
         assert_eq!(ellipsize_width("acc-0001", 8), "acc-0001");
+    }
+
+    #[test]
+    fn fit_pads_and_cuts_in_cells() {
+        assert_eq!(fit("wallet-🦀-ü", 12), "wallet-🦀-ü ");
+        assert_eq!(fit("日本語テキスト", 8), "日本語… ");
+        assert_eq!(fit("a\u{1b}b", 4), "a␛b ");
     }
 
     #[test]

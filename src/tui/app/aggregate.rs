@@ -6,13 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::diff::{Change, JsonPath};
-use crate::model::{AggregateSummary, Event, Snapshot, SnapshotOutcome};
+use crate::model::{AggregateSummary, Event, Snapshot, SnapshotOutcome, StorePosition};
 use crate::replay::{Entry, Reducer, Replay};
 
-use super::detail::{Comparison, Detail};
+use super::detail::{Comparison, Detail, TextLine};
 use super::inspect::{Blame, EventFilter};
 use super::json_tree;
 use crate::tui::action::Tab;
+use crate::tui::diff_worker::{DiffJob, DiffTarget};
 use crate::tui::layout::keep_in_view;
 
 /// Playback speeds in events per second; `+`/`-` move along this list.
@@ -36,6 +37,29 @@ pub enum SnapshotVerdict {
     /// Paths where the stored snapshot (old) and replay (new) differ.
     Differs(Vec<Change>),
     Undecodable(String),
+}
+
+/// Where an aggregate puts its cursor as its history loads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Landing {
+    /// The latest event: where an aggregate opens unless told otherwise.
+    Latest,
+    /// The event at this store position (from the log, a trace, or where it was left).
+    Position(StorePosition),
+    /// A version or a time, as `--at` gives it, resolved once the history is in.
+    At(crate::model::Position),
+}
+
+/// Where a person left an aggregate, restored when they open it again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Place {
+    pub cursor: StorePosition,
+    pub marks: [Option<StorePosition>; 2],
+    pub filter: Option<String>,
+    pub folds: BTreeSet<JsonPath>,
+    pub tab: Tab,
+    pub focus: Focus,
+    pub state_line: usize,
 }
 
 /// A stored snapshot placed on the timeline at the event it claims to summarize.
@@ -83,6 +107,10 @@ pub struct AggregateView {
     /// The blame overlay, open while `Some`.
     pub blame: Option<Blame>,
     pub filter: Option<EventFilter>,
+    /// The event to put the cursor on when it arrives.
+    pub landing: Option<Landing>,
+    /// Marks and filter of the place it was left at, put back once the history is in.
+    pub restore: Option<Place>,
 }
 
 impl AggregateView {
@@ -117,7 +145,42 @@ impl AggregateView {
             scroll: [0; 4],
             blame: None,
             filter: None,
+            landing: None,
+            restore: None,
         }
+    }
+
+    /// Where the cursor, marks, filter, folds and tab are, to come back to.
+    pub fn place(&self) -> Option<Place> {
+        if self.is_empty() {
+            return None;
+        }
+        let at = |index: usize| (index < self.len()).then(|| self.position_of(index));
+        Some(Place {
+            cursor: self.position_of(self.cursor),
+            marks: [self.marks[0].and_then(at), self.marks[1].and_then(at)],
+            filter: self.filter.as_ref().map(|f| f.query.clone()),
+            folds: self.folds.clone(),
+            tab: self.tab,
+            focus: self.focus,
+            state_line: self.state_line,
+        })
+    }
+
+    /// Opens where it was left: tab, folds and focus now; cursor as it loads; marks and
+    /// filter once it is in.
+    pub fn resume_at(&mut self, place: Place) {
+        self.tab = place.tab;
+        self.focus = place.focus;
+        self.folds = place.folds.clone();
+        self.state_line = place.state_line;
+        self.landing = Some(Landing::Position(place.cursor));
+        self.restore = Some(place);
+    }
+
+    /// The index of the event at a store position.
+    pub fn index_of(&self, position: StorePosition) -> Option<usize> {
+        (0..self.len()).find(|&i| self.position_of(i) == position)
     }
 
     pub fn len(&self) -> usize {
@@ -181,9 +244,54 @@ impl AggregateView {
         self.replay.extend(events);
         self.problems
             .extend((old_len..self.len()).filter(|&i| self.replay.problem(i).is_some()));
+        match self.landing {
+            Some(Landing::Position(position)) => {
+                let found = (old_len..self.len()).find(|&i| self.position_of(i) == position);
+                if let Some(index) = found {
+                    self.landing = None;
+                    self.move_to(index, event_rows);
+                }
+                return;
+            }
+            Some(Landing::Latest) => {
+                self.move_to(usize::MAX, event_rows);
+                return;
+            }
+            Some(Landing::At(_)) => return,
+            None => {}
+        }
         if at_end {
             self.move_to(self.len() - 1, event_rows);
         }
+    }
+
+    /// Puts the cursor on the event at `landing`, now if it has loaded, else when it does.
+    pub fn land(&mut self, landing: Landing, event_rows: usize) {
+        let found = match landing {
+            Landing::Position(position) => self.index_of(position),
+            Landing::Latest => self.len().checked_sub(1),
+            Landing::At(_) => None,
+        };
+        match found {
+            Some(index) => {
+                self.landing = None;
+                self.focus = Focus::Events;
+                self.move_to(index, event_rows);
+            }
+            None => self.landing = Some(landing),
+        }
+    }
+
+    /// The store position of event `index`.
+    pub fn position_of(&self, index: usize) -> StorePosition {
+        self.replay
+            .entry(index)
+            .map_or(StorePosition::default(), |e| e.position)
+    }
+
+    /// The event under the cursor, whole (its payload read from the store if paged out).
+    pub fn event_at_cursor(&mut self) -> Option<Event> {
+        self.replay.event(self.cursor).ok()
     }
 
     pub fn set_snapshots(&mut self, snapshots: Vec<Snapshot>) {
@@ -284,11 +392,68 @@ impl AggregateView {
         self.state_line = self.state_line.min(visible.saturating_sub(1));
         let state = Tab::State.index();
         self.scroll[state] = keep_in_view(self.scroll[state], self.state_line, detail_rows);
+        // A long event scrolled down, then a short one: the pane must not show blank.
+        for tab in [Tab::Diff, Tab::Event, Tab::Compare] {
+            let last_page = self.lines_of(tab).saturating_sub(detail_rows.max(1));
+            let scroll = &mut self.scroll[tab.index()];
+            *scroll = (*scroll).min(last_page);
+        }
+    }
+
+    /// The diff the visible tab still lacks, handed over once.
+    pub fn diff_job(&mut self) -> Option<DiffJob> {
+        let generation = self.generation;
+        match self.tab {
+            Tab::Diff => {
+                let detail = self.detail.as_mut()?;
+                let input = detail.diff_input.take()?;
+                Some(DiffJob {
+                    target: DiffTarget::Event {
+                        generation,
+                        index: detail.index,
+                    },
+                    input,
+                })
+            }
+            Tab::Compare => {
+                let comparison = self.comparison.as_mut()?;
+                let input = comparison.input.take()?;
+                Some(DiffJob {
+                    target: DiffTarget::Compare {
+                        generation,
+                        marks: comparison.marks,
+                    },
+                    input,
+                })
+            }
+            Tab::State | Tab::Event => None,
+        }
+    }
+
+    /// A diff from the worker, if it is still the one shown.
+    pub fn take_diff(&mut self, target: DiffTarget, lines: Vec<TextLine>) {
+        match target {
+            DiffTarget::Event { generation, index } if generation == self.generation => {
+                if let Some(detail) = self.detail.as_mut().filter(|d| d.index == index) {
+                    detail.set_diff(lines);
+                }
+            }
+            DiffTarget::Compare { generation, marks } if generation == self.generation => {
+                if let Some(c) = self.comparison.as_mut().filter(|c| c.marks == marks) {
+                    c.set_diff(lines);
+                }
+            }
+            _ => {}
+        }
     }
 
     /// Lines in the current tab, for scrolling limits.
     pub fn tab_lines(&self) -> usize {
-        match self.tab {
+        self.lines_of(self.tab)
+    }
+
+    fn lines_of(&self, tab: Tab) -> usize {
+        match tab {
             Tab::State => self.detail.as_ref().map_or(0, |d| d.visible.len()),
             Tab::Diff => self.detail.as_ref().map_or(0, |d| d.diff.len()),
             Tab::Event => self.detail.as_ref().map_or(0, |d| d.event.len()),

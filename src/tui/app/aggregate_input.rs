@@ -1,6 +1,6 @@
 //! How the aggregate screen reacts: keys, mouse, playback and follow ticks, loader reports.
 
-use super::aggregate::{Focus, PAGE_EVENTS, SPEEDS};
+use super::aggregate::{Focus, Landing, PAGE_EVENTS, SPEEDS};
 use super::{App, PromptKind};
 use crate::model::format_time;
 
@@ -105,6 +105,9 @@ impl App {
                 let speed = view.speed_per_second();
                 note = Some(format!("play speed {speed} events/s"));
             }
+            Action::ToggleFollow if self.source_name.starts_with("transcript:") => {
+                note = Some("a transcript does not grow: there is nothing to follow".into());
+            }
             Action::ToggleFollow => {
                 view.follow = !view.follow;
                 let text = if view.follow {
@@ -114,11 +117,13 @@ impl App {
                 };
                 note = Some(text.into());
             }
+            Action::Trace => self.trace_current_event(),
             Action::ToggleHelp => self.open_help(),
-            Action::Back if view.filter.is_some() => {
+            Action::Cancel if view.filter.is_some() => {
                 view.filter = None;
                 note = Some("filter cleared".into());
             }
+            Action::Cancel => note = Some("nothing to cancel; q goes back to the list".into()),
             Action::Back => self.close_view(),
             Action::Click { column, row } | Action::Drag { column, row } => {
                 self.point_at(column, row, matches!(action, Action::Click { .. }));
@@ -129,6 +134,35 @@ impl App {
         }
         if let Some(note) = note {
             self.say(note);
+        }
+    }
+
+    /// The health of the next few aggregates of the list, in the background.
+    fn ask_health(&mut self) {
+        let ids = self.list.next_health_batch();
+        if ids.is_empty() {
+            return;
+        }
+        self.requests.push(Request::Health {
+            ticket: self.list.health_ticket,
+            ids,
+            reducer: self
+                .named_reducer
+                .clone()
+                .map(crate::tui::jobs::SharedReducer),
+        });
+    }
+
+    /// `T`: the trace of the cursor's event (its correlation id, else its own id).
+    fn trace_current_event(&mut self) {
+        let Some(event) = self.view.as_mut().and_then(|v| v.event_at_cursor()) else {
+            self.say("no event to trace");
+            return;
+        };
+        let found = self.ids.of(&event);
+        match found.correlation.or(found.event_id) {
+            Some(id) => self.start_trace(id, Some(event.position)),
+            None => self.say_no_trace_id(),
         }
     }
 
@@ -209,6 +243,33 @@ impl App {
         }
         view.loading = false;
         view.place_snapshots();
+        let rows = layout::aggregate(self.size).event_rows.height as usize;
+        let landed = match view.landing.take() {
+            Some(Landing::Position(_)) => {
+                Err("that event is not in this aggregate's history any more".to_string())
+            }
+            Some(Landing::At(position)) => match view.replay.resolve(position) {
+                Ok(count) => {
+                    view.move_to(count.saturating_sub(1), rows);
+                    Ok(())
+                }
+                Err(err) => Err(err.to_string()),
+            },
+            Some(Landing::Latest) | None => Ok(()),
+        };
+        if let Some(place) = view.restore.take() {
+            view.marks = place.marks.map(|m| m.and_then(|p| view.index_of(p)));
+            if let Some(query) = place.filter {
+                self.apply_filter(query);
+            }
+        }
+        if let Err(error) = landed {
+            self.complain(error);
+            return;
+        }
+        let Some(view) = self.view.as_mut() else {
+            return;
+        };
         if let Some(error) = view.error.clone() {
             self.complain(format!("loading stopped: {error}"));
         } else if view.is_empty() {
@@ -227,7 +288,17 @@ impl App {
                 self.reading = None;
                 self.source_name = name;
             }
-            Report::Aggregates(Ok(aggregates)) => self.list.set(aggregates, list_rows),
+            Report::Aggregates(Ok(aggregates)) => {
+                self.list.set(aggregates, list_rows);
+                self.list.health_ticket = self.ticket();
+                self.list.health_next = 0;
+                self.ask_health();
+                self.open_named();
+            }
+            Report::Health { ticket, results } if ticket == self.list.health_ticket => {
+                self.list.add_health(results, list_rows);
+                self.ask_health();
+            }
             Report::Aggregates(Err(error)) => {
                 self.reading = None;
                 self.list.status = super::ListStatus::Failed(error.clone());
@@ -249,6 +320,17 @@ impl App {
                 if let (Some(view), Some(reader)) = (self.view.as_mut(), reader.take()) {
                     let pages = crate::load::OwnedPages::new(reader, &view.summary.id);
                     view.replay.read_back_from(Box::new(pages));
+                }
+            }
+            Report::LogPage {
+                ticket,
+                anchor,
+                result,
+            } => self.on_log_page(ticket, anchor, result),
+            Report::Traced { ticket, result } => self.on_traced(ticket, result),
+            Report::Diffed { target, lines } => {
+                if let Some(view) = self.view.as_mut() {
+                    view.take_diff(target, lines);
                 }
             }
             Report::Done { ticket, outcome } => match outcome {

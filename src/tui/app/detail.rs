@@ -39,6 +39,36 @@ fn line(tone: Tone, text: impl Into<String>) -> TextLine {
     }
 }
 
+/// What a diff is worked out from, off the UI thread: the two states, their structural
+/// changes and the versions that label them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DiffInput {
+    pub before: Value,
+    pub after: Value,
+    pub found: Vec<Change>,
+    pub from_version: u64,
+    pub to_version: u64,
+}
+
+impl DiffInput {
+    /// The change list and the unified diff: the costly part (a text diff of the pretty
+    /// JSON), run by the diff worker.
+    pub fn lines(&self) -> Vec<TextLine> {
+        change_lines(
+            &self.found,
+            &self.before,
+            &self.after,
+            self.from_version,
+            self.to_version,
+        )
+    }
+}
+
+/// The line a diff shows until the worker has it.
+pub fn computing() -> TextLine {
+    line(Tone::Muted, "working out the diff…")
+}
+
 /// Everything the State, Diff and Event tabs draw for event `index`.
 #[derive(Debug, Clone)]
 pub struct Detail {
@@ -46,7 +76,13 @@ pub struct Detail {
     pub state: Vec<JsonLine>,
     /// Indices into `state` left after folding.
     pub visible: Vec<usize>,
+    /// The Diff tab: its heading, then the diff once the worker sent it.
     pub diff: Vec<TextLine>,
+    /// Lines of `diff` that are the heading (kept when the body arrives).
+    pub diff_head: usize,
+    /// Not sent to the worker yet: it is asked for only when the Diff tab shows.
+    pub diff_input: Option<DiffInput>,
+    pub diff_ready: bool,
     pub event: Vec<TextLine>,
 }
 
@@ -76,21 +112,33 @@ impl Detail {
             diff.push(line(Tone::Error, format!("state unchanged: {problem}")));
         }
         let previous = replay.version_after(index);
-        diff.extend(change_lines(
-            &found,
-            &before,
-            &after,
-            previous,
-            event.version,
-        ));
+        let diff_head = diff.len();
+        diff.push(computing());
+        let to_version = event.version;
         let event_lines = event_lines(replay, &event, index, snapshots);
         Ok(Detail {
             index,
             state,
             visible,
             diff,
+            diff_head,
+            diff_input: Some(DiffInput {
+                before,
+                after,
+                found,
+                from_version: previous,
+                to_version,
+            }),
+            diff_ready: false,
             event: event_lines,
         })
+    }
+
+    /// The worker's diff, under the heading.
+    pub fn set_diff(&mut self, lines: Vec<TextLine>) {
+        self.diff.truncate(self.diff_head);
+        self.diff.extend(lines);
+        self.diff_ready = true;
     }
 
     pub fn refold(&mut self, folds: &BTreeSet<JsonPath>) {
@@ -226,6 +274,10 @@ fn push_pretty(lines: &mut Vec<TextLine>, value: &Value) {
 pub struct Comparison {
     pub marks: (usize, usize),
     pub lines: Vec<TextLine>,
+    pub head: usize,
+    /// Not sent to the diff worker yet.
+    pub input: Option<DiffInput>,
+    pub ready: bool,
 }
 
 impl Comparison {
@@ -235,15 +287,32 @@ impl Comparison {
         let found = changes(&a_state, &b_state);
         let version = |i: usize| replay.entry(i).map_or(0, |e| e.version);
         let (va, vb) = (version(a), version(b));
-        let mut lines = vec![line(
-            Tone::Heading,
-            format!("A v{va} → B v{vb}: {}", count(found.len(), "change")),
-        )];
-        lines.extend(change_lines(&found, &a_state, &b_state, va, vb));
+        let lines = vec![
+            line(
+                Tone::Heading,
+                format!("A v{va} → B v{vb}: {}", count(found.len(), "change")),
+            ),
+            computing(),
+        ];
         Ok(Comparison {
             marks: (a, b),
             lines,
+            head: 1,
+            input: Some(DiffInput {
+                before: a_state,
+                after: b_state,
+                found,
+                from_version: va,
+                to_version: vb,
+            }),
+            ready: false,
         })
+    }
+
+    pub fn set_diff(&mut self, lines: Vec<TextLine>) {
+        self.lines.truncate(self.head);
+        self.lines.extend(lines);
+        self.ready = true;
     }
 }
 

@@ -1,7 +1,13 @@
 //! The aggregate list: everything the store holds, filtered as you type and sorted.
 
+use std::collections::HashMap;
+
+use crate::inspect::Health;
 use crate::model::AggregateSummary;
 use crate::tui::layout::keep_in_view;
+
+/// Aggregates whose health one request asks for.
+pub const HEALTH_BATCH: usize = 16;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortKey {
@@ -10,6 +16,8 @@ pub enum SortKey {
     Events,
     /// Most recently active first.
     LastActivity,
+    /// Least healthy first.
+    Health,
 }
 
 impl SortKey {
@@ -18,6 +26,7 @@ impl SortKey {
             SortKey::Id => "id",
             SortKey::Events => "event count",
             SortKey::LastActivity => "last activity",
+            SortKey::Health => "health",
         }
     }
 
@@ -25,7 +34,8 @@ impl SortKey {
         match self {
             SortKey::Id => SortKey::Events,
             SortKey::Events => SortKey::LastActivity,
-            SortKey::LastActivity => SortKey::Id,
+            SortKey::LastActivity => SortKey::Health,
+            SortKey::Health => SortKey::Id,
         }
     }
 }
@@ -50,6 +60,15 @@ pub struct AggregateList {
     /// Index into `shown`.
     pub selected: usize,
     pub offset: usize,
+    /// Each aggregate's health by id, as the loader works it out in the background.
+    pub health: HashMap<String, Result<Health, String>>,
+    /// The health request on its way, and the next aggregate (index into `all`) to ask for.
+    pub health_ticket: u64,
+    pub health_next: usize,
+    /// Terminal cells of the widest id and type of the whole list, so the columns stay put
+    /// while scrolling and filtering.
+    pub id_cells: usize,
+    pub type_cells: usize,
 }
 
 impl Default for AggregateList {
@@ -63,15 +82,50 @@ impl Default for AggregateList {
             shown: Vec::new(),
             selected: 0,
             offset: 0,
+            health: HashMap::new(),
+            health_ticket: 0,
+            health_next: 0,
+            id_cells: 0,
+            type_cells: 0,
         }
     }
 }
 
 impl AggregateList {
     pub fn set(&mut self, aggregates: Vec<AggregateSummary>, rows: usize) {
+        use unicode_width::UnicodeWidthStr;
+        let cells = |text: &str| crate::tui::text::sanitize(text).width();
+        self.id_cells = aggregates.iter().map(|s| cells(&s.id)).max().unwrap_or(0);
+        self.type_cells = aggregates
+            .iter()
+            .map(|s| s.aggregate_type.as_deref().map_or(1, cells))
+            .max()
+            .unwrap_or(0);
         self.all = aggregates;
         self.status = ListStatus::Ready;
         self.refresh(rows);
+    }
+
+    /// The next aggregates whose health is to be worked out.
+    pub fn next_health_batch(&mut self) -> Vec<String> {
+        let end = (self.health_next + HEALTH_BATCH).min(self.all.len());
+        let ids = self.all[self.health_next..end]
+            .iter()
+            .map(|s| s.id.clone())
+            .collect();
+        self.health_next = end;
+        ids
+    }
+
+    pub fn add_health(&mut self, results: Vec<(String, Result<Health, String>)>, rows: usize) {
+        self.health.extend(results);
+        if self.sort == SortKey::Health {
+            self.refresh(rows);
+        }
+    }
+
+    pub fn health_of(&self, id: &str) -> Option<&Result<Health, String>> {
+        self.health.get(id)
     }
 
     pub fn selected_summary(&self) -> Option<&AggregateSummary> {
@@ -129,6 +183,20 @@ impl AggregateList {
                     .cmp(&all[a].last_timestamp)
                     .then_with(|| all[a].id.cmp(&all[b].id))
             }),
+            SortKey::Health => {
+                let health = &self.health;
+                // Failed first (they could not even be replayed), then worst first, unknown last.
+                let rank = |i: usize| match health.get(&all[i].id) {
+                    Some(Ok(h)) => (1, h.severity()),
+                    Some(Err(_)) => (2, (0, 0, 0, 0)),
+                    None => (0, (0, 0, 0, 0)),
+                };
+                self.shown.sort_by(|&a, &b| {
+                    rank(b)
+                        .cmp(&rank(a))
+                        .then_with(|| all[a].id.cmp(&all[b].id))
+                })
+            }
         }
         let selected = keep
             .and_then(|id| self.shown.iter().position(|&i| self.all[i].id == id))

@@ -1,10 +1,10 @@
 //! Headless transitions of loading: chunks, cancellation, live follow, failures.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use super::*;
 use crate::tui::action::Action;
-use crate::tui::loader::{perform, Report, Request};
+use crate::tui::loader::{perform, Newest, Report, Request};
 use crate::tui::testing::{create_store, insert, insert_counting, open_store, row, Harness};
 
 fn view(h: &Harness) -> &AggregateView {
@@ -49,7 +49,8 @@ fn a_newer_request_stops_an_older_load_mid_stream() {
     let conn = create_store(&path);
     insert_counting(&conn, "big", 1, 5000);
     let source = open_store(&path);
-    let latest = AtomicU64::new(1);
+    let latest = Newest::default();
+    latest.history.store(1, Ordering::SeqCst);
     let mut reports = Vec::new();
     let request = Request::LoadHistory {
         generation: 1,
@@ -58,7 +59,7 @@ fn a_newer_request_stops_an_older_load_mid_stream() {
     perform(source.as_ref(), request.clone(), &latest, &mut |report| {
         if matches!(report, Report::Events { .. }) {
             // The user opens something else while the first chunk is on its way.
-            latest.store(2, Ordering::SeqCst);
+            latest.history.store(2, Ordering::SeqCst);
         }
         reports.push(report);
     });

@@ -3,6 +3,8 @@
 
 mod aggregate;
 mod aggregate_input;
+#[cfg(test)]
+mod daily_tests;
 mod detail;
 mod export;
 mod inspect;
@@ -12,25 +14,35 @@ mod json_tree;
 mod list;
 #[cfg(test)]
 mod loading_tests;
+mod log;
+mod log_input;
+#[cfg(test)]
+mod log_tests;
 mod prompt;
 #[cfg(test)]
 mod tests;
+mod trace;
 
 use std::sync::Arc;
 
 use ratatui::layout::Rect;
 
 use crate::diff::JsonPath;
+use crate::inspect::TraceIds;
+use crate::model::AggregateSummary;
 use crate::replay::Reducer;
 
 pub use aggregate::{
-    AggregateView, Focus, SnapshotMark, SnapshotVerdict, DIGEST_BATCH, PAGE_EVENTS, SPEEDS,
+    AggregateView, Focus, Landing, Place, SnapshotMark, SnapshotVerdict, DIGEST_BATCH, PAGE_EVENTS,
+    SPEEDS,
 };
-pub use detail::{Comparison, Detail, TextLine, Tone};
+pub use detail::{Comparison, Detail, DiffInput, TextLine, Tone};
 pub use export::{default_file_name, format_name};
 pub use inspect::{filter_kind, Blame, EventFilter, FilterKind};
 pub use json_tree::{line_text, JsonLine, Node};
 pub use list::{AggregateList, ListStatus, SortKey};
+pub use log::{LogQuery, LogView, LogWidths};
+pub use trace::TraceView;
 
 use super::action::Action;
 use super::keymap::Context;
@@ -51,9 +63,15 @@ pub struct App {
     pub theme: Theme,
     pub size: Rect,
     pub list: AggregateList,
-    /// The opened aggregate; `None` shows the list.
+    /// The opened aggregate; `None` shows the store log, or the list.
     pub view: Option<AggregateView>,
+    /// The store log, under the aggregate opened from it; `None` shows the list.
+    pub log: Option<LogView>,
+    /// The trace overlay, over whatever screen it was asked from.
+    pub trace: Option<TraceView>,
     pub help: bool,
+    /// The screen the help was opened on: its keys come first.
+    pub help_context: Context,
     /// First line of the help overlay shown, for terminals too short to show it all.
     pub help_scroll: u16,
     pub prompt: Option<Prompt>,
@@ -64,6 +82,12 @@ pub struct App {
     pub jq_limits: crate::jq::Limits,
     /// Paths exported transcripts hide.
     pub redact: Vec<JsonPath>,
+    /// Where correlation, causation and event ids live, for traces.
+    pub ids: TraceIds,
+    /// Where each aggregate was left, by id: reopening it goes back there.
+    pub places: std::collections::HashMap<String, Place>,
+    /// The aggregate to open once the list is in (`rewind SOURCE AGGREGATE --at POS`).
+    pub open_at: Option<crate::tui::OpenAt>,
     /// The export waiting for the loader: its ticket and format.
     pub exporting: Option<(u64, crate::export::Format)>,
     /// The reducer the user named; without one, merge patch, or a transcript's recorded
@@ -89,13 +113,19 @@ impl App {
             size,
             list: AggregateList::default(),
             view: None,
+            log: None,
+            trace: None,
             help: false,
+            help_context: Context::List,
             help_scroll: 0,
             prompt: None,
             message: None,
             reading: None,
             jq_limits: crate::jq::Limits::default(),
             redact: Vec::new(),
+            ids: TraceIds::default(),
+            places: std::collections::HashMap::new(),
+            open_at: None,
             exporting: None,
             named_reducer,
             generation: 0,
@@ -129,7 +159,11 @@ impl App {
     }
 
     pub fn is_following(&self) -> bool {
-        self.view.as_ref().is_some_and(|v| v.follow)
+        match (&self.view, &self.log) {
+            (Some(view), _) => view.follow,
+            (None, Some(log)) => log.follow,
+            (None, None) => false,
+        }
     }
 
     pub fn play_interval(&self) -> Option<std::time::Duration> {
@@ -145,10 +179,14 @@ impl App {
             Context::Help
         } else if self.prompt.is_some() {
             Context::Prompt
+        } else if self.trace.is_some() {
+            Context::Trace
         } else if self.view.as_ref().is_some_and(|v| v.blame.is_some()) {
             Context::Blame
         } else if self.view.is_some() {
             Context::Aggregate
+        } else if self.log.is_some() {
+            Context::Log
         } else if self.list.filtering {
             Context::Filtering
         } else {
@@ -178,7 +216,8 @@ impl App {
             }
             Action::Quit => self.quit = true,
             Action::PlayTick => self.play_tick(),
-            Action::FollowTick => self.follow_tick(),
+            Action::FollowTick if self.view.is_some() => self.follow_tick(),
+            Action::FollowTick => self.log_follow_tick(),
             Action::Digest => self.digest(),
             action => {
                 self.message = None;
@@ -201,10 +240,15 @@ impl App {
         if let Some(view) = self.view.as_mut() {
             view.offset = layout::keep_in_view(view.offset, view.cursor, event_rows);
             view.settle(rows);
+            // The visible tab's diff, worked out off this thread.
+            if let Some(job) = view.diff_job() {
+                self.requests.push(Request::Diff(job));
+            }
         }
     }
 
     fn open_help(&mut self) {
+        self.help_context = self.context();
         self.help = true;
         self.help_scroll = 0;
     }
@@ -237,7 +281,8 @@ impl App {
                     self.help_scroll = self.help_scroll.saturating_sub(1)
                 }
                 Action::Down | Action::WheelDown { .. } => {
-                    self.help_scroll = (self.help_scroll + 1).min(super::view::help_lines())
+                    self.help_scroll =
+                        (self.help_scroll + 1).min(super::view::help_lines(self.help_context))
                 }
                 _ => {}
             },
@@ -245,6 +290,8 @@ impl App {
             Context::List | Context::Filtering => self.on_list(action),
             Context::Blame => self.on_blame(action),
             Context::Aggregate => self.on_aggregate(action),
+            Context::Log => self.on_log(action),
+            Context::Trace => self.on_trace(action),
         }
     }
 
@@ -264,6 +311,7 @@ impl App {
             Action::InputBackspace if list.filtering => list.pop_filter(rows),
             Action::Confirm if list.filtering => list.filtering = false,
             Action::Confirm => self.open_selected(),
+            Action::OpenLog => self.open_log(),
             Action::Back if list.filtering || !list.filter.is_empty() => {
                 list.filtering = false;
                 list.clear_filter(rows);
@@ -291,6 +339,36 @@ impl App {
         let Some(summary) = self.list.selected_summary().cloned() else {
             return;
         };
+        self.open_aggregate(summary, None);
+    }
+
+    /// Opens `id` (from the log or a trace) with the cursor on the event at `landing`; an
+    /// aggregate already open just moves its cursor.
+    fn open_aggregate_at(&mut self, id: &str, aggregate_type: Option<String>, landing: Landing) {
+        let rows = self.event_rows();
+        if let Some(view) = self.view.as_mut().filter(|v| v.summary.id == id) {
+            view.land(landing, rows);
+            return;
+        }
+        self.close_view();
+        let summary = self
+            .list
+            .all
+            .iter()
+            .find(|s| s.id == id)
+            .cloned()
+            .unwrap_or_else(|| AggregateSummary {
+                id: id.to_string(),
+                aggregate_type,
+                events: 0,
+                first_timestamp: None,
+                last_timestamp: None,
+                snapshots: 0,
+            });
+        self.open_aggregate(summary, Some(landing));
+    }
+
+    fn open_aggregate(&mut self, summary: AggregateSummary, landing: Option<Landing>) {
         self.generation += 1;
         self.requests.push(Request::LoadHistory {
             generation: self.generation,
@@ -300,10 +378,50 @@ impl App {
             .named_reducer
             .clone()
             .unwrap_or_else(|| crate::load::default_reducer(None));
-        self.view = Some(AggregateView::new(summary, self.generation, reducer));
+        let place = self.places.get(&summary.id).cloned();
+        let mut view = AggregateView::new(summary, self.generation, reducer);
+        match (landing, place) {
+            (Some(landing), _) => view.landing = Some(landing),
+            (None, Some(place)) => view.resume_at(place),
+            (None, None) => view.landing = Some(Landing::Latest),
+        }
+        self.view = Some(view);
+    }
+
+    /// Once the list is in: the aggregate the command line named, where it said.
+    fn open_named(&mut self) {
+        let Some(open_at) = self.open_at.take() else {
+            return;
+        };
+        let Some(summary) = self
+            .list
+            .all
+            .iter()
+            .find(|s| s.id == open_at.aggregate)
+            .cloned()
+        else {
+            let text = format!("no aggregate {:?} in this store", open_at.aggregate);
+            self.complain(text);
+            return;
+        };
+        let landing = open_at.at.map_or(Landing::Latest, Landing::At);
+        self.open_aggregate(summary, Some(landing));
     }
 
     fn close_view(&mut self) {
+        if let Some(place) = self
+            .view
+            .as_ref()
+            .filter(|v| !v.loading)
+            .and_then(|v| v.place())
+        {
+            let id = self
+                .view
+                .as_ref()
+                .map(|v| v.summary.id.clone())
+                .unwrap_or_default();
+            self.places.insert(id, place);
+        }
         if self.view.take().is_some_and(|v| v.loading) {
             // A newer generation makes the loader drop the unfinished history.
             self.generation += 1;

@@ -7,7 +7,13 @@ use super::App;
 use crate::export::Format;
 use crate::model::{parse_time, Position};
 use crate::tui::action::Action;
+use crate::tui::app::inspect::{filter_kind, FilterKind};
 use crate::tui::layout;
+
+/// jq errors can span lines; the prompt has one.
+pub(super) fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PromptKind {
@@ -15,6 +21,10 @@ pub enum PromptKind {
     Time,
     /// Text to find in event types, or a jq predicate.
     Filter,
+    /// The store log's `t`: a time to jump to.
+    LogTime,
+    /// The store log's `/`: text in types and ids, or a jq predicate.
+    LogFilter,
     /// One key: m, j or h.
     ExportFormat,
     ExportPath(Format),
@@ -84,8 +94,23 @@ impl App {
             PromptKind::Version | PromptKind::Time => self.submit_jump(),
             PromptKind::Filter => {
                 let query = prompt.input.trim().to_string();
+                // A jq typo keeps the prompt open with the error; the old filter stays.
+                if filter_kind(&query) == FilterKind::Jq {
+                    if let Err(err) = crate::jq::compile(&query, "filter") {
+                        self.prompt_error(one_line(&err.to_string()));
+                        return;
+                    }
+                }
                 self.prompt = None;
                 self.apply_filter(query);
+            }
+            PromptKind::LogTime => {
+                let input = prompt.input.clone();
+                self.submit_log_time(&input);
+            }
+            PromptKind::LogFilter => {
+                let input = prompt.input.clone();
+                self.submit_log_filter(&input);
             }
             PromptKind::ExportFormat => self.choose('m'),
             PromptKind::ExportPath(format) => {
@@ -134,7 +159,7 @@ impl App {
         }
     }
 
-    fn prompt_error(&mut self, error: String) {
+    pub(super) fn prompt_error(&mut self, error: String) {
         if let Some(prompt) = self.prompt.as_mut() {
             prompt.error = Some(error);
         }
@@ -156,16 +181,32 @@ impl App {
                 )
             }),
         };
-        let resolved = position.and_then(|p| view.replay.resolve(p).map_err(|e| e.to_string()));
+        let resolved = position
+            .clone()
+            .and_then(|p| view.replay.resolve(p).map_err(|e| e.to_string()));
+        let asked = match position {
+            Ok(Position::Version(v)) => Some(v),
+            _ => None,
+        };
         match resolved {
             Err(error) => prompt.error = Some(error),
             Ok(count) => {
                 let event_rows = layout::aggregate(self.size).event_rows.height as usize;
                 view.move_to(count.saturating_sub(1), event_rows);
                 let before_start = count == 0 && !view.is_empty();
+                let landed = view.version_of(view.cursor);
                 self.prompt = None;
-                if before_start {
-                    self.say("that is before the first event; showing the first");
+                match asked {
+                    Some(0) => self.say(format!(
+                        "v0 is the empty state before the first event; showing v{landed}, the first"
+                    )),
+                    _ if before_start => {
+                        self.say("that is before the first event; showing the first")
+                    }
+                    Some(v) if v != landed => self.say(format!(
+                        "there is no v{v} (a gap in the versions); showing v{landed}, the last before it"
+                    )),
+                    _ => {}
                 }
             }
         }

@@ -16,6 +16,10 @@ pub enum Context {
     Prompt,
     /// The blame overlay is open.
     Blame,
+    /// The store log screen.
+    Log,
+    /// The trace overlay is open.
+    Trace,
     Help,
 }
 
@@ -123,13 +127,19 @@ pub static LIST: &[Binding] = &[
         &[ch('s')],
         "s",
         Action::CycleSort,
-        "sort by id, event count, last activity",
+        "sort by id, event count, last activity, health",
     ),
     bind(
         &[code(KeyCode::Enter)],
         "Enter",
         Action::Confirm,
         "open the aggregate",
+    ),
+    bind(
+        &[ch('L')],
+        "L",
+        Action::OpenLog,
+        "the store log: every event in store order",
     ),
     bind(
         &[ch('q'), code(KeyCode::Esc)],
@@ -289,10 +299,149 @@ pub static AGGREGATE: &[Binding] = &[
         "follow new events live",
     ),
     bind(
-        &[ch('q'), code(KeyCode::Esc)],
-        "q Esc",
+        &[ch('T')],
+        "T",
+        Action::Trace,
+        "trace the event's request across aggregates",
+    ),
+    bind(
+        &[code(KeyCode::Esc)],
+        "Esc",
+        Action::Cancel,
+        "clear the event filter (never leaves)",
+    ),
+    bind(
+        &[ch('q')],
+        "q",
         Action::Back,
-        "clear the event filter, or back to the list",
+        "back to the list (cursor, marks, filter are kept)",
+    ),
+];
+
+pub static LOG: &[Binding] = &[
+    bind(
+        &[code(KeyCode::Up), ch('k')],
+        "↑ k",
+        Action::Up,
+        "previous event",
+    ),
+    bind(
+        &[code(KeyCode::Down), ch('j')],
+        "↓ j",
+        Action::Down,
+        "next event",
+    ),
+    bind(
+        &[code(KeyCode::PageUp)],
+        "PgUp",
+        Action::PageUp,
+        "one page up",
+    ),
+    bind(
+        &[code(KeyCode::PageDown)],
+        "PgDn",
+        Action::PageDown,
+        "one page down",
+    ),
+    bind(
+        &[code(KeyCode::Home), ch('g')],
+        "Home g",
+        Action::First,
+        "first event of the store",
+    ),
+    bind(
+        &[code(KeyCode::End), ch('G')],
+        "End G",
+        Action::Last,
+        "last event of the store",
+    ),
+    bind(
+        &[ch('t')],
+        "t",
+        Action::JumpToTime,
+        "jump to a time (RFC 3339 or 2026-01-15 10:30)",
+    ),
+    bind(
+        &[ch('/')],
+        "/",
+        Action::Filter,
+        "filter: text in the type or ids, or jq (.balance < 0)",
+    ),
+    bind(
+        &[ch('f')],
+        "f",
+        Action::ToggleFollow,
+        "follow new events live",
+    ),
+    bind(
+        &[code(KeyCode::Enter)],
+        "Enter",
+        Action::Confirm,
+        "open the aggregate at this event",
+    ),
+    bind(
+        &[ch('T')],
+        "T",
+        Action::Trace,
+        "trace the event's request across aggregates",
+    ),
+    bind(
+        &[code(KeyCode::Esc)],
+        "Esc",
+        Action::Cancel,
+        "clear the filter (never leaves)",
+    ),
+    bind(&[ch('q')], "q", Action::Back, "back to the list"),
+];
+
+pub static TRACE: &[Binding] = &[
+    bind(
+        &[code(KeyCode::Up), ch('k')],
+        "↑ k",
+        Action::Up,
+        "previous event",
+    ),
+    bind(
+        &[code(KeyCode::Down), ch('j')],
+        "↓ j",
+        Action::Down,
+        "next event",
+    ),
+    bind(
+        &[code(KeyCode::PageUp)],
+        "PgUp",
+        Action::PageUp,
+        "one page up",
+    ),
+    bind(
+        &[code(KeyCode::PageDown)],
+        "PgDn",
+        Action::PageDown,
+        "one page down",
+    ),
+    bind(
+        &[code(KeyCode::Home), ch('g')],
+        "Home g",
+        Action::First,
+        "first event",
+    ),
+    bind(
+        &[code(KeyCode::End), ch('G')],
+        "End G",
+        Action::Last,
+        "last event",
+    ),
+    bind(
+        &[code(KeyCode::Enter)],
+        "Enter",
+        Action::Confirm,
+        "go to that event in its aggregate",
+    ),
+    bind(
+        &[ch('q'), code(KeyCode::Esc), ch('T')],
+        "q Esc T",
+        Action::Back,
+        "close the trace",
     ),
 ];
 
@@ -386,6 +535,8 @@ fn table(context: Context) -> &'static [Binding] {
         Context::Aggregate => AGGREGATE,
         Context::Prompt => PROMPT,
         Context::Blame => BLAME,
+        Context::Log => LOG,
+        Context::Trace => TRACE,
         Context::Help => HELP,
     }
 }
@@ -418,14 +569,136 @@ pub fn action_for(context: Context, event: KeyEvent) -> Option<Action> {
 }
 
 /// The sections of the help overlay, in display order.
-pub fn help_sections() -> [(&'static str, &'static [Binding]); 5] {
+pub fn help_sections() -> [(&'static str, &'static [Binding]); 7] {
     [
         ("Timeline", AGGREGATE),
         ("Aggregate list", LIST),
+        ("Store log", LOG),
+        ("Trace", TRACE),
         ("Filter and prompts", FILTERING),
         ("Blame", BLAME),
         ("Everywhere", GLOBAL),
     ]
+}
+
+/// The help's sections with the keys of the screen it was opened on first.
+pub fn help_sections_for(context: Context) -> Vec<(&'static str, &'static [Binding])> {
+    let first = table(match context {
+        Context::Prompt => Context::Filtering,
+        other => other,
+    });
+    let mut sections = help_sections().to_vec();
+    // The focused screen's keys, then the ones that work everywhere, then the rest.
+    for wanted in [GLOBAL, first] {
+        if let Some(at) = sections.iter().position(|(_, b)| std::ptr::eq(*b, wanted)) {
+            let section = sections.remove(at);
+            sections.insert(0, section);
+        }
+    }
+    sections
+}
+
+/// A status-bar hint: the keys of these actions and what they do, in a word or two.
+pub struct Hint {
+    pub actions: &'static [Action],
+    pub what: &'static str,
+}
+
+const fn hint(actions: &'static [Action], what: &'static str) -> Hint {
+    Hint { actions, what }
+}
+
+/// Each screen's hints, most useful first (the status bar shows as many as fit).
+static LIST_HINTS: &[Hint] = &[
+    hint(&[Action::ToggleHelp], "help"),
+    hint(&[Action::Filter], "filter"),
+    hint(&[Action::Confirm], "open"),
+    hint(&[Action::OpenLog], "log"),
+    hint(&[Action::CycleSort], "sort"),
+    hint(&[Action::Back], "quit"),
+];
+
+static FILTERING_HINTS: &[Hint] = &[
+    hint(&[Action::Confirm], "keep the filter"),
+    hint(&[Action::Back], "clear it"),
+];
+
+static AGGREGATE_HINTS: &[Hint] = &[
+    hint(&[Action::ToggleHelp], "help"),
+    hint(&[Action::StepBack, Action::StepForward], "step"),
+    hint(&[Action::JumpToVersion], "version"),
+    hint(&[Action::MarkA, Action::MarkB], "marks"),
+    hint(&[Action::OpenCompare], "compare"),
+    hint(&[Action::Back], "back"),
+    hint(&[Action::Filter], "filter"),
+    hint(&[Action::Blame], "blame"),
+    hint(&[Action::Trace], "trace"),
+    hint(&[Action::Export], "export"),
+];
+
+static LOG_HINTS: &[Hint] = &[
+    hint(&[Action::ToggleHelp], "help"),
+    hint(&[Action::Confirm], "open"),
+    hint(&[Action::Trace], "trace"),
+    hint(&[Action::JumpToTime], "time"),
+    hint(&[Action::Filter], "filter"),
+    hint(&[Action::ToggleFollow], "follow"),
+    hint(&[Action::Back], "back"),
+];
+
+static TRACE_HINTS: &[Hint] = &[
+    hint(&[Action::ToggleHelp], "help"),
+    hint(&[Action::Confirm], "go to the event"),
+    hint(&[Action::Back], "close"),
+];
+
+static BLAME_HINTS: &[Hint] = &[
+    hint(&[Action::ToggleHelp], "help"),
+    hint(&[Action::Confirm], "go to the event"),
+    hint(&[Action::Back], "close"),
+];
+
+fn hint_table(context: Context) -> &'static [Hint] {
+    match context {
+        Context::List => LIST_HINTS,
+        Context::Filtering => FILTERING_HINTS,
+        Context::Aggregate => AGGREGATE_HINTS,
+        Context::Log => LOG_HINTS,
+        Context::Trace => TRACE_HINTS,
+        Context::Blame => BLAME_HINTS,
+        Context::Prompt | Context::Help => &[],
+    }
+}
+
+/// The status bar's hints for `context`, each as (keys, what): the keys are the first
+/// ones bound to the actions there, so the hints cannot name a key that does nothing.
+pub fn hints(context: Context) -> Vec<(String, &'static str)> {
+    hint_table(context)
+        .iter()
+        .filter_map(|hint| {
+            let keys: Vec<&str> = hint
+                .actions
+                .iter()
+                .map(|action| first_key(context, action))
+                .collect::<Option<_>>()?;
+            let joiner = if keys.iter().all(|k| k.chars().all(char::is_alphanumeric)) {
+                "/"
+            } else {
+                ""
+            };
+            Some((keys.join(joiner), hint.what))
+        })
+        .collect()
+}
+
+/// How the help writes the first key bound to `action` in `context` (`Enter` → `⏎`).
+fn first_key(context: Context, action: &Action) -> Option<&'static str> {
+    let binding = table(context)
+        .iter()
+        .chain(GLOBAL)
+        .find(|binding| binding.action == *action)?;
+    let key = binding.label.split_whitespace().next()?;
+    Some(if key == "Enter" { "⏎" } else { key })
 }
 
 /// The key table as Markdown, for docs/TUI.md.

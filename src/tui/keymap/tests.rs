@@ -65,7 +65,13 @@ fn releases_are_ignored() {
 
 #[test]
 fn no_key_is_bound_twice_in_one_context() {
-    for context in [Context::List, Context::Aggregate, Context::Blame] {
+    for context in [
+        Context::List,
+        Context::Aggregate,
+        Context::Blame,
+        Context::Log,
+        Context::Trace,
+    ] {
         let keys: Vec<Key> = table(context)
             .iter()
             .chain(GLOBAL)
@@ -101,4 +107,74 @@ fn inspecting_keys_are_bound_and_blame_has_its_own_context() {
         Some(Action::Confirm)
     );
     assert_eq!(action_for(Context::Blame, shifted('B')), Some(Action::Back));
+}
+
+#[test]
+fn every_hint_names_keys_bound_on_its_screen() {
+    for context in [
+        Context::List,
+        Context::Filtering,
+        Context::Aggregate,
+        Context::Blame,
+        Context::Log,
+        Context::Trace,
+    ] {
+        let shown = hints(context);
+        assert_eq!(
+            shown.len(),
+            hint_table(context).len(),
+            "a hint of {context:?} names an action not bound there"
+        );
+    }
+    let aggregate: Vec<String> = hints(Context::Aggregate)
+        .into_iter()
+        .map(|(keys, what)| format!("{keys} {what}"))
+        .collect();
+    assert_eq!(
+        &aggregate[..4],
+        ["? help", "←→ step", ": version", "a/b marks"]
+    );
+    let log: Vec<String> = hints(Context::Log)
+        .into_iter()
+        .map(|(keys, what)| format!("{keys} {what}"))
+        .collect();
+    assert!(log.contains(&"⏎ open".to_string()) && log.contains(&"T trace".to_string()));
+}
+
+#[test]
+fn the_store_log_and_the_trace_have_their_keys() {
+    let shifted = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::SHIFT);
+    assert_eq!(
+        action_for(Context::List, shifted('L')),
+        Some(Action::OpenLog)
+    );
+    assert_eq!(
+        action_for(Context::Aggregate, shifted('T')),
+        Some(Action::Trace)
+    );
+    assert_eq!(action_for(Context::Log, shifted('T')), Some(Action::Trace));
+    assert_eq!(
+        action_for(Context::Log, press(KeyCode::Enter)),
+        Some(Action::Confirm)
+    );
+    assert_eq!(
+        action_for(Context::Log, press(KeyCode::Char('t'))),
+        Some(Action::JumpToTime)
+    );
+    assert_eq!(action_for(Context::Trace, shifted('T')), Some(Action::Back));
+}
+
+#[test]
+fn help_puts_the_focused_screens_keys_first() {
+    let titles =
+        |context| -> Vec<&str> { help_sections_for(context).iter().map(|(t, _)| *t).collect() };
+    assert_eq!(titles(Context::Log)[0], "Store log");
+    assert_eq!(titles(Context::Aggregate)[0], "Timeline");
+    assert_eq!(titles(Context::Trace)[0], "Trace");
+    assert_eq!(titles(Context::Prompt)[0], "Filter and prompts");
+    assert_eq!(
+        titles(Context::List).len(),
+        help_sections().len(),
+        "every section, once"
+    );
 }

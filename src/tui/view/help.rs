@@ -5,12 +5,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 use ratatui::Frame;
 
-use crate::tui::keymap::{help_sections, Binding, MOUSE};
+use crate::tui::keymap::{help_sections_for, Binding, Context, MOUSE};
 use crate::tui::layout::inner;
 use crate::tui::theme::Theme;
 
-pub fn render(frame: &mut Frame, area: Rect, theme: &Theme, scroll: u16) {
-    let (left, right) = columns(theme);
+pub fn render(frame: &mut Frame, area: Rect, theme: &Theme, context: Context, scroll: u16) {
+    let (left, right) = columns(theme, context);
     let height = (left.len().max(right.len()) as u16 + 2).min(area.height);
     let width = 124.min(area.width);
     let [popup] = Layout::horizontal([Constraint::Length(width)])
@@ -41,24 +41,33 @@ pub fn render(frame: &mut Frame, area: Rect, theme: &Theme, scroll: u16) {
 }
 
 /// How many lines the taller column has, to bound scrolling.
-pub fn line_count() -> u16 {
-    let (left, right) = columns(&Theme::plain());
+pub fn line_count(context: Context) -> u16 {
+    let (left, right) = columns(&Theme::plain(), context);
     left.len().max(right.len()) as u16
 }
 
-fn columns(theme: &Theme) -> (Vec<Line<'static>>, Vec<Line<'static>>) {
-    let [timeline, list, filter, blame, global] = help_sections();
-    let left = section(timeline.0, timeline.1, theme);
-    let mut right = section(list.0, list.1, theme);
-    right.extend(section(filter.0, filter.1, theme));
-    right.extend(section(blame.0, blame.1, theme));
-    right.extend(section(global.0, global.1, theme));
-    right.push(Line::styled("Mouse", theme.heading()));
+/// The sections, the focused screen's first, flowed into two columns of about equal height.
+fn columns(theme: &Theme, context: Context) -> (Vec<Line<'static>>, Vec<Line<'static>>) {
+    let mut sections: Vec<Vec<Line<'static>>> = help_sections_for(context)
+        .into_iter()
+        .map(|(title, bindings)| section(title, bindings, theme))
+        .collect();
+    let mut mouse = vec![Line::styled("Mouse", theme.heading())];
     for (gesture, help) in MOUSE {
-        right.push(Line::from(vec![
+        mouse.push(Line::from(vec![
             Span::styled(format!("  {gesture:<11}"), theme.key()),
             Span::raw(*help),
         ]));
+    }
+    sections.push(mouse);
+    let total: usize = sections.iter().map(Vec::len).sum();
+    let (mut left, mut right) = (Vec::new(), Vec::new());
+    for lines in sections {
+        if left.is_empty() || left.len() + lines.len() / 2 <= total / 2 {
+            left.extend(lines);
+        } else {
+            right.extend(lines);
+        }
     }
     (left, right)
 }

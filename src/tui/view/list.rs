@@ -9,7 +9,7 @@ use super::span;
 use crate::model::format_time;
 use crate::tui::app::{App, ListStatus};
 use crate::tui::layout::{inner, ListLayout};
-use crate::tui::text::sanitize;
+use crate::tui::text::{fit, sanitize};
 
 pub fn render(frame: &mut Frame, areas: ListLayout, app: &App) {
     let theme = &app.theme;
@@ -23,8 +23,14 @@ pub fn render(frame: &mut Frame, areas: ListLayout, app: &App) {
         }
         title.push(Span::raw(" "));
     }
+    let checked = list.health.len();
+    let health = if checked < list.all.len() {
+        format!(" · health {checked}/{}…", list.all.len())
+    } else {
+        String::new()
+    };
     let summary = format!(
-        " {} of {} · sorted by {} ",
+        " {} of {} · sorted by {}{health} ",
         list.shown.len(),
         list.all.len(),
         list.sort.label()
@@ -99,20 +105,9 @@ pub fn render(frame: &mut Frame, areas: ListLayout, app: &App) {
     }
 
     let end = (list.offset + areas.rows.height as usize).min(list.shown.len());
-    // Columns fit the rows on screen, so the widths cost nothing for a huge store.
-    let widest = |column: fn(&crate::model::AggregateSummary) -> usize, header: usize| {
-        (list.offset..end)
-            .map(|row| column(&list.all[list.shown[row]]))
-            .max()
-            .unwrap_or(0)
-            .max(header) as u16
-    };
-    let id_width = widest(|s| s.id.chars().count(), 2).min(body.width / 2);
-    let type_width = widest(
-        |s| s.aggregate_type.as_ref().map_or(1, |t| t.chars().count()),
-        4,
-    )
-    .min(body.width / 4);
+    // Widths of the whole list, in terminal cells: they do not jump while scrolling.
+    let id_width = (list.id_cells.max(2) as u16).min(body.width / 2);
+    let type_width = (list.type_cells.max(4) as u16).min(body.width / 4);
     let rows = (list.offset..end).map(|row| {
         let summary = &list.all[list.shown[row]];
         let style = if row == list.selected {
@@ -120,11 +115,23 @@ pub fn render(frame: &mut Frame, areas: ListLayout, app: &App) {
         } else {
             theme.normal()
         };
+        let (health, health_style) = health_cell(list.health_of(&summary.id), theme);
         Row::new(vec![
-            Line::from(span(&summary.id, style)),
-            Line::from(span(
-                summary.aggregate_type.as_deref().unwrap_or("-"),
+            Line::from(Span::styled(fit(&summary.id, id_width as usize), style)),
+            Line::from(Span::styled(
+                fit(
+                    summary.aggregate_type.as_deref().unwrap_or("-"),
+                    type_width as usize,
+                ),
                 style,
+            )),
+            Line::from(Span::styled(
+                health,
+                if row == list.selected {
+                    style
+                } else {
+                    health_style
+                },
             )),
             Line::from(summary.events.to_string()).right_aligned(),
             Line::from(summary.snapshots.to_string()).right_aligned(),
@@ -137,13 +144,21 @@ pub fn render(frame: &mut Frame, areas: ListLayout, app: &App) {
         ])
         .style(style)
     });
-    let header =
-        Row::new(["ID", "TYPE", "EVENTS", "SNAPSHOTS", "LAST ACTIVITY"]).style(theme.heading());
+    let header = Row::new([
+        "ID",
+        "TYPE",
+        "HEALTH",
+        "EVENTS",
+        "SNAPSHOTS",
+        "LAST ACTIVITY",
+    ])
+    .style(theme.heading());
     let table = Table::new(
         rows,
         [
             Constraint::Length(id_width),
             Constraint::Length(type_width),
+            Constraint::Length(HEALTH_WIDTH),
             Constraint::Length(8),
             Constraint::Length(9),
             Constraint::Length(20),
@@ -153,4 +168,37 @@ pub fn render(frame: &mut Frame, areas: ListLayout, app: &App) {
     .header(header)
     .column_spacing(3);
     frame.render_widget(table, body);
+}
+
+const HEALTH_WIDTH: u16 = 12;
+
+/// `ok`, or `✗1 ?2 !3` (snapshot drifts, malformed events and reducer errors, warnings, as
+/// the timeline marks them); `…` until worked out.
+fn health_cell(
+    health: Option<&Result<crate::inspect::Health, String>>,
+    theme: &crate::tui::theme::Theme,
+) -> (String, ratatui::style::Style) {
+    use crate::tui::view::timeline::{MALFORMED, SNAPSHOT_DIFFERS, WARNING};
+    match health {
+        None => ("…".into(), theme.muted()),
+        Some(Err(_)) => ("unreadable".into(), theme.error()),
+        Some(Ok(h)) if h.is_ok() => ("ok".into(), theme.muted()),
+        Some(Ok(h)) => {
+            let parts: Vec<String> = [
+                (h.drifts, SNAPSHOT_DIFFERS),
+                (h.malformed + h.reducer_errors, MALFORMED),
+                (h.warnings, WARNING),
+            ]
+            .into_iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, glyph)| format!("{glyph}{n}"))
+            .collect();
+            let style = if h.drifts + h.malformed + h.reducer_errors > 0 {
+                theme.error()
+            } else {
+                theme.warning()
+            };
+            (parts.join(" "), style)
+        }
+    }
 }

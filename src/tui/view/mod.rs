@@ -9,11 +9,15 @@ mod help;
 #[cfg(test)]
 mod inspect_tests;
 mod list;
+mod log;
+#[cfg(test)]
+mod log_tests;
 mod small;
 mod status;
 #[cfg(test)]
 mod tests;
-mod timeline;
+pub(crate) mod timeline;
+mod trace;
 
 use ratatui::style::Style;
 use ratatui::text::Span;
@@ -30,13 +34,18 @@ pub fn render(app: &App, frame: &mut Frame) {
         small::render(frame, area, &app.theme);
         return;
     }
-    match &app.view {
-        None => {
+    match (&app.view, &app.log) {
+        (None, None) => {
             let areas = layout::list(area);
             list::render(frame, areas, app);
             status::render(frame, areas.status, app);
         }
-        Some(view) => {
+        (None, Some(found)) => {
+            let areas = layout::list(area);
+            log::render(frame, areas, found, &app.theme);
+            status::render(frame, areas.status, app);
+        }
+        (Some(view), _) => {
             let areas = layout::aggregate(area);
             timeline::render(frame, areas.timeline, view, &app.theme);
             events::render(frame, areas.events, view, &app.theme);
@@ -47,14 +56,17 @@ pub fn render(app: &App, frame: &mut Frame) {
             status::render(frame, areas.status, app);
         }
     }
+    if let Some(found) = &app.trace {
+        trace::render(frame, layout::list(area).block, found, &app.theme);
+    }
     if app.help {
-        help::render(frame, area, &app.theme, app.help_scroll);
+        help::render(frame, area, &app.theme, app.help_context, app.help_scroll);
     }
 }
 
 /// Lines in the help overlay, so `App` can bound its scrolling.
-pub fn help_lines() -> u16 {
-    help::line_count()
+pub fn help_lines(context: crate::tui::keymap::Context) -> u16 {
+    help::line_count(context)
 }
 
 /// The only way text from the store reaches the screen: sanitized, styled.

@@ -8,8 +8,10 @@ use ratatui::Frame;
 use super::span;
 use crate::model::format_time;
 use crate::tui::app::{filter_kind, App, FilterKind, Prompt, PromptKind};
+use crate::tui::keymap;
 use crate::tui::text::{ellipsize_start, ellipsize_width, sanitize};
 use crate::tui::theme::Theme;
+use unicode_width::UnicodeWidthStr;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.theme;
@@ -23,23 +25,35 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let separator = || Span::styled(" │ ", theme.border());
     // The aggregate id's place; it gets its width once the rest of the line is known.
     let mut id_at = None;
-    let hints: &[(&str, &str)] = match &app.view {
-        None => {
+    match (&app.view, &app.log) {
+        (None, None) => {
             spans.push(separator());
             if app.reading.is_some() {
                 spans.push(Span::raw("opening…"));
             } else {
-                spans.push(Span::raw(format!("{} aggregates", app.list.all.len())));
+                spans.push(Span::raw(count(app.list.all.len(), "aggregate")));
             }
-            &[
-                ("?", "help"),
-                ("/", "filter"),
-                ("⏎", "open"),
-                ("s", "sort"),
-                ("q", "quit"),
-            ]
         }
-        Some(view) => {
+        (None, Some(log)) => {
+            spans.push(separator());
+            spans.push(Span::styled("store log", theme.heading()));
+            if let Some(row) = log.current() {
+                spans.push(separator());
+                spans.push(Span::styled(
+                    format!("position {}", row.position),
+                    theme.key(),
+                ));
+                if let Some(time) = &row.timestamp {
+                    spans.push(separator());
+                    spans.push(Span::raw(format_time(time)));
+                }
+            }
+            if log.follow {
+                spans.push(separator());
+                spans.push(Span::styled("following", theme.added()));
+            }
+        }
+        (Some(view), _) => {
             spans.push(separator());
             id_at = Some(spans.len());
             spans.push(Span::raw(""));
@@ -69,19 +83,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
                 spans.push(separator());
                 spans.push(Span::styled("following", theme.added()));
             }
-            &[
-                ("?", "help"),
-                ("←→", "step"),
-                (":", "version"),
-                ("a/b", "marks"),
-                ("c", "compare"),
-                ("q", "back"),
-                ("/", "filter"),
-                ("B", "blame"),
-                ("e", "export"),
-            ]
         }
-    };
+    }
+    if let Some(trace) = &app.trace {
+        spans.push(separator());
+        spans.push(Span::styled("trace ", theme.heading()));
+        spans.push(span(&trace.id, theme.heading()));
+    }
+    let hints = keymap::hints(app.context());
     if let Some(message) = &app.message {
         spans.push(separator());
         let style = if message.error {
@@ -99,7 +108,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     }
     let used: usize = spans.iter().map(|s| s.width()).sum();
     let room = (area.width as usize).saturating_sub(used + 2);
-    let hint_spans = hint_line(hints, room, theme);
+    let hint_spans = hint_line(&hints, room, theme);
     let hint_width: usize = hint_spans.iter().map(|s| s.width()).sum();
     if hint_width > 0 {
         let gap = area.width as usize - used - hint_width;
@@ -116,20 +125,28 @@ fn id_room(width: usize, others: usize) -> usize {
 }
 
 /// As many hints as fit in `room` columns, most useful first.
-fn hint_line(hints: &[(&str, &str)], room: usize, theme: &Theme) -> Vec<Span<'static>> {
+fn hint_line(hints: &[(String, &str)], room: usize, theme: &Theme) -> Vec<Span<'static>> {
     let mut spans = Vec::new();
     let mut width = 0;
     for (key, what) in hints {
         let what = format!(" {what}  ");
-        let needed = key.chars().count() + what.chars().count();
+        let needed = key.width() + what.width();
         if width + needed > room {
             break;
         }
         width += needed;
-        spans.push(Span::styled(key.to_string(), theme.key()));
+        spans.push(Span::styled(key.clone(), theme.key()));
         spans.push(Span::styled(what, theme.muted()));
     }
     spans
+}
+
+/// `1 aggregate`, `58 aggregates`.
+fn count(n: usize, noun: &str) -> String {
+    match n {
+        1 => format!("1 {noun}"),
+        _ => format!("{n} {noun}s"),
+    }
 }
 
 /// The prompt that replaces the status line while it is open.
@@ -147,6 +164,19 @@ fn prompt_line<'a>(app: &'a App, prompt: &'a Prompt) -> Line<'a> {
                 FilterKind::Text => "text in the event type · Enter filter · Esc cancel",
                 FilterKind::Jq => {
                     "jq (. is the state, $event the event) · Enter filter · Esc cancel"
+                }
+            },
+        ),
+        PromptKind::LogTime => (" jump to time: ".to_string(), "Enter jump · Esc cancel"),
+        PromptKind::LogFilter => (
+            " filter the log: ".to_string(),
+            match filter_kind(&prompt.input) {
+                _ if prompt.input.trim().is_empty() => {
+                    "text in the event type, aggregate or correlation id, or jq like .balance < 0 · Enter on empty clears"
+                }
+                FilterKind::Text => "text in the type, aggregate or correlation id · Enter filter · Esc cancel",
+                FilterKind::Jq => {
+                    "jq (. is the aggregate's state, $event the event) · Enter filter · Esc cancel"
                 }
             },
         ),

@@ -1,0 +1,349 @@
+//! Issue 15's bugs and the daily-driver behaviours, headless against real stores.
+
+use super::*;
+use crate::tui::action::{Action, Tab};
+use crate::tui::testing::{create_store, insert, open_store, row, Harness};
+
+fn view(h: &Harness) -> &AggregateView {
+    h.app.view.as_ref().expect("an aggregate is open")
+}
+
+fn message(h: &Harness) -> String {
+    h.app
+        .message
+        .as_ref()
+        .map_or(String::new(), |m| m.text.clone())
+}
+
+fn store_with(dir: &tempfile::TempDir, rows: &[crate::tui::testing::Row<'_>]) -> Harness {
+    let path = dir.path().join("store.db");
+    let conn = create_store(&path);
+    insert(&conn, rows);
+    Harness::new(open_store(&path), 120, 32)
+}
+
+#[test]
+fn the_detail_pane_scroll_is_clamped_when_the_next_event_is_shorter() {
+    let dir = tempfile::tempdir().unwrap();
+    let long: String = format!(
+        "{{{}}}",
+        (0..200)
+            .map(|i| format!("\"k{i:03}\": {i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let mut h = store_with(
+        &dir,
+        &[
+            row("a", 1, "Big", &long),
+            row("a", 2, "Small", r#"{"k000": -1}"#),
+        ],
+    );
+    h.open("a");
+    h.send_all([
+        Action::First,
+        Action::SelectTab(Tab::Event),
+        Action::FocusNext,
+    ]);
+    h.send_all([Action::PageDown, Action::PageDown, Action::PageDown]);
+    assert!(view(&h).scroll[Tab::Event.index()] > 0);
+    h.send(Action::StepForward);
+    assert_eq!(
+        view(&h).scroll[Tab::Event.index()],
+        0,
+        "clamped to the short event"
+    );
+    let screen = h.screen();
+    assert!(
+        screen.contains("v2 Small at"),
+        "the short event shows, not a blank pane:\n{screen}"
+    );
+}
+
+#[test]
+fn a_jq_typo_keeps_the_prompt_its_text_and_the_old_filter() {
+    let mut h = Harness::demo();
+    h.open("acc-0007");
+    h.send(Action::Filter);
+    h.type_text("withdrawn");
+    h.send(Action::Confirm);
+    let before = view(&h).filter.clone().expect("a text filter");
+    h.send(Action::Filter);
+    h.send_all(std::iter::repeat_n(Action::InputBackspace, 20));
+    h.type_text(".balance <");
+    h.send(Action::Confirm);
+    let prompt = h.app.prompt.as_ref().expect("the prompt stays open");
+    assert_eq!(prompt.input, ".balance <");
+    assert!(prompt.error.is_some(), "with the error inline");
+    assert_eq!(
+        view(&h).filter.as_ref(),
+        Some(&before),
+        "the old filter stays"
+    );
+    h.send(Action::Back);
+    assert!(h.app.prompt.is_none());
+    h.send(Action::Cancel);
+    assert!(view(&h).filter.is_none(), "Esc clears the filter");
+    h.send(Action::Cancel);
+    assert!(
+        h.app.view.is_some(),
+        "Esc with nothing to cancel stays in the aggregate"
+    );
+    assert!(message(&h).contains("q goes back"), "{}", message(&h));
+    h.send(Action::Back);
+    assert!(h.app.view.is_none(), "q leaves");
+}
+
+#[test]
+fn a_version_in_a_gap_says_where_it_landed_and_v0_is_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows: Vec<_> = [1, 2, 3, 4, 6, 7]
+        .into_iter()
+        .map(|v| row("a", v, "Counted", "{}"))
+        .collect();
+    let mut h = store_with(&dir, &rows);
+    h.open("a");
+    h.send(Action::JumpToVersion);
+    h.type_text("5");
+    h.send(Action::Confirm);
+    assert_eq!(h.cursor_version(), 4);
+    assert!(message(&h).contains("there is no v5"), "{}", message(&h));
+    h.send(Action::JumpToVersion);
+    h.type_text("0");
+    h.send(Action::Confirm);
+    assert_eq!(h.cursor_version(), 1);
+    assert!(
+        message(&h).contains("v0 is the empty state"),
+        "{}",
+        message(&h)
+    );
+}
+
+#[test]
+fn follow_on_a_transcript_says_there_is_nothing_to_follow() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.jsonl");
+    let source = open_store(&crate::tui::testing::demo_path());
+    let reducer = crate::load::reducer_for(source.as_ref(), "acc-0001", None);
+    let mut replay = crate::load::replay(source.as_ref(), "acc-0001", reducer).unwrap();
+    let options = crate::export::ExportOptions {
+        format: crate::export::Format::JsonLines,
+        source: "demo".into(),
+        aggregate: "acc-0001".into(),
+        from: None,
+        to: None,
+        with_state: false,
+        redact: Vec::new(),
+        generated_at: None,
+    };
+    let mut text = Vec::new();
+    crate::export::export(&mut replay, &options, &mut text).unwrap();
+    std::fs::write(&path, text).unwrap();
+    let transcript = crate::source::open(
+        &path.to_string_lossy(),
+        &crate::source::OpenOptions::default(),
+    )
+    .unwrap();
+    // The name the runtime gives the UI: the source's own description.
+    let name = transcript.describe();
+    let mut h = Harness::new(transcript, 120, 32);
+    h.app.source_name = name;
+    h.open("acc-0001");
+    h.send(Action::ToggleFollow);
+    assert!(!h.app.is_following());
+    assert!(message(&h).contains("nothing to follow"), "{}", message(&h));
+}
+
+#[test]
+fn the_diff_is_worked_out_off_the_ui_thread_and_only_for_the_tab_shown() {
+    use crate::tui::loader::Request;
+    let dir = tempfile::tempdir().unwrap();
+    let wide: String = format!(
+        "{{{}}}",
+        (0..20_000)
+            .map(|i| format!("\"key{i:05}\": {i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let mut h = store_with(
+        &dir,
+        &[
+            row("w", 1, "Created", &wide),
+            row("w", 2, "Touched", r#"{"key00000": -1}"#),
+        ],
+    );
+    h.open("w");
+    assert_eq!(view(&h).tab, Tab::State);
+    assert!(
+        view(&h).detail.as_ref().unwrap().diff_input.is_some(),
+        "on the State tab no diff was asked for"
+    );
+    // The Diff tab: the frame drawn now says the diff is being worked out…
+    h.app.update(Action::SelectTab(Tab::Diff));
+    let requests = h.app.take_requests();
+    let jobs: Vec<_> = requests
+        .iter()
+        .filter(|r| matches!(r, Request::Diff(_)))
+        .collect();
+    assert_eq!(jobs.len(), 1, "{requests:?}");
+    assert!(h.screen().contains("working out the diff…"));
+    // …and the worker's answer fills it in.
+    for request in requests {
+        for report in h.perform(request) {
+            h.app.update(Action::Loaded(report));
+        }
+    }
+    let screen = h.screen();
+    assert!(!screen.contains("working out the diff…"), "{screen}");
+    assert!(
+        screen.contains("--- v0") && screen.contains("+++ v1"),
+        "{screen}"
+    );
+    // An answer for an event no longer under the cursor is dropped.
+    h.app.update(Action::StepForward);
+    let stale = h.app.take_requests();
+    h.send(Action::Loaded(crate::tui::loader::Report::Diffed {
+        target: crate::tui::diff_worker::DiffTarget::Event {
+            generation: view(&h).generation,
+            index: 0,
+        },
+        lines: vec![],
+    }));
+    assert!(!view(&h).detail.as_ref().unwrap().diff_ready);
+    for request in stale {
+        for report in h.perform(request) {
+            h.app.update(Action::Loaded(report));
+        }
+    }
+    assert!(h.screen().contains("~ .key00000: 0 → -1"), "{}", h.screen());
+}
+
+#[test]
+fn an_aggregate_opens_at_its_latest_event_and_reopens_where_it_was_left() {
+    let mut h = Harness::demo();
+    h.open_latest("acc-0003");
+    assert_eq!(h.cursor_version(), 69, "opens at the latest event");
+    h.send(Action::JumpToVersion);
+    h.type_text("20");
+    h.send(Action::Confirm);
+    h.send(Action::MarkA);
+    h.send(Action::JumpToVersion);
+    h.type_text("50");
+    h.send(Action::Confirm);
+    h.send_all([
+        Action::MarkB,
+        Action::SelectTab(Tab::Event),
+        Action::FocusNext,
+    ]);
+    h.send(Action::Filter);
+    h.type_text("withdrawn");
+    h.send(Action::Confirm);
+    h.send(Action::JumpToVersion);
+    h.type_text("37");
+    h.send(Action::Confirm);
+    h.send(Action::Back);
+    assert!(h.app.view.is_none(), "q leaves at once");
+    h.send(Action::Confirm);
+    let view = view(&h);
+    assert_eq!(h.cursor_version(), 37, "the cursor is back");
+    let marks = view.marks.map(|m| m.map(|i| view.version_of(i)));
+    assert_eq!(marks, [Some(20), Some(50)], "and the marks");
+    assert_eq!(view.tab, Tab::Event);
+    assert_eq!(view.focus, Focus::Detail);
+    let filter = view.filter.as_ref().expect("and the filter");
+    assert_eq!(filter.query, "withdrawn");
+    assert!(filter.matches.as_ref().is_some_and(|m| !m.is_empty()));
+}
+
+#[test]
+fn the_command_line_opens_an_aggregate_at_a_version() {
+    let source = open_store(&crate::tui::testing::demo_path());
+    let mut h = Harness::new(source, 120, 32);
+    h.app.open_at = Some(crate::tui::OpenAt {
+        aggregate: "acc-0007".into(),
+        at: Some(crate::model::Position::Version(31)),
+    });
+    // The list arrives again (as at start-up, when the loader first answers).
+    h.app
+        .update(Action::Loaded(crate::tui::loader::Report::Aggregates(
+            h.source.aggregates().map_err(|e| e.describe()),
+        )));
+    h.pump();
+    assert_eq!(view(&h).summary.id, "acc-0007");
+    assert_eq!(h.cursor_version(), 31);
+
+    h.app.open_at = Some(crate::tui::OpenAt {
+        aggregate: "acc-9999".into(),
+        at: None,
+    });
+    h.send(Action::Back);
+    h.app
+        .update(Action::Loaded(crate::tui::loader::Report::Aggregates(
+            h.source.aggregates().map_err(|e| e.describe()),
+        )));
+    assert!(h.app.view.is_none());
+    assert!(
+        message(&h).contains("no aggregate \"acc-9999\""),
+        "{}",
+        message(&h)
+    );
+}
+
+#[test]
+fn the_list_shows_each_aggregates_health_and_sorts_by_it() {
+    let mut h = Harness::demo();
+    assert_eq!(h.app.list.health.len(), 58, "worked out in the background");
+    let screen = h.screen();
+    let acc3 = screen.lines().find(|l| l.contains("acc-0003")).unwrap();
+    assert!(acc3.contains("✗1"), "{acc3}");
+    let acc1 = screen.lines().find(|l| l.contains("acc-0001")).unwrap();
+    assert!(acc1.contains(" ok "), "{acc1}");
+    while h.app.list.sort != SortKey::Health {
+        h.send(Action::CycleSort);
+    }
+    let first: Vec<String> = h.app.list.shown[..4]
+        .iter()
+        .map(|&i| h.app.list.all[i].id.clone())
+        .collect();
+    assert_eq!(
+        first[..3],
+        ["acc-0003", "order-0012", "order-0020"],
+        "{first:?}"
+    );
+    let screen = h.screen();
+    assert!(screen.contains("sorted by health"), "{screen}");
+    let order12 = screen.lines().find(|l| l.contains("order-0012")).unwrap();
+    assert!(order12.contains("?1"), "{order12}");
+    let order20 = screen.lines().find(|l| l.contains("order-0020")).unwrap();
+    assert!(order20.contains("!1"), "{order20}");
+}
+
+#[test]
+fn health_is_asked_for_a_few_aggregates_at_a_time() {
+    use crate::tui::loader::Request;
+    let source = open_store(&crate::tui::testing::demo_path());
+    let mut app = App::new(
+        "demo".into(),
+        None,
+        crate::tui::Theme::plain(),
+        ratatui::layout::Rect::new(0, 0, 120, 32),
+    );
+    app.take_requests();
+    app.update(Action::Loaded(crate::tui::loader::Report::Aggregates(
+        source.aggregates().map_err(|e| e.describe()),
+    )));
+    let requests = app.take_requests();
+    let asked: Vec<usize> = requests
+        .iter()
+        .filter_map(|r| match r {
+            Request::Health { ids, .. } => Some(ids.len()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(asked, vec![crate::tui::app::list::HEALTH_BATCH]);
+    assert_eq!(
+        app.list.health.len(),
+        0,
+        "nothing is known before the loader answers"
+    );
+}
