@@ -159,3 +159,38 @@ fn a_store_locked_by_a_writer_fails_after_the_lock_timeout() {
     assert!(started.elapsed() < Duration::from_secs(10));
     store.conn.execute_batch("ROLLBACK;").unwrap();
 }
+
+/// The query clock counts SQLite's work, not the time rewind spends with the rows it was
+/// given: a reader that takes its time (a UI waiting to catch up) over a long history is not
+/// stopped by --query-timeout.
+#[test]
+fn time_spent_handling_rows_is_not_counted_as_the_querys_work() {
+    let mut store = Store::native();
+    store.conn.execute_batch("BEGIN").unwrap();
+    for v in 1..=10_000 {
+        store.event("acc", v, "Counted", r#"{"n": 1}"#, "2026-01-15T10:00:00Z");
+    }
+    store.conn.execute_batch("COMMIT").unwrap();
+    let options = SqliteOptions {
+        query_timeout: Duration::from_millis(300),
+        ..SqliteOptions::default()
+    };
+    let source = SqliteSource::open(&store.path, options).unwrap();
+    let mut read = 0;
+    let started = Instant::now();
+    let query = rewind::source::Query::aggregate("acc");
+    rewind::source::EventSource::query(&source, &query, &mut |chunk| {
+        if let rewind::model::Chunk::Events(events) = chunk {
+            read += events.len();
+            // Each batch handled in under the 250 ms that counts as a pause on its own.
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        std::ops::ControlFlow::Continue(())
+    })
+    .unwrap();
+    assert_eq!(read, 10_000);
+    assert!(
+        started.elapsed() > Duration::from_millis(400),
+        "the handling took longer than the timeout, so the test means something"
+    );
+}

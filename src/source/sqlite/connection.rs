@@ -86,6 +86,11 @@ impl StoreConnection {
         self.conn.borrow()
     }
 
+    /// Runs `work` (handing rows on) off the running query's work clock.
+    pub fn outside<T>(&self, work: impl FnOnce() -> T) -> T {
+        self.clock.outside(work)
+    }
+
     /// The message for a read stopped by a bound (time, value length), if that is what
     /// `err` is.
     pub fn bound_exceeded(&self, err: &rusqlite::Error, doing: &str) -> Option<String> {

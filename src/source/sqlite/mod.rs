@@ -309,7 +309,7 @@ impl SqliteSource {
             batch.push(event);
             if batch.len() == BATCH {
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                if sink(Chunk::Events(full)).is_break() {
+                if self.db.outside(|| sink(Chunk::Events(full))).is_break() {
                     return Ok(RowsRead {
                         stopped: true,
                         seen,
@@ -317,7 +317,8 @@ impl SqliteSource {
                 }
             }
         }
-        let stopped = !batch.is_empty() && sink(Chunk::Events(batch)).is_break();
+        let stopped =
+            !batch.is_empty() && self.db.outside(|| sink(Chunk::Events(batch))).is_break();
         Ok(RowsRead { stopped, seen })
     }
 
