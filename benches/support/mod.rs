@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use rewind::source::EventSource;
-use rewind::tui::loader::{perform, Newest};
+use rewind::tui::loader::{perform, Newest, Request};
 use rewind::tui::{Action, App};
 
 /// `cargo test --all-targets` runs bench binaries too; only `cargo bench` passes --bench.
@@ -36,6 +36,11 @@ pub fn pump(app: &mut App, source: &dyn EventSource, newest: &Newest) {
             return;
         }
         for request in requests {
+            // The UI works out the list's health on a thread of its own, off the paths
+            // measured here.
+            if matches!(request, Request::Health { .. }) {
+                continue;
+            }
             // Received events are replayed as they come, as the runtime paces the loader.
             if newest.note(&request) {
                 perform(source, request, newest, &mut |report| {

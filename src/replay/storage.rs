@@ -83,7 +83,9 @@ impl<'s> Storage<'s> {
             .checked_sub(1)
             .and_then(|i| index.get(i))
             .map(|e| (e.version, e.position));
-        let wanted = range.len().max(PAGE);
+        // Past the range's end too: the event a fold stopped before is usually read next
+        // (a step's after state, the event shown), and should not cost another query.
+        let wanted = (range.len() + PAGE / 2).max(PAGE);
         let mut read = pages.read_page(after, wanted)?;
         let expected: Vec<_> = index.range(range.start..range.start + wanted).collect();
         // Events stored since the index was made come after it: they are not this replay's.
@@ -97,7 +99,8 @@ impl<'s> Storage<'s> {
                 "the store changed while rewind read it (events it indexed are gone or moved); open it again".into(),
             );
         }
+        let len = range.len().min(read.len());
         *window = (range.start, read);
-        Ok(Cow::Borrowed(&window.1[..range.len()]))
+        Ok(Cow::Borrowed(&window.1[..len]))
     }
 }

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use crate::diff::JsonPath;
 use crate::export::{self, ExportError, ExportOptions, Format};
 use crate::inspect::{self, BlameLine, Predicate};
-use crate::model::Position;
-use crate::replay::{Reducer, Replay};
+use crate::model::{Position, Snapshot};
+use crate::replay::{Reducer, Replay, SnapshotCheck};
 use crate::source::EventSource;
 
 /// The UI's reducer, carried by a request: compared by identity, printed by name.
@@ -46,6 +46,10 @@ pub enum JobKind {
         limit: crate::jq::Limits,
     },
     Export(ExportJob),
+    /// These snapshots (the UI's) compared with replay: on a history whose payloads stay in
+    /// the store this reads it all again, so it runs in the background, not on the UI's
+    /// thread.
+    CheckSnapshots(Vec<Snapshot>),
 }
 
 /// A transcript to write: the steps from the state at version `from` to version `to`
@@ -93,6 +97,7 @@ pub enum Outcome {
     Blamed(Result<Vec<BlameLine>, String>),
     Filtered(Result<FilterMatches, String>),
     Exported(Result<Written, ExportFailure>),
+    SnapshotsChecked(Result<Vec<SnapshotCheck>, String>),
 }
 
 /// Carries out a job against the source; errors are phrased for the status bar.
@@ -116,6 +121,12 @@ pub fn run(source: &dyn EventSource, job: &Job) -> Outcome {
                 first_error: run.first_error,
             })
         })),
+        JobKind::CheckSnapshots(snapshots) => {
+            Outcome::SnapshotsChecked(replay.and_then(|mut replay| {
+                replay.set_snapshots(snapshots.clone());
+                replay.check_snapshots().map_err(|e| e.to_string())
+            }))
+        }
         JobKind::Export(export) => Outcome::Exported(
             replay
                 .map_err(ExportFailure::Failed)

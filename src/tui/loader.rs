@@ -59,6 +59,17 @@ pub enum Request {
     },
 }
 
+impl Request {
+    /// Work nobody waits on, done on a second reader so it never holds up a load.
+    fn is_background(&self) -> bool {
+        match self {
+            Request::Health { .. } => true,
+            Request::Job(job) => matches!(job.kind, super::jobs::JobKind::CheckSnapshots(_)),
+            _ => false,
+        }
+    }
+}
+
 /// A second reader of the store, handed from the loader's thread to the UI's once.
 #[derive(Clone)]
 pub struct SharedReader(Arc<Mutex<Option<Box<dyn EventSource>>>>);
@@ -376,7 +387,17 @@ impl Loader {
             let Some(source) = open(source, &actions) else {
                 return;
             };
+            let background = source
+                .reader()
+                .map(|reader| spawn_background(reader, actions.clone(), Arc::clone(&shared)));
             for request in incoming {
+                let request = match (&background, request) {
+                    (Some(background), request) if request.is_background() => {
+                        let _ = background.send(request);
+                        continue;
+                    }
+                    (_, request) => request,
+                };
                 let mut gone = false;
                 perform(source.as_ref(), request, &shared, &mut |report| {
                     if let Report::Events { generation, events } = &report {
@@ -431,6 +452,29 @@ impl Loader {
         self.newest.history.store(u64::MAX, Ordering::Release);
         self.newest.log.store(u64::MAX, Ordering::Release);
     }
+}
+
+/// A thread of its own, on a second reader of the source, for the work nobody waits on (the
+/// aggregate list's health column: every aggregate replayed), so opening an aggregate never
+/// queues behind it.
+fn spawn_background(
+    reader: Box<dyn EventSource>,
+    actions: tokio::sync::mpsc::UnboundedSender<Action>,
+    newest: Arc<Newest>,
+) -> mpsc::Sender<Request> {
+    let (requests, incoming) = mpsc::channel::<Request>();
+    std::thread::spawn(move || {
+        for request in incoming {
+            let mut gone = false;
+            perform(reader.as_ref(), request, &newest, &mut |report| {
+                gone |= actions.send(Action::Loaded(report)).is_err();
+            });
+            if gone {
+                break;
+            }
+        }
+    });
+    requests
 }
 
 /// The source, opened now if it was handed over unopened; a failure to open is reported

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::diff::{Change, JsonPath};
 use crate::model::{AggregateSummary, Event, Snapshot, SnapshotOutcome, StorePosition};
-use crate::replay::{Entry, Reducer, Replay};
+use crate::replay::{Entry, Reducer, Replay, SnapshotCheck};
 
 use super::detail::{Comparison, Detail, TextLine};
 use super::inspect::{Blame, EventFilter};
@@ -78,6 +78,8 @@ pub struct AggregateView {
     pub loading: bool,
     /// The source has sent everything it will (or failed).
     pub source_done: bool,
+    /// The ticket of the background job checking the snapshots, while it runs.
+    pub checking_snapshots: Option<u64>,
     /// Events received but not replayed yet.
     pub backlog: VecDeque<Event>,
     pub error: Option<String>,
@@ -123,6 +125,7 @@ impl AggregateView {
             generation,
             replay,
             loading: true,
+            checking_snapshots: None,
             source_done: false,
             backlog: VecDeque::new(),
             error: None,
@@ -300,10 +303,18 @@ impl AggregateView {
 
     /// Checks each snapshot against replay and places it on the timeline.
     pub fn place_snapshots(&mut self) {
-        let checks = match self.replay.check_snapshots() {
+        let checks = self.replay.check_snapshots().map_err(|e| e.to_string());
+        self.place_checks(checks);
+    }
+
+    /// Places the snapshots as checked (here, or by a background job on a replay of its
+    /// own over the same events).
+    pub fn place_checks(&mut self, checks: Result<Vec<SnapshotCheck>, String>) {
+        self.checking_snapshots = None;
+        let checks = match checks {
             Ok(checks) => checks,
             Err(err) => {
-                self.error = Some(err.to_string());
+                self.error = Some(err);
                 Vec::new()
             }
         };

@@ -242,7 +242,19 @@ impl App {
             return;
         }
         view.loading = false;
-        view.place_snapshots();
+        if view.replay.is_paged() && !view.replay.snapshots().is_empty() {
+            // Checking reads the whole history again from the store: not on this thread.
+            let snapshots = view.replay.snapshots().to_vec();
+            let ticket = self.start_job(crate::tui::jobs::JobKind::CheckSnapshots(snapshots));
+            if let Some(view) = self.view.as_mut() {
+                view.checking_snapshots = ticket;
+            }
+        } else {
+            view.place_snapshots();
+        }
+        let Some(view) = self.view.as_mut() else {
+            return;
+        };
         let rows = layout::aggregate(self.size).event_rows.height as usize;
         let landed = match view.landing.take() {
             Some(Landing::Position(_)) => {
@@ -337,6 +349,15 @@ impl App {
                 Outcome::Blamed(result) => self.on_blamed(ticket, result),
                 Outcome::Filtered(result) => self.on_filtered(ticket, result),
                 Outcome::Exported(result) => self.on_exported(ticket, result),
+                Outcome::SnapshotsChecked(result) => {
+                    if let Some(view) = self
+                        .view
+                        .as_mut()
+                        .filter(|v| v.checking_snapshots == Some(ticket))
+                    {
+                        view.place_checks(result);
+                    }
+                }
             },
             Report::Events { generation, events } if Some(generation) == current => {
                 if let Some(view) = self.view.as_mut() {

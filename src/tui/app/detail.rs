@@ -93,8 +93,9 @@ impl Detail {
         folds: &BTreeSet<JsonPath>,
         snapshots: &[SnapshotMark],
     ) -> Result<Detail, ReplayError> {
-        let event = replay.event(index)?;
+        // The fold first: the page it reads holds the event too.
         let (before, after) = replay.step(index)?;
+        let event = replay.event(index)?;
         let found = changes(&before, &after);
         let mut state = json_tree::flatten(&after);
         json_tree::mark_changes(&mut state, &found);

@@ -293,3 +293,83 @@ fn a_source_that_fails_to_open_says_why_in_the_list() {
         ))]
     );
 }
+
+/// Checking snapshots reads a paged history again from the store: the UI asks the loader's
+/// background thread for it instead of folding everything between two frames, and places
+/// the verdicts when they come.
+#[test]
+fn snapshots_of_a_paged_history_are_checked_in_the_background() {
+    let mut h = Harness::demo();
+    h.send(Action::Filter);
+    h.type_text("acc-0003");
+    h.send(Action::Confirm);
+    h.app.update(Action::Confirm);
+    let mut check = None;
+    for _ in 0..100 {
+        let requests = h.app.take_requests();
+        if requests.is_empty() {
+            break;
+        }
+        for request in requests {
+            if matches!(&request, Request::Job(job) if matches!(job.kind, crate::tui::jobs::JobKind::CheckSnapshots(_)))
+            {
+                check = Some(request);
+                continue;
+            }
+            for report in h.perform(request) {
+                h.app.update(Action::Loaded(report));
+            }
+        }
+        h.digest_all();
+    }
+    let check = check.expect("a background snapshot check was asked for");
+    assert!(view(&h).replay.is_paged());
+    assert!(!view(&h).loading, "the history is loaded");
+    assert!(
+        view(&h).snapshots.is_empty(),
+        "no verdict before the check answers"
+    );
+    assert!(view(&h).checking_snapshots.is_some());
+    for report in h.perform(check) {
+        h.app.update(Action::Loaded(report));
+    }
+    let marks: Vec<u64> = view(&h).snapshots.iter().map(|m| m.version).collect();
+    assert_eq!(marks, vec![25, 50]);
+    assert!(view(&h).checking_snapshots.is_none());
+}
+
+/// While a history loads with the cursor riding its end, the detail shown is not worked out
+/// again for every replayed batch (each would read events back from the store); a key the
+/// user presses, and the end of the load, bring it up to date.
+#[test]
+fn the_detail_waits_for_the_load_unless_the_user_asks() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.db");
+    let conn = create_store(&path);
+    insert_counting(&conn, "big", 1, 5000);
+    let mut h = Harness::new(open_store(&path), 120, 32);
+    h.app.update(Action::Confirm);
+    let request = h.app.take_requests().pop().unwrap();
+    let mut reports = h.perform(request).into_iter();
+    for report in reports.by_ref() {
+        let events = matches!(report, Report::Events { .. });
+        h.app.update(Action::Loaded(report));
+        if events {
+            break;
+        }
+    }
+    let first = view(&h).detail.as_ref().map(|d| d.index);
+    assert_eq!(first, Some(DIGEST_BATCH - 1), "the first batch shows its last event");
+    h.digest_all();
+    assert_eq!(view(&h).cursor, 2047, "the cursor rode the load");
+    assert_eq!(view(&h).detail.as_ref().map(|d| d.index), first);
+    h.app.update(Action::StepBack);
+    assert_eq!(view(&h).detail.as_ref().map(|d| d.index), Some(2046));
+    h.app.update(Action::Last);
+    for report in reports {
+        h.app.update(Action::Loaded(report));
+    }
+    h.digest_all();
+    assert!(!view(&h).loading);
+    assert_eq!(view(&h).detail.as_ref().map(|d| d.index), Some(4999));
+}

@@ -208,7 +208,14 @@ impl App {
 
     pub fn update(&mut self, action: Action) {
         match action {
-            Action::Loaded(report) => self.on_report(report),
+            Action::Loaded(report) => {
+                self.on_report(report);
+                return self.settle_in_background();
+            }
+            Action::Digest => {
+                self.digest();
+                return self.settle_in_background();
+            }
             Action::Resize { width, height } => {
                 self.size = Rect::new(0, 0, width, height);
                 let rows = self.list_rows();
@@ -218,7 +225,6 @@ impl App {
             Action::PlayTick => self.play_tick(),
             Action::FollowTick if self.view.is_some() => self.follow_tick(),
             Action::FollowTick => self.log_follow_tick(),
-            Action::Digest => self.digest(),
             action => {
                 self.message = None;
                 // Any key but the speed keys stops playback, and is spent doing so.
@@ -232,6 +238,20 @@ impl App {
             }
         }
         self.settle();
+    }
+
+    /// After a report or a replayed batch: while a history is still loading, the detail
+    /// already shown stays (the cursor may ride along with the load), since working it out
+    /// again for every batch reads events back from the store and would slow a long load
+    /// many times over; the user's own keys, and the end of the load, bring it up to date.
+    fn settle_in_background(&mut self) {
+        let event_rows = self.event_rows();
+        match self.view.as_mut() {
+            Some(view) if view.loading && view.detail.is_some() => {
+                view.offset = layout::keep_in_view(view.offset, view.cursor, event_rows);
+            }
+            _ => self.settle(),
+        }
     }
 
     fn settle(&mut self) {
