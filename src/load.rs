@@ -279,4 +279,52 @@ mod tests {
             second.lines().skip(1).collect::<Vec<_>>()
         );
     }
+
+    /// A transcript's steps stay in its file: a replay of one reads them back in pages,
+    /// windows of steps past the first are read as a fold reaches them, and a file changed
+    /// under rewind is said to have changed, not misread.
+    #[test]
+    fn a_transcript_is_read_back_from_its_file_not_held() {
+        let events: Vec<Event> = (1..=3000).map(|v| event(v, "Up")).collect();
+        let mut original = Replay::new(Arc::new(Counter));
+        original.extend(events);
+        let options = ExportOptions {
+            format: Format::JsonLines,
+            source: "test".into(),
+            aggregate: "c".into(),
+            from: None,
+            to: None,
+            with_state: false,
+            redact: Vec::new(),
+            generated_at: None,
+        };
+        let mut text = Vec::new();
+        export(&mut original, &options, &mut text).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.jsonl");
+        std::fs::write(&path, &text).unwrap();
+
+        let source = TranscriptSource::open(&path).unwrap();
+        let reducer = reducer_for(&source, "c", None);
+        let mut replayed = replay(&source, "c", reducer).unwrap();
+        assert!(replayed.is_paged(), "payloads are read back from the file");
+        assert_eq!(replayed.state_after(0).unwrap(), &Value::Null);
+        for count in [1, 700, 2999, 3000, 1500] {
+            assert_eq!(
+                replayed.state_after(count).unwrap(),
+                &json!(count),
+                "after {count} events"
+            );
+        }
+        assert_eq!(replayed.event(2500).unwrap().version, 2501);
+
+        // Another export written over it: its steps are not where the index says.
+        let mut shorter = Replay::new(Arc::new(Counter));
+        shorter.extend((1..=50).map(|v| event(v, "Down")).collect());
+        let mut other = Vec::new();
+        export(&mut shorter, &options, &mut other).unwrap();
+        std::fs::write(&path, other).unwrap();
+        let err = replayed.event(1000).unwrap_err().to_string();
+        assert!(err.contains("changed"), "{err}");
+    }
 }

@@ -152,10 +152,10 @@ fn a_process_substitution_gets_a_hint_to_copy_it_to_a_file() {
 fn a_transcript_past_the_size_cap_is_refused_before_it_is_read() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("huge.jsonl");
-    // Sparse: 5 GiB claimed, nothing written.
+    // Sparse: 65 GiB claimed, nothing written.
     let file = std::fs::File::create(&path).unwrap();
-    file.set_len(5 << 30).unwrap();
+    file.set_len(65 << 30).unwrap();
     drop(file);
     let err = one_line_error(&limited(&["aggregates", &path.to_string_lossy()]));
-    assert!(err.contains("is larger than 4 GiB"), "{err}");
+    assert!(err.contains("is larger than 64 GiB"), "{err}");
 }

@@ -1,5 +1,8 @@
 //! An aggregate's history as sources hand it over, and what replay concludes about it.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
@@ -32,14 +35,48 @@ pub struct HistoryStart {
 
 /// The states a transcript recorded for its steps, handed to replay as data so that a
 /// transcript replays to exactly the states its author saw, whatever reducer made them.
-#[derive(Debug, Clone, PartialEq)]
+/// The steps are read a few at a time (a transcript's stay in its file).
+#[derive(Clone)]
 pub struct RecordedStates {
     /// The reducer that computed them, as the transcript names it.
     pub reducer: String,
     /// The state before the first step.
     pub start: Value,
-    /// Per step: the event's version, the state after it and why it failed, if it did.
-    pub steps: Vec<RecordedStep>,
+    pub steps: Arc<dyn RecordedSteps>,
+}
+
+impl std::fmt::Debug for RecordedStates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecordedStates")
+            .field("reducer", &self.reducer)
+            .field("steps", &self.steps.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The same states: the same steps behind them.
+impl PartialEq for RecordedStates {
+    fn eq(&self, other: &Self) -> bool {
+        self.reducer == other.reducer
+            && self.start == other.start
+            && Arc::ptr_eq(&self.steps, &other.steps)
+    }
+}
+
+/// Per step of a transcript: the event's version, the state after it and why it failed.
+pub trait RecordedSteps: Send + Sync {
+    fn len(&self) -> usize;
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The steps recorded for this version (more than one where a store repeated it), in
+    /// step order.
+    fn steps_of(&self, version: u64) -> Vec<usize>;
+
+    /// Step `index` (0-based); `None` past the end or when it can no longer be read.
+    fn step(&self, index: usize) -> Option<RecordedStep>;
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -47,6 +84,36 @@ pub struct RecordedStep {
     pub version: u64,
     pub state: Value,
     pub problem: Option<StepProblem>,
+}
+
+/// Recorded steps held in memory.
+pub struct RecordedStepList {
+    steps: Vec<RecordedStep>,
+    by_version: HashMap<u64, Vec<usize>>,
+}
+
+impl RecordedStepList {
+    pub fn new(steps: Vec<RecordedStep>) -> RecordedStepList {
+        let mut by_version: HashMap<u64, Vec<usize>> = HashMap::new();
+        for (i, step) in steps.iter().enumerate() {
+            by_version.entry(step.version).or_default().push(i);
+        }
+        RecordedStepList { steps, by_version }
+    }
+}
+
+impl RecordedSteps for RecordedStepList {
+    fn len(&self) -> usize {
+        self.steps.len()
+    }
+
+    fn steps_of(&self, version: u64) -> Vec<usize> {
+        self.by_version.get(&version).cloned().unwrap_or_default()
+    }
+
+    fn step(&self, index: usize) -> Option<RecordedStep> {
+        self.steps.get(index).cloned()
+    }
 }
 
 /// Why an event left the state unchanged.

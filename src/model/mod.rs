@@ -10,7 +10,8 @@ pub mod transcript;
 
 pub use event::{nesting_depth, Event, EventIssue, JsonText, Payload, Snapshot, MAX_JSON_DEPTH};
 pub use history::{
-    Chunk, History, HistoryStart, RecordedStates, RecordedStep, SnapshotOutcome, StepProblem,
+    Chunk, History, HistoryStart, RecordedStates, RecordedStep, RecordedStepList, RecordedSteps,
+    SnapshotOutcome, StepProblem,
 };
 pub use position::{parse_time, Position, PositionError};
 pub use store_position::{PositionInput, SincePoint, SincePointError, StorePosition};

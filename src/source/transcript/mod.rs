@@ -3,18 +3,24 @@
 //! the original replay, whatever reducer computed them.
 
 mod read;
+mod steps;
 
-use std::io::Read;
+use std::io::{BufRead, Read};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use super::{EventSource, Query, Resume, Scope, SourceError, Start};
+use crate::model::transcript::{Header, Step};
 use crate::model::{
-    AggregateSummary, Chunk, Event, HistoryStart, RecordedStates, RecordedStep, Snapshot,
-    StorePosition,
+    AggregateSummary, Chunk, Event, HistoryStart, RecordedStates, RecordedStep, RecordedStepList,
+    RecordedSteps, Snapshot, StorePosition,
 };
 
-pub use read::{has_marker, read, ReadError, ReadTranscript};
+pub use read::{has_marker, read, LineReader, ReadError, ReadTranscript};
+use steps::{StepFile, Steps};
 
 /// Is this file a transcript? Yes for `*.jsonl`, and for any file whose first line
 /// carries the transcript marker.
@@ -45,35 +51,134 @@ fn sniff(path: &Path) -> bool {
     has_marker(&start[..filled])
 }
 
-/// Transcripts are read whole; a file past this size is refused before it fills memory.
-/// (A 200,000-event history exports to about 110 MB.)
-pub const MAX_TRANSCRIPT_BYTES: u64 = 4 << 30;
+/// A file past this size is refused before it is read: more than any transcript rewind
+/// writes. (A 200,000-event history exports to about 110 MB; steps stay in the file, so
+/// memory does not grow with it.)
+pub const MAX_TRANSCRIPT_BYTES: u64 = 64 << 30;
 
-/// Reads a file as UTF-8 text, stopping with `FileTooLarge` past `cap` bytes, whatever the
-/// file claims its size is.
-fn read_capped(path: &Path, cap: u64) -> std::io::Result<String> {
+/// The longest line rewind reads from a transcript: a step's state and its diff.
+const MAX_LINE_BYTES: u64 = 1 << 30;
+
+/// Steps handed to the sink at a time.
+const BATCH: usize = 1024;
+
+/// Reads a transcript a line at a time, checking every line, and keeps where each step
+/// starts; the steps themselves are left in the file.
+fn index_file(path: &Path, cap: u64) -> Result<Indexed, OpenError> {
     let file = std::fs::File::open(path)?;
     if file.metadata()?.len() > cap {
-        return Err(std::io::ErrorKind::FileTooLarge.into());
+        return Err(std::io::Error::from(std::io::ErrorKind::FileTooLarge).into());
     }
-    let mut text = String::new();
-    file.take(cap + 1).read_to_string(&mut text)?;
-    if text.len() as u64 > cap {
-        return Err(std::io::ErrorKind::FileTooLarge.into());
+    let mut file = std::io::BufReader::new(file.take(cap + 1));
+    let mut buf = Vec::new();
+    let (mut offset, mut number) = (0u64, 0usize);
+    let mut reader: Option<LineReader> = None;
+    let mut indexed = Indexed::default();
+    loop {
+        buf.clear();
+        let read = (&mut file)
+            .take(MAX_LINE_BYTES + 1)
+            .read_until(b'\n', &mut buf)?;
+        if read == 0 {
+            break;
+        }
+        let at = offset;
+        offset += read as u64;
+        if offset > cap {
+            return Err(std::io::Error::from(std::io::ErrorKind::FileTooLarge).into());
+        }
+        number += 1;
+        if buf.len() as u64 > MAX_LINE_BYTES {
+            return Err(OpenError::Read(ReadError::Invalid {
+                line: number,
+                reason: format!("it is longer than {} MiB", MAX_LINE_BYTES >> 20),
+            }));
+        }
+        let text = std::str::from_utf8(&buf)
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidData))?;
+        if text.trim().is_empty() {
+            continue;
+        }
+        let Some(lines) = reader.as_mut() else {
+            reader = Some(LineReader::start(text)?);
+            continue;
+        };
+        if let Some(step) = lines.line(number, text)? {
+            indexed.add(at, step);
+        }
     }
-    Ok(text)
+    let (header, closing) = reader.ok_or(ReadError::Empty)?.finish()?;
+    indexed.snapshots.extend(
+        closing
+            .snapshots_beyond
+            .iter()
+            .map(|mark| mark.snapshot.clone()),
+    );
+    Ok(Indexed {
+        header: Some(header),
+        ..indexed
+    })
 }
 
+/// What opening a transcript keeps of it.
+#[derive(Default)]
+struct Indexed {
+    header: Option<Header>,
+    offsets: Vec<u64>,
+    versions: Vec<u64>,
+    first_timestamp: Option<DateTime<Utc>>,
+    last_timestamp: Option<DateTime<Utc>>,
+    snapshots: Vec<Snapshot>,
+}
+
+impl Indexed {
+    fn add(&mut self, offset: u64, step: Step) {
+        self.offsets.push(offset);
+        self.versions.push(step.event.version);
+        if let Some(time) = step.event.timestamp {
+            self.first_timestamp = Some(self.first_timestamp.map_or(time, |t| t.min(time)));
+            self.last_timestamp = Some(self.last_timestamp.map_or(time, |t| t.max(time)));
+        }
+        self.snapshots
+            .extend(step.snapshots.into_iter().map(|mark| mark.snapshot));
+    }
+}
+
+enum OpenError {
+    Io(std::io::Error),
+    Read(ReadError),
+}
+
+impl From<std::io::Error> for OpenError {
+    fn from(err: std::io::Error) -> OpenError {
+        OpenError::Io(err)
+    }
+}
+
+impl From<ReadError> for OpenError {
+    fn from(err: ReadError) -> OpenError {
+        OpenError::Read(err)
+    }
+}
+
+/// A transcript opened as a source. Cloning shares its steps (a second reader for the UI).
+#[derive(Clone)]
 pub struct TranscriptSource {
     path: PathBuf,
-    transcript: ReadTranscript,
+    header: Arc<Header>,
+    steps: Arc<Steps>,
+    /// Where the file's steps are read back from, for the recorded reducer.
+    file: Option<Arc<StepFile>>,
+    first_timestamp: Option<DateTime<Utc>>,
+    last_timestamp: Option<DateTime<Utc>>,
+    snapshots: Arc<Vec<Snapshot>>,
 }
 
 impl TranscriptSource {
     pub fn open(path: &Path) -> Result<TranscriptSource, SourceError> {
         let shown = path.display();
-        let text = read_capped(path, MAX_TRANSCRIPT_BYTES).map_err(|err| {
-            SourceError::open(match err.kind() {
+        let indexed = index_file(path, MAX_TRANSCRIPT_BYTES).map_err(|err| match err {
+            OpenError::Io(err) => SourceError::open(match err.kind() {
                 std::io::ErrorKind::NotFound => format!("cannot open {shown}: no such file"),
                 std::io::ErrorKind::InvalidData => {
                     format!("{shown} is not a rewind transcript: it is not UTF-8 text")
@@ -83,42 +188,52 @@ impl TranscriptSource {
                     MAX_TRANSCRIPT_BYTES >> 30
                 ),
                 _ => format!("cannot open {shown}: {err}"),
-            })
+            }),
+            OpenError::Read(err) => {
+                SourceError::open_with(format!("cannot read transcript {shown}"), err)
+            }
         })?;
-        let transcript = read(&text).map_err(|err| {
-            SourceError::open_with(format!("cannot read transcript {shown}"), err)
-        })?;
-        Ok(TranscriptSource::from_transcript(path, transcript))
+        let header = indexed.header.expect("indexed after its header");
+        let file = Arc::new(StepFile::new(
+            path.to_path_buf(),
+            header.clone(),
+            indexed.offsets,
+            indexed.versions,
+        ));
+        Ok(TranscriptSource {
+            path: path.to_path_buf(),
+            header: Arc::new(header),
+            steps: Arc::new(Steps::File(Arc::clone(&file))),
+            file: Some(file),
+            first_timestamp: indexed.first_timestamp,
+            last_timestamp: indexed.last_timestamp,
+            snapshots: Arc::new(indexed.snapshots),
+        })
     }
 
     /// A transcript already read, as if from `path` (which is only shown, never opened).
     pub fn from_transcript(path: &Path, transcript: ReadTranscript) -> TranscriptSource {
+        let times = transcript.steps.iter().filter_map(|s| s.event.timestamp);
+        let snapshots = transcript
+            .steps
+            .iter()
+            .flat_map(|s| &s.snapshots)
+            .chain(&transcript.closing.snapshots_beyond)
+            .map(|mark| mark.snapshot.clone())
+            .collect();
         TranscriptSource {
             path: path.to_path_buf(),
-            transcript,
+            first_timestamp: times.clone().min(),
+            last_timestamp: times.max(),
+            header: Arc::new(transcript.header),
+            steps: Arc::new(Steps::Memory(transcript.steps)),
+            file: None,
+            snapshots: Arc::new(snapshots),
         }
     }
 
-    pub fn transcript(&self) -> &ReadTranscript {
-        &self.transcript
-    }
-
-    fn events(&self) -> Vec<Event> {
-        self.transcript
-            .steps
-            .iter()
-            .map(|s| s.event.clone())
-            .collect()
-    }
-
-    fn snapshots(&self) -> Vec<Snapshot> {
-        let t = &self.transcript;
-        t.steps
-            .iter()
-            .flat_map(|s| &s.snapshots)
-            .chain(&t.closing.snapshots_beyond)
-            .map(|mark| mark.snapshot.clone())
-            .collect()
+    pub fn header(&self) -> &Header {
+        &self.header
     }
 }
 
@@ -127,63 +242,81 @@ impl EventSource for TranscriptSource {
         format!("transcript:{}", self.path.display())
     }
 
+    fn reader(&self) -> Option<Box<dyn EventSource>> {
+        Some(Box::new(self.clone()))
+    }
+
     fn aggregates(&self) -> Result<Vec<AggregateSummary>, SourceError> {
-        let header = &self.transcript.header;
-        let times = self
-            .transcript
-            .steps
-            .iter()
-            .filter_map(|s| s.event.timestamp);
+        let header = &self.header;
         Ok(vec![AggregateSummary {
             id: header.aggregate.clone(),
             aggregate_type: header.aggregate_type.clone(),
-            events: self.transcript.steps.len() as u64,
-            first_timestamp: times.clone().min(),
-            last_timestamp: times.max(),
-            snapshots: self.snapshots().len() as u64,
+            events: self.steps.len() as u64,
+            first_timestamp: self.first_timestamp,
+            last_timestamp: self.last_timestamp,
+            snapshots: self.snapshots.len() as u64,
         }])
     }
 
-    /// Its one aggregate's steps, in step order (which is also its store order).
+    /// Its one aggregate's steps, in step order (which is also its store order), read from
+    /// the file a batch at a time.
     fn query(
         &self,
         query: &Query,
         sink: &mut dyn FnMut(Chunk) -> ControlFlow<()>,
     ) -> Result<Resume, SourceError> {
         let sink = &mut super::limited(query.limit, sink);
-        let steps = self.transcript.steps.len() as i64;
-        let end = Resume::at(steps);
-        let aggregate = &self.transcript.header.aggregate;
-        if matches!(&query.scope, Scope::Aggregate(id) if id != aggregate) {
+        let steps = self.steps.len();
+        let end = Resume::at(steps as i64);
+        if matches!(&query.scope, Scope::Aggregate(id) if id != &self.header.aggregate) {
             return Ok(end);
         }
-        if let Start::Position(position @ StorePosition::Record { .. }) = &query.start {
-            return Err(SourceError::Position(format!(
-                "{position} is a Kafka position; a transcript numbers its steps"
-            )));
-        }
-        // A transcript never grows: a resumed read has nothing new.
-        let events: Vec<Event> = match query.start {
-            Start::Resume(_) => Vec::new(),
-            _ => self
-                .events()
-                .into_iter()
-                .filter(|e| query.admits(e))
-                .collect(),
+        // Step n (1-based) is at store position n.
+        let first = match &query.start {
+            // A transcript never grows: a resumed read has nothing new.
+            Start::Resume(_) => return Ok(end),
+            Start::Beginning => 0,
+            Start::Position(StorePosition::Seq(n)) => {
+                usize::try_from(n.saturating_sub(1)).unwrap_or(0)
+            }
+            Start::After {
+                position: StorePosition::Seq(n),
+                ..
+            } => usize::try_from(*n).unwrap_or(0),
+            Start::Position(position) | Start::After { position, .. } => {
+                return Err(SourceError::Position(format!(
+                    "{position} is a Kafka position; a transcript numbers its steps"
+                )))
+            }
         };
-        if !events.is_empty() && sink(Chunk::Events(events)).is_break() {
-            return Ok(end);
+        let mut at = first;
+        while at < steps {
+            let batch = self
+                .steps
+                .range(at..at + BATCH)
+                .map_err(|e| SourceError::Read {
+                    message: e,
+                    cause: None,
+                })?;
+            at += batch.len().max(1);
+            let events: Vec<Event> = batch
+                .into_iter()
+                .map(|step| step.event)
+                .filter(|e| query.admits(e))
+                .collect();
+            if !events.is_empty() && sink(Chunk::Events(events)).is_break() {
+                return Ok(end);
+            }
         }
-        let snapshots = self.snapshots();
         let wanted = query.snapshots && matches!(query.scope, Scope::Aggregate(_));
-        if wanted && query.resume().is_none() && !snapshots.is_empty() {
-            let _ = sink(Chunk::Snapshots(snapshots));
+        if wanted && first == 0 && !self.snapshots.is_empty() {
+            let _ = sink(Chunk::Snapshots(self.snapshots.to_vec()));
         }
         Ok(end)
     }
 
     fn history_start(&self, aggregate_id: &str) -> Option<HistoryStart> {
-        let header = &self.transcript.header;
+        let header = &self.header;
         (aggregate_id == header.aggregate && header.from.events > 0).then(|| HistoryStart {
             version: header.from.version,
             timestamp: header.from.timestamp,
@@ -196,19 +329,27 @@ impl EventSource for TranscriptSource {
     }
 
     fn recorded_states(&self, aggregate_id: &str) -> Option<RecordedStates> {
-        let transcript = &self.transcript;
-        (aggregate_id == transcript.header.aggregate).then(|| RecordedStates {
-            reducer: transcript.header.reducer.clone(),
-            start: transcript.header.start_state.clone(),
-            steps: transcript
-                .steps
-                .iter()
-                .map(|step| RecordedStep {
-                    version: step.event.version,
-                    state: step.state.clone(),
-                    problem: step.problem.clone(),
-                })
-                .collect(),
+        if aggregate_id != self.header.aggregate {
+            return None;
+        }
+        let steps: Arc<dyn RecordedSteps> = match (&self.file, self.steps.as_ref()) {
+            (Some(file), _) => Arc::clone(file) as Arc<dyn RecordedSteps>,
+            (None, Steps::Memory(steps)) => Arc::new(RecordedStepList::new(
+                steps
+                    .iter()
+                    .map(|step| RecordedStep {
+                        version: step.event.version,
+                        state: step.state.clone(),
+                        problem: step.problem.clone(),
+                    })
+                    .collect(),
+            )),
+            (None, Steps::File(file)) => Arc::clone(file) as Arc<dyn RecordedSteps>,
+        };
+        Some(RecordedStates {
+            reducer: self.header.reducer.clone(),
+            start: self.header.start_state.clone(),
+            steps,
         })
     }
 }
@@ -217,16 +358,18 @@ impl EventSource for TranscriptSource {
 mod tests {
     use super::*;
 
+    fn too_large(path: &Path, cap: u64) -> bool {
+        matches!(index_file(path, cap), Err(OpenError::Io(e)) if e.kind() == std::io::ErrorKind::FileTooLarge)
+    }
+
     #[test]
     fn reads_stop_at_the_cap_whatever_the_file_claims() {
         // /proc/self/status claims 0 bytes and has more than 16.
-        let err = read_capped(Path::new("/proc/self/status"), 16).unwrap_err();
-        assert_eq!(err.kind(), std::io::ErrorKind::FileTooLarge);
+        assert!(too_large(Path::new("/proc/self/status"), 16));
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.jsonl");
         std::fs::write(&path, "x".repeat(17)).unwrap();
-        let err = read_capped(&path, 16).unwrap_err();
-        assert_eq!(err.kind(), std::io::ErrorKind::FileTooLarge);
-        assert_eq!(read_capped(&path, 17).unwrap().len(), 17);
+        assert!(too_large(&path, 16));
+        assert!(!too_large(&path, 17));
     }
 }

@@ -47,11 +47,45 @@ pub fn read(text: &str) -> Result<ReadTranscript, ReadError> {
         .map(|(i, line)| (i + 1, line))
         .filter(|(_, line)| !line.trim().is_empty());
     let (_, first) = lines.next().ok_or(ReadError::Empty)?;
-    let header = read_header(first)?;
+    let mut reader = LineReader::start(first)?;
     // Grown as lines arrive: the header's count is untrusted until the end line confirms it.
     let mut steps = Vec::new();
-    let mut closing = None;
     for (number, text) in lines {
+        steps.extend(reader.line(number, text)?);
+    }
+    let (header, closing) = reader.finish()?;
+    Ok(ReadTranscript {
+        header,
+        steps,
+        closing,
+    })
+}
+
+/// A transcript read a line at a time, each line checked as it comes (step numbers in
+/// order, one end line, nothing after it), so a file can be read without holding it.
+pub struct LineReader {
+    header: Header,
+    steps: usize,
+    closing: Option<Closing>,
+}
+
+impl LineReader {
+    /// Starts with the header line.
+    pub fn start(first: &str) -> Result<LineReader, ReadError> {
+        Ok(LineReader {
+            header: read_header(first)?,
+            steps: 0,
+            closing: None,
+        })
+    }
+
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// The next non-blank line, `number` counting from 1 at the header: a step, or `None`
+    /// for the end line.
+    pub fn line(&mut self, number: usize, text: &str) -> Result<Option<Step>, ReadError> {
         let complete = text.ends_with('\n');
         let value: Value = parse_line(text, number)?.map_err(|err| {
             if err.is_eof() || !complete {
@@ -60,7 +94,7 @@ pub fn read(text: &str) -> Result<ReadTranscript, ReadError> {
                 invalid(number, err)
             }
         })?;
-        if closing.is_some() {
+        if self.closing.is_some() {
             return Err(ReadError::Invalid {
                 line: number,
                 reason: "nothing may follow the end line".into(),
@@ -68,59 +102,62 @@ pub fn read(text: &str) -> Result<ReadTranscript, ReadError> {
         }
         if value.get("end").is_some() {
             let wire: WireEnd = serde_json::from_value(value).map_err(|e| invalid(number, e))?;
-            if wire.end.steps != steps.len() {
+            if wire.end.steps != self.steps {
                 return Err(ReadError::Invalid {
                     line: number,
                     reason: format!(
                         "the end line counts {} steps but the file has {}",
-                        wire.end.steps,
-                        steps.len()
+                        wire.end.steps, self.steps
                     ),
                 });
             }
-            closing = Some(read_closing(wire.end, &header, number)?);
+            self.closing = Some(read_closing(wire.end, &self.header, number)?);
+            Ok(None)
         } else if value.get("step").is_some() {
             let wire: WireStep = serde_json::from_value(value).map_err(|e| invalid(number, e))?;
-            if wire.step != steps.len() + 1 {
+            if wire.step != self.steps + 1 {
                 return Err(ReadError::Invalid {
                     line: number,
-                    reason: format!(
-                        "expected step {}, found step {}",
-                        steps.len() + 1,
-                        wire.step
-                    ),
+                    reason: format!("expected step {}, found step {}", self.steps + 1, wire.step),
                 });
             }
-            steps.push(read_step(wire, &header, number)?);
+            self.steps += 1;
+            read_step(wire, &self.header, number).map(Some)
         } else {
-            return Err(ReadError::Invalid {
+            Err(ReadError::Invalid {
                 line: number,
                 reason: "it is neither a step nor the end line".into(),
-            });
+            })
         }
     }
-    let Some(closing) = closing else {
-        return Err(ReadError::Truncated(format!(
-            "it stops after step {} of {}, without its end line",
-            steps.len(),
-            header.steps
-        )));
-    };
-    if steps.len() != header.steps {
-        return Err(ReadError::Invalid {
-            line: 1,
-            reason: format!(
-                "the header announces {} steps but the file has {}",
-                header.steps,
-                steps.len()
-            ),
-        });
+
+    /// The header and the end line, once every line is in.
+    pub fn finish(self) -> Result<(Header, Closing), ReadError> {
+        let Some(closing) = self.closing else {
+            return Err(ReadError::Truncated(format!(
+                "it stops after step {} of {}, without its end line",
+                self.steps, self.header.steps
+            )));
+        };
+        if self.steps != self.header.steps {
+            return Err(ReadError::Invalid {
+                line: 1,
+                reason: format!(
+                    "the header announces {} steps but the file has {}",
+                    self.header.steps, self.steps
+                ),
+            });
+        }
+        Ok((self.header, closing))
     }
-    Ok(ReadTranscript {
-        header,
-        steps,
-        closing,
-    })
+}
+
+/// One step's line read again (after [`LineReader`] checked it), for a transcript whose
+/// steps stay in the file.
+pub fn read_step_line(text: &str, number: usize, header: &Header) -> Result<Step, ReadError> {
+    let value = parse_line(text, number)?.map_err(|e| invalid(number, e))?;
+    let wire: WireStep = serde_json::from_value(value).map_err(|e| invalid(number, e))?;
+    read_step(wire, header, number)
 }
 
 /// Does this text start like a transcript? Used to recognise files whatever their name.

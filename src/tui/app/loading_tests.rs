@@ -359,7 +359,11 @@ fn the_detail_waits_for_the_load_unless_the_user_asks() {
         }
     }
     let first = view(&h).detail.as_ref().map(|d| d.index);
-    assert_eq!(first, Some(DIGEST_BATCH - 1), "the first batch shows its last event");
+    assert_eq!(
+        first,
+        Some(DIGEST_BATCH - 1),
+        "the first batch shows its last event"
+    );
     h.digest_all();
     assert_eq!(view(&h).cursor, 2047, "the cursor rode the load");
     assert_eq!(view(&h).detail.as_ref().map(|d| d.index), first);
