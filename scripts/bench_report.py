@@ -17,6 +17,7 @@ from pathlib import Path
 
 STORE, BENCH_DIR = sys.argv[1], Path(sys.argv[2])
 HUGE = sys.argv[3] if len(sys.argv) > 3 else None
+TRANSCRIPT = sys.argv[4] if len(sys.argv) > 4 else None
 RUNS = int(os.environ.get("RUNS", "10"))
 # The 10M-event runs take a while each: fewer of them.
 HUGE_RUNS = int(os.environ.get("HUGE_RUNS", "3"))
@@ -225,6 +226,12 @@ if HUGE and Path(HUGE).exists():
         "<= 150 MB", huge_rss <= 150)
     row(f"10. state, {n/1e6:.0f}M-event aggregate: time", f"{huge_s:.1f} s",
         f"sqlite3 rows {huge_read_s:.1f} s", f"{huge_s/huge_read_s:.2f}x", "-", None)
+if TRANSCRIPT and Path(TRANSCRIPT).exists():
+    steps = 1_000_000
+    size = Path(TRANSCRIPT).stat().st_size
+    t_s, t_rss = alone([REWIND, "state", TRANSCRIPT, "acc-huge", "--format", "json"], runs=HUGE_RUNS)
+    row("10. state from a 1M-step transcript: peak RSS", f"{t_rss:.0f} MB, {t_s:.1f} s",
+        f"file {size/2**20:.0f} MB", f"{t_rss*2**20/size:.2f}x", "<= 150 MB", t_rss <= 150)
 tui_huge = read_jsonl("tui_huge.jsonl")
 if "keypress_to_frame" in tui_huge:
     huge = tui_huge["keypress_to_frame"]
