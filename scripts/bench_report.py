@@ -227,7 +227,6 @@ if HUGE and Path(HUGE).exists():
     row(f"10. state, {n/1e6:.0f}M-event aggregate: time", f"{huge_s:.1f} s",
         f"sqlite3 rows {huge_read_s:.1f} s", f"{huge_s/huge_read_s:.2f}x", "-", None)
 if TRANSCRIPT and Path(TRANSCRIPT).exists():
-    steps = 1_000_000
     size = Path(TRANSCRIPT).stat().st_size
     t_s, t_rss = alone([REWIND, "state", TRANSCRIPT, "acc-huge", "--format", "json"], runs=HUGE_RUNS)
     row("10. state from a 1M-step transcript: peak RSS", f"{t_rss:.0f} MB, {t_s:.1f} s",
