@@ -198,6 +198,19 @@ mod tests {
         }
     }
 
+    fn jsonl_options() -> ExportOptions {
+        ExportOptions {
+            format: Format::JsonLines,
+            source: "test".into(),
+            aggregate: "c".into(),
+            from: None,
+            to: None,
+            with_state: false,
+            redact: Vec::new(),
+            generated_at: None,
+        }
+    }
+
     fn event(version: u64, event_type: &str) -> Event {
         Event {
             aggregate_id: "c".into(),
@@ -222,16 +235,7 @@ mod tests {
         ];
         let mut original = Replay::new(Arc::new(Counter));
         original.extend(events);
-        let options = ExportOptions {
-            format: Format::JsonLines,
-            source: "test".into(),
-            aggregate: "c".into(),
-            from: None,
-            to: None,
-            with_state: false,
-            redact: Vec::new(),
-            generated_at: None,
-        };
+        let options = jsonl_options();
         let mut text = Vec::new();
         export(&mut original, &options, &mut text).unwrap();
         let dir = tempfile::tempdir().unwrap();
@@ -288,16 +292,7 @@ mod tests {
         let events: Vec<Event> = (1..=3000).map(|v| event(v, "Up")).collect();
         let mut original = Replay::new(Arc::new(Counter));
         original.extend(events);
-        let options = ExportOptions {
-            format: Format::JsonLines,
-            source: "test".into(),
-            aggregate: "c".into(),
-            from: None,
-            to: None,
-            with_state: false,
-            redact: Vec::new(),
-            generated_at: None,
-        };
+        let options = jsonl_options();
         let mut text = Vec::new();
         export(&mut original, &options, &mut text).unwrap();
         let dir = tempfile::tempdir().unwrap();

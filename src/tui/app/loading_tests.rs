@@ -7,6 +7,27 @@ use crate::tui::action::Action;
 use crate::tui::loader::{perform, Newest, Report, Request};
 use crate::tui::testing::{create_store, insert, insert_counting, open_store, row, Harness};
 
+/// A 5,000-event aggregate opened, with the reports of its load up to its first chunk of
+/// events applied (the UI's own reader first, then that chunk); the rest are returned.
+fn big_history_first_chunk() -> (tempfile::TempDir, Harness, std::vec::IntoIter<Report>) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.db");
+    let conn = create_store(&path);
+    insert_counting(&conn, "big", 1, 5000);
+    let mut h = Harness::new(open_store(&path), 120, 32);
+    h.app.update(Action::Confirm);
+    let request = h.app.take_requests().pop().unwrap();
+    let mut reports = h.perform(request).into_iter();
+    for report in reports.by_ref() {
+        let events = matches!(report, Report::Events { .. });
+        h.app.update(Action::Loaded(report));
+        if events {
+            break;
+        }
+    }
+    (dir, h, reports)
+}
+
 fn view(h: &Harness) -> &AggregateView {
     h.app.view.as_ref().expect("an aggregate is open")
 }
@@ -90,22 +111,7 @@ fn back_during_a_load_cancels_it() {
 
 #[test]
 fn a_long_history_can_be_scrubbed_while_it_loads() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("big.db");
-    let conn = create_store(&path);
-    insert_counting(&conn, "big", 1, 5000);
-    let mut h = Harness::new(open_store(&path), 120, 32);
-    h.app.update(Action::Confirm);
-    let request = h.app.take_requests().pop().unwrap();
-    let mut reports = h.perform(request).into_iter();
-    // The UI's own reader first, then the first chunk.
-    for report in reports.by_ref() {
-        let events = matches!(report, Report::Events { .. });
-        h.app.update(Action::Loaded(report));
-        if events {
-            break;
-        }
-    }
+    let (_dir, mut h, reports) = big_history_first_chunk();
     assert!(
         view(&h).replay.is_paged(),
         "payloads are read back, not held"
@@ -343,21 +349,7 @@ fn snapshots_of_a_paged_history_are_checked_in_the_background() {
 /// user presses, and the end of the load, bring it up to date.
 #[test]
 fn the_detail_waits_for_the_load_unless_the_user_asks() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("big.db");
-    let conn = create_store(&path);
-    insert_counting(&conn, "big", 1, 5000);
-    let mut h = Harness::new(open_store(&path), 120, 32);
-    h.app.update(Action::Confirm);
-    let request = h.app.take_requests().pop().unwrap();
-    let mut reports = h.perform(request).into_iter();
-    for report in reports.by_ref() {
-        let events = matches!(report, Report::Events { .. });
-        h.app.update(Action::Loaded(report));
-        if events {
-            break;
-        }
-    }
+    let (_dir, mut h, reports) = big_history_first_chunk();
     let first = view(&h).detail.as_ref().map(|d| d.index);
     assert_eq!(
         first,
