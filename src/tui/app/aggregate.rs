@@ -111,6 +111,8 @@ pub struct AggregateView {
     pub landing: Option<Landing>,
     /// Marks and filter of the place it was left at, put back once the history is in.
     pub restore: Option<Place>,
+    /// Fraction digits the TIME column shows: the most any loaded event needs.
+    pub time_digits: u8,
 }
 
 impl AggregateView {
@@ -147,6 +149,7 @@ impl AggregateView {
             filter: None,
             landing: None,
             restore: None,
+            time_digits: 0,
         }
     }
 
@@ -241,6 +244,9 @@ impl AggregateView {
     pub fn append(&mut self, events: Vec<Event>, event_rows: usize) {
         let old_len = self.len();
         let at_end = old_len > 0 && self.cursor + 1 == old_len;
+        let digits = events.iter().filter_map(|e| e.timestamp.as_ref());
+        let digits = digits.map(crate::tui::text::subsecond_digits).max();
+        self.time_digits = self.time_digits.max(digits.unwrap_or(0));
         self.replay.extend(events);
         self.problems
             .extend((old_len..self.len()).filter(|&i| self.replay.problem(i).is_some()));

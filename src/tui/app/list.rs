@@ -69,6 +69,8 @@ pub struct AggregateList {
     /// while scrolling and filtering.
     pub id_cells: usize,
     pub type_cells: usize,
+    /// Fraction digits LAST ACTIVITY shows: the most any aggregate's time needs.
+    pub time_digits: u8,
 }
 
 impl Default for AggregateList {
@@ -87,6 +89,7 @@ impl Default for AggregateList {
             health_next: 0,
             id_cells: 0,
             type_cells: 0,
+            time_digits: 0,
         }
     }
 }
@@ -99,6 +102,12 @@ impl AggregateList {
         self.type_cells = aggregates
             .iter()
             .map(|s| s.aggregate_type.as_deref().map_or(1, cells))
+            .max()
+            .unwrap_or(0);
+        self.time_digits = aggregates
+            .iter()
+            .filter_map(|s| s.last_timestamp.as_ref())
+            .map(crate::tui::text::subsecond_digits)
             .max()
             .unwrap_or(0);
         self.all = aggregates;

@@ -66,7 +66,7 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme
             ],
         },
     };
-    frame.render_widget(Paragraph::new(lines), body);
+    frame.render_widget(super::clipped(lines, body.width), body);
 }
 
 /// The bottom border: which version the pane describes and how to drive it.

@@ -6,10 +6,9 @@ use ratatui::widgets::{Block, LineGauge, Paragraph, Row, Table};
 use ratatui::Frame;
 
 use super::span;
-use crate::model::format_time;
 use crate::tui::app::{App, ListStatus};
 use crate::tui::layout::{inner, ListLayout};
-use crate::tui::text::{fit, sanitize};
+use crate::tui::text::{fit, sanitize, time_cell, time_cells};
 
 pub fn render(frame: &mut Frame, areas: ListLayout, app: &App) {
     let theme = &app.theme;
@@ -135,12 +134,7 @@ pub fn render(frame: &mut Frame, areas: ListLayout, app: &App) {
             )),
             Line::from(summary.events.to_string()).right_aligned(),
             Line::from(summary.snapshots.to_string()).right_aligned(),
-            Line::from(
-                summary
-                    .last_timestamp
-                    .as_ref()
-                    .map_or("-".into(), format_time),
-            ),
+            Line::from(time_cell(summary.last_timestamp.as_ref(), list.time_digits)),
         ])
         .style(style)
     });
@@ -161,7 +155,7 @@ pub fn render(frame: &mut Frame, areas: ListLayout, app: &App) {
             Constraint::Length(HEALTH_WIDTH),
             Constraint::Length(8),
             Constraint::Length(9),
-            Constraint::Length(20),
+            Constraint::Length(time_cells(list.time_digits) as u16),
             Constraint::Fill(1),
         ],
     )

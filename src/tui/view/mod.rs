@@ -3,6 +3,8 @@
 //! and at event 100,000.
 
 mod blame;
+#[cfg(test)]
+mod cells_tests;
 mod detail;
 mod events;
 mod help;
@@ -67,6 +69,15 @@ pub fn render(app: &App, frame: &mut Frame) {
 /// Lines in the help overlay, so `App` can bound its scrolling.
 pub fn help_lines(context: crate::tui::keymap::Context) -> u16 {
     help::line_count(context)
+}
+
+/// Rows for a pane `width` cells wide, each cut with … where it does not fit.
+fn clipped(lines: Vec<ratatui::text::Line<'_>>, width: u16) -> ratatui::widgets::Paragraph<'_> {
+    let lines: Vec<_> = lines
+        .into_iter()
+        .map(|line| super::text::clip_line(line, width as usize))
+        .collect();
+    ratatui::widgets::Paragraph::new(lines)
 }
 
 /// The only way text from the store reaches the screen: sanitized, styled.
