@@ -89,6 +89,8 @@ pub enum Action {
     Cancel,
     Quit,
     ToggleHelp,
+    /// `!`: every message the status line said, whole.
+    MessageLog,
     InputChar(char),
     InputBackspace,
     #[serde(skip)]

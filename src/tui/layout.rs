@@ -117,10 +117,15 @@ pub fn contains(area: Rect, column: u16, row: u16) -> bool {
     area.contains(Position::new(column, row))
 }
 
-/// Scroll offset that keeps `selected` inside a window of `height` rows: a step past the
-/// edge scrolls by one row, a longer jump centers the selection.
-pub fn keep_in_view(offset: usize, selected: usize, height: usize) -> usize {
+/// Scroll offset that keeps `selected` inside a window of `height` rows over `len`: a step
+/// past the edge scrolls by one row, a longer jump centers the selection, and the window
+/// never runs past the last row (`G` shows a full page).
+pub fn keep_in_view(offset: usize, selected: usize, height: usize, len: usize) -> usize {
     let height = height.max(1);
+    scrolled(offset, selected, height).min(len.saturating_sub(height))
+}
+
+fn scrolled(offset: usize, selected: usize, height: usize) -> usize {
     if selected + 1 == offset {
         selected
     } else if selected == offset + height {
@@ -164,11 +169,17 @@ mod tests {
 
     #[test]
     fn keep_in_view_scrolls_minimally() {
-        assert_eq!(keep_in_view(0, 5, 10), 0);
-        assert_eq!(keep_in_view(0, 10, 10), 1, "one step past the bottom");
-        assert_eq!(keep_in_view(8, 7, 10), 7, "one step past the top");
-        assert_eq!(keep_in_view(0, 50, 10), 45, "a jump centers");
-        assert_eq!(keep_in_view(40, 2, 10), 0);
+        assert_eq!(keep_in_view(0, 5, 10, 100), 0);
+        assert_eq!(keep_in_view(0, 10, 10, 100), 1, "one step past the bottom");
+        assert_eq!(keep_in_view(8, 7, 10, 100), 7, "one step past the top");
+        assert_eq!(keep_in_view(0, 50, 10, 100), 45, "a jump centers");
+        assert_eq!(keep_in_view(40, 2, 10, 100), 0);
+    }
+
+    #[test]
+    fn a_jump_to_the_end_shows_a_full_page() {
+        assert_eq!(keep_in_view(0, 99, 10, 100), 90);
+        assert_eq!(keep_in_view(0, 4, 10, 5), 0, "fewer rows than the window");
     }
 
     #[test]

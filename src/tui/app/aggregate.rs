@@ -340,7 +340,7 @@ impl AggregateView {
             return;
         }
         self.cursor = index.min(self.len() - 1);
-        self.offset = keep_in_view(self.offset, self.cursor, event_rows);
+        self.offset = keep_in_view(self.offset, self.cursor, event_rows, self.len());
     }
 
     pub fn move_by(&mut self, delta: isize, event_rows: usize) {
@@ -397,7 +397,8 @@ impl AggregateView {
         let visible = self.detail.as_ref().map_or(0, |d| d.visible.len());
         self.state_line = self.state_line.min(visible.saturating_sub(1));
         let state = Tab::State.index();
-        self.scroll[state] = keep_in_view(self.scroll[state], self.state_line, detail_rows);
+        self.scroll[state] =
+            keep_in_view(self.scroll[state], self.state_line, detail_rows, visible);
         // A long event scrolled down, then a short one: the pane must not show blank.
         for tab in [Tab::Diff, Tab::Event, Tab::Compare] {
             let last_page = self.lines_of(tab).saturating_sub(detail_rows.max(1));
@@ -473,7 +474,9 @@ impl AggregateView {
         if self.tab == Tab::State {
             self.state_line = self.state_line.saturating_add_signed(delta).min(last);
             let state = Tab::State.index();
-            self.scroll[state] = keep_in_view(self.scroll[state], self.state_line, detail_rows);
+            let lines = self.tab_lines();
+            self.scroll[state] =
+                keep_in_view(self.scroll[state], self.state_line, detail_rows, lines);
         } else {
             let scroll = &mut self.scroll[self.tab.index()];
             let last_page = last.saturating_sub(detail_rows.saturating_sub(1));
@@ -499,6 +502,7 @@ impl AggregateView {
         detail.refold(&self.folds);
         self.state_line = detail.visible.partition_point(|&i| i < target);
         let state = Tab::State.index();
-        self.scroll[state] = keep_in_view(self.scroll[state], self.state_line, detail_rows);
+        let lines = detail.visible.len();
+        self.scroll[state] = keep_in_view(self.scroll[state], self.state_line, detail_rows, lines);
     }
 }

@@ -163,7 +163,7 @@ impl AggregateList {
 
     pub fn move_to(&mut self, index: usize, rows: usize) {
         self.selected = index.min(self.shown.len().saturating_sub(1));
-        self.offset = keep_in_view(self.offset, self.selected, rows);
+        self.offset = keep_in_view(self.offset, self.selected, rows, self.shown.len());
     }
 
     pub fn move_by(&mut self, delta: isize, rows: usize) {

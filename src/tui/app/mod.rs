@@ -18,7 +18,10 @@ mod log;
 mod log_input;
 #[cfg(test)]
 mod log_tests;
+mod messages;
 mod prompt;
+#[cfg(test)]
+mod status_tests;
 #[cfg(test)]
 mod tests;
 mod trace;
@@ -42,6 +45,7 @@ pub use inspect::{filter_kind, Blame, EventFilter, FilterKind};
 pub use json_tree::{line_text, JsonLine, Node};
 pub use list::{AggregateList, ListStatus, SortKey};
 pub use log::{LogQuery, LogView, LogWidths};
+pub use messages::MessageLog;
 pub use trace::TraceView;
 
 use super::action::Action;
@@ -76,6 +80,8 @@ pub struct App {
     pub help_scroll: u16,
     pub prompt: Option<Prompt>,
     pub message: Option<Message>,
+    /// Every message said, for `!`.
+    pub messages: MessageLog,
     /// How far opening the source has got, while a slow source (Kafka) is read.
     pub reading: Option<ReadingProgress>,
     /// How long a jq filter may take on one event, and how much memory.
@@ -120,6 +126,7 @@ impl App {
             help_scroll: 0,
             prompt: None,
             message: None,
+            messages: MessageLog::default(),
             reading: None,
             jq_limits: crate::jq::Limits::default(),
             redact: Vec::new(),
@@ -177,6 +184,8 @@ impl App {
     pub fn context(&self) -> Context {
         if self.help {
             Context::Help
+        } else if self.messages.open {
+            Context::Messages
         } else if self.prompt.is_some() {
             Context::Prompt
         } else if self.trace.is_some() {
@@ -238,7 +247,7 @@ impl App {
         let rows = self.detail_rows();
         let event_rows = self.event_rows();
         if let Some(view) = self.view.as_mut() {
-            view.offset = layout::keep_in_view(view.offset, view.cursor, event_rows);
+            view.offset = layout::keep_in_view(view.offset, view.cursor, event_rows, view.len());
             view.settle(rows);
             // The visible tab's diff, worked out off this thread.
             if let Some(job) = view.diff_job() {
@@ -260,20 +269,29 @@ impl App {
     }
 
     fn say(&mut self, text: impl Into<String>) {
-        self.message = Some(Message {
+        self.tell(Message {
             text: text.into(),
             error: false,
         });
     }
 
     fn complain(&mut self, text: impl Into<String>) {
-        self.message = Some(Message {
+        self.tell(Message {
             text: text.into(),
             error: true,
         });
     }
 
+    fn tell(&mut self, message: Message) {
+        self.messages.push(message.clone());
+        self.message = Some(message);
+    }
+
     fn on_user(&mut self, action: Action) {
+        if action == Action::MessageLog && self.context() != Context::Messages {
+            self.open_messages();
+            return;
+        }
         match self.context() {
             Context::Help => match action {
                 Action::ToggleHelp | Action::Back => self.help = false,
@@ -286,6 +304,7 @@ impl App {
                 }
                 _ => {}
             },
+            Context::Messages => self.on_messages(action),
             Context::Prompt => self.on_prompt(action),
             Context::List | Context::Filtering => self.on_list(action),
             Context::Blame => self.on_blame(action),

@@ -21,6 +21,8 @@ pub enum Context {
     /// The trace overlay is open.
     Trace,
     Help,
+    /// The message log overlay is open.
+    Messages,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +70,12 @@ pub static GLOBAL: &[Binding] = &[
         "?",
         Action::ToggleHelp,
         "show or hide this help",
+    ),
+    bind(
+        &[ch('!')],
+        "!",
+        Action::MessageLog,
+        "every message the status line said, whole",
     ),
     bind(
         &[Key {
@@ -521,6 +529,27 @@ pub static HELP: &[Binding] = &[
     ),
 ];
 
+pub static MESSAGES: &[Binding] = &[
+    bind(
+        &[code(KeyCode::Esc), ch('q'), ch('!')],
+        "q Esc !",
+        Action::Back,
+        "close the messages",
+    ),
+    bind(
+        &[code(KeyCode::Up), ch('k')],
+        "↑ k",
+        Action::Up,
+        "newer messages",
+    ),
+    bind(
+        &[code(KeyCode::Down), ch('j')],
+        "↓ j",
+        Action::Down,
+        "older messages",
+    ),
+];
+
 /// Mouse gestures, for the help overlay and docs.
 pub static MOUSE: &[(&str, &str)] = &[
     ("click/drag", "on the timeline: scrub there"),
@@ -538,6 +567,7 @@ fn table(context: Context) -> &'static [Binding] {
         Context::Log => LOG,
         Context::Trace => TRACE,
         Context::Help => HELP,
+        Context::Messages => MESSAGES,
     }
 }
 
@@ -552,7 +582,7 @@ pub fn action_for(context: Context, event: KeyEvent) -> Option<Action> {
     };
     let typing = matches!(context, Context::Filtering | Context::Prompt);
     let globals: &[Binding] = if typing || context == Context::Help {
-        &GLOBAL[1..]
+        &GLOBAL[2..]
     } else {
         GLOBAL
     };
@@ -569,7 +599,7 @@ pub fn action_for(context: Context, event: KeyEvent) -> Option<Action> {
 }
 
 /// The sections of the help overlay, in display order.
-pub fn help_sections() -> [(&'static str, &'static [Binding]); 7] {
+pub fn help_sections() -> [(&'static str, &'static [Binding]); 8] {
     [
         ("Timeline", AGGREGATE),
         ("Aggregate list", LIST),
@@ -577,6 +607,7 @@ pub fn help_sections() -> [(&'static str, &'static [Binding]); 7] {
         ("Trace", TRACE),
         ("Filter and prompts", FILTERING),
         ("Blame", BLAME),
+        ("Messages", MESSAGES),
         ("Everywhere", GLOBAL),
     ]
 }
@@ -666,7 +697,7 @@ fn hint_table(context: Context) -> &'static [Hint] {
         Context::Log => LOG_HINTS,
         Context::Trace => TRACE_HINTS,
         Context::Blame => BLAME_HINTS,
-        Context::Prompt | Context::Help => &[],
+        Context::Prompt | Context::Help | Context::Messages => &[],
     }
 }
 

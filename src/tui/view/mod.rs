@@ -14,6 +14,7 @@ mod list;
 mod log;
 #[cfg(test)]
 mod log_tests;
+mod messages;
 mod small;
 mod status;
 #[cfg(test)]
@@ -60,6 +61,9 @@ pub fn render(app: &App, frame: &mut Frame) {
     }
     if let Some(found) = &app.trace {
         trace::render(frame, layout::list(area).block, found, &app.theme);
+    }
+    if app.messages.open {
+        messages::render(frame, area, &app.messages, &app.theme);
     }
     if app.help {
         help::render(frame, area, &app.theme, app.help_context, app.help_scroll);
