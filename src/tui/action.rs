@@ -37,6 +37,30 @@ impl Tab {
     }
 }
 
+/// A prompt's line editing keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Edit {
+    Left,
+    Right,
+    WordLeft,
+    WordRight,
+    Home,
+    End,
+    /// Delete: the character under the cursor.
+    DeleteNext,
+    /// Ctrl-U: everything before the cursor.
+    KillToStart,
+    /// Ctrl-W: the word before the cursor.
+    KillWord,
+    /// Ctrl-K: everything from the cursor on.
+    KillToEnd,
+    /// ↑: the previous line typed in this prompt.
+    Older,
+    /// ↓: back towards the line being typed.
+    Newer,
+}
+
 /// Serialized names are snake_case (`step_forward`, `select_tab`), so a config file can bind
 /// keys to them. Variants that only the runtime produces are not (de)serializable.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -93,6 +117,8 @@ pub enum Action {
     MessageLog,
     InputChar(char),
     InputBackspace,
+    /// Line editing in a prompt, as readline does it.
+    Edit(Edit),
     #[serde(skip)]
     Click {
         column: u16,

@@ -73,7 +73,7 @@ fn a_jq_typo_keeps_the_prompt_its_text_and_the_old_filter() {
     h.type_text(".balance <");
     h.send(Action::Confirm);
     let prompt = h.app.prompt.as_ref().expect("the prompt stays open");
-    assert_eq!(prompt.input, ".balance <");
+    assert_eq!(prompt.input(), ".balance <");
     assert!(prompt.error.is_some(), "with the error inline");
     assert_eq!(
         view(&h).filter.as_ref(),

@@ -20,6 +20,7 @@ mod log_input;
 mod log_tests;
 mod messages;
 mod prompt;
+mod readline;
 #[cfg(test)]
 mod status_tests;
 #[cfg(test)]
@@ -55,6 +56,7 @@ use super::loader::{ReadingProgress, Request};
 use super::theme::Theme;
 
 pub use prompt::{Prompt, PromptKind};
+pub use readline::PromptHistory;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
@@ -79,6 +81,8 @@ pub struct App {
     /// First line of the help overlay shown, for terminals too short to show it all.
     pub help_scroll: u16,
     pub prompt: Option<Prompt>,
+    /// What was typed into each kind of prompt, for ↑/↓.
+    pub prompt_history: PromptHistory,
     pub message: Option<Message>,
     /// Every message said, for `!`.
     pub messages: MessageLog,
@@ -125,6 +129,7 @@ impl App {
             help_context: Context::List,
             help_scroll: 0,
             prompt: None,
+            prompt_history: PromptHistory::default(),
             message: None,
             messages: MessageLog::default(),
             reading: None,

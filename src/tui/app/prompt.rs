@@ -45,20 +45,33 @@ impl PromptKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Prompt {
     pub kind: PromptKind,
-    pub input: String,
+    /// The text and its cursor (see `readline`).
+    pub line: tui_input::Input,
     pub error: Option<String>,
+    /// The history line ↑/↓ put in the prompt; `None` while typing a new one.
+    pub recalled: Option<usize>,
+    /// What was typed before ↑ recalled an older line.
+    pub draft: String,
+}
+
+impl Prompt {
+    pub fn new(kind: PromptKind, input: String) -> Prompt {
+        Prompt {
+            kind,
+            line: tui_input::Input::new(input),
+            error: None,
+            recalled: None,
+            draft: String::new(),
+        }
+    }
 }
 
 impl App {
     pub(super) fn open_prompt(&mut self, kind: PromptKind, input: String) {
-        self.prompt = Some(Prompt {
-            kind,
-            input,
-            error: None,
-        });
+        self.prompt = Some(Prompt::new(kind, input));
     }
 
     pub(super) fn on_prompt(&mut self, action: Action) {
@@ -68,11 +81,15 @@ impl App {
         match action {
             Action::InputChar(c) if prompt.kind.is_choice() => self.choose(c),
             Action::InputChar(c) => {
-                prompt.input.push(c);
+                prompt.insert(c);
                 prompt.error = None;
             }
             Action::InputBackspace => {
-                prompt.input.pop();
+                prompt.backspace();
+                prompt.error = None;
+            }
+            Action::Edit(edit) => {
+                prompt.edit(edit, &self.prompt_history);
                 prompt.error = None;
             }
             Action::Back => {
@@ -90,10 +107,11 @@ impl App {
         let Some(prompt) = self.prompt.as_ref() else {
             return;
         };
+        self.prompt_history.record(&prompt.kind, prompt.input());
         match prompt.kind.clone() {
             PromptKind::Version | PromptKind::Time => self.submit_jump(),
             PromptKind::Filter => {
-                let query = prompt.input.trim().to_string();
+                let query = prompt.input().trim().to_string();
                 // A jq typo keeps the prompt open with the error; the old filter stays.
                 if filter_kind(&query) == FilterKind::Jq {
                     if let Err(err) = crate::jq::compile(&query, "filter") {
@@ -105,16 +123,16 @@ impl App {
                 self.apply_filter(query);
             }
             PromptKind::LogTime => {
-                let input = prompt.input.clone();
+                let input = prompt.input().to_string();
                 self.submit_log_time(&input);
             }
             PromptKind::LogFilter => {
-                let input = prompt.input.clone();
+                let input = prompt.input().to_string();
                 self.submit_log_filter(&input);
             }
             PromptKind::ExportFormat => self.choose('m'),
             PromptKind::ExportPath(format) => {
-                let input = prompt.input.trim().to_string();
+                let input = prompt.input().trim().to_string();
                 if input.is_empty() {
                     self.prompt_error("type a file name".into());
                     return;
@@ -170,14 +188,14 @@ impl App {
             return;
         };
         let position = match prompt.kind {
-            PromptKind::Version => match prompt.input.parse::<Position>() {
+            PromptKind::Version => match prompt.input().parse::<Position>() {
                 Ok(Position::Version(v)) => Ok(Position::Version(v)),
-                _ => Err(format!("{:?} is not a version: type 37 or v37", prompt.input)),
+                _ => Err(format!("{:?} is not a version: type 37 or v37", prompt.input())),
             },
-            _ => parse_time(&prompt.input).map(Position::Time).ok_or_else(|| {
+            _ => parse_time(prompt.input()).map(Position::Time).ok_or_else(|| {
                 format!(
                     "{:?} is not a time: type 2026-01-15T10:30:00Z or a prefix like 2026-01-15 10:30",
-                    prompt.input
+                    prompt.input()
                 )
             }),
         };

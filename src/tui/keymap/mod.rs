@@ -3,7 +3,7 @@
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use super::action::{Action, Tab};
+use super::action::{Action, Edit, Tab};
 
 /// Where keyboard input currently goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +40,10 @@ const fn ch(c: char) -> Key {
 
 const fn code(code: KeyCode) -> Key {
     Key { code, ctrl: false }
+}
+
+const fn ctrl(code: KeyCode) -> Key {
+    Key { code, ctrl: true }
 }
 
 pub struct Binding {
@@ -506,6 +510,78 @@ pub static PROMPT: &[Binding] = &[
         "jump, filter, write",
     ),
     bind(&[code(KeyCode::Esc)], "Esc", Action::Back, "cancel"),
+    bind(
+        &[code(KeyCode::Left)],
+        "←",
+        Action::Edit(Edit::Left),
+        "cursor one character left",
+    ),
+    bind(
+        &[code(KeyCode::Right)],
+        "→",
+        Action::Edit(Edit::Right),
+        "cursor one character right",
+    ),
+    bind(
+        &[ctrl(KeyCode::Left)],
+        "Ctrl-←",
+        Action::Edit(Edit::WordLeft),
+        "cursor one word left",
+    ),
+    bind(
+        &[ctrl(KeyCode::Right)],
+        "Ctrl-→",
+        Action::Edit(Edit::WordRight),
+        "cursor one word right",
+    ),
+    bind(
+        &[code(KeyCode::Home), ctrl(KeyCode::Char('a'))],
+        "Home Ctrl-A",
+        Action::Edit(Edit::Home),
+        "cursor to the start",
+    ),
+    bind(
+        &[code(KeyCode::End), ctrl(KeyCode::Char('e'))],
+        "End Ctrl-E",
+        Action::Edit(Edit::End),
+        "cursor to the end",
+    ),
+    bind(
+        &[code(KeyCode::Delete)],
+        "Delete",
+        Action::Edit(Edit::DeleteNext),
+        "delete the character under the cursor",
+    ),
+    bind(
+        &[ctrl(KeyCode::Char('u'))],
+        "Ctrl-U",
+        Action::Edit(Edit::KillToStart),
+        "delete everything before the cursor",
+    ),
+    bind(
+        &[ctrl(KeyCode::Char('w'))],
+        "Ctrl-W",
+        Action::Edit(Edit::KillWord),
+        "delete the word before the cursor",
+    ),
+    bind(
+        &[ctrl(KeyCode::Char('k'))],
+        "Ctrl-K",
+        Action::Edit(Edit::KillToEnd),
+        "delete from the cursor to the end",
+    ),
+    bind(
+        &[code(KeyCode::Up)],
+        "↑",
+        Action::Edit(Edit::Older),
+        "the previous line typed in this prompt",
+    ),
+    bind(
+        &[code(KeyCode::Down)],
+        "↓",
+        Action::Edit(Edit::Newer),
+        "the next line, back to what was being typed",
+    ),
 ];
 
 pub static HELP: &[Binding] = &[
@@ -599,13 +675,14 @@ pub fn action_for(context: Context, event: KeyEvent) -> Option<Action> {
 }
 
 /// The sections of the help overlay, in display order.
-pub fn help_sections() -> [(&'static str, &'static [Binding]); 8] {
+pub fn help_sections() -> [(&'static str, &'static [Binding]); 9] {
     [
         ("Timeline", AGGREGATE),
         ("Aggregate list", LIST),
         ("Store log", LOG),
         ("Trace", TRACE),
-        ("Filter and prompts", FILTERING),
+        ("Prompts", PROMPT),
+        ("List filter", FILTERING),
         ("Blame", BLAME),
         ("Messages", MESSAGES),
         ("Everywhere", GLOBAL),
@@ -614,10 +691,7 @@ pub fn help_sections() -> [(&'static str, &'static [Binding]); 8] {
 
 /// The help's sections with the keys of the screen it was opened on first.
 pub fn help_sections_for(context: Context) -> Vec<(&'static str, &'static [Binding])> {
-    let first = table(match context {
-        Context::Prompt => Context::Filtering,
-        other => other,
-    });
+    let first = table(context);
     let mut sections = help_sections().to_vec();
     // The focused screen's keys, then the ones that work everywhere, then the rest.
     for wanted in [GLOBAL, first] {

@@ -16,7 +16,8 @@ use unicode_width::UnicodeWidthStr;
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.theme;
     if let Some(prompt) = &app.prompt {
-        frame.render_widget(Paragraph::new(prompt_line(app, prompt)), area);
+        let line = crate::tui::text::clip_line(prompt_line(app, prompt), area.width as usize);
+        frame.render_widget(Paragraph::new(line), area);
         return;
     }
     let source = sanitize(&app.source_name);
@@ -213,8 +214,8 @@ fn prompt_line<'a>(app: &'a App, prompt: &'a Prompt) -> Line<'a> {
         PromptKind::Time => (" jump to time: ".to_string(), "Enter jump · Esc cancel"),
         PromptKind::Filter => (
             " filter events: ".to_string(),
-            match filter_kind(&prompt.input) {
-                _ if prompt.input.trim().is_empty() => {
+            match filter_kind(prompt.input()) {
+                _ if prompt.input().trim().is_empty() => {
                     "type text in the event type, or jq like .balance < 0 · Enter on empty clears"
                 }
                 FilterKind::Text => "text in the event type · Enter filter · Esc cancel",
@@ -226,8 +227,8 @@ fn prompt_line<'a>(app: &'a App, prompt: &'a Prompt) -> Line<'a> {
         PromptKind::LogTime => (" jump to time: ".to_string(), "Enter jump · Esc cancel"),
         PromptKind::LogFilter => (
             " filter the log: ".to_string(),
-            match filter_kind(&prompt.input) {
-                _ if prompt.input.trim().is_empty() => {
+            match filter_kind(prompt.input()) {
+                _ if prompt.input().trim().is_empty() => {
                     "text in the event type, aggregate or correlation id, or jq like .balance < 0 · Enter on empty clears"
                 }
                 FilterKind::Text => "text in the type, aggregate or correlation id · Enter filter · Esc cancel",
@@ -258,8 +259,23 @@ fn prompt_line<'a>(app: &'a App, prompt: &'a Prompt) -> Line<'a> {
     let label = crate::tui::text::sanitize(&label).into_owned();
     let mut spans = vec![Span::styled(label, theme.heading())];
     if !prompt.kind.is_choice() {
-        spans.push(span(&prompt.input, theme.normal()));
-        spans.push(Span::styled("█", theme.key()));
+        // The cursor sits on a character, or after the last one as a block.
+        let text = prompt.input();
+        let at = text
+            .char_indices()
+            .nth(prompt.cursor())
+            .map_or(text.len(), |(i, _)| i);
+        let (before, rest) = text.split_at(at);
+        spans.push(span(before, theme.normal()));
+        let mut rest = rest.chars();
+        match rest.next() {
+            Some(under) => {
+                let under = sanitize(&under.to_string()).into_owned();
+                spans.push(Span::styled(under, theme.selected()));
+                spans.push(span(rest.as_str(), theme.normal()));
+            }
+            None => spans.push(Span::styled("█", theme.key())),
+        }
     }
     match &prompt.error {
         Some(error) => {
