@@ -283,8 +283,12 @@ impl App {
         let list_rows = self.list_rows();
         let current = self.view.as_ref().map(|v| v.generation);
         match report {
-            Report::Reading(progress) => self.reading = Some(progress),
+            Report::Reading(progress) => {
+                self.connecting = false;
+                self.reading = Some(progress);
+            }
             Report::Opened(name) => {
+                self.connecting = false;
                 self.reading = None;
                 self.source_name = name;
             }
@@ -300,6 +304,7 @@ impl App {
                 self.ask_health();
             }
             Report::Aggregates(Err(error)) => {
+                self.connecting = false;
                 self.reading = None;
                 self.list.status = super::ListStatus::Failed(error.clone());
                 self.complain(error);

@@ -152,6 +152,13 @@ fn follow_on_a_transcript_says_there_is_nothing_to_follow() {
     h.send(Action::ToggleFollow);
     assert!(!h.app.is_following());
     assert!(message(&h).contains("nothing to follow"), "{}", message(&h));
+    // Nor does the store log of a transcript.
+    h.send(Action::Back);
+    h.send(Action::OpenLog);
+    assert!(h.app.log.is_some());
+    h.send(Action::ToggleFollow);
+    assert!(!h.app.is_following());
+    assert!(message(&h).contains("nothing to follow"), "{}", message(&h));
 }
 
 #[test]

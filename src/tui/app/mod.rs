@@ -88,6 +88,8 @@ pub struct App {
     pub messages: MessageLog,
     /// How far opening the source has got, while a slow source (Kafka) is read.
     pub reading: Option<ReadingProgress>,
+    /// A Kafka topic whose brokers have not answered yet: the list says it is connecting.
+    pub connecting: bool,
     /// How long a jq filter may take on one event, and how much memory.
     pub jq_limits: crate::jq::Limits,
     /// Paths exported transcripts hide.
@@ -118,6 +120,7 @@ impl App {
         size: Rect,
     ) -> App {
         App {
+            connecting: source_name.starts_with("kafka://"),
             source_name,
             theme,
             size,

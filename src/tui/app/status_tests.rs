@@ -75,3 +75,14 @@ fn end_shows_a_full_page_of_events() {
         "the last event sits on the bottom row"
     );
 }
+
+#[test]
+fn one_aggregate_is_not_one_aggregates() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("one.db");
+    insert(&create_store(&path), &[row("only", 1, "Opened", "{}")]);
+    let h = Harness::new(open_store(&path), 100, 24);
+    let line = status(&h);
+    assert!(line.contains("│ 1 aggregate "), "{line}");
+    assert!(!line.contains("1 aggregates"), "{line}");
+}

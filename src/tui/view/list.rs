@@ -77,6 +77,12 @@ pub fn render(frame: &mut Frame, areas: ListLayout, app: &App) {
         return;
     }
     let notice = match &list.status {
+        // A topic is read only once the brokers answer: until the first progress, say so.
+        ListStatus::Loading if app.connecting => Some(Line::from(vec![
+            Span::styled("connecting to ", theme.muted()),
+            span(&app.source_name, theme.heading()),
+            Span::styled("…", theme.muted()),
+        ])),
         ListStatus::Loading => Some(Line::styled("loading aggregates…", theme.muted())),
         ListStatus::Failed(error) => Some(Line::from(vec![
             Span::styled("could not list aggregates: ", theme.error()),
