@@ -37,6 +37,18 @@ impl Tab {
     }
 }
 
+/// What `y`, `Y` and Ctrl-Y copy from the detail pane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Copy {
+    /// The value at the State line (the event's data, the Diff or Compare text).
+    Value,
+    /// The jq path of the State line.
+    Path,
+    /// The whole state (or the event's data, the tab's text).
+    All,
+}
+
 /// A prompt's line editing keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -117,6 +129,8 @@ pub enum Action {
     MessageLog,
     InputChar(char),
     InputBackspace,
+    /// Copy from the detail pane to the clipboard (OSC 52).
+    Copy(Copy),
     /// Line editing in a prompt, as readline does it.
     Edit(Edit),
     #[serde(skip)]

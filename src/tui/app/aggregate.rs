@@ -111,6 +111,8 @@ pub struct AggregateView {
     pub landing: Option<Landing>,
     /// Marks and filter of the place it was left at, put back once the history is in.
     pub restore: Option<Place>,
+    /// `/` in the focused detail pane: what it looks for, stepped with n/N.
+    pub pane_search: Option<super::pane_search::PaneSearch>,
     /// Fraction digits the TIME column shows: the most any loaded event needs.
     pub time_digits: u8,
 }
@@ -150,6 +152,7 @@ impl AggregateView {
             landing: None,
             restore: None,
             time_digits: 0,
+            pane_search: None,
         }
     }
 

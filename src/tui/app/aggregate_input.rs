@@ -48,6 +48,12 @@ impl App {
             }
             Action::JumpToVersion => self.open_prompt(PromptKind::Version, String::new()),
             Action::JumpToTime => self.open_prompt(PromptKind::Time, String::new()),
+            Action::Filter if detail_focus => {
+                let query = view.pane_search.as_ref().map(|s| s.query.clone());
+                self.open_prompt(PromptKind::PaneSearch, query.unwrap_or_default());
+            }
+            Action::NextMatch if detail_focus => self.step_pane_match(true),
+            Action::PrevMatch if detail_focus => self.step_pane_match(false),
             Action::Filter => {
                 let query = view
                     .filter
@@ -58,6 +64,7 @@ impl App {
             Action::NextMatch => self.step_match(true),
             Action::PrevMatch => self.step_match(false),
             Action::Blame => self.start_blame(),
+            Action::Copy(what) => self.copy(what),
             Action::Export => self.ask_export_format(),
             Action::MarkA | Action::MarkB if view.is_empty() => {
                 note = Some("no events to mark".into())
@@ -119,6 +126,10 @@ impl App {
             }
             Action::Trace => self.trace_current_event(),
             Action::ToggleHelp => self.open_help(),
+            Action::Cancel if detail_focus && view.pane_search.is_some() => {
+                view.pane_search = None;
+                note = Some("search cleared".into());
+            }
             Action::Cancel if view.filter.is_some() => {
                 view.filter = None;
                 note = Some("filter cleared".into());

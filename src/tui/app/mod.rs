@@ -3,6 +3,7 @@
 
 mod aggregate;
 mod aggregate_input;
+mod copy;
 #[cfg(test)]
 mod daily_tests;
 mod detail;
@@ -19,6 +20,9 @@ mod log_input;
 #[cfg(test)]
 mod log_tests;
 mod messages;
+mod pane_search;
+#[cfg(test)]
+mod pane_tests;
 mod prompt;
 mod readline;
 #[cfg(test)]
@@ -47,6 +51,7 @@ pub use json_tree::{line_text, JsonLine, Node};
 pub use list::{AggregateList, ListStatus, SortKey};
 pub use log::{LogQuery, LogView, LogWidths};
 pub use messages::MessageLog;
+pub use pane_search::PaneSearch;
 pub use trace::TraceView;
 
 use super::action::Action;
@@ -84,6 +89,8 @@ pub struct App {
     /// What was typed into each kind of prompt, for ↑/↓.
     pub prompt_history: PromptHistory,
     pub message: Option<Message>,
+    /// Text for the clipboard, until the runtime writes it to the terminal.
+    pub clipboard: Option<String>,
     /// Every message said, for `!`.
     pub messages: MessageLog,
     /// How far opening the source has got, while a slow source (Kafka) is read.
@@ -134,6 +141,7 @@ impl App {
             prompt: None,
             prompt_history: PromptHistory::default(),
             message: None,
+            clipboard: None,
             messages: MessageLog::default(),
             reading: None,
             jq_limits: crate::jq::Limits::default(),

@@ -21,6 +21,8 @@ pub enum PromptKind {
     Time,
     /// Text to find in event types, or a jq predicate.
     Filter,
+    /// `/` in the focused detail pane: text to find in the tab shown.
+    PaneSearch,
     /// The store log's `t`: a time to jump to.
     LogTime,
     /// The store log's `/`: text in types and ids, or a jq predicate.
@@ -121,6 +123,10 @@ impl App {
                 }
                 self.prompt = None;
                 self.apply_filter(query);
+            }
+            PromptKind::PaneSearch => {
+                let input = prompt.input().to_string();
+                self.submit_pane_search(&input);
             }
             PromptKind::LogTime => {
                 let input = prompt.input().to_string();

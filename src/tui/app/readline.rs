@@ -50,6 +50,7 @@ impl PromptKind {
             PromptKind::Version => Some("version"),
             PromptKind::Time | PromptKind::LogTime => Some("time"),
             PromptKind::Filter | PromptKind::LogFilter => Some("filter"),
+            PromptKind::PaneSearch => Some("search"),
             PromptKind::ExportPath(_) => Some("file"),
             PromptKind::ExportFormat | PromptKind::Overwrite { .. } => None,
         }

@@ -3,7 +3,7 @@
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use super::action::{Action, Edit, Tab};
+use super::action::{Action, Copy, Edit, Tab};
 
 /// Where keyboard input currently goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -281,14 +281,37 @@ pub static AGGREGATE: &[Binding] = &[
         &[ch('/')],
         "/",
         Action::Filter,
-        "filter events: text in the type, or jq (.balance < 0)",
+        "filter events: text or jq (.balance < 0); search it, in the detail pane",
     ),
-    bind(&[ch('n')], "n", Action::NextMatch, "next matching event"),
+    bind(
+        &[ch('n')],
+        "n",
+        Action::NextMatch,
+        "next matching event (next match, in the detail pane)",
+    ),
     bind(
         &[ch('N')],
         "N",
         Action::PrevMatch,
-        "previous matching event",
+        "previous matching event (previous match, in the detail pane)",
+    ),
+    bind(
+        &[ch('y')],
+        "y",
+        Action::Copy(Copy::Value),
+        "copy the value at the line (State), the data (Event), the text (Diff, Compare)",
+    ),
+    bind(
+        &[ch('Y')],
+        "Y",
+        Action::Copy(Copy::Path),
+        "copy the line's jq path (State)",
+    ),
+    bind(
+        &[ctrl(KeyCode::Char('y'))],
+        "Ctrl-Y",
+        Action::Copy(Copy::All),
+        "copy the whole state (or the tab's JSON or text)",
     ),
     bind(
         &[ch('e')],

@@ -2,14 +2,16 @@
 //! the comparison of marks A and B.
 
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
 
 use super::{span, tone_style};
 use crate::tui::action::Tab;
-use crate::tui::app::{line_text, AggregateView, Focus, Node, TextLine};
+use crate::tui::app::{line_text, AggregateView, Focus, Node, PaneSearch, TextLine};
 use crate::tui::layout::{inner, TAB_DIVIDER};
+use crate::tui::text::sanitize;
 use crate::tui::theme::Theme;
 
 pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme) {
@@ -47,15 +49,16 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme
         return;
     };
     let scroll = view.scroll[view.tab.index()];
+    let search = view.pane_search.as_ref().filter(|s| s.tab == view.tab);
     let lines = match view.tab {
         Tab::State => state_lines(view, scroll, body.height as usize, theme),
-        Tab::Diff => text_lines(&detail.diff, scroll, body.height, theme),
-        Tab::Event => text_lines(&detail.event, scroll, body.height, theme),
+        Tab::Diff => text_lines(&detail.diff, scroll, body.height, search, theme),
+        Tab::Event => text_lines(&detail.event, scroll, body.height, search, theme),
         Tab::Compare => match &view.comparison {
             Some(comparison)
                 if view.marks == [Some(comparison.marks.0), Some(comparison.marks.1)] =>
             {
-                text_lines(&comparison.lines, scroll, body.height, theme)
+                text_lines(&comparison.lines, scroll, body.height, search, theme)
             }
             _ => vec![
                 Line::styled("Compare two points of the history:", theme.heading()),
@@ -69,8 +72,17 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme
     frame.render_widget(super::clipped(lines, body.width), body);
 }
 
-/// The bottom border: which version the pane describes and how to drive it.
+/// The bottom border: which version the pane describes and how to drive it, and the
+/// pane's search when there is one.
 fn footer(view: &AggregateView) -> String {
+    let text = tab_footer(view);
+    match view.pane_search.as_ref().filter(|s| s.tab == view.tab) {
+        Some(search) => format!(" /{} · n/N{text}", sanitize(&search.query)),
+        None => text,
+    }
+}
+
+fn tab_footer(view: &AggregateView) -> String {
     let Some(event) = view.current_entry() else {
         return String::new();
     };
@@ -95,14 +107,49 @@ fn text_lines<'a>(
     lines: &'a [TextLine],
     scroll: usize,
     height: u16,
+    search: Option<&PaneSearch>,
     theme: &Theme,
 ) -> Vec<Line<'a>> {
     lines
         .iter()
         .skip(scroll)
         .take(height as usize)
-        .map(|l| Line::from(span(&l.text, tone_style(theme, l.tone))))
+        .map(|l| match search {
+            Some(search) if search.is_match(&l.text) => Line::from(marked(
+                &l.text,
+                search,
+                tone_style(theme, l.tone),
+                theme.key(),
+            )),
+            _ => Line::from(span(&l.text, tone_style(theme, l.tone))),
+        })
         .collect()
+}
+
+/// `text` with each match of the search in `hit` style; where lowercasing changes the
+/// text's length (so offsets would not line up) the whole line is marked instead.
+fn marked(text: &str, search: &PaneSearch, style: Style, hit: Style) -> Vec<Span<'static>> {
+    let safe = sanitize(text).into_owned();
+    let lower = safe.to_lowercase();
+    if lower.len() != safe.len() || search.needle.is_empty() {
+        return vec![Span::styled(safe, hit)];
+    }
+    let mut spans = Vec::new();
+    let mut at = 0;
+    for (start, found) in lower.match_indices(&search.needle) {
+        if start < at || !safe.is_char_boundary(start) {
+            continue;
+        }
+        let end = start + found.len();
+        if !safe.is_char_boundary(end) {
+            continue;
+        }
+        spans.push(Span::styled(safe[at..start].to_string(), style));
+        spans.push(Span::styled(safe[start..end].to_string(), hit));
+        at = end;
+    }
+    spans.push(Span::styled(safe[at..].to_string(), style));
+    spans
 }
 
 fn state_lines(
@@ -115,6 +162,7 @@ fn state_lines(
         return Vec::new();
     };
     let focused = view.focus == Focus::Detail;
+    let search = view.pane_search.as_ref().filter(|s| s.tab == Tab::State);
     let end = (scroll + height).min(detail.visible.len());
     (scroll..end)
         .map(|row| {
@@ -137,10 +185,14 @@ fn state_lines(
                 (false, false) => "  ",
             };
             let text = line_text(&detail.state, index, folded);
-            Line::from(vec![
-                Span::styled(gutter, theme.changed()),
-                Span::styled(crate::tui::text::sanitize(&text).into_owned(), style),
-            ])
+            let mut spans = vec![Span::styled(gutter, theme.changed())];
+            match search {
+                Some(search) if search.is_match(&text) => {
+                    spans.extend(marked(&text, search, style, theme.key()))
+                }
+                _ => spans.push(Span::styled(sanitize(&text).into_owned(), style)),
+            }
+            Line::from(spans)
         })
         .collect()
 }

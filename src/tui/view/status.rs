@@ -224,6 +224,10 @@ fn prompt_line<'a>(app: &'a App, prompt: &'a Prompt) -> Line<'a> {
                 }
             },
         ),
+        PromptKind::PaneSearch => (
+            format!(" search the {} tab: ", app.view.as_ref().map_or("", |v| v.tab.title())),
+            "text, any case · Enter find · then n/N · Esc cancel",
+        ),
         PromptKind::LogTime => (" jump to time: ".to_string(), "Enter jump · Esc cancel"),
         PromptKind::LogFilter => (
             " filter the log: ".to_string(),
