@@ -83,6 +83,9 @@ pub enum Action {
     Down,
     StepBack,
     StepForward,
+    /// ←/→: a step, or a sideways scroll in the focused detail pane.
+    Left,
+    Right,
     PageUp,
     PageDown,
     First,
@@ -99,6 +102,10 @@ pub enum Action {
     SelectTab(Tab),
     FocusNext,
     ToggleFold,
+    /// `Z`: fold every object below the top level, or unfold everything.
+    FoldAll,
+    /// `w`: wrap long lines in the detail pane.
+    ToggleWrap,
     TogglePlay,
     Faster,
     Slower,

@@ -84,6 +84,19 @@ pub fn clip_line(line: Line<'_>, width: usize) -> Line<'_> {
     }
 }
 
+/// Splits off the first `cells` terminal cells of `text` (a wide character straddling the
+/// edge goes too): how many cells were dropped, and the rest.
+pub fn split_at_cells(text: &str, cells: usize) -> (usize, &str) {
+    let mut dropped = 0;
+    for (at, c) in text.char_indices() {
+        if dropped >= cells {
+            return (dropped, &text[at..]);
+        }
+        dropped += c.width().unwrap_or(0);
+    }
+    (dropped, "")
+}
+
 /// Fraction digits a time needs so none is lost: 0, 3, 6 or 9.
 pub fn subsecond_digits(time: &DateTime<Utc>) -> u8 {
     match time.timestamp_subsec_nanos() {
@@ -188,6 +201,14 @@ mod tests {
         assert_eq!(clip_line(line.clone(), 17), line);
         assert_eq!(clip_line(Line::raw("日本語"), 4).to_string(), "日…");
         assert_eq!(clip_line(Line::raw("abc"), 0).width(), 0);
+    }
+
+    #[test]
+    fn splitting_at_cells_counts_wide_characters_twice() {
+        assert_eq!(split_at_cells("abcdef", 2), (2, "cdef"));
+        assert_eq!(split_at_cells("日本語", 2), (2, "本語"));
+        assert_eq!(split_at_cells("日本語", 3), (4, "語"));
+        assert_eq!(split_at_cells("ab", 5), (2, ""));
     }
 
     #[test]

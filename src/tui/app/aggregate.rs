@@ -111,6 +111,10 @@ pub struct AggregateView {
     pub landing: Option<Landing>,
     /// Marks and filter of the place it was left at, put back once the history is in.
     pub restore: Option<Place>,
+    /// `w`: the detail pane wraps long lines instead of cutting them.
+    pub wrap: bool,
+    /// Cells the detail pane is scrolled right by (←/→ with the pane focused).
+    pub hscroll: usize,
     /// `/` in the focused detail pane: what it looks for, stepped with n/N.
     pub pane_search: Option<super::pane_search::PaneSearch>,
     /// Fraction digits the TIME column shows: the most any loaded event needs.
@@ -153,6 +157,8 @@ impl AggregateView {
             restore: None,
             time_digits: 0,
             pane_search: None,
+            wrap: false,
+            hscroll: 0,
         }
     }
 

@@ -9,6 +9,10 @@ use crate::tui::jobs::Outcome;
 use crate::tui::layout::{self, contains};
 use crate::tui::loader::{Report, Request};
 
+/// Cells ←/→ scroll the detail pane by, and how far right it goes.
+const HSCROLL_STEP: usize = 8;
+const HSCROLL_MAX: usize = 100_000;
+
 impl App {
     pub(super) fn on_aggregate(&mut self, action: Action) {
         let areas = layout::aggregate(self.size);
@@ -23,8 +27,26 @@ impl App {
         let page = detail_rows.max(1) as isize;
         let mut note: Option<String> = None;
         match action {
-            Action::StepBack => view.move_by(-1, rows),
-            Action::StepForward => view.move_by(1, rows),
+            Action::Left if detail_focus && !view.wrap => {
+                view.hscroll = view.hscroll.saturating_sub(HSCROLL_STEP)
+            }
+            Action::Right if detail_focus && !view.wrap => {
+                view.hscroll = (view.hscroll + HSCROLL_STEP).min(HSCROLL_MAX)
+            }
+            Action::StepBack | Action::Left => view.move_by(-1, rows),
+            Action::StepForward | Action::Right => view.move_by(1, rows),
+            Action::ToggleWrap => {
+                view.wrap = !view.wrap;
+                view.hscroll = 0;
+                let text = if view.wrap {
+                    "long lines wrap"
+                } else {
+                    "long lines are cut with …; ←/→ scroll them with the pane focused"
+                };
+                note = Some(text.into());
+            }
+            Action::FoldAll if view.tab == Tab::State => view.fold_all(detail_rows),
+            Action::FoldAll => note = Some("folding works on the State tab (press 1)".into()),
             Action::Up if detail_focus => view.scroll_detail(-1, detail_rows),
             Action::Down if detail_focus => view.scroll_detail(1, detail_rows),
             Action::Up => view.move_by(-1, rows),

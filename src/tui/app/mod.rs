@@ -24,6 +24,7 @@ mod pane_search;
 #[cfg(test)]
 mod pane_tests;
 mod prompt;
+mod reading;
 mod readline;
 #[cfg(test)]
 mod status_tests;

@@ -101,6 +101,27 @@ impl AggregateView {
         })
     }
 
+    /// Puts the State cursor on the line of `path`, if `text` is a path the state has.
+    fn jump_to_path(&mut self, text: &str, detail_rows: usize) -> bool {
+        if !text.starts_with('.') {
+            return false;
+        }
+        let Ok(path) = crate::diff::JsonPath::parse(text) else {
+            return false;
+        };
+        let line = self
+            .detail
+            .as_ref()
+            .and_then(|d| d.state.iter().position(|l| l.path == path));
+        match line {
+            Some(line) => {
+                self.show_line(line, detail_rows);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Puts line `line` of the tab in view: the State cursor on it (unfolding what hides
     /// it), or the other tabs scrolled to it.
     fn show_line(&mut self, line: usize, detail_rows: usize) {
@@ -140,6 +161,12 @@ impl App {
         if query.trim().is_empty() {
             view.pane_search = None;
             self.prompt = None;
+            return;
+        }
+        // `.limits.daily` on the State tab jumps to that path, if the state has it.
+        if view.tab == Tab::State && view.jump_to_path(query.trim(), rows) {
+            self.prompt = None;
+            self.say(format!("at {}", query.trim()));
             return;
         }
         view.pane_search = Some(PaneSearch::new(query, view.tab));

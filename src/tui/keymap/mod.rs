@@ -186,17 +186,19 @@ pub static FILTERING: &[Binding] = &[
 
 pub static AGGREGATE: &[Binding] = &[
     bind(
-        &[code(KeyCode::Left), ch('h')],
-        "← h",
-        Action::StepBack,
-        "previous event",
+        &[code(KeyCode::Left)],
+        "←",
+        Action::Left,
+        "previous event (scroll left, in the detail pane)",
     ),
     bind(
-        &[code(KeyCode::Right), ch('l')],
-        "→ l",
-        Action::StepForward,
-        "next event",
+        &[code(KeyCode::Right)],
+        "→",
+        Action::Right,
+        "next event (scroll right, in the detail pane)",
     ),
+    bind(&[ch('h')], "h", Action::StepBack, "previous event"),
+    bind(&[ch('l')], "l", Action::StepForward, "next event"),
     bind(
         &[code(KeyCode::Up), ch('k')],
         "↑ k",
@@ -270,6 +272,18 @@ pub static AGGREGATE: &[Binding] = &[
         "z Enter",
         Action::ToggleFold,
         "fold or unfold the object at the line (State)",
+    ),
+    bind(
+        &[ch('Z')],
+        "Z",
+        Action::FoldAll,
+        "fold every object below the top level, or unfold all (State)",
+    ),
+    bind(
+        &[ch('w')],
+        "w",
+        Action::ToggleWrap,
+        "wrap long lines in the detail pane, or cut them with …",
     ),
     bind(
         &[ch('B')],
@@ -753,7 +767,7 @@ static FILTERING_HINTS: &[Hint] = &[
 
 static AGGREGATE_HINTS: &[Hint] = &[
     hint(&[Action::ToggleHelp], "help"),
-    hint(&[Action::StepBack, Action::StepForward], "step"),
+    hint(&[Action::Left, Action::Right], "step"),
     hint(&[Action::JumpToVersion], "version"),
     hint(&[Action::MarkA, Action::MarkB], "marks"),
     hint(&[Action::OpenCompare], "compare"),

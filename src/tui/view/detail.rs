@@ -69,7 +69,50 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme
             ],
         },
     };
+    if view.wrap {
+        let wrap = ratatui::widgets::Wrap { trim: false };
+        frame.render_widget(Paragraph::new(lines).wrap(wrap), body);
+        return;
+    }
+    let lines = lines
+        .into_iter()
+        .map(|line| skip_cells(line, view.hscroll, view.tab == Tab::State))
+        .collect();
     frame.render_widget(super::clipped(lines, body.width), body);
+}
+
+/// `line` scrolled `cells` to the right; the State tab's two-cell gutter stays put.
+fn skip_cells(line: Line<'_>, cells: usize, gutter: bool) -> Line<'_> {
+    if cells == 0 {
+        return line;
+    }
+    let Line {
+        spans,
+        style,
+        alignment,
+    } = line;
+    let mut out = Vec::with_capacity(spans.len());
+    let mut spans = spans.into_iter();
+    if gutter {
+        out.extend(spans.next());
+    }
+    let mut skip = cells;
+    for span in spans {
+        if skip == 0 {
+            out.push(span);
+            continue;
+        }
+        let (dropped, kept) = crate::tui::text::split_at_cells(&span.content, skip);
+        skip = skip.saturating_sub(dropped);
+        if !kept.is_empty() {
+            out.push(Span::styled(kept.to_string(), span.style));
+        }
+    }
+    Line {
+        spans: out,
+        style,
+        alignment,
+    }
 }
 
 /// The bottom border: which version the pane describes and how to drive it, and the
@@ -87,10 +130,17 @@ fn tab_footer(view: &AggregateView) -> String {
         return String::new();
     };
     match view.tab {
-        Tab::State => format!(
-            " state after v{} · ● changed · z folds · B blames ",
-            event.version
-        ),
+        Tab::State => match view.line_path().filter(|_| view.focus == Focus::Detail) {
+            Some(path) => format!(
+                " {} · after v{} ",
+                sanitize(&path.to_string()),
+                event.version
+            ),
+            None => format!(
+                " state after v{} · ● changed · z folds · B blames ",
+                event.version
+            ),
+        },
         Tab::Diff => format!(" what v{} changed ", event.version),
         Tab::Event => format!(" event v{} as stored ", event.version),
         Tab::Compare => match view.marks {

@@ -1,0 +1,112 @@
+//! Reading a big state: fold everything at once, and the jq path of the line cursor.
+
+use super::aggregate::AggregateView;
+use super::json_tree::Node;
+use crate::diff::JsonPath;
+use crate::tui::action::Tab;
+use crate::tui::layout::keep_in_view;
+
+impl AggregateView {
+    /// `Z`: with nothing folded, folds every object and array below the top level (its keys
+    /// stay in sight); otherwise unfolds everything. The cursor stays on its line or the one
+    /// folded over it.
+    pub fn fold_all(&mut self, detail_rows: usize) {
+        let Some(detail) = self.detail.as_mut() else {
+            return;
+        };
+        let line = detail.visible.get(self.state_line).copied().unwrap_or(0);
+        if self.folds.is_empty() {
+            self.folds = detail
+                .state
+                .iter()
+                .filter(|l| l.depth == 1 && matches!(l.node, Node::Open { .. }))
+                .map(|l| l.path.clone())
+                .collect();
+        } else {
+            self.folds.clear();
+        }
+        detail.refold(&self.folds);
+        self.state_line = detail
+            .visible
+            .partition_point(|&i| i <= line)
+            .saturating_sub(1);
+        let state = Tab::State.index();
+        let lines = detail.visible.len();
+        self.scroll[state] = keep_in_view(self.scroll[state], self.state_line, detail_rows, lines);
+    }
+
+    /// The jq path of the State tab's line cursor.
+    pub fn line_path(&self) -> Option<&JsonPath> {
+        let detail = self.detail.as_ref()?;
+        let line = *detail.visible.get(self.state_line)?;
+        Some(&detail.state[line].path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::tui::action::{Action, Tab};
+    use crate::tui::testing::{create_store, insert, open_store, row, Harness};
+
+    fn long_value_store(dir: &tempfile::TempDir) -> Harness {
+        let path = dir.path().join("long.db");
+        let note = format!("start {} THE-END", "word ".repeat(60));
+        let data = serde_json::json!({"note": note, "limits": {"daily": 500, "monthly": 9000}});
+        insert(
+            &create_store(&path),
+            &[row("acc", 1, "Opened", &data.to_string())],
+        );
+        let mut h = Harness::new(open_store(&path), 100, 24);
+        h.open("acc");
+        h.send(Action::FocusNext);
+        h
+    }
+
+    #[test]
+    fn w_wraps_and_arrows_scroll_the_pane_sideways() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut h = long_value_store(&dir);
+        assert!(!h.screen().contains("THE-END"), "cut by default");
+        assert!(h.screen().contains("…│"), "with an ellipsis");
+        h.send(Action::ToggleWrap);
+        assert!(h.screen().contains("THE-END"), "wrapped: {}", h.screen());
+        h.send(Action::ToggleWrap);
+        for _ in 0..39 {
+            h.send(Action::Right);
+        }
+        assert_eq!(h.cursor_version(), 1, "→ scrolls, it does not step");
+        assert!(h.screen().contains("THE-END"), "{}", h.screen());
+        h.send(Action::Left);
+        assert_eq!(h.app.view.as_ref().unwrap().hscroll, 38 * 8);
+    }
+
+    #[test]
+    fn fold_all_then_unfold_all_and_the_path_of_the_line_is_shown() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut h = long_value_store(&dir);
+        h.send(Action::FoldAll);
+        let screen = h.screen();
+        assert!(!screen.contains("\"daily\""), "{screen}");
+        assert!(screen.contains("\"limits\": {…}"), "{screen}");
+        h.send(Action::FoldAll);
+        assert!(h.screen().contains("\"daily\""));
+        // `/.limits.daily` jumps to that path; the pane's border names it.
+        h.send(Action::Filter);
+        h.type_text(".limits.daily");
+        h.send(Action::Confirm);
+        let screen = h.screen();
+        assert!(screen.contains(" .limits.daily · after v1 "), "{screen}");
+        assert_eq!(
+            h.app
+                .view
+                .as_ref()
+                .unwrap()
+                .line_path()
+                .map(|p| p.to_string()),
+            Some(".limits.daily".into())
+        );
+        h.send(Action::SelectTab(Tab::Diff));
+        h.send(Action::FoldAll);
+        assert!(h.app.message.as_ref().unwrap().text.contains("State tab"));
+    }
+}
