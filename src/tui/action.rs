@@ -99,6 +99,8 @@ pub enum Action {
     MarkA,
     MarkB,
     OpenCompare,
+    /// `x`: clear marks A and B.
+    ClearMarks,
     SelectTab(Tab),
     FocusNext,
     ToggleFold,

@@ -394,7 +394,7 @@ impl AggregateView {
                 }
             }
         }
-        if let (Tab::Compare, [Some(a), Some(b)]) = (self.tab, self.marks) {
+        if let (Tab::Compare, Some((a, b))) = (self.tab, self.compare_pair()) {
             if self.comparison.as_ref().is_none_or(|c| c.marks != (a, b)) {
                 match Comparison::compute(&mut self.replay, a, b) {
                     Ok(comparison) => self.comparison = Some(comparison),

@@ -101,15 +101,21 @@ impl App {
                 let version = view.version_of(view.cursor);
                 let hint = match view.marks {
                     [Some(_), Some(_)] => "; press c to compare",
+                    [Some(_), None] => "; press c to compare it with the cursor as you scrub",
                     _ => "",
                 };
                 note = Some(format!("mark {name} at v{version}{hint}"));
             }
             Action::OpenCompare => {
                 view.tab = Tab::Compare;
-                if view.marks.iter().any(Option::is_none) {
-                    note = Some("set mark A with a and mark B with b to compare them".into());
+                if view.marks[0].is_none() {
+                    note = Some("set mark A with a: Compare then follows the cursor".into());
                 }
+            }
+            Action::ClearMarks => {
+                view.marks = [None, None];
+                view.comparison = None;
+                note = Some("marks cleared".into());
             }
             Action::SelectTab(tab) => view.tab = tab,
             Action::FocusNext => {

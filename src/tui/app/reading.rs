@@ -35,6 +35,16 @@ impl AggregateView {
         self.scroll[state] = keep_in_view(self.scroll[state], self.state_line, detail_rows, lines);
     }
 
+    /// What the Compare tab compares: mark A with mark B, or with the cursor while B is
+    /// unset, so scrubbing shows the change from A live.
+    pub fn compare_pair(&self) -> Option<(usize, usize)> {
+        match self.marks {
+            [Some(a), Some(b)] => Some((a, b)),
+            [Some(a), None] if !self.is_empty() => Some((a, self.cursor)),
+            _ => None,
+        }
+    }
+
     /// The jq path of the State tab's line cursor.
     pub fn line_path(&self) -> Option<&JsonPath> {
         let detail = self.detail.as_ref()?;
@@ -108,5 +118,41 @@ mod tests {
         h.send(Action::SelectTab(Tab::Diff));
         h.send(Action::FoldAll);
         assert!(h.app.message.as_ref().unwrap().text.contains("State tab"));
+    }
+}
+
+#[cfg(test)]
+mod compare_tests {
+    use crate::tui::action::{Action, Tab};
+    use crate::tui::testing::Harness;
+
+    fn at_version(h: &mut Harness, version: u64) {
+        h.send(Action::JumpToVersion);
+        h.type_text(&version.to_string());
+        h.send(Action::Confirm);
+    }
+
+    #[test]
+    fn with_only_mark_a_compare_follows_the_cursor_and_lists_the_events_between() {
+        let mut h = Harness::demo();
+        h.open("acc-0003");
+        at_version(&mut h, 20);
+        h.send(Action::MarkA);
+        h.send(Action::OpenCompare);
+        at_version(&mut h, 23);
+        let screen = h.screen();
+        assert!(screen.contains("A v20 → B v23:"), "{screen}");
+        assert!(screen.contains("A v20 → cursor v23"), "{screen}");
+        assert!(screen.contains("3 events from A to B:"), "{screen}");
+        assert!(screen.contains("  v21 "), "{screen}");
+        h.send(Action::StepForward);
+        assert!(
+            h.screen().contains("A v20 → B v24:"),
+            "live while scrubbing"
+        );
+        h.send(Action::ClearMarks);
+        assert_eq!(h.app.view.as_ref().unwrap().marks, [None, None]);
+        assert!(h.screen().contains("Compare two points"), "{}", h.screen());
+        assert_eq!(h.app.view.as_ref().unwrap().tab, Tab::Compare);
     }
 }

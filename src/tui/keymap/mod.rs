@@ -244,8 +244,14 @@ pub static AGGREGATE: &[Binding] = &[
     ),
     bind(&[ch('[')], "[", Action::PrevSnapshot, "previous snapshot"),
     bind(&[ch(']')], "]", Action::NextSnapshot, "next snapshot"),
-    bind(&[ch('a')], "a", Action::MarkA, "set compare mark A here"),
+    bind(
+        &[ch('a')],
+        "a",
+        Action::MarkA,
+        "set compare mark A here (Compare then follows the cursor)",
+    ),
     bind(&[ch('b')], "b", Action::MarkB, "set compare mark B here"),
+    bind(&[ch('x')], "x", Action::ClearMarks, "clear marks A and B"),
     bind(
         &[ch('c')],
         "c",

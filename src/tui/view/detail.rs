@@ -55,17 +55,16 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme
         Tab::Diff => text_lines(&detail.diff, scroll, body.height, search, theme),
         Tab::Event => text_lines(&detail.event, scroll, body.height, search, theme),
         Tab::Compare => match &view.comparison {
-            Some(comparison)
-                if view.marks == [Some(comparison.marks.0), Some(comparison.marks.1)] =>
-            {
+            Some(comparison) if view.compare_pair() == Some(comparison.marks) => {
                 text_lines(&comparison.lines, scroll, body.height, search, theme)
             }
             _ => vec![
                 Line::styled("Compare two points of the history:", theme.heading()),
                 Line::raw(""),
-                Line::raw("  a   set mark A at the cursor"),
+                Line::raw("  a   set mark A at the cursor, then scrub: A → cursor, live"),
                 Line::raw("  b   set mark B at the cursor"),
                 Line::raw("  c   show what changed from A to B"),
+                Line::raw("  x   clear the marks"),
             ],
         },
     };
@@ -143,13 +142,18 @@ fn tab_footer(view: &AggregateView) -> String {
         },
         Tab::Diff => format!(" what v{} changed ", event.version),
         Tab::Event => format!(" event v{} as stored ", event.version),
-        Tab::Compare => match view.marks {
-            [Some(a), Some(b)] => {
-                let version = |i: usize| view.version_of(i);
-                format!(" A v{} → B v{} ", version(a), version(b))
+        Tab::Compare => {
+            let version = |i: usize| view.version_of(i);
+            match view.marks {
+                [Some(a), Some(b)] => format!(" A v{} → B v{} ", version(a), version(b)),
+                [Some(a), None] => format!(
+                    " A v{} → cursor v{} · b fixes B · x clears ",
+                    version(a),
+                    version(view.cursor)
+                ),
+                _ => " marks not set ".into(),
             }
-            _ => " marks not set ".into(),
-        },
+        }
     }
 }
 
