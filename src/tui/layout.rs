@@ -62,7 +62,8 @@ pub struct AggregateLayout {
 
 pub fn aggregate(area: Rect) -> AggregateLayout {
     let [body, status] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(area);
-    let left_width = (body.width * 45 / 100).clamp(40.min(body.width), 72);
+    // The left column follows the window (45%), never under 40 columns.
+    let left_width = (body.width * 45 / 100).max(40.min(body.width));
     let [left, detail] =
         Layout::horizontal([Constraint::Length(left_width), Constraint::Fill(1)]).areas(body);
     let [timeline, events] =
@@ -203,6 +204,13 @@ mod tests {
         assert_eq!(index_at(0, 1500, 60), 0);
         assert_eq!(index_at(59, 1500, 60), 1499);
         assert_eq!(index_at(30, 1500, 60), 750);
+    }
+
+    #[test]
+    fn the_panes_follow_a_wide_window() {
+        let l = aggregate(Rect::new(0, 0, 220, 50));
+        assert_eq!(l.events.width, 99);
+        assert_eq!(l.detail.width, 121);
     }
 
     #[test]
