@@ -69,7 +69,14 @@ impl App {
                 note = Some("no events loaded yet".into());
             }
             Action::JumpToVersion => self.open_prompt(PromptKind::Version, String::new()),
-            Action::JumpToTime => self.open_prompt(PromptKind::Time, String::new()),
+            Action::JumpToTime => {
+                // Prefilled with the cursor's time, to edit rather than type out.
+                let at = view.current_entry().and_then(|e| e.timestamp);
+                self.open_prompt(
+                    PromptKind::Time,
+                    at.as_ref().map_or_else(String::new, format_time),
+                );
+            }
             Action::Filter if detail_focus => {
                 let query = view.pane_search.as_ref().map(|s| s.query.clone());
                 self.open_prompt(PromptKind::PaneSearch, query.unwrap_or_default());

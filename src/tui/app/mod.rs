@@ -30,6 +30,7 @@ mod readline;
 mod status_tests;
 #[cfg(test)]
 mod tests;
+mod time_input;
 mod trace;
 
 use std::sync::Arc;

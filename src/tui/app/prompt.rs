@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use super::App;
 use crate::export::Format;
-use crate::model::{parse_time, Position};
+use crate::model::Position;
 use crate::tui::action::Action;
 use crate::tui::app::inspect::{filter_kind, FilterKind};
 use crate::tui::layout;
@@ -196,14 +196,22 @@ impl App {
         let position = match prompt.kind {
             PromptKind::Version => match prompt.input().parse::<Position>() {
                 Ok(Position::Version(v)) => Ok(Position::Version(v)),
-                _ => Err(format!("{:?} is not a version: type 37 or v37", prompt.input())),
-            },
-            _ => parse_time(prompt.input()).map(Position::Time).ok_or_else(|| {
-                format!(
-                    "{:?} is not a time: type 2026-01-15T10:30:00Z or a prefix like 2026-01-15 10:30",
+                _ => Err(format!(
+                    "{:?} is not a version: type 37 or v37",
                     prompt.input()
-                )
-            }),
+                )),
+            },
+            _ => {
+                let cursor = view.current_entry().and_then(|e| e.timestamp);
+                super::time_input::resolve_time(prompt.input(), cursor)
+                    .map(Position::Time)
+                    .ok_or_else(|| {
+                        format!(
+                            "{:?} is not a time: type 2026-01-15 10:30, 10:30, 2026-01, -1h or +15m",
+                            prompt.input()
+                        )
+                    })
+            }
         };
         let resolved = position
             .clone()
