@@ -11,7 +11,6 @@ use crate::replay::{Entry, Reducer, Replay};
 
 use super::detail::{Comparison, Detail, TextLine};
 use super::inspect::{Blame, EventFilter};
-use super::json_tree;
 use crate::tui::action::Tab;
 use crate::tui::diff_worker::{DiffJob, DiffTarget};
 use crate::tui::layout::keep_in_view;
@@ -491,27 +490,5 @@ impl AggregateView {
             let last_page = last.saturating_sub(detail_rows.saturating_sub(1));
             *scroll = scroll.saturating_add_signed(delta).min(last_page);
         }
-    }
-
-    /// Folds or unfolds the container at the State tab's selected line.
-    pub fn toggle_fold(&mut self, detail_rows: usize) {
-        let Some(detail) = self.detail.as_mut() else {
-            return;
-        };
-        let Some(&line) = detail.visible.get(self.state_line) else {
-            return;
-        };
-        let Some(target) = json_tree::fold_target(&detail.state, line) else {
-            return;
-        };
-        let path = detail.state[target].path.clone();
-        if !self.folds.remove(&path) {
-            self.folds.insert(path);
-        }
-        detail.refold(&self.folds);
-        self.state_line = detail.visible.partition_point(|&i| i < target);
-        let state = Tab::State.index();
-        let lines = detail.visible.len();
-        self.scroll[state] = keep_in_view(self.scroll[state], self.state_line, detail_rows, lines);
     }
 }

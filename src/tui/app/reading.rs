@@ -1,4 +1,5 @@
-//! Reading a big state: fold everything at once, and the jq path of the line cursor.
+//! Reading a big state: folding (one container, or all at once), the jq path of the line
+//! cursor, and what the Compare tab compares.
 
 use super::aggregate::AggregateView;
 use super::json_tree::Node;
@@ -7,6 +8,28 @@ use crate::tui::action::Tab;
 use crate::tui::layout::keep_in_view;
 
 impl AggregateView {
+    /// Folds or unfolds the container at the State tab's selected line.
+    pub fn toggle_fold(&mut self, detail_rows: usize) {
+        let Some(detail) = self.detail.as_mut() else {
+            return;
+        };
+        let Some(&line) = detail.visible.get(self.state_line) else {
+            return;
+        };
+        let Some(target) = super::json_tree::fold_target(&detail.state, line) else {
+            return;
+        };
+        let path = detail.state[target].path.clone();
+        if !self.folds.remove(&path) {
+            self.folds.insert(path);
+        }
+        detail.refold(&self.folds);
+        self.state_line = detail.visible.partition_point(|&i| i < target);
+        let state = Tab::State.index();
+        let lines = detail.visible.len();
+        self.scroll[state] = keep_in_view(self.scroll[state], self.state_line, detail_rows, lines);
+    }
+
     /// `Z`: with nothing folded, folds every object and array below the top level (its keys
     /// stay in sight); otherwise unfolds everything. The cursor stays on its line or the one
     /// folded over it.
