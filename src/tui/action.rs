@@ -37,6 +37,42 @@ impl Tab {
     }
 }
 
+/// What `y`, `Y` and Ctrl-Y copy from the detail pane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Copy {
+    /// The value at the State line (the event's data, the Diff or Compare text).
+    Value,
+    /// The jq path of the State line.
+    Path,
+    /// The whole state (or the event's data, the tab's text).
+    All,
+}
+
+/// A prompt's line editing keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Edit {
+    Left,
+    Right,
+    WordLeft,
+    WordRight,
+    Home,
+    End,
+    /// Delete: the character under the cursor.
+    DeleteNext,
+    /// Ctrl-U: everything before the cursor.
+    KillToStart,
+    /// Ctrl-W: the word before the cursor.
+    KillWord,
+    /// Ctrl-K: everything from the cursor on.
+    KillToEnd,
+    /// ↑: the previous line typed in this prompt.
+    Older,
+    /// ↓: back towards the line being typed.
+    Newer,
+}
+
 /// Serialized names are snake_case (`step_forward`, `select_tab`), so a config file can bind
 /// keys to them. Variants that only the runtime produces are not (de)serializable.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,6 +83,9 @@ pub enum Action {
     Down,
     StepBack,
     StepForward,
+    /// ←/→: a step, or a sideways scroll in the focused detail pane.
+    Left,
+    Right,
     PageUp,
     PageDown,
     First,
@@ -60,9 +99,15 @@ pub enum Action {
     MarkA,
     MarkB,
     OpenCompare,
+    /// `x`: clear marks A and B.
+    ClearMarks,
     SelectTab(Tab),
     FocusNext,
     ToggleFold,
+    /// `Z`: fold every object below the top level, or unfold everything.
+    FoldAll,
+    /// `w`: wrap long lines in the detail pane.
+    ToggleWrap,
     TogglePlay,
     Faster,
     Slower,
@@ -89,8 +134,14 @@ pub enum Action {
     Cancel,
     Quit,
     ToggleHelp,
+    /// `!`: every message the status line said, whole.
+    MessageLog,
     InputChar(char),
     InputBackspace,
+    /// Copy from the detail pane to the clipboard (OSC 52).
+    Copy(Copy),
+    /// Line editing in a prompt, as readline does it.
+    Edit(Edit),
     #[serde(skip)]
     Click {
         column: u16,

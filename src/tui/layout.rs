@@ -62,7 +62,8 @@ pub struct AggregateLayout {
 
 pub fn aggregate(area: Rect) -> AggregateLayout {
     let [body, status] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(area);
-    let left_width = (body.width * 45 / 100).clamp(40.min(body.width), 72);
+    // The left column follows the window (45%), never under 40 columns.
+    let left_width = (body.width * 45 / 100).max(40.min(body.width));
     let [left, detail] =
         Layout::horizontal([Constraint::Length(left_width), Constraint::Fill(1)]).areas(body);
     let [timeline, events] =
@@ -117,10 +118,15 @@ pub fn contains(area: Rect, column: u16, row: u16) -> bool {
     area.contains(Position::new(column, row))
 }
 
-/// Scroll offset that keeps `selected` inside a window of `height` rows: a step past the
-/// edge scrolls by one row, a longer jump centers the selection.
-pub fn keep_in_view(offset: usize, selected: usize, height: usize) -> usize {
+/// Scroll offset that keeps `selected` inside a window of `height` rows over `len`: a step
+/// past the edge scrolls by one row, a longer jump centers the selection, and the window
+/// never runs past the last row (`G` shows a full page).
+pub fn keep_in_view(offset: usize, selected: usize, height: usize, len: usize) -> usize {
     let height = height.max(1);
+    scrolled(offset, selected, height).min(len.saturating_sub(height))
+}
+
+fn scrolled(offset: usize, selected: usize, height: usize) -> usize {
     if selected + 1 == offset {
         selected
     } else if selected == offset + height {
@@ -164,11 +170,17 @@ mod tests {
 
     #[test]
     fn keep_in_view_scrolls_minimally() {
-        assert_eq!(keep_in_view(0, 5, 10), 0);
-        assert_eq!(keep_in_view(0, 10, 10), 1, "one step past the bottom");
-        assert_eq!(keep_in_view(8, 7, 10), 7, "one step past the top");
-        assert_eq!(keep_in_view(0, 50, 10), 45, "a jump centers");
-        assert_eq!(keep_in_view(40, 2, 10), 0);
+        assert_eq!(keep_in_view(0, 5, 10, 100), 0);
+        assert_eq!(keep_in_view(0, 10, 10, 100), 1, "one step past the bottom");
+        assert_eq!(keep_in_view(8, 7, 10, 100), 7, "one step past the top");
+        assert_eq!(keep_in_view(0, 50, 10, 100), 45, "a jump centers");
+        assert_eq!(keep_in_view(40, 2, 10, 100), 0);
+    }
+
+    #[test]
+    fn a_jump_to_the_end_shows_a_full_page() {
+        assert_eq!(keep_in_view(0, 99, 10, 100), 90);
+        assert_eq!(keep_in_view(0, 4, 10, 5), 0, "fewer rows than the window");
     }
 
     #[test]
@@ -192,6 +204,13 @@ mod tests {
         assert_eq!(index_at(0, 1500, 60), 0);
         assert_eq!(index_at(59, 1500, 60), 1499);
         assert_eq!(index_at(30, 1500, 60), 750);
+    }
+
+    #[test]
+    fn the_panes_follow_a_wide_window() {
+        let l = aggregate(Rect::new(0, 0, 220, 50));
+        assert_eq!(l.events.width, 99);
+        assert_eq!(l.detail.width, 121);
     }
 
     #[test]

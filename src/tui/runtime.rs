@@ -121,6 +121,9 @@ pub async fn event_loop(
         if app.should_quit() {
             break;
         }
+        if let Some(text) = app.take_clipboard() {
+            copy_to_clipboard(&mut guard, &text)?;
+        }
         guard.terminal.draw(|frame| view::render(&app, frame))?;
 
         next_play = match (app.play_interval(), next_play) {
@@ -149,6 +152,16 @@ pub async fn event_loop(
     }
     loader.cancel_all();
     Ok(())
+}
+
+/// Hands `text` to the terminal's clipboard with OSC 52 (crossterm encodes it); terminals
+/// without it ignore the sequence.
+fn copy_to_clipboard(guard: &mut TerminalGuard, text: &str) -> std::io::Result<()> {
+    use ratatui::crossterm::clipboard::CopyToClipboard;
+    ratatui::crossterm::execute!(
+        guard.terminal.backend_mut(),
+        CopyToClipboard::to_clipboard_from(text)
+    )
 }
 
 /// Applies whatever else is already queued, so a burst of keys or chunks costs one frame.

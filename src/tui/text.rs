@@ -2,7 +2,9 @@
 
 use std::borrow::Cow;
 
-use unicode_width::UnicodeWidthStr;
+use chrono::{DateTime, SecondsFormat, Utc};
+use ratatui::text::{Line, Span};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// Replaces characters that could move the cursor, recolor the terminal, reorder or hide text
 /// with one column-wide stand-ins (`␛`); the set is `crate::display`'s, shared with the CLI.
@@ -31,24 +33,99 @@ pub fn fit(text: &str, width: usize) -> String {
     cell
 }
 
-/// Cuts `text` to at most `max` characters, ending with … when it was longer.
-pub fn ellipsize(text: &str, max: usize) -> Cow<'_, str> {
-    if text.chars().count() <= max {
+/// Keeps the end of `text` (the file name of a path, say) within `max` terminal cells.
+pub fn ellipsize_start(text: &str, max: usize) -> Cow<'_, str> {
+    if text.width() <= max {
         return Cow::Borrowed(text);
     }
-    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
-    cut.push('…');
-    Cow::Owned(cut)
+    let mut kept = Vec::new();
+    let mut used = 1;
+    for c in text.chars().rev() {
+        let w = c.width().unwrap_or(0);
+        if used + w > max {
+            break;
+        }
+        kept.push(c);
+        used += w;
+    }
+    Cow::Owned(std::iter::once('…').chain(kept.into_iter().rev()).collect())
 }
 
-/// Keeps the end of `text` (the file name of a path, say) within `max` characters.
-pub fn ellipsize_start(text: &str, max: usize) -> Cow<'_, str> {
-    let count = text.chars().count();
-    if count <= max {
-        return Cow::Borrowed(text);
+/// Cuts a styled line to `width` cells; a cut line ends with … so a value never looks whole
+/// when it is not (`185.62 → 9` for 961.46).
+pub fn clip_line(line: Line<'_>, width: usize) -> Line<'_> {
+    if line.width() <= width {
+        return line;
     }
-    let kept: String = text.chars().skip(count + 1 - max.max(1)).collect();
-    Cow::Owned(format!("…{kept}"))
+    let Line {
+        spans,
+        style,
+        alignment,
+    } = line;
+    let mut kept = Vec::with_capacity(spans.len());
+    let mut used = 0;
+    for span in spans {
+        let w = span.width();
+        if used + w < width {
+            used += w;
+            kept.push(span);
+            continue;
+        }
+        if width > 0 {
+            let cut = crate::display::truncate_width(&span.content, width - used);
+            kept.push(Span::styled(cut, span.style));
+        }
+        break;
+    }
+    Line {
+        spans: kept,
+        style,
+        alignment,
+    }
+}
+
+/// Splits off the first `cells` terminal cells of `text` (a wide character straddling the
+/// edge goes too): how many cells were dropped, and the rest.
+pub fn split_at_cells(text: &str, cells: usize) -> (usize, &str) {
+    let mut dropped = 0;
+    for (at, c) in text.char_indices() {
+        if dropped >= cells {
+            return (dropped, &text[at..]);
+        }
+        dropped += c.width().unwrap_or(0);
+    }
+    (dropped, "")
+}
+
+/// Fraction digits a time needs so none is lost: 0, 3, 6 or 9.
+pub fn subsecond_digits(time: &DateTime<Utc>) -> u8 {
+    match time.timestamp_subsec_nanos() {
+        0 => 0,
+        n if n % 1_000_000 == 0 => 3,
+        n if n % 1_000 == 0 => 6,
+        _ => 9,
+    }
+}
+
+/// Cells a time column takes with `digits` fraction digits.
+pub fn time_cells(digits: u8) -> usize {
+    match digits {
+        0 => 20,
+        d => 21 + d as usize,
+    }
+}
+
+/// A time for a column: every row of the column shows the same number of fraction digits,
+/// so TIME and what follows it line up.
+pub fn time_cell(time: Option<&DateTime<Utc>>, digits: u8) -> String {
+    let format = match digits {
+        0 => SecondsFormat::Secs,
+        1..=3 => SecondsFormat::Millis,
+        4..=6 => SecondsFormat::Micros,
+        _ => SecondsFormat::Nanos,
+    };
+    let text = time.map_or_else(|| "-".to_string(), |t| t.to_rfc3339_opts(format, true));
+    format!("{text:<width$}", width = time_cells(digits))
 }
 
 #[cfg(test)]
@@ -98,9 +175,55 @@ mod tests {
 
     #[test]
     fn ellipsize_keeps_short_text_and_marks_cuts() {
-        assert_eq!(ellipsize("short", 10), "short");
-        assert_eq!(ellipsize("a long line", 6), "a lon…");
+        assert_eq!(ellipsize_width("short", 10), "short");
+        assert_eq!(ellipsize_width("a long line", 6), "a lon…");
         assert_eq!(ellipsize_start("sqlite:/a/b/demo.db", 10), "…b/demo.db");
         assert_eq!(ellipsize_start("short", 10), "short");
+        assert_eq!(ellipsize_start("/data/日本語.db", 7), "…語.db");
+    }
+
+    #[test]
+    fn wide_text_is_cut_by_cells() {
+        assert_eq!(ellipsize_width("日本語テキスト", 5), "日本…");
+        assert_eq!(ellipsize_width("wallet-🦀-ü", 11), "wallet-🦀-ü");
+    }
+
+    #[test]
+    fn clipped_lines_end_with_an_ellipsis_and_keep_styles() {
+        let red = ratatui::style::Style::new().red();
+        let line = Line::from(vec![
+            Span::raw("\"balance\": "),
+            Span::styled("961.46", red),
+        ]);
+        let cut = clip_line(line.clone(), 14);
+        assert_eq!(cut.to_string(), "\"balance\": 96…");
+        assert_eq!(cut.spans[1].style, red);
+        assert_eq!(clip_line(line.clone(), 17), line);
+        assert_eq!(clip_line(Line::raw("日本語"), 4).to_string(), "日…");
+        assert_eq!(clip_line(Line::raw("abc"), 0).width(), 0);
+    }
+
+    #[test]
+    fn splitting_at_cells_counts_wide_characters_twice() {
+        assert_eq!(split_at_cells("abcdef", 2), (2, "cdef"));
+        assert_eq!(split_at_cells("日本語", 2), (2, "本語"));
+        assert_eq!(split_at_cells("日本語", 3), (4, "語"));
+        assert_eq!(split_at_cells("ab", 5), (2, ""));
+    }
+
+    #[test]
+    fn time_cells_line_up_whatever_the_precision() {
+        let whole = "2026-03-01T09:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        let milli = "2026-03-01T09:00:00.5Z".parse::<DateTime<Utc>>().unwrap();
+        let nano = "2026-03-01T09:00:00.000000001Z"
+            .parse::<DateTime<Utc>>()
+            .unwrap();
+        assert_eq!(subsecond_digits(&whole), 0);
+        assert_eq!(subsecond_digits(&milli), 3);
+        assert_eq!(subsecond_digits(&nano), 9);
+        assert_eq!(time_cell(Some(&whole), 3), "2026-03-01T09:00:00.000Z");
+        assert_eq!(time_cell(Some(&milli), 3), "2026-03-01T09:00:00.500Z");
+        assert_eq!(time_cell(None, 3).width(), time_cells(3));
+        assert_eq!(time_cell(Some(&whole), 0), "2026-03-01T09:00:00Z");
     }
 }

@@ -11,7 +11,6 @@ use crate::replay::{Entry, Reducer, Replay, SnapshotCheck};
 
 use super::detail::{Comparison, Detail, TextLine};
 use super::inspect::{Blame, EventFilter};
-use super::json_tree;
 use crate::tui::action::Tab;
 use crate::tui::diff_worker::{DiffJob, DiffTarget};
 use crate::tui::layout::keep_in_view;
@@ -113,6 +112,14 @@ pub struct AggregateView {
     pub landing: Option<Landing>,
     /// Marks and filter of the place it was left at, put back once the history is in.
     pub restore: Option<Place>,
+    /// `w`: the detail pane wraps long lines instead of cutting them.
+    pub wrap: bool,
+    /// Cells the detail pane is scrolled right by (←/→ with the pane focused).
+    pub hscroll: usize,
+    /// `/` in the focused detail pane: what it looks for, stepped with n/N.
+    pub pane_search: Option<super::pane_search::PaneSearch>,
+    /// Fraction digits the TIME column shows: the most any loaded event needs.
+    pub time_digits: u8,
 }
 
 impl AggregateView {
@@ -150,6 +157,10 @@ impl AggregateView {
             filter: None,
             landing: None,
             restore: None,
+            time_digits: 0,
+            pane_search: None,
+            wrap: false,
+            hscroll: 0,
         }
     }
 
@@ -244,6 +255,9 @@ impl AggregateView {
     pub fn append(&mut self, events: Vec<Event>, event_rows: usize) {
         let old_len = self.len();
         let at_end = old_len > 0 && self.cursor + 1 == old_len;
+        let digits = events.iter().filter_map(|e| e.timestamp.as_ref());
+        let digits = digits.map(crate::tui::text::subsecond_digits).max();
+        self.time_digits = self.time_digits.max(digits.unwrap_or(0));
         self.replay.extend(events);
         self.problems
             .extend((old_len..self.len()).filter(|&i| self.replay.problem(i).is_some()));
@@ -345,7 +359,7 @@ impl AggregateView {
             return;
         }
         self.cursor = index.min(self.len() - 1);
-        self.offset = keep_in_view(self.offset, self.cursor, event_rows);
+        self.offset = keep_in_view(self.offset, self.cursor, event_rows, self.len());
     }
 
     pub fn move_by(&mut self, delta: isize, event_rows: usize) {
@@ -390,7 +404,7 @@ impl AggregateView {
                 }
             }
         }
-        if let (Tab::Compare, [Some(a), Some(b)]) = (self.tab, self.marks) {
+        if let (Tab::Compare, Some((a, b))) = (self.tab, self.compare_pair()) {
             if self.comparison.as_ref().is_none_or(|c| c.marks != (a, b)) {
                 match Comparison::compute(&mut self.replay, a, b) {
                     Ok(comparison) => self.comparison = Some(comparison),
@@ -402,7 +416,8 @@ impl AggregateView {
         let visible = self.detail.as_ref().map_or(0, |d| d.visible.len());
         self.state_line = self.state_line.min(visible.saturating_sub(1));
         let state = Tab::State.index();
-        self.scroll[state] = keep_in_view(self.scroll[state], self.state_line, detail_rows);
+        self.scroll[state] =
+            keep_in_view(self.scroll[state], self.state_line, detail_rows, visible);
         // A long event scrolled down, then a short one: the pane must not show blank.
         for tab in [Tab::Diff, Tab::Event, Tab::Compare] {
             let last_page = self.lines_of(tab).saturating_sub(detail_rows.max(1));
@@ -478,32 +493,13 @@ impl AggregateView {
         if self.tab == Tab::State {
             self.state_line = self.state_line.saturating_add_signed(delta).min(last);
             let state = Tab::State.index();
-            self.scroll[state] = keep_in_view(self.scroll[state], self.state_line, detail_rows);
+            let lines = self.tab_lines();
+            self.scroll[state] =
+                keep_in_view(self.scroll[state], self.state_line, detail_rows, lines);
         } else {
             let scroll = &mut self.scroll[self.tab.index()];
             let last_page = last.saturating_sub(detail_rows.saturating_sub(1));
             *scroll = scroll.saturating_add_signed(delta).min(last_page);
         }
-    }
-
-    /// Folds or unfolds the container at the State tab's selected line.
-    pub fn toggle_fold(&mut self, detail_rows: usize) {
-        let Some(detail) = self.detail.as_mut() else {
-            return;
-        };
-        let Some(&line) = detail.visible.get(self.state_line) else {
-            return;
-        };
-        let Some(target) = json_tree::fold_target(&detail.state, line) else {
-            return;
-        };
-        let path = detail.state[target].path.clone();
-        if !self.folds.remove(&path) {
-            self.folds.insert(path);
-        }
-        detail.refold(&self.folds);
-        self.state_line = detail.visible.partition_point(|&i| i < target);
-        let state = Tab::State.index();
-        self.scroll[state] = keep_in_view(self.scroll[state], self.state_line, detail_rows);
     }
 }

@@ -9,6 +9,10 @@ use crate::tui::jobs::Outcome;
 use crate::tui::layout::{self, contains};
 use crate::tui::loader::{Report, Request};
 
+/// Cells ←/→ scroll the detail pane by, and how far right it goes.
+const HSCROLL_STEP: usize = 8;
+const HSCROLL_MAX: usize = 100_000;
+
 impl App {
     pub(super) fn on_aggregate(&mut self, action: Action) {
         let areas = layout::aggregate(self.size);
@@ -23,8 +27,26 @@ impl App {
         let page = detail_rows.max(1) as isize;
         let mut note: Option<String> = None;
         match action {
-            Action::StepBack => view.move_by(-1, rows),
-            Action::StepForward => view.move_by(1, rows),
+            Action::Left if detail_focus && !view.wrap => {
+                view.hscroll = view.hscroll.saturating_sub(HSCROLL_STEP)
+            }
+            Action::Right if detail_focus && !view.wrap => {
+                view.hscroll = (view.hscroll + HSCROLL_STEP).min(HSCROLL_MAX)
+            }
+            Action::StepBack | Action::Left => view.move_by(-1, rows),
+            Action::StepForward | Action::Right => view.move_by(1, rows),
+            Action::ToggleWrap => {
+                view.wrap = !view.wrap;
+                view.hscroll = 0;
+                let text = if view.wrap {
+                    "long lines wrap"
+                } else {
+                    "long lines are cut with …; ←/→ scroll them with the pane focused"
+                };
+                note = Some(text.into());
+            }
+            Action::FoldAll if view.tab == Tab::State => view.fold_all(detail_rows),
+            Action::FoldAll => note = Some("folding works on the State tab (press 1)".into()),
             Action::Up if detail_focus => view.scroll_detail(-1, detail_rows),
             Action::Down if detail_focus => view.scroll_detail(1, detail_rows),
             Action::Up => view.move_by(-1, rows),
@@ -47,7 +69,20 @@ impl App {
                 note = Some("no events loaded yet".into());
             }
             Action::JumpToVersion => self.open_prompt(PromptKind::Version, String::new()),
-            Action::JumpToTime => self.open_prompt(PromptKind::Time, String::new()),
+            Action::JumpToTime => {
+                // Prefilled with the cursor's time, to edit rather than type out.
+                let at = view.current_entry().and_then(|e| e.timestamp);
+                self.open_prompt(
+                    PromptKind::Time,
+                    at.as_ref().map_or_else(String::new, format_time),
+                );
+            }
+            Action::Filter if detail_focus => {
+                let query = view.pane_search.as_ref().map(|s| s.query.clone());
+                self.open_prompt(PromptKind::PaneSearch, query.unwrap_or_default());
+            }
+            Action::NextMatch if detail_focus => self.step_pane_match(true),
+            Action::PrevMatch if detail_focus => self.step_pane_match(false),
             Action::Filter => {
                 let query = view
                     .filter
@@ -58,6 +93,7 @@ impl App {
             Action::NextMatch => self.step_match(true),
             Action::PrevMatch => self.step_match(false),
             Action::Blame => self.start_blame(),
+            Action::Copy(what) => self.copy(what),
             Action::Export => self.ask_export_format(),
             Action::MarkA | Action::MarkB if view.is_empty() => {
                 note = Some("no events to mark".into())
@@ -72,15 +108,21 @@ impl App {
                 let version = view.version_of(view.cursor);
                 let hint = match view.marks {
                     [Some(_), Some(_)] => "; press c to compare",
+                    [Some(_), None] => "; press c to compare it with the cursor as you scrub",
                     _ => "",
                 };
                 note = Some(format!("mark {name} at v{version}{hint}"));
             }
             Action::OpenCompare => {
                 view.tab = Tab::Compare;
-                if view.marks.iter().any(Option::is_none) {
-                    note = Some("set mark A with a and mark B with b to compare them".into());
+                if view.marks[0].is_none() {
+                    note = Some("set mark A with a: Compare then follows the cursor".into());
                 }
+            }
+            Action::ClearMarks => {
+                view.marks = [None, None];
+                view.comparison = None;
+                note = Some("marks cleared".into());
             }
             Action::SelectTab(tab) => view.tab = tab,
             Action::FocusNext => {
@@ -119,6 +161,10 @@ impl App {
             }
             Action::Trace => self.trace_current_event(),
             Action::ToggleHelp => self.open_help(),
+            Action::Cancel if detail_focus && view.pane_search.is_some() => {
+                view.pane_search = None;
+                note = Some("search cleared".into());
+            }
             Action::Cancel if view.filter.is_some() => {
                 view.filter = None;
                 note = Some("filter cleared".into());
@@ -295,8 +341,12 @@ impl App {
         let list_rows = self.list_rows();
         let current = self.view.as_ref().map(|v| v.generation);
         match report {
-            Report::Reading(progress) => self.reading = Some(progress),
+            Report::Reading(progress) => {
+                self.connecting = false;
+                self.reading = Some(progress);
+            }
             Report::Opened(name) => {
+                self.connecting = false;
                 self.reading = None;
                 self.source_name = name;
             }
@@ -312,6 +362,7 @@ impl App {
                 self.ask_health();
             }
             Report::Aggregates(Err(error)) => {
+                self.connecting = false;
                 self.reading = None;
                 self.list.status = super::ListStatus::Failed(error.clone());
                 self.complain(error);

@@ -73,7 +73,7 @@ fn a_jq_typo_keeps_the_prompt_its_text_and_the_old_filter() {
     h.type_text(".balance <");
     h.send(Action::Confirm);
     let prompt = h.app.prompt.as_ref().expect("the prompt stays open");
-    assert_eq!(prompt.input, ".balance <");
+    assert_eq!(prompt.input(), ".balance <");
     assert!(prompt.error.is_some(), "with the error inline");
     assert_eq!(
         view(&h).filter.as_ref(),
@@ -149,6 +149,13 @@ fn follow_on_a_transcript_says_there_is_nothing_to_follow() {
     let mut h = Harness::new(transcript, 120, 32);
     h.app.source_name = name;
     h.open("acc-0001");
+    h.send(Action::ToggleFollow);
+    assert!(!h.app.is_following());
+    assert!(message(&h).contains("nothing to follow"), "{}", message(&h));
+    // Nor does the store log of a transcript.
+    h.send(Action::Back);
+    h.send(Action::OpenLog);
+    assert!(h.app.log.is_some());
     h.send(Action::ToggleFollow);
     assert!(!h.app.is_following());
     assert!(message(&h).contains("nothing to follow"), "{}", message(&h));
@@ -230,14 +237,11 @@ fn an_aggregate_opens_at_its_latest_event_and_reopens_where_it_was_left() {
     h.send(Action::JumpToVersion);
     h.type_text("50");
     h.send(Action::Confirm);
-    h.send_all([
-        Action::MarkB,
-        Action::SelectTab(Tab::Event),
-        Action::FocusNext,
-    ]);
+    h.send_all([Action::MarkB, Action::SelectTab(Tab::Event)]);
     h.send(Action::Filter);
     h.type_text("withdrawn");
     h.send(Action::Confirm);
+    h.send(Action::FocusNext);
     h.send(Action::JumpToVersion);
     h.type_text("37");
     h.send(Action::Confirm);

@@ -276,6 +276,8 @@ pub struct Comparison {
     pub marks: (usize, usize),
     pub lines: Vec<TextLine>,
     pub head: usize,
+    /// The events that lead from A to B, listed after the net change.
+    pub between: Vec<TextLine>,
     /// Not sent to the diff worker yet.
     pub input: Option<DiffInput>,
     pub ready: bool,
@@ -288,17 +290,18 @@ impl Comparison {
         let found = changes(&a_state, &b_state);
         let version = |i: usize| replay.entry(i).map_or(0, |e| e.version);
         let (va, vb) = (version(a), version(b));
-        let lines = vec![
-            line(
-                Tone::Heading,
-                format!("A v{va} → B v{vb}: {}", count(found.len(), "change")),
-            ),
-            computing(),
-        ];
+        let mut lines = vec![line(
+            Tone::Heading,
+            format!("A v{va} → B v{vb}: {}", count(found.len(), "change")),
+        )];
+        let between = events_between(replay, a, b);
+        lines.push(computing());
+        lines.extend(between.iter().cloned());
         Ok(Comparison {
             marks: (a, b),
             lines,
             head: 1,
+            between,
             input: Some(DiffInput {
                 before: a_state,
                 after: b_state,
@@ -312,9 +315,46 @@ impl Comparison {
 
     pub fn set_diff(&mut self, lines: Vec<TextLine>) {
         self.lines.truncate(self.head);
+        // The events go right under the list of changes, before the text diff.
+        let cut = lines
+            .iter()
+            .position(|l| l.text.is_empty())
+            .unwrap_or(lines.len());
+        let mut lines = lines.into_iter();
+        self.lines.extend(lines.by_ref().take(cut));
+        self.lines.extend(self.between.iter().cloned());
         self.lines.extend(lines);
         self.ready = true;
     }
+}
+
+/// Events listed between two compared points, at most; the rest are counted.
+const EVENTS_LISTED: usize = 12;
+
+/// The events that lead from `a` to `b` (after `a`, up to and including `b`), beside the
+/// net change.
+fn events_between(replay: &Replay, a: usize, b: usize) -> Vec<TextLine> {
+    let (from, to) = (a.min(b) + 1, a.max(b) + 1);
+    let total = to - from;
+    if total == 0 {
+        return Vec::new();
+    }
+    let mut lines = vec![
+        line(Tone::Plain, ""),
+        line(
+            Tone::Heading,
+            format!("{} from A to B:", count(total, "event")),
+        ),
+    ];
+    for entry in replay.entries(from..to.min(from + EVENTS_LISTED)) {
+        let text = format!("  v{} {}", entry.version, replay.type_name(&entry));
+        lines.push(line(Tone::Plain, text));
+    }
+    if total > EVENTS_LISTED {
+        let more = format!("  … and {} more", total - EVENTS_LISTED);
+        lines.push(line(Tone::Muted, more));
+    }
+    lines
 }
 
 impl SnapshotMark {

@@ -158,7 +158,7 @@ impl App {
         };
         let last = count.saturating_sub(1);
         blame.selected = blame.selected.saturating_add_signed(delta).min(last);
-        blame.offset = keep_in_view(blame.offset, blame.selected, rows);
+        blame.offset = keep_in_view(blame.offset, blame.selected, rows, count);
     }
 
     /// Rows of blame lines the overlay shows (it covers the detail pane).
@@ -184,7 +184,7 @@ impl App {
                 blame.selected = lines
                     .partition_point(|l| l.index <= cursor)
                     .saturating_sub(1);
-                blame.offset = keep_in_view(0, blame.selected, rows);
+                blame.offset = keep_in_view(0, blame.selected, rows, lines.len());
                 blame.lines = Some(lines);
             }
             Err(error) => {

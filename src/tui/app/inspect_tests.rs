@@ -168,13 +168,17 @@ fn export_writes_marks_a_to_b_and_asks_before_replacing() {
     h.send(Action::InputChar('m'));
     let prompt = h.app.prompt.as_ref().unwrap();
     assert_eq!(prompt.kind, PromptKind::ExportPath(Format::Markdown));
-    assert_eq!(prompt.input, "acc-0007-v12-v31.md");
+    assert_eq!(prompt.input(), "acc-0007-v12-v31.md");
 
     let path = dir.path().join("acc-0007-v12-v31.md");
     let write = |h: &mut Harness| {
         h.send(Action::Export);
         h.send(Action::InputChar('m'));
-        h.app.prompt.as_mut().unwrap().input = path.to_string_lossy().into_owned();
+        h.app
+            .prompt
+            .as_mut()
+            .unwrap()
+            .set_input(path.to_string_lossy().into_owned());
         h.send(Action::Confirm);
     };
     h.send(Action::Back);
@@ -204,7 +208,7 @@ fn without_both_marks_export_offers_the_whole_history() {
     h.open("acc-0007");
     h.send(Action::Export);
     h.send(Action::InputChar('j'));
-    assert_eq!(h.app.prompt.as_ref().unwrap().input, "acc-0007.jsonl");
+    assert_eq!(h.app.prompt.as_ref().unwrap().input(), "acc-0007.jsonl");
 }
 
 /// A transcript of v10 on, made with a jq reducer that counts events: the UI must show the

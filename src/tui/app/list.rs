@@ -69,6 +69,8 @@ pub struct AggregateList {
     /// while scrolling and filtering.
     pub id_cells: usize,
     pub type_cells: usize,
+    /// Fraction digits LAST ACTIVITY shows: the most any aggregate's time needs.
+    pub time_digits: u8,
 }
 
 impl Default for AggregateList {
@@ -87,6 +89,7 @@ impl Default for AggregateList {
             health_next: 0,
             id_cells: 0,
             type_cells: 0,
+            time_digits: 0,
         }
     }
 }
@@ -99,6 +102,12 @@ impl AggregateList {
         self.type_cells = aggregates
             .iter()
             .map(|s| s.aggregate_type.as_deref().map_or(1, cells))
+            .max()
+            .unwrap_or(0);
+        self.time_digits = aggregates
+            .iter()
+            .filter_map(|s| s.last_timestamp.as_ref())
+            .map(crate::tui::text::subsecond_digits)
             .max()
             .unwrap_or(0);
         self.all = aggregates;
@@ -154,7 +163,7 @@ impl AggregateList {
 
     pub fn move_to(&mut self, index: usize, rows: usize) {
         self.selected = index.min(self.shown.len().saturating_sub(1));
-        self.offset = keep_in_view(self.offset, self.selected, rows);
+        self.offset = keep_in_view(self.offset, self.selected, rows, self.shown.len());
     }
 
     pub fn move_by(&mut self, delta: isize, rows: usize) {

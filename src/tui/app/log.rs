@@ -140,7 +140,7 @@ impl LogView {
     /// bottom of the screen.
     pub fn move_to(&mut self, index: usize, rows_on_screen: usize) {
         self.cursor = index.min(self.rows.len().saturating_sub(1));
-        let offset = keep_in_view(self.offset, self.cursor, rows_on_screen);
+        let offset = keep_in_view(self.offset, self.cursor, rows_on_screen, self.rows.len());
         self.offset = offset.min(self.rows.len().saturating_sub(rows_on_screen.max(1)));
     }
 

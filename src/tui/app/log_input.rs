@@ -139,6 +139,10 @@ impl App {
     }
 
     fn toggle_log_follow(&mut self) {
+        if self.source_name.starts_with("transcript:") {
+            self.say("a transcript does not grow: there is nothing to follow");
+            return;
+        }
         let Some(log) = self.log.as_mut() else {
             return;
         };

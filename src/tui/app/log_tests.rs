@@ -171,7 +171,8 @@ fn t_jumps_to_the_first_event_at_or_after_a_time() {
     h.send(Action::JumpToTime);
     let prompt = h.app.prompt.as_ref().expect("the time prompt");
     assert_eq!(
-        prompt.input, "2026-01-01T00:04:00Z",
+        prompt.input(),
+        "2026-01-01T00:04:00Z",
         "prefilled with the cursor's time"
     );
     h.send_all(std::iter::repeat_n(Action::InputBackspace, 40));
@@ -286,7 +287,7 @@ fn a_jq_typo_keeps_the_prompt_open_and_the_old_filter() {
     h.type_text(".balance <");
     h.send(Action::Confirm);
     let prompt = h.app.prompt.as_ref().expect("the prompt stays open");
-    assert_eq!(prompt.input, ".balance <");
+    assert_eq!(prompt.input(), ".balance <");
     assert!(prompt.error.is_some(), "with the error inline");
     assert_eq!(log(&h).query.as_ref().unwrap().text, "withdrawn");
 }

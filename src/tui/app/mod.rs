@@ -3,6 +3,7 @@
 
 mod aggregate;
 mod aggregate_input;
+mod copy;
 #[cfg(test)]
 mod daily_tests;
 mod detail;
@@ -18,9 +19,18 @@ mod log;
 mod log_input;
 #[cfg(test)]
 mod log_tests;
+mod messages;
+mod pane_search;
+#[cfg(test)]
+mod pane_tests;
 mod prompt;
+mod reading;
+mod readline;
+#[cfg(test)]
+mod status_tests;
 #[cfg(test)]
 mod tests;
+mod time_input;
 mod trace;
 
 use std::sync::Arc;
@@ -42,6 +52,8 @@ pub use inspect::{filter_kind, Blame, EventFilter, FilterKind};
 pub use json_tree::{line_text, JsonLine, Node};
 pub use list::{AggregateList, ListStatus, SortKey};
 pub use log::{LogQuery, LogView, LogWidths};
+pub use messages::MessageLog;
+pub use pane_search::PaneSearch;
 pub use trace::TraceView;
 
 use super::action::Action;
@@ -51,6 +63,7 @@ use super::loader::{ReadingProgress, Request};
 use super::theme::Theme;
 
 pub use prompt::{Prompt, PromptKind};
+pub use readline::PromptHistory;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
@@ -75,9 +88,17 @@ pub struct App {
     /// First line of the help overlay shown, for terminals too short to show it all.
     pub help_scroll: u16,
     pub prompt: Option<Prompt>,
+    /// What was typed into each kind of prompt, for ↑/↓.
+    pub prompt_history: PromptHistory,
     pub message: Option<Message>,
+    /// Text for the clipboard, until the runtime writes it to the terminal.
+    pub clipboard: Option<String>,
+    /// Every message said, for `!`.
+    pub messages: MessageLog,
     /// How far opening the source has got, while a slow source (Kafka) is read.
     pub reading: Option<ReadingProgress>,
+    /// A Kafka topic whose brokers have not answered yet: the list says it is connecting.
+    pub connecting: bool,
     /// How long a jq filter may take on one event, and how much memory.
     pub jq_limits: crate::jq::Limits,
     /// Paths exported transcripts hide.
@@ -108,6 +129,7 @@ impl App {
         size: Rect,
     ) -> App {
         App {
+            connecting: source_name.starts_with("kafka://"),
             source_name,
             theme,
             size,
@@ -119,7 +141,10 @@ impl App {
             help_context: Context::List,
             help_scroll: 0,
             prompt: None,
+            prompt_history: PromptHistory::default(),
             message: None,
+            clipboard: None,
+            messages: MessageLog::default(),
             reading: None,
             jq_limits: crate::jq::Limits::default(),
             redact: Vec::new(),
@@ -177,6 +202,8 @@ impl App {
     pub fn context(&self) -> Context {
         if self.help {
             Context::Help
+        } else if self.messages.open {
+            Context::Messages
         } else if self.prompt.is_some() {
             Context::Prompt
         } else if self.trace.is_some() {
@@ -258,7 +285,7 @@ impl App {
         let rows = self.detail_rows();
         let event_rows = self.event_rows();
         if let Some(view) = self.view.as_mut() {
-            view.offset = layout::keep_in_view(view.offset, view.cursor, event_rows);
+            view.offset = layout::keep_in_view(view.offset, view.cursor, event_rows, view.len());
             view.settle(rows);
             // The visible tab's diff, worked out off this thread.
             if let Some(job) = view.diff_job() {
@@ -280,20 +307,29 @@ impl App {
     }
 
     fn say(&mut self, text: impl Into<String>) {
-        self.message = Some(Message {
+        self.tell(Message {
             text: text.into(),
             error: false,
         });
     }
 
     fn complain(&mut self, text: impl Into<String>) {
-        self.message = Some(Message {
+        self.tell(Message {
             text: text.into(),
             error: true,
         });
     }
 
+    fn tell(&mut self, message: Message) {
+        self.messages.push(message.clone());
+        self.message = Some(message);
+    }
+
     fn on_user(&mut self, action: Action) {
+        if action == Action::MessageLog && self.context() != Context::Messages {
+            self.open_messages();
+            return;
+        }
         match self.context() {
             Context::Help => match action {
                 Action::ToggleHelp | Action::Back => self.help = false,
@@ -306,6 +342,7 @@ impl App {
                 }
                 _ => {}
             },
+            Context::Messages => self.on_messages(action),
             Context::Prompt => self.on_prompt(action),
             Context::List | Context::Filtering => self.on_list(action),
             Context::Blame => self.on_blame(action),

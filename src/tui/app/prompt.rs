@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use super::App;
 use crate::export::Format;
-use crate::model::{parse_time, Position};
+use crate::model::Position;
 use crate::tui::action::Action;
 use crate::tui::app::inspect::{filter_kind, FilterKind};
 use crate::tui::layout;
@@ -21,6 +21,8 @@ pub enum PromptKind {
     Time,
     /// Text to find in event types, or a jq predicate.
     Filter,
+    /// `/` in the focused detail pane: text to find in the tab shown.
+    PaneSearch,
     /// The store log's `t`: a time to jump to.
     LogTime,
     /// The store log's `/`: text in types and ids, or a jq predicate.
@@ -45,20 +47,33 @@ impl PromptKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Prompt {
     pub kind: PromptKind,
-    pub input: String,
+    /// The text and its cursor (see `readline`).
+    pub line: tui_input::Input,
     pub error: Option<String>,
+    /// The history line ↑/↓ put in the prompt; `None` while typing a new one.
+    pub recalled: Option<usize>,
+    /// What was typed before ↑ recalled an older line.
+    pub draft: String,
+}
+
+impl Prompt {
+    pub fn new(kind: PromptKind, input: String) -> Prompt {
+        Prompt {
+            kind,
+            line: tui_input::Input::new(input),
+            error: None,
+            recalled: None,
+            draft: String::new(),
+        }
+    }
 }
 
 impl App {
     pub(super) fn open_prompt(&mut self, kind: PromptKind, input: String) {
-        self.prompt = Some(Prompt {
-            kind,
-            input,
-            error: None,
-        });
+        self.prompt = Some(Prompt::new(kind, input));
     }
 
     pub(super) fn on_prompt(&mut self, action: Action) {
@@ -68,11 +83,15 @@ impl App {
         match action {
             Action::InputChar(c) if prompt.kind.is_choice() => self.choose(c),
             Action::InputChar(c) => {
-                prompt.input.push(c);
+                prompt.insert(c);
                 prompt.error = None;
             }
             Action::InputBackspace => {
-                prompt.input.pop();
+                prompt.backspace();
+                prompt.error = None;
+            }
+            Action::Edit(edit) => {
+                prompt.edit(edit, &self.prompt_history);
                 prompt.error = None;
             }
             Action::Back => {
@@ -90,10 +109,11 @@ impl App {
         let Some(prompt) = self.prompt.as_ref() else {
             return;
         };
+        self.prompt_history.record(&prompt.kind, prompt.input());
         match prompt.kind.clone() {
             PromptKind::Version | PromptKind::Time => self.submit_jump(),
             PromptKind::Filter => {
-                let query = prompt.input.trim().to_string();
+                let query = prompt.input().trim().to_string();
                 // A jq typo keeps the prompt open with the error; the old filter stays.
                 if filter_kind(&query) == FilterKind::Jq {
                     if let Err(err) = crate::jq::compile(&query, "filter") {
@@ -104,17 +124,21 @@ impl App {
                 self.prompt = None;
                 self.apply_filter(query);
             }
+            PromptKind::PaneSearch => {
+                let input = prompt.input().to_string();
+                self.submit_pane_search(&input);
+            }
             PromptKind::LogTime => {
-                let input = prompt.input.clone();
+                let input = prompt.input().to_string();
                 self.submit_log_time(&input);
             }
             PromptKind::LogFilter => {
-                let input = prompt.input.clone();
+                let input = prompt.input().to_string();
                 self.submit_log_filter(&input);
             }
             PromptKind::ExportFormat => self.choose('m'),
             PromptKind::ExportPath(format) => {
-                let input = prompt.input.trim().to_string();
+                let input = prompt.input().trim().to_string();
                 if input.is_empty() {
                     self.prompt_error("type a file name".into());
                     return;
@@ -170,16 +194,24 @@ impl App {
             return;
         };
         let position = match prompt.kind {
-            PromptKind::Version => match prompt.input.parse::<Position>() {
+            PromptKind::Version => match prompt.input().parse::<Position>() {
                 Ok(Position::Version(v)) => Ok(Position::Version(v)),
-                _ => Err(format!("{:?} is not a version: type 37 or v37", prompt.input)),
+                _ => Err(format!(
+                    "{:?} is not a version: type 37 or v37",
+                    prompt.input()
+                )),
             },
-            _ => parse_time(&prompt.input).map(Position::Time).ok_or_else(|| {
-                format!(
-                    "{:?} is not a time: type 2026-01-15T10:30:00Z or a prefix like 2026-01-15 10:30",
-                    prompt.input
-                )
-            }),
+            _ => {
+                let cursor = view.current_entry().and_then(|e| e.timestamp);
+                super::time_input::resolve_time(prompt.input(), cursor)
+                    .map(Position::Time)
+                    .ok_or_else(|| {
+                        format!(
+                            "{:?} is not a time: type 2026-01-15 10:30, 10:30, 2026-01, -1h or +15m",
+                            prompt.input()
+                        )
+                    })
+            }
         };
         let resolved = position
             .clone()

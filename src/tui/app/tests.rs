@@ -137,12 +137,43 @@ fn jump_to_version_and_time() {
     );
 
     h.send(Action::JumpToTime);
+    let prefilled = h.app.prompt.as_ref().unwrap().input().to_string();
+    let cursor_time = h
+        .app
+        .view
+        .as_ref()
+        .unwrap()
+        .current_entry()
+        .unwrap()
+        .timestamp;
+    assert_eq!(
+        Some(prefilled),
+        cursor_time.as_ref().map(crate::model::format_time)
+    );
+    h.send(Action::Edit(crate::tui::action::Edit::KillToStart));
     h.type_text("2026-01-15 10:30");
     h.send(Action::Confirm);
     // v4 was stamped 02:34 that day and v5 the next morning.
     assert_eq!(h.cursor_version(), 4);
+    // A time of day is read on the cursor's day; a step from the cursor's time.
+    h.send(Action::JumpToTime);
+    h.send(Action::Edit(crate::tui::action::Edit::KillToStart));
+    h.type_text("02:00");
+    h.send(Action::Confirm);
+    assert_eq!(
+        h.cursor_version(),
+        3,
+        "v3 is the last before 02:00 on the 15th"
+    );
+    h.send(Action::JumpToTime);
+    h.send(Action::Edit(crate::tui::action::Edit::KillToStart));
+    h.type_text("+1d");
+    h.send(Action::Confirm);
+    // v3's time plus a day is still before v5's morning: the last event by then is v4.
+    assert_eq!(h.cursor_version(), 4);
 
     h.send(Action::JumpToTime);
+    h.send(Action::Edit(crate::tui::action::Edit::KillToStart));
     h.type_text("yesterday");
     h.send(Action::Confirm);
     let error = h.app.prompt.as_ref().and_then(|p| p.error.clone()).unwrap();

@@ -65,7 +65,7 @@ impl App {
                     .iter()
                     .position(|e| Some(e.event.position) == from)
                     .unwrap_or(0);
-                view.offset = keep_in_view(0, view.selected, rows);
+                view.offset = keep_in_view(0, view.selected, rows, tree.trace.events.len());
                 view.tree = Some(tree);
             }
             Ok(None) => {
@@ -138,6 +138,6 @@ impl App {
             .selected
             .saturating_add_signed(delta)
             .min(count.saturating_sub(1));
-        view.offset = keep_in_view(view.offset, view.selected, rows);
+        view.offset = keep_in_view(view.offset, view.selected, rows, count);
     }
 }

@@ -3,7 +3,13 @@
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use super::action::{Action, Tab};
+use super::action::Action;
+
+mod overlays;
+mod screens;
+
+pub use overlays::{BLAME, GLOBAL, HELP, MESSAGES, MOUSE, PROMPT, TRACE};
+pub use screens::{AGGREGATE, FILTERING, LIST, LOG};
 
 /// Where keyboard input currently goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,6 +27,8 @@ pub enum Context {
     /// The trace overlay is open.
     Trace,
     Help,
+    /// The message log overlay is open.
+    Messages,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +46,10 @@ const fn ch(c: char) -> Key {
 
 const fn code(code: KeyCode) -> Key {
     Key { code, ctrl: false }
+}
+
+const fn ctrl(code: KeyCode) -> Key {
+    Key { code, ctrl: true }
 }
 
 pub struct Binding {
@@ -62,472 +74,6 @@ const fn bind(
     }
 }
 
-pub static GLOBAL: &[Binding] = &[
-    bind(
-        &[ch('?')],
-        "?",
-        Action::ToggleHelp,
-        "show or hide this help",
-    ),
-    bind(
-        &[Key {
-            code: KeyCode::Char('c'),
-            ctrl: true,
-        }],
-        "Ctrl-C",
-        Action::Quit,
-        "quit at once",
-    ),
-];
-
-pub static LIST: &[Binding] = &[
-    bind(
-        &[code(KeyCode::Up), ch('k')],
-        "↑ k",
-        Action::Up,
-        "previous aggregate",
-    ),
-    bind(
-        &[code(KeyCode::Down), ch('j')],
-        "↓ j",
-        Action::Down,
-        "next aggregate",
-    ),
-    bind(
-        &[code(KeyCode::PageUp)],
-        "PgUp",
-        Action::PageUp,
-        "one page up",
-    ),
-    bind(
-        &[code(KeyCode::PageDown)],
-        "PgDn",
-        Action::PageDown,
-        "one page down",
-    ),
-    bind(
-        &[code(KeyCode::Home), ch('g')],
-        "Home g",
-        Action::First,
-        "first aggregate",
-    ),
-    bind(
-        &[code(KeyCode::End), ch('G')],
-        "End G",
-        Action::Last,
-        "last aggregate",
-    ),
-    bind(
-        &[ch('/')],
-        "/",
-        Action::Filter,
-        "filter ids and types as you type",
-    ),
-    bind(
-        &[ch('s')],
-        "s",
-        Action::CycleSort,
-        "sort by id, event count, last activity, health",
-    ),
-    bind(
-        &[code(KeyCode::Enter)],
-        "Enter",
-        Action::Confirm,
-        "open the aggregate",
-    ),
-    bind(
-        &[ch('L')],
-        "L",
-        Action::OpenLog,
-        "the store log: every event in store order",
-    ),
-    bind(
-        &[ch('q'), code(KeyCode::Esc)],
-        "q Esc",
-        Action::Back,
-        "clear the filter, or quit",
-    ),
-];
-
-pub static FILTERING: &[Binding] = &[
-    bind(&[code(KeyCode::Up)], "↑", Action::Up, "previous match"),
-    bind(&[code(KeyCode::Down)], "↓", Action::Down, "next match"),
-    bind(
-        &[code(KeyCode::Backspace)],
-        "Backspace",
-        Action::InputBackspace,
-        "delete a character",
-    ),
-    bind(
-        &[code(KeyCode::Enter)],
-        "Enter",
-        Action::Confirm,
-        "keep the filter, back to the list",
-    ),
-    bind(
-        &[code(KeyCode::Esc)],
-        "Esc",
-        Action::Back,
-        "clear the filter",
-    ),
-];
-
-pub static AGGREGATE: &[Binding] = &[
-    bind(
-        &[code(KeyCode::Left), ch('h')],
-        "← h",
-        Action::StepBack,
-        "previous event",
-    ),
-    bind(
-        &[code(KeyCode::Right), ch('l')],
-        "→ l",
-        Action::StepForward,
-        "next event",
-    ),
-    bind(
-        &[code(KeyCode::Up), ch('k')],
-        "↑ k",
-        Action::Up,
-        "previous event (line, in the detail pane)",
-    ),
-    bind(
-        &[code(KeyCode::Down), ch('j')],
-        "↓ j",
-        Action::Down,
-        "next event (line, in the detail pane)",
-    ),
-    bind(
-        &[code(KeyCode::PageUp)],
-        "PgUp",
-        Action::PageUp,
-        "ten events back (a page, in the detail pane)",
-    ),
-    bind(
-        &[code(KeyCode::PageDown)],
-        "PgDn",
-        Action::PageDown,
-        "ten events forward (a page, in the detail pane)",
-    ),
-    bind(
-        &[code(KeyCode::Home), ch('g')],
-        "Home g",
-        Action::First,
-        "first event",
-    ),
-    bind(
-        &[code(KeyCode::End), ch('G')],
-        "End G",
-        Action::Last,
-        "last event",
-    ),
-    bind(&[ch(':')], ":", Action::JumpToVersion, "jump to a version"),
-    bind(
-        &[ch('t')],
-        "t",
-        Action::JumpToTime,
-        "jump to a time (RFC 3339 or 2026-01-15 10:30)",
-    ),
-    bind(&[ch('[')], "[", Action::PrevSnapshot, "previous snapshot"),
-    bind(&[ch(']')], "]", Action::NextSnapshot, "next snapshot"),
-    bind(&[ch('a')], "a", Action::MarkA, "set compare mark A here"),
-    bind(&[ch('b')], "b", Action::MarkB, "set compare mark B here"),
-    bind(
-        &[ch('c')],
-        "c",
-        Action::OpenCompare,
-        "compare mark A with mark B",
-    ),
-    bind(&[ch('1')], "1", Action::SelectTab(Tab::State), "State tab"),
-    bind(&[ch('2')], "2", Action::SelectTab(Tab::Diff), "Diff tab"),
-    bind(&[ch('3')], "3", Action::SelectTab(Tab::Event), "Event tab"),
-    bind(
-        &[ch('4')],
-        "4",
-        Action::SelectTab(Tab::Compare),
-        "Compare tab",
-    ),
-    bind(
-        &[code(KeyCode::Tab), code(KeyCode::BackTab)],
-        "Tab",
-        Action::FocusNext,
-        "focus events / detail pane",
-    ),
-    bind(
-        &[ch('z'), code(KeyCode::Enter)],
-        "z Enter",
-        Action::ToggleFold,
-        "fold or unfold the object at the line (State)",
-    ),
-    bind(
-        &[ch('B')],
-        "B",
-        Action::Blame,
-        "blame the line (State): every event that changed it",
-    ),
-    bind(
-        &[ch('/')],
-        "/",
-        Action::Filter,
-        "filter events: text in the type, or jq (.balance < 0)",
-    ),
-    bind(&[ch('n')], "n", Action::NextMatch, "next matching event"),
-    bind(
-        &[ch('N')],
-        "N",
-        Action::PrevMatch,
-        "previous matching event",
-    ),
-    bind(
-        &[ch('e')],
-        "e",
-        Action::Export,
-        "export marks A–B (or all) to a file",
-    ),
-    bind(
-        &[ch(' ')],
-        "Space",
-        Action::TogglePlay,
-        "play forward; any key stops",
-    ),
-    bind(&[ch('+'), ch('=')], "+", Action::Faster, "play faster"),
-    bind(&[ch('-'), ch('_')], "-", Action::Slower, "play slower"),
-    bind(
-        &[ch('f')],
-        "f",
-        Action::ToggleFollow,
-        "follow new events live",
-    ),
-    bind(
-        &[ch('T')],
-        "T",
-        Action::Trace,
-        "trace the event's request across aggregates",
-    ),
-    bind(
-        &[code(KeyCode::Esc)],
-        "Esc",
-        Action::Cancel,
-        "clear the event filter (never leaves)",
-    ),
-    bind(
-        &[ch('q')],
-        "q",
-        Action::Back,
-        "back to the list (cursor, marks, filter are kept)",
-    ),
-];
-
-pub static LOG: &[Binding] = &[
-    bind(
-        &[code(KeyCode::Up), ch('k')],
-        "↑ k",
-        Action::Up,
-        "previous event",
-    ),
-    bind(
-        &[code(KeyCode::Down), ch('j')],
-        "↓ j",
-        Action::Down,
-        "next event",
-    ),
-    bind(
-        &[code(KeyCode::PageUp)],
-        "PgUp",
-        Action::PageUp,
-        "one page up",
-    ),
-    bind(
-        &[code(KeyCode::PageDown)],
-        "PgDn",
-        Action::PageDown,
-        "one page down",
-    ),
-    bind(
-        &[code(KeyCode::Home), ch('g')],
-        "Home g",
-        Action::First,
-        "first event of the store",
-    ),
-    bind(
-        &[code(KeyCode::End), ch('G')],
-        "End G",
-        Action::Last,
-        "last event of the store",
-    ),
-    bind(
-        &[ch('t')],
-        "t",
-        Action::JumpToTime,
-        "jump to a time (RFC 3339 or 2026-01-15 10:30)",
-    ),
-    bind(
-        &[ch('/')],
-        "/",
-        Action::Filter,
-        "filter: text in the type or ids, or jq (.balance < 0)",
-    ),
-    bind(
-        &[ch('f')],
-        "f",
-        Action::ToggleFollow,
-        "follow new events live",
-    ),
-    bind(
-        &[code(KeyCode::Enter)],
-        "Enter",
-        Action::Confirm,
-        "open the aggregate at this event",
-    ),
-    bind(
-        &[ch('T')],
-        "T",
-        Action::Trace,
-        "trace the event's request across aggregates",
-    ),
-    bind(
-        &[code(KeyCode::Esc)],
-        "Esc",
-        Action::Cancel,
-        "clear the filter (never leaves)",
-    ),
-    bind(&[ch('q')], "q", Action::Back, "back to the list"),
-];
-
-pub static TRACE: &[Binding] = &[
-    bind(
-        &[code(KeyCode::Up), ch('k')],
-        "↑ k",
-        Action::Up,
-        "previous event",
-    ),
-    bind(
-        &[code(KeyCode::Down), ch('j')],
-        "↓ j",
-        Action::Down,
-        "next event",
-    ),
-    bind(
-        &[code(KeyCode::PageUp)],
-        "PgUp",
-        Action::PageUp,
-        "one page up",
-    ),
-    bind(
-        &[code(KeyCode::PageDown)],
-        "PgDn",
-        Action::PageDown,
-        "one page down",
-    ),
-    bind(
-        &[code(KeyCode::Home), ch('g')],
-        "Home g",
-        Action::First,
-        "first event",
-    ),
-    bind(
-        &[code(KeyCode::End), ch('G')],
-        "End G",
-        Action::Last,
-        "last event",
-    ),
-    bind(
-        &[code(KeyCode::Enter)],
-        "Enter",
-        Action::Confirm,
-        "go to that event in its aggregate",
-    ),
-    bind(
-        &[ch('q'), code(KeyCode::Esc), ch('T')],
-        "q Esc T",
-        Action::Back,
-        "close the trace",
-    ),
-];
-
-pub static BLAME: &[Binding] = &[
-    bind(
-        &[code(KeyCode::Up), ch('k')],
-        "↑ k",
-        Action::Up,
-        "previous change",
-    ),
-    bind(
-        &[code(KeyCode::Down), ch('j')],
-        "↓ j",
-        Action::Down,
-        "next change",
-    ),
-    bind(
-        &[code(KeyCode::PageUp)],
-        "PgUp",
-        Action::PageUp,
-        "one page up",
-    ),
-    bind(
-        &[code(KeyCode::PageDown)],
-        "PgDn",
-        Action::PageDown,
-        "one page down",
-    ),
-    bind(
-        &[code(KeyCode::Enter)],
-        "Enter",
-        Action::Confirm,
-        "go to that event",
-    ),
-    bind(
-        &[ch('q'), code(KeyCode::Esc), ch('B')],
-        "q Esc B",
-        Action::Back,
-        "close the blame",
-    ),
-];
-
-pub static PROMPT: &[Binding] = &[
-    bind(
-        &[code(KeyCode::Backspace)],
-        "Backspace",
-        Action::InputBackspace,
-        "delete a character",
-    ),
-    bind(
-        &[code(KeyCode::Enter)],
-        "Enter",
-        Action::Confirm,
-        "jump, filter, write",
-    ),
-    bind(&[code(KeyCode::Esc)], "Esc", Action::Back, "cancel"),
-];
-
-pub static HELP: &[Binding] = &[
-    bind(
-        &[ch('q'), code(KeyCode::Esc), ch('?')],
-        "q Esc ?",
-        Action::ToggleHelp,
-        "close this help",
-    ),
-    bind(
-        &[code(KeyCode::Up), ch('k')],
-        "↑ k",
-        Action::Up,
-        "scroll the help up",
-    ),
-    bind(
-        &[code(KeyCode::Down), ch('j')],
-        "↓ j",
-        Action::Down,
-        "scroll the help down",
-    ),
-];
-
-/// Mouse gestures, for the help overlay and docs.
-pub static MOUSE: &[(&str, &str)] = &[
-    ("click/drag", "on the timeline: scrub there"),
-    ("click", "select a row, focus a pane"),
-    ("wheel", "scroll what is under the pointer"),
-];
-
 fn table(context: Context) -> &'static [Binding] {
     match context {
         Context::List => LIST,
@@ -538,6 +84,7 @@ fn table(context: Context) -> &'static [Binding] {
         Context::Log => LOG,
         Context::Trace => TRACE,
         Context::Help => HELP,
+        Context::Messages => MESSAGES,
     }
 }
 
@@ -552,7 +99,7 @@ pub fn action_for(context: Context, event: KeyEvent) -> Option<Action> {
     };
     let typing = matches!(context, Context::Filtering | Context::Prompt);
     let globals: &[Binding] = if typing || context == Context::Help {
-        &GLOBAL[1..]
+        &GLOBAL[2..]
     } else {
         GLOBAL
     };
@@ -569,24 +116,23 @@ pub fn action_for(context: Context, event: KeyEvent) -> Option<Action> {
 }
 
 /// The sections of the help overlay, in display order.
-pub fn help_sections() -> [(&'static str, &'static [Binding]); 7] {
+pub fn help_sections() -> [(&'static str, &'static [Binding]); 9] {
     [
         ("Timeline", AGGREGATE),
         ("Aggregate list", LIST),
         ("Store log", LOG),
         ("Trace", TRACE),
-        ("Filter and prompts", FILTERING),
+        ("Prompts", PROMPT),
+        ("List filter", FILTERING),
         ("Blame", BLAME),
+        ("Messages", MESSAGES),
         ("Everywhere", GLOBAL),
     ]
 }
 
 /// The help's sections with the keys of the screen it was opened on first.
 pub fn help_sections_for(context: Context) -> Vec<(&'static str, &'static [Binding])> {
-    let first = table(match context {
-        Context::Prompt => Context::Filtering,
-        other => other,
-    });
+    let first = table(context);
     let mut sections = help_sections().to_vec();
     // The focused screen's keys, then the ones that work everywhere, then the rest.
     for wanted in [GLOBAL, first] {
@@ -625,7 +171,7 @@ static FILTERING_HINTS: &[Hint] = &[
 
 static AGGREGATE_HINTS: &[Hint] = &[
     hint(&[Action::ToggleHelp], "help"),
-    hint(&[Action::StepBack, Action::StepForward], "step"),
+    hint(&[Action::Left, Action::Right], "step"),
     hint(&[Action::JumpToVersion], "version"),
     hint(&[Action::MarkA, Action::MarkB], "marks"),
     hint(&[Action::OpenCompare], "compare"),
@@ -666,7 +212,7 @@ fn hint_table(context: Context) -> &'static [Hint] {
         Context::Log => LOG_HINTS,
         Context::Trace => TRACE_HINTS,
         Context::Blame => BLAME_HINTS,
-        Context::Prompt | Context::Help => &[],
+        Context::Prompt | Context::Help | Context::Messages => &[],
     }
 }
 

@@ -6,9 +6,16 @@ fn press(code: KeyCode) -> KeyEvent {
 
 #[test]
 fn vim_keys_and_arrows_mean_the_same() {
+    // ←/→ scroll a focused detail pane sideways; h/l always step.
+    assert_eq!(
+        action_for(Context::Aggregate, press(KeyCode::Left)),
+        Some(Action::Left)
+    );
+    assert_eq!(
+        action_for(Context::Aggregate, press(KeyCode::Char('h'))),
+        Some(Action::StepBack)
+    );
     for (a, b) in [
-        (KeyCode::Left, KeyCode::Char('h')),
-        (KeyCode::Right, KeyCode::Char('l')),
         (KeyCode::Up, KeyCode::Char('k')),
         (KeyCode::Down, KeyCode::Char('j')),
         (KeyCode::Home, KeyCode::Char('g')),
@@ -171,10 +178,39 @@ fn help_puts_the_focused_screens_keys_first() {
     assert_eq!(titles(Context::Log)[0], "Store log");
     assert_eq!(titles(Context::Aggregate)[0], "Timeline");
     assert_eq!(titles(Context::Trace)[0], "Trace");
-    assert_eq!(titles(Context::Prompt)[0], "Filter and prompts");
+    assert_eq!(titles(Context::Prompt)[0], "Prompts");
+    assert_eq!(titles(Context::Filtering)[0], "List filter");
     assert_eq!(
         titles(Context::List).len(),
         help_sections().len(),
         "every section, once"
+    );
+}
+
+#[test]
+fn prompts_edit_like_readline() {
+    use crate::tui::action::Edit;
+    let ctrl = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
+    for (event, edit) in [
+        (press(KeyCode::Left), Edit::Left),
+        (press(KeyCode::Home), Edit::Home),
+        (ctrl('a'), Edit::Home),
+        (ctrl('e'), Edit::End),
+        (ctrl('u'), Edit::KillToStart),
+        (ctrl('w'), Edit::KillWord),
+        (ctrl('k'), Edit::KillToEnd),
+        (press(KeyCode::Up), Edit::Older),
+        (press(KeyCode::Down), Edit::Newer),
+    ] {
+        assert_eq!(
+            action_for(Context::Prompt, event),
+            Some(Action::Edit(edit)),
+            "{event:?}"
+        );
+    }
+    // Letters still type, Ctrl or not bound.
+    assert_eq!(
+        action_for(Context::Prompt, press(KeyCode::Char('a'))),
+        Some(Action::InputChar('a'))
     );
 }

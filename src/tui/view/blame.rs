@@ -9,10 +9,9 @@ use ratatui::Frame;
 use serde_json::Value;
 
 use super::span;
-use crate::model::format_time;
 use crate::tui::app::{AggregateView, Blame};
 use crate::tui::layout::inner;
-use crate::tui::text::{ellipsize, sanitize};
+use crate::tui::text::{ellipsize_width, fit, sanitize, time_cell, time_cells};
 use crate::tui::theme::Theme;
 
 pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, blame: &Blame, theme: &Theme) {
@@ -53,8 +52,11 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, blame: &Blame
     let type_width = 18.min(body.width as usize / 4);
     let mut out = vec![Line::styled(
         format!(
-            " {:<width$} {:<20}  {:<type_width$}  CHANGE",
-            "VER", "TIME", "TYPE"
+            " {:<width$} {:<tw$}  {:<type_width$}  CHANGE",
+            "VER",
+            "TIME",
+            "TYPE",
+            tw = time_cells(view.time_digits),
         ),
         theme.heading(),
     )];
@@ -70,8 +72,8 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, blame: &Blame
         } else {
             theme.normal()
         };
-        let time = event.timestamp.as_ref().map_or("-".into(), format_time);
-        let kind = ellipsize(view.replay.type_name(&event), type_width).into_owned();
+        let time = time_cell(event.timestamp.as_ref(), view.time_digits);
+        let kind = fit(view.replay.type_name(&event), type_width);
         let change = format!(
             "{} → {}",
             value(line.old.as_ref()),
@@ -85,10 +87,10 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, blame: &Blame
         let mut text = Line::from(vec![
             Span::styled(cursor.to_string(), theme.key()),
             Span::styled(
-                format!("v{:<w$} {time:<20}  ", event.version, w = width - 1),
+                format!("v{:<w$} {time}  ", event.version, w = width - 1),
                 style,
             ),
-            owned(format!("{kind:<type_width$}  "), style),
+            Span::styled(format!("{kind}  "), style),
             owned(change, if selected { style } else { theme.changed() }),
         ]);
         if selected {
@@ -96,7 +98,7 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, blame: &Blame
         }
         out.push(text);
     }
-    frame.render_widget(Paragraph::new(out), body);
+    frame.render_widget(super::clipped(out, body.width), body);
 }
 
 /// Store content made safe to draw, as an owned span.
@@ -108,6 +110,6 @@ fn owned(text: String, style: Style) -> Span<'static> {
 fn value(value: Option<&Value>) -> String {
     value.map_or_else(
         || "∅".to_string(),
-        |v| ellipsize(&v.to_string(), 40).into_owned(),
+        |v| ellipsize_width(&v.to_string(), 40).into_owned(),
     )
 }

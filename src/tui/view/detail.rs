@@ -2,14 +2,16 @@
 //! the comparison of marks A and B.
 
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
 
 use super::{span, tone_style};
 use crate::tui::action::Tab;
-use crate::tui::app::{line_text, AggregateView, Focus, Node, TextLine};
+use crate::tui::app::{line_text, AggregateView, Focus, Node, PaneSearch, TextLine};
 use crate::tui::layout::{inner, TAB_DIVIDER};
+use crate::tui::text::sanitize;
 use crate::tui::theme::Theme;
 
 pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme) {
@@ -47,47 +49,111 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme
         return;
     };
     let scroll = view.scroll[view.tab.index()];
+    let search = view.pane_search.as_ref().filter(|s| s.tab == view.tab);
     let lines = match view.tab {
         Tab::State => state_lines(view, scroll, body.height as usize, theme),
-        Tab::Diff => text_lines(&detail.diff, scroll, body.height, theme),
-        Tab::Event => text_lines(&detail.event, scroll, body.height, theme),
+        Tab::Diff => text_lines(&detail.diff, scroll, body.height, search, theme),
+        Tab::Event => text_lines(&detail.event, scroll, body.height, search, theme),
         Tab::Compare => match &view.comparison {
-            Some(comparison)
-                if view.marks == [Some(comparison.marks.0), Some(comparison.marks.1)] =>
-            {
-                text_lines(&comparison.lines, scroll, body.height, theme)
+            Some(comparison) if view.compare_pair() == Some(comparison.marks) => {
+                text_lines(&comparison.lines, scroll, body.height, search, theme)
             }
             _ => vec![
                 Line::styled("Compare two points of the history:", theme.heading()),
                 Line::raw(""),
-                Line::raw("  a   set mark A at the cursor"),
+                Line::raw("  a   set mark A at the cursor, then scrub: A → cursor, live"),
                 Line::raw("  b   set mark B at the cursor"),
                 Line::raw("  c   show what changed from A to B"),
+                Line::raw("  x   clear the marks"),
             ],
         },
     };
-    frame.render_widget(Paragraph::new(lines), body);
+    if view.wrap {
+        let wrap = ratatui::widgets::Wrap { trim: false };
+        frame.render_widget(Paragraph::new(lines).wrap(wrap), body);
+        return;
+    }
+    let lines = lines
+        .into_iter()
+        .map(|line| skip_cells(line, view.hscroll, view.tab == Tab::State))
+        .collect();
+    frame.render_widget(super::clipped(lines, body.width), body);
 }
 
-/// The bottom border: which version the pane describes and how to drive it.
+/// `line` scrolled `cells` to the right; the State tab's two-cell gutter stays put.
+fn skip_cells(line: Line<'_>, cells: usize, gutter: bool) -> Line<'_> {
+    if cells == 0 {
+        return line;
+    }
+    let Line {
+        spans,
+        style,
+        alignment,
+    } = line;
+    let mut out = Vec::with_capacity(spans.len());
+    let mut spans = spans.into_iter();
+    if gutter {
+        out.extend(spans.next());
+    }
+    let mut skip = cells;
+    for span in spans {
+        if skip == 0 {
+            out.push(span);
+            continue;
+        }
+        let (dropped, kept) = crate::tui::text::split_at_cells(&span.content, skip);
+        skip = skip.saturating_sub(dropped);
+        if !kept.is_empty() {
+            out.push(Span::styled(kept.to_string(), span.style));
+        }
+    }
+    Line {
+        spans: out,
+        style,
+        alignment,
+    }
+}
+
+/// The bottom border: which version the pane describes and how to drive it, and the
+/// pane's search when there is one.
 fn footer(view: &AggregateView) -> String {
+    let text = tab_footer(view);
+    match view.pane_search.as_ref().filter(|s| s.tab == view.tab) {
+        Some(search) => format!(" /{} · n/N{text}", sanitize(&search.query)),
+        None => text,
+    }
+}
+
+fn tab_footer(view: &AggregateView) -> String {
     let Some(event) = view.current_entry() else {
         return String::new();
     };
     match view.tab {
-        Tab::State => format!(
-            " state after v{} · ● changed · z folds · B blames ",
-            event.version
-        ),
+        Tab::State => match view.line_path().filter(|_| view.focus == Focus::Detail) {
+            Some(path) => format!(
+                " {} · after v{} ",
+                sanitize(&path.to_string()),
+                event.version
+            ),
+            None => format!(
+                " state after v{} · ● changed · z folds · B blames ",
+                event.version
+            ),
+        },
         Tab::Diff => format!(" what v{} changed ", event.version),
         Tab::Event => format!(" event v{} as stored ", event.version),
-        Tab::Compare => match view.marks {
-            [Some(a), Some(b)] => {
-                let version = |i: usize| view.version_of(i);
-                format!(" A v{} → B v{} ", version(a), version(b))
+        Tab::Compare => {
+            let version = |i: usize| view.version_of(i);
+            match view.marks {
+                [Some(a), Some(b)] => format!(" A v{} → B v{} ", version(a), version(b)),
+                [Some(a), None] => format!(
+                    " A v{} → cursor v{} · b fixes B · x clears ",
+                    version(a),
+                    version(view.cursor)
+                ),
+                _ => " marks not set ".into(),
             }
-            _ => " marks not set ".into(),
-        },
+        }
     }
 }
 
@@ -95,14 +161,49 @@ fn text_lines<'a>(
     lines: &'a [TextLine],
     scroll: usize,
     height: u16,
+    search: Option<&PaneSearch>,
     theme: &Theme,
 ) -> Vec<Line<'a>> {
     lines
         .iter()
         .skip(scroll)
         .take(height as usize)
-        .map(|l| Line::from(span(&l.text, tone_style(theme, l.tone))))
+        .map(|l| match search {
+            Some(search) if search.is_match(&l.text) => Line::from(marked(
+                &l.text,
+                search,
+                tone_style(theme, l.tone),
+                theme.key(),
+            )),
+            _ => Line::from(span(&l.text, tone_style(theme, l.tone))),
+        })
         .collect()
+}
+
+/// `text` with each match of the search in `hit` style; where lowercasing changes the
+/// text's length (so offsets would not line up) the whole line is marked instead.
+fn marked(text: &str, search: &PaneSearch, style: Style, hit: Style) -> Vec<Span<'static>> {
+    let safe = sanitize(text).into_owned();
+    let lower = safe.to_lowercase();
+    if lower.len() != safe.len() || search.needle.is_empty() {
+        return vec![Span::styled(safe, hit)];
+    }
+    let mut spans = Vec::new();
+    let mut at = 0;
+    for (start, found) in lower.match_indices(&search.needle) {
+        if start < at || !safe.is_char_boundary(start) {
+            continue;
+        }
+        let end = start + found.len();
+        if !safe.is_char_boundary(end) {
+            continue;
+        }
+        spans.push(Span::styled(safe[at..start].to_string(), style));
+        spans.push(Span::styled(safe[start..end].to_string(), hit));
+        at = end;
+    }
+    spans.push(Span::styled(safe[at..].to_string(), style));
+    spans
 }
 
 fn state_lines(
@@ -115,6 +216,7 @@ fn state_lines(
         return Vec::new();
     };
     let focused = view.focus == Focus::Detail;
+    let search = view.pane_search.as_ref().filter(|s| s.tab == Tab::State);
     let end = (scroll + height).min(detail.visible.len());
     (scroll..end)
         .map(|row| {
@@ -137,10 +239,14 @@ fn state_lines(
                 (false, false) => "  ",
             };
             let text = line_text(&detail.state, index, folded);
-            Line::from(vec![
-                Span::styled(gutter, theme.changed()),
-                Span::styled(crate::tui::text::sanitize(&text).into_owned(), style),
-            ])
+            let mut spans = vec![Span::styled(gutter, theme.changed())];
+            match search {
+                Some(search) if search.is_match(&text) => {
+                    spans.extend(marked(&text, search, style, theme.key()))
+                }
+                _ => spans.push(Span::styled(sanitize(&text).into_owned(), style)),
+            }
+            Line::from(spans)
         })
         .collect()
 }

@@ -8,9 +8,9 @@ use ratatui::Frame;
 
 use super::span;
 use super::timeline::row_marker;
-use crate::model::format_time;
 use crate::tui::app::{AggregateView, Focus};
 use crate::tui::layout::inner;
+use crate::tui::text::{time_cell, time_cells};
 use crate::tui::theme::Theme;
 
 /// Marks an event the filter matches, in the event list and above the timeline.
@@ -65,10 +65,11 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme
     let mut lines = Vec::with_capacity(body.height as usize);
     lines.push(Line::styled(
         format!(
-            "{}   {:<width$} {:<20}  TYPE",
+            "{}   {:<width$} {:<tw$}  TYPE",
             if filter.is_some() { " " } else { "" },
             "VER",
-            "TIME"
+            "TIME",
+            tw = time_cells(view.time_digits),
         ),
         theme.heading(),
     ));
@@ -95,7 +96,7 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme
             (false, true) => " B",
             (false, false) => "  ",
         };
-        let time = event.timestamp.as_ref().map_or("-".into(), format_time);
+        let time = time_cell(event.timestamp.as_ref(), view.time_digits);
         let mut spans = Vec::with_capacity(5);
         if let Some(filter) = filter {
             let (glyph, style) = if filter.is_match(index) {
@@ -109,7 +110,7 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme
             Span::styled(mark, if selected { base } else { theme.mark() }),
             Span::styled(marker.to_string(), marker_style),
             Span::styled(
-                format!("v{:<w$} {time:<20}  ", event.version, w = width - 1),
+                format!("v{:<w$} {time}  ", event.version, w = width - 1),
                 base,
             ),
             span(view.replay.type_name(&event), base),
@@ -120,5 +121,5 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme
         }
         lines.push(line);
     }
-    frame.render_widget(Paragraph::new(lines), body);
+    frame.render_widget(super::clipped(lines, body.width), body);
 }

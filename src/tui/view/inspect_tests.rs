@@ -93,10 +93,23 @@ fn export_prompt() {
 
 #[test]
 fn kafka_loading_gauge() {
+    let fresh = crate::tui::app::App::new(
+        "kafka://localhost:9092/accounts".into(),
+        None,
+        crate::tui::theme::Theme::plain(),
+        ratatui::layout::Rect::new(0, 0, 120, 32),
+    );
+    assert!(fresh.connecting, "a topic's UI starts out connecting");
     let mut h = Harness::demo();
     h.app.list = Default::default();
     assert_eq!(h.app.list.status, ListStatus::Loading);
     h.app.source_name = "kafka://localhost:9092/accounts".into();
+    h.app.connecting = true;
+    let screen = h.screen();
+    assert!(
+        screen.contains("connecting to kafka://localhost:9092/accounts…"),
+        "before the brokers answer: {screen}"
+    );
     h.send(Action::Loaded(Report::Reading(ReadingProgress {
         topic: "accounts".into(),
         read: 31_500,
@@ -108,4 +121,13 @@ fn kafka_loading_gauge() {
     )));
     assert!(h.app.reading.is_none());
     assert!(h.screen().contains("loading aggregates…"));
+    h.send(Action::Loaded(Report::Aggregates(Err(
+        "could not reach the brokers at localhost:9092: connection refused".into(),
+    ))));
+    let screen = h.screen();
+    let pane: Vec<&str> = screen.lines().filter(|l| l.starts_with('│')).collect();
+    assert!(
+        pane.iter().any(|l| l.contains("connection refused")),
+        "the broker error is in the list pane, not only the status bar: {screen}"
+    );
 }

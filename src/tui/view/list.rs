@@ -6,10 +6,9 @@ use ratatui::widgets::{Block, LineGauge, Paragraph, Row, Table};
 use ratatui::Frame;
 
 use super::span;
-use crate::model::format_time;
 use crate::tui::app::{App, ListStatus};
 use crate::tui::layout::{inner, ListLayout};
-use crate::tui::text::{fit, sanitize};
+use crate::tui::text::{fit, sanitize, time_cell, time_cells};
 
 pub fn render(frame: &mut Frame, areas: ListLayout, app: &App) {
     let theme = &app.theme;
@@ -78,6 +77,12 @@ pub fn render(frame: &mut Frame, areas: ListLayout, app: &App) {
         return;
     }
     let notice = match &list.status {
+        // A topic is read only once the brokers answer: until the first progress, say so.
+        ListStatus::Loading if app.connecting => Some(Line::from(vec![
+            Span::styled("connecting to ", theme.muted()),
+            span(&app.source_name, theme.heading()),
+            Span::styled("…", theme.muted()),
+        ])),
         ListStatus::Loading => Some(Line::styled("loading aggregates…", theme.muted())),
         ListStatus::Failed(error) => Some(Line::from(vec![
             Span::styled("could not list aggregates: ", theme.error()),
@@ -135,12 +140,7 @@ pub fn render(frame: &mut Frame, areas: ListLayout, app: &App) {
             )),
             Line::from(summary.events.to_string()).right_aligned(),
             Line::from(summary.snapshots.to_string()).right_aligned(),
-            Line::from(
-                summary
-                    .last_timestamp
-                    .as_ref()
-                    .map_or("-".into(), format_time),
-            ),
+            Line::from(time_cell(summary.last_timestamp.as_ref(), list.time_digits)),
         ])
         .style(style)
     });
@@ -161,7 +161,7 @@ pub fn render(frame: &mut Frame, areas: ListLayout, app: &App) {
             Constraint::Length(HEALTH_WIDTH),
             Constraint::Length(8),
             Constraint::Length(9),
-            Constraint::Length(20),
+            Constraint::Length(time_cells(list.time_digits) as u16),
             Constraint::Fill(1),
         ],
     )

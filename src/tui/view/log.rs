@@ -127,7 +127,7 @@ pub fn render(frame: &mut Frame, areas: ListLayout, log: &LogView, theme: &Theme
         }
         lines.push(line);
     }
-    frame.render_widget(Paragraph::new(lines), body);
+    frame.render_widget(super::clipped(lines, body.width), body);
 }
 
 /// Column widths: the widest seen so far, within a share of the screen.

@@ -3,6 +3,8 @@
 //! and at event 100,000.
 
 mod blame;
+#[cfg(test)]
+mod cells_tests;
 mod detail;
 mod events;
 mod help;
@@ -12,6 +14,7 @@ mod list;
 mod log;
 #[cfg(test)]
 mod log_tests;
+mod messages;
 mod small;
 mod status;
 #[cfg(test)]
@@ -59,6 +62,9 @@ pub fn render(app: &App, frame: &mut Frame) {
     if let Some(found) = &app.trace {
         trace::render(frame, layout::list(area).block, found, &app.theme);
     }
+    if app.messages.open {
+        messages::render(frame, area, &app.messages, &app.theme);
+    }
     if app.help {
         help::render(frame, area, &app.theme, app.help_context, app.help_scroll);
     }
@@ -67,6 +73,15 @@ pub fn render(app: &App, frame: &mut Frame) {
 /// Lines in the help overlay, so `App` can bound its scrolling.
 pub fn help_lines(context: crate::tui::keymap::Context) -> u16 {
     help::line_count(context)
+}
+
+/// Rows for a pane `width` cells wide, each cut with … where it does not fit.
+fn clipped(lines: Vec<ratatui::text::Line<'_>>, width: u16) -> ratatui::widgets::Paragraph<'_> {
+    let lines: Vec<_> = lines
+        .into_iter()
+        .map(|line| super::text::clip_line(line, width as usize))
+        .collect();
+    ratatui::widgets::Paragraph::new(lines)
 }
 
 /// The only way text from the store reaches the screen: sanitized, styled.

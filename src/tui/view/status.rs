@@ -16,14 +16,16 @@ use unicode_width::UnicodeWidthStr;
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.theme;
     if let Some(prompt) = &app.prompt {
-        frame.render_widget(Paragraph::new(prompt_line(app, prompt)), area);
+        let line = crate::tui::text::clip_line(prompt_line(app, prompt), area.width as usize);
+        frame.render_widget(Paragraph::new(line), area);
         return;
     }
-    // A long path would push the key hints off the line; its end is what tells stores apart.
-    let source = ellipsize_start(&app.source_name, (area.width as usize / 5).max(16));
-    let mut spans = vec![Span::raw(" "), span(&source, theme.muted())];
+    let source = sanitize(&app.source_name);
+    // The source's place; like the id's and the message's, it gets its width once the
+    // fixed parts of the line (versions, times, states) are known.
+    let mut spans = vec![Span::raw(" "), Span::raw("")];
+    let source_at = 1;
     let separator = || Span::styled(" │ ", theme.border());
-    // The aggregate id's place; it gets its width once the rest of the line is known.
     let mut id_at = None;
     match (&app.view, &app.log) {
         (None, None) => {
@@ -90,22 +92,45 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         spans.push(Span::styled("trace ", theme.heading()));
         spans.push(span(&trace.id, theme.heading()));
     }
-    let hints = keymap::hints(app.context());
-    if let Some(message) = &app.message {
+    let message = app.message.as_ref().map(|m| (sanitize(&m.text), m.error));
+    if message.is_some() {
         spans.push(separator());
-        let style = if message.error {
+    }
+    let id = app.view.as_ref().map(|v| sanitize(&v.summary.id));
+    let fixed: usize = spans.iter().map(|s| s.width()).sum();
+    let wanted = Widths {
+        source: source.width(),
+        id: id.as_ref().map_or(0, |id| id.width()),
+        message: message.as_ref().map_or(0, |(text, _)| text.width()),
+    };
+    let room = (area.width as usize).saturating_sub(fixed + 1);
+    let given = share(room, wanted, area.width as usize / 3);
+    spans[source_at] = Span::styled(
+        ellipsize_start(&source, given.source).into_owned(),
+        theme.muted(),
+    );
+    if let (Some(at), Some(id)) = (id_at, &id) {
+        spans[at] = Span::styled(ellipsize_width(id, given.id).into_owned(), theme.heading());
+    }
+    if let Some((text, error)) = &message {
+        let style = if *error {
             theme.error()
         } else {
             theme.changed()
         };
-        spans.push(span(&message.text, style));
+        if given.message < wanted.message {
+            // Cut to fit: the key that shows it whole says so.
+            let room = given.message.saturating_sub(MORE.width());
+            spans.push(Span::styled(
+                ellipsize_width(text, room).into_owned(),
+                style,
+            ));
+            spans.push(Span::styled(MORE, theme.key()));
+        } else {
+            spans.push(Span::styled(text.to_string(), style));
+        }
     }
-    if let (Some(at), Some(view)) = (id_at, &app.view) {
-        let others: usize = spans.iter().map(|s| s.width()).sum();
-        let room = id_room(area.width as usize, others);
-        let id = ellipsize_width(&sanitize(&view.summary.id), room).into_owned();
-        spans[at] = Span::styled(id, theme.heading());
-    }
+    let hints = keymap::hints(app.context());
     let used: usize = spans.iter().map(|s| s.width()).sum();
     let room = (area.width as usize).saturating_sub(used + 2);
     let hint_spans = hint_line(&hints, room, theme);
@@ -115,13 +140,45 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         spans.push(Span::raw(" ".repeat(gap)));
         spans.extend(hint_spans);
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    frame.render_widget(
+        Paragraph::new(crate::tui::text::clip_line(
+            Line::from(spans),
+            area.width as usize,
+        )),
+        area,
+    );
 }
 
-/// Columns the aggregate id may take: what the rest of the line (the message too) leaves, at
-/// most a third of the line so a long id cannot crowd out the hints, and never under 8.
-fn id_room(width: usize, others: usize) -> usize {
-    width.saturating_sub(others + 1).min(width / 3).max(8)
+/// What follows a message cut to fit.
+const MORE: &str = " ! whole";
+
+/// Cells of the three parts of the status line that can be cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Widths {
+    source: usize,
+    id: usize,
+    message: usize,
+}
+
+/// Shares `room` cells out: each part first gets a little (so none vanishes), then the
+/// message (it says what just happened), the id up to `id_cap` (the pane title shows it too)
+/// and the source, while room lasts; what is left goes to the key hints. The fixed parts (version, time) never give way.
+fn share(room: usize, wanted: Widths, id_cap: usize) -> Widths {
+    let mut left = room;
+    let mut take = |want: usize| {
+        let got = want.min(left);
+        left -= got;
+        got
+    };
+    let mut given = Widths {
+        id: take(wanted.id.min(8)),
+        message: take(wanted.message.min(16)),
+        source: take(wanted.source.min(12)),
+    };
+    given.message += take(wanted.message - given.message);
+    given.id += take(wanted.id.min(id_cap).saturating_sub(given.id));
+    given.source += take(wanted.source - given.source);
+    given
 }
 
 /// As many hints as fit in `room` columns, most useful first.
@@ -157,8 +214,8 @@ fn prompt_line<'a>(app: &'a App, prompt: &'a Prompt) -> Line<'a> {
         PromptKind::Time => (" jump to time: ".to_string(), "Enter jump · Esc cancel"),
         PromptKind::Filter => (
             " filter events: ".to_string(),
-            match filter_kind(&prompt.input) {
-                _ if prompt.input.trim().is_empty() => {
+            match filter_kind(prompt.input()) {
+                _ if prompt.input().trim().is_empty() => {
                     "type text in the event type, or jq like .balance < 0 · Enter on empty clears"
                 }
                 FilterKind::Text => "text in the event type · Enter filter · Esc cancel",
@@ -167,11 +224,15 @@ fn prompt_line<'a>(app: &'a App, prompt: &'a Prompt) -> Line<'a> {
                 }
             },
         ),
+        PromptKind::PaneSearch => (
+            format!(" search the {} tab: ", app.view.as_ref().map_or("", |v| v.tab.title())),
+            "text, any case · Enter find · then n/N · Esc cancel",
+        ),
         PromptKind::LogTime => (" jump to time: ".to_string(), "Enter jump · Esc cancel"),
         PromptKind::LogFilter => (
             " filter the log: ".to_string(),
-            match filter_kind(&prompt.input) {
-                _ if prompt.input.trim().is_empty() => {
+            match filter_kind(prompt.input()) {
+                _ if prompt.input().trim().is_empty() => {
                     "text in the event type, aggregate or correlation id, or jq like .balance < 0 · Enter on empty clears"
                 }
                 FilterKind::Text => "text in the type, aggregate or correlation id · Enter filter · Esc cancel",
@@ -202,8 +263,23 @@ fn prompt_line<'a>(app: &'a App, prompt: &'a Prompt) -> Line<'a> {
     let label = crate::tui::text::sanitize(&label).into_owned();
     let mut spans = vec![Span::styled(label, theme.heading())];
     if !prompt.kind.is_choice() {
-        spans.push(span(&prompt.input, theme.normal()));
-        spans.push(Span::styled("█", theme.key()));
+        // The cursor sits on a character, or after the last one as a block.
+        let text = prompt.input();
+        let at = text
+            .char_indices()
+            .nth(prompt.cursor())
+            .map_or(text.len(), |(i, _)| i);
+        let (before, rest) = text.split_at(at);
+        spans.push(span(before, theme.normal()));
+        let mut rest = rest.chars();
+        match rest.next() {
+            Some(under) => {
+                let under = sanitize(&under.to_string()).into_owned();
+                spans.push(Span::styled(under, theme.selected()));
+                spans.push(span(rest.as_str(), theme.normal()));
+            }
+            None => spans.push(Span::styled("█", theme.key())),
+        }
     }
     match &prompt.error {
         Some(error) => {
@@ -214,4 +290,33 @@ fn prompt_line<'a>(app: &'a App, prompt: &'a Prompt) -> Line<'a> {
         None => spans.push(Span::styled(format!("  {hint}"), theme.muted())),
     }
     Line::from(spans)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn widths(source: usize, id: usize, message: usize) -> Widths {
+        Widths {
+            source,
+            id,
+            message,
+        }
+    }
+
+    #[test]
+    fn a_source_gets_all_it_wants_when_there_is_room() {
+        assert_eq!(share(100, widths(60, 8, 0), 40), widths(60, 8, 0));
+    }
+
+    #[test]
+    fn a_long_id_is_held_to_its_cap_and_leaves_the_rest() {
+        assert_eq!(share(100, widths(20, 500, 0), 40), widths(20, 40, 0));
+    }
+
+    #[test]
+    fn without_room_each_part_keeps_a_little() {
+        assert_eq!(share(30, widths(60, 60, 60), 40), widths(6, 8, 16));
+        assert_eq!(share(0, widths(60, 60, 60), 40), widths(0, 0, 0));
+    }
 }

@@ -8,10 +8,9 @@ use ratatui::Frame;
 
 use super::span;
 use crate::inspect::elapsed;
-use crate::model::format_time;
 use crate::tui::app::TraceView;
 use crate::tui::layout::inner;
-use crate::tui::text::{ellipsize_width, fit, sanitize};
+use crate::tui::text::{ellipsize_width, fit, sanitize, subsecond_digits, time_cell, time_cells};
 use crate::tui::theme::Theme;
 
 pub fn render(frame: &mut Frame, area: Rect, view: &TraceView, theme: &Theme) {
@@ -59,15 +58,23 @@ pub fn render(frame: &mut Frame, area: Rect, view: &TraceView, theme: &Theme) {
             )
         })
         .collect();
+    let digits = trace
+        .events
+        .iter()
+        .filter_map(|e| e.event.timestamp.as_ref())
+        .map(subsecond_digits)
+        .max()
+        .unwrap_or(0);
     let label_width = tree.label_width.clamp(5, (body.width as usize / 2).max(5));
     let mut lines = vec![
         Line::from(owned(trace.summary(), theme.normal())),
         Line::styled(
             format!(
-                "  {}  {:<20}  {:>8}  NOTE",
+                "  {}  {:<tw$}  {:>8}  NOTE",
                 fit("EVENT", label_width),
                 "TIME",
-                "ELAPSED"
+                "ELAPSED",
+                tw = time_cells(digits),
             ),
             theme.heading(),
         ),
@@ -85,13 +92,13 @@ pub fn render(frame: &mut Frame, area: Rect, view: &TraceView, theme: &Theme) {
         } else {
             "  "
         };
-        let time = e.event.timestamp.as_ref().map_or("-".into(), format_time);
+        let time = time_cell(e.event.timestamp.as_ref(), digits);
         let note = e.link.note();
         let mut spans = vec![
             Span::styled(here, theme.key()),
             Span::styled(
                 format!(
-                    "{}  {time:<20}  {:>8}  ",
+                    "{}  {time}  {:>8}  ",
                     fit(label, label_width),
                     elapsed(start, e.event.timestamp)
                 ),
@@ -115,7 +122,7 @@ pub fn render(frame: &mut Frame, area: Rect, view: &TraceView, theme: &Theme) {
         }
         lines.push(line);
     }
-    frame.render_widget(Paragraph::new(lines), body);
+    frame.render_widget(super::clipped(lines, body.width), body);
 }
 
 /// Text made safe to draw, as an owned span.

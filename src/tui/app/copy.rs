@@ -1,0 +1,99 @@
+//! `y`, `Y` and Ctrl-Y: copy the value at the State line, its jq path, or the whole JSON of
+//! the tab. The text goes to the runtime, which hands it to the terminal (OSC 52).
+
+use super::aggregate::AggregateView;
+use super::App;
+use crate::tui::action::{Copy, Tab};
+
+/// Bytes the terminal is handed at most: OSC 52 travels in one escape sequence, and many
+/// terminals drop long ones.
+pub const COPY_BYTES: usize = 1 << 20;
+
+impl App {
+    pub(super) fn copy(&mut self, what: Copy) {
+        let Some(view) = self.view.as_mut() else {
+            return;
+        };
+        match view.copied(what) {
+            Ok((text, label)) if text.len() > COPY_BYTES => self.complain(format!(
+                "{label} is {} bytes, more than a terminal takes in one copy ({COPY_BYTES}); \
+                 use rewind state or rewind events instead",
+                text.len()
+            )),
+            Ok((text, label)) => {
+                self.say(format!(
+                    "copied {label} ({} bytes) to the clipboard through the terminal",
+                    text.len()
+                ));
+                self.clipboard = Some(text);
+            }
+            Err(why) => self.say(why),
+        }
+    }
+
+    /// Text waiting to be copied; the runtime writes it to the terminal.
+    pub fn take_clipboard(&mut self) -> Option<String> {
+        self.clipboard.take()
+    }
+}
+
+impl AggregateView {
+    /// What `what` copies on the tab shown, and how to name it in the confirmation.
+    fn copied(&mut self, what: Copy) -> Result<(String, String), String> {
+        let version = self
+            .current_entry()
+            .map(|e| e.version)
+            .ok_or("no event here")?;
+        match (self.tab, what) {
+            (Tab::State, Copy::Value | Copy::Path) => {
+                let path = self
+                    .detail
+                    .as_ref()
+                    .and_then(|d| d.visible.get(self.state_line).map(|&i| &d.state[i]))
+                    .map(|line| line.path.clone())
+                    .ok_or("no line to copy")?;
+                if what == Copy::Path {
+                    let text = path.to_string();
+                    return Ok((text.clone(), format!("the path {text}")));
+                }
+                let state = self
+                    .replay
+                    .state_after(self.cursor + 1)
+                    .map_err(|e| e.to_string())?;
+                let value = path.lookup(state).ok_or("that line has no value")?;
+                // A string is copied as its text, anything else as pretty JSON.
+                let text = match value {
+                    serde_json::Value::String(text) => text.clone(),
+                    other => crate::display::json::to_string_pretty(other).unwrap_or_default(),
+                };
+                Ok((text, format!("{path} at v{version}")))
+            }
+            (Tab::State, Copy::All) => {
+                let state = self
+                    .replay
+                    .state_after(self.cursor + 1)
+                    .map_err(|e| e.to_string())?;
+                let text = crate::display::json::to_string_pretty(state).unwrap_or_default();
+                Ok((text, format!("the state at v{version}")))
+            }
+            (Tab::Event, Copy::Value | Copy::All) => {
+                let event = self.replay.event(self.cursor).map_err(|e| e.to_string())?;
+                let text = match &event.data {
+                    crate::model::Payload::Json(json) => json.as_str().to_string(),
+                    crate::model::Payload::Undecodable { raw, .. } => raw.clone(),
+                };
+                Ok((text, format!("the data of v{version}")))
+            }
+            (tab, Copy::Value | Copy::All) => {
+                let lines = match tab {
+                    Tab::Compare => self.comparison.as_ref().map(|c| &c.lines),
+                    _ => self.detail.as_ref().map(|d| &d.diff),
+                };
+                let lines = lines.ok_or("nothing to copy yet")?;
+                let text: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
+                Ok((text.join("\n"), format!("the {} tab", tab.title())))
+            }
+            (_, Copy::Path) => Err("paths are copied from the State tab (press 1)".into()),
+        }
+    }
+}

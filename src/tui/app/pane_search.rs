@@ -1,0 +1,212 @@
+//! `/` in the focused detail pane: find text in the State, Diff, Event or Compare tab and
+//! step through the matches with n/N, while the events list keeps its own filter.
+
+use super::aggregate::AggregateView;
+use super::json_tree::{line_text, Node};
+use super::App;
+use crate::tui::action::Tab;
+use crate::tui::layout::keep_in_view;
+
+/// What the detail pane is searched for, and in which tab.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaneSearch {
+    pub query: String,
+    /// Lowercase: the search ignores case.
+    pub needle: String,
+    pub tab: Tab,
+}
+
+impl PaneSearch {
+    pub fn new(query: &str, tab: Tab) -> PaneSearch {
+        PaneSearch {
+            query: query.to_string(),
+            needle: query.to_lowercase(),
+            tab,
+        }
+    }
+
+    pub fn is_match(&self, text: &str) -> bool {
+        !self.needle.is_empty() && text.to_lowercase().contains(&self.needle)
+    }
+}
+
+/// Where the search landed: the match's number among all of them, and how many there are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Found {
+    pub number: usize,
+    pub total: usize,
+}
+
+impl AggregateView {
+    /// The text of every line of `tab`, folded State lines included (a match inside a fold
+    /// unfolds it).
+    fn searchable(&self, tab: Tab) -> Vec<String> {
+        let Some(detail) = self.detail.as_ref() else {
+            return Vec::new();
+        };
+        match tab {
+            Tab::State => (0..detail.state.len())
+                .map(|i| line_text(&detail.state, i, false))
+                .collect(),
+            Tab::Diff => detail.diff.iter().map(|l| l.text.clone()).collect(),
+            Tab::Event => detail.event.iter().map(|l| l.text.clone()).collect(),
+            Tab::Compare => self
+                .comparison
+                .as_ref()
+                .map(|c| c.lines.iter().map(|l| l.text.clone()).collect())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The line the pane is on: the State cursor's line, or the first line shown.
+    fn pane_line(&self) -> usize {
+        match self.tab {
+            Tab::State => self
+                .detail
+                .as_ref()
+                .and_then(|d| d.visible.get(self.state_line).copied())
+                .unwrap_or(0),
+            tab => self.scroll[tab.index()],
+        }
+    }
+
+    /// Moves to the next (or previous) match after the pane's line, wrapping around;
+    /// `here` lets the line itself count (a new search starts where the pane is).
+    pub fn step_pane_search(
+        &mut self,
+        forward: bool,
+        here: bool,
+        detail_rows: usize,
+    ) -> Option<Found> {
+        let search = self.pane_search.clone().filter(|s| s.tab == self.tab)?;
+        let lines = self.searchable(self.tab);
+        let hits: Vec<usize> = (0..lines.len())
+            .filter(|&i| search.is_match(&lines[i]))
+            .collect();
+        if hits.is_empty() {
+            return None;
+        }
+        let at = self.pane_line();
+        let next = if forward {
+            let start = if here { at } else { at + 1 };
+            hits.iter().position(|&h| h >= start).unwrap_or(0)
+        } else {
+            let before = hits.partition_point(|&h| h < at);
+            before.checked_sub(1).unwrap_or(hits.len() - 1)
+        };
+        self.show_line(hits[next], detail_rows);
+        Some(Found {
+            number: next + 1,
+            total: hits.len(),
+        })
+    }
+
+    /// Puts the State cursor on the line of `path`, if `text` is a path the state has.
+    fn jump_to_path(&mut self, text: &str, detail_rows: usize) -> bool {
+        if !text.starts_with('.') {
+            return false;
+        }
+        let Ok(path) = crate::diff::JsonPath::parse(text) else {
+            return false;
+        };
+        let line = self
+            .detail
+            .as_ref()
+            .and_then(|d| d.state.iter().position(|l| l.path == path));
+        match line {
+            Some(line) => {
+                self.show_line(line, detail_rows);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Puts line `line` of the tab in view: the State cursor on it (unfolding what hides
+    /// it), or the other tabs scrolled to it.
+    fn show_line(&mut self, line: usize, detail_rows: usize) {
+        let tab = self.tab;
+        if tab != Tab::State {
+            self.scroll[tab.index()] = line;
+            return;
+        }
+        let Some(detail) = self.detail.as_mut() else {
+            return;
+        };
+        let path = &detail.state[line].path;
+        let before = self.folds.len();
+        self.folds
+            .retain(|fold| !path.0.starts_with(&fold.0) || fold == path);
+        // A closing bracket belongs to its opening line's fold.
+        if matches!(detail.state[line].node, Node::Close { .. }) {
+            self.folds.remove(path);
+        }
+        if self.folds.len() != before {
+            detail.refold(&self.folds);
+        }
+        self.state_line = detail.visible.partition_point(|&i| i < line);
+        let shown = detail.visible.len();
+        let state = Tab::State.index();
+        self.scroll[state] = keep_in_view(self.scroll[state], self.state_line, detail_rows, shown);
+    }
+}
+
+impl App {
+    /// Enter on the pane search prompt: find `query` from where the pane is.
+    pub(super) fn submit_pane_search(&mut self, query: &str) {
+        let rows = self.detail_rows();
+        let Some(view) = self.view.as_mut() else {
+            return;
+        };
+        if query.trim().is_empty() {
+            view.pane_search = None;
+            self.prompt = None;
+            return;
+        }
+        // `.limits.daily` on the State tab jumps to that path, if the state has it.
+        if view.tab == Tab::State && view.jump_to_path(query.trim(), rows) {
+            self.prompt = None;
+            self.say(format!("at {}", query.trim()));
+            return;
+        }
+        view.pane_search = Some(PaneSearch::new(query, view.tab));
+        match view.step_pane_search(true, true, rows) {
+            Some(found) => {
+                self.prompt = None;
+                self.say(found_text(query, found));
+            }
+            None => {
+                let tab = view.tab.title();
+                view.pane_search = None;
+                self.prompt_error(format!("not found in the {tab} tab"));
+            }
+        }
+    }
+
+    /// n/N in the focused detail pane.
+    pub(super) fn step_pane_match(&mut self, forward: bool) {
+        let rows = self.detail_rows();
+        let Some(view) = self.view.as_mut() else {
+            return;
+        };
+        let Some(search) = view.pane_search.clone() else {
+            self.say("press / to search this pane");
+            return;
+        };
+        if search.tab != view.tab {
+            self.say(format!(
+                "the search was in the {} tab; press / to search this one",
+                search.tab.title()
+            ));
+            return;
+        }
+        match view.step_pane_search(forward, false, rows) {
+            Some(found) => self.say(found_text(&search.query, found)),
+            None => self.say(format!("no {:?} here any more", search.query)),
+        }
+    }
+}
+
+fn found_text(query: &str, found: Found) -> String {
+    format!("{query:?}: match {} of {}", found.number, found.total)
+}

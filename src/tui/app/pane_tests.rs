@@ -1,0 +1,127 @@
+//! Searching the focused detail pane and copying from it.
+
+use crate::tui::action::{Action, Copy, Tab};
+use crate::tui::app::Focus;
+use crate::tui::testing::Harness;
+
+fn at_version(h: &mut Harness, version: u64) {
+    h.send(Action::JumpToVersion);
+    h.type_text(&version.to_string());
+    h.send(Action::Confirm);
+}
+
+fn message(h: &Harness) -> String {
+    h.app
+        .message
+        .as_ref()
+        .map(|m| m.text.clone())
+        .unwrap_or_default()
+}
+
+fn focus_detail(h: &mut Harness) {
+    h.send(Action::FocusNext);
+    assert_eq!(h.app.view.as_ref().unwrap().focus, Focus::Detail);
+}
+
+#[test]
+fn slash_in_the_detail_pane_searches_it_and_n_steps_while_the_event_filter_stays() {
+    let mut h = Harness::demo();
+    h.open("acc-0003");
+    h.send(Action::Filter);
+    h.type_text("Deposited");
+    h.send(Action::Confirm);
+    at_version(&mut h, 50);
+    focus_detail(&mut h);
+    h.send(Action::Filter);
+    h.type_text("AMOUNT");
+    h.send(Action::Confirm);
+    assert!(h.app.prompt.is_none(), "found: {:?}", h.app.prompt);
+    assert!(message(&h).contains("match 1 of"), "{}", message(&h));
+    let view = h.app.view.as_ref().unwrap();
+    assert_eq!(view.filter.as_ref().unwrap().query, "Deposited", "kept");
+    let line = view.detail.as_ref().unwrap().visible[view.state_line];
+    let text = crate::tui::app::line_text(&view.detail.as_ref().unwrap().state, line, false);
+    assert!(text.contains("\"amount\""), "{text}");
+    let screen = h.screen();
+    assert!(screen.contains("/AMOUNT · n/N"), "{screen}");
+    h.send(Action::NextMatch);
+    assert!(message(&h).contains("match"), "{}", message(&h));
+    // The events list's n still steps events once the list has focus again.
+    h.send(Action::FocusNext);
+    let cursor = h.app.view.as_ref().unwrap().cursor;
+    h.send(Action::NextMatch);
+    assert_ne!(h.app.view.as_ref().unwrap().cursor, cursor);
+}
+
+#[test]
+fn a_search_finds_what_a_fold_hides_and_unfolds_it() {
+    let mut h = Harness::demo();
+    h.open("acc-0003");
+    at_version(&mut h, 50);
+    focus_detail(&mut h);
+    // Fold the whole state at its first line.
+    h.send(Action::First);
+    h.send(Action::ToggleFold);
+    assert_eq!(
+        h.app
+            .view
+            .as_ref()
+            .unwrap()
+            .detail
+            .as_ref()
+            .unwrap()
+            .visible
+            .len(),
+        1
+    );
+    h.send(Action::Filter);
+    h.type_text("daily");
+    h.send(Action::Confirm);
+    let view = h.app.view.as_ref().unwrap();
+    assert!(view.detail.as_ref().unwrap().visible.len() > 1, "unfolded");
+    assert!(h.screen().contains("\"daily\""));
+}
+
+#[test]
+fn a_search_with_no_match_keeps_the_prompt_with_the_reason() {
+    let mut h = Harness::demo();
+    h.open("acc-0003");
+    focus_detail(&mut h);
+    h.send(Action::SelectTab(Tab::Event));
+    h.send(Action::Filter);
+    h.type_text("no-such-text");
+    h.send(Action::Confirm);
+    let prompt = h.app.prompt.as_ref().expect("still open");
+    assert_eq!(prompt.error.as_deref(), Some("not found in the Event tab"));
+}
+
+#[test]
+fn y_copies_the_value_y_its_path_ctrl_y_the_whole_state() {
+    let mut h = Harness::demo();
+    h.open("acc-0003");
+    at_version(&mut h, 50);
+    focus_detail(&mut h);
+    h.send(Action::Filter);
+    h.type_text("\"daily\"");
+    h.send(Action::Confirm);
+    h.send(Action::Copy(Copy::Value));
+    let value = h.app.take_clipboard().expect("something to copy");
+    assert!(value.parse::<f64>().is_ok(), "the daily limit: {value}");
+    assert!(
+        message(&h).contains("copied .limits.daily at v50"),
+        "{}",
+        message(&h)
+    );
+    h.send(Action::Copy(Copy::Path));
+    assert_eq!(h.app.take_clipboard().as_deref(), Some(".limits.daily"));
+    h.send(Action::Copy(Copy::All));
+    let state: serde_json::Value = serde_json::from_str(&h.app.take_clipboard().unwrap()).unwrap();
+    assert!(state["balance"].is_number(), "{state}");
+    h.send(Action::SelectTab(Tab::Event));
+    h.send(Action::Copy(Copy::Path));
+    assert!(h.app.take_clipboard().is_none());
+    assert!(message(&h).contains("State tab"), "{}", message(&h));
+    h.send(Action::Copy(Copy::Value));
+    let data: serde_json::Value = serde_json::from_str(&h.app.take_clipboard().unwrap()).unwrap();
+    assert!(data["last_transaction"]["amount"].is_number(), "{data}");
+}

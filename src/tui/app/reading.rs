@@ -1,0 +1,181 @@
+//! Reading a big state: folding (one container, or all at once), the jq path of the line
+//! cursor, and what the Compare tab compares.
+
+use super::aggregate::AggregateView;
+use super::json_tree::Node;
+use crate::diff::JsonPath;
+use crate::tui::action::Tab;
+use crate::tui::layout::keep_in_view;
+
+impl AggregateView {
+    /// Folds or unfolds the container at the State tab's selected line.
+    pub fn toggle_fold(&mut self, detail_rows: usize) {
+        let Some(detail) = self.detail.as_mut() else {
+            return;
+        };
+        let Some(&line) = detail.visible.get(self.state_line) else {
+            return;
+        };
+        let Some(target) = super::json_tree::fold_target(&detail.state, line) else {
+            return;
+        };
+        let path = detail.state[target].path.clone();
+        if !self.folds.remove(&path) {
+            self.folds.insert(path);
+        }
+        detail.refold(&self.folds);
+        self.state_line = detail.visible.partition_point(|&i| i < target);
+        let state = Tab::State.index();
+        let lines = detail.visible.len();
+        self.scroll[state] = keep_in_view(self.scroll[state], self.state_line, detail_rows, lines);
+    }
+
+    /// `Z`: with nothing folded, folds every object and array below the top level (its keys
+    /// stay in sight); otherwise unfolds everything. The cursor stays on its line or the one
+    /// folded over it.
+    pub fn fold_all(&mut self, detail_rows: usize) {
+        let Some(detail) = self.detail.as_mut() else {
+            return;
+        };
+        let line = detail.visible.get(self.state_line).copied().unwrap_or(0);
+        if self.folds.is_empty() {
+            self.folds = detail
+                .state
+                .iter()
+                .filter(|l| l.depth == 1 && matches!(l.node, Node::Open { .. }))
+                .map(|l| l.path.clone())
+                .collect();
+        } else {
+            self.folds.clear();
+        }
+        detail.refold(&self.folds);
+        self.state_line = detail
+            .visible
+            .partition_point(|&i| i <= line)
+            .saturating_sub(1);
+        let state = Tab::State.index();
+        let lines = detail.visible.len();
+        self.scroll[state] = keep_in_view(self.scroll[state], self.state_line, detail_rows, lines);
+    }
+
+    /// What the Compare tab compares: mark A with mark B, or with the cursor while B is
+    /// unset, so scrubbing shows the change from A live.
+    pub fn compare_pair(&self) -> Option<(usize, usize)> {
+        match self.marks {
+            [Some(a), Some(b)] => Some((a, b)),
+            [Some(a), None] if !self.is_empty() => Some((a, self.cursor)),
+            _ => None,
+        }
+    }
+
+    /// The jq path of the State tab's line cursor.
+    pub fn line_path(&self) -> Option<&JsonPath> {
+        let detail = self.detail.as_ref()?;
+        let line = *detail.visible.get(self.state_line)?;
+        Some(&detail.state[line].path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::tui::action::{Action, Tab};
+    use crate::tui::testing::{create_store, insert, open_store, row, Harness};
+
+    fn long_value_store(dir: &tempfile::TempDir) -> Harness {
+        let path = dir.path().join("long.db");
+        let note = format!("start {} THE-END", "word ".repeat(60));
+        let data = serde_json::json!({"note": note, "limits": {"daily": 500, "monthly": 9000}});
+        insert(
+            &create_store(&path),
+            &[row("acc", 1, "Opened", &data.to_string())],
+        );
+        let mut h = Harness::new(open_store(&path), 100, 24);
+        h.open("acc");
+        h.send(Action::FocusNext);
+        h
+    }
+
+    #[test]
+    fn w_wraps_and_arrows_scroll_the_pane_sideways() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut h = long_value_store(&dir);
+        assert!(!h.screen().contains("THE-END"), "cut by default");
+        assert!(h.screen().contains("…│"), "with an ellipsis");
+        h.send(Action::ToggleWrap);
+        assert!(h.screen().contains("THE-END"), "wrapped: {}", h.screen());
+        h.send(Action::ToggleWrap);
+        for _ in 0..39 {
+            h.send(Action::Right);
+        }
+        assert_eq!(h.cursor_version(), 1, "→ scrolls, it does not step");
+        assert!(h.screen().contains("THE-END"), "{}", h.screen());
+        h.send(Action::Left);
+        assert_eq!(h.app.view.as_ref().unwrap().hscroll, 38 * 8);
+    }
+
+    #[test]
+    fn fold_all_then_unfold_all_and_the_path_of_the_line_is_shown() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut h = long_value_store(&dir);
+        h.send(Action::FoldAll);
+        let screen = h.screen();
+        assert!(!screen.contains("\"daily\""), "{screen}");
+        assert!(screen.contains("\"limits\": {…}"), "{screen}");
+        h.send(Action::FoldAll);
+        assert!(h.screen().contains("\"daily\""));
+        // `/.limits.daily` jumps to that path; the pane's border names it.
+        h.send(Action::Filter);
+        h.type_text(".limits.daily");
+        h.send(Action::Confirm);
+        let screen = h.screen();
+        assert!(screen.contains(" .limits.daily · after v1 "), "{screen}");
+        assert_eq!(
+            h.app
+                .view
+                .as_ref()
+                .unwrap()
+                .line_path()
+                .map(|p| p.to_string()),
+            Some(".limits.daily".into())
+        );
+        h.send(Action::SelectTab(Tab::Diff));
+        h.send(Action::FoldAll);
+        assert!(h.app.message.as_ref().unwrap().text.contains("State tab"));
+    }
+}
+
+#[cfg(test)]
+mod compare_tests {
+    use crate::tui::action::{Action, Tab};
+    use crate::tui::testing::Harness;
+
+    fn at_version(h: &mut Harness, version: u64) {
+        h.send(Action::JumpToVersion);
+        h.type_text(&version.to_string());
+        h.send(Action::Confirm);
+    }
+
+    #[test]
+    fn with_only_mark_a_compare_follows_the_cursor_and_lists_the_events_between() {
+        let mut h = Harness::demo();
+        h.open("acc-0003");
+        at_version(&mut h, 20);
+        h.send(Action::MarkA);
+        h.send(Action::OpenCompare);
+        at_version(&mut h, 23);
+        let screen = h.screen();
+        assert!(screen.contains("A v20 → B v23:"), "{screen}");
+        assert!(screen.contains("A v20 → cursor v23"), "{screen}");
+        assert!(screen.contains("3 events from A to B:"), "{screen}");
+        assert!(screen.contains("  v21 "), "{screen}");
+        h.send(Action::StepForward);
+        assert!(
+            h.screen().contains("A v20 → B v24:"),
+            "live while scrubbing"
+        );
+        h.send(Action::ClearMarks);
+        assert_eq!(h.app.view.as_ref().unwrap().marks, [None, None]);
+        assert!(h.screen().contains("Compare two points"), "{}", h.screen());
+        assert_eq!(h.app.view.as_ref().unwrap().tab, Tab::Compare);
+    }
+}

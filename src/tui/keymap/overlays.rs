@@ -1,0 +1,258 @@
+//! The key tables of what opens over a screen (trace, blame, prompts, help, messages), the
+//! keys that work everywhere, and the mouse.
+
+use ratatui::crossterm::event::KeyCode;
+
+use super::{bind, ch, code, ctrl, Binding, Key};
+use crate::tui::action::{Action, Edit};
+
+pub static GLOBAL: &[Binding] = &[
+    bind(
+        &[ch('?')],
+        "?",
+        Action::ToggleHelp,
+        "show or hide this help",
+    ),
+    bind(
+        &[ch('!')],
+        "!",
+        Action::MessageLog,
+        "every message the status line said, whole",
+    ),
+    bind(
+        &[Key {
+            code: KeyCode::Char('c'),
+            ctrl: true,
+        }],
+        "Ctrl-C",
+        Action::Quit,
+        "quit at once",
+    ),
+];
+
+pub static TRACE: &[Binding] = &[
+    bind(
+        &[code(KeyCode::Up), ch('k')],
+        "↑ k",
+        Action::Up,
+        "previous event",
+    ),
+    bind(
+        &[code(KeyCode::Down), ch('j')],
+        "↓ j",
+        Action::Down,
+        "next event",
+    ),
+    bind(
+        &[code(KeyCode::PageUp)],
+        "PgUp",
+        Action::PageUp,
+        "one page up",
+    ),
+    bind(
+        &[code(KeyCode::PageDown)],
+        "PgDn",
+        Action::PageDown,
+        "one page down",
+    ),
+    bind(
+        &[code(KeyCode::Home), ch('g')],
+        "Home g",
+        Action::First,
+        "first event",
+    ),
+    bind(
+        &[code(KeyCode::End), ch('G')],
+        "End G",
+        Action::Last,
+        "last event",
+    ),
+    bind(
+        &[code(KeyCode::Enter)],
+        "Enter",
+        Action::Confirm,
+        "go to that event in its aggregate",
+    ),
+    bind(
+        &[ch('q'), code(KeyCode::Esc), ch('T')],
+        "q Esc T",
+        Action::Back,
+        "close the trace",
+    ),
+];
+
+pub static BLAME: &[Binding] = &[
+    bind(
+        &[code(KeyCode::Up), ch('k')],
+        "↑ k",
+        Action::Up,
+        "previous change",
+    ),
+    bind(
+        &[code(KeyCode::Down), ch('j')],
+        "↓ j",
+        Action::Down,
+        "next change",
+    ),
+    bind(
+        &[code(KeyCode::PageUp)],
+        "PgUp",
+        Action::PageUp,
+        "one page up",
+    ),
+    bind(
+        &[code(KeyCode::PageDown)],
+        "PgDn",
+        Action::PageDown,
+        "one page down",
+    ),
+    bind(
+        &[code(KeyCode::Enter)],
+        "Enter",
+        Action::Confirm,
+        "go to that event",
+    ),
+    bind(
+        &[ch('q'), code(KeyCode::Esc), ch('B')],
+        "q Esc B",
+        Action::Back,
+        "close the blame",
+    ),
+];
+
+pub static PROMPT: &[Binding] = &[
+    bind(
+        &[code(KeyCode::Backspace)],
+        "Backspace",
+        Action::InputBackspace,
+        "delete a character",
+    ),
+    bind(
+        &[code(KeyCode::Enter)],
+        "Enter",
+        Action::Confirm,
+        "jump, filter, write",
+    ),
+    bind(&[code(KeyCode::Esc)], "Esc", Action::Back, "cancel"),
+    bind(
+        &[code(KeyCode::Left)],
+        "←",
+        Action::Edit(Edit::Left),
+        "cursor one character left",
+    ),
+    bind(
+        &[code(KeyCode::Right)],
+        "→",
+        Action::Edit(Edit::Right),
+        "cursor one character right",
+    ),
+    bind(
+        &[ctrl(KeyCode::Left)],
+        "Ctrl-←",
+        Action::Edit(Edit::WordLeft),
+        "cursor one word left",
+    ),
+    bind(
+        &[ctrl(KeyCode::Right)],
+        "Ctrl-→",
+        Action::Edit(Edit::WordRight),
+        "cursor one word right",
+    ),
+    bind(
+        &[code(KeyCode::Home), ctrl(KeyCode::Char('a'))],
+        "Home Ctrl-A",
+        Action::Edit(Edit::Home),
+        "cursor to the start",
+    ),
+    bind(
+        &[code(KeyCode::End), ctrl(KeyCode::Char('e'))],
+        "End Ctrl-E",
+        Action::Edit(Edit::End),
+        "cursor to the end",
+    ),
+    bind(
+        &[code(KeyCode::Delete)],
+        "Delete",
+        Action::Edit(Edit::DeleteNext),
+        "delete the character under the cursor",
+    ),
+    bind(
+        &[ctrl(KeyCode::Char('u'))],
+        "Ctrl-U",
+        Action::Edit(Edit::KillToStart),
+        "delete everything before the cursor",
+    ),
+    bind(
+        &[ctrl(KeyCode::Char('w'))],
+        "Ctrl-W",
+        Action::Edit(Edit::KillWord),
+        "delete the word before the cursor",
+    ),
+    bind(
+        &[ctrl(KeyCode::Char('k'))],
+        "Ctrl-K",
+        Action::Edit(Edit::KillToEnd),
+        "delete from the cursor to the end",
+    ),
+    bind(
+        &[code(KeyCode::Up)],
+        "↑",
+        Action::Edit(Edit::Older),
+        "the previous line typed in this prompt",
+    ),
+    bind(
+        &[code(KeyCode::Down)],
+        "↓",
+        Action::Edit(Edit::Newer),
+        "the next line, back to what was being typed",
+    ),
+];
+
+pub static HELP: &[Binding] = &[
+    bind(
+        &[ch('q'), code(KeyCode::Esc), ch('?')],
+        "q Esc ?",
+        Action::ToggleHelp,
+        "close this help",
+    ),
+    bind(
+        &[code(KeyCode::Up), ch('k')],
+        "↑ k",
+        Action::Up,
+        "scroll the help up",
+    ),
+    bind(
+        &[code(KeyCode::Down), ch('j')],
+        "↓ j",
+        Action::Down,
+        "scroll the help down",
+    ),
+];
+
+pub static MESSAGES: &[Binding] = &[
+    bind(
+        &[code(KeyCode::Esc), ch('q'), ch('!')],
+        "q Esc !",
+        Action::Back,
+        "close the messages",
+    ),
+    bind(
+        &[code(KeyCode::Up), ch('k')],
+        "↑ k",
+        Action::Up,
+        "newer messages",
+    ),
+    bind(
+        &[code(KeyCode::Down), ch('j')],
+        "↓ j",
+        Action::Down,
+        "older messages",
+    ),
+];
+
+/// Mouse gestures, for the help overlay and docs.
+pub static MOUSE: &[(&str, &str)] = &[
+    ("click/drag", "on the timeline: scrub there"),
+    ("click", "select a row, focus a pane"),
+    ("wheel", "scroll what is under the pointer"),
+];
