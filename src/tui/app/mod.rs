@@ -275,7 +275,8 @@ impl App {
         let event_rows = self.event_rows();
         match self.view.as_mut() {
             Some(view) if view.loading && view.detail.is_some() => {
-                view.offset = layout::keep_in_view(view.offset, view.cursor, event_rows);
+                view.offset =
+                    layout::keep_in_view(view.offset, view.cursor, event_rows, view.len());
             }
             _ => self.settle(),
         }
