@@ -120,7 +120,8 @@ fn a_filter_that_overflows_the_stack_is_an_error_and_the_ui_goes_on() {
     let (budget, marker) = ("91", (91u64 << 20).to_string());
     let workers = || support::processes_with(&["__jq-worker", &marker]);
     let script = format!(
-        "{} demo --jq-timeout 0.3 --jq-memory {budget}; echo rewind exited $?; stty -a; sleep 60",
+        // A limit a loaded machine's stack overflow comes well inside.
+        "{} demo --jq-timeout 2 --jq-memory {budget}; echo rewind exited $?; stty -a; sleep 60",
         sh_quote(env!("CARGO_BIN_EXE_rewind"))
     );
     // Wide enough for the whole status line, error included.
@@ -143,7 +144,10 @@ fn a_filter_that_overflows_the_stack_is_an_error_and_the_ui_goes_on() {
 
     // A filter that never ends is stopped, and nothing of it keeps running in the open UI.
     tmux.keys(&["/", "(def f: f; f)", "Enter"]);
-    tmux.wait_for(&["the filter failed on 49 event(s)", "limit and was stopped"]);
+    tmux.wait_for_within(
+        std::time::Duration::from_secs(60),
+        &["the filter failed on 49 event(s)", "limit and was stopped"],
+    );
     let ui = support::processes_with(&["demo", "--jq-memory", budget]);
     assert_eq!(ui.len(), 1, "the UI's process: {ui:?}");
     let before = support::cpu_seconds(ui[0]);
