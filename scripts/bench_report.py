@@ -245,12 +245,15 @@ if "keypress_to_frame" in tui_huge:
         huge["peak_rss_mb"] <= 300)
 
 # PostgreSQL (issue 12), from scripts/bench_postgres.py.
-for pg in read_jsonl("postgres.jsonl").values():
-    ok = pg.get("ratio") is not None and pg.get("target_ratio") is not None
-    rss = f", {pg['rss_mb']:.0f} MB" if pg.get("rss_mb") else ""
-    row(f"12. PostgreSQL {pg['metric']}", f"{pg['rewind_s']*1000:.0f} ms{rss}",
-        f"{pg.get('baseline', 'psql')} {pg['baseline_s']*1000:.0f} ms", f"{pg['ratio']:.2f}x",
-        pg.get("target", "-"), (pg["ratio"] <= pg["target_ratio"]) if ok else None)
+PG_ROWS = {
+    "postgres_aggregates": ("12. PostgreSQL aggregates, 1M store", "psql, same statements"),
+    "postgres_state": ("12. PostgreSQL latest state, 200k aggregate", "psql COPY + fold"),
+}
+for name, pg in read_jsonl("postgres.jsonl").items():
+    label, baseline = PG_ROWS.get(name, (f"12. PostgreSQL {name}", "psql"))
+    row(label, f"{pg['rewind_s']*1000:.0f} ms, {pg['rss_mb']:.0f} MB",
+        f"{baseline} {pg['baseline_s']*1000:.0f} ms", f"{pg['ratio']:.2f}x",
+        f"<= {pg['target']}x", pg["ratio"] <= pg["target"])
 
 header = ("metric", "rewind", "baseline", "ratio", "target", "result")
 widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
@@ -279,7 +282,11 @@ legend = (
     "10,000,000 small events, a snapshot every 100); its column bytes count every stored "
     "column of the events table (integers as 8 bytes). Row 11 drives the real `App` and "
     "renders to a 200x50 `TestBackend` (`cargo bench --bench tui_latency`); its first frame "
-    "is timed once the history's index has been read, as the issue asks.\n"
+    "is timed once the history's index has been read, as the issue asks. Rows 12 come from "
+    "`scripts/bench_postgres.py`: the 1M store copied into a throwaway PostgreSQL 15 cluster; "
+    "the aggregate list against psql running the statements rewind ran (from the server's "
+    "statement log); the latest state against psql's `COPY (rewind's SELECT) TO STDOUT` plus "
+    "rewind's own fold time (its SQLite run less sqlite3 reading the same rows).\n"
 )
 Path("BENCHMARKS.md").write_text(
     f"# Benchmarks\n\nMeasured {today} on {machine} by `scripts/bench` "
