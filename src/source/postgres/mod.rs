@@ -119,6 +119,16 @@ impl PgSource {
         self.rows_read.get()
     }
 
+    /// Runs `sql` inside the very transaction every read opens; tests use it to prove a
+    /// write is refused there ("cannot execute INSERT in a read-only transaction").
+    #[doc(hidden)]
+    pub fn execute_in_read_transaction(&self, sql: &str) -> Result<u64, SourceError> {
+        self.read("run a statement", |tx| {
+            tx.execute(sql, &[])
+                .map_err(|e| self.error(e, "run a statement"))
+        })
+    }
+
     fn error(&self, err: postgres::Error, doing: &str) -> SourceError {
         errors::read_error(err, &self.shown, doing, self.statement_timeout)
     }
