@@ -17,7 +17,7 @@ use rewind::source::postgres::{PgSource, PostgresOptions};
 use support::pg_cli::PgCli;
 use support::postgres::watch::Watch;
 use support::postgres::{quote_literal, PgDatabase, PgRole, PgServer};
-use support::tmux::{sh_quote, tmux_available, Tmux};
+use support::tmux::{tmux_available, Tmux};
 
 /// Makes the server log every statement of the reader roles (set per role below), each
 /// line naming its role, so the log shows what rewind sent.
@@ -102,13 +102,7 @@ fn follow_for_a_moment(cli: &PgCli, url: &str, first_line: &str) {
 /// store log, quit. While it is open the server shows its session as `rewind`.
 fn browse(db: &PgDatabase, reader: &PgRole, aggregate: &str, versions: u64, listed: &str) {
     let cli = PgCli::new();
-    let script = format!(
-        "HOME={} {} {}; echo rewind exited $?; sleep 60",
-        sh_quote(&cli.home.path().to_string_lossy()),
-        sh_quote(env!("CARGO_BIN_EXE_rewind")),
-        sh_quote(&db.url_as(reader))
-    );
-    let tmux = Tmux::start(db.name(), &format!("sh -c {}", sh_quote(&script)));
+    let tmux = Tmux::start(db.name(), &cli.shell_line(&[&db.url_as(reader)]));
     tmux.wait_for(&["aggregates", listed, "L log"]);
     let sessions = db.psql(&format!(
         "SELECT usename || ' ' || application_name FROM pg_stat_activity
