@@ -66,6 +66,32 @@ impl PgCli {
         cmd
     }
 
+    /// A shell line for tmux that runs rewind with `args` as `command` would (no PG*
+    /// variables, this runner's HOME and variables), then prints its exit code.
+    pub fn shell_line(&self, args: &[&str]) -> String {
+        use super::tmux::sh_quote;
+        let mut script = String::from("env");
+        for var in PG_ENV {
+            script.push_str(&format!(" -u {var}"));
+        }
+        let home = self.home.path();
+        script.push_str(&format!(
+            " NO_COLOR=1 HOME={} XDG_CACHE_HOME={} XDG_CONFIG_HOME={}",
+            sh_quote(&home.to_string_lossy()),
+            sh_quote(&home.join("cache").to_string_lossy()),
+            sh_quote(&home.join("config").to_string_lossy())
+        ));
+        for (key, value) in &self.env {
+            script.push_str(&format!(" {key}={}", sh_quote(value)));
+        }
+        script.push_str(&format!(" {}", sh_quote(env!("CARGO_BIN_EXE_rewind"))));
+        for arg in args {
+            script.push_str(&format!(" {}", sh_quote(arg)));
+        }
+        script.push_str("; echo rewind exited $?; sleep 60");
+        format!("sh -c {}", sh_quote(&script))
+    }
+
     pub fn run(&self, args: &[&str]) -> Output {
         self.command().args(args).output().unwrap()
     }

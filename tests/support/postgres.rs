@@ -27,6 +27,7 @@
 
 mod database;
 mod process;
+pub mod watch;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

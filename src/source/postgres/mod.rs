@@ -39,6 +39,10 @@ pub use options::{PostgresConfig, PostgresOptions, DEFAULT_STATEMENT_TIMEOUT};
 /// Rows fetched from the server per round trip, and events handed to the sink per chunk.
 const PAGE: usize = 2048;
 
+/// A fetch size asking for every row in one Execute: the server plans a statement in
+/// parallel only then, and a grouped list (one row per aggregate) is held whole anyway.
+const ALL_ROWS: usize = 0;
+
 /// How a statement's rows went: whether the sink stopped the read, and how many rows came.
 struct RowsRead {
     stopped: bool,
@@ -119,6 +123,16 @@ impl PgSource {
         self.rows_read.get()
     }
 
+    /// Runs `sql` inside the very transaction every read opens; tests use it to prove a
+    /// write is refused there ("cannot execute INSERT in a read-only transaction").
+    #[doc(hidden)]
+    pub fn execute_in_read_transaction(&self, sql: &str) -> Result<u64, SourceError> {
+        self.read("run a statement", |tx| {
+            tx.execute(sql, &[])
+                .map_err(|e| self.error(e, "run a statement"))
+        })
+    }
+
     fn error(&self, err: postgres::Error, doing: &str) -> SourceError {
         errors::read_error(err, &self.shown, doing, self.statement_timeout)
     }
@@ -171,6 +185,12 @@ impl PgSource {
         let portal = tx
             .bind(&statement, params)
             .map_err(|e| self.error(e, doing))?;
+        if fetch == ALL_ROWS {
+            let rows = tx
+                .query_portal(&portal, 0)
+                .map_err(|e| self.error(e, doing))?;
+            return Ok(rows.iter().any(|row| each(row).is_break()));
+        }
         let fetch = fetch.clamp(1, PAGE);
         loop {
             let rows = tx
@@ -440,7 +460,7 @@ impl PgSource {
     ) -> Result<HashMap<String, u64>, SourceError> {
         let mut counts = HashMap::new();
         if let Some(sql) = &self.queries.list_snapshots {
-            self.each_row(tx, sql, &[], "count snapshots", PAGE, |row| {
+            self.each_row(tx, sql, &[], "count snapshots", ALL_ROWS, |row| {
                 let row = PgRow::new(row);
                 if let Some(id) = sql::RowValues::text(&row, 0) {
                     let count = sql::RowValues::integer(&row, 1).unwrap_or(0).max(0) as u64;
@@ -542,7 +562,7 @@ impl EventSource for PgSource {
         self.read(doing, |tx| {
             let mut snapshot_counts = self.snapshot_counts(tx)?;
             let mut summaries = Vec::new();
-            self.each_row(tx, &self.queries.list_events, &[], doing, PAGE, |row| {
+            self.each_row(tx, &self.queries.list_events, &[], doing, ALL_ROWS, |row| {
                 let row = PgRow::new(row);
                 let snapshots =
                     sql::RowValues::text(&row, 0).and_then(|id| snapshot_counts.remove(&id));
