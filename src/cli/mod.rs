@@ -56,8 +56,9 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// Store to open in the terminal UI (a SQLite file, optionally prefixed `sqlite:`, or
-    /// `kafka://HOST:PORT[,HOST:PORT]/TOPIC`).
+    /// Store to open in the terminal UI: a SQLite file (optionally prefixed `sqlite:`),
+    /// `postgres://USER@HOST:PORT/DB`, `kafka://HOST:PORT[,HOST:PORT]/TOPIC`, or a
+    /// transcript (`*.jsonl`, `transcript:PATH`).
     pub source: Option<String>,
 
     /// Open the terminal UI on this aggregate (at its latest event, or --at).
@@ -421,12 +422,15 @@ fn browse_source(
         name: backend.shown(spec),
         open,
     };
-    // Sources opened on the UI's loader (Kafka) keep no id conventions of their own.
-    let ids = settings
-        .ids
-        .with_conventions(crate::source::IdConventions::default());
+    // The source is opened on the UI's loader: the user's id rules meet its conventions
+    // (Message DB's, Marten's) once it is open, as `Session::open` does for the CLI.
+    let named = settings.ids.clone();
+    let ids = named.with_conventions(crate::source::IdConventions::default());
     let options = crate::tui::TuiOptions {
         open_at,
+        ids_for: Some(crate::tui::app::IdsFor(std::sync::Arc::new(
+            move |conventions| named.with_conventions(conventions),
+        ))),
         ..tui_options(settings, ids)
     };
     crate::tui::run(handle, settings.reducer.clone(), options)?;
@@ -474,6 +478,7 @@ fn tui_options(settings: &Settings, ids: crate::inspect::TraceIds) -> crate::tui
         jq_limits: settings.jq_limits,
         redact: settings.redact.clone(),
         ids,
+        ids_for: None,
         open_at: None,
     }
 }

@@ -99,6 +99,8 @@ pub enum Report {
     Reading(ReadingProgress),
     /// The source the loader was opening is ready, under this name.
     Opened(String),
+    /// Where the opened source keeps its correlation, causation and event ids.
+    Conventions(crate::source::IdConventions),
     Aggregates(Result<Vec<AggregateSummary>, String>),
     /// The states a transcript recorded for the aggregate; sent before anything else of it.
     Recorded {
@@ -494,6 +496,8 @@ fn open(
     match open(Some(progress)) {
         Ok(source) => {
             let _ = actions.send(Action::Loaded(Report::Opened(source.describe())));
+            let conventions = source.id_conventions();
+            let _ = actions.send(Action::Loaded(Report::Conventions(conventions)));
             Some(source)
         }
         Err(error) => {

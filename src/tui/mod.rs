@@ -42,6 +42,8 @@ pub struct TuiOptions {
     pub redact: Vec<JsonPath>,
     /// Where correlation, causation and event ids live, for traces.
     pub ids: TraceIds,
+    /// For a source the UI opens itself: its conventions settle `ids` once it is open.
+    pub ids_for: Option<app::IdsFor>,
     /// Open this aggregate once the list is in (`rewind SOURCE AGGREGATE --at POS`).
     pub open_at: Option<OpenAt>,
 }
@@ -61,6 +63,7 @@ impl Default for TuiOptions {
             jq_limits: crate::jq::Limits::default(),
             redact: Vec::new(),
             ids: TraceIds::default(),
+            ids_for: None,
             open_at: None,
         }
     }

@@ -106,6 +106,7 @@ pub async fn event_loop(
     app.jq_limits = options.jq_limits;
     app.redact = options.redact;
     app.ids = options.ids;
+    app.ids_for = options.ids_for;
     app.open_at = options.open_at;
     let mut follow = interval(FOLLOW_EVERY);
     follow.set_missed_tick_behavior(MissedTickBehavior::Skip);

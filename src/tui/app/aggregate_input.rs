@@ -345,6 +345,11 @@ impl App {
                 self.connecting = false;
                 self.reading = Some(progress);
             }
+            Report::Conventions(conventions) => {
+                if let Some(settle) = &self.ids_for {
+                    self.ids = (settle.0)(conventions);
+                }
+            }
             Report::Opened(name) => {
                 self.connecting = false;
                 self.reading = None;

@@ -369,3 +369,30 @@ fn the_detail_waits_for_the_load_unless_the_user_asks() {
     assert!(!view(&h).loading);
     assert_eq!(view(&h).detail.as_ref().map(|d| d.index), Some(4999));
 }
+
+/// A source the UI opened itself says where it keeps ids once it is open, and the user's
+/// rules are settled with those conventions then (Message DB's correlation fields in `T`).
+#[test]
+fn a_source_opened_by_the_ui_settles_the_id_rules_with_its_conventions() {
+    use crate::inspect::IdRule;
+    let mut h = Harness::demo();
+    h.app.ids_for = Some(super::IdsFor(std::sync::Arc::new(|conventions| {
+        let mut ids = crate::inspect::TraceIds::default();
+        if let Some(path) = conventions.correlation {
+            ids.correlation = IdRule::parse(path).unwrap();
+        }
+        ids
+    })));
+    let before = h.app.ids.clone();
+    h.send(Action::Loaded(Report::Conventions(
+        crate::source::IdConventions {
+            correlation: Some(".metadata.correlationStreamName"),
+            ..Default::default()
+        },
+    )));
+    assert_ne!(h.app.ids, before);
+    assert_eq!(
+        h.app.ids.correlation,
+        IdRule::parse(".metadata.correlationStreamName").unwrap()
+    );
+}

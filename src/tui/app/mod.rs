@@ -63,6 +63,18 @@ use super::loader::{ReadingProgress, Request};
 use super::theme::Theme;
 
 pub use prompt::{Prompt, PromptKind};
+
+/// The user's id rules settled with a source's own conventions.
+#[derive(Clone)]
+pub struct IdsFor(
+    pub std::sync::Arc<dyn Fn(crate::source::IdConventions) -> TraceIds + Send + Sync>,
+);
+
+impl std::fmt::Debug for IdsFor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IdsFor")
+    }
+}
 pub use readline::PromptHistory;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,6 +117,8 @@ pub struct App {
     pub redact: Vec<JsonPath>,
     /// Where correlation, causation and event ids live, for traces.
     pub ids: TraceIds,
+    /// Settles `ids` once a source opened by the loader says where it keeps ids.
+    pub ids_for: Option<IdsFor>,
     /// Where each aggregate was left, by id: reopening it goes back there.
     pub places: std::collections::HashMap<String, Place>,
     /// The aggregate to open once the list is in (`rewind SOURCE AGGREGATE --at POS`).
@@ -149,6 +163,7 @@ impl App {
             jq_limits: crate::jq::Limits::default(),
             redact: Vec::new(),
             ids: TraceIds::default(),
+            ids_for: None,
             places: std::collections::HashMap::new(),
             open_at: None,
             exporting: None,
