@@ -321,7 +321,7 @@ fn slow_store(db: &PgDatabase) {
          SELECT gen_random_uuid(), 'big', 'counter', 'Counted', json_build_object('n', v)::jsonb, v
          FROM generate_series(1, 3000) v;
          CREATE FUNCTION slowly(bigint) RETURNS bigint LANGUAGE sql VOLATILE
-             AS $$ SELECT pg_sleep(0.002); SELECT $1 $$;
+             AS $$ SELECT pg_sleep(0.004); SELECT $1 $$;
          CREATE VIEW slow_events AS SELECT slowly(global_position) AS global_position, event_id,
              aggregate_id, aggregate_type, event_type, event_data, metadata, version, \"timestamp\"
          FROM events;",
@@ -351,8 +351,10 @@ fn a_server_going_away_mid_read_is_an_error_not_a_short_history() {
         .spawn()
         .unwrap();
     let lines = support::stdout_lines(&mut child);
+    // The first page (2048 rows) takes 8 s; the rest 4 s more: time enough, on a loaded
+    // machine too, to cut the connection while it is read.
     lines
-        .recv_timeout(Duration::from_secs(20))
+        .recv_timeout(Duration::from_secs(40))
         .expect("log started");
     assert_eq!(db.terminate_connections(), 1);
     let output = child.wait_with_output().unwrap();
