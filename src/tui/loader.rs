@@ -17,6 +17,7 @@ use super::jobs::{self, Job, Outcome};
 use super::log_pages::{self, Anchor, Page, PageError, PageRequest};
 use super::SourceHandle;
 use crate::inspect::{Health, Trace, TraceIds};
+use crate::tui::remote::RemoteSource;
 
 /// What the UI wants from the source.
 #[derive(Debug, Clone, PartialEq)]
@@ -262,6 +263,8 @@ pub fn perform(
                 report(Report::Start { generation, start });
             }
             if let Some(reader) = source.reader() {
+                // Read from the UI's thread, but run on one of its own (see `remote`).
+                let reader: Box<dyn EventSource> = Box::new(RemoteSource::new(reader));
                 let reader = SharedReader(Arc::new(Mutex::new(Some(reader))));
                 report(Report::Reader { generation, reader });
             }

@@ -12,6 +12,7 @@ pub mod keymap;
 pub mod layout;
 pub mod loader;
 pub mod log_pages;
+mod remote;
 mod runtime;
 mod terminal;
 #[cfg(test)]

@@ -57,6 +57,9 @@ struct PositionQueries {
 
 pub struct PgSource {
     client: RefCell<Client>,
+    /// How it was opened, to open a second reader the same way.
+    spec: String,
+    options: PostgresOptions,
     shown: String,
     mapping: SqlMapping,
     preset: Preset,
@@ -96,6 +99,8 @@ impl PgSource {
         let positions = positions(&mut layout)?;
         let source = PgSource {
             client,
+            spec: spec.to_string(),
+            options: options.clone(),
             shown,
             mapping,
             preset,
@@ -553,6 +558,13 @@ fn positions(layout: &mut Layout) -> Result<Option<PositionQueries>, SourceError
 }
 
 impl EventSource for PgSource {
+    /// A second connection, opened as this one was: the UI reads pages back on it while
+    /// this one loads, so a history's payloads stay on the server.
+    fn reader(&self) -> Option<Box<dyn EventSource>> {
+        let reader = PgSource::open(&self.spec, self.options.clone()).ok()?;
+        Some(Box::new(reader))
+    }
+
     fn describe(&self) -> String {
         self.shown.clone()
     }

@@ -270,7 +270,8 @@ fn a_source_opened_by_the_loader_shows_its_progress_before_the_list() {
         .collect();
     assert_eq!(reading, vec![0, 400, 800], "{reports:?}");
     assert!(matches!(&reports[3], Report::Opened(name) if name.starts_with("sqlite:")));
-    assert!(matches!(&reports[4], Report::Aggregates(Ok(list)) if list.len() == 58));
+    assert!(matches!(&reports[4], Report::Conventions(_)));
+    assert!(matches!(&reports[5], Report::Aggregates(Ok(list)) if list.len() == 58));
 
     let mut h = Harness::demo();
     h.app.list = AggregateList::default();
