@@ -120,6 +120,8 @@ pub struct AggregateView {
     pub pane_search: Option<super::pane_search::PaneSearch>,
     /// Fraction digits the TIME column shows: the most any loaded event needs.
     pub time_digits: u8,
+    /// The cursor rests before the first event, on v0 (the history's start state).
+    pub before_first: bool,
 }
 
 impl AggregateView {
@@ -161,6 +163,7 @@ impl AggregateView {
             pane_search: None,
             wrap: false,
             hscroll: 0,
+            before_first: false,
         }
     }
 
@@ -358,17 +361,48 @@ impl AggregateView {
         if self.is_empty() {
             return;
         }
+        self.before_first = false;
         self.cursor = index.min(self.len() - 1);
         self.offset = keep_in_view(self.offset, self.cursor, event_rows, self.len());
     }
 
     pub fn move_by(&mut self, delta: isize, event_rows: usize) {
+        // From v0 one step forward is v1, the first event.
+        let delta = match self.before_first {
+            true if delta > 0 => delta - 1,
+            true => 0,
+            false => delta,
+        };
         let target = self.cursor.saturating_add_signed(delta);
         self.move_to(target, event_rows);
     }
 
+    /// Puts the cursor on v0: the state before the first event.
+    pub fn move_before_first(&mut self, event_rows: usize) {
+        self.move_to(0, event_rows);
+        self.before_first = !self.is_empty();
+    }
+
+    /// How many events the shown state has applied: 0 on v0.
+    pub fn shown_count(&self) -> usize {
+        if self.before_first {
+            0
+        } else {
+            self.cursor + 1
+        }
+    }
+
+    /// The version the cursor shows: 0 before the first event.
+    pub fn shown_version(&self) -> u64 {
+        if self.before_first {
+            0
+        } else {
+            self.version_of(self.cursor)
+        }
+    }
+
     pub fn at_end(&self) -> bool {
-        self.cursor + 1 >= self.len()
+        !self.before_first && self.cursor + 1 >= self.len()
     }
 
     pub fn snapshot_before(&self) -> Option<usize> {
@@ -395,8 +429,14 @@ impl AggregateView {
             self.detail = None;
             return;
         }
-        if self.detail.as_ref().is_none_or(|d| d.index != self.cursor) {
-            match Detail::compute(&mut self.replay, self.cursor, &self.folds, &self.snapshots) {
+        let stale = |d: &Detail| d.index != self.cursor || d.before_first != self.before_first;
+        if self.detail.as_ref().is_none_or(stale) {
+            let computed = if self.before_first {
+                Detail::start(&mut self.replay, &self.folds)
+            } else {
+                Detail::compute(&mut self.replay, self.cursor, &self.folds, &self.snapshots)
+            };
+            match computed {
                 Ok(detail) => self.detail = Some(detail),
                 Err(err) => {
                     self.error = Some(err.to_string());

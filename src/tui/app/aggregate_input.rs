@@ -98,6 +98,9 @@ impl App {
             Action::MarkA | Action::MarkB if view.is_empty() => {
                 note = Some("no events to mark".into())
             }
+            Action::MarkA | Action::MarkB if view.before_first => {
+                note = Some("v0 is the empty state: marks go on events (l steps to v1)".into())
+            }
             Action::MarkA | Action::MarkB => {
                 let (slot, name) = if action == Action::MarkA {
                     (0, 'A')
@@ -307,8 +310,12 @@ impl App {
                 Err("that event is not in this aggregate's history any more".to_string())
             }
             Some(Landing::At(position)) => match view.replay.resolve(position) {
+                Ok(0) => {
+                    view.move_before_first(rows);
+                    Ok(())
+                }
                 Ok(count) => {
-                    view.move_to(count.saturating_sub(1), rows);
+                    view.move_to(count - 1, rows);
                     Ok(())
                 }
                 Err(err) => Err(err.to_string()),

@@ -108,15 +108,52 @@ fn a_version_in_a_gap_says_where_it_landed_and_v0_is_explained() {
     h.send(Action::Confirm);
     assert_eq!(h.cursor_version(), 4);
     assert!(message(&h).contains("there is no v5"), "{}", message(&h));
+}
+
+#[test]
+fn colon_zero_shows_the_empty_state_and_a_step_forward_goes_to_v1() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows: Vec<_> = (1..=3)
+        .map(|v| row("a", v, "Counted", r#"{"n": 1}"#))
+        .collect();
+    let mut h = store_with(&dir, &rows);
+    h.open_latest("a");
     h.send(Action::JumpToVersion);
     h.type_text("0");
     h.send(Action::Confirm);
-    assert_eq!(h.cursor_version(), 1);
+    assert!(view(&h).before_first, "{}", message(&h));
     assert!(
         message(&h).contains("v0 is the empty state"),
         "{}",
         message(&h)
     );
+    let detail = view(&h).detail.as_ref().expect("a detail for v0");
+    let state: Vec<String> = (0..detail.state.len())
+        .map(|i| line_text(&detail.state, i, false))
+        .collect();
+    assert_eq!(state, ["null"], "the state before any event");
+    let screen = h.screen();
+    assert!(screen.contains("v0/3"), "{screen}");
+    assert!(
+        screen.contains("v0   empty state, before the first event"),
+        "{screen}"
+    );
+    assert!(!screen.contains("showing v1"), "{screen}");
+
+    h.send(Action::StepForward);
+    assert!(!view(&h).before_first);
+    assert_eq!(h.cursor_version(), 1);
+    assert!(h.screen().contains("v1/3"));
+    let state = &view(&h).detail.as_ref().unwrap().state;
+    assert_ne!(line_text(state, 0, false), "null");
+
+    // A time before the first event is v0 too.
+    h.send(Action::JumpToTime);
+    h.send(Action::Edit(crate::tui::action::Edit::KillToStart));
+    h.send(Action::Edit(crate::tui::action::Edit::KillToEnd));
+    h.type_text("2000-01-01");
+    h.send(Action::Confirm);
+    assert!(view(&h).before_first, "{}", message(&h));
 }
 
 #[test]

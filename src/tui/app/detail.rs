@@ -73,6 +73,8 @@ pub fn computing() -> TextLine {
 #[derive(Debug, Clone)]
 pub struct Detail {
     pub index: usize,
+    /// This is v0, the state before event `index` (0): no event, no diff.
+    pub before_first: bool,
     pub state: Vec<JsonLine>,
     /// Indices into `state` left after folding.
     pub visible: Vec<usize>,
@@ -119,6 +121,7 @@ impl Detail {
         let event_lines = event_lines(replay, &event, index, snapshots);
         Ok(Detail {
             index,
+            before_first: false,
             state,
             visible,
             diff,
@@ -132,6 +135,25 @@ impl Detail {
             }),
             diff_ready: false,
             event: event_lines,
+        })
+    }
+
+    /// v0: the state the history starts from (`null` for a whole history), before any event.
+    pub fn start(replay: &mut Replay, folds: &BTreeSet<JsonPath>) -> Result<Detail, ReplayError> {
+        let state = json_tree::flatten(replay.state_after(0)?);
+        let visible = json_tree::visible(&state, folds);
+        let heading = "v0 · empty state: the state before the first event";
+        let next = "no event here; l or → steps to v1, the first event";
+        Ok(Detail {
+            index: 0,
+            before_first: true,
+            state,
+            visible,
+            diff: vec![line(Tone::Heading, heading), line(Tone::Muted, next)],
+            diff_head: 2,
+            diff_input: None,
+            diff_ready: true,
+            event: vec![line(Tone::Heading, heading), line(Tone::Muted, next)],
         })
     }
 

@@ -224,21 +224,23 @@ impl App {
             Err(error) => prompt.error = Some(error),
             Ok(count) => {
                 let event_rows = layout::aggregate(self.size).event_rows.height as usize;
-                view.move_to(count.saturating_sub(1), event_rows);
-                let before_start = count == 0 && !view.is_empty();
-                let landed = view.version_of(view.cursor);
                 self.prompt = None;
-                match asked {
-                    Some(0) => self.say(format!(
-                        "v0 is the empty state before the first event; showing v{landed}, the first"
-                    )),
-                    _ if before_start => {
-                        self.say("that is before the first event; showing the first")
-                    }
-                    Some(v) if v != landed => self.say(format!(
+                if count == 0 {
+                    // No event applied: v0, the state the CLI calls the empty state.
+                    view.move_before_first(event_rows);
+                    let what = match asked {
+                        Some(0) => "v0 is the empty state before the first event",
+                        _ => "that is before the first event: v0, the empty state",
+                    };
+                    self.say(format!("{what}; l steps to v1"));
+                    return;
+                }
+                view.move_to(count - 1, event_rows);
+                let landed = view.version_of(view.cursor);
+                if let Some(v) = asked.filter(|&v| v != landed) {
+                    self.say(format!(
                         "there is no v{v} (a gap in the versions); showing v{landed}, the last before it"
-                    )),
-                    _ => {}
+                    ));
                 }
             }
         }

@@ -73,13 +73,23 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme
         ),
         theme.heading(),
     ));
-    let rows = body.height.saturating_sub(1) as usize;
+    let mut rows = body.height.saturating_sub(1) as usize;
+    if view.before_first {
+        // v0 sits above v1 as a row of its own, the cursor on it.
+        let text = format!(
+            "   v{:<w$} empty state, before the first event",
+            0,
+            w = width - 1
+        );
+        lines.push(Line::styled(text, theme.selected()));
+        rows = rows.saturating_sub(1);
+    }
     let end = (view.offset + rows).min(view.len());
     for index in view.offset..end {
         let Some(event) = view.entry(index) else {
             break;
         };
-        let selected = index == view.cursor;
+        let selected = index == view.cursor && !view.before_first;
         let base = if selected {
             theme.selected()
         } else {

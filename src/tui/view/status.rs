@@ -61,7 +61,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             spans.push(Span::raw(""));
             spans.push(separator());
             let (version, last) = match view.current_entry() {
-                Some(event) => (event.version, view.last_version()),
+                Some(_) => (view.shown_version(), view.last_version()),
                 None => (0, 0),
             };
             let total = if view.loading {
@@ -70,7 +70,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
                 last.to_string()
             };
             spans.push(Span::styled(format!("v{version}/{total}"), theme.key()));
-            if let Some(time) = view.current_entry().and_then(|e| e.timestamp).as_ref() {
+            if view.before_first {
+                spans.push(separator());
+                spans.push(Span::raw("empty state"));
+            } else if let Some(time) = view.current_entry().and_then(|e| e.timestamp).as_ref() {
                 spans.push(separator());
                 spans.push(Span::raw(format_time(time)));
             }
