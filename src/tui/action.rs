@@ -98,6 +98,8 @@ pub enum Action {
     JumpToTime,
     MarkA,
     MarkB,
+    /// `M`: set mark A or B at a typed version or time.
+    MarkAt,
     OpenCompare,
     /// `x`: clear marks A and B.
     ClearMarks,

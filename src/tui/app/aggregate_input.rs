@@ -102,20 +102,12 @@ impl App {
                 note = Some("v0 is the empty state: marks go on events (l steps to v1)".into())
             }
             Action::MarkA | Action::MarkB => {
-                let (slot, name) = if action == Action::MarkA {
-                    (0, 'A')
-                } else {
-                    (1, 'B')
-                };
+                let slot = if action == Action::MarkA { 0 } else { 1 };
                 view.marks[slot] = Some(view.cursor);
-                let version = view.version_of(view.cursor);
-                let hint = match view.marks {
-                    [Some(_), Some(_)] => "; press c to compare",
-                    [Some(_), None] => "; press c to compare it with the cursor as you scrub",
-                    _ => "",
-                };
-                note = Some(format!("mark {name} at v{version}{hint}"));
+                note = Some(super::mark_input::mark_note(view, slot));
             }
+            Action::MarkAt if view.is_empty() => note = Some("no events to mark".into()),
+            Action::MarkAt => self.open_prompt(PromptKind::Mark, String::new()),
             Action::OpenCompare => {
                 view.tab = Tab::Compare;
                 if view.marks[0].is_none() {

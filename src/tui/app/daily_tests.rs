@@ -388,3 +388,48 @@ fn health_is_asked_for_a_few_aggregates_at_a_time() {
         "nothing is known before the loader answers"
     );
 }
+
+#[test]
+fn marks_are_set_at_a_typed_version_or_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows: Vec<_> = (1..=6).map(|v| row("a", v, "Counted", "{}")).collect();
+    let mut h = store_with(&dir, &rows);
+    h.open("a");
+    h.send(Action::MarkAt);
+    assert!(h.screen().contains("mark A/B at version or time:"));
+    h.type_text("a v4");
+    h.send(Action::Confirm);
+    assert!(h.app.prompt.is_none(), "{:?}", h.app.prompt);
+    assert_eq!(view(&h).marks, [Some(3), None]);
+    assert!(message(&h).contains("mark A at v4"), "{}", message(&h));
+
+    // Times as t takes them: the rows are a minute apart from 00:01.
+    h.send(Action::MarkAt);
+    h.type_text("B 2026-01-15 00:02:30");
+    h.send(Action::Confirm);
+    assert_eq!(view(&h).marks, [Some(3), Some(1)], "{}", message(&h));
+    h.send(Action::MarkAt);
+    h.type_text("b +2m");
+    h.send(Action::Confirm);
+    assert_eq!(
+        view(&h).marks[1],
+        Some(3),
+        "two minutes after the cursor's v2"
+    );
+
+    for bad in ["c 3", "a", "a soon", "b 0"] {
+        h.send(Action::MarkAt);
+        h.type_text(bad);
+        h.send(Action::Confirm);
+        let prompt = h.app.prompt.as_ref().expect("a bad line keeps the prompt");
+        assert!(prompt.error.is_some(), "{bad}");
+        h.send(Action::Back);
+    }
+    assert_eq!(
+        view(&h).marks,
+        [Some(3), Some(3)],
+        "bad lines change no mark"
+    );
+    h.send(Action::ClearMarks);
+    assert_eq!(view(&h).marks, [None, None]);
+}

@@ -19,6 +19,7 @@ mod log;
 mod log_input;
 #[cfg(test)]
 mod log_tests;
+mod mark_input;
 mod messages;
 mod pane_search;
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use super::App;
+use super::{AggregateView, App};
 use crate::export::Format;
 use crate::model::Position;
 use crate::tui::action::Action;
@@ -23,6 +23,8 @@ pub enum PromptKind {
     Filter,
     /// `/` in the focused detail pane: text to find in the tab shown.
     PaneSearch,
+    /// `M`: a mark (A or B) and the version or time to set it at.
+    Mark,
     /// The store log's `t`: a time to jump to.
     LogTime,
     /// The store log's `/`: text in types and ids, or a jq predicate.
@@ -128,6 +130,10 @@ impl App {
                 let input = prompt.input().to_string();
                 self.submit_pane_search(&input);
             }
+            PromptKind::Mark => {
+                let input = prompt.input().to_string();
+                self.submit_mark(&input);
+            }
             PromptKind::LogTime => {
                 let input = prompt.input().to_string();
                 self.submit_log_time(&input);
@@ -193,26 +199,11 @@ impl App {
         let (Some(prompt), Some(view)) = (self.prompt.as_mut(), self.view.as_mut()) else {
             return;
         };
-        let position = match prompt.kind {
-            PromptKind::Version => match prompt.input().parse::<Position>() {
-                Ok(Position::Version(v)) => Ok(Position::Version(v)),
-                _ => Err(format!(
-                    "{:?} is not a version: type 37 or v37",
-                    prompt.input()
-                )),
-            },
-            _ => {
-                let cursor = view.current_entry().and_then(|e| e.timestamp);
-                super::time_input::resolve_time(prompt.input(), cursor)
-                    .map(Position::Time)
-                    .ok_or_else(|| {
-                        format!(
-                            "{:?} is not a time: type 2026-01-15 10:30, 10:30, 2026-01, -1h or +15m",
-                            prompt.input()
-                        )
-                    })
-            }
+        let wanted = match prompt.kind {
+            PromptKind::Version => Reading::Version,
+            _ => Reading::Time,
         };
+        let position = read_position(view, prompt.input(), wanted);
         let resolved = position
             .clone()
             .and_then(|p| view.replay.resolve(p).map_err(|e| e.to_string()));
@@ -245,4 +236,39 @@ impl App {
             }
         }
     }
+}
+
+/// What a typed position may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Reading {
+    Version,
+    Time,
+    /// A version if it reads as one, else a time.
+    Either,
+}
+
+/// What `:` (a version) or `t` (a time, read near the cursor's) means by `input`.
+pub(super) fn read_position(
+    view: &AggregateView,
+    input: &str,
+    wanted: Reading,
+) -> Result<Position, String> {
+    if wanted != Reading::Time {
+        if let Ok(Position::Version(v)) = input.trim().parse::<Position>() {
+            return Ok(Position::Version(v));
+        }
+        if wanted == Reading::Version {
+            return Err(format!("{input:?} is not a version: type 37 or v37"));
+        }
+    }
+    let cursor = view.current_entry().and_then(|e| e.timestamp);
+    super::time_input::resolve_time(input, cursor)
+        .map(Position::Time)
+        .ok_or_else(|| {
+            let what = match wanted {
+                Reading::Either => "a version or a time: type 37, v37,",
+                _ => "a time: type",
+            };
+            format!("{input:?} is not {what} 2026-01-15 10:30, 10:30, 2026-01, -1h or +15m")
+        })
 }

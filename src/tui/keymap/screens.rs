@@ -165,6 +165,12 @@ pub static AGGREGATE: &[Binding] = &[
         "set compare mark A here (Compare then follows the cursor)",
     ),
     bind(&[ch('b')], "b", Action::MarkB, "set compare mark B here"),
+    bind(
+        &[ch('M')],
+        "M",
+        Action::MarkAt,
+        "set mark A or B at a version or time: a 37, b v12, a 10:30, b -1h",
+    ),
     bind(&[ch('x')], "x", Action::ClearMarks, "clear marks A and B"),
     bind(
         &[ch('c')],

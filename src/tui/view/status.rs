@@ -231,6 +231,10 @@ fn prompt_line<'a>(app: &'a App, prompt: &'a Prompt) -> Line<'a> {
             format!(" search the {} tab: ", app.view.as_ref().map_or("", |v| v.tab.title())),
             "text, any case · Enter find · then n/N · Esc cancel",
         ),
+        PromptKind::Mark => (
+            " mark A/B at version or time: ".to_string(),
+            "a 37 · b v12 · a 10:30 · b -1h · Enter mark · Esc cancel",
+        ),
         PromptKind::LogTime => (" jump to time: ".to_string(), "Enter jump · Esc cancel"),
         PromptKind::LogFilter => (
             " filter the log: ".to_string(),
