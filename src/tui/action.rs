@@ -101,6 +101,8 @@ pub enum Action {
     /// `M`: set mark A or B at a typed version or time.
     MarkAt,
     OpenCompare,
+    /// `u`: times in the local zone, or in UTC.
+    ToggleZone,
     /// `x`: clear marks A and B.
     ClearMarks,
     SelectTab(Tab),

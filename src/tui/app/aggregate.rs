@@ -122,6 +122,8 @@ pub struct AggregateView {
     pub time_digits: u8,
     /// The cursor rests before the first event, on v0 (the history's start state).
     pub before_first: bool,
+    /// The zone the Event tab writes the event's time in.
+    pub zone: crate::tui::text::Zone,
 }
 
 impl AggregateView {
@@ -164,6 +166,7 @@ impl AggregateView {
             wrap: false,
             hscroll: 0,
             before_first: false,
+            zone: crate::tui::text::Zone::Utc,
         }
     }
 
@@ -434,7 +437,13 @@ impl AggregateView {
             let computed = if self.before_first {
                 Detail::start(&mut self.replay, &self.folds)
             } else {
-                Detail::compute(&mut self.replay, self.cursor, &self.folds, &self.snapshots)
+                Detail::compute(
+                    &mut self.replay,
+                    self.cursor,
+                    &self.folds,
+                    &self.snapshots,
+                    self.zone,
+                )
             };
             match computed {
                 Ok(detail) => self.detail = Some(detail),

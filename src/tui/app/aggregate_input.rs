@@ -2,7 +2,7 @@
 
 use super::aggregate::{Focus, Landing, PAGE_EVENTS, SPEEDS};
 use super::{App, PromptKind};
-use crate::model::format_time;
+use crate::tui::text::format_time_in;
 
 use crate::tui::action::{Action, Tab};
 use crate::tui::jobs::Outcome;
@@ -74,7 +74,8 @@ impl App {
                 let at = view.current_entry().and_then(|e| e.timestamp);
                 self.open_prompt(
                     PromptKind::Time,
-                    at.as_ref().map_or_else(String::new, format_time),
+                    at.as_ref()
+                        .map_or_else(String::new, |t| format_time_in(t, self.theme.zone)),
                 );
             }
             Action::Filter if detail_focus => {
@@ -448,7 +449,9 @@ impl App {
                         let n = events.len();
                         view.queue(events);
                         view.digest(rows);
-                        let when = last.as_ref().map(format_time).unwrap_or_default();
+                        let zone = self.theme.zone;
+                        let when = last.as_ref().map(|t| format_time_in(t, zone));
+                        let when = when.unwrap_or_default();
                         self.say(format!("{n} new event(s) {when}"));
                     }
                     Err(error) => {

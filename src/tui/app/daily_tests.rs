@@ -433,3 +433,64 @@ fn marks_are_set_at_a_typed_version_or_time() {
     h.send(Action::ClearMarks);
     assert_eq!(view(&h).marks, [None, None]);
 }
+
+#[test]
+fn u_shows_times_in_the_local_zone_with_their_offset_and_back_in_utc() {
+    use chrono::SecondsFormat;
+    let dir = tempfile::tempdir().unwrap();
+    let rows: Vec<_> = (1..=3).map(|v| row("a", v, "Counted", "{}")).collect();
+    let mut h = store_with(&dir, &rows);
+    h.open("a");
+    let at: chrono::DateTime<chrono::Utc> = "2026-01-15T00:01:00Z".parse().unwrap();
+    // Whatever zone the machine is in, local times carry an offset instead of Z.
+    let local = at
+        .with_timezone(&chrono::Local)
+        .to_rfc3339_opts(SecondsFormat::Secs, false);
+    assert!(!local.ends_with('Z'));
+    let screen = h.screen();
+    assert!(screen.contains("2026-01-15T00:01:00Z"), "{screen}");
+    assert!(!screen.contains(&local));
+
+    h.send(Action::ToggleZone);
+    assert!(message(&h).contains("local zone"), "{}", message(&h));
+    let screen = h.screen();
+    assert!(
+        screen.contains(&format!("{local} local")),
+        "status: {screen}"
+    );
+    let rows_shown = screen.matches(&local).count();
+    assert!(rows_shown >= 2, "the events list and the status: {screen}");
+    assert!(!screen.contains("00:01:00Z"), "{screen}");
+    h.send(Action::SelectTab(Tab::Event));
+    assert!(h.screen().contains(&format!("v1 Counted at {local}")));
+
+    h.send(Action::ToggleZone);
+    let screen = h.screen();
+    assert!(
+        screen.contains("v1 Counted at 2026-01-15T00:01:00Z"),
+        "{screen}"
+    );
+    assert!(!screen.contains(&local), "{screen}");
+    assert!(screen.contains("00:01:00Z │ times in UTC"), "{screen}");
+}
+
+#[test]
+fn u_is_bound_wherever_times_are_shown() {
+    use crate::tui::keymap::{action_for, Context};
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let u = KeyEvent::new(KeyCode::Char('u'), KeyModifiers::NONE);
+    for context in [
+        Context::List,
+        Context::Aggregate,
+        Context::Log,
+        Context::Trace,
+        Context::Blame,
+    ] {
+        assert_eq!(
+            action_for(context, u),
+            Some(Action::ToggleZone),
+            "{context:?}"
+        );
+    }
+    assert_eq!(action_for(Context::Prompt, u), Some(Action::InputChar('u')));
+}

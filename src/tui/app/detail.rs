@@ -6,8 +6,9 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use crate::diff::{change_line, changes, pretty, unified, Change, ChangeKind, JsonPath};
-use crate::model::{format_time, Event, Payload};
+use crate::model::{Event, Payload};
 use crate::replay::{Replay, ReplayError};
+use crate::tui::text::{format_time_in, Zone};
 
 use super::json_tree::{self, JsonLine};
 use super::SnapshotMark;
@@ -94,6 +95,7 @@ impl Detail {
         index: usize,
         folds: &BTreeSet<JsonPath>,
         snapshots: &[SnapshotMark],
+        zone: Zone,
     ) -> Result<Detail, ReplayError> {
         // The fold first: the page it reads holds the event too.
         let (before, after) = replay.step(index)?;
@@ -118,7 +120,7 @@ impl Detail {
         let diff_head = diff.len();
         diff.push(computing());
         let to_version = event.version;
-        let event_lines = event_lines(replay, &event, index, snapshots);
+        let event_lines = event_lines(replay, &event, index, snapshots, zone);
         Ok(Detail {
             index,
             before_first: false,
@@ -230,6 +232,7 @@ fn event_lines(
     event: &Event,
     index: usize,
     snapshots: &[SnapshotMark],
+    zone: Zone,
 ) -> Vec<TextLine> {
     let mut lines = vec![line(
         Tone::Heading,
@@ -240,7 +243,7 @@ fn event_lines(
             event
                 .timestamp
                 .as_ref()
-                .map_or("(no time)".into(), format_time)
+                .map_or("(no time)".into(), |t| format_time_in(t, zone))
         ),
     )];
     lines.push(line(

@@ -296,6 +296,25 @@ impl App {
         }
     }
 
+    /// `u`: every time on screen in the local zone (with its offset), or back in UTC.
+    fn toggle_zone(&mut self) {
+        let zone = self.theme.zone.toggled();
+        self.theme.zone = zone;
+        if let Some(view) = self.view.as_mut() {
+            view.zone = zone;
+            // The Event tab's heading carries the time.
+            view.detail = None;
+        }
+        let text = match zone {
+            super::text::Zone::Local => format!(
+                "times in the local zone (UTC{} now; TZ sets it); u for UTC",
+                chrono::Local::now().format("%:z")
+            ),
+            super::text::Zone::Utc => "times in UTC; u for the local zone".to_string(),
+        };
+        self.say(text);
+    }
+
     fn open_help(&mut self) {
         self.help_context = self.context();
         self.help = true;
@@ -330,6 +349,10 @@ impl App {
     fn on_user(&mut self, action: Action) {
         if action == Action::MessageLog && self.context() != Context::Messages {
             self.open_messages();
+            return;
+        }
+        if action == Action::ToggleZone {
+            self.toggle_zone();
             return;
         }
         match self.context() {
@@ -439,6 +462,7 @@ impl App {
             .unwrap_or_else(|| crate::load::default_reducer(None));
         let place = self.places.get(&summary.id).cloned();
         let mut view = AggregateView::new(summary, self.generation, reducer);
+        view.zone = self.theme.zone;
         match (landing, place) {
             (Some(landing), _) => view.landing = Some(landing),
             (None, Some(place)) => view.resume_at(place),

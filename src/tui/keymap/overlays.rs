@@ -79,6 +79,7 @@ pub static TRACE: &[Binding] = &[
         Action::Back,
         "close the trace",
     ),
+    super::screens::ZONE,
 ];
 
 pub static BLAME: &[Binding] = &[
@@ -118,6 +119,7 @@ pub static BLAME: &[Binding] = &[
         Action::Back,
         "close the blame",
     ),
+    super::screens::ZONE,
 ];
 
 pub static PROMPT: &[Binding] = &[

@@ -6,6 +6,14 @@ use ratatui::crossterm::event::KeyCode;
 use super::{bind, ch, code, ctrl, Binding};
 use crate::tui::action::{Action, Copy, Tab};
 
+/// `u` on every screen that shows times.
+pub(super) const ZONE: Binding = bind(
+    &[ch('u')],
+    "u",
+    Action::ToggleZone,
+    "times in the local zone (TZ) with their offset, or in UTC",
+);
+
 pub static LIST: &[Binding] = &[
     bind(
         &[code(KeyCode::Up), ch('k')],
@@ -67,6 +75,7 @@ pub static LIST: &[Binding] = &[
         Action::OpenLog,
         "the store log: every event in store order",
     ),
+    ZONE,
     bind(
         &[ch('q'), code(KeyCode::Esc)],
         "q Esc",
@@ -172,6 +181,7 @@ pub static AGGREGATE: &[Binding] = &[
         "set mark A or B at a version or time: a 37, b v12, a 10:30, b -1h",
     ),
     bind(&[ch('x')], "x", Action::ClearMarks, "clear marks A and B"),
+    ZONE,
     bind(
         &[ch('c')],
         "c",
@@ -348,6 +358,7 @@ pub static LOG: &[Binding] = &[
         Action::ToggleFollow,
         "follow new events live",
     ),
+    ZONE,
     bind(
         &[code(KeyCode::Enter)],
         "Enter",

@@ -69,7 +69,7 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme
             if filter.is_some() { " " } else { "" },
             "VER",
             "TIME",
-            tw = time_cells(view.time_digits),
+            tw = time_cells(view.time_digits, theme.zone),
         ),
         theme.heading(),
     ));
@@ -106,7 +106,7 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme
             (false, true) => " B",
             (false, false) => "  ",
         };
-        let time = time_cell(event.timestamp.as_ref(), view.time_digits);
+        let time = time_cell(event.timestamp.as_ref(), view.time_digits, theme.zone);
         let mut spans = Vec::with_capacity(5);
         if let Some(filter) = filter {
             let (glyph, style) = if filter.is_match(index) {

@@ -6,10 +6,9 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::span;
-use crate::model::format_time;
 use crate::tui::app::{filter_kind, App, FilterKind, Prompt, PromptKind};
 use crate::tui::keymap;
-use crate::tui::text::{ellipsize_start, ellipsize_width, sanitize};
+use crate::tui::text::{ellipsize_start, ellipsize_width, format_time_in, sanitize, Zone};
 use crate::tui::theme::Theme;
 use unicode_width::UnicodeWidthStr;
 
@@ -47,7 +46,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
                 ));
                 if let Some(time) = &row.timestamp {
                     spans.push(separator());
-                    spans.push(Span::raw(format_time(time)));
+                    spans.push(Span::raw(format_time_in(time, theme.zone)));
+                    spans.extend(zone_label(theme));
                 }
             }
             if log.follow {
@@ -75,7 +75,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
                 spans.push(Span::raw("empty state"));
             } else if let Some(time) = view.current_entry().and_then(|e| e.timestamp).as_ref() {
                 spans.push(separator());
-                spans.push(Span::raw(format_time(time)));
+                spans.push(Span::raw(format_time_in(time, theme.zone)));
+                spans.extend(zone_label(theme));
             }
             if view.playing {
                 spans.push(separator());
@@ -150,6 +151,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         )),
         area,
     );
+}
+
+/// After a time: which zone it is written in, once it is not UTC's `Z`.
+fn zone_label(theme: &Theme) -> Option<Span<'static>> {
+    (theme.zone == Zone::Local).then(|| Span::styled(" local", theme.muted()))
 }
 
 /// What follows a message cut to fit.
