@@ -110,6 +110,10 @@ pub enum Action {
     ToggleFold,
     /// `Z`: fold every object below the top level, or unfold everything.
     FoldAll,
+    /// `1`..`9` in the value viewer: fold every object at that depth or deeper.
+    FoldDepth(u8),
+    /// Enter on a State line: its value full screen.
+    OpenValue,
     /// `w`: wrap long lines in the detail pane.
     ToggleWrap,
     TogglePlay,

@@ -94,6 +94,7 @@ impl App {
             Action::NextMatch => self.step_match(true),
             Action::PrevMatch => self.step_match(false),
             Action::Blame => self.start_blame(),
+            Action::OpenValue => self.open_viewer(),
             Action::Copy(what) => self.copy(what),
             Action::Export => self.ask_export_format(),
             Action::MarkA | Action::MarkB if view.is_empty() => {

@@ -33,6 +33,9 @@ mod status_tests;
 mod tests;
 mod time_input;
 mod trace;
+mod viewer;
+#[cfg(test)]
+mod viewer_tests;
 
 use std::sync::Arc;
 
@@ -56,6 +59,7 @@ pub use log::{LogQuery, LogView, LogWidths};
 pub use messages::MessageLog;
 pub use pane_search::PaneSearch;
 pub use trace::TraceView;
+pub use viewer::ValueViewer;
 
 use super::action::Action;
 use super::keymap::Context;
@@ -83,6 +87,8 @@ pub struct App {
     pub log: Option<LogView>,
     /// The trace overlay, over whatever screen it was asked from.
     pub trace: Option<TraceView>,
+    /// A State value full screen, over its aggregate.
+    pub viewer: Option<ValueViewer>,
     pub help: bool,
     /// The screen the help was opened on: its keys come first.
     pub help_context: Context,
@@ -138,6 +144,7 @@ impl App {
             view: None,
             log: None,
             trace: None,
+            viewer: None,
             help: false,
             help_context: Context::List,
             help_scroll: 0,
@@ -207,6 +214,8 @@ impl App {
             Context::Messages
         } else if self.prompt.is_some() {
             Context::Prompt
+        } else if self.viewer.is_some() {
+            Context::Viewer
         } else if self.trace.is_some() {
             Context::Trace
         } else if self.view.as_ref().is_some_and(|v| v.blame.is_some()) {
@@ -374,6 +383,7 @@ impl App {
             Context::Aggregate => self.on_aggregate(action),
             Context::Log => self.on_log(action),
             Context::Trace => self.on_trace(action),
+            Context::Viewer => self.on_viewer(action),
         }
     }
 
@@ -492,6 +502,7 @@ impl App {
     }
 
     fn close_view(&mut self) {
+        self.viewer = None;
         if let Some(place) = self
             .view
             .as_ref()

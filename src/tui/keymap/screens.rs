@@ -204,10 +204,16 @@ pub static AGGREGATE: &[Binding] = &[
         "focus events / detail pane",
     ),
     bind(
-        &[ch('z'), code(KeyCode::Enter)],
-        "z Enter",
+        &[ch('z')],
+        "z",
         Action::ToggleFold,
         "fold or unfold the object at the line (State)",
+    ),
+    bind(
+        &[code(KeyCode::Enter)],
+        "Enter",
+        Action::OpenValue,
+        "the State line's value full screen: long strings wrapped, folds by depth",
     ),
     bind(
         &[ch('Z')],

@@ -21,6 +21,7 @@ mod status;
 mod tests;
 pub(crate) mod timeline;
 mod trace;
+mod viewer;
 
 use ratatui::style::Style;
 use ratatui::text::Span;
@@ -58,6 +59,9 @@ pub fn render(app: &App, frame: &mut Frame) {
             }
             status::render(frame, areas.status, app);
         }
+    }
+    if let Some(found) = &app.viewer {
+        viewer::render(frame, layout::list(area).block, found, &app.theme);
     }
     if let Some(found) = &app.trace {
         trace::render(frame, layout::list(area).block, found, &app.theme);
