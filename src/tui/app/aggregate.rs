@@ -124,6 +124,8 @@ pub struct AggregateView {
     pub before_first: bool,
     /// The zone the Event tab writes the event's time in.
     pub zone: crate::tui::text::Zone,
+    /// `o`: the focused pane fills the screen.
+    pub zoom: bool,
 }
 
 impl AggregateView {
@@ -167,7 +169,13 @@ impl AggregateView {
             hscroll: 0,
             before_first: false,
             zone: crate::tui::text::Zone::Utc,
+            zoom: false,
         }
+    }
+
+    /// The pane that fills the screen, if one does.
+    pub fn zoomed(&self) -> Option<Focus> {
+        self.zoom.then_some(self.focus)
     }
 
     /// Where the cursor, marks, filter, folds and tab are, to come back to.

@@ -15,7 +15,7 @@ const HSCROLL_MAX: usize = 100_000;
 
 impl App {
     pub(super) fn on_aggregate(&mut self, action: Action) {
-        let areas = layout::aggregate(self.size);
+        let areas = self.aggregate_layout();
         let (rows, detail_rows) = (
             areas.event_rows.height as usize,
             areas.detail_body.height as usize,
@@ -42,6 +42,19 @@ impl App {
                     "long lines wrap"
                 } else {
                     "long lines are cut with …; ←/→ scroll them with the pane focused"
+                };
+                note = Some(text.into());
+            }
+            Action::ToggleZoom => {
+                view.zoom = !view.zoom;
+                let text = match view.zoomed() {
+                    Some(Focus::Events) => {
+                        "the events fill the screen; Tab for the detail, o for all panes"
+                    }
+                    Some(Focus::Detail) => {
+                        "the detail fills the screen; Tab for the events, o for all panes"
+                    }
+                    None => "all panes again",
                 };
                 note = Some(text.into());
             }
@@ -211,7 +224,7 @@ impl App {
 
     /// A click or drag: scrub on the timeline, pick a row, or focus the detail pane.
     fn point_at(&mut self, column: u16, row: u16, click: bool) {
-        let areas = layout::aggregate(self.size);
+        let areas = self.aggregate_layout();
         let rows = areas.event_rows.height as usize;
         let Some(view) = self.view.as_mut() else {
             return;
@@ -234,7 +247,7 @@ impl App {
     }
 
     fn wheel(&mut self, column: u16, row: u16, delta: isize) {
-        let areas = layout::aggregate(self.size);
+        let areas = self.aggregate_layout();
         let Some(view) = self.view.as_mut() else {
             return;
         };
@@ -295,10 +308,10 @@ impl App {
         } else {
             view.place_snapshots();
         }
+        let rows = self.aggregate_layout().event_rows.height as usize;
         let Some(view) = self.view.as_mut() else {
             return;
         };
-        let rows = layout::aggregate(self.size).event_rows.height as usize;
         let landed = match view.landing.take() {
             Some(Landing::Position(_)) => {
                 Err("that event is not in this aggregate's history any more".to_string())

@@ -3,12 +3,11 @@
 
 use super::prompt::{read_position, Reading};
 use super::{AggregateView, App};
-use crate::tui::layout;
 
 impl App {
     /// Enter in the mark prompt: a bad line keeps the prompt open with the reason.
     pub(super) fn submit_mark(&mut self, input: &str) {
-        let event_rows = layout::aggregate(self.size).event_rows.height as usize;
+        let event_rows = self.aggregate_layout().event_rows.height as usize;
         let Some(view) = self.view.as_mut() else {
             return;
         };

@@ -231,16 +231,22 @@ impl App {
         }
     }
 
+    /// Where the aggregate screen's panes are, with the zoomed one over the others.
+    fn aggregate_layout(&self) -> layout::AggregateLayout {
+        let zoomed = self.view.as_ref().and_then(|v| v.zoomed());
+        layout::aggregate_with(self.size, zoomed)
+    }
+
     fn list_rows(&self) -> usize {
         layout::list(self.size).rows.height as usize
     }
 
     fn event_rows(&self) -> usize {
-        layout::aggregate(self.size).event_rows.height as usize
+        self.aggregate_layout().event_rows.height as usize
     }
 
     fn detail_rows(&self) -> usize {
-        layout::aggregate(self.size).detail_body.height as usize
+        self.aggregate_layout().detail_body.height as usize
     }
 
     pub fn update(&mut self, action: Action) {

@@ -8,7 +8,6 @@ use crate::export::Format;
 use crate::model::Position;
 use crate::tui::action::Action;
 use crate::tui::app::inspect::{filter_kind, FilterKind};
-use crate::tui::layout;
 
 /// jq errors can span lines; the prompt has one.
 pub(super) fn one_line(text: &str) -> String {
@@ -196,6 +195,7 @@ impl App {
     }
 
     fn submit_jump(&mut self) {
+        let event_rows = self.aggregate_layout().event_rows.height as usize;
         let (Some(prompt), Some(view)) = (self.prompt.as_mut(), self.view.as_mut()) else {
             return;
         };
@@ -214,7 +214,6 @@ impl App {
         match resolved {
             Err(error) => prompt.error = Some(error),
             Ok(count) => {
-                let event_rows = layout::aggregate(self.size).event_rows.height as usize;
                 self.prompt = None;
                 if count == 0 {
                     // No event applied: v0, the state the CLI calls the empty state.

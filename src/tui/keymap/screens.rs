@@ -222,6 +222,12 @@ pub static AGGREGATE: &[Binding] = &[
         "fold every object below the top level, or unfold all (State)",
     ),
     bind(
+        &[ch('o')],
+        "o",
+        Action::ToggleZoom,
+        "the focused pane fills the screen (Tab switches it), or all panes again",
+    ),
+    bind(
         &[ch('w')],
         "w",
         Action::ToggleWrap,
