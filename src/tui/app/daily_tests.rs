@@ -135,6 +135,10 @@ fn colon_zero_shows_the_empty_state_and_a_step_forward_goes_to_v1() {
     let screen = h.screen();
     assert!(screen.contains("v0/3"), "{screen}");
     assert!(
+        screen.contains(" 0/3 "),
+        "the events title counts none shown: {screen}"
+    );
+    assert!(
         screen.contains("v0   empty state, before the first event"),
         "{screen}"
     );

@@ -21,7 +21,7 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme
     let position = if view.is_empty() {
         String::new()
     } else {
-        format!(" {}/{} ", view.cursor + 1, view.span())
+        format!(" {}/{} ", view.shown_count(), view.span())
     };
     let mut title = vec![Span::styled(" events ", theme.heading())];
     if let Some(filter) = &view.filter {
