@@ -98,7 +98,11 @@ pub enum Action {
     JumpToTime,
     MarkA,
     MarkB,
+    /// `M`: set mark A or B at a typed version or time.
+    MarkAt,
     OpenCompare,
+    /// `u`: times in the local zone, or in UTC.
+    ToggleZone,
     /// `x`: clear marks A and B.
     ClearMarks,
     SelectTab(Tab),
@@ -106,6 +110,12 @@ pub enum Action {
     ToggleFold,
     /// `Z`: fold every object below the top level, or unfold everything.
     FoldAll,
+    /// `1`..`9` in the value viewer: fold every object at that depth or deeper.
+    FoldDepth(u8),
+    /// Enter on a State line: its value full screen.
+    OpenValue,
+    /// `o`: the focused pane fills the screen, or all panes come back.
+    ToggleZoom,
     /// `w`: wrap long lines in the detail pane.
     ToggleWrap,
     TogglePlay,

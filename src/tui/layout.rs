@@ -84,6 +84,34 @@ pub fn aggregate(area: Rect) -> AggregateLayout {
     }
 }
 
+/// The aggregate screen with the `zoomed` pane over all of it but the status line; the
+/// other panes get no room, so they are neither drawn nor hit by the mouse.
+pub fn aggregate_with(area: Rect, zoomed: Option<crate::tui::app::Focus>) -> AggregateLayout {
+    use crate::tui::app::Focus;
+    let normal = aggregate(area);
+    let Some(pane) = zoomed else {
+        return normal;
+    };
+    let [body, status] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(area);
+    let none = Rect::new(body.x, body.y, 0, 0);
+    let shown = |rect: Rect, wanted: Focus| if pane == wanted { rect } else { none };
+    let events = shown(body, Focus::Events);
+    let event_inner = inner(events);
+    AggregateLayout {
+        timeline: none,
+        bar: none,
+        events,
+        event_rows: Rect {
+            y: event_inner.y + 1.min(event_inner.height),
+            height: event_inner.height.saturating_sub(1),
+            ..event_inner
+        },
+        detail: shown(body, Focus::Detail),
+        detail_body: shown(inner(body), Focus::Detail),
+        status,
+    }
+}
+
 pub const TAB_DIVIDER: &str = " │ ";
 
 /// The tab whose title is at `column` on the detail pane's top border, if any.

@@ -107,25 +107,75 @@ pub fn subsecond_digits(time: &DateTime<Utc>) -> u8 {
     }
 }
 
-/// Cells a time column takes with `digits` fraction digits.
-pub fn time_cells(digits: u8) -> usize {
-    match digits {
-        0 => 20,
-        d => 21 + d as usize,
+/// The zone times are written in: UTC (`Z`), or the local zone (`TZ`, else the system's)
+/// with its offset (`+01:00`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Zone {
+    #[default]
+    Utc,
+    Local,
+}
+
+impl Zone {
+    pub fn toggled(self) -> Zone {
+        match self {
+            Zone::Utc => Zone::Local,
+            Zone::Local => Zone::Utc,
+        }
     }
+
+    /// Cells an offset (`+01:00`) takes beyond UTC's `Z`.
+    pub fn extra_cells(self) -> usize {
+        match self {
+            Zone::Utc => 0,
+            Zone::Local => 5,
+        }
+    }
+
+    /// The status line's word for it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Zone::Utc => "UTC",
+            Zone::Local => "local",
+        }
+    }
+}
+
+/// A time as RFC 3339 in `zone`: the same instant, only written differently.
+pub fn time_in(time: &DateTime<Utc>, format: SecondsFormat, zone: Zone) -> String {
+    match zone {
+        Zone::Utc => time.to_rfc3339_opts(format, true),
+        Zone::Local => time
+            .with_timezone(&chrono::Local)
+            .to_rfc3339_opts(format, false),
+    }
+}
+
+/// A time as `model::format_time` writes it (as many fraction digits as it has), in `zone`.
+pub fn format_time_in(time: &DateTime<Utc>, zone: Zone) -> String {
+    time_in(time, SecondsFormat::AutoSi, zone)
+}
+
+/// Cells a time column takes with `digits` fraction digits.
+pub fn time_cells(digits: u8, zone: Zone) -> usize {
+    zone.extra_cells()
+        + match digits {
+            0 => 20,
+            d => 21 + d as usize,
+        }
 }
 
 /// A time for a column: every row of the column shows the same number of fraction digits,
 /// so TIME and what follows it line up.
-pub fn time_cell(time: Option<&DateTime<Utc>>, digits: u8) -> String {
+pub fn time_cell(time: Option<&DateTime<Utc>>, digits: u8, zone: Zone) -> String {
     let format = match digits {
         0 => SecondsFormat::Secs,
         1..=3 => SecondsFormat::Millis,
         4..=6 => SecondsFormat::Micros,
         _ => SecondsFormat::Nanos,
     };
-    let text = time.map_or_else(|| "-".to_string(), |t| t.to_rfc3339_opts(format, true));
-    format!("{text:<width$}", width = time_cells(digits))
+    let text = time.map_or_else(|| "-".to_string(), |t| time_in(t, format, zone));
+    format!("{text:<width$}", width = time_cells(digits, zone))
 }
 
 #[cfg(test)]
@@ -221,9 +271,21 @@ mod tests {
         assert_eq!(subsecond_digits(&whole), 0);
         assert_eq!(subsecond_digits(&milli), 3);
         assert_eq!(subsecond_digits(&nano), 9);
-        assert_eq!(time_cell(Some(&whole), 3), "2026-03-01T09:00:00.000Z");
-        assert_eq!(time_cell(Some(&milli), 3), "2026-03-01T09:00:00.500Z");
-        assert_eq!(time_cell(None, 3).width(), time_cells(3));
-        assert_eq!(time_cell(Some(&whole), 0), "2026-03-01T09:00:00Z");
+        let utc = Zone::Utc;
+        assert_eq!(time_cell(Some(&whole), 3, utc), "2026-03-01T09:00:00.000Z");
+        assert_eq!(time_cell(Some(&milli), 3, utc), "2026-03-01T09:00:00.500Z");
+        assert_eq!(time_cell(None, 3, utc).width(), time_cells(3, utc));
+        assert_eq!(time_cell(Some(&whole), 0, utc), "2026-03-01T09:00:00Z");
+        let local = time_cell(Some(&milli), 3, Zone::Local);
+        assert_eq!(local.width(), time_cells(3, Zone::Local), "{local}");
+        assert_eq!(
+            parse_local(&local),
+            milli,
+            "the same instant, with its offset"
+        );
+    }
+
+    fn parse_local(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text.trim()).unwrap().into()
     }
 }

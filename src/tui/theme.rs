@@ -5,16 +5,24 @@ use ratatui::style::{Color, Modifier, Style};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Theme {
     color: bool,
+    /// The zone times are shown in (`u` switches it).
+    pub zone: crate::tui::text::Zone,
 }
 
 impl Theme {
     pub fn colored() -> Theme {
-        Theme { color: true }
+        Theme {
+            color: true,
+            zone: crate::tui::text::Zone::Utc,
+        }
     }
 
     /// No colors at all; emphasis (bold, reverse) still marks the cursor and headings.
     pub fn plain() -> Theme {
-        Theme { color: false }
+        Theme {
+            color: false,
+            zone: crate::tui::text::Zone::Utc,
+        }
     }
 
     /// Honors <https://no-color.org>: set and non-empty means no color.

@@ -120,6 +120,12 @@ pub struct AggregateView {
     pub pane_search: Option<super::pane_search::PaneSearch>,
     /// Fraction digits the TIME column shows: the most any loaded event needs.
     pub time_digits: u8,
+    /// The cursor rests before the first event, on v0 (the history's start state).
+    pub before_first: bool,
+    /// The zone the Event tab writes the event's time in.
+    pub zone: crate::tui::text::Zone,
+    /// `o`: the focused pane fills the screen.
+    pub zoom: bool,
 }
 
 impl AggregateView {
@@ -161,7 +167,15 @@ impl AggregateView {
             pane_search: None,
             wrap: false,
             hscroll: 0,
+            before_first: false,
+            zone: crate::tui::text::Zone::Utc,
+            zoom: false,
         }
+    }
+
+    /// The pane that fills the screen, if one does.
+    pub fn zoomed(&self) -> Option<Focus> {
+        self.zoom.then_some(self.focus)
     }
 
     /// Where the cursor, marks, filter, folds and tab are, to come back to.
@@ -354,33 +368,6 @@ impl AggregateView {
         self.detail = None;
     }
 
-    pub fn move_to(&mut self, index: usize, event_rows: usize) {
-        if self.is_empty() {
-            return;
-        }
-        self.cursor = index.min(self.len() - 1);
-        self.offset = keep_in_view(self.offset, self.cursor, event_rows, self.len());
-    }
-
-    pub fn move_by(&mut self, delta: isize, event_rows: usize) {
-        let target = self.cursor.saturating_add_signed(delta);
-        self.move_to(target, event_rows);
-    }
-
-    pub fn at_end(&self) -> bool {
-        self.cursor + 1 >= self.len()
-    }
-
-    pub fn snapshot_before(&self) -> Option<usize> {
-        let before = self.snapshots.partition_point(|m| m.index < self.cursor);
-        before.checked_sub(1).map(|i| self.snapshots[i].index)
-    }
-
-    pub fn snapshot_after(&self) -> Option<usize> {
-        let after = self.snapshots.partition_point(|m| m.index <= self.cursor);
-        self.snapshots.get(after).map(|m| m.index)
-    }
-
     pub fn play_interval(&self) -> Duration {
         Duration::from_secs_f64(1.0 / f64::from(SPEEDS[self.speed]))
     }
@@ -395,8 +382,20 @@ impl AggregateView {
             self.detail = None;
             return;
         }
-        if self.detail.as_ref().is_none_or(|d| d.index != self.cursor) {
-            match Detail::compute(&mut self.replay, self.cursor, &self.folds, &self.snapshots) {
+        let stale = |d: &Detail| d.index != self.cursor || d.before_first != self.before_first;
+        if self.detail.as_ref().is_none_or(stale) {
+            let computed = if self.before_first {
+                Detail::start(&mut self.replay, &self.folds)
+            } else {
+                Detail::compute(
+                    &mut self.replay,
+                    self.cursor,
+                    &self.folds,
+                    &self.snapshots,
+                    self.zone,
+                )
+            };
+            match computed {
                 Ok(detail) => self.detail = Some(detail),
                 Err(err) => {
                     self.error = Some(err.to_string());

@@ -2,7 +2,7 @@
 
 use super::aggregate::{Focus, Landing, PAGE_EVENTS, SPEEDS};
 use super::{App, PromptKind};
-use crate::model::format_time;
+use crate::tui::text::format_time_in;
 
 use crate::tui::action::{Action, Tab};
 use crate::tui::jobs::Outcome;
@@ -15,7 +15,7 @@ const HSCROLL_MAX: usize = 100_000;
 
 impl App {
     pub(super) fn on_aggregate(&mut self, action: Action) {
-        let areas = layout::aggregate(self.size);
+        let areas = self.aggregate_layout();
         let (rows, detail_rows) = (
             areas.event_rows.height as usize,
             areas.detail_body.height as usize,
@@ -42,6 +42,19 @@ impl App {
                     "long lines wrap"
                 } else {
                     "long lines are cut with …; ←/→ scroll them with the pane focused"
+                };
+                note = Some(text.into());
+            }
+            Action::ToggleZoom => {
+                view.zoom = !view.zoom;
+                let text = match view.zoomed() {
+                    Some(Focus::Events) => {
+                        "the events fill the screen; Tab for the detail, o for all panes"
+                    }
+                    Some(Focus::Detail) => {
+                        "the detail fills the screen; Tab for the events, o for all panes"
+                    }
+                    None => "all panes again",
                 };
                 note = Some(text.into());
             }
@@ -74,7 +87,8 @@ impl App {
                 let at = view.current_entry().and_then(|e| e.timestamp);
                 self.open_prompt(
                     PromptKind::Time,
-                    at.as_ref().map_or_else(String::new, format_time),
+                    at.as_ref()
+                        .map_or_else(String::new, |t| format_time_in(t, self.theme.zone)),
                 );
             }
             Action::Filter if detail_focus => {
@@ -93,26 +107,22 @@ impl App {
             Action::NextMatch => self.step_match(true),
             Action::PrevMatch => self.step_match(false),
             Action::Blame => self.start_blame(),
+            Action::OpenValue => self.open_viewer(),
             Action::Copy(what) => self.copy(what),
             Action::Export => self.ask_export_format(),
             Action::MarkA | Action::MarkB if view.is_empty() => {
                 note = Some("no events to mark".into())
             }
-            Action::MarkA | Action::MarkB => {
-                let (slot, name) = if action == Action::MarkA {
-                    (0, 'A')
-                } else {
-                    (1, 'B')
-                };
-                view.marks[slot] = Some(view.cursor);
-                let version = view.version_of(view.cursor);
-                let hint = match view.marks {
-                    [Some(_), Some(_)] => "; press c to compare",
-                    [Some(_), None] => "; press c to compare it with the cursor as you scrub",
-                    _ => "",
-                };
-                note = Some(format!("mark {name} at v{version}{hint}"));
+            Action::MarkA | Action::MarkB if view.before_first => {
+                note = Some("v0 is the empty state: marks go on events (l steps to v1)".into())
             }
+            Action::MarkA | Action::MarkB => {
+                let slot = if action == Action::MarkA { 0 } else { 1 };
+                view.marks[slot] = Some(view.cursor);
+                note = Some(super::mark_input::mark_note(view, slot));
+            }
+            Action::MarkAt if view.is_empty() => note = Some("no events to mark".into()),
+            Action::MarkAt => self.open_prompt(PromptKind::Mark, String::new()),
             Action::OpenCompare => {
                 view.tab = Tab::Compare;
                 if view.marks[0].is_none() {
@@ -214,7 +224,7 @@ impl App {
 
     /// A click or drag: scrub on the timeline, pick a row, or focus the detail pane.
     fn point_at(&mut self, column: u16, row: u16, click: bool) {
-        let areas = layout::aggregate(self.size);
+        let areas = self.aggregate_layout();
         let rows = areas.event_rows.height as usize;
         let Some(view) = self.view.as_mut() else {
             return;
@@ -237,7 +247,7 @@ impl App {
     }
 
     fn wheel(&mut self, column: u16, row: u16, delta: isize) {
-        let areas = layout::aggregate(self.size);
+        let areas = self.aggregate_layout();
         let Some(view) = self.view.as_mut() else {
             return;
         };
@@ -298,17 +308,21 @@ impl App {
         } else {
             view.place_snapshots();
         }
+        let rows = self.aggregate_layout().event_rows.height as usize;
         let Some(view) = self.view.as_mut() else {
             return;
         };
-        let rows = layout::aggregate(self.size).event_rows.height as usize;
         let landed = match view.landing.take() {
             Some(Landing::Position(_)) => {
                 Err("that event is not in this aggregate's history any more".to_string())
             }
             Some(Landing::At(position)) => match view.replay.resolve(position) {
+                Ok(0) => {
+                    view.move_before_first(rows);
+                    Ok(())
+                }
                 Ok(count) => {
-                    view.move_to(count.saturating_sub(1), rows);
+                    view.move_to(count - 1, rows);
                     Ok(())
                 }
                 Err(err) => Err(err.to_string()),
@@ -454,7 +468,9 @@ impl App {
                         let n = events.len();
                         view.queue(events);
                         view.digest(rows);
-                        let when = last.as_ref().map(format_time).unwrap_or_default();
+                        let zone = self.theme.zone;
+                        let when = last.as_ref().map(|t| format_time_in(t, zone));
+                        let when = when.unwrap_or_default();
                         self.say(format!("{n} new event(s) {when}"));
                     }
                     Err(error) => {

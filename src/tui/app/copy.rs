@@ -40,10 +40,8 @@ impl App {
 impl AggregateView {
     /// What `what` copies on the tab shown, and how to name it in the confirmation.
     fn copied(&mut self, what: Copy) -> Result<(String, String), String> {
-        let version = self
-            .current_entry()
-            .map(|e| e.version)
-            .ok_or("no event here")?;
+        self.current_entry().ok_or("no event here")?;
+        let version = self.shown_version();
         match (self.tab, what) {
             (Tab::State, Copy::Value | Copy::Path) => {
                 let path = self
@@ -58,7 +56,7 @@ impl AggregateView {
                 }
                 let state = self
                     .replay
-                    .state_after(self.cursor + 1)
+                    .state_after(self.shown_count())
                     .map_err(|e| e.to_string())?;
                 let value = path.lookup(state).ok_or("that line has no value")?;
                 // A string is copied as its text, anything else as pretty JSON.
@@ -71,11 +69,12 @@ impl AggregateView {
             (Tab::State, Copy::All) => {
                 let state = self
                     .replay
-                    .state_after(self.cursor + 1)
+                    .state_after(self.shown_count())
                     .map_err(|e| e.to_string())?;
                 let text = crate::display::json::to_string_pretty(state).unwrap_or_default();
                 Ok((text, format!("the state at v{version}")))
             }
+            (Tab::Event, _) if self.before_first => Err("v0 has no event to copy".into()),
             (Tab::Event, Copy::Value | Copy::All) => {
                 let event = self.replay.event(self.cursor).map_err(|e| e.to_string())?;
                 let text = match &event.data {

@@ -108,15 +108,56 @@ fn a_version_in_a_gap_says_where_it_landed_and_v0_is_explained() {
     h.send(Action::Confirm);
     assert_eq!(h.cursor_version(), 4);
     assert!(message(&h).contains("there is no v5"), "{}", message(&h));
+}
+
+#[test]
+fn colon_zero_shows_the_empty_state_and_a_step_forward_goes_to_v1() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows: Vec<_> = (1..=3)
+        .map(|v| row("a", v, "Counted", r#"{"n": 1}"#))
+        .collect();
+    let mut h = store_with(&dir, &rows);
+    h.open_latest("a");
     h.send(Action::JumpToVersion);
     h.type_text("0");
     h.send(Action::Confirm);
-    assert_eq!(h.cursor_version(), 1);
+    assert!(view(&h).before_first, "{}", message(&h));
     assert!(
         message(&h).contains("v0 is the empty state"),
         "{}",
         message(&h)
     );
+    let detail = view(&h).detail.as_ref().expect("a detail for v0");
+    let state: Vec<String> = (0..detail.state.len())
+        .map(|i| line_text(&detail.state, i, false))
+        .collect();
+    assert_eq!(state, ["null"], "the state before any event");
+    let screen = h.screen();
+    assert!(screen.contains("v0/3"), "{screen}");
+    assert!(
+        screen.contains(" 0/3 "),
+        "the events title counts none shown: {screen}"
+    );
+    assert!(
+        screen.contains("v0   empty state, before the first event"),
+        "{screen}"
+    );
+    assert!(!screen.contains("showing v1"), "{screen}");
+
+    h.send(Action::StepForward);
+    assert!(!view(&h).before_first);
+    assert_eq!(h.cursor_version(), 1);
+    assert!(h.screen().contains("v1/3"));
+    let state = &view(&h).detail.as_ref().unwrap().state;
+    assert_ne!(line_text(state, 0, false), "null");
+
+    // A time before the first event is v0 too.
+    h.send(Action::JumpToTime);
+    h.send(Action::Edit(crate::tui::action::Edit::KillToStart));
+    h.send(Action::Edit(crate::tui::action::Edit::KillToEnd));
+    h.type_text("2000-01-01");
+    h.send(Action::Confirm);
+    assert!(view(&h).before_first, "{}", message(&h));
 }
 
 #[test]
@@ -350,4 +391,110 @@ fn health_is_asked_for_a_few_aggregates_at_a_time() {
         0,
         "nothing is known before the loader answers"
     );
+}
+
+#[test]
+fn marks_are_set_at_a_typed_version_or_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows: Vec<_> = (1..=6).map(|v| row("a", v, "Counted", "{}")).collect();
+    let mut h = store_with(&dir, &rows);
+    h.open("a");
+    h.send(Action::MarkAt);
+    assert!(h.screen().contains("mark A/B at version or time:"));
+    h.type_text("a v4");
+    h.send(Action::Confirm);
+    assert!(h.app.prompt.is_none(), "{:?}", h.app.prompt);
+    assert_eq!(view(&h).marks, [Some(3), None]);
+    assert!(message(&h).contains("mark A at v4"), "{}", message(&h));
+
+    // Times as t takes them: the rows are a minute apart from 00:01.
+    h.send(Action::MarkAt);
+    h.type_text("B 2026-01-15 00:02:30");
+    h.send(Action::Confirm);
+    assert_eq!(view(&h).marks, [Some(3), Some(1)], "{}", message(&h));
+    h.send(Action::MarkAt);
+    h.type_text("b +2m");
+    h.send(Action::Confirm);
+    assert_eq!(
+        view(&h).marks[1],
+        Some(3),
+        "two minutes after the cursor's v2"
+    );
+
+    for bad in ["c 3", "a", "a soon", "b 0"] {
+        h.send(Action::MarkAt);
+        h.type_text(bad);
+        h.send(Action::Confirm);
+        let prompt = h.app.prompt.as_ref().expect("a bad line keeps the prompt");
+        assert!(prompt.error.is_some(), "{bad}");
+        h.send(Action::Back);
+    }
+    assert_eq!(
+        view(&h).marks,
+        [Some(3), Some(3)],
+        "bad lines change no mark"
+    );
+    h.send(Action::ClearMarks);
+    assert_eq!(view(&h).marks, [None, None]);
+}
+
+#[test]
+fn u_shows_times_in_the_local_zone_with_their_offset_and_back_in_utc() {
+    use chrono::SecondsFormat;
+    let dir = tempfile::tempdir().unwrap();
+    let rows: Vec<_> = (1..=3).map(|v| row("a", v, "Counted", "{}")).collect();
+    let mut h = store_with(&dir, &rows);
+    h.open("a");
+    let at: chrono::DateTime<chrono::Utc> = "2026-01-15T00:01:00Z".parse().unwrap();
+    // Whatever zone the machine is in, local times carry an offset instead of Z.
+    let local = at
+        .with_timezone(&chrono::Local)
+        .to_rfc3339_opts(SecondsFormat::Secs, false);
+    assert!(!local.ends_with('Z'));
+    let screen = h.screen();
+    assert!(screen.contains("2026-01-15T00:01:00Z"), "{screen}");
+    assert!(!screen.contains(&local));
+
+    h.send(Action::ToggleZone);
+    assert!(message(&h).contains("local zone"), "{}", message(&h));
+    let screen = h.screen();
+    assert!(
+        screen.contains(&format!("{local} local")),
+        "status: {screen}"
+    );
+    let rows_shown = screen.matches(&local).count();
+    assert!(rows_shown >= 2, "the events list and the status: {screen}");
+    assert!(!screen.contains("00:01:00Z"), "{screen}");
+    h.send(Action::SelectTab(Tab::Event));
+    assert!(h.screen().contains(&format!("v1 Counted at {local}")));
+
+    h.send(Action::ToggleZone);
+    let screen = h.screen();
+    assert!(
+        screen.contains("v1 Counted at 2026-01-15T00:01:00Z"),
+        "{screen}"
+    );
+    assert!(!screen.contains(&local), "{screen}");
+    assert!(screen.contains("00:01:00Z │ times in UTC"), "{screen}");
+}
+
+#[test]
+fn u_is_bound_wherever_times_are_shown() {
+    use crate::tui::keymap::{action_for, Context};
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let u = KeyEvent::new(KeyCode::Char('u'), KeyModifiers::NONE);
+    for context in [
+        Context::List,
+        Context::Aggregate,
+        Context::Log,
+        Context::Trace,
+        Context::Blame,
+    ] {
+        assert_eq!(
+            action_for(context, u),
+            Some(Action::ToggleZone),
+            "{context:?}"
+        );
+    }
+    assert_eq!(action_for(Context::Prompt, u), Some(Action::InputChar('u')));
 }

@@ -6,8 +6,9 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use crate::diff::{change_line, changes, pretty, unified, Change, ChangeKind, JsonPath};
-use crate::model::{format_time, Event, Payload};
+use crate::model::{Event, Payload};
 use crate::replay::{Replay, ReplayError};
+use crate::tui::text::{format_time_in, Zone};
 
 use super::json_tree::{self, JsonLine};
 use super::SnapshotMark;
@@ -73,6 +74,8 @@ pub fn computing() -> TextLine {
 #[derive(Debug, Clone)]
 pub struct Detail {
     pub index: usize,
+    /// This is v0, the state before event `index` (0): no event, no diff.
+    pub before_first: bool,
     pub state: Vec<JsonLine>,
     /// Indices into `state` left after folding.
     pub visible: Vec<usize>,
@@ -92,6 +95,7 @@ impl Detail {
         index: usize,
         folds: &BTreeSet<JsonPath>,
         snapshots: &[SnapshotMark],
+        zone: Zone,
     ) -> Result<Detail, ReplayError> {
         // The fold first: the page it reads holds the event too.
         let (before, after) = replay.step(index)?;
@@ -116,9 +120,10 @@ impl Detail {
         let diff_head = diff.len();
         diff.push(computing());
         let to_version = event.version;
-        let event_lines = event_lines(replay, &event, index, snapshots);
+        let event_lines = event_lines(replay, &event, index, snapshots, zone);
         Ok(Detail {
             index,
+            before_first: false,
             state,
             visible,
             diff,
@@ -132,6 +137,25 @@ impl Detail {
             }),
             diff_ready: false,
             event: event_lines,
+        })
+    }
+
+    /// v0: the state the history starts from (`null` for a whole history), before any event.
+    pub fn start(replay: &mut Replay, folds: &BTreeSet<JsonPath>) -> Result<Detail, ReplayError> {
+        let state = json_tree::flatten(replay.state_after(0)?);
+        let visible = json_tree::visible(&state, folds);
+        let heading = "v0 · empty state: the state before the first event";
+        let next = "no event here; l or → steps to v1, the first event";
+        Ok(Detail {
+            index: 0,
+            before_first: true,
+            state,
+            visible,
+            diff: vec![line(Tone::Heading, heading), line(Tone::Muted, next)],
+            diff_head: 2,
+            diff_input: None,
+            diff_ready: true,
+            event: vec![line(Tone::Heading, heading), line(Tone::Muted, next)],
         })
     }
 
@@ -208,6 +232,7 @@ fn event_lines(
     event: &Event,
     index: usize,
     snapshots: &[SnapshotMark],
+    zone: Zone,
 ) -> Vec<TextLine> {
     let mut lines = vec![line(
         Tone::Heading,
@@ -218,7 +243,7 @@ fn event_lines(
             event
                 .timestamp
                 .as_ref()
-                .map_or("(no time)".into(), format_time)
+                .map_or("(no time)".into(), |t| format_time_in(t, zone))
         ),
     )];
     lines.push(line(

@@ -8,7 +8,7 @@ use crate::diff::JsonPath;
 use crate::inspect::BlameLine;
 use crate::tui::action::{Action, Tab};
 use crate::tui::jobs::{FilterMatches, Job, JobKind, SharedReducer, Target};
-use crate::tui::layout::{self, keep_in_view};
+use crate::tui::layout::keep_in_view;
 use crate::tui::loader::Request;
 
 /// The blame overlay: every event that changed the value at `path`.
@@ -163,10 +163,7 @@ impl App {
 
     /// Rows of blame lines the overlay shows (it covers the detail pane).
     fn blame_rows(&self) -> usize {
-        layout::aggregate(self.size)
-            .detail_body
-            .height
-            .saturating_sub(1) as usize
+        self.aggregate_layout().detail_body.height.saturating_sub(1) as usize
     }
 
     pub(super) fn on_blamed(&mut self, ticket: u64, result: Result<Vec<BlameLine>, String>) {

@@ -4,13 +4,14 @@
 use super::log::{Land, LogQuery, LogView, PendingPage};
 use super::prompt::one_line;
 use super::{App, Landing, PromptKind};
-use crate::model::{format_time, parse_time};
+use crate::model::parse_time;
 use crate::tui::action::Action;
 use crate::tui::app::inspect::{filter_kind, FilterKind};
 use crate::tui::jobs::SharedReducer;
 use crate::tui::layout::{self, contains};
 use crate::tui::loader::Request;
 use crate::tui::log_pages::{Anchor, Page, PageRequest, RowFilter, PAGE_ROWS};
+use crate::tui::text::format_time_in;
 
 impl App {
     /// `L` on the aggregate list: the store log from its first event.
@@ -78,7 +79,8 @@ impl App {
             Action::JumpToTime => {
                 let prefill = log
                     .current()
-                    .and_then(|row| row.timestamp.as_ref().map(format_time))
+                    .and_then(|row| row.timestamp.as_ref())
+                    .map(|t| format_time_in(t, self.theme.zone))
                     .unwrap_or_default();
                 self.open_prompt(PromptKind::LogTime, prefill);
             }
@@ -225,6 +227,7 @@ impl App {
         result: Result<Page, String>,
     ) {
         let rows = self.log_rows();
+        let zone = self.theme.zone;
         let Some(log) = self.log.as_mut() else {
             return;
         };
@@ -264,7 +267,8 @@ impl App {
                     let when = log
                         .rows
                         .last()
-                        .and_then(|r| r.timestamp.as_ref().map(format_time))
+                        .and_then(|r| r.timestamp.as_ref())
+                        .map(|t| format_time_in(t, zone))
                         .unwrap_or_default();
                     self.say(format!("{arrived} new event(s) {when}"));
                 }

@@ -4,6 +4,7 @@
 mod aggregate;
 mod aggregate_input;
 mod copy;
+mod cursor;
 #[cfg(test)]
 mod daily_tests;
 mod detail;
@@ -19,7 +20,9 @@ mod log;
 mod log_input;
 #[cfg(test)]
 mod log_tests;
+mod mark_input;
 mod messages;
+mod opening;
 mod pane_search;
 #[cfg(test)]
 mod pane_tests;
@@ -32,6 +35,9 @@ mod status_tests;
 mod tests;
 mod time_input;
 mod trace;
+mod viewer;
+#[cfg(test)]
+mod viewer_tests;
 
 use std::sync::Arc;
 
@@ -39,7 +45,6 @@ use ratatui::layout::Rect;
 
 use crate::diff::JsonPath;
 use crate::inspect::TraceIds;
-use crate::model::AggregateSummary;
 use crate::replay::Reducer;
 
 pub use aggregate::{
@@ -55,6 +60,7 @@ pub use log::{LogQuery, LogView, LogWidths};
 pub use messages::MessageLog;
 pub use pane_search::PaneSearch;
 pub use trace::TraceView;
+pub use viewer::ValueViewer;
 
 use super::action::Action;
 use super::keymap::Context;
@@ -94,6 +100,8 @@ pub struct App {
     pub log: Option<LogView>,
     /// The trace overlay, over whatever screen it was asked from.
     pub trace: Option<TraceView>,
+    /// A State value full screen, over its aggregate.
+    pub viewer: Option<ValueViewer>,
     pub help: bool,
     /// The screen the help was opened on: its keys come first.
     pub help_context: Context,
@@ -151,6 +159,7 @@ impl App {
             view: None,
             log: None,
             trace: None,
+            viewer: None,
             help: false,
             help_context: Context::List,
             help_scroll: 0,
@@ -221,6 +230,8 @@ impl App {
             Context::Messages
         } else if self.prompt.is_some() {
             Context::Prompt
+        } else if self.viewer.is_some() {
+            Context::Viewer
         } else if self.trace.is_some() {
             Context::Trace
         } else if self.view.as_ref().is_some_and(|v| v.blame.is_some()) {
@@ -236,16 +247,22 @@ impl App {
         }
     }
 
+    /// Where the aggregate screen's panes are, with the zoomed one over the others.
+    fn aggregate_layout(&self) -> layout::AggregateLayout {
+        let zoomed = self.view.as_ref().and_then(|v| v.zoomed());
+        layout::aggregate_with(self.size, zoomed)
+    }
+
     fn list_rows(&self) -> usize {
         layout::list(self.size).rows.height as usize
     }
 
     fn event_rows(&self) -> usize {
-        layout::aggregate(self.size).event_rows.height as usize
+        self.aggregate_layout().event_rows.height as usize
     }
 
     fn detail_rows(&self) -> usize {
-        layout::aggregate(self.size).detail_body.height as usize
+        self.aggregate_layout().detail_body.height as usize
     }
 
     pub fn update(&mut self, action: Action) {
@@ -310,6 +327,25 @@ impl App {
         }
     }
 
+    /// `u`: every time on screen in the local zone (with its offset), or back in UTC.
+    fn toggle_zone(&mut self) {
+        let zone = self.theme.zone.toggled();
+        self.theme.zone = zone;
+        if let Some(view) = self.view.as_mut() {
+            view.zone = zone;
+            // The Event tab's heading carries the time.
+            view.detail = None;
+        }
+        let text = match zone {
+            super::text::Zone::Local => format!(
+                "times in the local zone (UTC{} now; TZ sets it); u for UTC",
+                chrono::Local::now().format("%:z")
+            ),
+            super::text::Zone::Utc => "times in UTC; u for the local zone".to_string(),
+        };
+        self.say(text);
+    }
+
     fn open_help(&mut self) {
         self.help_context = self.context();
         self.help = true;
@@ -346,6 +382,10 @@ impl App {
             self.open_messages();
             return;
         }
+        if action == Action::ToggleZone {
+            self.toggle_zone();
+            return;
+        }
         match self.context() {
             Context::Help => match action {
                 Action::ToggleHelp | Action::Back => self.help = false,
@@ -365,6 +405,7 @@ impl App {
             Context::Aggregate => self.on_aggregate(action),
             Context::Log => self.on_log(action),
             Context::Trace => self.on_trace(action),
+            Context::Viewer => self.on_viewer(action),
         }
     }
 
@@ -413,94 +454,5 @@ impl App {
             return;
         };
         self.open_aggregate(summary, None);
-    }
-
-    /// Opens `id` (from the log or a trace) with the cursor on the event at `landing`; an
-    /// aggregate already open just moves its cursor.
-    fn open_aggregate_at(&mut self, id: &str, aggregate_type: Option<String>, landing: Landing) {
-        let rows = self.event_rows();
-        if let Some(view) = self.view.as_mut().filter(|v| v.summary.id == id) {
-            view.land(landing, rows);
-            return;
-        }
-        self.close_view();
-        let summary = self
-            .list
-            .all
-            .iter()
-            .find(|s| s.id == id)
-            .cloned()
-            .unwrap_or_else(|| AggregateSummary {
-                id: id.to_string(),
-                aggregate_type,
-                events: 0,
-                first_timestamp: None,
-                last_timestamp: None,
-                snapshots: 0,
-            });
-        self.open_aggregate(summary, Some(landing));
-    }
-
-    fn open_aggregate(&mut self, summary: AggregateSummary, landing: Option<Landing>) {
-        self.generation += 1;
-        self.requests.push(Request::LoadHistory {
-            generation: self.generation,
-            aggregate_id: summary.id.clone(),
-        });
-        let reducer = self
-            .named_reducer
-            .clone()
-            .unwrap_or_else(|| crate::load::default_reducer(None));
-        let place = self.places.get(&summary.id).cloned();
-        let mut view = AggregateView::new(summary, self.generation, reducer);
-        match (landing, place) {
-            (Some(landing), _) => view.landing = Some(landing),
-            (None, Some(place)) => view.resume_at(place),
-            (None, None) => view.landing = Some(Landing::Latest),
-        }
-        self.view = Some(view);
-    }
-
-    /// Once the list is in: the aggregate the command line named, where it said.
-    fn open_named(&mut self) {
-        let Some(open_at) = self.open_at.take() else {
-            return;
-        };
-        let Some(summary) = self
-            .list
-            .all
-            .iter()
-            .find(|s| s.id == open_at.aggregate)
-            .cloned()
-        else {
-            let text = format!("no aggregate {:?} in this store", open_at.aggregate);
-            self.complain(text);
-            return;
-        };
-        let landing = open_at.at.map_or(Landing::Latest, Landing::At);
-        self.open_aggregate(summary, Some(landing));
-    }
-
-    fn close_view(&mut self) {
-        if let Some(place) = self
-            .view
-            .as_ref()
-            .filter(|v| !v.loading)
-            .and_then(|v| v.place())
-        {
-            let id = self
-                .view
-                .as_ref()
-                .map(|v| v.summary.id.clone())
-                .unwrap_or_default();
-            self.places.insert(id, place);
-        }
-        if self.view.take().is_some_and(|v| v.loading) {
-            // A newer generation makes the loader drop the unfinished history.
-            self.generation += 1;
-            self.requests.push(Request::Cancel {
-                generation: self.generation,
-            });
-        }
     }
 }

@@ -1,4 +1,4 @@
-//! Searching the focused detail pane and copying from it.
+//! Searching the focused detail pane, copying from it, and zooming it (or the events).
 
 use crate::tui::action::{Action, Copy, Tab};
 use crate::tui::app::Focus;
@@ -124,4 +124,49 @@ fn y_copies_the_value_y_its_path_ctrl_y_the_whole_state() {
     h.send(Action::Copy(Copy::Value));
     let data: serde_json::Value = serde_json::from_str(&h.app.take_clipboard().unwrap()).unwrap();
     assert!(data["last_transaction"]["amount"].is_number(), "{data}");
+}
+
+#[test]
+fn o_zooms_the_focused_pane_to_the_whole_screen() {
+    let mut h = Harness::demo();
+    h.open("acc-0003");
+    let normal_rows = crate::tui::layout::aggregate(h.app.size).event_rows.height as usize;
+    h.send(Action::ToggleZoom);
+    let screen = h.screen();
+    assert!(screen.contains("VER  TIME"), "{screen}");
+    assert!(
+        !screen.contains("1 State"),
+        "the detail is hidden: {screen}"
+    );
+    assert!(!screen.contains("◆ snapshot"), "the timeline too: {screen}");
+    // The events fill the height: a page down goes further, every row drawn.
+    let rows = h.screen().matches("Z  ").count();
+    assert!(
+        rows > normal_rows,
+        "{rows} rows shown, {normal_rows} unzoomed"
+    );
+    h.send(Action::Last);
+    assert!(h.screen().contains("v69 "));
+
+    h.send(Action::FocusNext);
+    assert_eq!(h.app.view.as_ref().unwrap().zoomed(), Some(Focus::Detail));
+    let screen = h.screen();
+    assert!(
+        screen.contains("1 State") && !screen.contains("VER  TIME"),
+        "{screen}"
+    );
+    let left = screen.lines().nth(1).unwrap();
+    assert!(
+        left.starts_with("│ ▶{"),
+        "the detail starts at the left edge: {left}"
+    );
+    // A click where the events were lands in the detail, not on an event.
+    h.send(Action::Click { column: 5, row: 10 });
+    assert_eq!(h.app.view.as_ref().unwrap().focus, Focus::Detail);
+    assert_eq!(h.cursor_version(), 69);
+
+    h.send(Action::ToggleZoom);
+    assert!(message(&h).contains("all panes again"));
+    let screen = h.screen();
+    assert!(screen.contains("1 State") && screen.contains("VER  TIME"));
 }

@@ -3,12 +3,11 @@
 
 use std::path::PathBuf;
 
-use super::App;
+use super::{AggregateView, App};
 use crate::export::Format;
 use crate::model::Position;
 use crate::tui::action::Action;
 use crate::tui::app::inspect::{filter_kind, FilterKind};
-use crate::tui::layout;
 
 /// jq errors can span lines; the prompt has one.
 pub(super) fn one_line(text: &str) -> String {
@@ -23,6 +22,8 @@ pub enum PromptKind {
     Filter,
     /// `/` in the focused detail pane: text to find in the tab shown.
     PaneSearch,
+    /// `M`: a mark (A or B) and the version or time to set it at.
+    Mark,
     /// The store log's `t`: a time to jump to.
     LogTime,
     /// The store log's `/`: text in types and ids, or a jq predicate.
@@ -128,6 +129,10 @@ impl App {
                 let input = prompt.input().to_string();
                 self.submit_pane_search(&input);
             }
+            PromptKind::Mark => {
+                let input = prompt.input().to_string();
+                self.submit_mark(&input);
+            }
             PromptKind::LogTime => {
                 let input = prompt.input().to_string();
                 self.submit_log_time(&input);
@@ -190,29 +195,15 @@ impl App {
     }
 
     fn submit_jump(&mut self) {
+        let event_rows = self.aggregate_layout().event_rows.height as usize;
         let (Some(prompt), Some(view)) = (self.prompt.as_mut(), self.view.as_mut()) else {
             return;
         };
-        let position = match prompt.kind {
-            PromptKind::Version => match prompt.input().parse::<Position>() {
-                Ok(Position::Version(v)) => Ok(Position::Version(v)),
-                _ => Err(format!(
-                    "{:?} is not a version: type 37 or v37",
-                    prompt.input()
-                )),
-            },
-            _ => {
-                let cursor = view.current_entry().and_then(|e| e.timestamp);
-                super::time_input::resolve_time(prompt.input(), cursor)
-                    .map(Position::Time)
-                    .ok_or_else(|| {
-                        format!(
-                            "{:?} is not a time: type 2026-01-15 10:30, 10:30, 2026-01, -1h or +15m",
-                            prompt.input()
-                        )
-                    })
-            }
+        let wanted = match prompt.kind {
+            PromptKind::Version => Reading::Version,
+            _ => Reading::Time,
         };
+        let position = read_position(view, prompt.input(), wanted);
         let resolved = position
             .clone()
             .and_then(|p| view.replay.resolve(p).map_err(|e| e.to_string()));
@@ -223,24 +214,60 @@ impl App {
         match resolved {
             Err(error) => prompt.error = Some(error),
             Ok(count) => {
-                let event_rows = layout::aggregate(self.size).event_rows.height as usize;
-                view.move_to(count.saturating_sub(1), event_rows);
-                let before_start = count == 0 && !view.is_empty();
-                let landed = view.version_of(view.cursor);
                 self.prompt = None;
-                match asked {
-                    Some(0) => self.say(format!(
-                        "v0 is the empty state before the first event; showing v{landed}, the first"
-                    )),
-                    _ if before_start => {
-                        self.say("that is before the first event; showing the first")
-                    }
-                    Some(v) if v != landed => self.say(format!(
+                if count == 0 {
+                    // No event applied: v0, the state the CLI calls the empty state.
+                    view.move_before_first(event_rows);
+                    let what = match asked {
+                        Some(0) => "v0 is the empty state before the first event",
+                        _ => "that is before the first event: v0, the empty state",
+                    };
+                    self.say(format!("{what}; l steps to v1"));
+                    return;
+                }
+                view.move_to(count - 1, event_rows);
+                let landed = view.version_of(view.cursor);
+                if let Some(v) = asked.filter(|&v| v != landed) {
+                    self.say(format!(
                         "there is no v{v} (a gap in the versions); showing v{landed}, the last before it"
-                    )),
-                    _ => {}
+                    ));
                 }
             }
         }
     }
+}
+
+/// What a typed position may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Reading {
+    Version,
+    Time,
+    /// A version if it reads as one, else a time.
+    Either,
+}
+
+/// What `:` (a version) or `t` (a time, read near the cursor's) means by `input`.
+pub(super) fn read_position(
+    view: &AggregateView,
+    input: &str,
+    wanted: Reading,
+) -> Result<Position, String> {
+    if wanted != Reading::Time {
+        if let Ok(Position::Version(v)) = input.trim().parse::<Position>() {
+            return Ok(Position::Version(v));
+        }
+        if wanted == Reading::Version {
+            return Err(format!("{input:?} is not a version: type 37 or v37"));
+        }
+    }
+    let cursor = view.current_entry().and_then(|e| e.timestamp);
+    super::time_input::resolve_time(input, cursor)
+        .map(Position::Time)
+        .ok_or_else(|| {
+            let what = match wanted {
+                Reading::Either => "a version or a time: type 37, v37,",
+                _ => "a time: type",
+            };
+            format!("{input:?} is not {what} 2026-01-15 10:30, 10:30, 2026-01, -1h or +15m")
+        })
 }

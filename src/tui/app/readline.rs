@@ -51,6 +51,7 @@ impl PromptKind {
             PromptKind::Time | PromptKind::LogTime => Some("time"),
             PromptKind::Filter | PromptKind::LogFilter => Some("filter"),
             PromptKind::PaneSearch => Some("search"),
+            PromptKind::Mark => Some("mark"),
             PromptKind::ExportPath(_) => Some("file"),
             PromptKind::ExportFormat | PromptKind::Overwrite { .. } => None,
         }

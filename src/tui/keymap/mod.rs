@@ -8,7 +8,7 @@ use super::action::Action;
 mod overlays;
 mod screens;
 
-pub use overlays::{BLAME, GLOBAL, HELP, MESSAGES, MOUSE, PROMPT, TRACE};
+pub use overlays::{BLAME, GLOBAL, HELP, MESSAGES, MOUSE, PROMPT, TRACE, VIEWER};
 pub use screens::{AGGREGATE, FILTERING, LIST, LOG};
 
 /// Where keyboard input currently goes.
@@ -26,6 +26,8 @@ pub enum Context {
     Log,
     /// The trace overlay is open.
     Trace,
+    /// A State value full screen.
+    Viewer,
     Help,
     /// The message log overlay is open.
     Messages,
@@ -83,6 +85,7 @@ fn table(context: Context) -> &'static [Binding] {
         Context::Blame => BLAME,
         Context::Log => LOG,
         Context::Trace => TRACE,
+        Context::Viewer => VIEWER,
         Context::Help => HELP,
         Context::Messages => MESSAGES,
     }
@@ -109,6 +112,10 @@ pub fn action_for(context: Context, event: KeyEvent) -> Option<Action> {
         .find(|binding| binding.keys.contains(&key))
         .map(|binding| binding.action.clone());
     match (bound, key.code) {
+        // One binding row stands for the nine digit keys.
+        (Some(Action::FoldDepth(_)), KeyCode::Char(c @ '1'..='9')) => {
+            Some(Action::FoldDepth(c as u8 - b'0'))
+        }
         (Some(action), _) => Some(action),
         (None, KeyCode::Char(c)) if typing && !key.ctrl => Some(Action::InputChar(c)),
         _ => None,
@@ -116,7 +123,7 @@ pub fn action_for(context: Context, event: KeyEvent) -> Option<Action> {
 }
 
 /// The sections of the help overlay, in display order.
-pub fn help_sections() -> [(&'static str, &'static [Binding]); 9] {
+pub fn help_sections() -> [(&'static str, &'static [Binding]); 10] {
     [
         ("Timeline", AGGREGATE),
         ("Aggregate list", LIST),
@@ -125,6 +132,7 @@ pub fn help_sections() -> [(&'static str, &'static [Binding]); 9] {
         ("Prompts", PROMPT),
         ("List filter", FILTERING),
         ("Blame", BLAME),
+        ("Value viewer", VIEWER),
         ("Messages", MESSAGES),
         ("Everywhere", GLOBAL),
     ]
@@ -198,6 +206,13 @@ static TRACE_HINTS: &[Hint] = &[
     hint(&[Action::Back], "close"),
 ];
 
+static VIEWER_HINTS: &[Hint] = &[
+    hint(&[Action::ToggleHelp], "help"),
+    hint(&[Action::ToggleFold], "fold"),
+    hint(&[Action::FoldAll], "depth"),
+    hint(&[Action::Back], "close"),
+];
+
 static BLAME_HINTS: &[Hint] = &[
     hint(&[Action::ToggleHelp], "help"),
     hint(&[Action::Confirm], "go to the event"),
@@ -212,6 +227,7 @@ fn hint_table(context: Context) -> &'static [Hint] {
         Context::Log => LOG_HINTS,
         Context::Trace => TRACE_HINTS,
         Context::Blame => BLAME_HINTS,
+        Context::Viewer => VIEWER_HINTS,
         Context::Prompt | Context::Help | Context::Messages => &[],
     }
 }

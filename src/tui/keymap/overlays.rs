@@ -79,6 +79,7 @@ pub static TRACE: &[Binding] = &[
         Action::Back,
         "close the trace",
     ),
+    super::screens::ZONE,
 ];
 
 pub static BLAME: &[Binding] = &[
@@ -117,6 +118,80 @@ pub static BLAME: &[Binding] = &[
         "q Esc B",
         Action::Back,
         "close the blame",
+    ),
+    super::screens::ZONE,
+];
+
+pub static VIEWER: &[Binding] = &[
+    bind(
+        &[code(KeyCode::Up), ch('k')],
+        "↑ k",
+        Action::Up,
+        "previous line",
+    ),
+    bind(
+        &[code(KeyCode::Down), ch('j')],
+        "↓ j",
+        Action::Down,
+        "next line",
+    ),
+    bind(
+        &[code(KeyCode::PageUp)],
+        "PgUp",
+        Action::PageUp,
+        "one page up",
+    ),
+    bind(
+        &[code(KeyCode::PageDown)],
+        "PgDn",
+        Action::PageDown,
+        "one page down",
+    ),
+    bind(
+        &[code(KeyCode::Home), ch('g')],
+        "Home g",
+        Action::First,
+        "first line",
+    ),
+    bind(
+        &[code(KeyCode::End), ch('G')],
+        "End G",
+        Action::Last,
+        "last line",
+    ),
+    bind(
+        &[ch('z'), code(KeyCode::Enter)],
+        "z Enter",
+        Action::ToggleFold,
+        "fold or unfold the object at the line",
+    ),
+    bind(
+        &[
+            ch('1'),
+            ch('2'),
+            ch('3'),
+            ch('4'),
+            ch('5'),
+            ch('6'),
+            ch('7'),
+            ch('8'),
+            ch('9'),
+        ],
+        "1..9",
+        Action::FoldDepth(1),
+        "fold every object at that depth or deeper (1: the value's own keys)",
+    ),
+    bind(
+        &[ch('Z')],
+        "Z",
+        Action::FoldAll,
+        "fold one level deeper each time, then unfold all",
+    ),
+    bind(
+        &[ch('q'), code(KeyCode::Esc)],
+        "q Esc",
+        Action::Back,
+        "close the viewer",
     ),
 ];
 

@@ -6,6 +6,14 @@ use ratatui::crossterm::event::KeyCode;
 use super::{bind, ch, code, ctrl, Binding};
 use crate::tui::action::{Action, Copy, Tab};
 
+/// `u` on every screen that shows times.
+pub(super) const ZONE: Binding = bind(
+    &[ch('u')],
+    "u",
+    Action::ToggleZone,
+    "times in the local zone (TZ) with their offset, or in UTC",
+);
+
 pub static LIST: &[Binding] = &[
     bind(
         &[code(KeyCode::Up), ch('k')],
@@ -67,6 +75,7 @@ pub static LIST: &[Binding] = &[
         Action::OpenLog,
         "the store log: every event in store order",
     ),
+    ZONE,
     bind(
         &[ch('q'), code(KeyCode::Esc)],
         "q Esc",
@@ -165,7 +174,14 @@ pub static AGGREGATE: &[Binding] = &[
         "set compare mark A here (Compare then follows the cursor)",
     ),
     bind(&[ch('b')], "b", Action::MarkB, "set compare mark B here"),
+    bind(
+        &[ch('M')],
+        "M",
+        Action::MarkAt,
+        "set mark A or B at a version or time: a 37, b v12, a 10:30, b -1h",
+    ),
     bind(&[ch('x')], "x", Action::ClearMarks, "clear marks A and B"),
+    ZONE,
     bind(
         &[ch('c')],
         "c",
@@ -188,16 +204,28 @@ pub static AGGREGATE: &[Binding] = &[
         "focus events / detail pane",
     ),
     bind(
-        &[ch('z'), code(KeyCode::Enter)],
-        "z Enter",
+        &[ch('z')],
+        "z",
         Action::ToggleFold,
         "fold or unfold the object at the line (State)",
+    ),
+    bind(
+        &[code(KeyCode::Enter)],
+        "Enter",
+        Action::OpenValue,
+        "the State line's value full screen: long strings wrapped, folds by depth",
     ),
     bind(
         &[ch('Z')],
         "Z",
         Action::FoldAll,
         "fold every object below the top level, or unfold all (State)",
+    ),
+    bind(
+        &[ch('o')],
+        "o",
+        Action::ToggleZoom,
+        "the focused pane fills the screen (Tab switches it), or all panes again",
     ),
     bind(
         &[ch('w')],
@@ -342,6 +370,7 @@ pub static LOG: &[Binding] = &[
         Action::ToggleFollow,
         "follow new events live",
     ),
+    ZONE,
     bind(
         &[code(KeyCode::Enter)],
         "Enter",

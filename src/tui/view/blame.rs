@@ -56,7 +56,7 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, blame: &Blame
             "VER",
             "TIME",
             "TYPE",
-            tw = time_cells(view.time_digits),
+            tw = time_cells(view.time_digits, theme.zone),
         ),
         theme.heading(),
     )];
@@ -72,7 +72,7 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, blame: &Blame
         } else {
             theme.normal()
         };
-        let time = time_cell(event.timestamp.as_ref(), view.time_digits);
+        let time = time_cell(event.timestamp.as_ref(), view.time_digits, theme.zone);
         let kind = fit(view.replay.type_name(&event), type_width);
         let change = format!(
             "{} → {}",

@@ -128,6 +128,9 @@ fn tab_footer(view: &AggregateView) -> String {
     let Some(event) = view.current_entry() else {
         return String::new();
     };
+    if view.before_first && view.tab != Tab::Compare {
+        return " v0 · empty state, before the first event · l steps to v1 ".into();
+    }
     match view.tab {
         Tab::State => match view.line_path().filter(|_| view.focus == Focus::Detail) {
             Some(path) => format!(

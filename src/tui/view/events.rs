@@ -21,7 +21,7 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme
     let position = if view.is_empty() {
         String::new()
     } else {
-        format!(" {}/{} ", view.cursor + 1, view.span())
+        format!(" {}/{} ", view.shown_count(), view.span())
     };
     let mut title = vec![Span::styled(" events ", theme.heading())];
     if let Some(filter) = &view.filter {
@@ -69,17 +69,27 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme
             if filter.is_some() { " " } else { "" },
             "VER",
             "TIME",
-            tw = time_cells(view.time_digits),
+            tw = time_cells(view.time_digits, theme.zone),
         ),
         theme.heading(),
     ));
-    let rows = body.height.saturating_sub(1) as usize;
+    let mut rows = body.height.saturating_sub(1) as usize;
+    if view.before_first {
+        // v0 sits above v1 as a row of its own, the cursor on it.
+        let text = format!(
+            "   v{:<w$} empty state, before the first event",
+            0,
+            w = width - 1
+        );
+        lines.push(Line::styled(text, theme.selected()));
+        rows = rows.saturating_sub(1);
+    }
     let end = (view.offset + rows).min(view.len());
     for index in view.offset..end {
         let Some(event) = view.entry(index) else {
             break;
         };
-        let selected = index == view.cursor;
+        let selected = index == view.cursor && !view.before_first;
         let base = if selected {
             theme.selected()
         } else {
@@ -96,7 +106,7 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme
             (false, true) => " B",
             (false, false) => "  ",
         };
-        let time = time_cell(event.timestamp.as_ref(), view.time_digits);
+        let time = time_cell(event.timestamp.as_ref(), view.time_digits, theme.zone);
         let mut spans = Vec::with_capacity(5);
         if let Some(filter) = filter {
             let (glyph, style) = if filter.is_match(index) {

@@ -140,7 +140,11 @@ pub fn render(frame: &mut Frame, areas: ListLayout, app: &App) {
             )),
             Line::from(summary.events.to_string()).right_aligned(),
             Line::from(summary.snapshots.to_string()).right_aligned(),
-            Line::from(time_cell(summary.last_timestamp.as_ref(), list.time_digits)),
+            Line::from(time_cell(
+                summary.last_timestamp.as_ref(),
+                list.time_digits,
+                theme.zone,
+            )),
         ])
         .style(style)
     });
@@ -161,7 +165,7 @@ pub fn render(frame: &mut Frame, areas: ListLayout, app: &App) {
             Constraint::Length(HEALTH_WIDTH),
             Constraint::Length(8),
             Constraint::Length(9),
-            Constraint::Length(time_cells(list.time_digits) as u16),
+            Constraint::Length(time_cells(list.time_digits, theme.zone) as u16),
             Constraint::Fill(1),
         ],
     )

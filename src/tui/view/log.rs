@@ -8,10 +8,9 @@ use ratatui::Frame;
 
 use super::span;
 use super::timeline::{MALFORMED, WARNING};
-use crate::model::format_time;
 use crate::tui::app::LogView;
 use crate::tui::layout::{inner, ListLayout};
-use crate::tui::text::fit;
+use crate::tui::text::{fit, format_time_in, Zone};
 use crate::tui::theme::Theme;
 
 pub fn render(frame: &mut Frame, areas: ListLayout, log: &LogView, theme: &Theme) {
@@ -64,7 +63,7 @@ pub fn render(frame: &mut Frame, areas: ListLayout, log: &LogView, theme: &Theme
         frame.render_widget(Paragraph::new(notice).alignment(Alignment::Center), middle);
         return;
     }
-    let w = columns(log, body.width as usize);
+    let w = columns(log, body.width as usize, theme.zone);
     let mut lines = Vec::with_capacity(areas.rows.height as usize + 1);
     lines.push(Line::styled(
         format!(
@@ -96,7 +95,10 @@ pub fn render(frame: &mut Frame, areas: ListLayout, log: &LogView, theme: &Theme
         } else {
             (' ', base)
         };
-        let time = row.timestamp.as_ref().map_or("-".into(), format_time);
+        let time = row
+            .timestamp
+            .as_ref()
+            .map_or("-".into(), |t| format_time_in(t, theme.zone));
         let text = format!(
             "{:>pw$}  {time:<tw$}  {}  {:<vw$}  {}  ",
             row.position.to_string(),
@@ -131,11 +133,11 @@ pub fn render(frame: &mut Frame, areas: ListLayout, log: &LogView, theme: &Theme
 }
 
 /// Column widths: the widest seen so far, within a share of the screen.
-fn columns(log: &LogView, width: usize) -> crate::tui::app::LogWidths {
+fn columns(log: &LogView, width: usize, zone: Zone) -> crate::tui::app::LogWidths {
     let seen = log.widths;
     crate::tui::app::LogWidths {
         position: seen.position.max("POSITION".len()),
-        time: seen.time.max(4),
+        time: (seen.time + zone.extra_cells()).max(4),
         aggregate: seen.aggregate.clamp("AGGREGATE".len(), (width / 4).max(9)),
         version: seen.version.max(3),
         event_type: seen.event_type.clamp(4, (width / 4).max(4)),

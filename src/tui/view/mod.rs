@@ -21,6 +21,7 @@ mod status;
 mod tests;
 pub(crate) mod timeline;
 mod trace;
+mod viewer;
 
 use ratatui::style::Style;
 use ratatui::text::Span;
@@ -49,15 +50,23 @@ pub fn render(app: &App, frame: &mut Frame) {
             status::render(frame, areas.status, app);
         }
         (Some(view), _) => {
-            let areas = layout::aggregate(area);
-            timeline::render(frame, areas.timeline, view, &app.theme);
-            events::render(frame, areas.events, view, &app.theme);
+            let areas = layout::aggregate_with(area, view.zoomed());
+            if !areas.timeline.is_empty() {
+                timeline::render(frame, areas.timeline, view, &app.theme);
+            }
+            if !areas.events.is_empty() {
+                events::render(frame, areas.events, view, &app.theme);
+            }
             match &view.blame {
+                _ if areas.detail.is_empty() => {}
                 Some(found) => blame::render(frame, areas.detail, view, found, &app.theme),
                 None => detail::render(frame, areas.detail, view, &app.theme),
             }
             status::render(frame, areas.status, app);
         }
+    }
+    if let Some(found) = &app.viewer {
+        viewer::render(frame, layout::list(area).block, found, &app.theme);
     }
     if let Some(found) = &app.trace {
         trace::render(frame, layout::list(area).block, found, &app.theme);

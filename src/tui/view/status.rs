@@ -6,10 +6,9 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::span;
-use crate::model::format_time;
 use crate::tui::app::{filter_kind, App, FilterKind, Prompt, PromptKind};
 use crate::tui::keymap;
-use crate::tui::text::{ellipsize_start, ellipsize_width, sanitize};
+use crate::tui::text::{ellipsize_start, ellipsize_width, format_time_in, sanitize, Zone};
 use crate::tui::theme::Theme;
 use unicode_width::UnicodeWidthStr;
 
@@ -47,7 +46,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
                 ));
                 if let Some(time) = &row.timestamp {
                     spans.push(separator());
-                    spans.push(Span::raw(format_time(time)));
+                    spans.push(Span::raw(format_time_in(time, theme.zone)));
+                    spans.extend(zone_label(theme));
                 }
             }
             if log.follow {
@@ -61,7 +61,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             spans.push(Span::raw(""));
             spans.push(separator());
             let (version, last) = match view.current_entry() {
-                Some(event) => (event.version, view.last_version()),
+                Some(_) => (view.shown_version(), view.last_version()),
                 None => (0, 0),
             };
             let total = if view.loading {
@@ -70,9 +70,13 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
                 last.to_string()
             };
             spans.push(Span::styled(format!("v{version}/{total}"), theme.key()));
-            if let Some(time) = view.current_entry().and_then(|e| e.timestamp).as_ref() {
+            if view.before_first {
                 spans.push(separator());
-                spans.push(Span::raw(format_time(time)));
+                spans.push(Span::raw("empty state"));
+            } else if let Some(time) = view.current_entry().and_then(|e| e.timestamp).as_ref() {
+                spans.push(separator());
+                spans.push(Span::raw(format_time_in(time, theme.zone)));
+                spans.extend(zone_label(theme));
             }
             if view.playing {
                 spans.push(separator());
@@ -147,6 +151,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         )),
         area,
     );
+}
+
+/// After a time: which zone it is written in, once it is not UTC's `Z`.
+fn zone_label(theme: &Theme) -> Option<Span<'static>> {
+    (theme.zone == Zone::Local).then(|| Span::styled(" local", theme.muted()))
 }
 
 /// What follows a message cut to fit.
@@ -227,6 +236,10 @@ fn prompt_line<'a>(app: &'a App, prompt: &'a Prompt) -> Line<'a> {
         PromptKind::PaneSearch => (
             format!(" search the {} tab: ", app.view.as_ref().map_or("", |v| v.tab.title())),
             "text, any case · Enter find · then n/N · Esc cancel",
+        ),
+        PromptKind::Mark => (
+            " mark A/B at version or time: ".to_string(),
+            "a 37 · b v12 · a 10:30 · b -1h · Enter mark · Esc cancel",
         ),
         PromptKind::LogTime => (" jump to time: ".to_string(), "Enter jump · Esc cancel"),
         PromptKind::LogFilter => (

@@ -74,7 +74,7 @@ pub fn render(frame: &mut Frame, area: Rect, view: &TraceView, theme: &Theme) {
                 fit("EVENT", label_width),
                 "TIME",
                 "ELAPSED",
-                tw = time_cells(digits),
+                tw = time_cells(digits, theme.zone),
             ),
             theme.heading(),
         ),
@@ -92,7 +92,7 @@ pub fn render(frame: &mut Frame, area: Rect, view: &TraceView, theme: &Theme) {
         } else {
             "  "
         };
-        let time = time_cell(e.event.timestamp.as_ref(), digits);
+        let time = time_cell(e.event.timestamp.as_ref(), digits, theme.zone);
         let note = e.link.note();
         let mut spans = vec![
             Span::styled(here, theme.key()),

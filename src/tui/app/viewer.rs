@@ -1,0 +1,158 @@
+//! Enter on a State line: that value full screen, long strings wrapped, its objects folded
+//! with the State tab's keys or all to one depth (`1`..`9`, `Z` steps through them).
+
+use std::collections::BTreeSet;
+
+use super::json_tree::{self, JsonLine, Node};
+use super::App;
+use crate::diff::JsonPath;
+use crate::tui::action::{Action, Tab};
+use crate::tui::layout::{self, keep_in_view};
+
+/// The value viewer: one value of the state, as foldable lines.
+#[derive(Debug, Clone)]
+pub struct ValueViewer {
+    /// Where the value sits in the state, and at which version: the title.
+    pub path: JsonPath,
+    pub version: u64,
+    /// The value's lines; their paths start at the value itself.
+    pub lines: Vec<JsonLine>,
+    pub folds: BTreeSet<JsonPath>,
+    /// Indices into `lines` left after folding.
+    pub visible: Vec<usize>,
+    /// Index into `visible` of the line cursor.
+    pub selected: usize,
+    pub offset: usize,
+    /// The depth everything was last folded to; 0 while nothing is.
+    pub depth: usize,
+}
+
+impl ValueViewer {
+    pub fn new(path: JsonPath, version: u64, value: &serde_json::Value) -> ValueViewer {
+        let lines = json_tree::flatten(value);
+        let visible = (0..lines.len()).collect();
+        ValueViewer {
+            path,
+            version,
+            lines,
+            folds: BTreeSet::new(),
+            visible,
+            selected: 0,
+            offset: 0,
+            depth: 0,
+        }
+    }
+
+    /// Folds every object and array at `depth` or deeper (1: the value's own keys show).
+    pub fn fold_to(&mut self, depth: usize, rows: usize) {
+        self.depth = depth;
+        self.folds = self
+            .lines
+            .iter()
+            .filter(|l| depth > 0 && l.depth >= depth && matches!(l.node, Node::Open { .. }))
+            .map(|l| l.path.clone())
+            .collect();
+        self.refold(rows);
+    }
+
+    /// `Z`: one level deeper each time, then everything unfolded, then depth 1 again.
+    pub fn cycle_depth(&mut self, rows: usize) {
+        let next = self.depth + 1;
+        let deeper = self
+            .lines
+            .iter()
+            .any(|l| l.depth >= next && matches!(l.node, Node::Open { .. }));
+        self.fold_to(if deeper { next } else { 0 }, rows);
+    }
+
+    pub fn toggle_fold(&mut self, rows: usize) {
+        let Some(&line) = self.visible.get(self.selected) else {
+            return;
+        };
+        let Some(target) = json_tree::fold_target(&self.lines, line) else {
+            return;
+        };
+        let path = self.lines[target].path.clone();
+        if !self.folds.remove(&path) {
+            self.folds.insert(path);
+        }
+        self.visible = json_tree::visible(&self.lines, &self.folds);
+        self.selected = self.visible.partition_point(|&i| i < target);
+        self.offset = keep_in_view(self.offset, self.selected, rows, self.visible.len());
+    }
+
+    /// After the folds change: the cursor stays on its line, or the one folded over it.
+    fn refold(&mut self, rows: usize) {
+        let line = self.visible.get(self.selected).copied().unwrap_or(0);
+        self.visible = json_tree::visible(&self.lines, &self.folds);
+        self.selected = self
+            .visible
+            .partition_point(|&i| i <= line)
+            .saturating_sub(1);
+        self.offset = keep_in_view(self.offset, self.selected, rows, self.visible.len());
+    }
+
+    fn move_by(&mut self, delta: isize, rows: usize) {
+        let last = self.visible.len().saturating_sub(1);
+        self.selected = self.selected.saturating_add_signed(delta).min(last);
+        self.offset = keep_in_view(self.offset, self.selected, rows, self.visible.len());
+    }
+
+    pub fn is_folded(&self, index: usize) -> bool {
+        matches!(self.lines[index].node, Node::Open { .. })
+            && self.folds.contains(&self.lines[index].path)
+    }
+}
+
+impl App {
+    /// Enter in an aggregate: the State tab's line, full screen.
+    pub(super) fn open_viewer(&mut self) {
+        let Some(view) = self.view.as_mut() else {
+            return;
+        };
+        if view.tab != Tab::State {
+            self.say("Enter opens a value of the State tab full screen (press 1)");
+            return;
+        }
+        let Some(path) = view.line_path().cloned() else {
+            self.say("no state to read yet");
+            return;
+        };
+        let version = view.shown_version();
+        let value = match view.replay.state_after(view.shown_count()) {
+            Ok(state) => path.lookup(state).cloned(),
+            Err(error) => return self.complain(error.to_string()),
+        };
+        match value {
+            Some(value) => self.viewer = Some(ValueViewer::new(path, version, &value)),
+            None => self.say("that line has no value"),
+        }
+    }
+
+    /// Rows of lines the viewer shows: the screen but its border and the status line.
+    pub(super) fn viewer_rows(&self) -> usize {
+        layout::inner(layout::list(self.size).block).height as usize
+    }
+
+    pub(super) fn on_viewer(&mut self, action: Action) {
+        let rows = self.viewer_rows();
+        let Some(viewer) = self.viewer.as_mut() else {
+            return;
+        };
+        let page = rows.max(1) as isize;
+        match action {
+            Action::Up | Action::WheelUp { .. } => viewer.move_by(-1, rows),
+            Action::Down | Action::WheelDown { .. } => viewer.move_by(1, rows),
+            Action::PageUp => viewer.move_by(-page, rows),
+            Action::PageDown => viewer.move_by(page, rows),
+            Action::First => viewer.move_by(isize::MIN / 2, rows),
+            Action::Last => viewer.move_by(isize::MAX / 2, rows),
+            Action::ToggleFold => viewer.toggle_fold(rows),
+            Action::FoldDepth(depth) => viewer.fold_to(depth.into(), rows),
+            Action::FoldAll => viewer.cycle_depth(rows),
+            Action::Back => self.viewer = None,
+            Action::ToggleHelp => self.open_help(),
+            _ => {}
+        }
+    }
+}

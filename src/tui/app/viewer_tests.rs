@@ -1,0 +1,129 @@
+//! The value viewer: Enter on a State line, wrapped strings, folding by depth.
+
+use crate::tui::action::Action;
+use crate::tui::keymap::Context;
+use crate::tui::testing::{create_store, insert, open_store, row, Harness};
+
+fn nested_store(dir: &tempfile::TempDir) -> Harness {
+    let long = format!("{}END", "word ".repeat(80));
+    let data = serde_json::json!({
+        "a": {"b": {"c": {"d": 1}}, "e": [1, 2]},
+        "note": long,
+    })
+    .to_string();
+    let path = dir.path().join("store.db");
+    let conn = create_store(&path);
+    insert(&conn, &[row("n", 1, "Made", &data)]);
+    Harness::new(open_store(&path), 100, 30)
+}
+
+fn shown(h: &Harness) -> Vec<String> {
+    let viewer = h.app.viewer.as_ref().expect("the viewer is open");
+    viewer
+        .visible
+        .iter()
+        .map(|&i| crate::tui::app::line_text(&viewer.lines, i, viewer.is_folded(i)))
+        .map(|text| text.trim().to_string())
+        .collect()
+}
+
+#[test]
+fn enter_on_a_state_line_opens_its_value_full_screen_and_q_closes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = nested_store(&dir);
+    h.open("n");
+    h.send(Action::FocusNext);
+    h.send(Action::Down);
+    h.send(Action::OpenValue);
+    assert_eq!(h.app.context(), Context::Viewer);
+    let screen = h.screen();
+    assert!(screen.contains(".a at v1 · 11 lines"), "{screen}");
+    assert!(!screen.contains("events"), "full screen: {screen}");
+    assert_eq!(shown(&h)[1], r#""b": {"#);
+
+    h.send(Action::FoldDepth(1));
+    assert_eq!(
+        shown(&h),
+        ["{", r#""b": {…},  1 key"#, r#""e": […]  2 items"#, "}"]
+    );
+    assert!(h.screen().contains("folded to depth 1"));
+    h.send(Action::FoldDepth(2));
+    assert_eq!(shown(&h)[2], r#""c": {…}  1 key"#);
+    // Z goes one deeper each time while something is left to fold, then unfolds all.
+    let depth = |h: &Harness| h.app.viewer.as_ref().unwrap().depth;
+    h.send(Action::FoldAll);
+    assert_eq!(depth(&h), 0, "nothing opens at depth 3");
+    assert_eq!(shown(&h).len(), 11);
+    h.send(Action::FoldAll);
+    assert_eq!(depth(&h), 1);
+    h.send(Action::FoldAll);
+    assert_eq!(depth(&h), 2);
+    // z folds the line's object as on the State tab.
+    h.send_all([Action::FoldDepth(9), Action::Down, Action::ToggleFold]);
+    assert_eq!(shown(&h)[1], r#""b": {…},  1 key"#);
+
+    h.send(Action::Back);
+    assert!(h.app.viewer.is_none());
+    assert_eq!(h.app.context(), Context::Aggregate);
+}
+
+#[test]
+fn a_long_string_is_wrapped_whole_in_the_viewer() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = nested_store(&dir);
+    h.open("n");
+    h.send(Action::FocusNext);
+    assert!(!h.screen().contains("END"), "the State tab cuts it");
+    h.send(Action::Last);
+    for _ in 0..20 {
+        if h.app
+            .view
+            .as_ref()
+            .unwrap()
+            .line_path()
+            .map(|p| p.to_string())
+            == Some(".note".into())
+        {
+            break;
+        }
+        h.send(Action::Down);
+    }
+    h.send(Action::OpenValue);
+    let screen = h.screen();
+    assert!(screen.contains(".note at v1"), "{screen}");
+    assert!(screen.contains("END\""), "wrapped to its end: {screen}");
+    let wrapped = screen.lines().filter(|l| l.contains("word word")).count();
+    assert!(wrapped >= 4, "{screen}");
+}
+
+#[test]
+fn enter_off_the_state_tab_says_where_it_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = nested_store(&dir);
+    h.open("n");
+    h.send(Action::SelectTab(crate::tui::action::Tab::Diff));
+    h.send(Action::OpenValue);
+    assert!(h.app.viewer.is_none());
+    let message = h.app.message.as_ref().unwrap().text.clone();
+    assert!(message.contains("State tab"), "{message}");
+}
+
+#[test]
+fn the_digit_keys_fold_the_viewer_to_their_depth() {
+    use crate::tui::keymap::action_for;
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let key = |c| KeyEvent::new(c, KeyModifiers::NONE);
+    for (c, depth) in [('1', 1), ('4', 4), ('9', 9)] {
+        let action = action_for(Context::Viewer, key(KeyCode::Char(c)));
+        assert_eq!(action, Some(Action::FoldDepth(depth)));
+    }
+    let enter = key(KeyCode::Enter);
+    assert_eq!(
+        action_for(Context::Aggregate, enter),
+        Some(Action::OpenValue)
+    );
+    assert_eq!(action_for(Context::Viewer, enter), Some(Action::ToggleFold));
+    // In an aggregate the digits still pick tabs.
+    let tab = action_for(Context::Aggregate, key(KeyCode::Char('2')));
+    assert_eq!(tab, Some(Action::SelectTab(crate::tui::action::Tab::Diff)));
+}
