@@ -15,12 +15,12 @@ use std::path::{Path, PathBuf};
 use super::{EventSource, Query, Resume, Scope, SourceError, Start};
 use crate::model::transcript::{Header, Step};
 use crate::model::{
-    AggregateSummary, Chunk, Event, HistoryStart, RecordedStates, RecordedStep, RecordedStepList,
-    RecordedSteps, Snapshot, StorePosition,
+    AggregateSummary, Chunk, Event, HistoryStart, RecordedStates, RecordedStepList, RecordedSteps,
+    Snapshot, StorePosition,
 };
 
 pub use read::{has_marker, read, LineReader, ReadError, ReadTranscript};
-use steps::{StepFile, Steps};
+use steps::{recorded, StepFile, Steps};
 
 /// Is this file a transcript? Yes for `*.jsonl`, and for any file whose first line
 /// carries the transcript marker.
@@ -57,7 +57,7 @@ fn sniff(path: &Path) -> bool {
 pub const MAX_TRANSCRIPT_BYTES: u64 = 64 << 30;
 
 /// The longest line rewind reads from a transcript: a step's state and its diff.
-const MAX_LINE_BYTES: u64 = 1 << 30;
+pub(super) const MAX_LINE_BYTES: u64 = 1 << 30;
 
 /// Steps handed to the sink at a time.
 const BATCH: usize = 1024;
@@ -167,8 +167,6 @@ pub struct TranscriptSource {
     path: PathBuf,
     header: Arc<Header>,
     steps: Arc<Steps>,
-    /// Where the file's steps are read back from, for the recorded reducer.
-    file: Option<Arc<StepFile>>,
     first_timestamp: Option<DateTime<Utc>>,
     last_timestamp: Option<DateTime<Utc>>,
     snapshots: Arc<Vec<Snapshot>>,
@@ -203,8 +201,7 @@ impl TranscriptSource {
         Ok(TranscriptSource {
             path: path.to_path_buf(),
             header: Arc::new(header),
-            steps: Arc::new(Steps::File(Arc::clone(&file))),
-            file: Some(file),
+            steps: Arc::new(Steps::File(file)),
             first_timestamp: indexed.first_timestamp,
             last_timestamp: indexed.last_timestamp,
             snapshots: Arc::new(indexed.snapshots),
@@ -227,7 +224,6 @@ impl TranscriptSource {
             last_timestamp: times.max(),
             header: Arc::new(transcript.header),
             steps: Arc::new(Steps::Memory(transcript.steps)),
-            file: None,
             snapshots: Arc::new(snapshots),
         }
     }
@@ -332,19 +328,11 @@ impl EventSource for TranscriptSource {
         if aggregate_id != self.header.aggregate {
             return None;
         }
-        let steps: Arc<dyn RecordedSteps> = match (&self.file, self.steps.as_ref()) {
-            (Some(file), _) => Arc::clone(file) as Arc<dyn RecordedSteps>,
-            (None, Steps::Memory(steps)) => Arc::new(RecordedStepList::new(
-                steps
-                    .iter()
-                    .map(|step| RecordedStep {
-                        version: step.event.version,
-                        state: step.state.clone(),
-                        problem: step.problem.clone(),
-                    })
-                    .collect(),
-            )),
-            (None, Steps::File(file)) => Arc::clone(file) as Arc<dyn RecordedSteps>,
+        let steps: Arc<dyn RecordedSteps> = match self.steps.as_ref() {
+            Steps::File(file) => Arc::clone(file) as Arc<dyn RecordedSteps>,
+            Steps::Memory(steps) => {
+                Arc::new(RecordedStepList::new(steps.iter().map(recorded).collect()))
+            }
         };
         Some(RecordedStates {
             reducer: self.header.reducer.clone(),

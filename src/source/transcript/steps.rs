@@ -3,7 +3,7 @@
 //! from text (fuzzing, tests), in memory.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Seek, SeekFrom};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -12,6 +12,7 @@ use crate::model::transcript::{Header, Step};
 use crate::model::{RecordedStep, RecordedSteps};
 
 use super::read::read_step_line;
+use super::MAX_LINE_BYTES;
 
 /// Steps parsed per read of the file: what a fold or a page takes next.
 const WINDOW: usize = 256;
@@ -78,19 +79,26 @@ impl StepFile {
         file.seek(SeekFrom::Start(offset)).map_err(|_| changed())?;
         let mut steps = Vec::with_capacity(range.len().min(WINDOW * 4));
         let mut line = String::new();
+        // Where the reader is, counted from the lines read (asking the file would cost a
+        // system call a line).
+        let mut at = offset;
         for index in range {
-            line.clear();
             let next = self.offsets.get(index + 1).copied();
             // Blank lines between steps are skipped, as when the file was first read.
             loop {
-                let at = file.stream_position().map_err(|_| changed())?;
                 if next.is_some_and(|next| at >= next) {
                     return Err(changed());
                 }
                 line.clear();
-                if file.read_line(&mut line).map_err(|_| changed())? == 0 {
+                // Bounded as when the file was first read: it may have changed since.
+                let read = (&mut *file)
+                    .take(MAX_LINE_BYTES + 1)
+                    .read_line(&mut line)
+                    .map_err(|_| changed())?;
+                if read == 0 || read as u64 > MAX_LINE_BYTES {
                     return Err(changed());
                 }
+                at += read as u64;
                 if !line.trim().is_empty() {
                     break;
                 }
@@ -160,10 +168,15 @@ impl RecordedSteps for StepFile {
     }
 
     fn step(&self, index: usize) -> Option<RecordedStep> {
-        self.cached(index, |step| RecordedStep {
-            version: step.event.version,
-            state: step.state.clone(),
-            problem: step.problem.clone(),
-        })
+        self.cached(index, recorded)
+    }
+}
+
+/// What a step recorded: the state after it and why it failed, if it did.
+pub fn recorded(step: &Step) -> RecordedStep {
+    RecordedStep {
+        version: step.event.version,
+        state: step.state.clone(),
+        problem: step.problem.clone(),
     }
 }
