@@ -322,6 +322,10 @@ impl AggregateView {
 
     /// The event under the cursor, whole (its payload read from the store if paged out).
     pub fn event_at_cursor(&mut self) -> Option<Event> {
+        // v0, the empty state, has no event.
+        if self.before_first {
+            return None;
+        }
         self.replay.event(self.cursor).ok()
     }
 

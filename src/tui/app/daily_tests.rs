@@ -498,3 +498,19 @@ fn u_is_bound_wherever_times_are_shown() {
     }
     assert_eq!(action_for(Context::Prompt, u), Some(Action::InputChar('u')));
 }
+
+#[test]
+fn v0_has_no_event_to_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows: Vec<_> = (1..=3)
+        .map(|v| row("a", v, "Counted", r#"{"n": 1}"#))
+        .collect();
+    let mut h = store_with(&dir, &rows);
+    h.open_latest("a");
+    h.send(Action::JumpToVersion);
+    h.type_text("0");
+    h.send(Action::Confirm);
+    h.send(Action::Trace);
+    assert_eq!(message(&h), "no event to trace");
+    assert!(h.app.trace.is_none());
+}
