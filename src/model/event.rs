@@ -1,4 +1,4 @@
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use serde_json::Value;
 
 use super::StorePosition;
@@ -218,6 +218,9 @@ pub struct Event {
     pub event_id: Option<String>,
     pub event_type: String,
     pub timestamp: Option<DateTime<Utc>>,
+    /// The UTC offset the store wrote the time with, when it wrote one other than UTC's:
+    /// the instant is `timestamp`; this only lets a display show it as stored.
+    pub time_offset: Option<FixedOffset>,
     pub data: Payload,
     pub metadata: JsonText,
     pub issues: Vec<EventIssue>,

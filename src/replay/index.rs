@@ -4,7 +4,7 @@
 //! Entries are delta-encoded against the one before, as variable-length integers, in
 //! blocks whose first entry is kept whole, so reading any entry decodes at most one block.
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 
 use crate::model::{Event, Payload, StorePosition};
 
@@ -17,6 +17,8 @@ pub struct Entry {
     pub version: u64,
     pub position: StorePosition,
     pub timestamp: Option<DateTime<Utc>>,
+    /// The offset the store wrote the time with (see `Event::time_offset`).
+    pub time_offset: Option<FixedOffset>,
     /// Index into the type names (see [`EventIndex::type_name`]).
     pub type_id: u32,
     /// The stored payload did not decode.
@@ -46,6 +48,9 @@ const HAS_TIME: u8 = 1 << 1;
 const HAS_NANOS: u8 = 1 << 2;
 const UNDECODABLE: u8 = 1 << 3;
 const HAS_ISSUES: u8 = 1 << 4;
+/// The time's offset differs from the entry before's (a store rarely changes it, so it
+/// costs nothing in the common case).
+const NEW_OFFSET: u8 = 1 << 5;
 
 impl EventIndex {
     pub fn len(&self) -> usize {
@@ -62,6 +67,7 @@ impl EventIndex {
             version: event.version,
             position: event.position,
             timestamp: event.timestamp,
+            time_offset: event.time_offset,
             type_id: self.intern(&event.event_type),
             undecodable: matches!(event.data, Payload::Undecodable { .. }),
             has_issues: !event.issues.is_empty(),
@@ -164,6 +170,9 @@ fn encode(out: &mut Vec<u8>, previous: &Entry, entry: &Entry) {
     if entry.has_issues {
         head |= HAS_ISSUES;
     }
+    if entry.time_offset != previous.time_offset {
+        head |= NEW_OFFSET;
+    }
     out.push(head);
     put_signed(out, entry.version.wrapping_sub(previous.version) as i64);
     match (previous.position, entry.position) {
@@ -198,6 +207,14 @@ fn encode(out: &mut Vec<u8>, previous: &Entry, entry: &Entry) {
         }
     }
     put_unsigned(out, u64::from(entry.type_id));
+    if entry.time_offset != previous.time_offset {
+        put_signed(
+            out,
+            entry
+                .time_offset
+                .map_or(0, |o| i64::from(o.local_minus_utc())),
+        );
+    }
 }
 
 struct Decoder<'b> {
@@ -284,11 +301,21 @@ impl Iterator for Decoder<'_> {
         } else {
             None
         };
+        let type_id = self.unsigned() as u32;
+        let time_offset = match head & NEW_OFFSET != 0 {
+            // Zero stands for none: a UTC offset is never kept (see `written_offset`).
+            true => i32::try_from(self.signed())
+                .ok()
+                .and_then(FixedOffset::east_opt)
+                .filter(|o| o.local_minus_utc() != 0),
+            false => previous.time_offset,
+        };
         self.current = Entry {
             version,
             position,
             timestamp,
-            type_id: self.unsigned() as u32,
+            time_offset,
+            type_id,
             undecodable: head & UNDECODABLE != 0,
             has_issues: head & HAS_ISSUES != 0,
         };
@@ -338,6 +365,10 @@ mod tests {
                 Some(&at),
                 ["A", "B", "C"][i as usize % 3],
             );
+            // Runs of times written with an offset, across block boundaries.
+            if (100..300).contains(&i) || i % 50 == 7 {
+                e.time_offset = FixedOffset::east_opt(if i % 2 == 0 { 19_800 } else { -3_600 });
+            }
             if i % 97 == 0 {
                 e.timestamp = None;
                 e.data = Payload::from_json_text("{oops");
@@ -371,11 +402,14 @@ mod tests {
             assert_eq!(entry.version, e.version, "{i}");
             assert_eq!(entry.position, e.position, "{i}");
             assert_eq!(entry.timestamp, e.timestamp, "{i}");
+            assert_eq!(entry.time_offset, e.time_offset, "{i}");
             assert_eq!(index.type_name(entry.type_id), e.event_type, "{i}");
             assert_eq!(entry.undecodable, e.data.error().is_some(), "{i}");
             assert_eq!(entry.has_issues, !e.issues.is_empty(), "{i}");
         };
-        for i in [0, 1, 127, 128, 129, 500, 999, 1000, 1001] {
+        for i in [
+            0, 1, 7, 57, 100, 101, 127, 128, 129, 299, 300, 500, 999, 1000, 1001,
+        ] {
             check(i, index.get(i).unwrap());
         }
         for (offset, entry) in index.range(250..700).enumerate() {

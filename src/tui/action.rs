@@ -101,7 +101,7 @@ pub enum Action {
     /// `M`: set mark A or B at a typed version or time.
     MarkAt,
     OpenCompare,
-    /// `u`: times in the local zone, or in UTC.
+    /// `u`: times in the local zone, or as stored.
     ToggleZone,
     /// `x`: clear marks A and B.
     ClearMarks,

@@ -33,6 +33,8 @@ pub const WINDOW_ROWS: usize = 5 * PAGE_ROWS;
 pub struct LogRow {
     pub position: StorePosition,
     pub timestamp: Option<DateTime<Utc>>,
+    /// The offset the store wrote the time with, if not UTC.
+    pub time_offset: Option<chrono::FixedOffset>,
     pub aggregate_id: String,
     pub aggregate_type: Option<String>,
     pub version: u64,
@@ -52,6 +54,7 @@ impl LogRow {
         LogRow {
             position: event.position,
             timestamp: event.timestamp,
+            time_offset: event.time_offset,
             malformed: matches!(event.data, Payload::Undecodable { .. })
                 || !event.issues.is_empty(),
             aggregate_id: event.aggregate_id,

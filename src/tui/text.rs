@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 use ratatui::text::{Line, Span};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
@@ -107,75 +107,96 @@ pub fn subsecond_digits(time: &DateTime<Utc>) -> u8 {
     }
 }
 
-/// The zone times are written in: UTC (`Z`), or the local zone (`TZ`, else the system's)
-/// with its offset (`+01:00`).
+/// The zone times are written in: as the store wrote them (the offset it wrote, else UTC's
+/// `Z`), or the local zone (`TZ`, else the system's) with its offset (`+01:00`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Zone {
     #[default]
-    Utc,
+    Stored,
     Local,
 }
 
 impl Zone {
     pub fn toggled(self) -> Zone {
         match self {
-            Zone::Utc => Zone::Local,
-            Zone::Local => Zone::Utc,
-        }
-    }
-
-    /// Cells an offset (`+01:00`) takes beyond UTC's `Z`.
-    pub fn extra_cells(self) -> usize {
-        match self {
-            Zone::Utc => 0,
-            Zone::Local => 5,
-        }
-    }
-
-    /// The status line's word for it.
-    pub fn label(self) -> &'static str {
-        match self {
-            Zone::Utc => "UTC",
-            Zone::Local => "local",
+            Zone::Stored => Zone::Local,
+            Zone::Local => Zone::Stored,
         }
     }
 }
 
-/// A time as RFC 3339 in `zone`: the same instant, only written differently.
-pub fn time_in(time: &DateTime<Utc>, format: SecondsFormat, zone: Zone) -> String {
-    match zone {
-        Zone::Utc => time.to_rfc3339_opts(format, true),
-        Zone::Local => time
+/// A time as RFC 3339 in `zone`: the same instant, only written differently. `offset` is
+/// the one the store wrote it with, if any.
+pub fn time_in(
+    time: &DateTime<Utc>,
+    offset: Option<FixedOffset>,
+    format: SecondsFormat,
+    zone: Zone,
+) -> String {
+    match (zone, offset) {
+        (Zone::Stored, None) => time.to_rfc3339_opts(format, true),
+        (Zone::Stored, Some(offset)) => time.with_timezone(&offset).to_rfc3339_opts(format, false),
+        (Zone::Local, _) => time
             .with_timezone(&chrono::Local)
             .to_rfc3339_opts(format, false),
     }
 }
 
 /// A time as `model::format_time` writes it (as many fraction digits as it has), in `zone`.
-pub fn format_time_in(time: &DateTime<Utc>, zone: Zone) -> String {
-    time_in(time, SecondsFormat::AutoSi, zone)
+pub fn format_time_in(time: &DateTime<Utc>, offset: Option<FixedOffset>, zone: Zone) -> String {
+    time_in(time, offset, SecondsFormat::AutoSi, zone)
 }
 
-/// Cells a time column takes with `digits` fraction digits.
-pub fn time_cells(digits: u8, zone: Zone) -> usize {
-    zone.extra_cells()
-        + match digits {
-            0 => 20,
-            d => 21 + d as usize,
+/// How a column of times is written: the fraction digits every row shows, the zone, and
+/// whether some row keeps the offset it was stored with, so TIME and what follows line up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeColumn {
+    pub digits: u8,
+    pub zone: Zone,
+    pub offsets: bool,
+}
+
+impl TimeColumn {
+    pub fn new(digits: u8, zone: Zone) -> TimeColumn {
+        TimeColumn {
+            digits,
+            zone,
+            offsets: false,
         }
-}
+    }
 
-/// A time for a column: every row of the column shows the same number of fraction digits,
-/// so TIME and what follows it line up.
-pub fn time_cell(time: Option<&DateTime<Utc>>, digits: u8, zone: Zone) -> String {
-    let format = match digits {
-        0 => SecondsFormat::Secs,
-        1..=3 => SecondsFormat::Millis,
-        4..=6 => SecondsFormat::Micros,
-        _ => SecondsFormat::Nanos,
-    };
-    let text = time.map_or_else(|| "-".to_string(), |t| time_in(t, format, zone));
-    format!("{text:<width$}", width = time_cells(digits, zone))
+    /// Some row has a stored offset.
+    pub fn with_offsets(self, offsets: bool) -> TimeColumn {
+        TimeColumn { offsets, ..self }
+    }
+
+    /// Cells the column takes: an offset (`+01:00`) takes five beyond UTC's `Z`.
+    pub fn cells(self) -> usize {
+        let offset = match self.zone {
+            Zone::Stored if !self.offsets => 0,
+            _ => 5,
+        };
+        offset
+            + match self.digits {
+                0 => 20,
+                d => 21 + d as usize,
+            }
+    }
+
+    /// One row's time, padded to the column.
+    pub fn cell(self, time: Option<&DateTime<Utc>>, offset: Option<FixedOffset>) -> String {
+        let format = match self.digits {
+            0 => SecondsFormat::Secs,
+            1..=3 => SecondsFormat::Millis,
+            4..=6 => SecondsFormat::Micros,
+            _ => SecondsFormat::Nanos,
+        };
+        let text = time.map_or_else(
+            || "-".to_string(),
+            |t| time_in(t, offset, format, self.zone),
+        );
+        format!("{text:<width$}", width = self.cells())
+    }
 }
 
 #[cfg(test)]
@@ -271,18 +292,40 @@ mod tests {
         assert_eq!(subsecond_digits(&whole), 0);
         assert_eq!(subsecond_digits(&milli), 3);
         assert_eq!(subsecond_digits(&nano), 9);
-        let utc = Zone::Utc;
-        assert_eq!(time_cell(Some(&whole), 3, utc), "2026-03-01T09:00:00.000Z");
-        assert_eq!(time_cell(Some(&milli), 3, utc), "2026-03-01T09:00:00.500Z");
-        assert_eq!(time_cell(None, 3, utc).width(), time_cells(3, utc));
-        assert_eq!(time_cell(Some(&whole), 0, utc), "2026-03-01T09:00:00Z");
-        let local = time_cell(Some(&milli), 3, Zone::Local);
-        assert_eq!(local.width(), time_cells(3, Zone::Local), "{local}");
+        let utc = TimeColumn::new(3, Zone::Stored);
+        assert_eq!(utc.cell(Some(&whole), None), "2026-03-01T09:00:00.000Z");
+        assert_eq!(utc.cell(Some(&milli), None), "2026-03-01T09:00:00.500Z");
+        assert_eq!(utc.cell(None, None).width(), utc.cells());
+        let whole_seconds = TimeColumn::new(0, Zone::Stored);
         assert_eq!(
-            parse_local(&local),
+            whole_seconds.cell(Some(&whole), None),
+            "2026-03-01T09:00:00Z"
+        );
+        let local = TimeColumn::new(3, Zone::Local);
+        let shown = local.cell(Some(&milli), None);
+        assert_eq!(shown.width(), local.cells(), "{shown}");
+        assert_eq!(
+            parse_local(&shown),
             milli,
             "the same instant, with its offset"
         );
+    }
+
+    #[test]
+    fn stored_offsets_are_shown_as_stored_and_rows_still_line_up() {
+        let at = "2026-03-01T06:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        let east = FixedOffset::east_opt(5 * 3600);
+        let column = TimeColumn::new(0, Zone::Stored).with_offsets(true);
+        assert_eq!(column.cell(Some(&at), east), "2026-03-01T11:00:00+05:00");
+        assert_eq!(column.cell(Some(&at), None), "2026-03-01T06:00:00Z     ");
+        assert_eq!(column.cell(Some(&at), None).width(), column.cells());
+        assert_eq!(
+            format_time_in(&at, east, Zone::Stored),
+            "2026-03-01T11:00:00+05:00"
+        );
+        // The local zone shows every time in that zone, whatever it was stored with.
+        let local = format_time_in(&at, east, Zone::Local);
+        assert_eq!(parse_local(&local), at, "{local}");
     }
 
     fn parse_local(text: &str) -> DateTime<Utc> {

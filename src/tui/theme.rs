@@ -13,7 +13,7 @@ impl Theme {
     pub fn colored() -> Theme {
         Theme {
             color: true,
-            zone: crate::tui::text::Zone::Utc,
+            zone: crate::tui::text::Zone::Stored,
         }
     }
 
@@ -21,7 +21,7 @@ impl Theme {
     pub fn plain() -> Theme {
         Theme {
             color: false,
-            zone: crate::tui::text::Zone::Utc,
+            zone: crate::tui::text::Zone::Stored,
         }
     }
 

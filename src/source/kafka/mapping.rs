@@ -209,11 +209,15 @@ impl KafkaMapping {
         let record_time = record
             .timestamp_ms
             .and_then(|ms| Utc.timestamp_millis_opt(ms).single());
+        let mut time_offset = None;
         let timestamp = match &self.timestamp {
             FieldSpec::Path(path) => {
                 match json.and_then(|v| path.lookup(v)) {
                     Some(found) => match time_value(found) {
-                        Some(t) => Some(t),
+                        Some(t) => {
+                            time_offset = found.as_str().and_then(timestamp::written_offset);
+                            Some(t)
+                        }
                         None => {
                             issues.push(EventIssue::UnparseableTimestamp(found.to_string()));
                             record_time
@@ -259,6 +263,7 @@ impl KafkaMapping {
                 .find_map(|name| record.header_text(name)),
             event_type,
             timestamp,
+            time_offset,
             data,
             metadata: metadata(record).into(),
             issues,

@@ -2,7 +2,7 @@
 //! readers want: text, JSON text, bytes, whole numbers, times. Statements cast every other
 //! type to text first (`Dialect::select`), so only these arrive.
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 use postgres::types::{FromSql, Type};
 use rusqlite::types::ValueRef;
 
@@ -153,6 +153,15 @@ impl RowValues for PgRow<'_> {
         match raw.time() {
             Some(time) => time.map(Some),
             None => decode::timestamp(raw.value()),
+        }
+    }
+
+    fn time_offset(&self, i: usize) -> Option<FixedOffset> {
+        // A timestamptz keeps no offset: the server hands over the instant.
+        let raw = self.raw(i);
+        match raw.time() {
+            Some(_) => None,
+            None => decode::time_offset(raw.value()),
         }
     }
 

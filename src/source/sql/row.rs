@@ -1,7 +1,7 @@
 //! Events and snapshots from the rows of the statements in [`super::Queries`], whatever
 //! store the values came from: a bad value becomes an issue on the event, never a failure.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 
 use super::layout::Codec;
 use super::mapping::SqlMapping;
@@ -30,6 +30,8 @@ pub trait RowValues {
     fn integer(&self, i: usize) -> Option<i64>;
     /// A time, `None` for NULL, the stored text when it is not a time rewind reads.
     fn timestamp(&self, i: usize) -> Result<Option<DateTime<Utc>>, String>;
+    /// The UTC offset a time stored as text was written with (see `timestamp::written_offset`).
+    fn time_offset(&self, i: usize) -> Option<FixedOffset>;
     /// A JSON payload; NULL or bad JSON is undecodable, with why.
     fn payload(&self, i: usize, column: &str) -> Payload;
     /// The raw bytes of a payload column (for codecs that decode them themselves).
@@ -82,6 +84,7 @@ pub fn event_from_row(
         issues.push(EventIssue::UnparseableTimestamp(raw));
         None
     });
+    let mut time_offset = timestamp.and(row.time_offset(TIMESTAMP));
     let data = match (row.too_long(DATA), codec) {
         (Some(error), _) => Payload::Undecodable {
             raw: String::new(),
@@ -91,6 +94,7 @@ pub fn event_from_row(
         (None, Codec::Eventsourcing) => {
             let (data, inner_time) = es::decode_event(row.bytes(DATA));
             timestamp = inner_time;
+            time_offset = None;
             data
         }
     };
@@ -108,6 +112,7 @@ pub fn event_from_row(
         event_id,
         event_type,
         timestamp,
+        time_offset,
         data,
         metadata,
         issues,

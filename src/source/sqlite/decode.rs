@@ -1,6 +1,6 @@
 //! Turning SQLite values into rewind's model, flagging what does not fit instead of failing.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use rusqlite::types::{Value as SqlValue, ValueRef};
 use serde_json::Value;
 
@@ -99,6 +99,14 @@ pub fn timestamp(value: ValueRef<'_>) -> Result<Option<DateTime<Utc>>, String> {
             .map(Some)
             .ok_or_else(|| f.to_string()),
         ValueRef::Blob(_) => Err("<blob>".to_string()),
+    }
+}
+
+/// The offset a time stored as text was written with; numbers and UTC have none.
+pub fn time_offset(value: ValueRef<'_>) -> Option<FixedOffset> {
+    match value {
+        ValueRef::Text(bytes) => timestamp::written_offset(std::str::from_utf8(bytes).ok()?),
+        _ => None,
     }
 }
 

@@ -1,6 +1,6 @@
 //! SQLite rows as the shared row readers see them.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use rusqlite::types::ValueRef;
 
 use super::decode;
@@ -33,6 +33,10 @@ impl RowValues for SqliteRow<'_, '_> {
 
     fn timestamp(&self, i: usize) -> Result<Option<DateTime<Utc>>, String> {
         decode::timestamp(self.value(i))
+    }
+
+    fn time_offset(&self, i: usize) -> Option<FixedOffset> {
+        decode::time_offset(self.value(i))
     }
 
     fn payload(&self, i: usize, column: &str) -> Payload {

@@ -247,6 +247,8 @@ fn read_step(wire: WireStep, header: &Header, line: usize) -> Result<Step, ReadE
             .as_deref()
             .map(|t| time(t, line))
             .transpose()?,
+        // Transcripts write times in UTC.
+        time_offset: None,
         data: join_payload(wire.data, wire.raw, wire.error),
         metadata: wire.metadata.into(),
         issues: wire

@@ -120,6 +120,8 @@ pub struct AggregateView {
     pub pane_search: Option<super::pane_search::PaneSearch>,
     /// Fraction digits the TIME column shows: the most any loaded event needs.
     pub time_digits: u8,
+    /// Some loaded event keeps the offset its time was stored with (the column is wider).
+    pub time_offsets: bool,
     /// The cursor rests before the first event, on v0 (the history's start state).
     pub before_first: bool,
     /// The zone the Event tab writes the event's time in.
@@ -164,11 +166,12 @@ impl AggregateView {
             landing: None,
             restore: None,
             time_digits: 0,
+            time_offsets: false,
             pane_search: None,
             wrap: false,
             hscroll: 0,
             before_first: false,
-            zone: crate::tui::text::Zone::Utc,
+            zone: crate::tui::text::Zone::Stored,
             zoom: false,
         }
     }
@@ -265,6 +268,11 @@ impl AggregateView {
         self.len().checked_sub(1).map_or(0, |i| self.version_of(i))
     }
 
+    /// How the TIME columns of this history are written in `zone`.
+    pub fn time_column(&self, zone: crate::tui::text::Zone) -> crate::tui::text::TimeColumn {
+        crate::tui::text::TimeColumn::new(self.time_digits, zone).with_offsets(self.time_offsets)
+    }
+
     /// Appends events; a cursor resting on the last event stays on the last event.
     pub fn append(&mut self, events: Vec<Event>, event_rows: usize) {
         let old_len = self.len();
@@ -272,6 +280,7 @@ impl AggregateView {
         let digits = events.iter().filter_map(|e| e.timestamp.as_ref());
         let digits = digits.map(crate::tui::text::subsecond_digits).max();
         self.time_digits = self.time_digits.max(digits.unwrap_or(0));
+        self.time_offsets |= events.iter().any(|e| e.time_offset.is_some());
         self.replay.extend(events);
         self.problems
             .extend((old_len..self.len()).filter(|&i| self.replay.problem(i).is_some()));

@@ -84,11 +84,14 @@ impl App {
             Action::JumpToVersion => self.open_prompt(PromptKind::Version, String::new()),
             Action::JumpToTime => {
                 // Prefilled with the cursor's time, to edit rather than type out.
-                let at = view.current_entry().and_then(|e| e.timestamp);
+                let at = view
+                    .current_entry()
+                    .and_then(|e| Some((e.timestamp?, e.time_offset)));
                 self.open_prompt(
                     PromptKind::Time,
-                    at.as_ref()
-                        .map_or_else(String::new, |t| format_time_in(t, self.theme.zone)),
+                    at.map_or_else(String::new, |(t, offset)| {
+                        format_time_in(&t, offset, self.theme.zone)
+                    }),
                 );
             }
             Action::Filter if detail_focus => {
@@ -464,12 +467,14 @@ impl App {
                     Ok((events, resume)) if events.is_empty() => view.resume = resume,
                     Ok((events, resume)) => {
                         view.resume = resume;
-                        let last = events.last().and_then(|e| e.timestamp);
+                        let last = events
+                            .last()
+                            .and_then(|e| Some((e.timestamp?, e.time_offset)));
                         let n = events.len();
                         view.queue(events);
                         view.digest(rows);
                         let zone = self.theme.zone;
-                        let when = last.as_ref().map(|t| format_time_in(t, zone));
+                        let when = last.map(|(t, offset)| format_time_in(&t, offset, zone));
                         let when = when.unwrap_or_default();
                         self.say(format!("{n} new event(s) {when}"));
                     }

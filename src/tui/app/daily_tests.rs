@@ -475,7 +475,50 @@ fn u_shows_times_in_the_local_zone_with_their_offset_and_back_in_utc() {
         "{screen}"
     );
     assert!(!screen.contains(&local), "{screen}");
-    assert!(screen.contains("00:01:00Z │ times in UTC"), "{screen}");
+    assert!(screen.contains("00:01:00Z │ times as stored"), "{screen}");
+}
+
+#[test]
+fn times_stored_with_an_offset_are_shown_with_it_and_rows_line_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rows: Vec<_> = (1..=3).map(|v| row("a", v, "Counted", "{}")).collect();
+    rows[1].timestamp = "2026-01-15T05:32:00+05:30".into();
+    let mut h = store_with(&dir, &rows);
+    h.open("a");
+    h.send(Action::First);
+    let screen = h.screen();
+    // v1 is stored in UTC, v2 as written in +05:30 (the same instant as 00:02Z).
+    assert!(
+        screen.contains("2026-01-15T00:01:00Z       Counted"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("2026-01-15T05:32:00+05:30  Counted"),
+        "{screen}"
+    );
+    h.send(Action::StepForward);
+    let screen = h.screen();
+    assert!(
+        screen.contains("v2/3 │ 2026-01-15T05:32:00+05:30"),
+        "status: {screen}"
+    );
+    h.send(Action::SelectTab(Tab::Event));
+    assert!(h
+        .screen()
+        .contains("v2 Counted at 2026-01-15T05:32:00+05:30"));
+    // The instant is what counts: a time typed in UTC finds the event.
+    h.send(Action::JumpToTime);
+    assert_eq!(
+        h.app.prompt.as_ref().map(|p| p.line.value().to_string()),
+        Some("2026-01-15T05:32:00+05:30".into()),
+        "prefilled as shown"
+    );
+    h.send(Action::Back);
+    h.send(Action::ToggleZone);
+    assert!(
+        !h.screen().contains("+05:30"),
+        "the local zone shows every time in it"
+    );
 }
 
 #[test]

@@ -243,7 +243,11 @@ fn event_lines(
             event
                 .timestamp
                 .as_ref()
-                .map_or("(no time)".into(), |t| format_time_in(t, zone))
+                .map_or("(no time)".into(), |t| format_time_in(
+                    t,
+                    event.time_offset,
+                    zone
+                ))
         ),
     )];
     lines.push(line(

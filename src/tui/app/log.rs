@@ -31,6 +31,8 @@ pub struct PendingPage {
 pub struct LogWidths {
     pub position: usize,
     pub time: usize,
+    /// Some row keeps the offset its time was stored with.
+    pub offsets: bool,
     pub aggregate: usize,
     pub version: usize,
     pub event_type: usize,
@@ -184,6 +186,8 @@ impl LogView {
             widths.position = widths.position.max(row.position.to_string().len());
             let time = row.timestamp.as_ref().map_or(1, |t| format_time(t).len());
             widths.time = widths.time.max(time);
+            // A stored offset (`+05:30`) takes five cells more than `Z`.
+            widths.offsets |= row.time_offset.is_some();
             widths.aggregate = widths.aggregate.max(cells(&row.aggregate_id));
             widths.version = widths.version.max(row.version.to_string().len() + 1);
             widths.event_type = widths.event_type.max(cells(&row.event_type));

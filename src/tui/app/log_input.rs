@@ -79,8 +79,8 @@ impl App {
             Action::JumpToTime => {
                 let prefill = log
                     .current()
-                    .and_then(|row| row.timestamp.as_ref())
-                    .map(|t| format_time_in(t, self.theme.zone))
+                    .and_then(|row| Some((row.timestamp?, row.time_offset)))
+                    .map(|(t, offset)| format_time_in(&t, offset, self.theme.zone))
                     .unwrap_or_default();
                 self.open_prompt(PromptKind::LogTime, prefill);
             }
@@ -267,8 +267,8 @@ impl App {
                     let when = log
                         .rows
                         .last()
-                        .and_then(|r| r.timestamp.as_ref())
-                        .map(|t| format_time_in(t, zone))
+                        .and_then(|r| Some((r.timestamp?, r.time_offset)))
+                        .map(|(t, offset)| format_time_in(&t, offset, zone))
                         .unwrap_or_default();
                     self.say(format!("{arrived} new event(s) {when}"));
                 }

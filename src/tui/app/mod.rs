@@ -327,7 +327,8 @@ impl App {
         }
     }
 
-    /// `u`: every time on screen in the local zone (with its offset), or back in UTC.
+    /// `u`: every time on screen in the local zone (with its offset), or back as stored
+    /// (UTC, or the offset the store wrote a time with).
     fn toggle_zone(&mut self) {
         let zone = self.theme.zone.toggled();
         self.theme.zone = zone;
@@ -338,10 +339,13 @@ impl App {
         }
         let text = match zone {
             super::text::Zone::Local => format!(
-                "times in the local zone (UTC{} now; TZ sets it); u for UTC",
+                "times in the local zone (UTC{} now; TZ sets it); u for times as stored",
                 chrono::Local::now().format("%:z")
             ),
-            super::text::Zone::Utc => "times in UTC; u for the local zone".to_string(),
+            super::text::Zone::Stored => {
+                "times as stored (UTC unless the store wrote an offset); u for the local zone"
+                    .to_string()
+            }
         };
         self.say(text);
     }

@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::span;
 use crate::tui::app::{AggregateView, Blame};
 use crate::tui::layout::inner;
-use crate::tui::text::{ellipsize_width, fit, sanitize, time_cell, time_cells};
+use crate::tui::text::{ellipsize_width, fit, sanitize};
 use crate::tui::theme::Theme;
 
 pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, blame: &Blame, theme: &Theme) {
@@ -56,7 +56,7 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, blame: &Blame
             "VER",
             "TIME",
             "TYPE",
-            tw = time_cells(view.time_digits, theme.zone),
+            tw = view.time_column(theme.zone).cells(),
         ),
         theme.heading(),
     )];
@@ -72,7 +72,9 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, blame: &Blame
         } else {
             theme.normal()
         };
-        let time = time_cell(event.timestamp.as_ref(), view.time_digits, theme.zone);
+        let time = view
+            .time_column(theme.zone)
+            .cell(event.timestamp.as_ref(), event.time_offset);
         let kind = fit(view.replay.type_name(&event), type_width);
         let change = format!(
             "{} → {}",

@@ -10,7 +10,6 @@ use super::span;
 use super::timeline::row_marker;
 use crate::tui::app::{AggregateView, Focus};
 use crate::tui::layout::inner;
-use crate::tui::text::{time_cell, time_cells};
 use crate::tui::theme::Theme;
 
 /// Marks an event the filter matches, in the event list and above the timeline.
@@ -69,7 +68,7 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme
             if filter.is_some() { " " } else { "" },
             "VER",
             "TIME",
-            tw = time_cells(view.time_digits, theme.zone),
+            tw = view.time_column(theme.zone).cells(),
         ),
         theme.heading(),
     ));
@@ -106,7 +105,9 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme
             (false, true) => " B",
             (false, false) => "  ",
         };
-        let time = time_cell(event.timestamp.as_ref(), view.time_digits, theme.zone);
+        let time = view
+            .time_column(theme.zone)
+            .cell(event.timestamp.as_ref(), event.time_offset);
         let mut spans = Vec::with_capacity(5);
         if let Some(filter) = filter {
             let (glyph, style) = if filter.is_match(index) {

@@ -8,7 +8,7 @@ use ratatui::Frame;
 use super::span;
 use crate::tui::app::{App, ListStatus};
 use crate::tui::layout::{inner, ListLayout};
-use crate::tui::text::{fit, sanitize, time_cell, time_cells};
+use crate::tui::text::{fit, sanitize, TimeColumn};
 
 pub fn render(frame: &mut Frame, areas: ListLayout, app: &App) {
     let theme = &app.theme;
@@ -140,11 +140,10 @@ pub fn render(frame: &mut Frame, areas: ListLayout, app: &App) {
             )),
             Line::from(summary.events.to_string()).right_aligned(),
             Line::from(summary.snapshots.to_string()).right_aligned(),
-            Line::from(time_cell(
-                summary.last_timestamp.as_ref(),
-                list.time_digits,
-                theme.zone,
-            )),
+            Line::from(
+                TimeColumn::new(list.time_digits, theme.zone)
+                    .cell(summary.last_timestamp.as_ref(), None),
+            ),
         ])
         .style(style)
     });
@@ -165,7 +164,7 @@ pub fn render(frame: &mut Frame, areas: ListLayout, app: &App) {
             Constraint::Length(HEALTH_WIDTH),
             Constraint::Length(8),
             Constraint::Length(9),
-            Constraint::Length(time_cells(list.time_digits, theme.zone) as u16),
+            Constraint::Length(TimeColumn::new(list.time_digits, theme.zone).cells() as u16),
             Constraint::Fill(1),
         ],
     )

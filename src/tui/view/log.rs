@@ -95,10 +95,9 @@ pub fn render(frame: &mut Frame, areas: ListLayout, log: &LogView, theme: &Theme
         } else {
             (' ', base)
         };
-        let time = row
-            .timestamp
-            .as_ref()
-            .map_or("-".into(), |t| format_time_in(t, theme.zone));
+        let time = row.timestamp.as_ref().map_or("-".into(), |t| {
+            format_time_in(t, row.time_offset, theme.zone)
+        });
         let text = format!(
             "{:>pw$}  {time:<tw$}  {}  {:<vw$}  {}  ",
             row.position.to_string(),
@@ -132,12 +131,21 @@ pub fn render(frame: &mut Frame, areas: ListLayout, log: &LogView, theme: &Theme
     frame.render_widget(super::clipped(lines, body.width), body);
 }
 
+/// Cells a time's offset (`+01:00`) takes beyond UTC's `Z`.
+fn zone_cells(zone: Zone, offsets: bool) -> usize {
+    match zone {
+        Zone::Stored if !offsets => 0,
+        _ => 5,
+    }
+}
+
 /// Column widths: the widest seen so far, within a share of the screen.
 fn columns(log: &LogView, width: usize, zone: Zone) -> crate::tui::app::LogWidths {
     let seen = log.widths;
     crate::tui::app::LogWidths {
         position: seen.position.max("POSITION".len()),
-        time: (seen.time + zone.extra_cells()).max(4),
+        time: (seen.time + zone_cells(zone, seen.offsets)).max(4),
+        offsets: seen.offsets,
         aggregate: seen.aggregate.clamp("AGGREGATE".len(), (width / 4).max(9)),
         version: seen.version.max(3),
         event_type: seen.event_type.clamp(4, (width / 4).max(4)),

@@ -46,7 +46,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
                 ));
                 if let Some(time) = &row.timestamp {
                     spans.push(separator());
-                    spans.push(Span::raw(format_time_in(time, theme.zone)));
+                    spans.push(Span::raw(format_time_in(time, row.time_offset, theme.zone)));
                     spans.extend(zone_label(theme));
                 }
             }
@@ -73,9 +73,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             if view.before_first {
                 spans.push(separator());
                 spans.push(Span::raw("empty state"));
-            } else if let Some(time) = view.current_entry().and_then(|e| e.timestamp).as_ref() {
+            } else if let Some((time, offset)) = view
+                .current_entry()
+                .and_then(|e| Some((e.timestamp?, e.time_offset)))
+            {
                 spans.push(separator());
-                spans.push(Span::raw(format_time_in(time, theme.zone)));
+                spans.push(Span::raw(format_time_in(&time, offset, theme.zone)));
                 spans.extend(zone_label(theme));
             }
             if view.playing {

@@ -10,7 +10,7 @@ use super::span;
 use crate::inspect::elapsed;
 use crate::tui::app::TraceView;
 use crate::tui::layout::inner;
-use crate::tui::text::{ellipsize_width, fit, sanitize, subsecond_digits, time_cell, time_cells};
+use crate::tui::text::{ellipsize_width, fit, sanitize, subsecond_digits, TimeColumn};
 use crate::tui::theme::Theme;
 
 pub fn render(frame: &mut Frame, area: Rect, view: &TraceView, theme: &Theme) {
@@ -65,6 +65,8 @@ pub fn render(frame: &mut Frame, area: Rect, view: &TraceView, theme: &Theme) {
         .map(subsecond_digits)
         .max()
         .unwrap_or(0);
+    let offsets = trace.events.iter().any(|e| e.event.time_offset.is_some());
+    let times = TimeColumn::new(digits, theme.zone).with_offsets(offsets);
     let label_width = tree.label_width.clamp(5, (body.width as usize / 2).max(5));
     let mut lines = vec![
         Line::from(owned(trace.summary(), theme.normal())),
@@ -74,7 +76,7 @@ pub fn render(frame: &mut Frame, area: Rect, view: &TraceView, theme: &Theme) {
                 fit("EVENT", label_width),
                 "TIME",
                 "ELAPSED",
-                tw = time_cells(digits, theme.zone),
+                tw = times.cells(),
             ),
             theme.heading(),
         ),
@@ -92,7 +94,7 @@ pub fn render(frame: &mut Frame, area: Rect, view: &TraceView, theme: &Theme) {
         } else {
             "  "
         };
-        let time = time_cell(e.event.timestamp.as_ref(), digits, theme.zone);
+        let time = times.cell(e.event.timestamp.as_ref(), e.event.time_offset);
         let note = e.link.note();
         let mut spans = vec![
             Span::styled(here, theme.key()),
