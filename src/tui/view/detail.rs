@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
 
-use super::{span, tone_style};
+use super::{cursor_style, span, tone_style};
 use crate::tui::action::Tab;
 use crate::tui::app::{line_text, AggregateView, Focus, Node, PaneSearch, TextLine};
 use crate::tui::layout::{inner, TAB_DIVIDER};
@@ -16,14 +16,19 @@ use crate::tui::theme::Theme;
 
 pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme) {
     let focused = view.focus == Focus::Detail;
-    let mut tabs = vec![Span::raw(" ")];
+    // Focus shows on the title as on the events list: ▶, reversed.
+    let mut tabs = vec![if focused {
+        Span::styled("▶ ", theme.title_focused())
+    } else {
+        Span::raw("  ")
+    }];
     for (i, tab) in Tab::ALL.iter().enumerate() {
         if i > 0 {
             tabs.push(Span::styled(TAB_DIVIDER, theme.border()));
         }
         let label = tab.label();
         tabs.push(if *tab == view.tab {
-            Span::styled(label, theme.selected())
+            Span::styled(label, cursor_style(focused, theme))
         } else {
             Span::styled(label, theme.muted())
         });
@@ -227,8 +232,9 @@ fn state_lines(
             let line = &detail.state[index];
             let folded = matches!(line.node, Node::Open { .. }) && view.folds.contains(&line.path);
             let highlighted = line.changed || (folded && line.touched);
-            let style = if focused && row == view.state_line {
-                theme.selected()
+            // The line cursor stays visible, dimmed, while the events list has the keys.
+            let style = if row == view.state_line {
+                cursor_style(focused, theme)
             } else if highlighted {
                 theme.changed()
             } else {
