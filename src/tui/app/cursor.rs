@@ -85,8 +85,10 @@ impl AggregateView {
         }
     }
 
+    /// On the list's last row: the last event, or the last match when only matches show
+    /// (so playback stops there rather than standing still).
     pub fn at_end(&self) -> bool {
-        !self.before_first && self.cursor + 1 >= self.len()
+        !self.before_first && self.cursor_row() + 1 >= self.row_count()
     }
 
     pub fn snapshot_before(&self) -> Option<usize> {

@@ -359,3 +359,21 @@ fn h_on_the_first_event_of_a_history_that_starts_part_way_stays() {
     assert!(!view(&h).before_first);
     assert_eq!(h.cursor_version(), 11);
 }
+
+#[test]
+fn playback_in_the_matching_only_list_steps_through_matches_and_stops_at_the_last() {
+    let mut h = Harness::demo();
+    h.open("acc-0007");
+    filter(&mut h, "withdrawn");
+    h.send(Action::ToggleMatchingOnly);
+    let matches = view(&h).filter.as_ref().unwrap().matches.clone().unwrap();
+    h.send(Action::TogglePlay);
+    assert!(h.app.is_playing());
+    h.send(Action::PlayTick);
+    assert_eq!(view(&h).cursor, matches[1]);
+    for _ in 0..20 {
+        h.send(Action::PlayTick);
+    }
+    assert_eq!(view(&h).cursor, matches[15]);
+    assert!(!h.app.is_playing(), "stopped on the last match");
+}
