@@ -41,7 +41,7 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme
             theme.border()
         })
         .title(Line::from(tabs))
-        .title_bottom(Line::styled(footer(view), theme.muted()).right_aligned());
+        .title_bottom(Line::styled(fitted_footer(view, area), theme.muted()).right_aligned());
     frame.render_widget(block, area);
     let body = inner(area);
     let Some(detail) = view.detail.as_ref() else {
@@ -121,6 +121,13 @@ fn skip_cells(line: Line<'_>, cells: usize, gutter: bool) -> Line<'_> {
 
 /// The bottom border: which version the pane describes and how to drive it, and the
 /// pane's search when there is one.
+/// The footer cut at its end with … to fit between the corners: a narrow pane (the data
+/// preview widens the events list) would otherwise lose its start, `ate after v3`.
+fn fitted_footer(view: &AggregateView, area: Rect) -> String {
+    let text = footer(view);
+    crate::tui::text::ellipsize_width(&text, area.width.saturating_sub(2) as usize).into_owned()
+}
+
 fn footer(view: &AggregateView) -> String {
     let text = tab_footer(view);
     match view.pane_search.as_ref().filter(|s| s.tab == view.tab) {
