@@ -233,6 +233,11 @@ impl<'s> Replay<'s> {
         self.index.type_name(entry.type_id)
     }
 
+    /// Every event type the history holds, in the order first seen.
+    pub fn type_names(&self) -> impl Iterator<Item = &str> {
+        self.index.type_names()
+    }
+
     /// The events of a range, read back from the store if they are not held.
     pub fn events(&mut self, range: Range<usize>) -> Result<Cow<'_, [Event]>, ReplayError> {
         self.storage

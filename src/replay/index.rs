@@ -117,6 +117,11 @@ impl EventIndex {
             .take(end - start)
     }
 
+    /// Every type name seen, in the order first seen.
+    pub fn type_names(&self) -> impl Iterator<Item = &str> {
+        self.names.iter().map(|name| &**name)
+    }
+
     pub fn type_name(&self, type_id: u32) -> &str {
         self.names.get(type_id as usize).map_or("", |name| name)
     }

@@ -118,6 +118,10 @@ pub enum Action {
     ToggleZoom,
     /// `w`: wrap long lines in the detail pane.
     ToggleWrap,
+    /// `p`: the events list's data preview column.
+    TogglePreview,
+    /// `m`: the events list holds only the filter's matches.
+    ToggleMatchingOnly,
     TogglePlay,
     Faster,
     Slower,

@@ -60,10 +60,20 @@ pub struct AggregateLayout {
     pub status: Rect,
 }
 
+/// The share of the width the left column (timeline, events) takes, in percent.
+pub const LEFT_PERCENT: u16 = 45;
+/// The same with the events list's data preview on: the data needs the room more than the
+/// detail pane's right margin does.
+pub const LEFT_PERCENT_PREVIEW: u16 = 60;
+
 pub fn aggregate(area: Rect) -> AggregateLayout {
+    aggregate_split(area, LEFT_PERCENT)
+}
+
+fn aggregate_split(area: Rect, left_percent: u16) -> AggregateLayout {
     let [body, status] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(area);
-    // The left column follows the window (45%), never under 40 columns.
-    let left_width = (body.width * 45 / 100).max(40.min(body.width));
+    // The left column follows the window, never under 40 columns.
+    let left_width = (body.width * left_percent / 100).max(40.min(body.width));
     let [left, detail] =
         Layout::horizontal([Constraint::Length(left_width), Constraint::Fill(1)]).areas(body);
     let [timeline, events] =
@@ -85,10 +95,20 @@ pub fn aggregate(area: Rect) -> AggregateLayout {
 }
 
 /// The aggregate screen with the `zoomed` pane over all of it but the status line; the
-/// other panes get no room, so they are neither drawn nor hit by the mouse.
-pub fn aggregate_with(area: Rect, zoomed: Option<crate::tui::app::Focus>) -> AggregateLayout {
+/// other panes get no room, so they are neither drawn nor hit by the mouse. `preview`
+/// widens the left column for the events list's DATA column.
+pub fn aggregate_with(
+    area: Rect,
+    zoomed: Option<crate::tui::app::Focus>,
+    preview: bool,
+) -> AggregateLayout {
     use crate::tui::app::Focus;
-    let normal = aggregate(area);
+    let percent = if preview {
+        LEFT_PERCENT_PREVIEW
+    } else {
+        LEFT_PERCENT
+    };
+    let normal = aggregate_split(area, percent);
     let Some(pane) = zoomed else {
         return normal;
     };
@@ -114,14 +134,17 @@ pub fn aggregate_with(area: Rect, zoomed: Option<crate::tui::app::Focus>) -> Agg
 
 pub const TAB_DIVIDER: &str = " │ ";
 
+/// Cells before the detail pane's tab titles: `▶ ` with focus, two spaces without.
+pub const FOCUS_MARK_CELLS: u16 = 2;
+
 /// The tab whose title is at `column` on the detail pane's top border, if any.
 pub fn tab_at(detail: Rect, column: u16, row: u16) -> Option<crate::tui::action::Tab> {
     use crate::tui::action::Tab;
     if row != detail.y {
         return None;
     }
-    // The titles start after the corner and one space.
-    let mut x = detail.x + 2;
+    // The titles start after the corner and two cells (▶ and a space, with focus).
+    let mut x = detail.x + 1 + FOCUS_MARK_CELLS;
     for tab in Tab::ALL {
         let width = tab.label().chars().count() as u16;
         if (x..x + width).contains(&column) {

@@ -80,6 +80,21 @@ impl Theme {
         }
     }
 
+    /// The cursor row of a pane without focus: still findable, plainly not where keys go.
+    pub fn selected_unfocused(&self) -> Style {
+        if self.color {
+            Style::new().bg(Color::DarkGray)
+        } else {
+            Style::new().add_modifier(Modifier::UNDERLINED)
+        }
+    }
+
+    /// The title of the pane keys go to: reversed, so it shows without color too.
+    pub fn title_focused(&self) -> Style {
+        self.fg(Color::Cyan)
+            .add_modifier(Modifier::BOLD | Modifier::REVERSED)
+    }
+
     pub fn added(&self) -> Style {
         self.fg(Color::Green)
     }

@@ -11,6 +11,7 @@ use crate::replay::{Entry, Reducer, Replay, SnapshotCheck};
 
 use super::detail::{Comparison, Detail, TextLine};
 use super::inspect::{Blame, EventFilter};
+pub use super::place::Place;
 use crate::tui::action::Tab;
 use crate::tui::diff_worker::{DiffJob, DiffTarget};
 use crate::tui::layout::keep_in_view;
@@ -47,18 +48,6 @@ pub enum Landing {
     Position(StorePosition),
     /// A version or a time, as `--at` gives it, resolved once the history is in.
     At(crate::model::Position),
-}
-
-/// Where a person left an aggregate, restored when they open it again.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Place {
-    pub cursor: StorePosition,
-    pub marks: [Option<StorePosition>; 2],
-    pub filter: Option<String>,
-    pub folds: BTreeSet<JsonPath>,
-    pub tab: Tab,
-    pub focus: Focus,
-    pub state_line: usize,
 }
 
 /// A stored snapshot placed on the timeline at the event it claims to summarize.
@@ -128,6 +117,8 @@ pub struct AggregateView {
     pub zone: crate::tui::text::Zone,
     /// `o`: the focused pane fills the screen.
     pub zoom: bool,
+    /// `p` and `m`: the data preview and the matching-only list.
+    pub events_pane: super::EventsPane,
 }
 
 impl AggregateView {
@@ -173,40 +164,13 @@ impl AggregateView {
             before_first: false,
             zone: crate::tui::text::Zone::Stored,
             zoom: false,
+            events_pane: super::EventsPane::default(),
         }
     }
 
     /// The pane that fills the screen, if one does.
     pub fn zoomed(&self) -> Option<Focus> {
         self.zoom.then_some(self.focus)
-    }
-
-    /// Where the cursor, marks, filter, folds and tab are, to come back to.
-    pub fn place(&self) -> Option<Place> {
-        if self.is_empty() {
-            return None;
-        }
-        let at = |index: usize| (index < self.len()).then(|| self.position_of(index));
-        Some(Place {
-            cursor: self.position_of(self.cursor),
-            marks: [self.marks[0].and_then(at), self.marks[1].and_then(at)],
-            filter: self.filter.as_ref().map(|f| f.query.clone()),
-            folds: self.folds.clone(),
-            tab: self.tab,
-            focus: self.focus,
-            state_line: self.state_line,
-        })
-    }
-
-    /// Opens where it was left: tab, folds and focus now; cursor as it loads; marks and
-    /// filter once it is in.
-    pub fn resume_at(&mut self, place: Place) {
-        self.tab = place.tab;
-        self.focus = place.focus;
-        self.folds = place.folds.clone();
-        self.state_line = place.state_line;
-        self.landing = Some(Landing::Position(place.cursor));
-        self.restore = Some(place);
     }
 
     /// The index of the event at a store position.

@@ -33,8 +33,10 @@ impl App {
             Action::Right if detail_focus && !view.wrap => {
                 view.hscroll = (view.hscroll + HSCROLL_STEP).min(HSCROLL_MAX)
             }
-            Action::StepBack | Action::Left => view.move_by(-1, rows),
+            Action::StepBack | Action::Left => view.step_back(rows),
             Action::StepForward | Action::Right => view.move_by(1, rows),
+            Action::TogglePreview => note = Some(view.toggle_preview().into()),
+            Action::ToggleMatchingOnly => note = Some(view.toggle_matching_only(rows)),
             Action::ToggleWrap => {
                 view.wrap = !view.wrap;
                 view.hscroll = 0;
@@ -179,7 +181,7 @@ impl App {
                 note = Some("search cleared".into());
             }
             Action::Cancel if view.filter.is_some() => {
-                view.filter = None;
+                view.clear_filter();
                 note = Some("filter cleared".into());
             }
             Action::Cancel => note = Some("nothing to cancel; q goes back to the list".into()),
@@ -237,8 +239,8 @@ impl App {
             view.move_to(index, rows);
             view.focus = Focus::Events;
         } else if click && contains(areas.event_rows, column, row) {
-            let index = view.offset + (row - areas.event_rows.y) as usize;
-            if index < view.len() {
+            let row = view.offset + (row - areas.event_rows.y) as usize;
+            if let Some(index) = view.row_index(row) {
                 view.move_to(index, rows);
             }
             view.focus = Focus::Events;

@@ -2,18 +2,27 @@
 //! the snapshots either side.
 
 use super::aggregate::AggregateView;
-use crate::tui::layout::keep_in_view;
 
 impl AggregateView {
+    /// Puts the cursor on event `index`; when the list shows only matches, on the nearest
+    /// match at or after it (else the last), so the cursor is always on a listed row.
     pub fn move_to(&mut self, index: usize, event_rows: usize) {
         if self.is_empty() {
             return;
         }
         self.before_first = false;
-        self.cursor = index.min(self.len() - 1);
-        self.offset = keep_in_view(self.offset, self.cursor, event_rows, self.len());
+        let index = index.min(self.len() - 1);
+        self.cursor = match self.shown_matches() {
+            Some(matches) => {
+                let at = matches.partition_point(|&i| i < index);
+                matches.get(at).or(matches.last()).copied().unwrap_or(index)
+            }
+            None => index,
+        };
+        self.keep_cursor_in_view(event_rows);
     }
 
+    /// Moves by `delta` rows of the list: events, or matches when only matches are shown.
     pub fn move_by(&mut self, delta: isize, event_rows: usize) {
         // From v0 one step forward is v1, the first event.
         let delta = match self.before_first {
@@ -21,8 +30,35 @@ impl AggregateView {
             true => 0,
             false => delta,
         };
-        let target = self.cursor.saturating_add_signed(delta);
-        self.move_to(target, event_rows);
+        let row = self.cursor_row().saturating_add_signed(delta);
+        let last = self.row_count().saturating_sub(1);
+        match self.row_index(row.min(last)) {
+            Some(index) => self.move_to(index, event_rows),
+            None => self.move_to(self.cursor, event_rows),
+        }
+    }
+
+    /// `h`/`←`: one event back, and from the first event onto v0 where the history has one.
+    pub fn step_back(&mut self, event_rows: usize) {
+        if self.before_first {
+            return;
+        }
+        // The matching-only list holds events only: v0 is reached from the full list.
+        let first = self.cursor_row() == 0 && self.shown_matches().is_none();
+        if first && self.has_v0() {
+            self.move_before_first(event_rows);
+        } else {
+            self.move_by(-1, event_rows);
+        }
+    }
+
+    /// Whether v0, the empty state before the first event, is part of this history: not
+    /// when it starts part-way (at a snapshot); the same test `:0` makes.
+    pub fn has_v0(&self) -> bool {
+        matches!(
+            self.replay.resolve(crate::model::Position::Version(0)),
+            Ok(0)
+        )
     }
 
     /// Puts the cursor on v0: the state before the first event.
@@ -49,8 +85,10 @@ impl AggregateView {
         }
     }
 
+    /// On the list's last row: the last event, or the last match when only matches show
+    /// (so playback stops there rather than standing still).
     pub fn at_end(&self) -> bool {
-        !self.before_first && self.cursor + 1 >= self.len()
+        !self.before_first && self.cursor_row() + 1 >= self.row_count()
     }
 
     pub fn snapshot_before(&self) -> Option<usize> {

@@ -197,7 +197,7 @@ impl App {
             return;
         };
         if query.is_empty() {
-            view.filter = None;
+            view.clear_filter();
             self.say("filter cleared");
             return;
         }
@@ -257,7 +257,7 @@ impl App {
                 }
             }
             Err(error) => {
-                view.filter = None;
+                view.clear_filter();
                 self.complain(format!("filter: {error}"));
             }
         }

@@ -8,6 +8,9 @@ mod cursor;
 #[cfg(test)]
 mod daily_tests;
 mod detail;
+mod event_list;
+#[cfg(test)]
+mod event_list_tests;
 mod export;
 mod inspect;
 #[cfg(test)]
@@ -26,6 +29,7 @@ mod opening;
 mod pane_search;
 #[cfg(test)]
 mod pane_tests;
+mod place;
 mod prompt;
 mod reading;
 mod readline;
@@ -52,6 +56,7 @@ pub use aggregate::{
     SPEEDS,
 };
 pub use detail::{Comparison, Detail, DiffInput, TextLine, Tone};
+pub use event_list::EventsPane;
 pub use export::{default_file_name, format_name};
 pub use inspect::{filter_kind, Blame, EventFilter, FilterKind};
 pub use json_tree::{line_text, JsonLine, Node};
@@ -250,7 +255,8 @@ impl App {
     /// Where the aggregate screen's panes are, with the zoomed one over the others.
     fn aggregate_layout(&self) -> layout::AggregateLayout {
         let zoomed = self.view.as_ref().and_then(|v| v.zoomed());
-        layout::aggregate_with(self.size, zoomed)
+        let preview = self.view.as_ref().is_some_and(|v| v.events_pane.preview);
+        layout::aggregate_with(self.size, zoomed, preview)
     }
 
     fn list_rows(&self) -> usize {
@@ -307,8 +313,7 @@ impl App {
         let event_rows = self.event_rows();
         match self.view.as_mut() {
             Some(view) if view.loading && view.detail.is_some() => {
-                view.offset =
-                    layout::keep_in_view(view.offset, view.cursor, event_rows, view.len());
+                view.keep_cursor_in_view(event_rows);
             }
             _ => self.settle(),
         }
@@ -317,13 +322,18 @@ impl App {
     fn settle(&mut self) {
         let rows = self.detail_rows();
         let event_rows = self.event_rows();
+        let mut failed = None;
         if let Some(view) = self.view.as_mut() {
-            view.offset = layout::keep_in_view(view.offset, view.cursor, event_rows, view.len());
+            view.keep_cursor_in_view(event_rows);
             view.settle(rows);
+            failed = view.fill_previews(event_rows).err();
             // The visible tab's diff, worked out off this thread.
             if let Some(job) = view.diff_job() {
                 self.requests.push(Request::Diff(job));
             }
+        }
+        if let Some(error) = failed {
+            self.complain(error);
         }
     }
 

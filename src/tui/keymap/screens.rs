@@ -112,7 +112,7 @@ pub static AGGREGATE: &[Binding] = &[
         &[code(KeyCode::Left)],
         "←",
         Action::Left,
-        "previous event (scroll left, in the detail pane)",
+        "previous event or v0 (scroll left, in the detail pane)",
     ),
     bind(
         &[code(KeyCode::Right)],
@@ -120,7 +120,12 @@ pub static AGGREGATE: &[Binding] = &[
         Action::Right,
         "next event (scroll right, in the detail pane)",
     ),
-    bind(&[ch('h')], "h", Action::StepBack, "previous event"),
+    bind(
+        &[ch('h')],
+        "h",
+        Action::StepBack,
+        "previous event (from v1 onto v0, the empty state)",
+    ),
     bind(&[ch('l')], "l", Action::StepForward, "next event"),
     bind(
         &[code(KeyCode::Up), ch('k')],
@@ -244,6 +249,18 @@ pub static AGGREGATE: &[Binding] = &[
         "/",
         Action::Filter,
         "filter events: text or jq (.balance < 0); search it, in the detail pane",
+    ),
+    bind(
+        &[ch('m')],
+        "m",
+        Action::ToggleMatchingOnly,
+        "list only the filter's matches, or every event again",
+    ),
+    bind(
+        &[ch('p')],
+        "p",
+        Action::TogglePreview,
+        "show each event's data in the events list, or hide it",
     ),
     bind(
         &[ch('n')],

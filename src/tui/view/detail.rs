@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
 
-use super::{span, tone_style};
+use super::{cursor_style, span, tone_style};
 use crate::tui::action::Tab;
 use crate::tui::app::{line_text, AggregateView, Focus, Node, PaneSearch, TextLine};
 use crate::tui::layout::{inner, TAB_DIVIDER};
@@ -16,14 +16,19 @@ use crate::tui::theme::Theme;
 
 pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme) {
     let focused = view.focus == Focus::Detail;
-    let mut tabs = vec![Span::raw(" ")];
+    // Focus shows on the title as on the events list: ▶, reversed.
+    let mut tabs = vec![if focused {
+        Span::styled("▶ ", theme.title_focused())
+    } else {
+        Span::raw("  ")
+    }];
     for (i, tab) in Tab::ALL.iter().enumerate() {
         if i > 0 {
             tabs.push(Span::styled(TAB_DIVIDER, theme.border()));
         }
         let label = tab.label();
         tabs.push(if *tab == view.tab {
-            Span::styled(label, theme.selected())
+            Span::styled(label, cursor_style(focused, theme))
         } else {
             Span::styled(label, theme.muted())
         });
@@ -36,7 +41,7 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme
             theme.border()
         })
         .title(Line::from(tabs))
-        .title_bottom(Line::styled(footer(view), theme.muted()).right_aligned());
+        .title_bottom(Line::styled(fitted_footer(view, area), theme.muted()).right_aligned());
     frame.render_widget(block, area);
     let body = inner(area);
     let Some(detail) = view.detail.as_ref() else {
@@ -116,6 +121,13 @@ fn skip_cells(line: Line<'_>, cells: usize, gutter: bool) -> Line<'_> {
 
 /// The bottom border: which version the pane describes and how to drive it, and the
 /// pane's search when there is one.
+/// The footer cut at its end with … to fit between the corners: a narrow pane (the data
+/// preview widens the events list) would otherwise lose its start, `ate after v3`.
+fn fitted_footer(view: &AggregateView, area: Rect) -> String {
+    let text = footer(view);
+    crate::tui::text::ellipsize_width(&text, area.width.saturating_sub(2) as usize).into_owned()
+}
+
 fn footer(view: &AggregateView) -> String {
     let text = tab_footer(view);
     match view.pane_search.as_ref().filter(|s| s.tab == view.tab) {
@@ -227,8 +239,9 @@ fn state_lines(
             let line = &detail.state[index];
             let folded = matches!(line.node, Node::Open { .. }) && view.folds.contains(&line.path);
             let highlighted = line.changed || (folded && line.touched);
-            let style = if focused && row == view.state_line {
-                theme.selected()
+            // The line cursor stays visible, dimmed, while the events list has the keys.
+            let style = if row == view.state_line {
+                cursor_style(focused, theme)
             } else if highlighted {
                 theme.changed()
             } else {

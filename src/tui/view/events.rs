@@ -1,15 +1,16 @@
-//! The event list under the timeline: version, time and type, with only the visible rows
-//! built each frame.
+//! The event list under the timeline: version, time and type (and with `p` the data), with
+//! only the visible rows built each frame; with `m` only the filter's matches.
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
 
-use super::span;
 use super::timeline::row_marker;
+use super::{cursor_style, pane_title, span};
 use crate::tui::app::{AggregateView, Focus};
 use crate::tui::layout::inner;
+use crate::tui::text::fit;
 use crate::tui::theme::Theme;
 
 /// Marks an event the filter matches, in the event list and above the timeline.
@@ -17,16 +18,25 @@ pub const MATCH: &str = "•";
 
 pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme) {
     let focused = view.focus == Focus::Events;
-    let position = if view.is_empty() {
-        String::new()
-    } else {
-        format!(" {}/{} ", view.shown_count(), view.span())
+    let position = match view.shown_matches() {
+        _ if view.is_empty() => String::new(),
+        Some(matches) => {
+            let row = if view.before_first {
+                0
+            } else {
+                view.cursor_row() + 1
+            };
+            format!(" {row}/{} matches ", matches.len())
+        }
+        None => format!(" {}/{} ", view.shown_count(), view.span()),
     };
-    let mut title = vec![Span::styled(" events ", theme.heading())];
+    let mut title = vec![pane_title("events", focused, theme)];
     if let Some(filter) = &view.filter {
         title.push(Span::styled("· ", theme.muted()));
         title.push(span(&filter.query, theme.changed()));
         let found = match &filter.matches {
+            // The counter on the right says how many.
+            Some(_) if view.shown_matches().is_some() => " · matches only ".to_string(),
             None => " filtering… ".to_string(),
             Some(m) if m.len() == 1 => " 1 match ".to_string(),
             Some(m) => format!(" {} matches ", m.len()),
@@ -61,17 +71,27 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme
     let width = (view.last_version().to_string().len() + 1).max(4);
     // With a filter, a column of its own marks the matching events.
     let filter = view.filter.as_ref();
+    let time_width = view.time_column(theme.zone).cells();
+    let preview = view.events_pane.preview;
+    let type_cells = view.events_pane.type_cells();
+    // Cells before the data: the columns are the same on every row, so it starts in one
+    // column whatever is scrolled into view.
+    let lead = usize::from(filter.is_some()) + 3 + width + 1 + time_width + 2;
+    let data_cells = (body.width as usize).saturating_sub(lead + type_cells + 2);
     let mut lines = Vec::with_capacity(body.height as usize);
-    lines.push(Line::styled(
-        format!(
-            "{}   {:<width$} {:<tw$}  TYPE",
-            if filter.is_some() { " " } else { "" },
-            "VER",
-            "TIME",
-            tw = view.time_column(theme.zone).cells(),
-        ),
-        theme.heading(),
-    ));
+    let mut header = format!(
+        "{}   {:<width$} {:<time_width$}  ",
+        if filter.is_some() { " " } else { "" },
+        "VER",
+        "TIME",
+    );
+    if preview {
+        header.push_str(&format!("{:<type_cells$}  DATA", "TYPE"));
+    } else {
+        header.push_str("TYPE");
+    }
+    lines.push(Line::styled(header, theme.heading()));
+    let cursor = cursor_style(focused, theme);
     let mut rows = body.height.saturating_sub(1) as usize;
     if view.before_first {
         // v0 sits above v1 as a row of its own, the cursor on it.
@@ -80,20 +100,18 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme
             0,
             w = width - 1
         );
-        lines.push(Line::styled(text, theme.selected()));
+        lines.push(Line::styled(text, cursor));
         rows = rows.saturating_sub(1);
     }
-    let end = (view.offset + rows).min(view.len());
-    for index in view.offset..end {
+    for row in view.offset..view.offset + rows {
+        let Some(index) = view.row_index(row) else {
+            break;
+        };
         let Some(event) = view.entry(index) else {
             break;
         };
         let selected = index == view.cursor && !view.before_first;
-        let base = if selected {
-            theme.selected()
-        } else {
-            theme.normal()
-        };
+        let base = if selected { cursor } else { theme.normal() };
         let (marker, marker_style) = match row_marker(view, index) {
             Some((glyph, style)) if !selected => (glyph, style(theme)),
             Some((glyph, _)) => (glyph, base),
@@ -108,7 +126,7 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme
         let time = view
             .time_column(theme.zone)
             .cell(event.timestamp.as_ref(), event.time_offset);
-        let mut spans = Vec::with_capacity(5);
+        let mut spans = Vec::with_capacity(7);
         if let Some(filter) = filter {
             let (glyph, style) = if filter.is_match(index) {
                 (MATCH, if selected { base } else { theme.key() })
@@ -124,8 +142,18 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme
                 format!("v{:<w$} {time}  ", event.version, w = width - 1),
                 base,
             ),
-            span(view.replay.type_name(&event), base),
         ]);
+        let type_name = view.replay.type_name(&event);
+        if preview {
+            spans.push(Span::styled(fit(type_name, type_cells) + "  ", base));
+            spans.push(match view.events_pane.preview(index) {
+                Some(data) => Span::styled(fit(data, data_cells), base),
+                // Not read yet: it fills in once the payload is read back.
+                None => Span::styled(fit("…", data_cells), base.patch(theme.muted())),
+            });
+        } else {
+            spans.push(span(type_name, base));
+        }
         let mut line = Line::from(spans);
         if selected {
             line = line.style(base);

@@ -7,6 +7,8 @@ mod blame;
 mod cells_tests;
 mod detail;
 mod events;
+#[cfg(test)]
+mod events_tests;
 mod help;
 #[cfg(test)]
 mod inspect_tests;
@@ -50,7 +52,7 @@ pub fn render(app: &App, frame: &mut Frame) {
             status::render(frame, areas.status, app);
         }
         (Some(view), _) => {
-            let areas = layout::aggregate_with(area, view.zoomed());
+            let areas = layout::aggregate_with(area, view.zoomed(), view.events_pane.preview);
             if !areas.timeline.is_empty() {
                 timeline::render(frame, areas.timeline, view, &app.theme);
             }
@@ -91,6 +93,25 @@ fn clipped(lines: Vec<ratatui::text::Line<'_>>, width: u16) -> ratatui::widgets:
         .map(|line| super::text::clip_line(line, width as usize))
         .collect();
     ratatui::widgets::Paragraph::new(lines)
+}
+
+/// A pane's name on its border: reversed and led by ▶ while keys go to it, so focus shows
+/// without color too.
+fn pane_title(name: &str, focused: bool, theme: &Theme) -> Span<'static> {
+    if focused {
+        Span::styled(format!("▶ {name} "), theme.title_focused())
+    } else {
+        Span::styled(format!(" {name} "), theme.heading())
+    }
+}
+
+/// The cursor's row: strong where keys go, dim in a pane without focus.
+fn cursor_style(focused: bool, theme: &Theme) -> Style {
+    if focused {
+        theme.selected()
+    } else {
+        theme.selected_unfocused()
+    }
 }
 
 /// The only way text from the store reaches the screen: sanitized, styled.
