@@ -11,7 +11,7 @@ pub(super) const ZONE: Binding = bind(
     &[ch('u')],
     "u",
     Action::ToggleZone,
-    "times in the local zone (TZ) with their offset, or as stored",
+    "times in the local zone (TZ) with offset, or as stored",
 );
 
 pub static LIST: &[Binding] = &[
