@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::jq::{event_json, Evaluator, JqError, Limits, Outcome};
+use crate::jq::{packed_event, Evaluator, JqError, Limits, Outcome};
 use crate::replay::{Replay, ReplayError};
 
 /// Events are judged in batches this size, each state cloned once.
@@ -80,7 +80,11 @@ impl Predicate {
         let last = range.end.min(replay.len());
         while start < last {
             let end = (start + BATCH).min(last);
-            let texts: Vec<String> = replay.events(start..end)?.iter().map(event_json).collect();
+            let texts: Vec<String> = replay
+                .events(start..end)?
+                .iter()
+                .map(packed_event)
+                .collect();
             let mut items: Vec<(Value, String)> = Vec::with_capacity(texts.len());
             for (index, text) in (start..end).zip(texts) {
                 items.push((replay.state_after(index + 1)?.clone(), text));

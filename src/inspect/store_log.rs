@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::ids::TraceIds;
 use super::predicate::Predicate;
-use crate::jq::event_json;
+use crate::jq::packed_event;
 use crate::model::{Chunk, Event, StorePosition};
 use crate::replay::{warnings_for, Reducer, WarningKind};
 use crate::source::{EventSource, Query, Resume, SourceError, Start};
@@ -181,7 +181,7 @@ impl<'a> StoreLog<'a> {
                     true => self.aggregates[&event.aggregate_id].state.clone(),
                     false => Value::Null,
                 };
-                states.push((state, event_json(&event)));
+                states.push((state, packed_event(&event)));
             }
             lines.push(LogLine { event, notes });
         }

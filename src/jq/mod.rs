@@ -11,6 +11,7 @@ mod convert;
 mod evaluator;
 mod inputs;
 mod limits;
+mod packed;
 mod process;
 mod program;
 mod protocol;
@@ -19,6 +20,7 @@ mod worker;
 pub use evaluator::{Checkpoints, Evaluator, Outcome};
 pub use inputs::reads_input;
 pub use limits::{Limits, DEFAULT_MEMORY_MB};
+pub use packed::packed_event;
 pub use process::WORKER_EXE_VAR;
 pub use program::{compile, JqError, Program};
 pub use worker::{worker_main, WORKER_ARG};
@@ -27,7 +29,7 @@ use serde_json::Value;
 
 use crate::model::{format_time, Event, Payload};
 
-/// The `$event` a program sees, `{type, version, timestamp, aggregate_id, aggregate_type,
+/// The `$event` a program sees (what [`packed_event`] hands a worker is the same value), `{type, version, timestamp, aggregate_id, aggregate_type,
 /// position, event_id, data, metadata}`, as JSON text: the payloads are spliced in as stored,
 /// and jaq parses the whole once.
 pub fn event_json(event: &Event) -> String {

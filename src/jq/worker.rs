@@ -16,13 +16,14 @@ use jaq_json::Val;
 use rustix::process::{setrlimit, Resource, Rlimit};
 
 use super::convert::{self, Refusal};
+use super::packed;
 use super::program::{compile, Program};
 use super::protocol::{self, Reply, Request, Step};
 
 /// The first argument that makes the rewind executable a jq worker.
 pub const WORKER_ARG: &str = "__jq-worker";
 /// Changes with the protocol, so a rewind of another build is told apart from a bug.
-const PROTOCOL: u64 = 1;
+const PROTOCOL: u64 = 2;
 /// Deep recursion in a jq program uses the Rust stack; give it room.
 const EVAL_STACK: usize = 256 << 20;
 /// A worker exits this way when its input makes no sense (not a rewind parent).
@@ -289,7 +290,11 @@ fn run_one(
 }
 
 fn parse_event(text: &[u8]) -> Result<Val, String> {
-    convert::parse(text).map_err(|err| format!("$event does not parse: {err}"))
+    match text.split_first() {
+        Some((&packed::MARK, fields)) => packed::unpack(fields),
+        _ => convert::parse(text),
+    }
+    .map_err(|err| format!("$event does not parse: {err}"))
 }
 
 struct Fold {

@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::merge::merge_patch_text;
-use crate::jq::{event_json, Checkpoints, Evaluator, JqError, Limits, Outcome};
+use crate::jq::{packed_event, Checkpoints, Evaluator, JqError, Limits, Outcome};
 use crate::model::{Event, Payload, StepProblem};
 
 /// A fold over events. Batches let a reducer amortise its setup (a jq worker, say).
@@ -108,7 +108,7 @@ impl Reducer for JqReducer {
 fn jq_inputs(events: &[Event]) -> Vec<Option<String>> {
     events
         .iter()
-        .map(|event| event.data.text().map(|_| event_json(event)))
+        .map(|event| event.data.text().map(|_| packed_event(event)))
         .collect()
 }
 
