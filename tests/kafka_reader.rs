@@ -127,10 +127,16 @@ fn versions_from_the_values_and_snapshots_read_the_same() {
         return;
     };
     broker.create_topic("orders", 2);
-    // Versions in the values, out of partition order.
+    // Versions and times in the values, out of partition order; one time rewind cannot read.
     let values: Vec<String> = [3, 1, 4, 2, 6, 5]
         .iter()
-        .map(|v| format!(r#"{{"v":{v},"n":{}}}"#, v * 10))
+        .map(|v| {
+            let at = match v {
+                4 => "soon".to_string(),
+                _ => format!("2026-01-15T10:00:0{v}Z"),
+            };
+            format!(r#"{{"v":{v},"n":{},"at":"{at}"}}"#, v * 10)
+        })
         .collect();
     let records: Vec<Rec> = values
         .iter()
@@ -146,6 +152,7 @@ fn versions_from_the_values_and_snapshots_read_the_same() {
     let cache = tempfile::tempdir().unwrap();
     let config = KafkaConfig {
         version: Some(".v".into()),
+        timestamp: Some(".at".into()),
         snapshots_topic: Some("orders-snapshots".into()),
         ..KafkaConfig::default()
     };
@@ -154,6 +161,10 @@ fn versions_from_the_values_and_snapshots_read_the_same() {
     let history = source.history("o-1").unwrap();
     let versions: Vec<u64> = history.events.iter().map(|e| e.version).collect();
     assert_eq!(versions, vec![1, 2, 3, 4, 5, 6]);
+    assert!(
+        !history.events[3].issues.is_empty(),
+        "the unreadable time is flagged"
+    );
     let read = reader.history("o-1").unwrap();
     assert_eq!(read.events, history.events);
     assert_eq!(read.snapshots, history.snapshots);

@@ -75,3 +75,94 @@ impl EventSource for KafkaCacheReader {
         Some(Box::new(reader.ok()?))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::kafka::{FieldSpec, KafkaMapping, RawRecord};
+
+    fn record(partition: i32, offset: i64, balance: i64) -> (RawRecord, String) {
+        let record = RawRecord {
+            partition,
+            offset,
+            key: Some(b"a".to_vec()),
+            value: Some(format!(r#"{{"balance":{balance}}}"#).into_bytes()),
+            timestamp_ms: Some(1000 + offset),
+            headers: Vec::new(),
+        };
+        (record, "a".to_string())
+    }
+
+    /// A cache file as a source leaves it: records of `a`, indexed by the default id rule.
+    fn cache_file(path: &Path, topic: &CachedTopic) -> Cache {
+        let mut cache = Cache::open(path).unwrap();
+        cache
+            .store("t", &[record(0, 0, 1), record(1, 0, 2), record(0, 1, 3)])
+            .unwrap();
+        let rule = topic.mapping.aggregate_id.to_string();
+        cache.set_meta(&topic.id_rule_key(), &rule).unwrap();
+        cache
+    }
+
+    fn topic(mapping: KafkaMapping) -> CachedTopic {
+        CachedTopic {
+            topic: "t".into(),
+            mapping,
+        }
+    }
+
+    #[test]
+    fn pages_come_from_the_file_in_the_sources_versions_and_see_later_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.sqlite");
+        let topic = topic(KafkaMapping::default());
+        let mut writer = cache_file(&path, &topic);
+        let reader = KafkaCacheReader::open(&path, "kafka://h:1/t".into(), topic).unwrap();
+        let history = reader.history("a").unwrap().events;
+        // Partition order: 0:0, 0:1, then 1:0.
+        let balances: Vec<_> = history
+            .iter()
+            .map(|e| e.data.json().unwrap()["balance"].as_i64().unwrap())
+            .collect();
+        assert_eq!(balances, vec![1, 3, 2]);
+        assert_eq!(history[2].version, 3);
+
+        writer.store("t", &[record(1, 1, 4)]).unwrap();
+        let after = Some((history[1].version, history[1].position));
+        let mut page = Vec::new();
+        reader
+            .query(&Query::page("a", after, 10), &mut |chunk| {
+                if let Chunk::Events(events) = chunk {
+                    page.extend(events);
+                }
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+        assert_eq!(
+            page.len(),
+            2,
+            "the record committed after the reader opened"
+        );
+        assert_eq!(page[0], history[2]);
+        assert_eq!(page[1].version, 4);
+        assert_eq!(reader.aggregates().unwrap()[0].events, 4);
+    }
+
+    #[test]
+    fn a_file_indexed_by_another_id_rule_has_no_reader() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.sqlite");
+        let _writer = cache_file(&path, &topic(KafkaMapping::default()));
+        let by_header = topic(KafkaMapping {
+            aggregate_id: FieldSpec::Header("id".into()),
+            ..KafkaMapping::default()
+        });
+        let err = KafkaCacheReader::open(&path, "kafka://h:1/t".into(), by_header)
+            .err()
+            .unwrap();
+        assert!(
+            err.to_string().contains("another aggregate id rule"),
+            "{err}"
+        );
+    }
+}
