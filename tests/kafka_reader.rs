@@ -223,6 +223,15 @@ fn the_reader_never_writes_the_cache() {
     assert_eq!(fingerprint(&file), before, "the reader changed the cache");
 }
 
+/// SQLite's count of changes to a file's layout (tables, indexes).
+fn schema_version(file: &Path) -> i64 {
+    let conn =
+        rusqlite::Connection::open_with_flags(file, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    conn.query_row("PRAGMA schema_version", [], |row| row.get(0))
+        .unwrap()
+}
+
 #[test]
 fn the_reader_sees_what_the_source_catches_up_later() {
     let Some(broker) = Broker::start("reader_follow") else {
@@ -241,6 +250,12 @@ fn the_reader_sees_what_the_source_catches_up_later() {
     let old = reader.history("acc-1").unwrap();
     assert_eq!(old.events.len(), 60);
     assert!(old.snapshots.is_empty());
+
+    // A poll with nothing new leaves the cache's layout alone, empty snapshots topic and
+    // all: the reader's statements and the index they use stay as they are.
+    let layout = schema_version(source.cache_file().unwrap());
+    assert_eq!(source.refresh().unwrap(), 0);
+    assert_eq!(schema_version(source.cache_file().unwrap()), layout);
 
     broker.produce(
         "ledger",

@@ -186,15 +186,16 @@ impl KafkaSource {
         let is_events = topic == self.url.topic;
         let partitions = reader.partitions(topic)?;
         let next = cache.next_offsets(topic)?;
-        let mut bulk = next.is_empty();
-        if bulk {
-            cache.begin_bulk_load()?;
-        }
+        // Begun at the first record, not before: a topic with nothing cached yet that has
+        // nothing new either (an empty snapshots topic) would otherwise drop and rebuild the
+        // index of every record at each follow poll, under the readers' feet.
+        let first_read = next.is_empty();
+        let mut bulk = false;
         let mut stored = 0;
         let mapping = &self.topic.mapping;
         let read = reader.read(topic, &partitions, &next, progress, &mut |batch| {
             stored += batch.len();
-            if !bulk && stored > BULK_LOAD_AFTER {
+            if !bulk && (first_read || stored > BULK_LOAD_AFTER) {
                 cache.begin_bulk_load()?;
                 bulk = true;
             }
