@@ -242,3 +242,37 @@ fn a_kafka_topic_opens_in_the_ui() {
     tmux.keys(&["q", "q"]);
     tmux.wait_for(&["rewind exited 0"]);
 }
+
+/// With a cache file, the UI reads an open Kafka history's payloads back from it (the
+/// source's second reader) as it scrubs: far versions show their own state.
+#[test]
+fn a_cached_kafka_topic_scrubs_in_the_ui() {
+    if !tmux_available() {
+        return;
+    }
+    let Some(broker) = support::kafka::Broker::start("tui_e2e_cached") else {
+        return;
+    };
+    broker.create_topic("ledger", 1);
+    let values: Vec<String> = (1..=900).map(|i| format!(r#"{{"balance":{i}}}"#)).collect();
+    let records: Vec<Rec> = values.iter().map(|v| Rec::json("acc-1", v)).collect();
+    broker.produce("ledger", &records);
+    let cache = tempfile::tempdir().unwrap();
+    let line = format!(
+        "{} --cache-dir {}",
+        broker.url("ledger"),
+        cache.path().display()
+    );
+    let tmux = Tmux::start("kafka-cached", &shell_command(&line));
+    tmux.wait_for(&["1 of 1", "acc-1"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for(&["acc-1 · ", "v900/900", "\"balance\": 900"]);
+    tmux.keys(&[":", "37", "Enter"]);
+    tmux.wait_for(&["v37/900", "\"balance\": 37"]);
+    tmux.keys(&["g"]);
+    tmux.wait_for(&["v1/900", "\"balance\": 1"]);
+    tmux.keys(&[":", "611", "Enter"]);
+    tmux.wait_for(&["v611/900", "\"balance\": 611"]);
+    tmux.keys(&["q", "q"]);
+    tmux.wait_for(&["rewind exited 0"]);
+}

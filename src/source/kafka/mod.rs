@@ -1,6 +1,8 @@
 //! Kafka topics keyed by aggregate id, read into a local cache and replayed from there.
 
 mod cache;
+mod cache_reader;
+mod cached;
 mod mapping;
 mod options;
 mod reader;
@@ -9,6 +11,7 @@ mod simple;
 mod url;
 
 pub use cache::default_dir as default_cache_dir;
+pub use cache_reader::KafkaCacheReader;
 pub use mapping::{FieldSpec, KafkaMapping, SnapshotMapping, FIELDS, NO_TYPE, TOMBSTONE};
 pub use options::{
     is_secret_key, parse_property, read_properties_file, CacheMode, KafkaConfig, KafkaOptions,
@@ -18,28 +21,21 @@ pub use reader::ReadProgress;
 pub use record::{RawRecord, NO_KEY};
 pub use url::{redact, KafkaUrl};
 
-use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 
-use chrono::{DateTime, TimeZone, Utc};
 use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
 
 use self::cache::Cache;
+use self::cached::CachedTopic;
 use self::reader::Reader;
-use super::{EventSource, Query, Resume, Scope, SourceError, Start};
-use crate::model::{AggregateSummary, Chunk, Event, PositionInput, StorePosition};
-
-/// Events are handed out in batches this size, like the SQLite source.
-const BATCH: usize = 2048;
+use super::{EventSource, Query, Resume, SourceError};
+use crate::model::{AggregateSummary, Chunk, PositionInput, StorePosition};
 /// Records one catch-up reads before it turns into a bulk load (see `catch_up_topic`).
 const BULK_LOAD_AFTER: usize = 200_000;
 /// Topics listed by name in an unknown-topic error before "and N more".
 const LISTED_TOPICS: usize = 30;
-
-/// The first and last event time of an aggregate.
-type TimeSpan = (DateTime<Utc>, DateTime<Utc>);
 
 /// What reading Kafka has cost so far; lets tests (and curious users) see the cache at work.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -54,7 +50,8 @@ pub struct ReadStats {
 
 pub struct KafkaSource {
     url: KafkaUrl,
-    mapping: KafkaMapping,
+    /// How records become events: shared with the cache's readers.
+    topic: CachedTopic,
     progress: Option<ProgressFn>,
     cache_file: Option<PathBuf>,
     state: Mutex<State>,
@@ -99,8 +96,11 @@ impl KafkaSource {
         }
         let (cache, cache_file) = open_cache(&url, &options.cache)?;
         let source = KafkaSource {
+            topic: CachedTopic {
+                topic: url.topic.clone(),
+                mapping: options.mapping,
+            },
             url,
-            mapping: options.mapping,
             progress: options.progress,
             cache_file,
             state: Mutex::new(State {
@@ -148,14 +148,13 @@ impl KafkaSource {
 
     /// The cache's aggregate ids follow the id rule in force; a new rule re-derives them.
     fn index_by_current_id_rule(&self, state: &mut State) -> Result<(), SourceError> {
-        let key = format!("aggregate_id:{}", self.url.topic);
-        let rule = self.mapping.aggregate_id.to_string();
-        if state.cache.meta(&key)?.as_deref() != Some(rule.as_str()) {
-            let mapping = &self.mapping;
+        if !self.topic.indexed_by_id_rule(&state.cache)? {
+            let mapping = &self.topic.mapping;
             state
                 .cache
                 .reindex(&self.url.topic, &|record| mapping.aggregate_id(record))?;
-            state.cache.set_meta(&key, &rule)?;
+            let rule = mapping.aggregate_id.to_string();
+            state.cache.set_meta(&self.topic.id_rule_key(), &rule)?;
         }
         Ok(())
     }
@@ -187,15 +186,16 @@ impl KafkaSource {
         let is_events = topic == self.url.topic;
         let partitions = reader.partitions(topic)?;
         let next = cache.next_offsets(topic)?;
-        let mut bulk = next.is_empty();
-        if bulk {
-            cache.begin_bulk_load()?;
-        }
+        // Begun at the first record, not before: a topic with nothing cached yet that has
+        // nothing new either (an empty snapshots topic) would otherwise drop and rebuild the
+        // index of every record at each follow poll, under the readers' feet.
+        let first_read = next.is_empty();
+        let mut bulk = false;
         let mut stored = 0;
-        let mapping = &self.mapping;
+        let mapping = &self.topic.mapping;
         let read = reader.read(topic, &partitions, &next, progress, &mut |batch| {
             stored += batch.len();
-            if !bulk && stored > BULK_LOAD_AFTER {
+            if !bulk && (first_read || stored > BULK_LOAD_AFTER) {
                 cache.begin_bulk_load()?;
                 bulk = true;
             }
@@ -221,198 +221,10 @@ impl KafkaSource {
 
     fn topics(&self) -> Vec<&str> {
         let mut topics = vec![self.url.topic.as_str()];
-        if let Some(snapshots) = &self.mapping.snapshots {
+        if let Some(snapshots) = &self.topic.mapping.snapshots {
             topics.push(&snapshots.topic);
         }
         topics
-    }
-
-    /// One aggregate's events from the cache, in version order; with `after`, only those
-    /// stored since that row of the cache (numbered on from the ones before).
-    fn events(
-        &self,
-        state: &State,
-        aggregate_id: &str,
-        after: Option<i64>,
-    ) -> Result<Vec<Event>, SourceError> {
-        let topic = &self.url.topic;
-        let records = state.cache.records_of(topic, aggregate_id, after)?;
-        let before = match after {
-            None => 0,
-            Some(_) => state
-                .cache
-                .aggregate_records(topic, aggregate_id)?
-                .saturating_sub(records.len() as u64),
-        };
-        let mut events: Vec<Event> = records
-            .iter()
-            .enumerate()
-            .map(|(i, record)| {
-                self.mapping
-                    .event(record, aggregate_id, before + i as u64 + 1)
-            })
-            .collect();
-        if self.mapping.versions_from_value() {
-            events.sort_by_key(|e| e.version);
-        }
-        Ok(events)
-    }
-
-    /// The events of one aggregate after the one at `version` and `position`. Versions in
-    /// topic order make this a keyset read of the cache; versions from the values are
-    /// sorted first, which needs the aggregate's whole history.
-    fn page(
-        &self,
-        state: &State,
-        aggregate_id: &str,
-        version: u64,
-        position: &StorePosition,
-        query: &Query,
-    ) -> Result<Vec<Event>, SourceError> {
-        let limit = query.limit.unwrap_or(usize::MAX);
-        let StorePosition::Record {
-            partition, offset, ..
-        } = position
-        else {
-            return Err(SourceError::Position(format!(
-                "{position} is not a Kafka position: name a record as PARTITION:OFFSET"
-            )));
-        };
-        if self.mapping.versions_from_value() {
-            let events = self.events(state, aggregate_id, None)?;
-            let after = |e: &Event| (e.version, e.position) > (version, *position);
-            return Ok(events
-                .into_iter()
-                .filter(|e| after(e) && query.admits(e))
-                .take(limit)
-                .collect());
-        }
-        let records = state.cache.records_page(
-            &self.url.topic,
-            aggregate_id,
-            (*partition, *offset),
-            limit,
-        )?;
-        Ok(records
-            .iter()
-            .enumerate()
-            .map(|(i, record)| {
-                self.mapping
-                    .event(record, aggregate_id, version + i as u64 + 1)
-            })
-            .filter(|e| query.admits(e))
-            .collect())
-    }
-
-    /// Every event of the topic in store order, from `from` on.
-    fn store_events(
-        &self,
-        state: &State,
-        query: &Query,
-        sink: &mut dyn FnMut(Chunk) -> ControlFlow<()>,
-    ) -> Result<(), SourceError> {
-        let topic = &self.url.topic;
-        let from = match &query.start {
-            Start::Resume(after) => {
-                return self.store_events_since(state, query, after.after(), sink)
-            }
-            Start::Position(StorePosition::Seq(n)) => {
-                return Err(SourceError::Position(format!(
-                    "{n} is not a Kafka position: name a record as PARTITION:OFFSET, like 0:{n}"
-                )))
-            }
-            Start::Position(StorePosition::Record {
-                timestamp_ms,
-                partition,
-                offset,
-            }) => Some((*timestamp_ms, *partition, *offset)),
-            Start::Beginning => None,
-            Start::After { .. } => {
-                return Err(SourceError::Position(
-                    "pages after an event are read per aggregate, not across the store".into(),
-                ))
-            }
-        };
-        let mut batch = Vec::with_capacity(BATCH);
-        let mut flow = ControlFlow::Continue(());
-        state
-            .cache
-            .for_each_in_store_order(topic, from, &mut |id, record, ordinal| {
-                let event = self.mapping.event(&record, id, ordinal);
-                if query.admits(&event) {
-                    batch.push(event);
-                }
-                if batch.len() == BATCH {
-                    flow = sink(Chunk::Events(std::mem::replace(
-                        &mut batch,
-                        Vec::with_capacity(BATCH),
-                    )));
-                }
-                flow
-            })?;
-        if flow.is_continue() && !batch.is_empty() {
-            let _ = sink(Chunk::Events(batch));
-        }
-        Ok(())
-    }
-
-    /// The events stored since row `after` of the cache, in store order, each numbered on
-    /// from what its aggregate held before (in partition order, as `order` versions are).
-    fn store_events_since(
-        &self,
-        state: &State,
-        query: &Query,
-        after: i64,
-        sink: &mut dyn FnMut(Chunk) -> ControlFlow<()>,
-    ) -> Result<(), SourceError> {
-        let topic = &self.url.topic;
-        let fresh = state.cache.records_since(topic, after)?;
-        let mut next: HashMap<&str, u64> = HashMap::new();
-        for (id, _) in &fresh {
-            *next.entry(id.as_str()).or_default() += 1;
-        }
-        for (id, new) in next.iter_mut() {
-            *new = state
-                .cache
-                .aggregate_records(topic, id)?
-                .saturating_sub(*new);
-        }
-        let mut by_partition: Vec<usize> = (0..fresh.len()).collect();
-        by_partition
-            .sort_by_key(|&i| (fresh[i].0.as_str(), fresh[i].1.partition, fresh[i].1.offset));
-        let mut ordinals = vec![0u64; fresh.len()];
-        for i in by_partition {
-            let count = next.entry(fresh[i].0.as_str()).or_default();
-            *count += 1;
-            ordinals[i] = *count;
-        }
-        let events: Vec<Event> = fresh
-            .iter()
-            .zip(ordinals)
-            .map(|((id, record), ordinal)| self.mapping.event(record, id, ordinal))
-            .filter(|event| query.admits(event))
-            .collect();
-        for batch in events.chunks(BATCH) {
-            if sink(Chunk::Events(batch.to_vec())).is_break() {
-                break;
-            }
-        }
-        Ok(())
-    }
-
-    /// First and last event time per aggregate when times come from the values.
-    fn times_from_values(&self, state: &State) -> Result<HashMap<String, TimeSpan>, SourceError> {
-        let mut times: HashMap<String, TimeSpan> = HashMap::new();
-        state
-            .cache
-            .for_each_record(&self.url.topic, &mut |id, record| {
-                if let Some(t) = self.mapping.event(&record, id, 0).timestamp {
-                    let slot = times.entry(id.to_string()).or_insert((t, t));
-                    slot.0 = slot.0.min(t);
-                    slot.1 = slot.1.max(t);
-                }
-            })?;
-        Ok(times)
     }
 }
 
@@ -421,40 +233,18 @@ impl EventSource for KafkaSource {
         self.url.to_string()
     }
 
+    /// A reader of the cache file alone (see `cache_reader`); `None` when the cache lives
+    /// in this source's memory (`--no-cache`, or no home to keep it in): a file there would
+    /// break the promise to keep nothing on disk, and that memory already holds the topic.
+    fn reader(&self) -> Option<Box<dyn EventSource>> {
+        let file = self.cache_file.as_deref()?;
+        let reader = KafkaCacheReader::open(file, self.url.to_string(), self.topic.clone());
+        Some(Box::new(reader.ok()?))
+    }
+
     fn aggregates(&self) -> Result<Vec<AggregateSummary>, SourceError> {
         let state = self.lock()?;
-        let mut snapshot_counts: HashMap<String, u64> = HashMap::new();
-        if let Some(snapshots) = &self.mapping.snapshots {
-            for summary in state.cache.summaries(&snapshots.topic)? {
-                snapshot_counts.insert(summary.aggregate_id, summary.records);
-            }
-        }
-        let value_times = match self.mapping.timestamp {
-            FieldSpec::Path(_) => Some(self.times_from_values(&state)?),
-            _ => None,
-        };
-        let millis = |ms: Option<i64>| ms.and_then(|ms| Utc.timestamp_millis_opt(ms).single());
-        let summaries = state.cache.summaries(&self.url.topic)?;
-        Ok(summaries
-            .into_iter()
-            .map(|s| {
-                let (first, last) = match &value_times {
-                    Some(times) => match times.get(&s.aggregate_id) {
-                        Some((first, last)) => (Some(*first), Some(*last)),
-                        None => (None, None),
-                    },
-                    None => (millis(s.first_ms), millis(s.last_ms)),
-                };
-                AggregateSummary {
-                    snapshots: snapshot_counts.remove(&s.aggregate_id).unwrap_or(0),
-                    id: s.aggregate_id,
-                    aggregate_type: None,
-                    events: s.records,
-                    first_timestamp: first,
-                    last_timestamp: last,
-                }
-            })
-            .collect())
+        self.topic.aggregates(&state.cache)
     }
 
     fn query(
@@ -464,87 +254,27 @@ impl EventSource for KafkaSource {
     ) -> Result<Resume, SourceError> {
         // Everything is read under one lock: one consistent view of the cache. A resumed
         // read first fetches what arrived on the topic, so follow mode sees new records.
-        let sink = &mut super::limited(query.limit, sink);
         let mut state = self.lock()?;
         if query.resume().is_some() {
             self.catch_up(&mut state, false)?;
         }
-        let resume = Resume::at(state.cache.last_row()?);
-        let Scope::Aggregate(aggregate_id) = &query.scope else {
-            self.store_events(&state, query, sink)?;
-            return Ok(resume);
-        };
-        if matches!(query.start, Start::Position(StorePosition::Seq(_))) {
-            return Err(SourceError::Position(
-                "a Kafka topic names its records as PARTITION:OFFSET, like 0:1234".into(),
-            ));
-        }
-        // A first page is a page after nothing.
-        let before_first = StorePosition::Record {
-            timestamp_ms: i64::MIN,
-            partition: i32::MIN,
-            offset: i64::MIN,
-        };
-        let page_start = match &query.start {
-            Start::After { version, position } => Some((*version, *position)),
-            Start::Beginning if query.limit.is_some() => Some((0, before_first)),
-            _ => None,
-        };
-        if let Some((version, position)) = page_start {
-            let events = self.page(&state, aggregate_id, version, &position, query)?;
-            drop(state);
-            if !events.is_empty() {
-                let _ = sink(Chunk::Events(events));
-            }
-            return Ok(resume);
-        }
-        let after = query.resume().map(Resume::after);
-        let events = self.events(&state, aggregate_id, after)?;
-        let snapshots = match (&self.mapping.snapshots, query.snapshots && after.is_none()) {
-            (Some(mapping), true) => state
-                .cache
-                .records_of(&mapping.topic, aggregate_id, None)?
-                .iter()
-                .filter_map(|record| self.mapping.snapshot(record, aggregate_id))
-                .collect(),
-            _ => Vec::new(),
-        };
-        drop(state);
-        let mut events = events.into_iter().filter(|e| query.admits(e)).peekable();
-        while events.peek().is_some() {
-            let batch: Vec<Event> = events.by_ref().take(BATCH).collect();
-            if sink(Chunk::Events(batch)).is_break() {
-                return Ok(resume);
-            }
-        }
-        if !snapshots.is_empty() {
-            let _ = sink(Chunk::Snapshots(snapshots));
-        }
-        Ok(resume)
+        self.topic.query(LockedCache(state), query, sink)
     }
 
-    /// A record named as PARTITION:OFFSET, placed by its time among the topic's records.
     fn resolve_position(&self, input: PositionInput) -> Result<StorePosition, SourceError> {
-        let PositionInput::Record { partition, offset } = input else {
-            return Err(SourceError::Position(
-                "a Kafka topic names its records as PARTITION:OFFSET, like 0:1234".into(),
-            ));
-        };
         let state = self.lock()?;
-        match state
-            .cache
-            .record_time(&self.url.topic, partition, offset)?
-        {
-            Some(time) => Ok(StorePosition::Record {
-                timestamp_ms: time.unwrap_or(i64::MIN),
-                partition,
-                offset,
-            }),
-            None => Err(SourceError::Position(format!(
-                "topic {:?} has no record at {partition}:{offset} (as far as rewind has read it)",
-                self.url.topic
-            ))),
-        }
+        self.topic.resolve_position(&state.cache, input)
+    }
+}
+
+/// The cache, held under the source's lock for as long as a query reads it.
+struct LockedCache<'a>(MutexGuard<'a, State>);
+
+impl std::ops::Deref for LockedCache<'_> {
+    type Target = Cache;
+
+    fn deref(&self) -> &Cache {
+        &self.0.cache
     }
 }
 

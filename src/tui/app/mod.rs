@@ -16,6 +16,8 @@ mod inspect;
 #[cfg(test)]
 mod inspect_tests;
 mod json_tree;
+#[cfg(test)]
+mod kafka_tests;
 mod list;
 #[cfg(test)]
 mod loading_tests;
