@@ -582,6 +582,7 @@ impl EventSource for PgSource {
                     &row,
                     self.codec,
                     snapshots.unwrap_or(0),
+                    Some((3, 4)),
                 ));
                 ControlFlow::Continue(())
             })?;

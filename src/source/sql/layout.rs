@@ -61,12 +61,10 @@ pub struct Layout {
 /// The statements a source prepares. Every event read selects the same columns, in the
 /// order `sql::row` reads them.
 pub struct Queries {
-    /// Per aggregate: id, type, count, MIN and MAX of the stored time; on SQLite then
-    /// what `sqlite::time_range::order_known` reads.
+    /// Per aggregate: id, type, count, then on PostgreSQL the MIN and MAX of the stored
+    /// time and on SQLite the earliest and latest instant as `sqlite::time_range` packs
+    /// them.
     pub list_events: String,
-    /// Every event's aggregate id and stored time (and, where the time may sit inside a
-    /// compressed payload, that payload), for aggregates whose times SQL cannot order.
-    pub list_times: String,
     pub count_events: String,
     pub list_snapshots: Option<String>,
     /// One aggregate's events (the id bound as [`Dialect::id_matches`] says), in version
@@ -217,31 +215,11 @@ impl Layout {
         let (d, e) = (self.dialect, &self.events);
         let filter = self.filter();
         let (id, position) = (&e.aggregate_id, &e.position.sql);
-        // SQLite also selects what tells whether the MIN and MAX of the stored time are
-        // the aggregate's earliest and latest instants (see `sqlite::time_range`): COUNT of
-        // times, COUNT, MIN and MAX of SQLite's julianday of them, and the julianday of the
-        // MIN and the MAX. PostgreSQL's time columns order as instants.
-        let order_columns = match d {
-            Dialect::Sqlite => format!(
-                ", COUNT({ts}), COUNT(julianday({ts})), MIN(julianday({ts})), \
-                 MAX(julianday({ts})), julianday(MIN({ts})), julianday(MAX({ts}))",
-                ts = e.timestamp.sql
-            ),
-            Dialect::Postgres => String::new(),
-        };
-        let list_events = self.list_override.clone().unwrap_or_else(|| {
-            format!(
-                "SELECT {id_text}, MIN({ty}), COUNT(*), MIN({ts}), MAX({ts}){order_columns} \
-                 FROM {table} WHERE {id} IS NOT NULL{filter} GROUP BY {id} ORDER BY {id}",
-                id_text = d.select(id),
-                id = id.sql,
-                ty = d.select(&e.aggregate_type),
-                ts = d.select(&e.timestamp),
-                table = e.table,
-            )
-        });
-        // Every event's aggregate id and stored time (and, where the time may sit inside a
-        // compressed payload, that payload), for aggregates whose times SQL cannot order.
+        // SQLite's text MIN and MAX of a time column are not the earliest and latest
+        // instant when formats or offsets mix, and the time may sit inside a compressed
+        // payload: there rewind's own aggregate function parses each stored time as an
+        // event read would (`sqlite::time_range`), in the same pass. PostgreSQL's time
+        // columns order as instants.
         let payload = match self.codec {
             Codec::Eventsourcing => {
                 format!(
@@ -251,13 +229,24 @@ impl Layout {
             }
             Codec::Plain => "NULL".into(),
         };
-        let list_times = format!(
-            "SELECT {id_text}, {ts}, {payload} FROM {table} WHERE {id} IS NOT NULL{filter}",
-            id_text = d.select(id),
-            id = id.sql,
-            ts = d.select(&e.timestamp),
-            table = e.table,
-        );
+        let times = match d {
+            Dialect::Sqlite => format!(
+                "{}({}, {payload})",
+                super::TIME_RANGE_FUNCTION,
+                d.select(&e.timestamp)
+            ),
+            Dialect::Postgres => format!("MIN({ts}), MAX({ts})", ts = d.select(&e.timestamp)),
+        };
+        let list_events = self.list_override.clone().unwrap_or_else(|| {
+            format!(
+                "SELECT {id_text}, MIN({ty}), COUNT(*), {times} \
+                 FROM {table} WHERE {id} IS NOT NULL{filter} GROUP BY {id} ORDER BY {id}",
+                id_text = d.select(id),
+                id = id.sql,
+                ty = d.select(&e.aggregate_type),
+                table = e.table,
+            )
+        });
         let matches = d.id_matches(id, &e.table, false);
         let n = d.first_after_id();
         let read_events = self.aggregate_events(std::slice::from_ref(&matches));
@@ -298,7 +287,6 @@ impl Layout {
         };
         Queries {
             list_events,
-            list_times,
             count_events,
             list_snapshots,
             read_events,

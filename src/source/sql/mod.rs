@@ -14,6 +14,10 @@ pub use mapping::{quote_identifier, EventColumns, SnapshotColumns, SqlMapping, M
 pub use preset::{Preset, PRESET_NAMES};
 pub use row::{event_from_row, snapshot_from_row, summary_from_row, RowValues};
 
+/// The aggregate function a SQLite connection registers (`sqlite::time_range`) for an
+/// aggregate's earliest and latest instant: `rewind_time_range(time, payload)`.
+pub const TIME_RANGE_FUNCTION: &str = "rewind_time_range";
+
 /// Which SQL the statements are written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {

@@ -144,12 +144,14 @@ pub fn snapshot_from_row(
     })
 }
 
-/// An aggregate from a row of the aggregate list (id, type, events, first and last time);
+/// An aggregate from a row of the aggregate list (id, type, events, then the first and
+/// last time where `times_at` says; `None`: the caller reads them its own way);
 /// `snapshots` is counted separately.
 pub fn summary_from_row(
     row: &dyn RowValues,
     codec: Codec,
     snapshots: u64,
+    times_at: Option<(usize, usize)>,
 ) -> Option<AggregateSummary> {
     let id = row.text(0)?;
     let aggregate_type = match codec {
@@ -160,8 +162,8 @@ pub fn summary_from_row(
         id,
         aggregate_type,
         events: row.integer(2).unwrap_or(0).max(0) as u64,
-        first_timestamp: row.timestamp(3).ok().flatten(),
-        last_timestamp: row.timestamp(4).ok().flatten(),
+        first_timestamp: times_at.and_then(|(first, _)| row.timestamp(first).ok().flatten()),
+        last_timestamp: times_at.and_then(|(_, last)| row.timestamp(last).ok().flatten()),
         snapshots,
     })
 }

@@ -204,6 +204,7 @@ fn connect(
     let conn = Connection::open_with_flags(uri, flags)?;
     conn.busy_timeout(busy_timeout)?;
     limits::bound(&conn, clock)?;
+    super::time_range::register(&conn)?;
     Ok(conn)
 }
 

@@ -26,7 +26,6 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::types::ValueRef;
 use rusqlite::{ffi, ToSql};
 
 use connection::StoreConnection;
@@ -488,32 +487,18 @@ impl EventSource for SqliteSource {
             .map_err(|e| self.error(e, doing))?;
         let mut rows = stmt.query([]).map_err(|e| self.error(e, doing))?;
         let mut summaries = Vec::new();
-        // Aggregates whose MIN/MAX of the stored text are not their first and last instant.
-        let mut unordered = std::collections::HashSet::new();
         while let Some(row) = rows.next().map_err(|e| self.error(e, doing))? {
-            let raw = row;
+            let times = time_range::unpack(row.get_ref_unwrap(3));
             let row = SqliteRow(row);
             let snapshots = row.text(0).and_then(|id| snapshot_counts.remove(&id));
-            let Some(summary) = sql::summary_from_row(&row, self.codec, snapshots.unwrap_or(0))
+            let Some(mut summary) =
+                sql::summary_from_row(&row, self.codec, snapshots.unwrap_or(0), None)
             else {
                 continue;
             };
-            let (first, last) = (summary.first_timestamp, summary.last_timestamp);
-            let both_read = first.is_some() == last.is_some()
-                && (first.is_some() || raw.get_ref_unwrap(3) == ValueRef::Null);
-            if !(both_read && time_range::order_known(raw, self.codec)) {
-                unordered.insert(summary.id.clone());
-            }
+            summary.first_timestamp = times.map(|t| t.0);
+            summary.last_timestamp = times.map(|t| t.1);
             summaries.push(summary);
-        }
-        drop(rows);
-        if !unordered.is_empty() {
-            let mut ranges = self.time_ranges(&unordered)?;
-            for summary in summaries.iter_mut().filter(|s| unordered.contains(&s.id)) {
-                let range = ranges.remove(&summary.id);
-                summary.first_timestamp = range.map(|r| r.0);
-                summary.last_timestamp = range.map(|r| r.1);
-            }
         }
         Ok(summaries)
     }
