@@ -338,6 +338,48 @@ fn cache_reads_only_new_records_on_reopen() {
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out).lines().count(), 3, "{}", stdout(&out));
+
+    // The cache is a file this source reads: an export never writes over it, --force or not
+    // (rewind itself may have caught up into it: it stays a cache, not a transcript).
+    let cache_files: Vec<_> = std::fs::read_dir(cache.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.is_file())
+        .collect();
+    assert!(!cache_files.is_empty());
+    for file in cache_files {
+        let out = rewind(&[
+            "export",
+            &broker.url("accounts"),
+            "acc-3",
+            "--cache-dir",
+            cache.path().to_str().unwrap(),
+            "--format",
+            "jsonl",
+            "--force",
+            "-o",
+            file.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("is the store being read"),
+            "{}",
+            stderr(&out)
+        );
+        if file.extension().is_some_and(|e| e == "sqlite") {
+            let head = std::fs::read(&file).unwrap();
+            assert!(head.starts_with(b"SQLite format 3\0"), "{}", file.display());
+        }
+    }
+    let out = rewind(&[
+        "events",
+        &broker.url("accounts"),
+        "acc-3",
+        "--cache-dir",
+        cache.path().to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).lines().count(), 3, "{}", stdout(&out));
 }
 
 #[test]

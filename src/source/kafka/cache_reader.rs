@@ -50,6 +50,10 @@ impl EventSource for KafkaCacheReader {
         self.shown.clone()
     }
 
+    fn files(&self) -> Vec<PathBuf> {
+        crate::source::sqlite::store_files(&self.file)
+    }
+
     fn aggregates(&self) -> Result<Vec<AggregateSummary>, SourceError> {
         let snapshot = self.cache.snapshot()?;
         self.topic.aggregates(&snapshot)

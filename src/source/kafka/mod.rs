@@ -242,6 +242,14 @@ impl EventSource for KafkaSource {
         Some(Box::new(reader.ok()?))
     }
 
+    /// The cache file and SQLite's companions of it: an export must not write over them.
+    fn files(&self) -> Vec<PathBuf> {
+        self.cache_file
+            .as_deref()
+            .map(crate::source::sqlite::store_files)
+            .unwrap_or_default()
+    }
+
     fn aggregates(&self) -> Result<Vec<AggregateSummary>, SourceError> {
         let state = self.lock()?;
         self.topic.aggregates(&state.cache)

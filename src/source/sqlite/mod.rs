@@ -1,6 +1,7 @@
 //! SQLite event stores, opened read-only.
 
 mod connection;
+pub use connection::store_files;
 pub(crate) mod decode;
 pub(crate) mod eventsourcing;
 mod limits;
