@@ -301,6 +301,20 @@ fn an_aggregate_opens_at_its_latest_event_and_reopens_where_it_was_left() {
 }
 
 #[test]
+fn an_aggregate_left_on_v0_reopens_on_v0() {
+    let mut h = Harness::demo();
+    h.open_latest("acc-0003");
+    h.send(Action::JumpToVersion);
+    h.type_text("0");
+    h.send(Action::Confirm);
+    assert!(view(&h).before_first);
+    h.send(Action::Back);
+    h.send(Action::Confirm);
+    assert!(view(&h).before_first, "back on v0, not on v1");
+    assert_eq!(view(&h).shown_version(), 0);
+}
+
+#[test]
 fn the_command_line_opens_an_aggregate_at_a_version() {
     let source = open_store(&crate::tui::testing::demo_path());
     let mut h = Harness::new(source, 120, 32);

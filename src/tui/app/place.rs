@@ -12,6 +12,8 @@ use crate::tui::action::Tab;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Place {
     pub cursor: StorePosition,
+    /// The cursor rested on v0, before the first event.
+    pub before_first: bool,
     pub marks: [Option<StorePosition>; 2],
     pub filter: Option<String>,
     pub folds: BTreeSet<JsonPath>,
@@ -33,6 +35,7 @@ impl AggregateView {
         let at = |index: usize| (index < self.len()).then(|| self.position_of(index));
         Some(Place {
             cursor: self.position_of(self.cursor),
+            before_first: self.before_first,
             marks: [self.marks[0].and_then(at), self.marks[1].and_then(at)],
             filter: self.filter.as_ref().map(|f| f.query.clone()),
             folds: self.folds.clone(),
@@ -53,7 +56,11 @@ impl AggregateView {
         self.state_line = place.state_line;
         self.events_pane.preview = place.preview;
         self.events_pane.matching_only = place.matching_only && place.filter.is_some();
-        self.landing = Some(Landing::Position(place.cursor));
+        // v0 is no event's position: it is found again as version 0 once the history is in.
+        self.landing = Some(match place.before_first {
+            true => Landing::At(crate::model::Position::Version(0)),
+            false => Landing::Position(place.cursor),
+        });
         self.restore = Some(place);
     }
 }
