@@ -409,8 +409,8 @@ impl App {
                     self.help_scroll = self.help_scroll.saturating_sub(1)
                 }
                 Action::Down | Action::WheelDown { .. } => {
-                    self.help_scroll =
-                        (self.help_scroll + 1).min(super::view::help_lines(self.help_context))
+                    self.help_scroll = (self.help_scroll + 1)
+                        .min(super::view::help_lines(self.help_context, self.size.width))
                 }
                 _ => {}
             },

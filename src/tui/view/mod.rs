@@ -81,9 +81,10 @@ pub fn render(app: &App, frame: &mut Frame) {
     }
 }
 
-/// Lines in the help overlay, so `App` can bound its scrolling.
-pub fn help_lines(context: crate::tui::keymap::Context) -> u16 {
-    help::line_count(context)
+/// Lines in the help overlay in a window `width` cells wide, so `App` can bound its
+/// scrolling.
+pub fn help_lines(context: crate::tui::keymap::Context, width: u16) -> u16 {
+    help::line_count(context, width)
 }
 
 /// Rows for a pane `width` cells wide, each cut with … where it does not fit.

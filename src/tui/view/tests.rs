@@ -106,6 +106,29 @@ fn help_overlay() {
 }
 
 #[test]
+fn help_lines_cut_at_a_narrow_window_end_with_an_ellipsis() {
+    let mut h = Harness::demo();
+    h.app.size = Rect::new(0, 0, 80, 40);
+    h.open("acc-0003");
+    h.send(Action::ToggleHelp);
+    let screen = h.screen();
+    // One column below 110 cells, so most lines are whole; one cut short says so with ….
+    let whole = "  PgDn        ten events forward (a page, in the detail pane)";
+    assert!(screen.contains(whole), "{screen}");
+    // A line that reaches the border was cut, and says so.
+    let cut: Vec<&str> = screen.lines().filter(|l| l.contains("… │")).collect();
+    assert!(cut.iter().any(|l| l.contains("  t  ")), "{screen}");
+    for line in screen.lines().filter(|l| l.starts_with('│')) {
+        let text = line.trim_end_matches('│');
+        let full = text.chars().count() >= 79 && !text.ends_with(' ');
+        assert!(
+            !full || text.ends_with('…'),
+            "cut with no ellipsis: {line:?}\n{screen}"
+        );
+    }
+}
+
+#[test]
 fn small_terminal_asks_for_a_bigger_window() {
     let mut h = Harness::demo();
     h.send(Action::Resize {
