@@ -13,6 +13,7 @@ mod follow;
 mod options;
 mod pgpass;
 mod presets;
+mod read;
 mod values;
 
 use std::cell::{Cell, RefCell};
@@ -30,8 +31,8 @@ use super::sql::{
     self, Catalog, Codec, Column, Dialect, Kind, Layout, Preset, Queries, SqlMapping,
 };
 use super::sqlite::eventsourcing as es;
-use super::{EventSource, IdConventions, Query, Resume, Scope, SourceError, Start};
-use crate::model::{AggregateSummary, Chunk, Snapshot, StorePosition};
+use super::{EventSource, IdConventions, Query, Resume, Scope, SourceError};
+use crate::model::{AggregateSummary, Chunk};
 
 pub use connect::{redact, DEFAULT_CONNECT_TIMEOUT};
 pub use options::{PostgresConfig, PostgresOptions, DEFAULT_STATEMENT_TIMEOUT};
@@ -42,12 +43,6 @@ const PAGE: usize = 2048;
 /// A fetch size asking for every row in one Execute: the server plans a statement in
 /// parallel only then, and a grouped list (one row per aggregate) is held whole anyway.
 const ALL_ROWS: usize = 0;
-
-/// How a statement's rows went: whether the sink stopped the read, and how many rows came.
-struct RowsRead {
-    stopped: bool,
-    seen: usize,
-}
 
 /// The statements that find gaps among the positions (see `follow`).
 struct PositionQueries {
@@ -210,253 +205,6 @@ impl PgSource {
                 return Ok(false);
             }
         }
-    }
-
-    /// Streams event rows through the sink in chunks, keeping those the query admits.
-    fn read_events(
-        &self,
-        tx: &mut Transaction<'_>,
-        sql: &str,
-        params: &[&(dyn ToSql + Sync)],
-        query: &Query,
-        skip: usize,
-        sink: &mut dyn FnMut(Chunk) -> ControlFlow<()>,
-    ) -> Result<RowsRead, SourceError> {
-        let mut batch = Vec::with_capacity(PAGE);
-        let mut seen = 0usize;
-        // A page asks the server for no more rows than it needs.
-        let fetch = query.limit.unwrap_or(PAGE);
-        let mut stopped = self.each_row(tx, sql, params, "read events", fetch, |row| {
-            self.rows_read.set(self.rows_read.get() + 1);
-            seen += 1;
-            if seen <= skip {
-                return ControlFlow::Continue(());
-            }
-            let row = PgRow::new(row);
-            let Some(event) = sql::event_from_row(&row, &self.mapping, self.codec, seen) else {
-                return ControlFlow::Continue(());
-            };
-            if query.admits(&event) {
-                batch.push(event);
-            }
-            if batch.len() == PAGE {
-                return sink(Chunk::Events(std::mem::replace(
-                    &mut batch,
-                    Vec::with_capacity(PAGE),
-                )));
-            }
-            ControlFlow::Continue(())
-        })?;
-        if !stopped && !batch.is_empty() {
-            stopped = sink(Chunk::Events(batch)).is_break();
-        }
-        Ok(RowsRead { stopped, seen })
-    }
-
-    /// Whether `id` can name a row of the id column at all (a uuid column holds no "acc-1").
-    fn id_fits(&self, id: &str) -> bool {
-        match self.id_kind {
-            Kind::Uuid => {
-                let hex: String = id
-                    .chars()
-                    .filter(|c| !matches!(c, '-' | '{' | '}'))
-                    .collect();
-                hex.len() == 32 && hex.chars().all(|c| c.is_ascii_hexdigit())
-            }
-            Kind::BigInt | Kind::SmallInt => id.trim().parse::<i64>().is_ok(),
-            _ => true,
-        }
-    }
-
-    fn query_aggregate(
-        &self,
-        tx: &mut Transaction<'_>,
-        id: &str,
-        query: &Query,
-        sink: &mut dyn FnMut(Chunk) -> ControlFlow<()>,
-    ) -> Result<Resume, SourceError> {
-        let fits = self.id_fits(id);
-        let snapshots = match query.snapshots && fits {
-            true => self.read_snapshots(tx, id)?,
-            false => Vec::new(),
-        };
-        let q = &self.queries;
-        if let Start::After { version, position } = &query.start {
-            return self.read_page(tx, id, fits, *version, position, query, sink);
-        }
-        let previous = query.resume();
-        let read = match (fits, previous, &self.positions) {
-            (false, _, _) => RowsRead {
-                stopped: false,
-                seen: 0,
-            },
-            (true, Some(after), Some(_)) => {
-                let pending = follow::pending_positions(Some(after));
-                let params: [&(dyn ToSql + Sync); 3] = [&id, &after.after(), &pending];
-                self.read_events(tx, &q.read_events_after, &params, query, 0, sink)?
-            }
-            // Without positions, a resume point counts the aggregate's events instead.
-            (true, after, None) => {
-                let skip = after.map_or(0, |r| usize::try_from(r.after()).unwrap_or(0));
-                self.read_events(tx, &q.read_events, &[&id], query, skip, sink)?
-            }
-            (true, None, Some(_)) => {
-                self.read_events(tx, &q.read_events, &[&id], query, 0, sink)?
-            }
-        };
-        if !read.stopped && !snapshots.is_empty() {
-            let _ = sink(Chunk::Snapshots(snapshots));
-        }
-        match self.positions {
-            Some(_) => self.resume_point(tx, previous),
-            None => Ok(Resume::at(read.seen as i64)),
-        }
-    }
-
-    /// One page of an aggregate's history: its events after this version and position.
-    /// Its resume point is the top position only: pages are read back, never followed.
-    #[allow(clippy::too_many_arguments)]
-    fn read_page(
-        &self,
-        tx: &mut Transaction<'_>,
-        id: &str,
-        fits: bool,
-        version: u64,
-        position: &StorePosition,
-        query: &Query,
-        sink: &mut dyn FnMut(Chunk) -> ControlFlow<()>,
-    ) -> Result<Resume, SourceError> {
-        let StorePosition::Seq(at) = position else {
-            return Err(SourceError::Position(format!(
-                "{position} is a Kafka position; this store numbers its events"
-            )));
-        };
-        let q = &self.queries;
-        if fits {
-            match &self.positions {
-                Some(_) => {
-                    let version = i64::try_from(version).unwrap_or(i64::MAX);
-                    let params: [&(dyn ToSql + Sync); 3] = [&id, &version, at];
-                    self.read_events(tx, &q.read_events_page, &params, query, 0, sink)?;
-                }
-                // Without positions, an event's position is its place in the history.
-                None => {
-                    let skip = usize::try_from(*at).unwrap_or(0);
-                    self.read_events(tx, &q.read_events, &[&id], query, skip, sink)?;
-                }
-            }
-        }
-        match &self.positions {
-            Some(_) => Ok(Resume::at(self.top_position(tx)?.unwrap_or(i64::MIN))),
-            None => Ok(Resume::default()),
-        }
-    }
-
-    fn top_position(&self, tx: &mut Transaction<'_>) -> Result<Option<i64>, SourceError> {
-        tx.query_one(&self.queries.last_position, &[])
-            .map_err(|e| self.error(e, "read the store's positions"))
-            .map(|row| row.get(0))
-    }
-
-    fn query_store(
-        &self,
-        tx: &mut Transaction<'_>,
-        query: &Query,
-        sink: &mut dyn FnMut(Chunk) -> ControlFlow<()>,
-    ) -> Result<Resume, SourceError> {
-        if self.positions.is_none() {
-            return Err(SourceError::Schema(format!(
-                "the events of {} have no store position, so they cannot be read in store order; map a column that orders them with --map events.position=COLUMN",
-                self.shown
-            )));
-        }
-        let q = &self.queries;
-        match &query.start {
-            Start::Resume(after) => {
-                let pending = follow::pending_positions(Some(after));
-                let params: [&(dyn ToSql + Sync); 2] = [&after.after(), &pending];
-                self.read_events(tx, &q.read_store_after, &params, query, 0, sink)?;
-            }
-            Start::Position(StorePosition::Seq(first)) => {
-                self.read_events(tx, &q.read_store, &[first], query, 0, sink)?;
-            }
-            Start::Position(other) => {
-                return Err(SourceError::Position(format!(
-                    "{other} is a Kafka position; this store numbers its events"
-                )))
-            }
-            Start::Beginning => {
-                self.read_events(tx, &q.read_store, &[&i64::MIN], query, 0, sink)?;
-            }
-            Start::After { .. } => {
-                return Err(SourceError::Position(
-                    "pages after an event are read per aggregate, not across the store".into(),
-                ))
-            }
-        }
-        self.resume_point(tx, query.resume())
-    }
-
-    /// Where the next read resumes: the top position, and the positions below it that a
-    /// transaction still running may fill (see `follow`).
-    fn resume_point(
-        &self,
-        tx: &mut Transaction<'_>,
-        previous: Option<&Resume>,
-    ) -> Result<Resume, SourceError> {
-        let doing = "read the store's positions";
-        let Some(positions) = &self.positions else {
-            return Ok(Resume::default());
-        };
-        let row = tx
-            .query_one(follow::SNAPSHOT_INFO, &[])
-            .map_err(|e| self.error(e, doing))?;
-        let info = follow::SnapshotInfo {
-            xmin: row.get::<_, i64>(0) as u64,
-            xmax: row.get::<_, i64>(1) as u64,
-            busy: row.get(2),
-            now_ms: row.get(3),
-        };
-        let top = self.top_position(tx)?;
-        let pending = follow::pending_positions(previous);
-        let mut filled = Vec::new();
-        if !pending.is_empty() {
-            self.each_row(tx, &positions.present, &[&pending], doing, PAGE, |row| {
-                filled.push(row.get::<_, i64>(0));
-                ControlFlow::Continue(())
-            })?;
-        }
-        let mut gaps = Vec::new();
-        if let (Some(from), Some(top)) = (follow::scan_from(previous, top, &info), top) {
-            let mut finder = follow::GapFinder::new(from);
-            self.each_row(tx, &positions.between, &[&from, &top], doing, PAGE, |row| {
-                finder.saw(row.get::<_, i64>(0));
-                ControlFlow::Continue(())
-            })?;
-            gaps = finder.finish(top);
-        }
-        Ok(follow::next_resume(previous, top, &filled, gaps, &info))
-    }
-
-    fn read_snapshots(
-        &self,
-        tx: &mut Transaction<'_>,
-        id: &str,
-    ) -> Result<Vec<Snapshot>, SourceError> {
-        let Some(sql) = &self.queries.read_snapshots else {
-            return Ok(Vec::new());
-        };
-        let mut snapshots = Vec::new();
-        self.each_row(tx, sql, &[&id], "read snapshots", PAGE, |row| {
-            snapshots.extend(sql::snapshot_from_row(
-                &PgRow::new(row),
-                id,
-                &self.mapping,
-                self.codec,
-            ));
-            ControlFlow::Continue(())
-        })?;
-        Ok(snapshots)
     }
 
     fn snapshot_counts(
