@@ -62,3 +62,94 @@ fn a_state_value_full_screen_and_a_zoomed_pane() {
     tmux.keys(&["q", "q"]);
     tmux.wait_for(&["rewind exited 0"]);
 }
+
+#[test]
+fn v_in_the_value_viewer_hands_the_value_to_pager_and_comes_back() {
+    if !tmux_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (paged, typed) = (dir.path().join("paged"), dir.path().join("typed"));
+    // A pager that keeps what it was given, then reads a line from the terminal: the line
+    // reaches it, not rewind, while it runs.
+    let pager = format!(
+        "cat > {}; echo PAGER IS READING; read line < /dev/tty; echo \"$line\" > {}",
+        support::tmux::sh_quote(&paged.to_string_lossy()),
+        support::tmux::sh_quote(&typed.to_string_lossy()),
+    );
+    let command = format!(
+        "env PAGER={} {}",
+        support::tmux::sh_quote(&pager),
+        shell_command(&format!("{} acc-0007", demo_store()))
+    );
+    let tmux = Tmux::start("reading-pager", &command);
+    tmux.wait_for(&["acc-0007 · account", "v49/49"]);
+    tmux.keys(&["Tab", "Enter"]);
+    tmux.wait_for(&[". at v49 ·", "v pager"]);
+    tmux.keys(&["v"]);
+    tmux.wait_for(&["PAGER IS READING"]);
+    assert!(!tmux.alternate_on(), "the pager has the normal screen");
+    tmux.keys(&["qjk", "Enter"]);
+    tmux.wait_for(&[". at v49 ·", "v pager"]);
+    assert!(tmux.alternate_on());
+    assert_eq!(std::fs::read_to_string(&typed).unwrap(), "qjk\n");
+    let text = std::fs::read_to_string(&paged).unwrap();
+    assert!(text.starts_with("# . at v49\n{\n"), "{text}");
+    let value: serde_json::Value = serde_json::from_str(text.split_once('\n').unwrap().1).unwrap();
+    assert!(value.get("address").is_some(), "{text}");
+    // Still rewind's keys after the pager: the viewer closes, the aggregate is there.
+    tmux.keys(&["q"]);
+    tmux.wait_for(&["VER  TIME", "1 State"]);
+    tmux.keys(&["q", "q"]);
+    tmux.wait_for(&["rewind exited 0"]);
+}
+
+#[test]
+fn without_pager_set_less_pages_the_value() {
+    if !tmux_available() {
+        return;
+    }
+    let command = format!(
+        "env -u PAGER {}",
+        shell_command(&format!("{} acc-0007", demo_store()))
+    );
+    let tmux = Tmux::start("reading-less", &command);
+    tmux.wait_for(&["acc-0007 · account", "v49/49"]);
+    tmux.keys(&["Tab", "Enter"]);
+    tmux.wait_for(&[". at v49 ·"]);
+    tmux.keys(&["v"]);
+    tmux.wait_for(&["# . at v49", "\"address\": {"]);
+    // Ctrl-C is the pager's (less stops a search with it); rewind, and the shell that runs
+    // the pager, sharing the terminal, live on.
+    tmux.keys(&["C-c"]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // less still has the screen: rewind did not take it back from under a pager that runs.
+    let screen = tmux.screen();
+    assert!(
+        screen.contains("\"address\": {") && !screen.contains("v pager"),
+        "{screen}"
+    );
+    tmux.keys(&["q"]);
+    tmux.wait_for(&[". at v49 ·", "v pager"]);
+    tmux.keys(&["q", "q", "q"]);
+    tmux.wait_for(&["rewind exited 0"]);
+}
+
+#[test]
+fn a_pager_that_cannot_run_is_a_message() {
+    if !tmux_available() {
+        return;
+    }
+    let command = format!(
+        "env PAGER=/nonexistent/pager {}",
+        shell_command(&format!("{} acc-0007", demo_store()))
+    );
+    let tmux = Tmux::start("reading-no-pager", &command);
+    tmux.wait_for(&["acc-0007 · account", "v49/49"]);
+    tmux.keys(&["Tab", "Enter"]);
+    tmux.wait_for(&[". at v49 ·"]);
+    tmux.keys(&["v"]);
+    tmux.wait_for(&["cannot run the pager /nonexistent/pager", ". at v49 ·"]);
+    tmux.keys(&["q", "q", "q"]);
+    tmux.wait_for(&["rewind exited 0"]);
+}

@@ -114,6 +114,8 @@ pub enum Action {
     FoldDepth(u8),
     /// Enter on a State line: its value full screen.
     OpenValue,
+    /// `v` in the value viewer: the value in `$PAGER`.
+    Page,
     /// `o`: the focused pane fills the screen, or all panes come back.
     ToggleZoom,
     /// `w`: wrap long lines in the detail pane.

@@ -12,6 +12,7 @@ pub mod keymap;
 pub mod layout;
 pub mod loader;
 pub mod log_pages;
+mod pager;
 mod remote;
 mod runtime;
 mod terminal;

@@ -15,6 +15,7 @@ use super::app::App;
 use super::diff_worker::DiffWorker;
 use super::keymap;
 use super::loader::{Loader, Request};
+use super::pager;
 use super::terminal::TerminalGuard;
 use super::{view, SourceHandle, TuiOptions};
 use crate::replay::Reducer;
@@ -24,18 +25,31 @@ const FOLLOW_EVERY: Duration = Duration::from_millis(500);
 /// Longest stretch spent applying queued actions before drawing again.
 const BATCH_BUDGET: Duration = Duration::from_millis(12);
 
-/// Terminal events arrive on this thread; it stops when `stop` is set.
+/// Terminal events arrive on this thread; it stops when `stop` is set, and leaves the
+/// terminal alone while `paused` is (another program reads the keys then).
 struct Input {
     stop: Arc<AtomicBool>,
+    paused: Arc<AtomicBool>,
+    /// Set by the thread once it no longer polls: the terminal is free.
+    idle: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl Input {
     fn spawn(events: UnboundedSender<Event>) -> Input {
         let stop = Arc::new(AtomicBool::new(false));
-        let stopping = Arc::clone(&stop);
+        let paused = Arc::new(AtomicBool::new(false));
+        let idle = Arc::new(AtomicBool::new(false));
+        let (stopping, pausing, idling) =
+            (Arc::clone(&stop), Arc::clone(&paused), Arc::clone(&idle));
         let thread = std::thread::spawn(move || {
             while !stopping.load(Ordering::Relaxed) {
+                if pausing.load(Ordering::SeqCst) {
+                    idling.store(true, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(10));
+                    continue;
+                }
+                idling.store(false, Ordering::SeqCst);
                 match event::poll(Duration::from_millis(50)) {
                     Ok(true) => match event::read() {
                         Ok(ev) => {
@@ -52,8 +66,24 @@ impl Input {
         });
         Input {
             stop,
+            paused,
+            idle,
             thread: Some(thread),
         }
+    }
+
+    /// Stops reading the terminal, once the poll under way has ended.
+    fn pause(&self) {
+        self.idle.store(false, Ordering::SeqCst);
+        self.paused.store(true, Ordering::SeqCst);
+        let started = std::time::Instant::now();
+        while !self.idle.load(Ordering::SeqCst) && started.elapsed() < Duration::from_secs(1) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    fn resume(&self) {
+        self.paused.store(false, Ordering::SeqCst);
     }
 }
 
@@ -95,7 +125,7 @@ pub async fn event_loop(
     let loader = Loader::spawn(source, report_tx);
     let mut guard = TerminalGuard::enter()?;
     let (input_tx, mut inputs) = unbounded_channel::<Event>();
-    let _input = Input::spawn(input_tx);
+    let input = Input::spawn(input_tx);
     let size = guard.terminal.size()?;
     let mut app = App::new(
         source_name,
@@ -124,6 +154,21 @@ pub async fn event_loop(
         }
         if let Some(text) = app.take_clipboard() {
             copy_to_clipboard(&mut guard, &text)?;
+        }
+        if let Some(text) = app.take_pager() {
+            input.pause();
+            guard.suspend();
+            let paged = pager::show(&text);
+            guard.resume()?;
+            input.resume();
+            let size = guard.terminal.size()?;
+            app.update(Action::Resize {
+                width: size.width,
+                height: size.height,
+            });
+            if let Err(error) = paged {
+                app.complain(error);
+            }
         }
         guard.terminal.draw(|frame| view::render(&app, frame))?;
 

@@ -52,6 +52,23 @@ impl TerminalGuard {
     }
 }
 
+impl TerminalGuard {
+    /// Gives the terminal back to the shell's ways for a while (another program, `$PAGER`,
+    /// draws on it); [`TerminalGuard::resume`] takes it back.
+    pub fn suspend(&mut self) {
+        restore();
+    }
+
+    /// Full screen again after [`TerminalGuard::suspend`], redrawn from scratch.
+    pub fn resume(&mut self) -> io::Result<()> {
+        enable_raw_mode()?;
+        ENTERED.store(true, Ordering::SeqCst);
+        execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
+        self.terminal.hide_cursor()?;
+        self.terminal.clear()
+    }
+}
+
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
         restore();

@@ -136,8 +136,12 @@ pub fn sh_quote(word: &str) -> String {
 /// A shell line that runs rewind with `args` (already quoted), then prints its exit code:
 /// the line after rewind proves it exited and left the alternate screen.
 pub fn shell_command(args: &str) -> String {
+    // `trap : INT QUIT`: a login shell runs rewind in a process group of its own, so a
+    // Ctrl-C typed into rewind's pager never reaches that shell; this one shares rewind's
+    // group, so it catches the signal and still prints the exit status. Its children get
+    // the default disposition back at exec, so rewind is tested as a user runs it.
     let script = format!(
-        "{} {args}; echo rewind exited $?; sleep 60",
+        "trap : INT QUIT; {} {args}; echo rewind exited $?; sleep 60",
         sh_quote(env!("CARGO_BIN_EXE_rewind"))
     );
     format!("sh -c {}", sh_quote(&script))

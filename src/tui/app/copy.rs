@@ -35,6 +35,11 @@ impl App {
     pub fn take_clipboard(&mut self) -> Option<String> {
         self.clipboard.take()
     }
+
+    /// Text waiting for `$PAGER`; the runtime hands it the terminal meanwhile.
+    pub fn take_pager(&mut self) -> Option<String> {
+        self.pager.take()
+    }
 }
 
 impl AggregateView {

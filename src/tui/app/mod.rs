@@ -120,6 +120,8 @@ pub struct App {
     pub message: Option<Message>,
     /// Text for the clipboard, until the runtime writes it to the terminal.
     pub clipboard: Option<String>,
+    /// Text for `$PAGER`, until the runtime hands the terminal to it.
+    pub pager: Option<String>,
     /// Every message said, for `!`.
     pub messages: MessageLog,
     /// How far opening the source has got, while a slow source (Kafka) is read.
@@ -174,6 +176,7 @@ impl App {
             prompt_history: PromptHistory::default(),
             message: None,
             clipboard: None,
+            pager: None,
             messages: MessageLog::default(),
             reading: None,
             jq_limits: crate::jq::Limits::default(),
@@ -381,7 +384,7 @@ impl App {
         });
     }
 
-    fn complain(&mut self, text: impl Into<String>) {
+    pub(crate) fn complain(&mut self, text: impl Into<String>) {
         self.tell(Message {
             text: text.into(),
             error: true,

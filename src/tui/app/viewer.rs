@@ -25,6 +25,8 @@ pub struct ValueViewer {
     pub offset: usize,
     /// The depth everything was last folded to; 0 while nothing is.
     pub depth: usize,
+    /// The value itself, for `$PAGER`.
+    value: serde_json::Value,
 }
 
 impl ValueViewer {
@@ -40,7 +42,17 @@ impl ValueViewer {
             selected: 0,
             offset: 0,
             depth: 0,
+            value: value.clone(),
         }
+    }
+
+    /// What `$PAGER` shows: the value as pretty JSON, terminal-safe (controls, bidi and
+    /// zero-width characters as `\u` escapes), under a line saying what it is.
+    pub fn pager_text(&self) -> String {
+        let json = crate::display::json::to_string_pretty(&self.value)
+            .unwrap_or_else(|err| format!("cannot show this value: {err}"));
+        let path = crate::display::terminal_safe(&self.path.to_string()).into_owned();
+        format!("# {path} at v{}\n{json}\n", self.version)
     }
 
     /// Folds every object and array at `depth` or deeper (1: the value's own keys show).
@@ -151,6 +163,7 @@ impl App {
             Action::FoldDepth(depth) => viewer.fold_to(depth.into(), rows),
             Action::FoldAll => viewer.cycle_depth(rows),
             Action::Back => self.viewer = None,
+            Action::Page => self.pager = Some(viewer.pager_text()),
             Action::ToggleHelp => self.open_help(),
             _ => {}
         }

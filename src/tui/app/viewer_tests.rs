@@ -127,3 +127,34 @@ fn the_digit_keys_fold_the_viewer_to_their_depth() {
     let tab = action_for(Context::Aggregate, key(KeyCode::Char('2')));
     assert_eq!(tab, Some(Action::SelectTab(crate::tui::action::Tab::Diff)));
 }
+
+#[test]
+fn v_hands_the_pager_the_whole_value_terminal_safe() {
+    let dir = tempfile::tempdir().unwrap();
+    let data =
+        serde_json::json!({"a": {"note": "\u{1b}]0;PWNED\u{7}\u{202e}evil\u{200b}"}}).to_string();
+    let path = dir.path().join("store.db");
+    insert(&create_store(&path), &[row("n", 1, "Made", &data)]);
+    let mut h = Harness::new(open_store(&path), 100, 30);
+    h.open("n");
+    h.send(Action::FocusNext);
+    h.send(Action::Down);
+    h.send(Action::OpenValue);
+    h.send(Action::FoldDepth(1));
+    h.send(Action::Page);
+    let text = h.app.take_pager().expect("the value goes to the pager");
+    // Folded in the viewer or not, the pager gets all of it, as JSON a reader can reuse.
+    assert!(text.starts_with("# .a at v1\n"), "{text}");
+    let value: serde_json::Value = serde_json::from_str(text.split_once('\n').unwrap().1).unwrap();
+    assert_eq!(value["note"], "\u{1b}]0;PWNED\u{7}\u{202e}evil\u{200b}");
+    assert!(
+        text.contains(r"\u001b]0;PWNED\u0007\u202eevil\u200b"),
+        "{text}"
+    );
+    let unsafe_chars = text
+        .lines()
+        .flat_map(str::chars)
+        .filter(|c| crate::display::is_unsafe(*c));
+    assert_eq!(unsafe_chars.count(), 0, "{text:?}");
+    assert_eq!(h.app.context(), Context::Viewer, "the viewer stays open");
+}

@@ -210,6 +210,7 @@ static VIEWER_HINTS: &[Hint] = &[
     hint(&[Action::ToggleHelp], "help"),
     hint(&[Action::ToggleFold], "fold"),
     hint(&[Action::FoldAll], "depth"),
+    hint(&[Action::Page], "pager"),
     hint(&[Action::Back], "close"),
 ];
 

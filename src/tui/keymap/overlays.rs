@@ -188,6 +188,12 @@ pub static VIEWER: &[Binding] = &[
         "fold one level deeper each time, then unfold all",
     ),
     bind(
+        &[ch('v')],
+        "v",
+        Action::Page,
+        "the value in $PAGER (less when unset); quitting it comes back here",
+    ),
+    bind(
         &[ch('q'), code(KeyCode::Esc)],
         "q Esc",
         Action::Back,
