@@ -218,6 +218,11 @@ impl<'s> Replay<'s> {
         self.index.is_empty()
     }
 
+    /// The last event's entry, without decoding its block.
+    pub fn last_entry(&self) -> Option<Entry> {
+        self.index.last()
+    }
+
     /// What the index holds of event `index` (0-based): no store read.
     pub fn entry(&self, index: usize) -> Option<Entry> {
         self.index.get(index)

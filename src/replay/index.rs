@@ -110,10 +110,16 @@ impl EventIndex {
         let end = range.end.min(self.len);
         let start = range.start.min(end);
         let first_block = start / BLOCK;
-        self.blocks[first_block..]
-            .iter()
-            .flat_map(Decoder::new)
-            .skip(start - first_block * BLOCK)
+        let mut decoders = self.blocks[first_block..].iter().map(Decoder::new);
+        // Into the first block without building the entries passed over.
+        let mut first = decoders.next();
+        if let Some(decoder) = first.as_mut() {
+            (0..start - first_block * BLOCK).all(|_| decoder.step());
+        }
+        first
+            .into_iter()
+            .chain(decoders)
+            .flatten()
             .take(end - start)
     }
 
@@ -133,9 +139,11 @@ impl EventIndex {
         let Some(block) = block.checked_sub(1) else {
             return 0;
         };
-        let within = Decoder::new(&self.blocks[block])
-            .take_while(|e| e.version <= version)
-            .count();
+        let mut decoder = Decoder::new(&self.blocks[block]);
+        let mut within = 0;
+        while decoder.step() && decoder.current.version <= version {
+            within += 1;
+        }
         block * BLOCK + within
     }
 
@@ -222,11 +230,62 @@ fn encode(out: &mut Vec<u8>, previous: &Entry, entry: &Entry) {
     }
 }
 
+/// Walks one block. It keeps the entry it is at as raw numbers and builds an [`Entry`] only
+/// for what it yields: a random read skips up to a block's worth of entries, and turning
+/// seconds into a `DateTime` (and back, for the next delta) cost more than the rest of
+/// decoding together (the UI's events list reads each row so).
 struct Decoder<'b> {
     block: &'b Block,
     at: usize,
     emitted: usize,
-    current: Entry,
+    current: Raw,
+}
+
+/// An entry as the deltas build it: its time as whole seconds and nanoseconds.
+#[derive(Clone, Copy)]
+struct Raw {
+    version: u64,
+    position: StorePosition,
+    seconds: Option<i64>,
+    nanos: u32,
+    time_offset: Option<FixedOffset>,
+    type_id: u32,
+    head: u8,
+}
+
+impl Raw {
+    fn of(entry: &Entry) -> Raw {
+        let mut head = 0;
+        if entry.undecodable {
+            head |= UNDECODABLE;
+        }
+        if entry.has_issues {
+            head |= HAS_ISSUES;
+        }
+        Raw {
+            version: entry.version,
+            position: entry.position,
+            seconds: entry.timestamp.map(|t| t.timestamp()),
+            nanos: entry.timestamp.map_or(0, |t| t.timestamp_subsec_nanos()),
+            time_offset: entry.time_offset,
+            type_id: entry.type_id,
+            head,
+        }
+    }
+
+    fn entry(&self) -> Entry {
+        Entry {
+            version: self.version,
+            position: self.position,
+            timestamp: self
+                .seconds
+                .and_then(|seconds| Utc.timestamp_opt(seconds, self.nanos).single()),
+            time_offset: self.time_offset,
+            type_id: self.type_id,
+            undecodable: self.head & UNDECODABLE != 0,
+            has_issues: self.head & HAS_ISSUES != 0,
+        }
+    }
 }
 
 impl<'b> Decoder<'b> {
@@ -235,7 +294,7 @@ impl<'b> Decoder<'b> {
             block,
             at: 0,
             emitted: 0,
-            current: block.first,
+            current: Raw::of(&block.first),
         }
     }
 
@@ -257,18 +316,15 @@ impl<'b> Decoder<'b> {
         }
         value
     }
-}
 
-impl Iterator for Decoder<'_> {
-    type Item = Entry;
-
-    fn next(&mut self) -> Option<Entry> {
+    /// Moves to the next entry; false past the block's end.
+    fn step(&mut self) -> bool {
         if self.emitted >= self.block.len {
-            return None;
+            return false;
         }
         self.emitted += 1;
         if self.emitted == 1 {
-            return Some(self.current);
+            return true;
         }
         let previous = self.current;
         let head = self.block.deltas[self.at];
@@ -294,17 +350,16 @@ impl Iterator for Decoder<'_> {
                 StorePosition::Record { .. } => StorePosition::Seq(self.signed()),
             }
         };
-        let timestamp = if head & HAS_TIME != 0 {
-            let before = previous.timestamp.map_or(0, |t| t.timestamp());
-            let seconds = before.wrapping_add(self.signed());
+        let (seconds, nanos) = if head & HAS_TIME != 0 {
+            let seconds = previous.seconds.unwrap_or(0).wrapping_add(self.signed());
             let nanos = if head & HAS_NANOS != 0 {
                 self.unsigned() as u32
             } else {
                 0
             };
-            Utc.timestamp_opt(seconds, nanos).single()
+            (Some(seconds), nanos)
         } else {
-            None
+            (None, 0)
         };
         let type_id = self.unsigned() as u32;
         let time_offset = match head & NEW_OFFSET != 0 {
@@ -315,16 +370,33 @@ impl Iterator for Decoder<'_> {
                 .filter(|o| o.local_minus_utc() != 0),
             false => previous.time_offset,
         };
-        self.current = Entry {
+        self.current = Raw {
             version,
             position,
-            timestamp,
+            seconds,
+            nanos,
             time_offset,
             type_id,
-            undecodable: head & UNDECODABLE != 0,
-            has_issues: head & HAS_ISSUES != 0,
+            head,
         };
-        Some(self.current)
+        true
+    }
+}
+
+impl Iterator for Decoder<'_> {
+    type Item = Entry;
+
+    fn next(&mut self) -> Option<Entry> {
+        self.step().then(|| self.current.entry())
+    }
+
+    fn nth(&mut self, n: usize) -> Option<Entry> {
+        for _ in 0..n {
+            if !self.step() {
+                return None;
+            }
+        }
+        self.next()
     }
 }
 
@@ -417,8 +489,13 @@ mod tests {
         ] {
             check(i, index.get(i).unwrap());
         }
-        for (offset, entry) in index.range(250..700).enumerate() {
-            check(250 + offset, entry);
+        // Ranges that start anywhere in a block, the first entry of a block included.
+        for start in [0, 1, 127, 128, 129, 250, 999, 1000, events.len() - 1] {
+            let end = (start + 300).min(events.len());
+            assert_eq!(index.range(start..end).count(), end - start, "{start}");
+            for (offset, entry) in index.range(start..end).enumerate() {
+                check(start + offset, entry);
+            }
         }
         assert_eq!(index.range(0..events.len()).count(), events.len());
         assert!(index.get(events.len()).is_none());

@@ -229,7 +229,7 @@ impl AggregateView {
 
     /// The last version loaded, 0 before any.
     pub fn last_version(&self) -> u64 {
-        self.len().checked_sub(1).map_or(0, |i| self.version_of(i))
+        self.replay.last_entry().map_or(0, |e| e.version)
     }
 
     /// How the TIME columns of this history are written in `zone`.
