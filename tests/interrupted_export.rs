@@ -1,6 +1,6 @@
-//! An export stopped part-way leaves nothing behind: SIGINT, SIGTERM and SIGHUP sent to the
-//! real binary while it writes a large transcript, and Ctrl-C in the UI while its export
-//! job writes one. The store is big enough (200,000 events, built here in one transaction)
+//! An export stopped part-way leaves nothing behind: SIGINT, SIGQUIT, SIGTERM and SIGHUP
+//! sent to the real binary while it writes a large transcript, and Ctrl-C in the UI while its
+//! export job writes one. The store is big enough (200,000 events, built here in one transaction)
 //! that the signal lands while the temporary file is being written.
 
 mod support;
@@ -104,7 +104,7 @@ fn wait_for_exit(child: &mut std::process::Child) -> std::process::ExitStatus {
 #[test]
 fn a_signal_during_an_export_leaves_no_file_behind() {
     let store = big_store();
-    for (signal, number) in [("INT", 2), ("TERM", 15), ("HUP", 1)] {
+    for (signal, number) in [("INT", 2), ("QUIT", 3), ("TERM", 15), ("HUP", 1)] {
         let out = tempfile::tempdir().unwrap();
         let target = out.path().join("out.jsonl");
         let mut child = Command::new(env!("CARGO_BIN_EXE_rewind"))

@@ -70,10 +70,12 @@ fn v_in_the_value_viewer_hands_the_value_to_pager_and_comes_back() {
     }
     let dir = tempfile::tempdir().unwrap();
     let (paged, typed) = (dir.path().join("paged"), dir.path().join("typed"));
+    let pid = dir.path().join("rewind.pid");
     // A pager that keeps what it was given, then reads a line from the terminal: the line
-    // reaches it, not rewind, while it runs.
+    // reaches it, not rewind, while it runs. Its parent (the pager runs as `sh -c`) is rewind.
     let pager = format!(
-        "cat > {}; echo PAGER IS READING; read line < /dev/tty; echo \"$line\" > {}",
+        "echo $PPID > {}; cat > {}; echo PAGER IS READING; read line < /dev/tty; echo \"$line\" > {}",
+        support::tmux::sh_quote(&pid.to_string_lossy()),
         support::tmux::sh_quote(&paged.to_string_lossy()),
         support::tmux::sh_quote(&typed.to_string_lossy()),
     );
@@ -100,8 +102,27 @@ fn v_in_the_value_viewer_hands_the_value_to_pager_and_comes_back() {
     // Still rewind's keys after the pager: the viewer closes, the aggregate is there.
     tmux.keys(&["q"]);
     tmux.wait_for(&["VER  TIME", "1 State"]);
-    tmux.keys(&["q", "q"]);
-    tmux.wait_for(&["rewind exited 0"]);
+    // SIGINT was the pager's for its time only: now it ends rewind as it always has.
+    let pid = std::fs::read_to_string(&pid).unwrap();
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", pid.trim()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    // Killed, rewind leaves the cursor where it was: the shell's line may wrap.
+    let started = std::time::Instant::now();
+    while !tmux
+        .screen()
+        .replace('\n', "")
+        .contains("rewind exited 130")
+    {
+        assert!(
+            started.elapsed().as_secs() < 10,
+            "rewind lives on after SIGINT: {}",
+            tmux.screen()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(40));
+    }
 }
 
 #[test]
@@ -152,4 +173,68 @@ fn a_pager_that_cannot_run_is_a_message() {
     tmux.wait_for(&["cannot run the pager /nonexistent/pager", ". at v49 ·"]);
     tmux.keys(&["q", "q", "q"]);
     tmux.wait_for(&["rewind exited 0"]);
+}
+
+/// A copy of the demo store as a crashed writer leaves it: the db and a -wal holding a
+/// commit, no -shm, nobody holding a lock. rewind reads it through a private copy, whose
+/// clean-up watches SIGINT.
+fn crashed_wal_store(dir: &std::path::Path) -> std::path::PathBuf {
+    let live = dir.join("live.db");
+    std::fs::copy(support::demo_store(), &live).unwrap();
+    let writer = rusqlite::Connection::open(&live).unwrap();
+    writer
+        .execute_batch("PRAGMA journal_mode = WAL; PRAGMA user_version = 7;")
+        .unwrap();
+    let copy = dir.join("crashed.db");
+    for suffix in ["", "-wal"] {
+        let from = format!("{}{suffix}", live.display());
+        std::fs::copy(from, format!("{}{suffix}", copy.display())).unwrap();
+    }
+    drop(writer);
+    copy
+}
+
+#[test]
+fn ctrl_c_in_the_pager_spares_rewind_reading_a_private_copy() {
+    if !tmux_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let store = crashed_wal_store(dir.path());
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let command = format!(
+        "env -u PAGER TMPDIR={} {}",
+        support::tmux::sh_quote(&tmp.to_string_lossy()),
+        shell_command(&format!(
+            "{} acc-0007",
+            support::tmux::sh_quote(&store.to_string_lossy())
+        ))
+    );
+    let tmux = Tmux::start("reading-copy-less", &command);
+    tmux.wait_for(&["acc-0007 · account", "v49/49"]);
+    let copies = || {
+        std::fs::read_dir(&tmp)
+            .unwrap()
+            .filter(|e| {
+                let name = e.as_ref().unwrap().file_name();
+                name.to_string_lossy().starts_with("rewind-copy-")
+            })
+            .count()
+    };
+    let open = copies();
+    assert!(open > 0, "rewind reads a private copy");
+    tmux.keys(&["Tab", "Enter"]);
+    tmux.wait_for(&[". at v49 ·"]);
+    tmux.keys(&["v"]);
+    tmux.wait_for(&["# . at v49", "\"address\": {"]);
+    tmux.keys(&["C-c"]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(tmux.screen().contains("\"address\": {"), "less still pages");
+    tmux.keys(&["q"]);
+    tmux.wait_for(&[". at v49 ·", "v pager"]);
+    assert_eq!(copies(), open, "rewind and its copies live on");
+    tmux.keys(&["q", "q", "q"]);
+    tmux.wait_for(&["rewind exited 0"]);
+    assert_eq!(copies(), 0, "the copies go with rewind");
 }

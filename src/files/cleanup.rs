@@ -1,18 +1,34 @@
 //! Files and folders rewind makes for a while (a transcript being written, a private copy
 //! of a store): removed when their owner drops them, and also when rewind is stopped by
-//! SIGINT, SIGTERM or SIGHUP, or quits while a background job still holds one.
+//! SIGINT, SIGQUIT, SIGTERM or SIGHUP, or quits while a background job still holds one.
 //!
 //! Signals are caught by signal-hook, whose handler only writes to a pipe; a watcher thread
 //! does the removing, then ends the process with the same signal's default action.
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, Once};
 
-use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 
 /// The signals that end rewind and must not leave its files behind.
-const STOPPING: [i32; 3] = [SIGINT, SIGTERM, SIGHUP];
+const STOPPING: [i32; 4] = [SIGINT, SIGQUIT, SIGTERM, SIGHUP];
+
+/// What Ctrl-C and Ctrl-\ send.
+const TYPED: [i32; 2] = [SIGINT, SIGQUIT];
+
+/// Set while a program rewind waits on has the terminal (the UI's pager): a Ctrl-C typed
+/// there reaches rewind too, sharing the terminal's process group, but is that program's.
+static INTERRUPT_LENT: AtomicBool = AtomicBool::new(false);
+
+/// While `lent`, SIGINT and SIGQUIT do not stop rewind (SIGTERM and SIGHUP still do).
+/// The watcher takes them over for that (and keeps them, with their default outcome):
+/// one handler for them, so a pager's Ctrl-C cannot slip past another that cleans up.
+pub fn lend_interrupt(lent: bool) {
+    watch_signals();
+    INTERRUPT_LENT.store(lent, Ordering::SeqCst);
+}
 
 struct Registry {
     entries: Vec<(u64, PathBuf)>,
@@ -91,8 +107,8 @@ fn remove(path: &Path) {
     }
 }
 
-/// Installs the watcher once, the first time rewind makes a file it must clean up; until
-/// then signals keep their default action untouched.
+/// Installs the watcher once, the first time rewind makes a file it must clean up or lends
+/// its interrupt; until then signals keep their default action untouched.
 fn watch_signals() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
@@ -102,7 +118,10 @@ fn watch_signals() {
         let spawned = std::thread::Builder::new()
             .name("rewind-cleanup".into())
             .spawn(move || {
-                if let Some(signal) = signals.forever().next() {
+                let mut stopping = signals.forever().filter(|signal| {
+                    !(TYPED.contains(signal) && INTERRUPT_LENT.load(Ordering::SeqCst))
+                });
+                if let Some(signal) = stopping.next() {
                     remove_all();
                     // Dies of the signal, as without the watcher (exit 130 for SIGINT, …).
                     let _ = signal_hook::low_level::emulate_default_handler(signal);

@@ -6,8 +6,6 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use signal_hook::consts::{SIGINT, SIGQUIT};
-
 /// The pager when `$PAGER` is unset or empty, as git and man do.
 const DEFAULT_PAGER: &str = "less";
 
@@ -20,14 +18,9 @@ pub fn show(text: &str) -> Result<(), String> {
         .filter(|p| !p.trim().is_empty())
         .unwrap_or_else(|| DEFAULT_PAGER.to_string());
     let shown = crate::display::terminal_safe(&command).into_owned();
-    let caught = [SIGINT, SIGQUIT].map(|signal| {
-        let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        signal_hook::flag::register(signal, flag).ok()
-    });
+    crate::files::cleanup::lend_interrupt(true);
     let result = run(&command, text).map_err(|err| format!("cannot run the pager {shown}: {err}"));
-    for id in caught.into_iter().flatten() {
-        signal_hook::low_level::unregister(id);
-    }
+    crate::files::cleanup::lend_interrupt(false);
     result
 }
 
