@@ -54,7 +54,7 @@ fn a_state_value_full_screen_and_a_zoomed_pane() {
     tmux.wait_for(&["folded to depth 1", "\"address\": {…},  2 keys"]);
     tmux.keys(&["q"]);
     tmux.wait_for(&["VER  TIME", "1 State"]);
-    tmux.keys(&["o"]);
+    tmux.keys(&["+"]);
     tmux.wait_until_gone(&["VER  TIME"]);
     tmux.wait_for(&["the detail fills the screen"]);
     tmux.keys(&["o"]);

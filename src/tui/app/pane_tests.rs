@@ -127,7 +127,7 @@ fn y_copies_the_value_y_its_path_ctrl_y_the_whole_state() {
 }
 
 #[test]
-fn o_zooms_the_focused_pane_to_the_whole_screen() {
+fn zoom_gives_the_focused_pane_the_whole_screen() {
     let mut h = Harness::demo();
     h.open("acc-0003");
     let normal_rows = crate::tui::layout::aggregate(h.app.size).event_rows.height as usize;

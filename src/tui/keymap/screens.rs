@@ -227,8 +227,8 @@ pub static AGGREGATE: &[Binding] = &[
         "fold every object below the top level, or unfold all (State)",
     ),
     bind(
-        &[ch('o')],
-        "o",
+        &[ch('+'), ch('o')],
+        "+ o",
         Action::ToggleZoom,
         "the focused pane fills the screen (Tab switches it), or all panes again",
     ),
@@ -304,8 +304,8 @@ pub static AGGREGATE: &[Binding] = &[
         Action::TogglePlay,
         "play forward; any key stops",
     ),
-    bind(&[ch('+'), ch('=')], "+", Action::Faster, "play faster"),
-    bind(&[ch('-'), ch('_')], "-", Action::Slower, "play slower"),
+    bind(&[ch('>')], ">", Action::Faster, "play faster"),
+    bind(&[ch('<')], "<", Action::Slower, "play slower"),
     bind(
         &[ch('f')],
         "f",

@@ -29,6 +29,15 @@ fn vim_keys_and_arrows_mean_the_same() {
 }
 
 #[test]
+fn plus_zooms_as_o_does_and_angle_brackets_set_the_play_speed() {
+    let aggregate = |c| action_for(Context::Aggregate, press(KeyCode::Char(c)));
+    assert_eq!(aggregate('+'), Some(Action::ToggleZoom));
+    assert_eq!(aggregate('o'), Some(Action::ToggleZoom));
+    assert_eq!(aggregate('>'), Some(Action::Faster));
+    assert_eq!(aggregate('<'), Some(Action::Slower));
+}
+
+#[test]
 fn typing_contexts_take_letters_as_text() {
     assert_eq!(
         action_for(Context::Filtering, press(KeyCode::Char('q'))),
