@@ -20,6 +20,7 @@
 
 use std::cell::{Ref, RefCell};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
@@ -33,7 +34,8 @@ use crate::source::SourceError;
 enum Mode {
     Immutable,
     Alongside,
-    Copy(PrivateCopy),
+    /// Shared with the store's other connections in this process.
+    Copy(Arc<PrivateCopy>),
 }
 
 pub struct StoreConnection {
@@ -279,6 +281,47 @@ mod tests {
         assert!(matches!(*store.mode.borrow(), Mode::Immutable));
         drop(store);
         assert_eq!(names(dir.path()), vec!["store.db", "store.db-wal"]);
+    }
+
+    #[test]
+    fn connections_to_one_store_share_its_private_copy() {
+        let (dir, path) = wal_store();
+        let writer = Connection::open(&path).unwrap();
+        writer
+            .execute_batch("PRAGMA wal_autocheckpoint = 0; INSERT INTO t VALUES (2);")
+            .unwrap();
+        // What a crash leaves: the db and its -wal, copied while the writer had them open.
+        let crashed = dir.path().join("crashed");
+        std::fs::create_dir(&crashed).unwrap();
+        for name in ["store.db", "store.db-wal"] {
+            std::fs::copy(dir.path().join(name), crashed.join(name)).unwrap();
+        }
+        drop(writer);
+        let path = crashed.join("store.db");
+        let open = || {
+            StoreConnection::open(&path, Duration::from_secs(1), Duration::from_secs(5)).unwrap()
+        };
+        let copy_of = |store: &StoreConnection| match &*store.mode.borrow() {
+            Mode::Copy(copy) => copy.db(),
+            _ => panic!("not read through a copy"),
+        };
+        let (first, second) = (open(), open());
+        assert_eq!(copy_of(&first), copy_of(&second));
+        let count: i64 = second
+            .get()
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(count, 2, "the copy holds the -wal's commit");
+        let folder = copy_of(&first).parent().unwrap().to_path_buf();
+        drop(first);
+        assert!(folder.exists(), "still held by the second connection");
+        drop(second);
+        assert!(!folder.exists(), "gone with the last connection");
+        // A copy of a store that has changed since is not handed out again.
+        let third = open();
+        std::fs::write(companion(&path, "-wal"), [0u8; 64]).unwrap();
+        let fourth = open();
+        assert_ne!(copy_of(&third), copy_of(&fourth));
     }
 
     #[test]

@@ -13,6 +13,7 @@ use std::os::fd::AsRawFd;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 
 use crate::files::{cleanup, companion};
 
@@ -101,10 +102,39 @@ impl PrivateCopy {
     }
 }
 
-/// Copies the db and its companion (`-wal` or `-journal`) into a new private folder. The
-/// originals are checked before and after: a writer that came or wrote meanwhile makes
-/// this `Ok(None)`, and the store is then read alongside it.
-pub fn make(db: &Path, suffix: &'static str) -> io::Result<Option<PrivateCopy>> {
+/// Copies still held by a connection, by the original db's path. The UI reads one store on
+/// several connections (the list, the history loader, previews): without this each made its
+/// own copy of the whole store.
+static SHARED: Mutex<Vec<(PathBuf, Weak<PrivateCopy>)>> = Mutex::new(Vec::new());
+
+/// A private copy of the db and its companion (`-wal` or `-journal`): the one another
+/// connection holds if the originals have not changed since, else a new one. The originals
+/// are checked before and after copying: a writer that came or wrote meanwhile makes this
+/// `Ok(None)`, and the store is then read alongside it.
+pub fn make(db: &Path, suffix: &'static str) -> io::Result<Option<Arc<PrivateCopy>>> {
+    let key = std::fs::canonicalize(db).unwrap_or_else(|_| db.to_path_buf());
+    // Held while copying: a second connection waits for the copy and shares it.
+    let mut shared = SHARED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    shared.retain(|(_, copy)| copy.strong_count() > 0);
+    let held = shared
+        .iter()
+        .filter(|(path, _)| *path == key)
+        .find_map(|(_, copy)| copy.upgrade())
+        .filter(|copy| copy.suffix == suffix && !copy.is_stale(db));
+    if let Some(copy) = held {
+        return Ok(Some(copy));
+    }
+    let Some(copy) = copy_anew(db, suffix)? else {
+        return Ok(None);
+    };
+    let copy = Arc::new(copy);
+    shared.push((key, Arc::downgrade(&copy)));
+    Ok(Some(copy))
+}
+
+fn copy_anew(db: &Path, suffix: &'static str) -> io::Result<Option<PrivateCopy>> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let stamp = Stamp::of(db, suffix);
     let (folder, ()) = cleanup::create(|| {
