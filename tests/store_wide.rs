@@ -780,3 +780,44 @@ fn a_trace_exports_as_a_redacted_transcript_in_every_format() {
     );
     assert_eq!(lines[2]["parent"], lines[1]["event_id"]);
 }
+
+/// `log --type` reads only events of those types: a warning it gives must be one the whole
+/// log gives for that event (it once reported a version gap at every hidden event).
+#[test]
+fn log_by_type_warns_only_of_what_the_whole_log_warns() {
+    let store = support::demo_store();
+    let store = store.to_string_lossy();
+    let warnings = |extra: &[&str]| -> Vec<(u64, Vec<Value>)> {
+        let mut args = vec!["log", &store, "--format", "json"];
+        args.extend_from_slice(extra);
+        let output = run(&args);
+        assert!(output.status.success(), "{}", stderr(&output));
+        stdout(&output)
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .map(|l| {
+                (
+                    l["position"].as_u64().unwrap(),
+                    l["warnings"].as_array().unwrap().clone(),
+                )
+            })
+            .collect()
+    };
+    let whole: std::collections::HashMap<u64, Vec<Value>> = warnings(&[]).into_iter().collect();
+    let mut kept = 0;
+    for kind in ["ItemAdded", "Deposited", "AccountOpened"] {
+        let by_type = warnings(&["--type", kind]);
+        assert!(!by_type.is_empty(), "{kind}");
+        for (position, shown) in by_type {
+            for warning in &shown {
+                assert!(
+                    whole[&position].contains(warning),
+                    "{kind} at {position}: {warning}"
+                );
+            }
+            kept += shown.len();
+        }
+    }
+    // The demo's order-0020 v5 goes back in time from v4, both ItemAdded: still said.
+    assert!(kept > 0, "a warning between events of one type stays");
+}

@@ -83,6 +83,10 @@ pub struct StoreLog<'a> {
     /// Whether the reads so far saw the store from its first event; if not, an aggregate's
     /// first event seen is not its first, and a version gap before it means nothing.
     complete: bool,
+    /// Whether the source hands over every event of an aggregate, or only those of some
+    /// types (`--type`, filtered in the query): then the event seen before is not always
+    /// the one before, and only warnings about the version right before it hold.
+    sees_every_type: bool,
     pub predicate_failures: Failures,
     pub reducer_failures: Failures,
 }
@@ -102,6 +106,7 @@ impl<'a> StoreLog<'a> {
             aggregates: HashMap::new(),
             shown: 0,
             complete: false,
+            sees_every_type: true,
             predicate_failures: Failures::default(),
             reducer_failures: Failures::default(),
         }
@@ -143,6 +148,7 @@ impl<'a> StoreLog<'a> {
         if !resumed {
             self.complete = query.start == Start::Beginning && query.since.is_none();
         }
+        self.sees_every_type = query.event_types.is_empty();
         let mut failed = None;
         let resume = source.query(&query, &mut |chunk| {
             let Chunk::Events(events) = chunk else {
@@ -234,9 +240,15 @@ impl<'a> StoreLog<'a> {
         let tracked = self.aggregates.get_mut(&event.aggregate_id);
         let previous = tracked.as_ref().map(|t| t.last);
         let first_seen_midway = previous.is_none() && !self.complete;
+        let next_to_previous = previous.is_some_and(|(version, _)| version + 1 == event.version);
+        let holds = |kind: &WarningKind| match kind {
+            WarningKind::VersionGap { .. } => !first_seen_midway && self.sees_every_type,
+            WarningKind::TimestampBackwards { .. } => self.sees_every_type || next_to_previous,
+            WarningKind::DuplicateVersion | WarningKind::Stored(_) => true,
+        };
         let mut notes: Vec<String> = warnings_for(event, previous)
             .iter()
-            .filter(|w| !(first_seen_midway && matches!(w.kind, WarningKind::VersionGap { .. })))
+            .filter(|w| holds(&w.kind))
             .map(ToString::to_string)
             .collect();
         let tracked = match tracked {
