@@ -39,6 +39,8 @@ pub struct Config {
     pub preset: Option<String>,
     /// A jq program that folds events into state; relative to the config file.
     pub reducer: Option<std::path::PathBuf>,
+    /// A jq predicate every state must satisfy; health counts the states that break it.
+    pub invariant: Option<String>,
     /// Seconds one event may take in a jq program.
     pub jq_timeout: Option<f64>,
     /// Megabytes (MiB) of memory a jq program may use.

@@ -18,6 +18,10 @@ fn browse_the_demo_from_list_to_compare_and_quit() {
     }
     let tmux = Tmux::start("demo", &shell_command("demo"));
     tmux.wait_for(&["aggregates", "acc-0001", "58 of 58", "? help"]);
+    // The demo's invariant marks acc-0007's negative balance in the health column.
+    let screen = tmux.wait_for(&["¬1"]);
+    let acc7 = screen.lines().find(|l| l.contains("acc-0007")).unwrap();
+    assert!(acc7.contains("¬1"), "{screen}");
 
     tmux.keys(&["/", "order-0012"]);
     let screen = tmux.wait_for(&["filter: order-0012", "1 of 58"]);

@@ -13,10 +13,11 @@ pub fn run(session: &Session, format: ListFormat, out: &mut Output) -> anyhow::R
     Ok(EXIT_OK)
 }
 
-/// `aggregates --health`: each aggregate replayed, with its snapshot drifts, malformed
-/// events, warnings and reducer errors.
+/// `aggregates --health`: each aggregate replayed, with its snapshot drifts, broken
+/// invariants, malformed events, warnings and reducer errors.
 pub fn run_with_health(
     session: &Session,
+    settings: &super::Settings,
     format: ListFormat,
     out: &mut Output,
 ) -> anyhow::Result<u8> {
@@ -24,7 +25,10 @@ pub fn run_with_health(
     let mut healths = Vec::with_capacity(aggregates.len());
     for aggregate in &aggregates {
         let mut replay = session.replay(&aggregate.id)?;
-        healths.push(crate::inspect::health(&mut replay)?);
+        healths.push(crate::inspect::health(
+            &mut replay,
+            settings.invariant.as_deref(),
+        )?);
     }
     match format {
         ListFormat::Json => {

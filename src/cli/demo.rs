@@ -6,6 +6,10 @@ use std::path::PathBuf;
 /// installed rewind has it without the source tree.
 const DEMO_STORE: &[u8] = include_bytes!("../../demo-data/demo.db");
 
+/// The demo's own domain rule, so its list shows all four planted anomalies: no account
+/// goes below its overdraft limit (orders have no balance). `--invariant` replaces it.
+pub const INVARIANT: &str = ".balance == null or .balance >= -(.limits.overdraft // 0)";
+
 /// The checked-out demo store if there is one, else the built-in copy in the temp directory.
 pub fn demo_store_path() -> anyhow::Result<PathBuf> {
     let in_tree = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("demo-data/demo.db");

@@ -101,6 +101,11 @@ pub struct StoreArgs {
     #[arg(long, global = true, value_name = "FILE")]
     pub reducer: Option<PathBuf>,
 
+    /// jq predicate every state must satisfy (e.g. '.balance >= 0'); health counts the
+    /// states that break it.
+    #[arg(long, global = true, value_name = "JQ")]
+    pub invariant: Option<String>,
+
     /// Seconds one event may take in a jq program before it is stopped [default: 1].
     #[arg(long, global = true, value_name = "SECONDS")]
     pub jq_timeout: Option<f64>,
@@ -280,7 +285,7 @@ pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
             format,
             health,
         }) => match health {
-            true => aggregates::run_with_health(&open(&source)?, format, out),
+            true => aggregates::run_with_health(&open(&source)?, &settings, format, out),
             false => aggregates::run(&open(&source)?, format, out),
         },
         Some(Command::Events {
@@ -377,7 +382,12 @@ pub fn run(cli: Cli, out: &mut Output) -> anyhow::Result<u8> {
         Some(Command::Project(args)) => project::run(&open(&args.source)?, args, out),
         Some(Command::Demo) => {
             let path = demo::demo_store_path()?;
-            browse(open(&path.to_string_lossy())?, &settings, out)
+            let mut demo = settings.clone();
+            if demo.invariant.is_none() {
+                let invariant = crate::inspect::Invariant::new(demo::INVARIANT, demo.jq_limits)?;
+                demo.invariant = Some(std::sync::Arc::new(invariant));
+            }
+            browse(open(&path.to_string_lossy())?, &demo, out)
         }
         None => match cli.source {
             Some(source) => {
@@ -480,6 +490,7 @@ fn tui_options(settings: &Settings, ids: crate::inspect::TraceIds) -> crate::tui
         ids,
         ids_for: None,
         open_at: None,
+        invariant: settings.invariant.clone(),
     }
 }
 

@@ -20,6 +20,7 @@ use super::StoreArgs;
 /// A jq step longer than this is stopped, unless the user says otherwise.
 const DEFAULT_JQ_TIMEOUT: f64 = 1.0;
 
+#[derive(Clone)]
 pub struct Settings {
     /// How to open each kind of store (no progress reporting: a front end adds its own).
     pub open: OpenOptions,
@@ -32,6 +33,8 @@ pub struct Settings {
     /// Where correlation, causation and event ids live, as far as the user said; the
     /// store's conventions fill in the rest once it is open (`Session::open`).
     pub ids: NamedIds,
+    /// The jq predicate every state must satisfy (`--invariant`, `invariant`).
+    pub invariant: Option<Arc<crate::inspect::Invariant>>,
 }
 
 impl Settings {
@@ -45,6 +48,10 @@ impl Settings {
             .map(|p| JsonPath::parse(p))
             .collect::<Result<Vec<_>, _>>()?;
         let ids = args.ids.resolve(&config.trace)?;
+        let invariant = match args.invariant.as_ref().or(config.invariant.as_ref()) {
+            Some(code) => Some(Arc::new(crate::inspect::Invariant::new(code, jq_limits)?)),
+            None => None,
+        };
         let kafka = config.kafka.clone().overlay(args.kafka.to_config()?);
         let postgres = postgres_options(&config, args)?;
         let open = OpenOptions {
@@ -59,6 +66,7 @@ impl Settings {
             jq_limits,
             redact,
             ids,
+            invariant,
         })
     }
 }

@@ -1,12 +1,48 @@
 //! How healthy an aggregate's history is, at a glance: snapshots that drift from replay,
-//! payloads that did not decode, warnings (version gaps, duplicates, times going backwards,
-//! unreadable columns) and events the reducer refused. `rewind aggregates --health` and the
-//! UI's aggregate list show the same figures.
+//! states that break the user's invariant (a jq predicate, `--invariant`), payloads that did
+//! not decode, warnings (version gaps, duplicates, times going backwards, unreadable
+//! columns) and events the reducer refused. `rewind aggregates --health` and the UI's
+//! aggregate list show the same figures.
 
 use serde::Serialize;
 
+use super::predicate::Predicate;
+use crate::jq::{JqError, Limits};
 use crate::model::{SnapshotOutcome, StepProblem};
 use crate::replay::{Replay, ReplayError};
+
+/// What every state of every aggregate must satisfy, e.g. `.balance >= 0`: a jq predicate
+/// over the state after each event (`$event` is the event), true where the state is sound.
+pub struct Invariant {
+    code: String,
+    /// The negation: its matches are the states that break the invariant.
+    broken: Predicate,
+}
+
+impl Invariant {
+    pub fn new(code: &str, limits: Limits) -> Result<Invariant, JqError> {
+        // Compiled as written first, so errors point at the user's lines and columns.
+        drop(Predicate::new(code, "--invariant", limits)?);
+        // On a line of its own, so a comment ending `code` cannot swallow the `not`.
+        let broken = Predicate::new(&format!("({code}\n) | not"), "--invariant", limits)?;
+        Ok(Invariant {
+            code: code.to_string(),
+            broken,
+        })
+    }
+}
+
+impl std::fmt::Debug for Invariant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Invariant({:?})", self.code)
+    }
+}
+
+impl PartialEq for Invariant {
+    fn eq(&self, other: &Self) -> bool {
+        self.code == other.code
+    }
+}
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Health {
@@ -17,6 +53,8 @@ pub struct Health {
     pub warnings: usize,
     /// Events the reducer refused.
     pub reducer_errors: usize,
+    /// States (after an event) the invariant does not hold for, or could not be judged.
+    pub invariant_breaks: usize,
 }
 
 impl Health {
@@ -24,10 +62,12 @@ impl Health {
         *self == Health::default()
     }
 
-    /// Worst first: drifts, then reducer errors, malformed events, warnings.
-    pub fn severity(&self) -> (usize, usize, usize, usize) {
+    /// Worst first: drifts, then broken invariants, reducer errors, malformed events,
+    /// warnings.
+    pub fn severity(&self) -> (usize, usize, usize, usize, usize) {
         (
             self.drifts,
+            self.invariant_breaks,
             self.reducer_errors,
             self.malformed,
             self.warnings,
@@ -38,6 +78,7 @@ impl Health {
     pub fn describe(&self) -> String {
         let parts: Vec<String> = [
             (self.drifts, "snapshot drift", "snapshot drifts"),
+            (self.invariant_breaks, "invariant break", "invariant breaks"),
             (self.malformed, "malformed event", "malformed events"),
             (self.reducer_errors, "reducer error", "reducer errors"),
             (self.warnings, "warning", "warnings"),
@@ -53,9 +94,9 @@ impl Health {
     }
 }
 
-/// The health of a replayed history (its snapshots checked against replay); an error when
-/// the store could not be read to the end.
-pub fn health(replay: &mut Replay) -> Result<Health, ReplayError> {
+/// The health of a replayed history (its snapshots checked against replay, each state
+/// against the invariant); an error when the store could not be read to the end.
+pub fn health(replay: &mut Replay, invariant: Option<&Invariant>) -> Result<Health, ReplayError> {
     let drifts = replay
         .check_snapshots()?
         .into_iter()
@@ -75,11 +116,19 @@ pub fn health(replay: &mut Replay) -> Result<Health, ReplayError> {
             StepProblem::ReducerFailed(_) => reducer_errors += 1,
         }
     }
+    let invariant_breaks = match invariant {
+        Some(invariant) => {
+            let run = invariant.broken.run_range(replay, 0..replay.len())?;
+            run.matches.len() + run.errors
+        }
+        None => 0,
+    };
     Ok(Health {
         drifts,
         malformed,
         warnings: replay.warnings().len(),
         reducer_errors,
+        invariant_breaks,
     })
 }
 
@@ -94,7 +143,7 @@ mod tests {
         let of = |id: &str| {
             let reducer = crate::load::reducer_for(source.as_ref(), id, None);
             let mut replay = crate::load::replay(source.as_ref(), id, reducer).unwrap();
-            health(&mut replay).unwrap()
+            health(&mut replay, None).unwrap()
         };
         assert_eq!(of("acc-0003").drifts, 1, "the snapshot at v50");
         assert_eq!(of("order-0012").malformed, 1, "v4 does not decode");
@@ -108,6 +157,38 @@ mod tests {
             }
             .describe(),
             "1 snapshot drift, 2 warnings"
+        );
+    }
+
+    #[test]
+    fn an_invariant_counts_the_states_that_break_it() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("demo-data/demo.db");
+        let source = crate::source::open(&path.to_string_lossy(), &Default::default()).unwrap();
+        // The demo's rule (`rewind demo` applies it): no account below its overdraft.
+        let rule = ".balance == null or .balance >= -(.limits.overdraft // 0)";
+        let invariant = Invariant::new(rule, Limits::default()).unwrap();
+        let of = |id: &str| {
+            let reducer = crate::load::reducer_for(source.as_ref(), id, None);
+            let mut replay = crate::load::replay(source.as_ref(), id, reducer).unwrap();
+            health(&mut replay, Some(&invariant)).unwrap()
+        };
+        let acc7 = of("acc-0007");
+        assert!(acc7.invariant_breaks > 0, "v31 goes negative: {acc7:?}");
+        assert!(acc7
+            .describe()
+            .starts_with(&format!("{} invariant break", acc7.invariant_breaks)));
+        assert!(of("acc-0001").is_ok(), "never negative");
+        assert!(of("order-0001").is_ok(), "orders have no balance");
+        // A state the invariant cannot judge is not vouched for.
+        let failing = Invariant::new(".balance | error", Limits::default()).unwrap();
+        let reducer = crate::load::reducer_for(source.as_ref(), "acc-0010", None);
+        let mut replay = crate::load::replay(source.as_ref(), "acc-0010", reducer).unwrap();
+        let len = replay.len();
+        assert_eq!(
+            health(&mut replay, Some(&failing))
+                .unwrap()
+                .invariant_breaks,
+            len
         );
     }
 }

@@ -16,7 +16,7 @@ mod verify;
 
 pub use bisect::{bisect, Bisection};
 pub use blame::{blame, blame_each, BlameLine};
-pub use health::{health, Health};
+pub use health::{health, Health, Invariant};
 pub use ids::{EventIds, IdField, IdFieldError, IdRule, TraceIds};
 pub use predicate::{Predicate, PredicateRun};
 pub use project::{project, Instant, ProjectionError, ReadModel, KEPT_ERRORS};

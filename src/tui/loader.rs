@@ -51,6 +51,7 @@ pub enum Request {
         ticket: u64,
         ids: Vec<String>,
         reducer: Option<super::jobs::SharedReducer>,
+        invariant: Option<std::sync::Arc<crate::inspect::Invariant>>,
     },
     /// The causation tree of one request across the store.
     Trace {
@@ -327,6 +328,7 @@ pub fn perform(
             ticket,
             ids,
             reducer,
+            invariant,
         } => {
             let named = reducer.map(|r| r.0);
             let results = ids
@@ -336,7 +338,8 @@ pub fn perform(
                     let found = crate::load::replay(source, &id, reducer)
                         .map_err(|e| e.describe())
                         .and_then(|mut replay| {
-                            crate::inspect::health(&mut replay).map_err(|e| e.to_string())
+                            crate::inspect::health(&mut replay, invariant.as_deref())
+                                .map_err(|e| e.to_string())
                         });
                     (id, found)
                 })

@@ -48,6 +48,8 @@ pub struct TuiOptions {
     pub ids_for: Option<app::IdsFor>,
     /// Open this aggregate once the list is in (`rewind SOURCE AGGREGATE --at POS`).
     pub open_at: Option<OpenAt>,
+    /// The jq predicate every state must satisfy, for the list's health column.
+    pub invariant: Option<std::sync::Arc<crate::inspect::Invariant>>,
 }
 
 /// An aggregate named on the command line, and where to open it.
@@ -67,6 +69,7 @@ impl Default for TuiOptions {
             ids: TraceIds::default(),
             ids_for: None,
             open_at: None,
+            invariant: None,
         }
     }
 }

@@ -138,6 +138,7 @@ pub async fn event_loop(
     app.ids = options.ids;
     app.ids_for = options.ids_for;
     app.open_at = options.open_at;
+    app.invariant = options.invariant;
     let mut follow = interval(FOLLOW_EVERY);
     follow.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut next_play: Option<Instant> = None;

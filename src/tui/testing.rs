@@ -56,12 +56,29 @@ impl Harness {
         width: u16,
         height: u16,
     ) -> Harness {
-        let app = App::new(
+        Harness::set_up(source, named, width, height, |_| {})
+    }
+
+    /// The demo with the app set up by `setup` before anything is loaded (as the runtime
+    /// sets the front end's options).
+    pub fn demo_with(setup: impl FnOnce(&mut App)) -> Harness {
+        Harness::set_up(open_store(&demo_path()), None, 120, 32, setup)
+    }
+
+    fn set_up(
+        source: Box<dyn EventSource>,
+        named: Option<Arc<dyn Reducer>>,
+        width: u16,
+        height: u16,
+        setup: impl FnOnce(&mut App),
+    ) -> Harness {
+        let mut app = App::new(
             "sqlite:demo.db".into(),
             named,
             Theme::colored(),
             Rect::new(0, 0, width, height),
         );
+        setup(&mut app);
         let mut harness = Harness {
             app,
             source,

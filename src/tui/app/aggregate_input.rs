@@ -211,6 +211,7 @@ impl App {
                 .named_reducer
                 .clone()
                 .map(crate::tui::jobs::SharedReducer),
+            invariant: self.invariant.clone(),
         });
     }
 

@@ -378,6 +378,25 @@ fn the_list_shows_each_aggregates_health_and_sorts_by_it() {
 }
 
 #[test]
+fn the_invariant_marks_the_demos_negative_balance_in_the_list() {
+    let rule = ".balance == null or .balance >= -(.limits.overdraft // 0)";
+    let invariant = crate::inspect::Invariant::new(rule, crate::jq::Limits::default()).unwrap();
+    let mut h = Harness::demo_with(|app| app.invariant = Some(std::sync::Arc::new(invariant)));
+    let screen = h.screen();
+    let acc7 = screen.lines().find(|l| l.contains("acc-0007")).unwrap();
+    assert!(acc7.contains("¬1"), "{acc7}");
+    while h.app.list.sort != SortKey::Health {
+        h.send(Action::CycleSort);
+    }
+    let mut first: Vec<String> = h.app.list.shown[..4]
+        .iter()
+        .map(|&i| h.app.list.all[i].id.clone())
+        .collect();
+    first.sort();
+    assert_eq!(first, ["acc-0003", "acc-0007", "order-0012", "order-0020"]);
+}
+
+#[test]
 fn health_is_asked_for_a_few_aggregates_at_a_time() {
     use crate::tui::loader::Request;
     let source = open_store(&crate::tui::testing::demo_path());

@@ -197,8 +197,8 @@ impl AggregateList {
                 // Failed first (they could not even be replayed), then worst first, unknown last.
                 let rank = |i: usize| match health.get(&all[i].id) {
                     Some(Ok(h)) => (1, h.severity()),
-                    Some(Err(_)) => (2, (0, 0, 0, 0)),
-                    None => (0, (0, 0, 0, 0)),
+                    Some(Err(_)) => (2, Default::default()),
+                    None => (0, Default::default()),
                 };
                 self.shown.sort_by(|&a, &b| {
                     rank(b)

@@ -130,6 +130,8 @@ pub struct App {
     pub connecting: bool,
     /// How long a jq filter may take on one event, and how much memory.
     pub jq_limits: crate::jq::Limits,
+    /// The jq predicate every state must satisfy (`--invariant`), for the health column.
+    pub invariant: Option<std::sync::Arc<crate::inspect::Invariant>>,
     /// Paths exported transcripts hide.
     pub redact: Vec<JsonPath>,
     /// Where correlation, causation and event ids live, for traces.
@@ -180,6 +182,7 @@ impl App {
             messages: MessageLog::default(),
             reading: None,
             jq_limits: crate::jq::Limits::default(),
+            invariant: None,
             redact: Vec::new(),
             ids: TraceIds::default(),
             ids_for: None,

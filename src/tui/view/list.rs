@@ -175,8 +175,11 @@ pub fn render(frame: &mut Frame, areas: ListLayout, app: &App) {
 
 const HEALTH_WIDTH: u16 = 12;
 
-/// `ok`, or `✗1 ?2 !3` (snapshot drifts, malformed events and reducer errors, warnings, as
-/// the timeline marks them); `…` until worked out.
+/// A state that breaks the invariant (`--invariant`): it does *not* hold.
+const INVARIANT_BROKEN: char = '¬';
+
+/// `ok`, or `✗1 ¬4 ?2 !3` (snapshot drifts, states that break the invariant, malformed
+/// events and reducer errors, warnings, as the timeline marks them); `…` until worked out.
 fn health_cell(
     health: Option<&Result<crate::inspect::Health, String>>,
     theme: &crate::tui::theme::Theme,
@@ -189,6 +192,7 @@ fn health_cell(
         Some(Ok(h)) => {
             let parts: Vec<String> = [
                 (h.drifts, SNAPSHOT_DIFFERS),
+                (h.invariant_breaks, INVARIANT_BROKEN),
                 (h.malformed + h.reducer_errors, MALFORMED),
                 (h.warnings, WARNING),
             ]
@@ -196,7 +200,7 @@ fn health_cell(
             .filter(|(n, _)| *n > 0)
             .map(|(n, glyph)| format!("{glyph}{n}"))
             .collect();
-            let style = if h.drifts + h.malformed + h.reducer_errors > 0 {
+            let style = if h.drifts + h.invariant_breaks + h.malformed + h.reducer_errors > 0 {
                 theme.error()
             } else {
                 theme.warning()

@@ -249,7 +249,7 @@ fn prompt_line<'a>(app: &'a App, prompt: &'a Prompt) -> Line<'a> {
             " filter the log: ".to_string(),
             match filter_kind(prompt.input()) {
                 _ if prompt.input().trim().is_empty() => {
-                    "text in the event type, aggregate or correlation id, or jq like .balance < 0 · Enter on empty clears"
+                    "text in the event type, aggregate or correlation id, or jq like (.balance // 0) < 0 · Enter on empty clears"
                 }
                 FilterKind::Text => "text in the type, aggregate or correlation id · Enter filter · Esc cancel",
                 FilterKind::Jq => {
