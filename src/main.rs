@@ -22,7 +22,10 @@ fn main() -> ExitCode {
         return rewind::jq::worker_main(&args);
     }
     cli::panic::install_hook();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return cli::command_line_error(&err),
+    };
     let mut out = Output::stdout();
     let result = cli::run(cli, &mut out).and_then(|code| out.flush().map(|()| code));
     cli::finish(result)

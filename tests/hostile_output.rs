@@ -387,3 +387,48 @@ fn an_io_error_names_its_cause_once() {
     let cause = std::io::Error::from_raw_os_error(2).to_string();
     assert_eq!(err.matches(&cause).count(), 1, "{err}");
 }
+
+/// rewind under a pseudo-terminal (`script`, util-linux), as a person types it: clap strips
+/// escapes when its output is not a terminal, so only a terminal shows what it would send.
+fn at_a_terminal(args: &[&str]) -> (Option<i32>, String) {
+    let line: Vec<String> = std::iter::once(env!("CARGO_BIN_EXE_rewind"))
+        .chain(args.iter().copied())
+        .map(support::tmux::sh_quote)
+        .collect();
+    let output = std::process::Command::new("script")
+        .args(["-qec", &line.join(" "), "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("script (util-linux) runs");
+    let text = String::from_utf8_lossy(&output.stdout).replace("\r\n", "\n");
+    (output.status.code(), text)
+}
+
+#[test]
+fn usage_errors_quote_what_was_typed_terminal_safe() {
+    let demo = demo_store().to_string_lossy().into_owned();
+    let format = format!("--format=x{FORGED}");
+    let flag = format!("--bogus{EVIL}");
+    for args in [
+        vec!["state", &demo, "acc-0001", &format],
+        vec![&flag],
+        vec!["events", &demo, EVIL, "--limit", EVIL],
+    ] {
+        let (code, text) = at_a_terminal(&args);
+        assert_eq!(code, Some(2), "{args:?}: {text}");
+        assert!(text.starts_with("error: "), "{text}");
+        assert_eq!(
+            unsafe_chars(&text),
+            Vec::<char>::new(),
+            "{args:?}: {text:?}"
+        );
+        assert!(
+            text.contains("\\u{1b}"),
+            "the escape shows as itself: {text}"
+        );
+    }
+    // --help keeps clap's own rendering, and exits 0.
+    let (code, text) = at_a_terminal(&["--help"]);
+    assert_eq!(code, Some(0));
+    assert!(text.contains("Usage:"), "{text}");
+}

@@ -523,6 +523,27 @@ fn parse_time(text: &str) -> anyhow::Result<Position> {
 }
 
 /// Maps a run's result to the process exit code, printing an error as one bounded line.
+/// What clap has to say instead of a parsed command line: `--help` and `--version` as it
+/// prints them; a usage error through the sanitizer, since it quotes what was typed and an
+/// argument may carry escapes (`--format $'\e]0;…\a'` retitled the terminal). The error
+/// is made again without clap's colors, so every escape left in it is the argument's own and
+/// shows as `\u{1b}`; clap's own rendering would either send it raw or strip it unseen.
+pub fn command_line_error(err: &clap::Error) -> ExitCode {
+    use clap::CommandFactory;
+    if !err.use_stderr() {
+        let _ = err.print();
+        return ExitCode::from(EXIT_OK);
+    }
+    let plain = Cli::command()
+        .styles(clap::builder::Styles::plain())
+        .try_get_matches_from(std::env::args_os())
+        .err()
+        .map_or_else(|| err.render(), |again| again.render());
+    let text = plain.ansi().to_string();
+    eprint!("{}", crate::display::terminal_safe_lines(&text));
+    ExitCode::from(EXIT_BAD_INPUT)
+}
+
 pub fn finish(result: anyhow::Result<u8>) -> ExitCode {
     match result {
         Ok(code) => {
