@@ -821,3 +821,27 @@ fn log_by_type_warns_only_of_what_the_whole_log_warns() {
     // The demo's order-0020 v5 goes back in time from v4, both ItemAdded: still said.
     assert!(kept > 0, "a warning between events of one type stays");
 }
+
+#[test]
+fn one_aggregate_is_counted_as_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let transcript = dir.path().join("acc-0007.jsonl");
+    let transcript = transcript.to_string_lossy();
+    let demo = support::demo_store();
+    let exported = run(&[
+        "export",
+        &demo.to_string_lossy(),
+        "acc-0007",
+        "-o",
+        &transcript,
+    ]);
+    assert!(exported.status.success(), "{}", stderr(&exported));
+    let output = run(&["state", &transcript, "--all"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert_eq!(
+        text.lines().next(),
+        Some("# 1 aggregate at the latest event"),
+        "{text}"
+    );
+}

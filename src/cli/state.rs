@@ -2,6 +2,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
 use crate::diff::{changes, pretty, summary, Change};
+use crate::display::counted;
 use crate::model::{format_time, Position};
 
 use super::output::{terminal_safe, Output};
@@ -120,7 +121,7 @@ pub fn run_all(
                 .as_ref()
                 .map_or("the latest event".into(), format_time);
             let count = all.as_object().map_or(0, Map::len);
-            out.line(&format!("# {count} aggregates at {at}"))?;
+            out.line(&format!("# {} at {at}", counted(count, "aggregate")))?;
             out.text(&pretty(&all))?;
         }
     }
@@ -167,8 +168,8 @@ fn print_changes(
         StateFormat::Pretty => {
             let time = |t: &Option<DateTime<Utc>>| t.as_ref().map_or("now".into(), format_time);
             out.line(&format!(
-                "# {} aggregates changed from {} to {}",
-                changed.len(),
+                "# {} changed from {} to {}",
+                counted(changed.len(), "aggregate"),
                 time(&instants[0]),
                 time(&instants[1])
             ))?;

@@ -1,6 +1,7 @@
 use serde_json::{json, Value};
 
 use crate::diff::JsonPath;
+use crate::display::counted;
 use crate::inspect::{verify_aggregate, Drift};
 
 use super::output::{truncate, Align, Output, Table};
@@ -56,8 +57,8 @@ pub fn run(
             }
             out.line(&format!(
                 "{} in {} checked with the {} reducer: {}",
-                plural(checked, "snapshot"),
-                plural(ids.len(), "aggregate"),
+                counted(checked, "snapshot"),
+                counted(ids.len(), "aggregate"),
                 reducer,
                 match drifts.len() {
                     0 => "all agree with replay".to_string(),
@@ -109,11 +110,4 @@ fn table(drifts: &[Drift]) -> String {
         }
     }
     table.render()
-}
-
-fn plural(count: usize, noun: &str) -> String {
-    match count {
-        1 => format!("1 {noun}"),
-        n => format!("{n} {noun}s"),
-    }
 }

@@ -50,6 +50,14 @@ pub fn is_unsafe(c: char) -> bool {
         )
 }
 
+/// `1 aggregate`, `2 aggregates`: a count and its noun (one that takes `s`), as people write.
+pub fn counted(count: usize, noun: &str) -> String {
+    match count {
+        1 => format!("1 {noun}"),
+        n => format!("{n} {noun}s"),
+    }
+}
+
 /// One line of terminal text: every unsafe character, newlines included, as a visible escape.
 pub fn terminal_safe(text: &str) -> Cow<'_, str> {
     escape_with(text, is_unsafe, push_rust_escape)

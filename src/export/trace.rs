@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use super::redact::Redactor;
 use super::{html, markdown, strip_userinfo, ExportError, Format};
 use crate::diff::{pretty, JsonPath};
+use crate::display::counted;
 use crate::inspect::{Link, Trace};
 use crate::model::{format_time, Event, Payload};
 
@@ -121,7 +122,11 @@ struct Header {
 
 impl Header {
     fn summary(&self, events: usize) -> String {
-        format!("{events} events in {} aggregates", self.aggregates)
+        format!(
+            "{} in {}",
+            counted(events, "event"),
+            counted(self.aggregates, "aggregate")
+        )
     }
 }
 

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::trace::{Link, Trace};
+use crate::display::counted;
 use crate::model::format_time;
 
 /// `+1.5s`, `+3m05s`, `+2h10m`, `+4d3h`: how long after the root an event happened.
@@ -58,10 +59,10 @@ impl Trace {
         let events = self.events.len();
         let aggregates = self.aggregates();
         format!(
-            "trace {}: {events} event{} in {aggregates} aggregate{}{span}",
+            "trace {}: {} in {}{span}",
             self.id,
-            if events == 1 { "" } else { "s" },
-            if aggregates == 1 { "" } else { "s" },
+            counted(events, "event"),
+            counted(aggregates, "aggregate"),
         )
     }
 
