@@ -59,9 +59,15 @@ impl<'a> Watch<'a> {
             let (schema, name) = table.split_once('.').unwrap();
             db.psql(&format!(
                 "DO $$ BEGIN
-                 EXECUTE format('CREATE TRIGGER rewind_audit_rows AFTER INSERT OR UPDATE OR DELETE ON %I.%I FOR EACH ROW EXECUTE FUNCTION {AUDIT_SCHEMA}.record()', {s}, {n});
+                 -- A partitioned table (Emmett's) has no rows or storage of its own: its
+                 -- partitions, listed too, get the row trigger and the autovacuum setting
+                 -- (a row trigger on the parent would be cloned onto them).
+                 IF (SELECT c.relkind FROM pg_class c JOIN pg_namespace ns ON ns.oid = c.relnamespace
+                     WHERE ns.nspname = {s} AND c.relname = {n}) = 'r' THEN
+                     EXECUTE format('CREATE TRIGGER rewind_audit_rows AFTER INSERT OR UPDATE OR DELETE ON %I.%I FOR EACH ROW EXECUTE FUNCTION {AUDIT_SCHEMA}.record()', {s}, {n});
+                     EXECUTE format('ALTER TABLE %I.%I SET (autovacuum_enabled = false)', {s}, {n});
+                 END IF;
                  EXECUTE format('CREATE TRIGGER rewind_audit_truncate AFTER TRUNCATE ON %I.%I FOR EACH STATEMENT EXECUTE FUNCTION {AUDIT_SCHEMA}.record()', {s}, {n});
-                 EXECUTE format('ALTER TABLE %I.%I SET (autovacuum_enabled = false)', {s}, {n});
                  END $$;",
                 s = quote_literal(schema),
                 n = quote_literal(name)
