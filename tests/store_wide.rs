@@ -845,3 +845,123 @@ fn one_aggregate_is_counted_as_one() {
         "{text}"
     );
 }
+
+/// The demo's balances by account, folded in store order.
+const BALANCES: &str = "(. // {}) | if $event.data.balance != null then .[$event.aggregate_id] = $event.data.balance else . end";
+
+fn json_of(args: &[&str]) -> Value {
+    let output = run(args);
+    assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn project_from_to_is_the_change_between_the_two_read_models() {
+    let dir = tempfile::tempdir().unwrap();
+    let projection = dir.path().join("balances.jq");
+    std::fs::write(&projection, BALANCES).unwrap();
+    let projection = projection.to_string_lossy().into_owned();
+    let demo = support::demo_store().to_string_lossy().into_owned();
+    let project = |extra: &[&str]| {
+        let mut args = vec!["project", &demo, "--projection", &projection];
+        args.extend_from_slice(extra);
+        args.iter().map(|s| s.to_string()).collect::<Vec<String>>()
+    };
+    let run_project = |extra: &[&str]| {
+        let args = project(extra);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        json_of(&args)
+    };
+    let (before, after) = (
+        run_project(&["--at", "100", "--format", "json"]),
+        run_project(&["--at", "2000", "--format", "json"]),
+    );
+    assert_ne!(before, after);
+    // The RFC 6902 patch takes the model at --from to the model at --to.
+    let patch = run_project(&["--from", "100", "--to", "2000", "--format", "patch"]);
+    let patch: json_patch::Patch = serde_json::from_value(patch).unwrap();
+    let mut patched = before.clone();
+    json_patch::patch(&mut patched, &patch).unwrap();
+    assert_eq!(patched, after);
+    // JSON lists the same changes, and the pretty form counts them.
+    let changes = run_project(&["--from", "100", "--to", "2000", "--format", "json"]);
+    let count = changes["changes"].as_array().unwrap().len();
+    assert_eq!(count, patch.0.len());
+    let args = project(&["--from", "100", "--to", "2000"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let pretty = stdout(&run(&args));
+    let first = pretty.lines().next().unwrap();
+    assert!(first.ends_with(&format!(": {count} changes")), "{first}");
+    assert!(
+        first.contains("from position 100") && first.contains("to position 2000"),
+        "{first}"
+    );
+}
+
+#[test]
+fn state_all_from_to_names_the_aggregates_that_changed() {
+    let demo = support::demo_store().to_string_lossy().into_owned();
+    let (from, to) = ("2026-01-10", "2026-01-20");
+    let at = |time: &str| json_of(&["state", &demo, "--all", "--at", time, "--format", "json"]);
+    let (before, after) = (at(from), at(to));
+    let changed = json_of(&[
+        "state", &demo, "--all", "--from", from, "--to", to, "--format", "json",
+    ]);
+    let mut expected: Vec<&String> = after
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(id, state)| before.get(id.as_str()) != Some(*state))
+        .map(|(id, _)| id)
+        .collect();
+    expected.sort();
+    let mut listed: Vec<&String> = changed.as_object().unwrap().keys().collect();
+    listed.sort();
+    assert!(!expected.is_empty());
+    assert_eq!(listed, expected);
+    let pretty = stdout(&run(&["state", &demo, "--all", "--from", from, "--to", to]));
+    let header = format!("# {} aggregates changed from", expected.len());
+    assert!(pretty.starts_with(&header), "{pretty}");
+}
+
+#[test]
+fn store_wide_commands_refuse_bad_positions_and_times() {
+    let demo = support::demo_store().to_string_lossy().into_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let projection = dir.path().join("count.jq");
+    std::fs::write(&projection, "(. // 0) + 1").unwrap();
+    let projection = projection.to_string_lossy().into_owned();
+    for args in [
+        vec![
+            "project",
+            &demo,
+            "--projection",
+            &projection,
+            "--at",
+            "bogus",
+        ],
+        vec![
+            "project",
+            &demo,
+            "--projection",
+            &projection,
+            "--from",
+            "bogus",
+            "--to",
+            "5",
+        ],
+        vec!["state", &demo, "--all", "--at", "x1"],
+        vec![
+            "state",
+            &demo,
+            "--all",
+            "--from",
+            "yesterday",
+            "--to",
+            "2026-01-20",
+        ],
+    ] {
+        let err = support::bad_input(&args);
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+    }
+}
