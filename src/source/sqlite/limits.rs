@@ -145,6 +145,42 @@ mod tests {
     }
 
     #[test]
+    fn a_stores_schema_cannot_call_functions_or_write_itself() {
+        use rusqlite::functions::FunctionFlags;
+        // A store whose view calls an application function (one of rewind's own, say).
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.db");
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch("CREATE VIEW v AS SELECT side_effect() AS x;")
+            .unwrap();
+        let conn = Connection::open(&path).unwrap();
+        bound(&conn, &QueryClock::new(Duration::from_secs(60))).unwrap();
+        // Not marked innocuous: with the schema untrusted, SQLite refuses the view's call.
+        conn.create_scalar_function("side_effect", 0, FunctionFlags::SQLITE_UTF8, |_| Ok(1))
+            .unwrap();
+        let err = conn
+            .query_row("SELECT x FROM v", [], |r| r.get::<_, i64>(0))
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("unsafe use of side_effect"),
+            "{err}"
+        );
+        assert_eq!(
+            conn.query_row("SELECT side_effect()", [], |r| r.get::<_, i64>(0))
+                .unwrap(),
+            1
+        );
+        // Defensive: the schema cannot be made writable.
+        assert!(conn.db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE).unwrap());
+        conn.execute_batch("PRAGMA writable_schema = ON;").unwrap();
+        let writable: i64 = conn
+            .query_row("PRAGMA writable_schema", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(writable, 0, "ignored in defensive mode");
+    }
+
+    #[test]
     fn a_query_that_never_ends_is_stopped_and_named() {
         let (conn, clock) = bounded(Duration::from_millis(300));
         let started = Instant::now();
