@@ -57,3 +57,86 @@ impl StreamTable {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const COLUMNS: [(&str, Align); 3] = [
+        ("VERSION", Align::Right),
+        ("TYPE", Align::Left),
+        ("DATA", Align::Left),
+    ];
+
+    /// Where each column after the first starts on each printed line (in cells).
+    fn starts(printed: &str) -> Vec<Vec<usize>> {
+        printed
+            .lines()
+            .map(|line| {
+                let cells: Vec<&str> = line.split("  ").filter(|c| !c.trim().is_empty()).collect();
+                let mut at = Vec::new();
+                let mut from = 0;
+                for cell in cells.iter().skip(1) {
+                    let found = line[from..].find(cell.trim()).unwrap() + from;
+                    at.push(line[..found].width());
+                    from = found + cell.trim().len();
+                }
+                at
+            })
+            .collect()
+    }
+
+    fn printed(batches: &[Vec<Vec<String>>]) -> String {
+        let (mut out, captured) = Output::captured();
+        let mut table = StreamTable::new(&COLUMNS);
+        for batch in batches {
+            for row in batch {
+                table.row(&mut out, row.clone()).unwrap();
+            }
+            table.flush(&mut out).unwrap();
+        }
+        String::from_utf8(captured.bytes()).unwrap()
+    }
+
+    #[test]
+    fn a_follow_batch_of_narrow_rows_keeps_the_widths_of_the_wide_ones() {
+        let row = |v: &str, t: &str| vec![v.to_string(), t.to_string(), "{}".to_string()];
+        let text = printed(&[
+            vec![row("12345", "AccountOpened")],
+            vec![row("7", "X")],
+            vec![row("123456789", "Y")],
+            vec![row("8", "Z")],
+        ]);
+        let starts = starts(&text);
+        assert_eq!(
+            starts[1], starts[2],
+            "a narrow row lines up with the one before:\n{text}"
+        );
+        assert!(
+            starts[3] > starts[2],
+            "a wider version moves the columns on:\n{text}"
+        );
+        assert_eq!(starts[3], starts[4], "and they stay there:\n{text}");
+    }
+
+    proptest! {
+        #[test]
+        fn columns_never_move_back(
+            batches in prop::collection::vec(
+                prop::collection::vec(("[0-9]{1,12}", "[A-Za-z]{1,20}"), 1..5), 1..8)
+        ) {
+            let batches: Vec<Vec<Vec<String>>> = batches
+                .into_iter()
+                .map(|rows| rows.into_iter().map(|(v, t)| vec![v, t, "{}".into()]).collect())
+                .collect();
+            let text = printed(&batches);
+            let starts = starts(&text);
+            for pair in starts.windows(2) {
+                for (before, after) in pair[0].iter().zip(&pair[1]) {
+                    prop_assert!(after >= before, "{text}");
+                }
+            }
+        }
+    }
+}
