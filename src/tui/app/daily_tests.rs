@@ -301,6 +301,24 @@ fn an_aggregate_opens_at_its_latest_event_and_reopens_where_it_was_left() {
 }
 
 #[test]
+fn an_aggregate_reopens_with_its_folds() {
+    let mut h = Harness::demo();
+    h.open_latest("acc-0003");
+    h.send(Action::FocusNext);
+    h.send(Action::FoldAll);
+    assert!(h.screen().contains("\"limits\": {…}"), "{}", h.screen());
+    h.send(Action::Back);
+    assert!(h.app.view.is_none());
+    h.send(Action::Confirm);
+    let screen = h.screen();
+    assert!(screen.contains("acc-0003 · account"), "{screen}");
+    assert!(
+        screen.contains("\"limits\": {…}") && !screen.contains("\"daily\""),
+        "{screen}"
+    );
+}
+
+#[test]
 fn an_aggregate_left_on_v0_reopens_on_v0() {
     let mut h = Harness::demo();
     h.open_latest("acc-0003");

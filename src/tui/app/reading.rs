@@ -30,24 +30,28 @@ impl AggregateView {
         self.scroll[state] = keep_in_view(self.scroll[state], self.state_line, detail_rows, lines);
     }
 
-    /// `Z`: with nothing folded, folds every object and array below the top level (its keys
-    /// stay in sight); otherwise unfolds everything. The cursor stays on its line or the one
-    /// folded over it.
+    /// `Z`: folds to a depth, one level deeper each time, as the value viewer does: first
+    /// every object and array below the top level (its keys stay in sight), then those one
+    /// level down, and so on; past the deepest, everything unfolds. The cursor stays on its
+    /// line or the one folded over it.
     pub fn fold_all(&mut self, detail_rows: usize) {
         let Some(detail) = self.detail.as_mut() else {
             return;
         };
         let line = detail.visible.get(self.state_line).copied().unwrap_or(0);
-        if self.folds.is_empty() {
-            self.folds = detail
+        let opens = |depth: usize| {
+            detail
                 .state
                 .iter()
-                .filter(|l| l.depth == 1 && matches!(l.node, Node::Open { .. }))
-                .map(|l| l.path.clone())
-                .collect();
-        } else {
-            self.folds.clear();
-        }
+                .filter(move |l| l.depth >= depth && matches!(l.node, Node::Open { .. }))
+        };
+        // The depth folded now: that of the shallowest fold in this state.
+        let folded = opens(1)
+            .filter(|l| self.folds.contains(&l.path))
+            .map(|l| l.depth)
+            .min();
+        let next = folded.map_or(1, |depth| depth + 1);
+        self.folds = opens(next).map(|l| l.path.clone()).collect();
         detail.refold(&self.folds);
         self.state_line = detail
             .visible
@@ -93,6 +97,45 @@ mod tests {
         h.open("acc");
         h.send(Action::FocusNext);
         h
+    }
+
+    #[test]
+    fn z_folds_one_level_deeper_each_time_then_unfolds() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("deep.db");
+        let data = serde_json::json!({
+            "owner": "ada",
+            "limits": {"daily": 500, "card": {"atm": 200, "online": 900}}
+        });
+        insert(
+            &create_store(&path),
+            &[row("acc", 1, "Opened", &data.to_string())],
+        );
+        let mut h = Harness::new(open_store(&path), 100, 24);
+        h.open("acc");
+        h.send(Action::FocusNext);
+        h.send(Action::FoldAll);
+        let screen = h.screen();
+        assert!(
+            screen.contains("\"limits\": {…}") && !screen.contains("\"daily\""),
+            "{screen}"
+        );
+        h.send(Action::FoldAll);
+        let screen = h.screen();
+        assert!(
+            screen.contains("\"daily\": 500")
+                && screen.contains("\"card\": {…}")
+                && !screen.contains("\"atm\""),
+            "depth 2: {screen}"
+        );
+        h.send(Action::FoldAll);
+        assert!(
+            h.screen().contains("\"atm\": 200"),
+            "all unfolded: {}",
+            h.screen()
+        );
+        h.send(Action::FoldAll);
+        assert!(h.screen().contains("\"limits\": {…}"), "and depth 1 again");
     }
 
     #[test]

@@ -224,7 +224,7 @@ pub static AGGREGATE: &[Binding] = &[
         &[ch('Z')],
         "Z",
         Action::FoldAll,
-        "fold every object below the top level, or unfold all (State)",
+        "fold to a depth, one level deeper each time, then unfold all (State)",
     ),
     bind(
         &[ch('+'), ch('o')],
