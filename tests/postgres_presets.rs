@@ -329,6 +329,16 @@ fn marten_streams_are_typed_by_mt_streams_and_events_carry_tenant_archive_and_id
     );
     let live = cli.json(&["events", &url, quest, "--format", "json"]);
     assert!(live[0]["metadata"].get("archived").is_none(), "{}", live[0]);
+    // Tables mark archived events: in the events' data column, first in the log's notes.
+    let text = |args: &[&str]| String::from_utf8(cli.run(args).stdout).unwrap();
+    let table = text(&["events", &url, archived]);
+    let rows: Vec<&str> = table.lines().skip(1).collect();
+    assert_eq!(rows.len(), 3, "{table}");
+    assert!(rows.iter().all(|r| r.contains("[archived] {")), "{table}");
+    assert!(!text(&["events", &url, quest]).contains("archived"));
+    let log = text(&["log", &url]);
+    let marked = log.lines().filter(|l| l.ends_with("  archived")).count();
+    assert_eq!(marked, 3, "{log}");
     assert_eq!(live[0]["metadata"]["headers"], json!({"user": "gandalf"}));
     let state = cli.json(&["state", &url, quest, "--format", "json"]);
     assert!(state.is_object(), "{state}");

@@ -331,6 +331,10 @@ fn row(event: &Event, notes: &[String], ids: bool) -> Vec<String> {
         Payload::Json(data) => truncate(&data.to_string(), DATA_PREVIEW),
         Payload::Undecodable { raw, .. } => format!("{:?}", truncate(raw, DATA_PREVIEW / 2)),
     };
+    let data = match event.is_archived() {
+        true => format!("[archived] {data}"),
+        false => data,
+    };
     let data = if notes.is_empty() {
         data
     } else {

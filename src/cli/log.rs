@@ -163,7 +163,7 @@ impl<'i> Printer<'i> {
                         event.aggregate_type.clone().unwrap_or_else(|| "-".into()),
                         event.version.to_string(),
                         event.event_type.clone(),
-                        line.notes.join("; "),
+                        archived_first(event, &line.notes).join("; "),
                     ],
                 )
             }
@@ -212,4 +212,10 @@ fn line_json(line: &LogLine, ids: &TraceIds) -> Value {
         "raw": raw,
         "warnings": line.notes,
     })
+}
+
+/// The notes of a log line, `archived` first for an event its store archived (Marten).
+fn archived_first(event: &crate::model::Event, notes: &[String]) -> Vec<String> {
+    let archived = event.is_archived().then(|| "archived".to_string());
+    archived.into_iter().chain(notes.iter().cloned()).collect()
 }

@@ -226,6 +226,16 @@ pub struct Event {
     pub issues: Vec<EventIssue>,
 }
 
+impl Event {
+    /// Archived by its store (Marten's `is_archived`, which its preset carries as
+    /// `"archived": true` in the metadata): still history, no longer live; tables mark it.
+    pub fn is_archived(&self) -> bool {
+        // Most metadata never mentions it: parsed only when it might.
+        self.metadata.as_str().contains("\"archived\"")
+            && self.metadata.value().get("archived") == Some(&Value::Bool(true))
+    }
+}
+
 /// A stored shortcut: the state an aggregate had after `version`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {
