@@ -7,7 +7,7 @@ mod support;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::{bad_input, cpu_seconds, demo_store, rewind, stderr, stdout};
+use support::{bad_input, cpu_seconds, demo_store, rewind, rss_kb, stderr, stdout};
 
 fn demo() -> String {
     demo_store().to_string_lossy().into_owned()
@@ -64,20 +64,6 @@ fn wait_until(timeout: Duration, mut done: impl FnMut() -> bool) -> bool {
         std::thread::sleep(Duration::from_millis(20));
     }
     done()
-}
-
-/// Resident memory of a process, in KiB.
-fn rss_kb(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|status| {
-            let line = status
-                .lines()
-                .find(|l| l.starts_with("VmRSS:"))?
-                .to_string();
-            line.split_whitespace().nth(1)?.parse().ok()
-        })
-        .unwrap_or(0)
 }
 
 #[test]

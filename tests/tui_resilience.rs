@@ -128,6 +128,11 @@ fn a_filter_that_overflows_the_stack_is_an_error_and_the_ui_goes_on() {
     let command = format!("sh -c {}", sh_quote(&script));
     let tmux = Tmux::start_sized("overflow", &command, 320, 45);
     tmux.wait_for(&["58 of 58"]);
+    // The demo's invariant keeps its one worker, idle, for the health column (worked out
+    // once the title stops counting): the filters' workers are the others.
+    tmux.wait_until_gone(&["health "]);
+    let idle = workers();
+    assert_eq!(idle.len(), 1, "{idle:?}");
     tmux.keys(&["/", "acc-0007", "Enter", "Enter"]);
     // An aggregate opens at its latest event.
     tmux.wait_for(&["acc-0007 · account", "v49/49"]);
@@ -142,6 +147,26 @@ fn a_filter_that_overflows_the_stack_is_an_error_and_the_ui_goes_on() {
     tmux.keys(&["Escape", "End"]);
     tmux.wait_for(&["v49/49"]);
 
+    // A filter that eats memory is stopped at the budget; the UI itself stays small.
+    tmux.keys(&["/", "([range(1e9)] | length > 0)", "Enter"]);
+    tmux.wait_for_within(
+        std::time::Duration::from_secs(60),
+        &[
+            "the filter failed on 49 event(s)",
+            "exceeded the jq memory budget of 91 MB",
+        ],
+    );
+    let ui = support::processes_with(&["demo", "--jq-memory", budget]);
+    assert_eq!(ui.len(), 1, "the UI's process: {ui:?}");
+    let rss_mb = support::rss_kb(ui[0]) / 1024;
+    assert!(rss_mb < 200, "the UI holds {rss_mb} MB");
+    let started = std::time::Instant::now();
+    while workers() != idle && started.elapsed().as_secs() < 10 {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(workers(), idle, "a stopped worker is gone");
+    tmux.keys(&["Escape"]);
+
     // A filter that never ends is stopped, and nothing of it keeps running in the open UI.
     tmux.keys(&["/", "(def f: f; f)", "Enter"]);
     tmux.wait_for_within(
@@ -154,7 +179,7 @@ fn a_filter_that_overflows_the_stack_is_an_error_and_the_ui_goes_on() {
     std::thread::sleep(std::time::Duration::from_secs(1));
     let spent = support::cpu_seconds(ui[0]) - before;
     assert!(spent < 0.3, "the UI used {spent} CPU seconds while idle");
-    assert_eq!(workers(), Vec::<u32>::new(), "workers left running");
+    assert_eq!(workers(), idle, "workers left running");
 
     // Clear the event filter, back to the list, clear its filter, quit.
     tmux.keys(&["Escape", "q", "q", "q"]);

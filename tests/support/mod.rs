@@ -189,6 +189,20 @@ pub fn processes_with(words: &[&str]) -> Vec<u32> {
     found
 }
 
+/// Resident memory of a process, in KiB (0 once it is gone).
+pub fn rss_kb(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            let line = status
+                .lines()
+                .find(|l| l.starts_with("VmRSS:"))?
+                .to_string();
+            line.split_whitespace().nth(1)?.parse().ok()
+        })
+        .unwrap_or(0)
+}
+
 /// CPU seconds a process has used (user and system, its reaped children included).
 pub fn cpu_seconds(pid: u32) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
