@@ -434,3 +434,82 @@ fn an_event_is_traced_by_its_own_id_and_without_ids_says_why_not() {
         "{said:?}"
     );
 }
+
+#[test]
+fn a_click_picks_a_log_row_and_the_wheel_scrolls() {
+    let mut h = Harness::demo();
+    h.send(Action::OpenLog);
+    let rows = crate::tui::layout::list(h.app.size).rows;
+    h.send(Action::Click {
+        column: rows.x + 2,
+        row: rows.y + 4,
+    });
+    assert_eq!(log(&h).cursor, 4, "the fifth row on screen");
+    let clicked = current_position(&h);
+    h.send(Action::WheelDown {
+        column: rows.x,
+        row: rows.y,
+    });
+    assert_eq!(log(&h).cursor, 7);
+    h.send(Action::WheelUp {
+        column: rows.x,
+        row: rows.y,
+    });
+    assert_eq!(current_position(&h), clicked);
+    // A click outside the rows (the status line) moves nothing.
+    h.send(Action::Click {
+        column: 2,
+        row: h.app.size.height - 1,
+    });
+    assert_eq!(current_position(&h), clicked);
+    let aggregate = log(&h).rows[log(&h).cursor].aggregate_id.clone();
+    h.send(Action::Confirm);
+    assert_eq!(
+        h.app.view.as_ref().map(|v| v.summary.id.clone()),
+        Some(aggregate),
+        "Enter opens the clicked row's aggregate"
+    );
+}
+
+#[test]
+fn a_click_picks_a_trace_event_and_enter_opens_it() {
+    let mut h = Harness::demo();
+    h.send(Action::OpenLog);
+    h.send(Action::Filter);
+    h.type_text("req-9d4b");
+    h.send(Action::Confirm);
+    h.send(Action::Trace);
+    let events: Vec<(String, u64)> = h
+        .app
+        .trace
+        .as_ref()
+        .unwrap()
+        .tree
+        .as_ref()
+        .unwrap()
+        .trace
+        .events
+        .iter()
+        .map(|e| (e.event.aggregate_id.clone(), e.event.version))
+        .collect();
+    assert_eq!(events.len(), 4);
+    // Rows start below the summary line and the header.
+    let rows = crate::tui::layout::list(h.app.size).rows;
+    h.send(Action::Click {
+        column: rows.x + 2,
+        row: rows.y + 1 + 2,
+    });
+    assert_eq!(h.app.trace.as_ref().unwrap().selected, 2);
+    h.send(Action::WheelDown {
+        column: rows.x,
+        row: rows.y,
+    });
+    assert_eq!(h.app.trace.as_ref().unwrap().selected, 3);
+    h.send(Action::WheelUp {
+        column: rows.x,
+        row: rows.y,
+    });
+    h.send(Action::Confirm);
+    assert_eq!(h.app.view.as_ref().unwrap().summary.id, events[2].0);
+    assert_eq!(h.cursor_version(), events[2].1);
+}
