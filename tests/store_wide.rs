@@ -965,3 +965,77 @@ fn store_wide_commands_refuse_bad_positions_and_times() {
         assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
     }
 }
+
+#[test]
+fn aggregate_type_narrows_the_log_and_state_all_to_that_type() {
+    let demo = support::demo_store().to_string_lossy().into_owned();
+    let lines = |extra: &[&str]| -> Vec<Value> {
+        let mut args = vec!["log", &demo, "--format", "json"];
+        args.extend_from_slice(extra);
+        let output = run(&args);
+        assert!(output.status.success(), "{}", stderr(&output));
+        stdout(&output)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let all = lines(&[]);
+    let orders = lines(&["--aggregate-type", "order"]);
+    let expected: Vec<&Value> = all
+        .iter()
+        .filter(|l| l["aggregate_type"] == "order")
+        .collect();
+    assert!(!orders.is_empty() && orders.len() < all.len());
+    assert_eq!(
+        orders.iter().collect::<Vec<_>>(),
+        expected,
+        "the same lines, in store order"
+    );
+
+    let states = json_of(&[
+        "state",
+        &demo,
+        "--all",
+        "--aggregate-type",
+        "order",
+        "--format",
+        "json",
+    ]);
+    let ids: Vec<&String> = states.as_object().unwrap().keys().collect();
+    assert!(!ids.is_empty());
+    assert!(ids.iter().all(|id| id.starts_with("order-")), "{ids:?}");
+}
+
+#[test]
+fn trace_reads_correlation_ids_where_rewind_toml_says_and_the_flag_overrides_it() {
+    let demo = support::demo_store().to_string_lossy().into_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("rewind.toml");
+    std::fs::write(&config, "[trace]\ncorrelation = \".metadata.user\"\n").unwrap();
+    let config = config.to_string_lossy().into_owned();
+    // The demo's metadata says which user made each request: `api` made most.
+    let found = run(&["trace", &demo, "api", "--config", &config]);
+    assert!(found.status.success(), "{}", stderr(&found));
+    let text = stdout(&found);
+    assert!(text.starts_with("trace api: "), "{text}");
+    let by_default = run(&["trace", &demo, "api"]);
+    assert!(
+        !by_default.status.success(),
+        "not a correlation id by default"
+    );
+    let overridden = run(&[
+        "trace",
+        &demo,
+        "api",
+        "--config",
+        &config,
+        "--correlation-from",
+        ".metadata.correlation_id",
+    ]);
+    assert!(!overridden.status.success());
+    assert!(
+        stderr(&overridden).contains("read from .metadata.correlation_id;"),
+        "{}",
+        stderr(&overridden)
+    );
+}
