@@ -526,3 +526,55 @@ fn an_id_the_id_column_cannot_hold_is_unknown() {
     assert!(err.contains("not-a-uuid"), "{err}");
     assert!(!err.contains("invalid input syntax"), "{err}");
 }
+
+/// Following resumes after the last position: a poll with nothing new reads no event rows,
+/// and one after a write reads only that row, for one aggregate and for the whole store.
+#[test]
+fn a_follow_poll_reads_only_what_arrived() {
+    use rewind::source::postgres::{PgSource, PostgresOptions};
+    use rewind::source::{EventSource, Query, Start};
+    let Some(db) = native_fixture("follow rows") else {
+        return;
+    };
+    let source = PgSource::open(&db.url(), PostgresOptions::default()).unwrap();
+    let reducer = std::sync::Arc::new(rewind::replay::MergeReducer);
+    let (replay, resume) = rewind::load::replay_to_follow(&source, "acc-1", reducer).unwrap();
+    assert!(!replay.is_empty());
+    let read = |query: Query| {
+        let mut events = Vec::new();
+        let resume = source
+            .query(&query, &mut |chunk| {
+                if let rewind::model::Chunk::Events(chunk) = chunk {
+                    events.extend(chunk);
+                }
+                std::ops::ControlFlow::Continue(())
+            })
+            .unwrap();
+        (events, resume)
+    };
+    let store_wide = |resume| read(Query::store().starting(Start::Resume(resume)));
+    let (all, store_resume) = read(Query::store());
+    assert!(!all.is_empty());
+
+    let before = source.rows_read();
+    let (nothing, resume) = rewind::load::poll(&source, "acc-1", resume).unwrap();
+    assert!(nothing.is_empty());
+    let (nothing_else, store_resume) = store_wide(store_resume);
+    assert!(nothing_else.is_empty());
+    assert_eq!(source.rows_read(), before, "an idle poll read rows");
+
+    let version = replay.len() + 1;
+    db.psql(&format!(
+        "INSERT INTO events (event_id, aggregate_id, aggregate_type, event_type, event_data, version, \"timestamp\")
+         VALUES (gen_random_uuid(), 'acc-1', 'account', 'Deposited', '{{\"balance\": 1}}', {version}, now());"
+    ));
+    let (fresh, _) = rewind::load::poll(&source, "acc-1", resume).unwrap();
+    assert_eq!(fresh.len(), 1);
+    let (fresh_anywhere, _) = store_wide(store_resume);
+    assert_eq!(fresh_anywhere.len(), 1);
+    assert_eq!(
+        source.rows_read(),
+        before + 2,
+        "each poll read only the new row"
+    );
+}
