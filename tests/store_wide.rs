@@ -622,6 +622,9 @@ fn a_transcript_answers_for_its_one_aggregate() {
 #[test]
 fn library_stores_read_whole_in_store_order() {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let dir = tempfile::tempdir().unwrap();
+    let projection = dir.path().join("count.jq");
+    std::fs::write(&projection, "(. // {}) | .[$event.aggregate_id] += 1").unwrap();
     for store in ["eventsourcing/bank.db", "emmett/shopping.db"] {
         let store = fixtures.join(store).to_string_lossy().into_owned();
         let aggregates = support::json(&run(&["aggregates", &store, "--format", "json"]));
@@ -648,6 +651,27 @@ fn library_stores_read_whole_in_store_order() {
             let id = aggregate["id"].as_str().unwrap();
             let one = support::json(&run(&["state", &store, id, "--format", "json"]));
             assert_eq!(states[id], one, "{store} {id}");
+        }
+        // A projection sees every event once: counting them by aggregate gives the list's
+        // counts.
+        let counted: serde_json::Map<String, Value> = aggregates
+            .iter()
+            .map(|a| (a["id"].as_str().unwrap().to_string(), a["events"].clone()))
+            .collect();
+        let model = support::json(&run(&[
+            "project",
+            &store,
+            "--projection",
+            &projection.to_string_lossy(),
+            "--format",
+            "json",
+        ]));
+        assert_eq!(model, Value::Object(counted), "{store}");
+        // Where the store has event ids (Emmett's messageId), trace finds an event by its id.
+        if let Some(id) = lines[0]["event_id"].as_str() {
+            let trace = run(&["trace", &store, id]);
+            assert!(trace.status.success(), "{store}: {}", stderr(&trace));
+            assert!(stdout(&trace).starts_with(&format!("trace {id}: 1 event in 1 aggregate")));
         }
     }
 }
