@@ -1063,3 +1063,50 @@ fn trace_reads_correlation_ids_where_rewind_toml_says_and_the_flag_overrides_it(
         stderr(&overridden)
     );
 }
+
+/// `log --follow --where` reading `.`: each aggregate's state is folded on across polls, so
+/// a predicate over fields from before rewind started holds on an event written after.
+#[test]
+fn log_follow_where_judges_states_folded_across_polls() {
+    let dir = tempfile::tempdir().unwrap();
+    let native = native_store(dir.path());
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rewind"))
+        .args([
+            "log",
+            &native,
+            "--follow",
+            "--interval",
+            "0.1",
+            "--format",
+            "json",
+            "--where",
+            // total comes from order-2's first event, status from the one written later.
+            ".status == \"refunded\" and .total == 10",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let rx = support::stdout_lines(&mut child);
+    // Nothing in the store matches yet; give rewind a few polls to say otherwise.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(rx.try_recv().is_err(), "nothing matches before the writes");
+    let conn = Connection::open(&native).unwrap();
+    for (id, version, data) in [
+        ("e13", 2, r#"{"note":"asked for a refund"}"#),
+        ("e14", 3, r#"{"status":"refunded"}"#),
+    ] {
+        conn.execute(
+            "INSERT INTO events VALUES (?1, 'order-2', 'order', 'Changed', ?2, '{}', ?3, '2026-03-01T11:00:00Z')",
+            params![id, data, version],
+        )
+        .unwrap();
+    }
+    let line = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("the refund matches");
+    let _ = child.kill();
+    let _ = child.wait();
+    let line: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(line["event_id"], "e14", "{line}");
+}
