@@ -446,6 +446,58 @@ fn cli_follow_prints_existing_then_new_events_as_json_lines() {
     assert_eq!(third["data"], json!({"balance": 7}));
 }
 
+/// `log --follow` on a topic: every record of every partition, then what is produced later,
+/// resumed from each partition's next offset.
+#[test]
+fn log_follow_prints_the_topic_then_new_records_of_any_partition() {
+    let Some(broker) = Broker::start("log_follow") else {
+        return;
+    };
+    produce_accounts(&broker, "accounts");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rewind"))
+        .args(["log", &broker.url("accounts"), "--follow"])
+        .args(["--format", "json", "--interval", "0.2", "--no-cache"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines_rx = support::stdout_lines(&mut child);
+    let next_line = || -> Value {
+        let line = lines_rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("rewind printed a line");
+        serde_json::from_str(&line).unwrap()
+    };
+    let existing: Vec<Value> = (0..6).map(|_| next_line()).collect();
+    let mut keys: Vec<&str> = existing
+        .iter()
+        .map(|l| l["aggregate_id"].as_str().unwrap())
+        .collect();
+    keys.sort();
+    assert_eq!(keys, ["acc-1", "acc-1", "acc-1", "acc-2", "acc-2", "acc-3"]);
+    broker.produce(
+        "accounts",
+        &[
+            Rec::json("acc-3", r#"{"balance":9}"#)
+                .headers(&[("event_type", "Deposited")])
+                .partition(2),
+            Rec::json("acc-1", r#"{"balance":1}"#)
+                .headers(&[("event_type", "Withdrawn")])
+                .partition(0),
+        ],
+    );
+    let mut fresh = [next_line(), next_line()];
+    let _ = child.kill();
+    let _ = child.wait();
+    fresh.sort_by_key(|l| l["aggregate_id"].as_str().unwrap().to_string());
+    assert_eq!(fresh[0]["aggregate_id"], "acc-1");
+    assert_eq!(fresh[0]["version"], 4);
+    assert_eq!(fresh[0]["position"], json!({"partition": 0, "offset": 3}));
+    assert_eq!(fresh[1]["aggregate_id"], "acc-3");
+    assert_eq!(fresh[1]["version"], 2);
+    assert_eq!(fresh[1]["type"], "Deposited");
+}
+
 #[test]
 fn undecodable_values_tombstones_and_keyless_records_are_shown_not_dropped() {
     let Some(broker) = Broker::start("odd_records") else {
