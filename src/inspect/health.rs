@@ -21,10 +21,16 @@ pub struct Invariant {
 
 impl Invariant {
     pub fn new(code: &str, limits: Limits) -> Result<Invariant, JqError> {
-        // Compiled as written first, so errors point at the user's lines and columns.
-        drop(Predicate::new(code, "--invariant", limits)?);
-        // On a line of its own, so a comment ending `code` cannot swallow the `not`.
-        let broken = Predicate::new(&format!("({code}\n) | not"), "--invariant", limits)?;
+        // `not` on a line of its own, so a comment ending `code` cannot swallow it.
+        let broken = match Predicate::new(&format!("({code}\n) | not"), "--invariant", limits) {
+            Ok(broken) => broken,
+            // Compiled as written, the error points at the user's own line and column.
+            Err(wrapped) => {
+                return Err(Predicate::new(code, "--invariant", limits)
+                    .err()
+                    .unwrap_or(wrapped))
+            }
+        };
         Ok(Invariant {
             code: code.to_string(),
             broken,
