@@ -676,25 +676,36 @@ fn library_stores_read_whole_in_store_order() {
     }
 }
 
-#[test]
-fn log_follow_prints_what_is_stored_after_it_started() {
-    let dir = tempfile::tempdir().unwrap();
-    let native = native_store(dir.path());
+/// `rewind log STORE --follow` polling every 0.1 s, JSON lines, with `extra` flags; the
+/// child and its stdout's lines.
+fn follow_log(
+    store: &str,
+    extra: &[&str],
+) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rewind"))
         .args([
             "log",
-            &native,
+            store,
             "--follow",
             "--interval",
             "0.1",
             "--format",
             "json",
         ])
+        .args(extra)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
     let rx = support::stdout_lines(&mut child);
+    (child, rx)
+}
+
+#[test]
+fn log_follow_prints_what_is_stored_after_it_started() {
+    let dir = tempfile::tempdir().unwrap();
+    let native = native_store(dir.path());
+    let (mut child, rx) = follow_log(&native, &[]);
     let next = || -> Value {
         let line = rx
             .recv_timeout(std::time::Duration::from_secs(20))
@@ -1070,24 +1081,9 @@ fn trace_reads_correlation_ids_where_rewind_toml_says_and_the_flag_overrides_it(
 fn log_follow_where_judges_states_folded_across_polls() {
     let dir = tempfile::tempdir().unwrap();
     let native = native_store(dir.path());
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rewind"))
-        .args([
-            "log",
-            &native,
-            "--follow",
-            "--interval",
-            "0.1",
-            "--format",
-            "json",
-            "--where",
-            // total comes from order-2's first event, status from the one written later.
-            ".status == \"refunded\" and .total == 10",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let rx = support::stdout_lines(&mut child);
+    // total comes from order-2's first event, status from the one written later.
+    let predicate = ".status == \"refunded\" and .total == 10";
+    let (mut child, rx) = follow_log(&native, &["--where", predicate]);
     // Nothing in the store matches yet; give rewind a few polls to say otherwise.
     std::thread::sleep(std::time::Duration::from_millis(500));
     assert!(rx.try_recv().is_err(), "nothing matches before the writes");

@@ -340,14 +340,20 @@ fn follow_appends_what_is_stored_later() {
     assert!(!h.app.is_following());
 }
 
-#[test]
-fn a_trace_from_the_log_shows_the_request_and_jumps_into_its_aggregates() {
+/// The demo's store log filtered to `request`, and its trace opened from there.
+fn traced_from_the_log(request: &str) -> Harness {
     let mut h = Harness::demo();
     h.send(Action::OpenLog);
     h.send(Action::Filter);
-    h.type_text("req-9d4b");
+    h.type_text(request);
     h.send(Action::Confirm);
     h.send(Action::Trace);
+    h
+}
+
+#[test]
+fn a_trace_from_the_log_shows_the_request_and_jumps_into_its_aggregates() {
+    let mut h = traced_from_the_log("req-9d4b");
     let trace = h.app.trace.as_ref().expect("the trace opened");
     let tree = trace.tree.as_ref().expect("and was read");
     assert_eq!(tree.trace.events.len(), 4);
@@ -473,12 +479,7 @@ fn a_click_picks_a_log_row_and_the_wheel_scrolls() {
 
 #[test]
 fn a_click_picks_a_trace_event_and_enter_opens_it() {
-    let mut h = Harness::demo();
-    h.send(Action::OpenLog);
-    h.send(Action::Filter);
-    h.type_text("req-9d4b");
-    h.send(Action::Confirm);
-    h.send(Action::Trace);
+    let mut h = traced_from_the_log("req-9d4b");
     let events: Vec<(String, u64)> = h
         .app
         .trace

@@ -85,10 +85,9 @@ mod tests {
     use crate::tui::action::{Action, Tab};
     use crate::tui::testing::{create_store, insert, open_store, row, Harness};
 
-    fn long_value_store(dir: &tempfile::TempDir) -> Harness {
-        let path = dir.path().join("long.db");
-        let note = format!("start {} THE-END", "word ".repeat(60));
-        let data = serde_json::json!({"note": note, "limits": {"daily": 500, "monthly": 9000}});
+    /// One aggregate whose one event sets `data`, opened with the detail pane focused.
+    fn one_event_store(dir: &tempfile::TempDir, data: serde_json::Value) -> Harness {
+        let path = dir.path().join("one.db");
         insert(
             &create_store(&path),
             &[row("acc", 1, "Opened", &data.to_string())],
@@ -99,21 +98,22 @@ mod tests {
         h
     }
 
+    fn long_value_store(dir: &tempfile::TempDir) -> Harness {
+        let note = format!("start {} THE-END", "word ".repeat(60));
+        one_event_store(
+            dir,
+            serde_json::json!({"note": note, "limits": {"daily": 500, "monthly": 9000}}),
+        )
+    }
+
     #[test]
     fn z_folds_one_level_deeper_each_time_then_unfolds() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("deep.db");
         let data = serde_json::json!({
             "owner": "ada",
             "limits": {"daily": 500, "card": {"atm": 200, "online": 900}}
         });
-        insert(
-            &create_store(&path),
-            &[row("acc", 1, "Opened", &data.to_string())],
-        );
-        let mut h = Harness::new(open_store(&path), 100, 24);
-        h.open("acc");
-        h.send(Action::FocusNext);
+        let mut h = one_event_store(&dir, data);
         h.send(Action::FoldAll);
         let screen = h.screen();
         assert!(
