@@ -97,3 +97,22 @@ fn an_invariant_that_does_not_compile_is_bad_input() {
     );
     assert_eq!(err.trim().lines().count(), 1, "{err}");
 }
+
+#[test]
+fn an_invariant_that_cannot_judge_a_state_says_so_once() {
+    let demo = demo_store().to_string_lossy().into_owned();
+    let output = run(&[
+        "aggregates",
+        &demo,
+        "--health",
+        "--invariant",
+        ".balance | error",
+    ]);
+    assert!(output.status.success());
+    let err = support::stderr(&output);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("rewind: --invariant could not judge some states, counted as breaks (first at acc-0001 v1: "),
+        "{err}"
+    );
+}

@@ -30,6 +30,11 @@ pub fn run_with_health(
             settings.invariant.as_deref(),
         )?);
     }
+    if let Some(failure) = settings.invariant.as_ref().and_then(|i| i.first_failure()) {
+        super::output::warn(&format!(
+            "--invariant could not judge some states, counted as breaks (first at {failure})"
+        ));
+    }
     match format {
         ListFormat::Json => {
             let rows: Vec<serde_json::Value> = aggregates

@@ -17,6 +17,9 @@ pub struct Invariant {
     code: String,
     /// The negation: its matches are the states that break the invariant.
     broken: Predicate,
+    /// The first state it could not judge, and why: such states count as breaks, and a
+    /// front end says so once.
+    first_failure: std::sync::Mutex<Option<String>>,
 }
 
 impl Invariant {
@@ -34,7 +37,19 @@ impl Invariant {
         Ok(Invariant {
             code: code.to_string(),
             broken,
+            first_failure: std::sync::Mutex::new(None),
         })
+    }
+
+    /// Where and why the invariant first failed to judge a state (`acc-1 v3: …`), if it did.
+    pub fn first_failure(&self) -> Option<String> {
+        self.failures().clone()
+    }
+
+    fn failures(&self) -> std::sync::MutexGuard<'_, Option<String>> {
+        self.first_failure
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -125,6 +140,11 @@ pub fn health(replay: &mut Replay, invariant: Option<&Invariant>) -> Result<Heal
     let invariant_breaks = match invariant {
         Some(invariant) => {
             let run = invariant.broken.run_range(replay, 0..replay.len())?;
+            if let Some((index, err)) = run.first_error {
+                let event = replay.event(index)?;
+                let at = format!("{} v{}: {err}", event.aggregate_id, event.version);
+                invariant.failures().get_or_insert(at);
+            }
             run.matches.len() + run.errors
         }
         None => 0,
@@ -195,6 +215,13 @@ mod tests {
                 .unwrap()
                 .invariant_breaks,
             len
+        );
+        let failure = failing.first_failure().expect("the failure is kept");
+        assert!(failure.starts_with("acc-0010 v1: "), "{failure}");
+        assert_eq!(
+            invariant.first_failure(),
+            None,
+            "a rule that judged every state"
         );
     }
 }

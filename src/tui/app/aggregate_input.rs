@@ -51,10 +51,10 @@ impl App {
                 view.zoom = !view.zoom;
                 let text = match view.zoomed() {
                     Some(Focus::Events) => {
-                        "the events fill the screen; Tab for the detail, o for all panes"
+                        "the events fill the screen; Tab for the detail, + for all panes"
                     }
                     Some(Focus::Detail) => {
-                        "the detail fills the screen; Tab for the events, o for all panes"
+                        "the detail fills the screen; Tab for the events, + for all panes"
                     }
                     None => "all panes again",
                 };
@@ -385,6 +385,7 @@ impl App {
             Report::Health { ticket, results } if ticket == self.list.health_ticket => {
                 self.list.add_health(results, list_rows);
                 self.ask_health();
+                self.say_invariant_failure();
             }
             Report::Aggregates(Err(error)) => {
                 self.connecting = false;

@@ -415,6 +415,22 @@ fn the_invariant_marks_the_demos_negative_balance_in_the_list() {
 }
 
 #[test]
+fn an_invariant_that_fails_is_said_once() {
+    let invariant =
+        crate::inspect::Invariant::new(".balance | error", crate::jq::Limits::default()).unwrap();
+    let h = Harness::demo_with(|app| app.invariant = Some(std::sync::Arc::new(invariant)));
+    let said: Vec<&String> = h
+        .app
+        .messages
+        .entries
+        .iter()
+        .filter(|m| m.error && m.text.starts_with("the invariant could not judge"))
+        .map(|m| &m.text)
+        .collect();
+    assert_eq!(said.len(), 1, "{said:?}");
+}
+
+#[test]
 fn health_is_asked_for_a_few_aggregates_at_a_time() {
     use crate::tui::loader::Request;
     let source = open_store(&crate::tui::testing::demo_path());

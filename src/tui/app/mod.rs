@@ -132,6 +132,8 @@ pub struct App {
     pub jq_limits: crate::jq::Limits,
     /// The jq predicate every state must satisfy (`--invariant`), for the health column.
     pub invariant: Option<std::sync::Arc<crate::inspect::Invariant>>,
+    /// Whether the invariant's first failure has been said (once a session).
+    invariant_failure_said: bool,
     /// Paths exported transcripts hide.
     pub redact: Vec<JsonPath>,
     /// Where correlation, causation and event ids live, for traces.
@@ -183,6 +185,7 @@ impl App {
             reading: None,
             jq_limits: crate::jq::Limits::default(),
             invariant: None,
+            invariant_failure_said: false,
             redact: Vec::new(),
             ids: TraceIds::default(),
             ids_for: None,
@@ -385,6 +388,20 @@ impl App {
             text: text.into(),
             error: false,
         });
+    }
+
+    /// Once: the invariant could not judge a state, so the health column counts it broken.
+    fn say_invariant_failure(&mut self) {
+        if self.invariant_failure_said {
+            return;
+        }
+        let Some(failure) = self.invariant.as_ref().and_then(|i| i.first_failure()) else {
+            return;
+        };
+        self.invariant_failure_said = true;
+        self.complain(format!(
+            "the invariant could not judge some states, counted as breaks (first at {failure})"
+        ));
     }
 
     pub(crate) fn complain(&mut self, text: impl Into<String>) {
