@@ -39,7 +39,8 @@ fn list_to_log_to_an_aggregate_at_an_event_and_back_to_the_same_row() {
     tmux.keys(&["Enter"]);
     tmux.wait_for(&["acc-0004 · account", "v68/", "state after v68"]);
     tmux.keys(&["q"]);
-    let screen = tmux.wait_for(&["store log · filter: req-7a1f"]);
+    // The title and the status line both: tmux can be caught halfway through the redraw.
+    let screen = tmux.wait_for(&["store log · filter: req-7a1f", "store log │ position "]);
     assert_eq!(
         status_position(&screen),
         position,
