@@ -4,7 +4,8 @@
 //! Emmett (partitioned), each watched by an audit trigger on every table, their `pg_stat_user_tables` counters
 //! and a digest of their rows, all unchanged afterwards (and a real write shown to move
 //! them first, so the comparison can fail). The server's own statement log shows each
-//! session made read-only before its first read and every transaction `READ ONLY`; a write
+//! session made read-only before its first read, every transaction `READ ONLY` and each
+//! command's reads in one transaction; a write
 //! sent through rewind's own transaction is refused by the server; and a UI session is
 //! visible in `pg_stat_activity` as `application_name = rewind`.
 
@@ -59,18 +60,56 @@ fn store(test: &str, fixture: &str, schema: &str) -> Option<(PgDatabase<'static>
 }
 
 /// Runs every command, in turn, as the reader; each must exit as `expected` says.
-fn run_every_command(cli: &PgCli, url: &str, commands: &[(Vec<&str>, i32)]) {
+fn run_every_command(
+    cli: &PgCli,
+    (url, role): (&str, &PgRole),
+    server: &PgServer,
+    commands: &[(Vec<&str>, i32)],
+) {
     for (args, expected) in commands {
         let mut full: Vec<&str> = vec![args[0], url];
         full.extend(&args[1..]);
-        if args[0] == "SOURCE" {
-            full = vec![url];
-        }
-        let output = cli.run(&full);
+        let output = match args[0] {
+            // The UI (here not on a terminal) reads in a transaction per read.
+            "SOURCE" => cli.run(&[url]),
+            _ => run_in_one_transaction(cli, server, &role.name, &full),
+        };
         let err = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(*expected), "{args:?}: {err}");
         assert!(!output.stdout.is_empty(), "{args:?} printed nothing");
     }
+}
+
+/// Runs one command and checks, in the server's statement log, that it opened one session
+/// and read everything in one transaction there: one snapshot for the whole command.
+fn run_in_one_transaction(
+    cli: &PgCli,
+    server: &PgServer,
+    role: &str,
+    args: &[&str],
+) -> std::process::Output {
+    let sessions_before: Vec<String> = begins_by_session(server, role).into_keys().collect();
+    let output = cli.run(args);
+    let new: Vec<(String, usize)> = begins_by_session(server, role)
+        .into_iter()
+        .filter(|(pid, _)| !sessions_before.contains(pid))
+        .collect();
+    assert_eq!(new.len(), 1, "{args:?} opened sessions {new:?}");
+    assert_eq!(new[0].1, 1, "{args:?} began {} transactions", new[0].1);
+    output
+}
+
+/// How many transactions each of `role`'s sessions began.
+fn begins_by_session(server: &PgServer, role: &str) -> std::collections::HashMap<String, usize> {
+    let mut begins = std::collections::HashMap::new();
+    for (pid, sql) in statements_of(server, role) {
+        let count = begins.entry(pid).or_insert(0);
+        let upper = sql.to_uppercase();
+        if upper.starts_with("BEGIN") || upper.starts_with("START TRANSACTION") {
+            *count += 1;
+        }
+    }
+    begins
 }
 
 /// `log --follow` for a moment: its first events, a few polls, then stopped.
@@ -204,8 +243,19 @@ fn assert_sessions_read_only(server: &PgServer, role: &str, sessions_at_least: u
             }
             let first = upper.split_whitespace().next().unwrap_or("");
             assert!(
-                ["SET", "BEGIN", "START", "SELECT", "WITH", "COMMIT", "ROLLBACK", "SHOW"]
-                    .contains(&first),
+                [
+                    "SET",
+                    "BEGIN",
+                    "START",
+                    "SELECT",
+                    "WITH",
+                    "COMMIT",
+                    "ROLLBACK",
+                    "SHOW",
+                    "SAVEPOINT",
+                    "RELEASE"
+                ]
+                .contains(&first),
                 "session {pid} sent {sql}"
             );
             for word in upper.split(|c: char| !c.is_ascii_alphanumeric() && c != '_') {
@@ -283,7 +333,7 @@ fn no_command_changes_a_native_store() {
         (vec!["project", "--projection", &projection], 0),
         (vec!["SOURCE"], 0),
     ];
-    run_every_command(&cli, &url, &commands);
+    run_every_command(&cli, (&url, &reader), db.server(), &commands);
     let export = cli.run(&[
         "export",
         &url,
@@ -339,7 +389,7 @@ fn no_command_changes_a_message_db_store() {
         (vec!["project", "--projection", &projection], 0),
         (vec!["SOURCE"], 0),
     ];
-    run_every_command(&cli, &url, &commands);
+    run_every_command(&cli, (&url, &reader), db.server(), &commands);
     let export = cli.run(&[
         "export",
         &url,
@@ -398,7 +448,7 @@ fn no_command_changes(test: &str, fixture: &str, schema: &str) {
     for args in &commands {
         let mut full: Vec<&str> = vec![args[0], &url];
         full.extend(&args[1..]);
-        let output = cli.run(&full);
+        let output = run_in_one_transaction(&cli, db.server(), &reader.name, &full);
         let err = String::from_utf8_lossy(&output.stderr);
         // verify exits 1 for a snapshot that drifts; anything else is a failure.
         assert!(

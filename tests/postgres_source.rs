@@ -1,7 +1,7 @@
 //! The PostgreSQL source through the real binary against a real server: every command gives
 //! the answer it gives on a SQLite store holding the same rows, histories longer than a page
 //! read back in pages, follow mode that misses no event although PostgreSQL sequences are
-//! not commit-ordered, and mapped tables (`--map`, `[postgres.events]`, another schema).
+//! not commit-ordered, one snapshot for all of a command's reads, and mapped tables (`--map`, `[postgres.events]`, another schema).
 
 mod support;
 
@@ -577,4 +577,63 @@ fn a_follow_poll_reads_only_what_arrived() {
         before + 2,
         "each poll read only the new row"
     );
+}
+
+/// A command's reads share one snapshot (a transaction held from the first to the last):
+/// an event committed meanwhile is in none of them, not even after a read the server
+/// refused. Released, or never held (the UI), the next read sees it.
+#[test]
+fn a_held_snapshot_sees_nothing_committed_after_it_began() {
+    use rewind::source::postgres::{PgSource, PostgresOptions};
+    use rewind::source::{EventSource, Query};
+    let Some(db) = native_fixture("held snapshot") else {
+        return;
+    };
+    let held = PgSource::open(&db.url(), PostgresOptions::default()).unwrap();
+    let unheld = PgSource::open(&db.url(), PostgresOptions::default()).unwrap();
+    let events_in = |source: &PgSource| {
+        let mut count = 0;
+        source
+            .query(&Query::store(), &mut |chunk| {
+                if let rewind::model::Chunk::Events(chunk) = chunk {
+                    count += chunk.len();
+                }
+                std::ops::ControlFlow::Continue(())
+            })
+            .unwrap();
+        count
+    };
+    let aggregates_in = |source: &PgSource| source.aggregates().unwrap().len();
+    let uuid = |n: u32| format!("e0e0e0e0-0000-4000-8000-{n:012}");
+    held.hold_snapshot().unwrap();
+    let (events, aggregates) = (events_in(&held), aggregates_in(&held));
+    assert_eq!(events_in(&unheld), events);
+
+    db.psql(&insert_sql(&uuid(1), "acc-late", 1));
+    assert_eq!(
+        events_in(&held),
+        events,
+        "the held snapshot saw a later commit"
+    );
+    assert_eq!(aggregates_in(&held), aggregates);
+    assert_eq!(held.event_count_hint("acc-late"), Some(0));
+    held.execute_in_read_transaction("SELECT 1/0")
+        .expect_err("the server refuses to divide by zero");
+    assert_eq!(events_in(&held), events, "a failed read ended the snapshot");
+    assert_eq!(
+        events_in(&unheld),
+        events + 1,
+        "an unheld read is of its own"
+    );
+
+    held.release_snapshot().unwrap();
+    assert_eq!(events_in(&held), events + 1);
+    assert_eq!(aggregates_in(&held), aggregates + 1);
+    // The server takes the snapshot at the transaction's first read.
+    held.hold_snapshot().unwrap();
+    assert_eq!(events_in(&held), events + 1, "held again: a new snapshot");
+    db.psql(&insert_sql(&uuid(2), "acc-late", 2));
+    assert_eq!(events_in(&held), events + 1);
+    held.release_snapshot().unwrap();
+    assert_eq!(events_in(&held), events + 2);
 }

@@ -107,6 +107,8 @@ pub fn follow(
         .transpose()?;
     let mut printer = Printer::new(format, Arrays::Lines, has_ids(&mut replay)?);
     let mut judged = 0;
+    // Each poll sees what arrived: the snapshot the first read shared ends here.
+    source.release_snapshot()?;
     loop {
         if replay.len() > judged {
             let end = replay.len();

@@ -100,6 +100,8 @@ pub fn run(session: &Session, args: LogArgs, out: &mut Output) -> anyhow::Result
     let Some(interval) = interval else {
         return Ok(EXIT_OK);
     };
+    // Each poll sees what arrived: the snapshot the first read shared ends here.
+    source.release_snapshot()?;
     while !log.done() {
         std::thread::sleep(interval);
         resume = log.read(source, Some(resume), &mut |line| printer.print(out, line))?;

@@ -420,7 +420,12 @@ fn browse_source(
 ) -> anyhow::Result<u8> {
     let backend = source::backend_for(spec);
     if !(backend.slow_to_open && interactive()) {
-        return browse_at(Session::open(spec, settings)?, settings, open_at, out);
+        return browse_at(
+            Session::open_unheld(spec, settings)?,
+            settings,
+            open_at,
+            out,
+        );
     }
     let mut options = settings.open.clone();
     let owned = spec.to_string();

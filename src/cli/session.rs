@@ -24,10 +24,23 @@ pub struct Session {
 }
 
 impl Session {
-    /// Opens a source with the resolved settings; a Kafka topic shows a progress line on
-    /// stderr while it is read, when stderr is a terminal.
+    /// Opens a source for one command, whose reads then all see one snapshot of the store
+    /// (a server's transaction, held from opening; a follow releases it before its first
+    /// poll, `EventSource::release_snapshot`).
     pub fn open(spec: &str, settings: &Settings) -> anyhow::Result<Session> {
+        Session::opened(spec, settings, true)
+    }
+
+    /// Opens a source with the resolved settings, each read on its own (the UI, which stays
+    /// open); a Kafka topic shows a progress line on stderr while it is read, when stderr is
+    /// a terminal.
+    pub fn open_unheld(spec: &str, settings: &Settings) -> anyhow::Result<Session> {
+        Session::opened(spec, settings, false)
+    }
+
+    fn opened(spec: &str, settings: &Settings, hold_snapshot: bool) -> anyhow::Result<Session> {
         let mut options = settings.open.clone();
+        options.postgres.hold_snapshot = hold_snapshot;
         options.kafka.progress = super::kafka::progress_line();
         let source = source::open(spec, &options)?;
         Ok(Session {

@@ -30,6 +30,19 @@ pub trait EventSource: Send {
 
     fn aggregates(&self) -> Result<Vec<AggregateSummary>, SourceError>;
 
+    /// From now until `release_snapshot`, every read sees one snapshot of the store, so a
+    /// command's reads agree with each other while writers go on (a server's transaction).
+    /// Sources whose every read is consistent on its own need do nothing. Held only by a
+    /// command that ends: a snapshot held open keeps a server from cleaning up behind it.
+    fn hold_snapshot(&self) -> Result<(), SourceError> {
+        Ok(())
+    }
+
+    /// Ends what `hold_snapshot` began; reads see the store as it is again.
+    fn release_snapshot(&self) -> Result<(), SourceError> {
+        Ok(())
+    }
+
     /// The one read entry point: streams the events the query asks for through the sink,
     /// in chunks, from one consistent view of the store, and says where to resume. The sink
     /// returns `Break` to stop early (the resume point is then not meaningful).

@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use postgres::Client;
+use super::connection::Connection;
 
 use crate::source::sql::{quote_identifier, Catalog, ColumnKinds, Dialect, Kind};
 use crate::source::{BadOption, SourceError};
@@ -19,7 +19,7 @@ pub struct TableInfo {
 }
 
 pub struct PgCatalog<'c> {
-    client: &'c RefCell<Client>,
+    connection: &'c RefCell<Connection>,
     shown: String,
     /// Where unqualified table names are looked for.
     pub schema: String,
@@ -45,7 +45,7 @@ const COLUMNS: &str = "SELECT a.attname, COALESCE(b.typname, t.typname)::text \
 impl<'c> PgCatalog<'c> {
     /// The catalog of `schema`, or of the server's current schema.
     pub fn read(
-        client: &'c RefCell<Client>,
+        connection: &'c RefCell<Connection>,
         shown: &str,
         schema: Option<&str>,
         error: &dyn Fn(postgres::Error) -> SourceError,
@@ -53,16 +53,17 @@ impl<'c> PgCatalog<'c> {
         let schema = match schema {
             Some(schema) => schema.to_string(),
             None => {
-                let row = client
+                let rows = connection
                     .borrow_mut()
-                    .query_one("SELECT COALESCE(current_schema(), 'public')::text", &[])
+                    .query("SELECT COALESCE(current_schema(), 'public')::text", &[])
                     .map_err(error)?;
-                row.get(0)
+                rows.first()
+                    .map_or_else(|| "public".to_string(), |row| row.get(0))
             }
         };
-        let tables = Self::names_in(client, &schema, error)?;
+        let tables = Self::names_in(connection, &schema, error)?;
         Ok(PgCatalog {
-            client,
+            connection,
             shown: shown.to_string(),
             schema,
             tables,
@@ -71,11 +72,11 @@ impl<'c> PgCatalog<'c> {
     }
 
     pub fn names_in(
-        client: &RefCell<Client>,
+        connection: &RefCell<Connection>,
         schema: &str,
         error: &dyn Fn(postgres::Error) -> SourceError,
     ) -> Result<Vec<String>, SourceError> {
-        let rows = client
+        let rows = connection
             .borrow_mut()
             .query(TABLES, &[&schema])
             .map_err(error)?;
@@ -84,7 +85,7 @@ impl<'c> PgCatalog<'c> {
 
     fn lookup(&self, schema: &str, name: &str) -> Result<Option<TableInfo>, SourceError> {
         let rows = self
-            .client
+            .connection
             .borrow_mut()
             .query(COLUMNS, &[&schema, &name])
             .map_err(|err| {

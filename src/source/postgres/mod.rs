@@ -1,13 +1,15 @@
 //! PostgreSQL event stores, read in read-only transactions that change nothing on the server.
 //!
-//! Each read (the aggregate list, one query) is one `REPEATABLE READ READ ONLY` transaction:
-//! one consistent snapshot, like a SQLite read transaction. The session is read-only by
-//! default too (`default_transaction_read_only`) and every statement is bounded by
+//! A CLI command holds one `REPEATABLE READ READ ONLY` transaction from its first read to
+//! its last (one consistent snapshot, see `connection`); the UI, which stays open, runs each
+//! read (the aggregate list, one query) in a transaction of its own. The session is
+//! read-only by default too (`default_transaction_read_only`) and every statement is bounded by
 //! `statement_timeout`. Rows are fetched from a portal a page at a time, so no result is
 //! ever held whole by the client library.
 
 mod catalog;
 mod connect;
+mod connection;
 mod errors;
 mod follow;
 mod options;
@@ -22,9 +24,10 @@ use std::ops::ControlFlow;
 use std::time::Duration;
 
 use postgres::types::ToSql;
-use postgres::{Client, IsolationLevel, Statement, Transaction};
+use postgres::{Statement, Transaction};
 
 use catalog::PgCatalog;
+use connection::Connection;
 use values::PgRow;
 
 use super::sql::{
@@ -51,7 +54,7 @@ struct PositionQueries {
 }
 
 pub struct PgSource {
-    client: RefCell<Client>,
+    connection: RefCell<Connection>,
     /// How it was opened, to open a second reader the same way.
     spec: String,
     options: PostgresOptions,
@@ -85,15 +88,26 @@ impl PgSource {
             .map_err(|e| {
                 errors::read_error(e, &shown, "set up the session", options.statement_timeout)
             })?;
-        let client = RefCell::new(client);
+        let connection = RefCell::new(Connection::new(client));
+        if options.hold_snapshot {
+            // Before the first read: the catalog and the first events are of the snapshot too.
+            connection.borrow_mut().hold().map_err(|e| {
+                errors::read_error(
+                    e,
+                    &shown,
+                    "start a read-only transaction",
+                    options.statement_timeout,
+                )
+            })?;
+        }
         let read_error =
             |e| errors::read_error(e, &shown, "read the schema", options.statement_timeout);
-        let catalog = PgCatalog::read(&client, &shown, target.schema.as_deref(), &read_error)?;
+        let catalog = PgCatalog::read(&connection, &shown, target.schema.as_deref(), &read_error)?;
         let (preset, mapping, mut layout) = choose_layout(&catalog, &options)?;
         drop(catalog);
         let positions = positions(&mut layout)?;
         let source = PgSource {
-            client,
+            connection,
             spec: spec.to_string(),
             options: options.clone(),
             shown,
@@ -137,22 +151,15 @@ impl PgSource {
         errors::read_error(err, &self.shown, doing, self.statement_timeout)
     }
 
-    /// One read-only transaction on one snapshot, for everything one read needs.
+    /// One read-only transaction on one snapshot, for everything one read needs: the
+    /// command's held one (in a savepoint), or one of its own.
     fn read<T>(
         &self,
         doing: &str,
         body: impl FnOnce(&mut Transaction<'_>) -> Result<T, SourceError>,
     ) -> Result<T, SourceError> {
-        let mut client = self.client.borrow_mut();
-        let mut tx = client
-            .build_transaction()
-            .isolation_level(IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .map_err(|e| self.error(e, doing))?;
-        let result = body(&mut tx)?;
-        tx.commit().map_err(|e| self.error(e, doing))?;
-        Ok(result)
+        let fail = |e| self.error(e, doing);
+        self.connection.borrow_mut().read(fail, body)
     }
 
     fn statement(
@@ -315,6 +322,20 @@ impl EventSource for PgSource {
 
     fn describe(&self) -> String {
         self.shown.clone()
+    }
+
+    fn hold_snapshot(&self) -> Result<(), SourceError> {
+        let mut connection = self.connection.borrow_mut();
+        connection
+            .hold()
+            .map_err(|e| self.error(e, "start a read-only transaction"))
+    }
+
+    fn release_snapshot(&self) -> Result<(), SourceError> {
+        let mut connection = self.connection.borrow_mut();
+        connection
+            .release()
+            .map_err(|e| self.error(e, "end the read-only transaction"))
     }
 
     fn aggregates(&self) -> Result<Vec<AggregateSummary>, SourceError> {

@@ -24,6 +24,9 @@ pub struct PostgresOptions {
     pub schema: Option<String>,
     /// libpq's `sslmode`, when the URL names none.
     pub sslmode: Option<String>,
+    /// Every read from opening on shares one snapshot, until `release_snapshot`: a CLI
+    /// command's; never the UI's, which stays open (see `connection`).
+    pub hold_snapshot: bool,
 }
 
 impl Default for PostgresOptions {
@@ -35,6 +38,7 @@ impl Default for PostgresOptions {
             connect_timeout: None,
             schema: None,
             sslmode: None,
+            hold_snapshot: false,
         }
     }
 }
@@ -103,6 +107,7 @@ impl PostgresConfig {
             connect_timeout: seconds(self.connect_timeout, "--pg-connect-timeout")?,
             schema: self.schema.clone(),
             sslmode: self.sslmode.clone(),
+            hold_snapshot: false,
         })
     }
 
