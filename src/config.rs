@@ -76,33 +76,53 @@ impl Config {
         })
     }
 
+    /// Parses the file's TOML once: the table says which sections the file names, then
+    /// the same table becomes the typed settings.
     pub fn parse(text: &str) -> Result<Config, String> {
-        let mut config: Config = toml::from_str(text).map_err(|err| {
-            // toml's messages span several lines with a source excerpt; keep the first.
-            err.message()
-                .lines()
-                .next()
-                .unwrap_or("invalid TOML")
-                .to_string()
+        // toml's messages span several lines with a source excerpt; keep the first.
+        let first_line =
+            |message: &str| message.lines().next().unwrap_or("invalid TOML").to_string();
+        let table: toml::Table = toml::from_str(text).map_err(|err| {
+            let message = first_line(err.message());
+            match err.span() {
+                Some(span) => format!("{message} at {}", line_and_column(text, span.start)),
+                None => message,
+            }
         })?;
-        config.sqlite.clear_empty_optionals();
         // A snapshots table named in the file must exist; the default one may be absent.
-        let table = toml::from_str::<toml::Table>(text).ok();
         let named = |section: &str| {
             table
-                .as_ref()
-                .and_then(|t| t.get(section)?.get("snapshots")?.get("table"))
+                .get(section)
+                .and_then(|s| s.get("snapshots")?.get("table"))
                 .is_some()
         };
-        config.sqlite.snapshots_required =
-            named("sqlite") && config.sqlite.snapshots.table.is_some();
-        config.postgres.snapshots_named = named("postgres");
+        let (sqlite_named, postgres_named) = (named("sqlite"), named("postgres"));
+        let mut config: Config = toml::Value::Table(table)
+            .try_into()
+            .map_err(|err: toml::de::Error| first_line(err.message()))?;
+        config.sqlite.clear_empty_optionals();
+        config.sqlite.snapshots_required = sqlite_named && config.sqlite.snapshots.table.is_some();
+        config.postgres.snapshots_named = postgres_named;
         Ok(config)
     }
 }
 
+/// "line L, column C" of a byte offset, both from 1, columns in characters.
+fn line_and_column(text: &str, offset: usize) -> String {
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    format!("line {line}, column {column}")
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_syntax_error_says_where() {
+        let err = Config::parse("[sqlite]\nx = \n").unwrap_err();
+        assert!(err.ends_with(" at line 2, column 5"), "{err}");
+    }
+
     use super::*;
 
     #[test]
