@@ -27,6 +27,7 @@
 
 mod database;
 mod process;
+pub mod tls;
 pub mod watch;
 
 use std::io::Write;

@@ -89,7 +89,25 @@ pub fn resolve(spec: &str, options: &PostgresOptions, env: Env<'_>) -> Result<Ta
             "{shown} is not a PostgreSQL URL rewind can use: {err} (postgres://USER@HOST:PORT/DATABASE?sslmode=…&schema=…)"
         )))
     })?;
+    let named = (
+        config.get_hosts().to_vec(),
+        config.get_ports().to_vec(),
+        config.get_user().map(str::to_string),
+        config.get_dbname().map(str::to_string),
+    );
     fill_from_env(&mut config, env);
+    // What the environment filled in is named too, so an error says which server it is.
+    let filled = named
+        != (
+            config.get_hosts().to_vec(),
+            config.get_ports().to_vec(),
+            config.get_user().map(str::to_string),
+            config.get_dbname().map(str::to_string),
+        );
+    let shown = match filled {
+        true => format!("{shown} ({})", resolved_target(&config)),
+        false => shown,
+    };
     let ssl = match ours
         .get("sslmode")
         .cloned()
@@ -135,6 +153,19 @@ pub fn resolve(spec: &str, options: &PostgresOptions, env: Env<'_>) -> Result<Ta
         schema: ours.get("schema").cloned().or(options.schema.clone()),
         shown,
     })
+}
+
+/// `user@host:port/database` as the connection will use them.
+fn resolved_target(config: &postgres::Config) -> String {
+    let host = match config.get_hosts().first() {
+        Some(Host::Tcp(name)) => name.clone(),
+        Some(Host::Unix(dir)) => dir.display().to_string(),
+        None => String::new(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let user = config.get_user().unwrap_or("");
+    let database = config.get_dbname().unwrap_or(user);
+    format!("{user}@{host}:{port}/{database}")
 }
 
 /// Host, port, user and database from `PGHOST`, `PGPORT`, `PGUSER`, `PGDATABASE` where the

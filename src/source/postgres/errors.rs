@@ -14,7 +14,12 @@ pub fn connect_error(err: postgres::Error, target: &Target) -> SourceError {
     let shown = &target.shown;
     if let Some(db) = err.as_db_error() {
         let code = db.code();
-        let message = if code == &SqlState::INVALID_PASSWORD
+        let message = if db.message().contains("no encryption") {
+            format!(
+                "{shown} refused the login: {}; the server takes only encrypted connections here: use sslmode=require, or leave sslmode at its default (prefer)",
+                db.message()
+            )
+        } else if code == &SqlState::INVALID_PASSWORD
             || code == &SqlState::INVALID_AUTHORIZATION_SPECIFICATION
         {
             format!(
@@ -34,7 +39,29 @@ pub fn connect_error(err: postgres::Error, target: &Target) -> SourceError {
             "{shown} asks for a password and none was given: put it in the URL, PGPASSWORD or ~/.pgpass"
         ));
     }
+    if let Some(message) = certificate_refused(&text) {
+        return SourceError::open(format!("cannot connect to {shown}: {message}"));
+    }
     SourceError::open_with(format!("cannot connect to {shown}"), err)
+}
+
+/// OpenSSL's verification failure (`…:certificate verify failed:…:: REASON`) said as what
+/// it means and what to do; the raw text names source files of OpenSSL's, not the server.
+fn certificate_refused(text: &str) -> Option<String> {
+    if !text.contains("certificate verify failed") {
+        return None;
+    }
+    let reason = text.rsplit(": ").next().unwrap_or("").trim();
+    let hint = if reason.contains("mismatch") {
+        "connect by a name the certificate holds, or use sslmode=verify-ca to check only who signed it"
+    } else if reason.contains("expired") || reason.contains("not yet valid") {
+        "the server's certificate must be renewed"
+    } else {
+        "name the CA that signed it with sslrootcert=FILE (or PGSSLROOTCERT), or use sslmode=require to encrypt without checking it"
+    };
+    Some(format!(
+        "the server's certificate did not pass verification ({reason}); {hint}"
+    ))
 }
 
 /// A failure while reading: what was being done, and what to do about it.
