@@ -615,6 +615,31 @@ fn a_transcript_answers_for_its_one_aggregate() {
         "json",
     ]));
     assert_eq!(model, json!({"balances": {"acc-1": 140}, "events": 3}));
+
+    // trace: the transcript's events of the request, as the store has them; the cause
+    // in another aggregate is not in the transcript, so that link dangles there.
+    let trace = |source: &str, id: &str| -> Vec<Value> {
+        stdout(&run(&["trace", source, id, "--format", "json"]))
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    for id in ["req-1", "e4"] {
+        let in_transcript = trace(&path, id);
+        let in_store: Vec<Value> = trace(&native, id)
+            .into_iter()
+            .filter(|l| l["aggregate_id"] == "acc-1")
+            .collect();
+        let versions = |lines: &[Value]| -> Vec<Value> {
+            lines.iter().map(|l| l["version"].clone()).collect()
+        };
+        assert!(!in_store.is_empty(), "{id}");
+        assert_eq!(versions(&in_transcript), versions(&in_store), "{id}");
+    }
+    let req = trace(&path, "req-1");
+    assert_eq!(req[0]["link"], "dangling", "{req:?}");
+    let text = stdout(&run(&["trace", &path, "req-1"]));
+    assert!(text.contains("e3"), "the missing cause is named: {text}");
 }
 
 /// The stores the libraries wrote: every event in the log, in store order, and the
