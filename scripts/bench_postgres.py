@@ -262,7 +262,8 @@ def statements_rewind_ran(cluster, env, args):
     reads = []
     for sql, params in statements:
         head = sql.lstrip().split(None, 1)[0].upper()
-        if head in ("SET", "BEGIN", "START", "COMMIT", "ROLLBACK", "SHOW"):
+        # Transaction control (rewind reads each query in a savepoint of its one transaction).
+        if head in ("SET", "BEGIN", "START", "COMMIT", "ROLLBACK", "SHOW", "SAVEPOINT", "RELEASE"):
             continue
         if re.search(r"\b(pg_catalog|information_schema|pg_namespace|pg_class|pg_attribute)\b|current_schema", sql):
             continue
