@@ -108,6 +108,21 @@ fn eventsourcing_stores_decode_as_the_sqlite_preset_does_plain_or_compressed() {
             ],
         );
         assert_eq!(mapped, forced);
+        // FIRST and LAST, from the time inside each (compressed) state as on SQLite.
+        let times = |source: &str| -> Vec<(Value, Value)> {
+            let list = cli.json(&["aggregates", source, "--format", "json"]);
+            list.as_array()
+                .unwrap()
+                .iter()
+                .map(|a| (a["first_timestamp"].clone(), a["last_timestamp"].clone()))
+                .collect()
+        };
+        let listed = times(&url);
+        assert!(
+            listed.iter().all(|(f, l)| f.is_string() && l.is_string()),
+            "{file}: {listed:?}"
+        );
+        assert_eq!(listed, times(&sqlite), "{file}");
     }
 }
 

@@ -637,3 +637,47 @@ fn a_held_snapshot_sees_nothing_committed_after_it_began() {
     held.release_snapshot().unwrap();
     assert_eq!(events_in(&held), events + 2);
 }
+
+/// A time stored as text in mixed formats and offsets: the list's FIRST and LAST are the
+/// earliest and latest instants, not the text's MIN and MAX (which would give 10:00 and
+/// 06:00 here), and digit-only text is epoch seconds, as an event read reads them.
+#[test]
+fn text_times_list_their_earliest_and_latest_instants() {
+    let Some(db) = PgServer::shared("text times").map(|s| s.create_database("text times")) else {
+        return;
+    };
+    db.psql(
+        "CREATE TABLE events (aggregate_id text, aggregate_type text, event_type text,
+             event_data text, version integer, \"timestamp\" text);
+         INSERT INTO events VALUES
+             ('acc-1', 'account', 'Opened', '{}', 1, '2026-03-01T09:00:00Z'),
+             ('acc-1', 'account', 'Noted', '{}', 2, '2026-03-01 10:00:00'),
+             ('acc-1', 'account', 'Noted', '{}', 3, '2026-03-01T11:00:00+05:00'),
+             ('acc-2', 'account', 'Opened', '{}', 1, '1772359200');",
+    );
+    let list = PgCli::new().json(&[
+        "aggregates",
+        &db.url(),
+        "--format",
+        "json",
+        "--map",
+        "snapshots.table=",
+        "--map",
+        "events.metadata=",
+        "--map",
+        "events.position=",
+    ]);
+    let times: Vec<(Value, Value)> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["first_timestamp"].clone(), a["last_timestamp"].clone()))
+        .collect();
+    assert_eq!(
+        times,
+        [
+            ("2026-03-01T06:00:00Z".into(), "2026-03-01T10:00:00Z".into()),
+            ("2026-03-01T10:00:00Z".into(), "2026-03-01T10:00:00Z".into())
+        ]
+    );
+}

@@ -23,6 +23,7 @@ use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use postgres::types::ToSql;
 use postgres::{Statement, Transaction};
 
@@ -214,6 +215,50 @@ impl PgSource {
         }
     }
 
+    /// Each aggregate's first and last instant from a pass over every row's time (and,
+    /// where the time is in the payload, the payload), parsed as an event read parses
+    /// them; only where the server's MIN and MAX would not be those instants.
+    fn fill_time_ranges(
+        &self,
+        tx: &mut Transaction<'_>,
+        summaries: &mut [AggregateSummary],
+    ) -> Result<(), SourceError> {
+        let Some(sql) = &self.queries.list_times else {
+            return Ok(());
+        };
+        let mut ranges: HashMap<String, (DateTime<Utc>, DateTime<Utc>)> = HashMap::new();
+        self.each_row(tx, sql, &[], "read the events' times", PAGE, |row| {
+            let row = PgRow::new(row);
+            let Some(id) = sql::RowValues::text(&row, 0) else {
+                return ControlFlow::Continue(());
+            };
+            let time = match sql::RowValues::timestamp(&row, 1).ok().flatten() {
+                Some(time) => Some(time),
+                None if self.codec == Codec::Eventsourcing => {
+                    es::event_timestamp(sql::RowValues::bytes(&row, 2))
+                }
+                None => None,
+            };
+            if let Some(time) = time {
+                ranges
+                    .entry(id)
+                    .and_modify(|(first, last)| {
+                        *first = (*first).min(time);
+                        *last = (*last).max(time);
+                    })
+                    .or_insert((time, time));
+            }
+            ControlFlow::Continue(())
+        })?;
+        for summary in summaries {
+            if let Some((first, last)) = ranges.get(&summary.id) {
+                summary.first_timestamp = Some(*first);
+                summary.last_timestamp = Some(*last);
+            }
+        }
+        Ok(())
+    }
+
     fn snapshot_counts(
         &self,
         tx: &mut Transaction<'_>,
@@ -355,6 +400,7 @@ impl EventSource for PgSource {
                 ));
                 ControlFlow::Continue(())
             })?;
+            self.fill_time_ranges(tx, &mut summaries)?;
             Ok(summaries)
         })
     }

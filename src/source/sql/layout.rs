@@ -65,6 +65,11 @@ pub struct Queries {
     /// time and on SQLite the earliest and latest instant as `sqlite::time_range` packs
     /// them.
     pub list_events: String,
+    /// On PostgreSQL where the stored time does not order as instants (text, whose MIN is
+    /// not the earliest when formats or offsets mix, or a time inside a compressed
+    /// payload): every row's id, time and payload (when the time is NULL), for the source
+    /// to parse as an event read would, in place of the list's MIN and MAX.
+    pub list_times: Option<String>,
     pub count_events: String,
     pub list_snapshots: Option<String>,
     /// One aggregate's events (the id bound as [`Dialect::id_matches`] says), in version
@@ -211,6 +216,15 @@ impl Layout {
             .map_or(String::new(), |f| format!(" AND ({f})"))
     }
 
+    /// Whether the server's MIN and MAX of the time column are the earliest and latest
+    /// instant: a time type or a number, not text, and never a payload's time. A list the
+    /// preset writes itself reads time columns.
+    fn list_times_in_sql(&self) -> bool {
+        self.list_override.is_some()
+            || (self.codec == Codec::Plain
+                && !matches!(self.events.timestamp.kind, Kind::Text | Kind::Other))
+    }
+
     pub fn queries(&self) -> Queries {
         let (d, e) = (self.dialect, &self.events);
         let filter = self.filter();
@@ -219,7 +233,8 @@ impl Layout {
         // instant when formats or offsets mix, and the time may sit inside a compressed
         // payload: there rewind's own aggregate function parses each stored time as an
         // event read would (`sqlite::time_range`), in the same pass. PostgreSQL's time
-        // columns order as instants.
+        // columns order as instants; where its time is text or in the payload, the source
+        // reads the times in a pass of their own (`list_times`).
         let payload = match self.codec {
             Codec::Eventsourcing => {
                 format!(
@@ -235,7 +250,20 @@ impl Layout {
                 super::TIME_RANGE_FUNCTION,
                 d.select(&e.timestamp)
             ),
-            Dialect::Postgres => format!("MIN({ts}), MAX({ts})", ts = d.select(&e.timestamp)),
+            Dialect::Postgres if self.list_times_in_sql() => {
+                format!("MIN({ts}), MAX({ts})", ts = d.select(&e.timestamp))
+            }
+            Dialect::Postgres => "NULL, NULL".into(),
+        };
+        let list_times = match d == Dialect::Postgres && !self.list_times_in_sql() {
+            true => Some(format!(
+                "SELECT {id_text}, {ts}, {payload} FROM {table} WHERE {id} IS NOT NULL{filter}",
+                id_text = d.select(id),
+                id = id.sql,
+                ts = d.select(&e.timestamp),
+                table = e.table,
+            )),
+            false => None,
         };
         let list_events = self.list_override.clone().unwrap_or_else(|| {
             format!(
@@ -287,6 +315,7 @@ impl Layout {
         };
         Queries {
             list_events,
+            list_times,
             count_events,
             list_snapshots,
             read_events,
