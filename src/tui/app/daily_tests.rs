@@ -534,6 +534,15 @@ fn u_shows_times_in_the_local_zone_with_their_offset_and_back_in_utc() {
     assert!(!screen.contains("00:01:00Z"), "{screen}");
     h.send(Action::SelectTab(Tab::Event));
     assert!(h.screen().contains(&format!("v1 Counted at {local}")));
+    // A time typed as the screen shows it, without its offset, is read in the local zone.
+    let v2 = (at + chrono::Duration::minutes(1)).with_timezone(&chrono::Local);
+    h.send(Action::JumpToTime);
+    h.send(Action::Edit(crate::tui::action::Edit::KillToStart));
+    h.send(Action::Edit(crate::tui::action::Edit::KillToEnd));
+    h.type_text(&v2.format("%Y-%m-%d %H:%M").to_string());
+    h.send(Action::Confirm);
+    assert_eq!(h.cursor_version(), 2, "{}", message(&h));
+    h.send(Action::First);
 
     h.send(Action::ToggleZone);
     let screen = h.screen();

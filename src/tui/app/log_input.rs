@@ -4,7 +4,6 @@
 use super::log::{Land, LogQuery, LogView, PendingPage};
 use super::prompt::one_line;
 use super::{App, Landing, PromptKind};
-use crate::model::parse_time;
 use crate::tui::action::Action;
 use crate::tui::app::inspect::{filter_kind, FilterKind};
 use crate::tui::jobs::SharedReducer;
@@ -180,13 +179,18 @@ impl App {
 
     /// Enter in the `t` prompt of the log.
     pub(super) fn submit_log_time(&mut self, input: &str) {
-        match parse_time(input) {
+        let cursor = self
+            .log
+            .as_ref()
+            .and_then(|log| log.current())
+            .and_then(|row| row.timestamp);
+        match super::time_input::resolve_time(input, cursor, self.theme.zone) {
             Some(time) => {
                 self.prompt = None;
                 self.jump_log(Anchor::Time(time));
             }
             None => self.prompt_error(format!(
-                "{input:?} is not a time: type 2026-01-15T10:30:00Z or a prefix like 2026-01-15 10:30"
+                "{input:?} is not a time: type 2026-01-15 10:30, 10:30, 2026-01, -1h or +15m"
             )),
         }
     }

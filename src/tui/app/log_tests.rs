@@ -187,6 +187,23 @@ fn t_jumps_to_the_first_event_at_or_after_a_time() {
         log(&h).current().unwrap().timestamp < wanted,
         "the row before is earlier"
     );
+    // As in the timeline: a step from the cursor's time, and a time of day on its day.
+    h.send(Action::Down);
+    h.send(Action::JumpToTime);
+    h.send_all(std::iter::repeat_n(Action::InputBackspace, 40));
+    h.type_text("+2h");
+    h.send(Action::Confirm);
+    assert_eq!(
+        log(&h).current().unwrap().timestamp,
+        parse_time("2026-01-01T12:30:00Z"),
+        "{}",
+        h.screen()
+    );
+    h.send(Action::JumpToTime);
+    h.send_all(std::iter::repeat_n(Action::InputBackspace, 40));
+    h.type_text("10:30");
+    h.send(Action::Confirm);
+    assert_eq!(log(&h).current().unwrap().timestamp, wanted);
 
     h.send(Action::JumpToTime);
     h.send_all(std::iter::repeat_n(Action::InputBackspace, 40));

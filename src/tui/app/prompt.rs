@@ -261,7 +261,7 @@ pub(super) fn read_position(
         }
     }
     let cursor = view.current_entry().and_then(|e| e.timestamp);
-    super::time_input::resolve_time(input, cursor)
+    super::time_input::resolve_time(input, cursor, view.zone)
         .map(Position::Time)
         .ok_or_else(|| {
             let what = match wanted {

@@ -1,28 +1,66 @@
 //! Times as people type them into `t`: a full time or a prefix (`2026-01-15 10:30`,
 //! `2026-01-15`, `2026-01`), a time of day on the cursor's day (`10:30`), or a step from
 //! the cursor's time (`-1h`, `+15m`, `+2d`, `-30s`).
+//!
+//! A time written with an offset (or `Z`) is that instant. One written without is read in
+//! the zone the screen shows times in: UTC while times are shown as stored, the local zone
+//! once `u` shows them so — a person reading `10:30+05:30` on screen types `10:30`.
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Duration, Local, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 
 use crate::model::parse_time;
+use crate::tui::text::Zone;
 
-/// The time `input` means, read near `cursor` (the cursor event's time, if it has one).
-pub fn resolve_time(input: &str, cursor: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+/// The time `input` means, read near `cursor` (the cursor event's time, if it has one),
+/// a time without an offset in `zone`.
+pub fn resolve_time(
+    input: &str,
+    cursor: Option<DateTime<Utc>>,
+    zone: Zone,
+) -> Option<DateTime<Utc>> {
+    resolve_in(input, cursor, zone, &Local)
+}
+
+/// `resolve_time` with the local zone given, so tests need not set `TZ`.
+fn resolve_in<Tz: TimeZone>(
+    input: &str,
+    cursor: Option<DateTime<Utc>>,
+    zone: Zone,
+    local: &Tz,
+) -> Option<DateTime<Utc>> {
     let input = input.trim();
+    let in_zone = |naive: NaiveDateTime| match zone {
+        Zone::Stored => Some(naive.and_utc()),
+        // A time the clock skips (a spring-forward gap) is no instant; one it repeats is
+        // read as its first.
+        Zone::Local => local
+            .from_local_datetime(&naive)
+            .earliest()
+            .map(|t| t.with_timezone(&Utc)),
+    };
+    let written_with_offset =
+        DateTime::parse_from_rfc3339(input).is_ok() || input.ends_with(['Z', 'z']);
     if let Some(at) = parse_time(input) {
-        return Some(at);
+        return match written_with_offset {
+            true => Some(at),
+            false => in_zone(at.naive_utc()),
+        };
     }
     if let Some(step) = relative(input) {
         return cursor?.checked_add_signed(step);
     }
     if let Some(day_time) = time_of_day(input) {
-        return Some(cursor?.date_naive().and_time(day_time).and_utc());
+        let day = match zone {
+            Zone::Stored => cursor?.date_naive(),
+            Zone::Local => cursor?.with_timezone(local).date_naive(),
+        };
+        return in_zone(day.and_time(day_time));
     }
     // A month: its first instant.
     NaiveDate::parse_from_str(&format!("{input}-01"), "%Y-%m-%d")
         .ok()
         .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc())
+        .and_then(in_zone)
 }
 
 /// `+15m`, `-1h`: a signed whole number of seconds, minutes, hours or days.
@@ -56,6 +94,35 @@ mod tests {
 
     fn t(text: &str) -> DateTime<Utc> {
         text.parse().unwrap()
+    }
+
+    fn resolve_time(input: &str, cursor: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+        super::resolve_time(input, cursor, Zone::Stored)
+    }
+
+    #[test]
+    fn under_the_local_display_a_time_without_offset_is_local() {
+        let kolkata = chrono::FixedOffset::east_opt(5 * 3600 + 1800).unwrap();
+        // 20:00Z is already the next day in Kolkata: `04:00` is on that day.
+        let cursor = Some(t("2026-01-31T20:00:00Z"));
+        let local = |input: &str| resolve_in(input, cursor, Zone::Local, &kolkata);
+        assert_eq!(local("04:00"), Some(t("2026-01-31T22:30:00Z")));
+        assert_eq!(local("2026-02-01 10:30"), Some(t("2026-02-01T05:00:00Z")));
+        assert_eq!(local("2026-02"), Some(t("2026-01-31T18:30:00Z")));
+        // Written with an offset, or Z, it is that instant whatever the display.
+        assert_eq!(
+            local("2026-02-01T10:30:00Z"),
+            Some(t("2026-02-01T10:30:00Z"))
+        );
+        assert_eq!(local("2026-02-01 10:30Z"), Some(t("2026-02-01T10:30:00Z")));
+        assert_eq!(
+            local("2026-02-01T10:30:00+01:00"),
+            Some(t("2026-02-01T09:30:00Z"))
+        );
+        assert_eq!(local("-1h"), Some(t("2026-01-31T19:00:00Z")));
+        // As stored, the same text is UTC on the cursor's UTC day.
+        let stored = |input: &str| resolve_in(input, cursor, Zone::Stored, &kolkata);
+        assert_eq!(stored("04:00"), Some(t("2026-01-31T04:00:00Z")));
     }
 
     #[test]

@@ -373,7 +373,7 @@ pub static LOG: &[Binding] = &[
         &[ch('t')],
         "t",
         Action::JumpToTime,
-        "jump to a time (RFC 3339 or 2026-01-15 10:30)",
+        "jump to a time: 2026-01-15 10:30, 10:30 (that day), 2026-01, -1h, +15m",
     ),
     bind(
         &[ch('/')],
