@@ -4,7 +4,9 @@ use std::collections::HashMap;
 
 use crate::inspect::Health;
 use crate::model::AggregateSummary;
+use crate::tui::action::Edit;
 use crate::tui::layout::keep_in_view;
+use tui_input::{Input, InputRequest};
 
 /// Aggregates whose health one request asks for.
 pub const HEALTH_BATCH: usize = 16;
@@ -51,7 +53,7 @@ pub enum ListStatus {
 pub struct AggregateList {
     pub all: Vec<AggregateSummary>,
     pub status: ListStatus,
-    pub filter: String,
+    filter: Input,
     /// Keys go into the filter.
     pub filtering: bool,
     pub sort: SortKey,
@@ -78,7 +80,7 @@ impl Default for AggregateList {
         AggregateList {
             all: Vec::new(),
             status: ListStatus::Loading,
-            filter: String::new(),
+            filter: Input::default(),
             filtering: false,
             sort: SortKey::Id,
             shown: Vec::new(),
@@ -146,18 +148,35 @@ impl AggregateList {
         self.refresh(rows);
     }
 
+    pub fn filter_text(&self) -> &str {
+        self.filter.value()
+    }
+
+    /// The filter's cursor, in characters from the start.
+    pub fn filter_cursor(&self) -> usize {
+        self.filter.cursor()
+    }
+
     pub fn push_filter(&mut self, c: char, rows: usize) {
-        self.filter.push(c);
+        self.filter.handle(InputRequest::InsertChar(c));
         self.refresh(rows);
     }
 
     pub fn pop_filter(&mut self, rows: usize) {
-        self.filter.pop();
+        self.filter.handle(InputRequest::DeletePrevChar);
         self.refresh(rows);
     }
 
+    /// A readline key in the filter, as in the prompts (↑/↓ move between matches here).
+    pub fn edit_filter(&mut self, edit: Edit, rows: usize) {
+        if let Some(request) = super::readline::request_for(edit) {
+            self.filter.handle(request);
+            self.refresh(rows);
+        }
+    }
+
     pub fn clear_filter(&mut self, rows: usize) {
-        self.filter.clear();
+        self.filter = Input::default();
         self.refresh(rows);
     }
 
@@ -173,7 +192,7 @@ impl AggregateList {
     /// Re-applies filter and sort, keeping the same aggregate selected when it still shows.
     fn refresh(&mut self, rows: usize) {
         let keep = self.selected_summary().map(|s| s.id.clone());
-        let needle = self.filter.to_lowercase();
+        let needle = self.filter.value().to_lowercase();
         self.shown = (0..self.all.len())
             .filter(|&i| matches(&self.all[i], &needle))
             .collect();

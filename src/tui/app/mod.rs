@@ -462,10 +462,11 @@ impl App {
             Action::CycleSort => list.cycle_sort(rows),
             Action::InputChar(c) if list.filtering => list.push_filter(c, rows),
             Action::InputBackspace if list.filtering => list.pop_filter(rows),
+            Action::Edit(edit) if list.filtering => list.edit_filter(edit, rows),
             Action::Confirm if list.filtering => list.filtering = false,
             Action::Confirm => self.open_selected(),
             Action::OpenLog => self.open_log(),
-            Action::Back if list.filtering || !list.filter.is_empty() => {
+            Action::Back if list.filtering || !list.filter_text().is_empty() => {
                 list.filtering = false;
                 list.clear_filter(rows);
             }

@@ -1,6 +1,7 @@
 //! Prompts edit like readline: the cursor moves (←/→, Home/End, Ctrl-A/E), Ctrl-U/W/K cut,
 //! and ↑/↓ walk back through what was typed in the same kind of prompt. The editing itself
-//! is tui-input's; the history is ours.
+//! is tui-input's; the history is ours. The aggregate list's filter edits the same way,
+//! its ↑/↓ moving between the matches instead.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -58,6 +59,23 @@ impl PromptKind {
     }
 }
 
+/// What an editing key asks of the line; `None` for ↑/↓, which walk a history.
+pub fn request_for(edit: Edit) -> Option<InputRequest> {
+    Some(match edit {
+        Edit::Left => InputRequest::GoToPrevChar,
+        Edit::Right => InputRequest::GoToNextChar,
+        Edit::WordLeft => InputRequest::GoToPrevWord,
+        Edit::WordRight => InputRequest::GoToNextWord,
+        Edit::Home => InputRequest::GoToStart,
+        Edit::End => InputRequest::GoToEnd,
+        Edit::DeleteNext => InputRequest::DeleteNextChar,
+        Edit::KillToStart => InputRequest::DeleteFromStart,
+        Edit::KillWord => InputRequest::DeletePrevWord,
+        Edit::KillToEnd => InputRequest::DeleteTillEnd,
+        Edit::Older | Edit::Newer => return None,
+    })
+}
+
 impl Prompt {
     pub fn input(&self) -> &str {
         self.line.value()
@@ -83,23 +101,12 @@ impl Prompt {
 
     /// One editing key; ↑/↓ need the prompt's history.
     pub fn edit(&mut self, edit: Edit, history: &PromptHistory) {
-        let request = match edit {
-            Edit::Left => InputRequest::GoToPrevChar,
-            Edit::Right => InputRequest::GoToNextChar,
-            Edit::WordLeft => InputRequest::GoToPrevWord,
-            Edit::WordRight => InputRequest::GoToNextWord,
-            Edit::Home => InputRequest::GoToStart,
-            Edit::End => InputRequest::GoToEnd,
-            Edit::DeleteNext => InputRequest::DeleteNextChar,
-            Edit::KillToStart => InputRequest::DeleteFromStart,
-            Edit::KillWord => InputRequest::DeletePrevWord,
-            Edit::KillToEnd => InputRequest::DeleteTillEnd,
-            Edit::Older | Edit::Newer => {
-                self.recall(edit == Edit::Older, history);
-                return;
+        match request_for(edit) {
+            Some(request) => {
+                self.line.handle(request);
             }
-        };
-        self.line.handle(request);
+            None => self.recall(edit == Edit::Older, history),
+        }
     }
 
     /// Steps through the history; past the newest line comes back the line being typed.

@@ -30,7 +30,7 @@ fn the_list_loads_filters_and_sorts() {
     h.send(Action::InputBackspace);
     assert!(h.app.list.shown.len() > 10);
     h.send(Action::Back);
-    assert!(h.app.list.filter.is_empty() && !h.app.list.filtering);
+    assert!(h.app.list.filter_text().is_empty() && !h.app.list.filtering);
     assert_eq!(h.app.list.shown.len(), 58);
 
     let kept = h.app.list.selected_summary().unwrap().id.clone();
@@ -63,7 +63,7 @@ fn q_in_the_list_quits_but_first_clears_a_filter() {
     h.send(Action::Confirm);
     h.send(Action::Back);
     assert!(!h.app.should_quit());
-    assert!(h.app.list.filter.is_empty());
+    assert!(h.app.list.filter_text().is_empty());
     h.send(Action::Back);
     assert!(h.app.should_quit());
 }
@@ -400,4 +400,46 @@ fn shrinking_the_terminal_keeps_the_selected_aggregate_in_view() {
     let list = &h.app.list;
     assert!(list.offset <= list.selected && list.selected < list.offset + rows);
     assert!(h.screen().contains("order-0030"));
+}
+
+/// The list filter edits like the prompts (keys through the real keymap), and ↑/↓ still
+/// move between the matches.
+#[test]
+fn the_list_filter_edits_like_a_prompt() {
+    use crate::tui::keymap::{action_for, Context};
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let mut h = Harness::demo();
+    let press = |h: &mut Harness, code: KeyCode, modifiers: KeyModifiers| {
+        let action = action_for(Context::Filtering, KeyEvent::new(code, modifiers))
+            .expect("the key is bound while filtering");
+        h.send(action);
+    };
+    h.send(Action::Filter);
+    h.type_text("acc-0003");
+    press(&mut h, KeyCode::Left, KeyModifiers::NONE);
+    press(&mut h, KeyCode::Left, KeyModifiers::NONE);
+    press(&mut h, KeyCode::Backspace, KeyModifiers::NONE);
+    assert_eq!(
+        h.app.list.filter_text(),
+        "acc-003",
+        "deleted where the cursor is"
+    );
+    assert_eq!(h.app.list.filter_cursor(), 5);
+    press(&mut h, KeyCode::Char('a'), KeyModifiers::CONTROL);
+    h.type_text("x");
+    assert_eq!(h.app.list.filter_text(), "xacc-003");
+    press(&mut h, KeyCode::Char('e'), KeyModifiers::CONTROL);
+    press(&mut h, KeyCode::Char('w'), KeyModifiers::CONTROL);
+    assert_eq!(h.app.list.filter_text(), "xacc-", "Ctrl-W cuts a word");
+    press(&mut h, KeyCode::Char('u'), KeyModifiers::CONTROL);
+    assert_eq!(h.app.list.filter_text(), "", "Ctrl-U cuts to the start");
+    h.type_text("order");
+    let first = h.app.list.selected_summary().unwrap().id.clone();
+    press(&mut h, KeyCode::Down, KeyModifiers::NONE);
+    assert_ne!(
+        h.app.list.selected_summary().unwrap().id,
+        first,
+        "↓: next match"
+    );
+    assert!(h.screen().contains("filter: order█"), "{}", h.screen());
 }

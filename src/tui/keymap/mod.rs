@@ -106,8 +106,14 @@ pub fn action_for(context: Context, event: KeyEvent) -> Option<Action> {
     } else {
         GLOBAL
     };
+    // The list filter edits like a prompt; its own ↑/↓ (between matches) come first.
+    let editing: &[Binding] = match context {
+        Context::Filtering => PROMPT,
+        _ => &[],
+    };
     let bound = table(context)
         .iter()
+        .chain(editing)
         .chain(globals)
         .find(|binding| binding.keys.contains(&key))
         .map(|binding| binding.action.clone());

@@ -91,7 +91,7 @@ pub static FILTERING: &[Binding] = &[
         &[code(KeyCode::Backspace)],
         "Backspace",
         Action::InputBackspace,
-        "delete a character",
+        "delete a character; ←/→, Ctrl-U/W and the other prompt keys edit too",
     ),
     bind(
         &[code(KeyCode::Enter)],

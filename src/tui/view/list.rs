@@ -14,11 +14,16 @@ pub fn render(frame: &mut Frame, areas: ListLayout, app: &App) {
     let theme = &app.theme;
     let list = &app.list;
     let mut title = vec![Span::styled(" aggregates ", theme.heading())];
-    if list.filtering || !list.filter.is_empty() {
+    if list.filtering || !list.filter_text().is_empty() {
         title.push(Span::raw("· filter: "));
-        title.push(span(&list.filter, theme.changed()));
-        if list.filtering {
-            title.push(Span::styled("█", theme.key()));
+        match list.filtering {
+            true => title.extend(super::status::with_cursor(
+                list.filter_text(),
+                list.filter_cursor(),
+                theme.changed(),
+                theme,
+            )),
+            false => title.push(span(list.filter_text(), theme.changed())),
         }
         title.push(Span::raw(" "));
     }
@@ -94,7 +99,7 @@ pub fn render(frame: &mut Frame, areas: ListLayout, app: &App) {
         )),
         ListStatus::Ready if list.shown.is_empty() => Some(Line::from(vec![
             Span::styled("no aggregate matches ", theme.muted()),
-            span(&list.filter, theme.changed()),
+            span(list.filter_text(), theme.changed()),
             Span::styled(" (Esc clears the filter)", theme.muted()),
         ])),
         ListStatus::Ready => None,

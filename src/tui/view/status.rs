@@ -219,6 +219,31 @@ fn count(n: usize, noun: &str) -> String {
 }
 
 /// The prompt that replaces the status line while it is open.
+/// Text being typed, the cursor on a character (or after the last one, as a block).
+pub(super) fn with_cursor<'a>(
+    text: &'a str,
+    cursor: usize,
+    style: ratatui::style::Style,
+    theme: &crate::tui::theme::Theme,
+) -> Vec<Span<'a>> {
+    let at = text
+        .char_indices()
+        .nth(cursor)
+        .map_or(text.len(), |(i, _)| i);
+    let (before, rest) = text.split_at(at);
+    let mut spans = vec![span(before, style)];
+    let mut rest = rest.chars();
+    match rest.next() {
+        Some(under) => {
+            let under = sanitize(&under.to_string()).into_owned();
+            spans.push(Span::styled(under, theme.selected()));
+            spans.push(span(rest.as_str(), style));
+        }
+        None => spans.push(Span::styled("█", theme.key())),
+    }
+    spans
+}
+
 fn prompt_line<'a>(app: &'a App, prompt: &'a Prompt) -> Line<'a> {
     let theme = &app.theme;
     let (label, hint) = match &prompt.kind {
@@ -279,23 +304,12 @@ fn prompt_line<'a>(app: &'a App, prompt: &'a Prompt) -> Line<'a> {
     let label = crate::tui::text::sanitize(&label).into_owned();
     let mut spans = vec![Span::styled(label, theme.heading())];
     if !prompt.kind.is_choice() {
-        // The cursor sits on a character, or after the last one as a block.
-        let text = prompt.input();
-        let at = text
-            .char_indices()
-            .nth(prompt.cursor())
-            .map_or(text.len(), |(i, _)| i);
-        let (before, rest) = text.split_at(at);
-        spans.push(span(before, theme.normal()));
-        let mut rest = rest.chars();
-        match rest.next() {
-            Some(under) => {
-                let under = sanitize(&under.to_string()).into_owned();
-                spans.push(Span::styled(under, theme.selected()));
-                spans.push(span(rest.as_str(), theme.normal()));
-            }
-            None => spans.push(Span::styled("█", theme.key())),
-        }
+        spans.extend(with_cursor(
+            prompt.input(),
+            prompt.cursor(),
+            theme.normal(),
+            theme,
+        ));
     }
     match &prompt.error {
         Some(error) => {
