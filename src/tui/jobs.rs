@@ -83,6 +83,9 @@ pub struct FilterMatches {
 pub struct Written {
     pub path: PathBuf,
     pub events: usize,
+    /// Redacted paths that matched no value: they hid nothing (a typo, or a field this
+    /// history never had), which the header records and the status line says.
+    pub unmatched_redactions: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -166,6 +169,8 @@ fn write_transcript(
         Some((from, to)) => replay.count_through_version(to) - replay.count_through_version(from),
         None => replay.len(),
     };
+    let unmatched_redactions = export::unmatched_redactions(replay, &options)
+        .map_err(|err| ExportFailure::Failed(err.to_string()))?;
     let file = export::FileTarget {
         path: &job.path,
         force: job.force,
@@ -176,6 +181,7 @@ fn write_transcript(
         Ok(()) => Ok(Written {
             path: std::path::absolute(&job.path).unwrap_or_else(|_| job.path.clone()),
             events,
+            unmatched_redactions,
         }),
         Err(ExportError::Exists(path)) => Err(ExportFailure::Exists(path)),
         Err(err) => Err(ExportFailure::Failed(err.to_string())),

@@ -96,11 +96,18 @@ impl App {
                 } else {
                     "events"
                 };
-                self.say(format!(
+                let wrote = format!(
                     "wrote {} ({} {noun})",
                     written.path.display(),
                     written.events
-                ));
+                );
+                match written.unmatched_redactions.as_slice() {
+                    [] => self.say(wrote),
+                    unmatched => self.complain(format!(
+                        "{wrote}, but redact {} matched nothing and hid nothing (check the path)",
+                        unmatched.join(", ")
+                    )),
+                }
             }
             Err(ExportFailure::Exists(path)) => {
                 self.open_prompt(PromptKind::Overwrite { format, path }, String::new());

@@ -202,6 +202,38 @@ fn export_writes_marks_a_to_b_and_asks_before_replacing() {
     assert_ne!(std::fs::read_to_string(&path).unwrap(), "keep me");
 }
 
+/// A redacted path that matches nothing hid nothing: the status line says so, as the CLI
+/// does on stderr, and the file is still written.
+#[test]
+fn an_export_says_which_redactions_matched_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = Harness::demo_with(|app| {
+        app.redact = vec![
+            JsonPath::parse(".owner").unwrap(),
+            JsonPath::parse(".ownr").unwrap(),
+        ];
+    });
+    h.open("acc-0007");
+    let path = dir.path().join("acc-0007.jsonl");
+    h.send(Action::Export);
+    h.send(Action::InputChar('j'));
+    h.app
+        .prompt
+        .as_mut()
+        .unwrap()
+        .set_input(path.to_string_lossy().into_owned());
+    h.send(Action::Confirm);
+    let said = message(&h);
+    assert!(
+        said.starts_with(&format!("wrote {}", path.display())),
+        "{said}"
+    );
+    assert!(said.contains("redact .ownr matched nothing"), "{said}");
+    assert!(!said.contains(".owner,"), "{said}");
+    let header = std::fs::read_to_string(&path).unwrap();
+    assert!(header.lines().next().unwrap().contains(".ownr"), "{header}");
+}
+
 #[test]
 fn without_both_marks_export_offers_the_whole_history() {
     let mut h = Harness::demo();
