@@ -14,6 +14,10 @@ pub struct PaneSearch {
     /// Lowercase: the search ignores case.
     pub needle: String,
     pub tab: Tab,
+    /// The line of the match n/N last landed on, outside the State tab: its scroll cannot
+    /// say (a pane that fits on screen never scrolls), so stepping goes on from here while
+    /// the line is still in view.
+    pub current: Option<usize>,
 }
 
 impl PaneSearch {
@@ -22,6 +26,7 @@ impl PaneSearch {
             query: query.to_string(),
             needle: query.to_lowercase(),
             tab,
+            current: None,
         }
     }
 
@@ -86,7 +91,11 @@ impl AggregateView {
         if hits.is_empty() {
             return None;
         }
-        let at = self.pane_line();
+        let scroll = self.scroll[self.tab.index()];
+        let at = match search.current {
+            Some(line) if !here && (scroll..scroll + detail_rows.max(1)).contains(&line) => line,
+            _ => self.pane_line(),
+        };
         let next = if forward {
             let start = if here { at } else { at + 1 };
             hits.iter().position(|&h| h >= start).unwrap_or(0)
@@ -95,6 +104,9 @@ impl AggregateView {
             before.checked_sub(1).unwrap_or(hits.len() - 1)
         };
         self.show_line(hits[next], detail_rows);
+        if let Some(search) = self.pane_search.as_mut().filter(|_| self.tab != Tab::State) {
+            search.current = Some(hits[next]);
+        }
         Some(Found {
             number: next + 1,
             total: hits.len(),

@@ -170,3 +170,50 @@ fn zoom_gives_the_focused_pane_the_whole_screen() {
     let screen = h.screen();
     assert!(screen.contains("1 State") && screen.contains("VER  TIME"));
 }
+
+/// The Diff tab is searched as the State tab is: its lines, any case, n forward and N back,
+/// wrapping at the ends.
+#[test]
+fn the_diff_tab_is_searched_with_n_and_n_back() {
+    let mut h = Harness::demo();
+    h.open("acc-0003");
+    at_version(&mut h, 1);
+    h.send(Action::SelectTab(Tab::Diff));
+    focus_detail(&mut h);
+    // The first event adds every key: "city", "currency", "daily" hold a C, among others.
+    h.send(Action::Filter);
+    h.type_text("C");
+    h.send(Action::Confirm);
+    assert!(h.app.prompt.is_none(), "found: {:?}", h.app.prompt);
+    let said = message(&h);
+    assert!(said.contains("match 1 of"), "{said}");
+    let count: usize = said
+        .rsplit("of ")
+        .next()
+        .and_then(|n| n.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .expect("the number of matches");
+    assert!(count >= 2, "{said}");
+    assert!(h.screen().contains("/C · n/N"), "{}", h.screen());
+    h.send(Action::PrevMatch);
+    assert!(
+        message(&h).contains(&format!("match {count} of {count}")),
+        "N from the first wraps to the last: {}",
+        message(&h)
+    );
+    h.send(Action::NextMatch);
+    assert!(
+        message(&h).contains(&format!("match 1 of {count}")),
+        "{}",
+        message(&h)
+    );
+    // The whole diff fits on screen, so it never scrolls: n still walks every match.
+    for number in 2..=count {
+        h.send(Action::NextMatch);
+        let said = message(&h);
+        assert!(
+            said.contains(&format!("match {number} of {count}")),
+            "{said}"
+        );
+    }
+}
