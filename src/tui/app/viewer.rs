@@ -1,19 +1,22 @@
 //! Enter on a State line: that value full screen, long strings wrapped, its objects folded
-//! with the State tab's keys or all to one depth (`1`..`9`, `Z` steps through them).
+//! with the State tab's keys or all to one depth (`1`..`9`, `Z` steps through them). Enter
+//! on the Event tab shows the event so.
 
 use std::collections::BTreeSet;
 
 use super::json_tree::{self, JsonLine, Node};
 use super::App;
 use crate::diff::JsonPath;
+use crate::model::Payload;
 use crate::tui::action::{Action, Tab};
 use crate::tui::layout::{self, keep_in_view};
 
-/// The value viewer: one value of the state, as foldable lines.
+/// The value viewer: one value of the state, or the event, as foldable lines.
 #[derive(Debug, Clone)]
 pub struct ValueViewer {
-    /// Where the value sits in the state, and at which version: the title.
-    pub path: JsonPath,
+    /// What the value is (its path in the state, or the event), and at which version:
+    /// the title.
+    pub subject: String,
     pub version: u64,
     /// The value's lines; their paths start at the value itself.
     pub lines: Vec<JsonLine>,
@@ -30,11 +33,11 @@ pub struct ValueViewer {
 }
 
 impl ValueViewer {
-    pub fn new(path: JsonPath, version: u64, value: &serde_json::Value) -> ValueViewer {
+    pub fn new(subject: String, version: u64, value: &serde_json::Value) -> ValueViewer {
         let lines = json_tree::flatten(value);
         let visible = (0..lines.len()).collect();
         ValueViewer {
-            path,
+            subject,
             version,
             lines,
             folds: BTreeSet::new(),
@@ -51,8 +54,8 @@ impl ValueViewer {
     pub fn pager_text(&self) -> String {
         let json = crate::display::json::to_string_pretty(&self.value)
             .unwrap_or_else(|err| format!("cannot show this value: {err}"));
-        let path = crate::display::terminal_safe(&self.path.to_string()).into_owned();
-        format!("# {path} at v{}\n{json}\n", self.version)
+        let subject = crate::display::terminal_safe(&self.subject).into_owned();
+        format!("# {subject} at v{}\n{json}\n", self.version)
     }
 
     /// Folds every object and array at `depth` or deeper (1: the value's own keys show).
@@ -122,9 +125,13 @@ impl App {
         let Some(view) = self.view.as_mut() else {
             return;
         };
-        if view.tab != Tab::State {
-            self.say("Enter opens a value of the State tab full screen (press 1)");
-            return;
+        match view.tab {
+            Tab::State => {}
+            Tab::Event => return self.open_event_viewer(),
+            _ => {
+                self.say("Enter opens a value of the State tab (1) or the event (3) full screen");
+                return;
+            }
         }
         let Some(path) = view.line_path().cloned() else {
             self.say("no state to read yet");
@@ -136,9 +143,35 @@ impl App {
             Err(error) => return self.complain(error.to_string()),
         };
         match value {
-            Some(value) => self.viewer = Some(ValueViewer::new(path, version, &value)),
+            Some(value) => {
+                self.viewer = Some(ValueViewer::new(path.to_string(), version, &value));
+            }
             None => self.say("that line has no value"),
         }
+    }
+
+    /// Enter on the Event tab: the event as stored (its type, time, data and metadata)
+    /// full screen, long strings wrapped; data that did not decode is its raw text.
+    fn open_event_viewer(&mut self) {
+        let Some(view) = self.view.as_mut() else {
+            return;
+        };
+        let Some(event) = view.event_at_cursor() else {
+            self.say("v0 is the empty state: there is no event to read (l steps to v1)");
+            return;
+        };
+        let data = match &event.data {
+            Payload::Json(text) => text.value(),
+            Payload::Undecodable { raw, .. } => serde_json::Value::String(raw.clone()),
+        };
+        let value = serde_json::json!({
+            "type": event.event_type,
+            "timestamp": event.timestamp.as_ref().map(crate::model::format_time),
+            "data": data,
+            "metadata": event.metadata.value(),
+        });
+        let subject = format!("event {}", event.event_type);
+        self.viewer = Some(ValueViewer::new(subject, event.version, &value));
     }
 
     /// Rows of lines the viewer shows: the screen but its border and the status line.

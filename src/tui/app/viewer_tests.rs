@@ -1,4 +1,5 @@
-//! The value viewer: Enter on a State line, wrapped strings, folding by depth.
+//! The value viewer: Enter on a State line or the Event tab, wrapped strings, folding by
+//! depth.
 
 use crate::tui::action::Action;
 use crate::tui::keymap::Context;
@@ -106,6 +107,55 @@ fn enter_off_the_state_tab_says_where_it_works() {
     assert!(h.app.viewer.is_none());
     let message = h.app.message.as_ref().unwrap().text.clone();
     assert!(message.contains("State tab"), "{message}");
+}
+
+/// Enter on the Event tab reads the event itself full screen: its long data strings
+/// wrapped, its objects foldable; an event whose data did not decode shows the raw text.
+#[test]
+fn enter_on_the_event_tab_opens_the_event_full_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = format!("{}END", "word ".repeat(80));
+    let data = serde_json::json!({"note": long}).to_string();
+    let path = dir.path().join("store.db");
+    let conn = create_store(&path);
+    insert(
+        &conn,
+        &[
+            row("n", 1, "Made", &data),
+            row("n", 2, "Broken", "{not json"),
+        ],
+    );
+    let mut h = Harness::new(open_store(&path), 100, 30);
+    h.open("n");
+    h.send(Action::First);
+    h.send(Action::SelectTab(crate::tui::action::Tab::Event));
+    h.send(Action::OpenValue);
+    assert_eq!(h.app.context(), Context::Viewer);
+    let screen = h.screen();
+    assert!(screen.contains("event Made at v1"), "{screen}");
+    assert!(
+        screen.contains("END"),
+        "the long string is wrapped, not cut: {screen}"
+    );
+    let lines = shown(&h);
+    assert!(
+        lines.iter().any(|l| l.starts_with("\"type\": \"Made\"")),
+        "{lines:?}"
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with("\"metadata\"")),
+        "{lines:?}"
+    );
+    h.send(Action::Back);
+    assert_eq!(h.app.context(), Context::Aggregate);
+
+    h.send(Action::StepForward);
+    h.send(Action::OpenValue);
+    let lines = shown(&h);
+    assert!(
+        lines.iter().any(|l| l.contains("\"data\": \"{not json\"")),
+        "the raw text as stored: {lines:?}"
+    );
 }
 
 #[test]

@@ -218,7 +218,7 @@ pub static AGGREGATE: &[Binding] = &[
         &[code(KeyCode::Enter)],
         "Enter",
         Action::OpenValue,
-        "the State line's value full screen: long strings wrapped, folds by depth",
+        "the State line's value (or, on Event, the event) full screen: strings wrapped, folds",
     ),
     bind(
         &[ch('Z')],

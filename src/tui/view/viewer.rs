@@ -18,7 +18,7 @@ pub fn render(frame: &mut Frame, area: Rect, viewer: &ValueViewer, theme: &Theme
     frame.render_widget(Clear, area);
     let title = format!(
         " {} at v{} · {} lines ",
-        sanitize(&viewer.path.to_string()),
+        sanitize(&viewer.subject),
         viewer.version,
         viewer.lines.len()
     );
