@@ -56,6 +56,27 @@ fn one_line_error(output: &std::process::Output) -> String {
     err
 }
 
+/// A transcript that is one endless line (here 1.1 GB of NUL bytes, a sparse file that
+/// takes no disk) is refused at the line limit with one line, under an address-space limit
+/// it would have exceeded had the line been read whole.
+#[test]
+fn one_endless_line_is_refused_at_the_line_limit_in_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("endless.jsonl");
+    let file = std::fs::File::create(&path).unwrap();
+    file.set_len(1100 << 20).unwrap();
+    drop(file);
+    let output = Command::new("prlimit")
+        .arg("--as=1000000000")
+        .arg(env!("CARGO_BIN_EXE_rewind"))
+        .args(["aggregates", &path.to_string_lossy()])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("prlimit runs");
+    let err = one_line_error(&output);
+    assert!(err.contains("longer than 256 MiB"), "{err}");
+}
+
 #[test]
 fn a_header_announcing_huge_step_counts_is_an_error_not_an_allocation() {
     let good = transcript_text();

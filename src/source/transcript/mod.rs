@@ -56,8 +56,11 @@ fn sniff(path: &Path) -> bool {
 /// memory does not grow with it.)
 pub const MAX_TRANSCRIPT_BYTES: u64 = 64 << 30;
 
-/// The longest line rewind reads from a transcript: a step's state and its diff.
-pub(super) const MAX_LINE_BYTES: u64 = 1 << 30;
+/// The longest line rewind reads from a transcript: a step's state and its diff (a store's
+/// value is at most 64 MiB). A line is read into memory whole before it is checked, so
+/// this bounds that buffer: a file of one endless line is refused at this length, well
+/// inside any address-space limit, rather than grown toward it.
+pub(super) const MAX_LINE_BYTES: u64 = 256 << 20;
 
 /// Steps handed to the sink at a time.
 const BATCH: usize = 1024;
