@@ -302,6 +302,34 @@ fn transcripts_of_a_hostile_store_show_stand_ins_on_stdout_and_in_files() {
     );
 }
 
+/// Ids that differ only by a joiner: the table keeps joiners (they join emoji and Persian
+/// or Indic letters), JSON writes them as `\u` escapes, so the ids differ where JSON is
+/// read and still parse back to the very ids.
+#[test]
+fn joiners_are_escaped_in_json_output() {
+    let mut store = Store::native();
+    let ids = ["acc-0001", "acc\u{200d}-0001", "acc-\u{200c}0001"];
+    for id in ids {
+        store.event(id, 1, "Opened", "{}", "2026-01-01T10:00:00Z");
+    }
+    let output = safe_run(&["aggregates", &store.arg(), "--format", "json"]);
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(!text.contains(['\u{200c}', '\u{200d}']), "{text}");
+    assert!(text.contains(r#""acc\u200d-0001""#), "{text}");
+    assert!(text.contains(r#""acc-\u200c0001""#), "{text}");
+    let listed: Value = serde_json::from_str(&text).unwrap();
+    let mut back: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    back.sort_unstable();
+    let mut wanted = ids.to_vec();
+    wanted.sort_unstable();
+    assert_eq!(back, wanted);
+}
+
 #[test]
 fn followed_events_as_json_lines_are_escaped_and_parse() {
     let store = hostile_store();

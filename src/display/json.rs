@@ -1,6 +1,9 @@
 //! JSON that is safe to print: serde_json escapes C0 controls itself but writes DEL, C1, bidi
 //! and zero-width characters raw; these escape every character of the unsafe set as `\uXXXX`,
-//! so the document still parses to the same value.
+//! so the document still parses to the same value. JSON escapes the joiners U+200C/U+200D
+//! too, which terminal text keeps (they join emoji and Persian or Indic letters): in JSON
+//! an escape costs a reader nothing, and two ids that differ only by a joiner then look
+//! different wherever the JSON is shown.
 //!
 //! Hand-written: no maintained crate offers a serde_json formatter with a configurable escape set.
 
@@ -54,7 +57,7 @@ pub fn write_escaped(
     keep_newlines: bool,
 ) -> io::Result<()> {
     let mut rest = text;
-    while let Some(at) = rest.find(|c: char| is_unsafe(c) && !(keep_newlines && c == '\n')) {
+    while let Some(at) = rest.find(|c: char| escaped_in_json(c) && !(keep_newlines && c == '\n')) {
         out.write_all(&rest.as_bytes()[..at])?;
         let c = rest[at..].chars().next().expect("found a character here");
         for unit in c.encode_utf16(&mut [0; 2]) {
@@ -63,6 +66,11 @@ pub fn write_escaped(
         rest = &rest[at + c.len_utf8()..];
     }
     out.write_all(rest.as_bytes())
+}
+
+/// The unsafe set, and the joiners.
+fn escaped_in_json(c: char) -> bool {
+    is_unsafe(c) || matches!(c, '\u{200C}' | '\u{200D}')
 }
 
 /// Wraps a serde_json formatter (compact or pretty) and escapes the unsafe set in strings.
@@ -203,6 +211,15 @@ impl<W: Write> Write for SafeStream<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn joiners_are_escaped_in_json_and_the_value_is_the_same() {
+        let ids = ["acc\u{200D}-0001", "acc-\u{200C}0001"];
+        let text = to_string(&ids).unwrap();
+        assert_eq!(text, r#"["acc\u200d-0001","acc-\u200c0001"]"#);
+        let back: Vec<String> = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, ids);
+    }
     use serde_json::{json, Value};
 
     const HOSTILE: &str =
@@ -221,7 +238,7 @@ mod tests {
                 text.contains("\\u001b[2J\\u0007\\u007f\\u009b\\u0085\\u202e"),
                 "{text}"
             );
-            assert!(text.contains("\u{200d}z"), "ZWJ is kept: {text}");
+            assert!(text.contains("\\u200dz"), "ZWJ is escaped in JSON: {text}");
         }
     }
 
