@@ -322,4 +322,58 @@ mod tests {
         let err = replayed.event(1000).unwrap_err().to_string();
         assert!(err.contains("changed"), "{err}");
     }
+
+    /// A SQLite store's payloads stay in the store: the replay reads them back a page at a
+    /// time, an event inside the page last read costs no query, and rows deleted under the
+    /// replay are said to be gone, not read as a different history.
+    #[test]
+    fn a_sqlite_history_is_read_back_in_pages_and_a_changed_store_is_said() {
+        use crate::source::sqlite::{SqliteOptions, SqliteSource};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("paged.db");
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE events(event_id TEXT, aggregate_id TEXT, aggregate_type TEXT,
+                 event_type TEXT, event_data TEXT, metadata TEXT, version INTEGER,
+                 timestamp TEXT);",
+        )
+        .unwrap();
+        let tx = conn.unchecked_transaction().unwrap();
+        for v in 1..=5000 {
+            tx.execute(
+                "INSERT INTO events VALUES (?1, 'c', 'counter', 'Up', ?2, '{}', ?3,
+                     '2026-01-01T10:00:00Z')",
+                rusqlite::params![format!("e{v}"), format!("{{\"n\": {v}}}"), v],
+            )
+            .unwrap();
+        }
+        tx.commit().unwrap();
+        let source = SqliteSource::open(&path, SqliteOptions::default()).unwrap();
+        let mut replayed = replay(&source, "c", Arc::new(MergeReducer)).unwrap();
+        assert!(replayed.is_paged(), "payloads are read back from the store");
+        assert_eq!(replayed.state_after(5000).unwrap(), &json!({"n": 5000}));
+
+        let before = source.rows_read();
+        assert_eq!(replayed.event(500).unwrap().version, 501);
+        let one_page = source.rows_read() - before;
+        // The page, in the source's own batch of rows at most: not the 4,500 left.
+        assert!(
+            (PAGE as u64..=2048).contains(&one_page),
+            "one page read, not the history: {one_page} rows"
+        );
+        assert_eq!(replayed.event(501).unwrap().version, 502);
+        assert_eq!(
+            source.rows_read() - before,
+            one_page,
+            "inside the page: no query"
+        );
+
+        conn.execute("DELETE FROM events WHERE version BETWEEN 100 AND 200", [])
+            .unwrap();
+        let err = replayed.event(150).unwrap_err().to_string();
+        assert!(
+            err.contains("the store changed while rewind read it"),
+            "{err}"
+        );
+    }
 }

@@ -458,6 +458,16 @@ fn health_is_asked_for_a_few_aggregates_at_a_time() {
         0,
         "nothing is known before the loader answers"
     );
+    // Meanwhile the title says how far the health check has come.
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 32)).unwrap();
+    terminal
+        .draw(|frame| crate::tui::view::render(&app, frame))
+        .unwrap();
+    let title: String = (0..120)
+        .map(|x| terminal.backend().buffer()[(x, 0)].symbol().to_string())
+        .collect();
+    let total = app.list.all.len();
+    assert!(title.contains(&format!("health 0/{total}…")), "{title}");
 }
 
 #[test]

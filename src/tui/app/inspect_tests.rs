@@ -309,3 +309,42 @@ fn a_transcript_shows_exactly_the_recorded_states() {
     };
     assert_eq!(state_text, serde_json::to_string_pretty(&expected).unwrap());
 }
+
+/// Event types in wide characters (CJK, two cells each) keep blame's CHANGE column in line:
+/// widths are counted in terminal cells, not characters.
+#[test]
+fn blame_columns_line_up_with_wide_event_types() {
+    use crate::tui::testing::{create_store, insert, open_store, row};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wide.db");
+    let conn = create_store(&path);
+    insert(
+        &conn,
+        &[
+            row("w", 1, "入金", r#"{"balance": 1}"#),
+            row("w", 2, "出金処理", r#"{"balance": 2}"#),
+            row("w", 3, "Noted", r#"{"balance": 3}"#),
+        ],
+    );
+    let mut h = Harness::new(open_store(&path), 120, 32);
+    h.open("w");
+    select_state_line(&mut h, ".balance");
+    h.send(Action::Blame);
+    let terminal = h.terminal();
+    let buffer = terminal.backend().buffer();
+    // Each change reads `X → Y` with a one-cell X: the arrows stand in one column.
+    let arrows: Vec<u16> = (0..buffer.area.height)
+        .filter_map(|y| {
+            (0..buffer.area.width)
+                .rev()
+                .find(|&x| buffer[(x, y)].symbol() == "→")
+        })
+        .collect();
+    assert_eq!(arrows.len(), 3, "{}", h.screen());
+    assert!(
+        arrows.iter().all(|&x| x == arrows[0]),
+        "{arrows:?}\n{}",
+        h.screen()
+    );
+    assert!(h.screen().contains('出'), "{}", h.screen());
+}

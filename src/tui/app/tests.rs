@@ -443,3 +443,35 @@ fn the_list_filter_edits_like_a_prompt() {
     );
     assert!(h.screen().contains("filter: order█"), "{}", h.screen());
 }
+
+/// The list's columns are as wide as the widest id of the whole list, not of the rows on
+/// screen: scrolling to a long id far down moves no column.
+#[test]
+fn list_columns_keep_their_widths_while_scrolling() {
+    use crate::tui::testing::{create_store, insert, open_store, row};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ids.db");
+    let conn = create_store(&path);
+    let mut ids: Vec<String> = (10..70).map(|n| format!("a-{n}")).collect();
+    ids.push("z-an-aggregate-id-much-longer-than-the-others".into());
+    let rows: Vec<_> = ids.iter().map(|id| row(id, 1, "Made", "{}")).collect();
+    insert(&conn, &rows);
+    let mut h = Harness::new(open_store(&path), 120, 20);
+    let type_column = |h: &Harness| {
+        let screen = h.screen();
+        let line = screen
+            .lines()
+            .find(|l| l.contains("a-") && l.contains("thing"))
+            .map(str::to_string)
+            .unwrap_or_else(|| panic!("a row: {screen}"));
+        line.find("thing").unwrap()
+    };
+    let at_top = type_column(&h);
+    assert!(
+        !h.screen().contains("z-an-aggregate"),
+        "the long id is below the first page"
+    );
+    h.send(Action::Last);
+    assert!(h.screen().contains("z-an-aggregate"), "{}", h.screen());
+    assert_eq!(type_column(&h), at_top, "{}", h.screen());
+}
