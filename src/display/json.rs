@@ -56,8 +56,18 @@ pub fn write_escaped(
     text: &str,
     keep_newlines: bool,
 ) -> io::Result<()> {
+    write_escaped_if(out, text, keep_newlines, escaped_in_json)
+}
+
+/// As [`write_escaped`], escaping the characters `escape` picks.
+fn write_escaped_if(
+    out: &mut (impl Write + ?Sized),
+    text: &str,
+    keep_newlines: bool,
+    escape: fn(char) -> bool,
+) -> io::Result<()> {
     let mut rest = text;
-    while let Some(at) = rest.find(|c: char| escaped_in_json(c) && !(keep_newlines && c == '\n')) {
+    while let Some(at) = rest.find(|c: char| escape(c) && !(keep_newlines && c == '\n')) {
         out.write_all(&rest.as_bytes()[..at])?;
         let c = rest[at..].chars().next().expect("found a character here");
         for unit in c.encode_utf16(&mut [0; 2]) {
@@ -180,13 +190,13 @@ impl<W: Write> Write for SafeStream<W> {
         loop {
             match std::str::from_utf8(data) {
                 Ok(text) => {
-                    write_escaped(&mut self.inner, text, true)?;
+                    write_escaped_if(&mut self.inner, text, true, is_unsafe)?;
                     break;
                 }
                 Err(err) => {
                     let (valid, rest) = data.split_at(err.valid_up_to());
                     let valid = std::str::from_utf8(valid).expect("checked by from_utf8");
-                    write_escaped(&mut self.inner, valid, true)?;
+                    write_escaped_if(&mut self.inner, valid, true, is_unsafe)?;
                     match err.error_len() {
                         Some(bad) => {
                             self.inner.write_all("\u{FFFD}".as_bytes())?;
