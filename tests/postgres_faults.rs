@@ -78,6 +78,23 @@ fn login_failures_say_what_to_check_and_never_the_password() {
         "{err}"
     );
     assert!(err.contains(&role.name), "names the user: {err}");
+    // The line says it in other words; the server's own error stays attached as the cause.
+    let opened = rewind::source::postgres::PgSource::open(
+        &wrong,
+        rewind::source::postgres::PostgresOptions::default(),
+    );
+    let Err(err) = opened else {
+        panic!("a wrong password opened the store");
+    };
+    let server = err
+        .original_cause()
+        .and_then(|cause| cause.downcast_ref::<postgres::Error>())
+        .expect("the client library's error is kept");
+    assert_eq!(
+        server.code(),
+        Some(&postgres::error::SqlState::INVALID_PASSWORD)
+    );
+    assert!(!err.describe().contains("db error"), "{}", err.describe());
 
     let none = good.replace(&format!(":{}", role.password), "");
     let err = one_line(&run_hiding(&cli, &role.password, &["aggregates", &none]), 2);

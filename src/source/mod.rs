@@ -13,7 +13,7 @@ pub mod transcript;
 
 use std::ops::ControlFlow;
 
-pub use error::{BadOption, Cause, SourceError};
+pub use error::{BadOption, Cause, Rephrased, SourceError};
 pub use query::{limited, Query, Resume, Scope, Start};
 
 use crate::model::{

@@ -31,16 +31,19 @@ pub fn connect_error(err: postgres::Error, target: &Target) -> SourceError {
         } else {
             format!("cannot connect to {shown}: {}", db.message())
         };
-        return SourceError::open(message);
+        return SourceError::open_rephrasing(message, err);
     }
     let text = crate::display::error_chain(&err);
     if text.contains("password missing") {
-        return SourceError::open(format!(
-            "{shown} asks for a password and none was given: put it in the URL, PGPASSWORD or ~/.pgpass"
-        ));
+        return SourceError::open_rephrasing(
+            format!(
+                "{shown} asks for a password and none was given: put it in the URL, PGPASSWORD or ~/.pgpass"
+            ),
+            err,
+        );
     }
     if let Some(message) = certificate_refused(&text) {
-        return SourceError::open(format!("cannot connect to {shown}: {message}"));
+        return SourceError::open_rephrasing(format!("cannot connect to {shown}: {message}"), err);
     }
     SourceError::open_with(format!("cannot connect to {shown}"), err)
 }
@@ -74,16 +77,20 @@ pub fn read_error(
     if let Some(db) = err.as_db_error() {
         let code = db.code();
         if code == &SqlState::QUERY_CANCELED {
-            return SourceError::read(format!(
-                "{shown}: the server stopped the query to {doing} after {} s (statement_timeout, set by --pg-timeout); raise --pg-timeout to wait longer",
-                timeout.as_secs_f64()
-            ));
+            return SourceError::read_rephrasing(
+                format!(
+                    "{shown}: the server stopped the query to {doing} after {} s (statement_timeout, set by --pg-timeout); raise --pg-timeout to wait longer",
+                    timeout.as_secs_f64()
+                ),
+                err,
+            );
         }
         if code == &SqlState::INSUFFICIENT_PRIVILEGE {
-            return SourceError::read(format!(
+            let message = format!(
                 "{shown}: {} while trying to {doing}; the role needs SELECT on the store's tables",
                 db.message()
-            ));
+            );
+            return SourceError::read_rephrasing(message, err);
         }
         if [
             &SqlState::ADMIN_SHUTDOWN,
@@ -92,19 +99,23 @@ pub fn read_error(
         ]
         .contains(&code)
         {
-            return lost(shown, doing);
+            return lost(shown, doing, err);
         }
-        return SourceError::read(format!("could not {doing} from {shown}: {}", db.message()));
+        let message = format!("could not {doing} from {shown}: {}", db.message());
+        return SourceError::read_rephrasing(message, err);
     }
     if err.is_closed() || std::error::Error::source(&err).is_some_and(|e| e.is::<std::io::Error>())
     {
-        return lost(shown, doing);
+        return lost(shown, doing, err);
     }
     SourceError::read_with(format!("could not {doing} from {shown}"), err)
 }
 
-fn lost(shown: &str, doing: &str) -> SourceError {
-    SourceError::read(format!(
-        "lost the connection to {shown} while trying to {doing}; nothing was read as complete, try again once the server is back"
-    ))
+fn lost(shown: &str, doing: &str, err: postgres::Error) -> SourceError {
+    SourceError::read_rephrasing(
+        format!(
+            "lost the connection to {shown} while trying to {doing}; nothing was read as complete, try again once the server is back"
+        ),
+        err,
+    )
 }

@@ -157,11 +157,14 @@ fn choose(
         }
         // A writer came while copying: read alongside it.
         Ok(None) => alongside(),
-        Err(err) => Err(SourceError::open(format!(
-            "cannot read {}: its {suffix} holds changes that no process has open (a writer crashed, or the files were copied), and rewind reads such a store through a private copy, which it could not make in {}: {err}; set TMPDIR to a writable folder with room for the store",
-            path.display(),
-            std::env::temp_dir().display()
-        ))),
+        Err(err) => {
+            let message = format!(
+                "cannot read {}: its {suffix} holds changes that no process has open (a writer crashed, or the files were copied), and rewind reads such a store through a private copy, which it could not make in {}: {err}; set TMPDIR to a writable folder with room for the store",
+                path.display(),
+                std::env::temp_dir().display()
+            );
+            Err(SourceError::open_rephrasing(message, err))
+        }
     }
 }
 
@@ -178,10 +181,11 @@ enum Access {
 /// A store that cannot be opened, with what to do when the folder is the reason.
 fn open_error(path: &Path, err: rusqlite::Error) -> SourceError {
     if err.sqlite_error_code() == Some(rusqlite::ffi::ErrorCode::CannotOpen) && is_wal_mode(path) {
-        return SourceError::open(format!(
+        let message = format!(
             "cannot open {}: {err} (a WAL store being written needs its -shm readable and writable beside it; if the folder or the -shm is read-only, copy the db and its -wal to a writable folder and open the copy)",
             path.display()
-        ));
+        );
+        return SourceError::open_rephrasing(message, err);
     }
     super::sqlite_error(path, err, "open")
 }

@@ -83,7 +83,10 @@ impl SqliteSource {
     pub fn open(path: &Path, options: SqliteOptions) -> Result<SqliteSource, SourceError> {
         let shown = path.display();
         let meta = std::fs::metadata(path).map_err(|err| {
-            SourceError::open(format!("cannot open {shown}: {}", plain_io_error(&err)))
+            SourceError::open_rephrasing(
+                format!("cannot open {shown}: {}", plain_io_error(&err)),
+                err,
+            )
         })?;
         if meta.is_dir() {
             return Err(SourceError::open(format!(
@@ -264,16 +267,19 @@ fn sqlite_error(path: &Path, err: rusqlite::Error, doing: &str) -> SourceError {
     let shown = path.display();
     match err.sqlite_error_code() {
         Some(ffi::ErrorCode::NotADatabase) => {
-            SourceError::open(format!("{shown} is not a SQLite database"))
+            SourceError::open_rephrasing(format!("{shown} is not a SQLite database"), err)
         }
         Some(ffi::ErrorCode::DatabaseCorrupt) => SourceError::read_with(
             format!("{shown} is damaged (truncated or corrupt); could not {doing}"),
             err,
         ),
         Some(ffi::ErrorCode::DatabaseBusy) | Some(ffi::ErrorCode::DatabaseLocked) => {
-            SourceError::read(format!(
-                "{shown} is locked by another process; gave up waiting to {doing} (raise --lock-timeout to wait longer)"
-            ))
+            SourceError::read_rephrasing(
+                format!(
+                    "{shown} is locked by another process; gave up waiting to {doing} (raise --lock-timeout to wait longer)"
+                ),
+                err,
+            )
         }
         Some(ffi::ErrorCode::CannotOpen) => {
             SourceError::open_with(format!("cannot open {shown}"), err)

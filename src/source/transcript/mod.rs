@@ -179,7 +179,8 @@ impl TranscriptSource {
     pub fn open(path: &Path) -> Result<TranscriptSource, SourceError> {
         let shown = path.display();
         let indexed = index_file(path, MAX_TRANSCRIPT_BYTES).map_err(|err| match err {
-            OpenError::Io(err) => SourceError::open(match err.kind() {
+            OpenError::Io(err) => SourceError::open_rephrasing(
+                match err.kind() {
                 std::io::ErrorKind::NotFound => format!("cannot open {shown}: no such file"),
                 std::io::ErrorKind::InvalidData => {
                     format!("{shown} is not a rewind transcript: it is not UTF-8 text")
@@ -189,7 +190,9 @@ impl TranscriptSource {
                     MAX_TRANSCRIPT_BYTES >> 30
                 ),
                 _ => format!("cannot open {shown}: {err}"),
-            }),
+                },
+                err,
+            ),
             OpenError::Read(err) => {
                 SourceError::open_with(format!("cannot read transcript {shown}"), err)
             }
