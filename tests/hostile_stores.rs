@@ -9,7 +9,7 @@ mod support;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::{fingerprint, json, run, stderr, Store};
+use support::{fingerprint, json, run, stderr, stdout, Store};
 
 /// The native columns, as a view the test fills with `select`.
 fn view_store(select: &str) -> Store {
@@ -118,7 +118,11 @@ fn ids_stored_as_integers_or_blobs_open_as_they_are_listed() {
         .iter()
         .map(|a| a["id"].as_str().unwrap())
         .collect();
-    assert!(ids.contains(&"42") && ids.contains(&"c0ffee"), "{ids:?}");
+    // The blob lists as a blob literal, never like the text of its hex.
+    assert!(
+        ids.contains(&"42") && ids.contains(&"c0ffee") && ids.contains(&"x'c0ffee'"),
+        "{ids:?}"
+    );
 
     let state = json(&run(&["state", &store.arg(), "42", "--format", "json"]));
     assert_eq!(state, serde_json::json!({"n": 2}));
@@ -127,9 +131,18 @@ fn ids_stored_as_integers_or_blobs_open_as_they_are_listed() {
     let verify = json(&run(&["verify", &store.arg(), "42", "--format", "json"]));
     assert_eq!(verify["snapshots_checked"], 1, "{verify}");
     assert_eq!(verify["drifting"], 0, "{verify}");
-    // The text id is found first; the blob is reached only where no text matches.
+    // Each opens as listed.
     let state = json(&run(&["state", &store.arg(), "c0ffee", "--format", "json"]));
     assert_eq!(state, serde_json::json!({"text": true}));
+    let state = json(&run(&[
+        "state",
+        &store.arg(),
+        "x'c0ffee'",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(state, serde_json::json!({"b": true}));
+    // Bare hex, as rewind listed blobs before, still reaches the blob where no text matches.
     store
         .conn
         .execute("DELETE FROM events WHERE aggregate_id = 'c0ffee'", [])
@@ -240,4 +253,104 @@ fn payloads_as_deep_as_stores_allow_export_to_transcripts_that_read_back() {
         .as_str()
         .unwrap()
         .contains("nested deeper than 128"));
+}
+
+/// Runs rewind with its address space capped, so a parse that grows far past its text
+/// fails the test instead of the machine.
+fn run_capped(cap_bytes: u64, args: &[&str]) -> std::process::Output {
+    Command::new("prlimit")
+        .arg(format!("--as={cap_bytes}"))
+        .arg(env!("CARGO_BIN_EXE_rewind"))
+        .args(args)
+        .output()
+        .expect("prlimit runs")
+}
+
+/// 40 MB of `[0,0,…]` is 20 million values: well over a gigabyte parsed. Such a payload
+/// and such a snapshot are flagged (as too deep ones are), read in bounded memory, and the
+/// rest of the aggregate replays.
+#[test]
+fn a_payload_of_millions_of_tiny_values_is_flagged_not_parsed() {
+    let mut store = Store::native();
+    let zeros = format!("{{\"zeros\": [{}0]}}", "0,".repeat(20_000_000));
+    store.event(
+        "acc-1",
+        1,
+        "Opened",
+        r#"{"balance": 1}"#,
+        "2026-01-01T10:00:00Z",
+    );
+    store.event("acc-1", 2, "Flood", &zeros, "2026-01-01T10:01:00Z");
+    store.event(
+        "acc-1",
+        3,
+        "Deposited",
+        r#"{"balance": 5}"#,
+        "2026-01-01T10:02:00Z",
+    );
+    store.snapshot("acc-1", 2, &zeros);
+    drop(zeros);
+    let cap = 1_200_000_000;
+
+    let events = run_capped(cap, &["events", &store.arg(), "acc-1", "--format", "json"]);
+    assert!(events.status.success(), "{}", stderr(&events));
+    let events = json(&events);
+    let flood = &events[1];
+    assert_eq!(flood["type"], "Flood");
+    assert!(
+        flood["error"]
+            .as_str()
+            .unwrap()
+            .contains("holds more than 2097152 values"),
+        "{}",
+        flood["error"]
+    );
+    let state = run_capped(cap, &["state", &store.arg(), "acc-1", "--format", "json"]);
+    assert!(state.status.success(), "{}", stderr(&state));
+    assert_eq!(json(&state), serde_json::json!({"balance": 5}));
+    let err = stderr(&state);
+    assert!(
+        err.contains("1 event of acc-1 did not decode") && err.contains("at v2"),
+        "the flagged step is said: {err}"
+    );
+    // The snapshot of the flood is flagged rather than compared; blame reads past it.
+    let verify = run_capped(cap, &["verify", &store.arg(), "acc-1", "--format", "json"]);
+    assert!(
+        matches!(verify.status.code(), Some(0 | 1)),
+        "{}",
+        stderr(&verify)
+    );
+    let blame = run_capped(cap, &["blame", &store.arg(), "acc-1", ".balance"]);
+    assert!(blame.status.success(), "{}", stderr(&blame));
+    assert!(stdout(&blame).contains("Deposited"), "{}", stdout(&blame));
+}
+
+/// A transcript line is bounded the same way: one holding more values than any line
+/// rewind writes is refused at open with one line, in bounded memory.
+#[test]
+fn a_transcript_line_of_millions_of_values_is_refused_in_bounded_memory() {
+    let mut store = Store::native();
+    store.event(
+        "acc-1",
+        1,
+        "Opened",
+        r#"{"balance": 1}"#,
+        "2026-01-01T10:00:00Z",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.jsonl");
+    let shown = path.to_string_lossy().into_owned();
+    let output = run(&["export", &store.arg(), "acc-1", "-o", &shown]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = std::fs::read_to_string(&path).unwrap();
+    let flood = format!("\"state\":[{}0]", "0,".repeat(9_000_000));
+    let text = text.replacen("\"state\":{\"balance\":1}", &flood, 1);
+    assert!(text.len() > 18_000_000, "the step's state was replaced");
+    std::fs::write(&path, text).unwrap();
+    let output = run_capped(
+        1_000_000_000,
+        &["state", &shown, "acc-1", "--format", "json"],
+    );
+    let err = one_line_error(&output);
+    assert!(err.contains("holds more than 8388608 values"), "{err}");
 }

@@ -681,3 +681,33 @@ fn text_times_list_their_earliest_and_latest_instants() {
         ]
     );
 }
+
+/// An aggregate id column of type bytea lists ids as the server writes bytea (`\x…`), and
+/// each opens as listed.
+#[test]
+fn bytea_ids_open_as_they_are_listed() {
+    let Some(db) = PgServer::shared("bytea ids").map(|s| s.create_database("bytea ids")) else {
+        return;
+    };
+    db.psql(
+        "CREATE TABLE events (global_position bigint GENERATED ALWAYS AS IDENTITY,
+             aggregate_id bytea, aggregate_type text, event_type text,
+             event_data jsonb, version integer, \"timestamp\" timestamptz);
+         INSERT INTO events (aggregate_id, aggregate_type, event_type, event_data, version,
+             \"timestamp\") VALUES
+             ('\\xc0ffee', 'account', 'Opened', '{\"n\": 1}', 1, '2026-03-01T09:00:00Z'),
+             ('\\xc0ffee', 'account', 'Noted', '{\"n\": 2}', 2, '2026-03-01T10:00:00Z');",
+    );
+    let cli = PgCli::new();
+    let map = ["--map", "snapshots.table=", "--map", "events.metadata="];
+    let list = cli.json(&[&["aggregates", &db.url(), "--format", "json"][..], &map].concat());
+    assert_eq!(list[0]["id"], "\\xc0ffee", "{list}");
+    let state = cli.json(
+        &[
+            &["state", &db.url(), "\\xc0ffee", "--format", "json"][..],
+            &map,
+        ]
+        .concat(),
+    );
+    assert_eq!(state, serde_json::json!({"n": 2}));
+}

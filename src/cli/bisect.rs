@@ -18,7 +18,7 @@ pub fn run(
     let mut replay = session.replay(aggregate)?;
     let result = bisect(&mut replay, &predicate)?;
     let judged = result.found.map_or(replay.len(), |index| index + 1);
-    super::session::report_reducer_failures(aggregate, &replay, judged);
+    super::session::report_step_problems(aggregate, &replay, judged);
     if let Some((index, err)) = &result.run.first_error {
         warn(&format!(
             "the predicate failed on {} events (first at v{}: {err})",

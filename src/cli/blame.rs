@@ -42,7 +42,7 @@ pub fn run(
     if let Some(err) = failed {
         return Err(err);
     }
-    super::session::report_reducer_failures(aggregate, &replay, replay.len());
+    super::session::report_step_problems(aggregate, &replay, replay.len());
     match format {
         ListFormat::Json => array.finish(out)?,
         ListFormat::Table => {

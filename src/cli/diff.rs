@@ -24,7 +24,7 @@ pub fn run(
         .map(|p| replay.resolve(p))
         .transpose()?
         .unwrap_or(replay.len());
-    super::session::report_reducer_failures(aggregate, &replay, from_count.max(to_count));
+    super::session::report_step_problems(aggregate, &replay, from_count.max(to_count));
     let old = replay.state_after(from_count)?.clone();
     let new = replay.state_after(to_count)?.clone();
     let (from_version, to_version) = (

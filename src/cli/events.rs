@@ -82,7 +82,7 @@ pub fn run(
         out,
     )?;
     printer.finish(out)?;
-    super::session::report_reducer_failures(aggregate, &replay, replay.len());
+    super::session::report_step_problems(aggregate, &replay, replay.len());
     Ok(EXIT_OK)
 }
 
@@ -101,7 +101,7 @@ pub fn follow(
     let source = session.source.as_ref();
     let (mut replay, mut resume) =
         crate::load::replay_to_follow(source, aggregate, session.reducer_for(aggregate))?;
-    super::session::report_reducer_failures(aggregate, &replay, replay.len());
+    super::session::report_step_problems(aggregate, &replay, replay.len());
     let filter = where_
         .map(|code| Predicate::new(code, "--where", session.jq_limits))
         .transpose()?;

@@ -64,26 +64,36 @@ impl Session {
 }
 
 /// Says (after the command's result) how many of the first `upto` events, the ones the
-/// result rests on, the reducer refused, and the first: a state built past failures is not
-/// the whole story.
-pub fn report_reducer_failures(aggregate: &str, replay: &Replay, upto: usize) {
-    let failed: Vec<(usize, &str)> = replay
-        .problems()
-        .filter(|(index, _)| *index < upto)
-        .filter_map(|(index, problem)| match problem {
-            StepProblem::ReducerFailed(err) => Some((index, err.as_str())),
-            StepProblem::Undecodable(_) => None,
-        })
-        .collect();
-    if let Some((index, first)) = failed.first() {
-        let events = match failed.len() {
-            1 => "1 event".to_string(),
-            n => format!("{n} events"),
-        };
+/// result rests on, the reducer refused or could not read, and the first: a state built
+/// past failures is not the whole story.
+pub fn report_step_problems(aggregate: &str, replay: &Replay, upto: usize) {
+    let (mut failed, mut undecodable) = (Vec::new(), Vec::new());
+    for (index, problem) in replay.problems().filter(|(index, _)| *index < upto) {
+        match problem {
+            StepProblem::ReducerFailed(err) => failed.push((index, err.as_str())),
+            StepProblem::Undecodable(err) => undecodable.push((index, err.as_str())),
+        }
+    }
+    let events = |n: usize| match n {
+        1 => "1 event".to_string(),
+        n => format!("{n} events"),
+    };
+    let version = |index: usize| replay.entry(index).map_or(0, |e| e.version);
+    if let Some(&(index, first)) = failed.first() {
         warn_after(format!(
-            "the {} reducer failed on {events} of {aggregate}, which left the state as it was (first at v{}: {first})",
+            "the {} reducer failed on {} of {aggregate}, which left the state as it was (first at v{}: {first})",
             replay.reducer_name(),
-            replay.entry(*index).map_or(0, |e| e.version),
+            events(failed.len()),
+            version(index),
+        ));
+    }
+    // A payload that did not decode is skipped by the fold: the answer is then not the
+    // fold of every event, and says so.
+    if let Some(&(index, first)) = undecodable.first() {
+        warn_after(format!(
+            "{} of {aggregate} did not decode and left the state as it was (first at v{}: {first})",
+            events(undecodable.len()),
+            version(index),
         ));
     }
 }

@@ -43,7 +43,7 @@ pub fn run(
         Some(position) => replay.resolve(position)?,
         None => replay.len(),
     };
-    super::session::report_reducer_failures(aggregate, &replay, count);
+    super::session::report_step_problems(aggregate, &replay, count);
     let version = replay.version_after(count);
     let time = replay
         .time_after(count)
@@ -108,7 +108,7 @@ pub fn run_all(
                 found.insert(summary.id.clone(), replay.state_after(count)?.clone());
             }
         }
-        super::session::report_reducer_failures(&summary.id, &replay, furthest);
+        super::session::report_step_problems(&summary.id, &replay, furthest);
     }
     if let [before, after] = states.as_slice() {
         return print_changes(before, after, instants, format, out);

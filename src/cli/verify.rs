@@ -39,7 +39,7 @@ pub fn run(
         let mut replay = session.replay(id)?;
         reducer = replay.reducer_name();
         let (count, found) = verify_aggregate(id, &mut replay, &ignore)?;
-        super::session::report_reducer_failures(id, &replay, replay.len());
+        super::session::report_step_problems(id, &replay, replay.len());
         checked += count;
         drifts.extend(found);
     }

@@ -1,10 +1,8 @@
 use chrono::{DateTime, FixedOffset, Utc};
 use serde_json::Value;
 
+use super::json_shape::{json_shape, MAX_JSON_DEPTH, MAX_JSON_VALUES};
 use super::StorePosition;
-
-/// JSON nested deeper than this is refused as a payload, as serde_json's parser would.
-pub const MAX_JSON_DEPTH: usize = 128;
 
 /// Validated JSON text, parsed when needed.
 ///
@@ -14,13 +12,12 @@ pub const MAX_JSON_DEPTH: usize = 128;
 pub struct JsonText(Box<str>);
 
 impl JsonText {
-    /// Checks that `text` is JSON a `Value` can hold (including the nesting limit).
+    /// Checks that `text` is JSON a `Value` can hold, within the nesting and size limits
+    /// of values read from outside.
     pub fn parse(text: &str) -> Result<JsonText, String> {
-        if nesting_depth(text) > MAX_JSON_DEPTH {
-            return Err(format!(
-                "invalid JSON: nested deeper than {MAX_JSON_DEPTH} levels"
-            ));
-        }
+        json_shape(text.as_bytes())
+            .check(MAX_JSON_DEPTH, MAX_JSON_VALUES)
+            .map_err(|reason| format!("invalid JSON: {reason}"))?;
         serde_json::from_str::<serde::de::IgnoredAny>(text)
             .map_err(|err| format!("invalid JSON: {err}"))?;
         Ok(JsonText(text.into()))
@@ -83,32 +80,6 @@ impl From<Value> for JsonText {
     fn from(value: Value) -> JsonText {
         JsonText::from_value(&value)
     }
-}
-
-/// The deepest nesting of arrays and objects in JSON text, without parsing it.
-pub fn nesting_depth(text: &str) -> usize {
-    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0usize, false, false);
-    for byte in text.bytes() {
-        if in_string {
-            match byte {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match byte {
-            b'"' => in_string = true,
-            b'[' | b'{' => {
-                depth += 1;
-                deepest = deepest.max(depth);
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    deepest
 }
 
 /// A stored payload: JSON, or the raw text kept with the reason it did not decode.

@@ -3,15 +3,19 @@
 
 mod event;
 mod history;
+mod json_shape;
 mod position;
 mod store_position;
 mod summary;
 pub mod transcript;
 
-pub use event::{nesting_depth, Event, EventIssue, JsonText, Payload, Snapshot, MAX_JSON_DEPTH};
+pub use event::{Event, EventIssue, JsonText, Payload, Snapshot};
 pub use history::{
     Chunk, History, HistoryStart, RecordedStates, RecordedStep, RecordedStepList, RecordedSteps,
     SnapshotOutcome, StepProblem,
+};
+pub use json_shape::{
+    json_shape, nesting_depth, parse_bounded, JsonShape, MAX_JSON_DEPTH, MAX_JSON_VALUES,
 };
 pub use position::{parse_time, Position, PositionError};
 pub use store_position::{PositionInput, SincePoint, SincePointError, StorePosition};

@@ -23,6 +23,11 @@ const ENVELOPE_DEPTH: usize = 6;
 /// `MAX_JSON_DEPTH` deep) inside the deepest envelope, so every line written reads back.
 pub const MAX_LINE_DEPTH: usize = super::MAX_JSON_DEPTH + ENVELOPE_DEPTH;
 
+/// The most values one line may hold: a step's payload, state and changes (a change keeps
+/// the old and the new value), each as large as a value read from outside may be. Lines
+/// are checked against it when written too, so every line written reads back.
+pub const MAX_LINE_VALUES: usize = 4 * super::MAX_JSON_VALUES;
+
 /// What transcripts show in place of a redacted value.
 pub const REDACTED: &str = "[redacted]";
 

@@ -14,7 +14,7 @@ use crate::model::transcript::wire::{
     WireStep,
 };
 use crate::model::transcript::{
-    Bound, Closing, Header, SnapshotMark, Step, FORMAT_VERSION, MAX_LINE_DEPTH,
+    Bound, Closing, Header, SnapshotMark, Step, FORMAT_VERSION, MAX_LINE_DEPTH, MAX_LINE_VALUES,
 };
 use crate::model::{format_time, EventIssue, Payload, SnapshotOutcome, StepProblem};
 
@@ -53,16 +53,17 @@ impl Render for JsonLines {
 }
 
 impl JsonLines {
-    /// Writes one line, unless it nests deeper than a reader accepts (a jq reducer can build
-    /// states of any depth): then the export fails rather than write a file that cannot
-    /// be read back.
+    /// Writes one line, unless it nests deeper or holds more values than a reader accepts
+    /// (a jq reducer can build states of any size): then the export fails rather than
+    /// write a file that cannot be read back.
     fn line(&mut self, out: &mut dyn Write, value: &impl Serialize, what: &str) -> io::Result<()> {
         self.buffer.clear();
         crate::display::json::to_writer(&mut self.buffer, value)?;
-        let text = std::str::from_utf8(&self.buffer).map_err(io::Error::other)?;
-        if crate::model::nesting_depth(text) > MAX_LINE_DEPTH {
+        if let Err(reason) =
+            crate::model::json_shape(&self.buffer).check(MAX_LINE_DEPTH, MAX_LINE_VALUES)
+        {
             return Err(io::Error::other(format!(
-                "{what} nests JSON deeper than a transcript line may ({MAX_LINE_DEPTH} levels)"
+                "{what} cannot be written as a transcript line: its JSON is {reason}"
             )));
         }
         self.buffer.push(b'\n');
@@ -258,13 +259,18 @@ mod tests {
             Err(err) => err.to_string(),
         };
         assert!(
-            err.contains("the end line nests JSON deeper than a transcript line may (134 levels)"),
+            err.contains(
+                "the end line cannot be written as a transcript line: its JSON is nested deeper than 134 levels"
+            ),
             "{err}"
         );
         let err = match transcript_of(140) {
             Ok(_) => panic!("a state 140 deep was written"),
             Err(err) => err.to_string(),
         };
-        assert!(err.contains("step 134 (v134) nests JSON deeper"), "{err}");
+        assert!(
+            err.contains("step 134 (v134) cannot be written as a transcript line"),
+            "{err}"
+        );
     }
 }

@@ -316,7 +316,7 @@ impl KafkaMapping {
 }
 
 fn value_json(record: &RawRecord) -> Option<Value> {
-    serde_json::from_slice(record.value.as_deref()?).ok()
+    crate::model::parse_bounded(record.value.as_deref()?).ok()
 }
 
 /// Ids and types are text; numbers are written out, other JSON is not an id.

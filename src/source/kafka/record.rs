@@ -61,7 +61,7 @@ pub fn encode_headers(headers: &[(String, Option<Vec<u8>>)]) -> String {
 }
 
 pub fn decode_headers(text: &str) -> Vec<(String, Option<Vec<u8>>)> {
-    let Ok(Value::Array(items)) = serde_json::from_str::<Value>(text) else {
+    let Ok(Value::Array(items)) = crate::model::parse_bounded(text.as_bytes()) else {
         return Vec::new();
     };
     items

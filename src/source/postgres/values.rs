@@ -137,6 +137,10 @@ impl RowValues for PgRow<'_> {
         if let Some(time) = raw.time() {
             return Some(time.map_or_else(|text| text, |t| format_time(&t)));
         }
+        if let (true, ValueRef::Blob(bytes)) = (raw.ty == Type::BYTEA, raw.value()) {
+            // As the server writes bytea as text, so the id opens as listed.
+            return Some(format!("\\x{}", decode::hex(bytes)));
+        }
         decode::text(raw.value())
     }
 

@@ -32,27 +32,37 @@ pub fn metadata(value: ValueRef<'_>, issues: &mut Vec<EventIssue>) -> JsonText {
     }
 }
 
-/// Text of an identifying column; numbers are written out, blobs as lowercase hex.
+/// Text of an identifying column; numbers are written out, blobs as SQLite writes a blob
+/// literal (`x'c0ffee'`), so a blob id never lists like a text one.
 pub fn text(value: ValueRef<'_>) -> Option<String> {
     match value {
         ValueRef::Null => None,
         ValueRef::Text(bytes) => Some(String::from_utf8_lossy(bytes).into_owned()),
         ValueRef::Integer(i) => Some(i.to_string()),
         ValueRef::Real(f) => Some(f.to_string()),
-        ValueRef::Blob(bytes) => Some(bytes.iter().map(|b| format!("{b:02x}")).collect()),
+        ValueRef::Blob(bytes) => Some(format!("x'{}'", hex(bytes))),
     }
 }
 
+/// Lowercase hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The values an aggregate id as listed may stand for, in the order `layout::id_matches`
-/// tries them: the text, the integer it spells (`42`), the blob its hex spells (`c0ffee`);
-/// NULL where the text spells none.
+/// tries them: the text, the integer it spells (`42`), the blob its literal spells
+/// (`x'c0ffee'`, or bare hex as rewind listed blobs before); NULL where it spells none.
 pub fn id_params(id: &str) -> [SqlValue; 3] {
     let integer = id
         .parse::<i64>()
         .ok()
         .filter(|n| n.to_string() == id)
         .map_or(SqlValue::Null, SqlValue::Integer);
-    let blob = hex_bytes(id).map_or(SqlValue::Null, SqlValue::Blob);
+    let literal = id
+        .strip_prefix("x'")
+        .and_then(|rest| rest.strip_suffix('\''))
+        .unwrap_or(id);
+    let blob = hex_bytes(literal).map_or(SqlValue::Null, SqlValue::Blob);
     [SqlValue::Text(id.to_string()), integer, blob]
 }
 
@@ -166,6 +176,13 @@ mod tests {
                 "{value:?} listed as {listed}"
             );
         }
+        // A blob never lists like the text of its hex.
+        assert_eq!(
+            text(ValueRef::Blob(&[0xc0, 0xff, 0xee])).unwrap(),
+            "x'c0ffee'"
+        );
+        assert_eq!(text(ValueRef::Text(b"c0ffee")).unwrap(), "c0ffee");
+        assert_eq!(id_params("c0ffee")[2], id_params("x'c0ffee'")[2]);
         assert_eq!(id_params("007")[1], SqlValue::Null);
         assert_eq!(id_params("abc")[2], SqlValue::Null);
     }

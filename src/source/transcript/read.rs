@@ -11,6 +11,7 @@ use crate::model::transcript::wire::{
 };
 use crate::model::transcript::{
     Bound, Closing, Header, SnapshotMark, Step, FORMAT_VERSION, MARKER, MAX_LINE_DEPTH,
+    MAX_LINE_VALUES,
 };
 use crate::model::{
     Event, EventIssue, Payload, Snapshot, SnapshotOutcome, StepProblem, StorePosition,
@@ -213,10 +214,12 @@ fn read_header(line: &str) -> Result<Header, ReadError> {
 /// once wrapped, so the depth is checked here, without recursion, and the limit lifted.
 fn parse_line(text: &str, line: usize) -> Result<serde_json::Result<Value>, ReadError> {
     use serde::Deserialize;
-    if crate::model::nesting_depth(text) > MAX_LINE_DEPTH {
+    if let Err(reason) =
+        crate::model::json_shape(text.as_bytes()).check(MAX_LINE_DEPTH, MAX_LINE_VALUES)
+    {
         return Err(ReadError::Invalid {
             line,
-            reason: format!("it is nested deeper than {MAX_LINE_DEPTH} levels"),
+            reason: format!("it is {reason}"),
         });
     }
     let mut parser = serde_json::Deserializer::from_str(text);

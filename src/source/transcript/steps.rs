@@ -17,6 +17,10 @@ use super::MAX_LINE_BYTES;
 /// Steps parsed per read of the file: what a fold or a page takes next.
 const WINDOW: usize = 256;
 
+/// Fewer steps are parsed at a time when their lines are long: a window holds about this
+/// much text (and at least one step), since parsed JSON costs several times its text.
+const WINDOW_BYTES: u64 = 8 << 20;
+
 pub enum Steps {
     Memory(Vec<Step>),
     File(Arc<StepFile>),
@@ -112,6 +116,20 @@ impl StepFile {
         Ok(steps)
     }
 
+    /// Where a window read from step `index` ends: `WINDOW` steps on, or sooner once their
+    /// lines add up to `WINDOW_BYTES`.
+    fn window_end(&self, index: usize) -> usize {
+        let limit = (index + WINDOW).min(self.offsets.len());
+        let Some(&start) = self.offsets.get(index) else {
+            return limit;
+        };
+        let mut end = (index + 1).min(limit);
+        while end < limit && self.offsets[end] - start < WINDOW_BYTES {
+            end += 1;
+        }
+        end
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Reader> {
         self.reader.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -121,7 +139,7 @@ impl StepFile {
         let mut reader = self.lock();
         let held = index >= reader.first && index < reader.first + reader.window.len();
         if !held {
-            let end = (index + WINDOW).min(self.offsets.len());
+            let end = self.window_end(index);
             let window = self.read(&mut reader, index..end).ok()?;
             reader.first = index;
             reader.window = window;
