@@ -68,12 +68,16 @@ pub fn replay_first<'s>(
     let mut snapshots = Vec::new();
     let mut query = Query::aggregate(aggregate_id);
     query.limit = limit;
-    let resume = source.query(&query, &mut |chunk| {
-        match chunk {
-            Chunk::Events(events) => replay.extend(events),
-            Chunk::Snapshots(found) => snapshots.extend(found),
-        }
-        ControlFlow::Continue(())
+    // The fold runs beside the read: the store's next rows are read and decoded while the
+    // reducer folds the ones before.
+    let resume = replay.extend_overlapped(|extend| {
+        source.query(&query, &mut |chunk| {
+            match chunk {
+                Chunk::Events(events) => extend(events),
+                Chunk::Snapshots(found) => snapshots.extend(found),
+            }
+            ControlFlow::Continue(())
+        })
     })?;
     if replay.is_empty() && snapshots.is_empty() {
         // Distinguishes an unknown id from an aggregate with nothing in range.

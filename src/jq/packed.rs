@@ -39,15 +39,16 @@ pub fn packed_event(event: &Event) -> String {
     };
     let metadata = event.metadata.as_str();
     let mut out = String::with_capacity(data.len() + metadata.len() + 96);
+    let mut digits = itoa::Buffer::new();
     out.push(char::from(MARK));
     string(&mut out, Some(&event.event_type));
-    json(&mut out, &event.version.to_string());
+    json(&mut out, digits.format(event.version));
     let time = event.timestamp.as_ref().map(format_time);
     string(&mut out, time.as_deref());
     string(&mut out, Some(&event.aggregate_id));
     string(&mut out, event.aggregate_type.as_deref());
     match &event.position {
-        StorePosition::Seq(n) => json(&mut out, &n.to_string()),
+        StorePosition::Seq(n) => json(&mut out, digits.format(*n)),
         other => json(&mut out, &other.to_json().to_string()),
     }
     string(&mut out, event.event_id.as_deref());
@@ -68,8 +69,9 @@ fn json(out: &mut String, text: &str) {
 }
 
 fn field(out: &mut String, tag: char, text: &str) {
-    use std::fmt::Write;
-    let _ = write!(out, "{tag}{}:", text.len());
+    out.push(tag);
+    out.push_str(itoa::Buffer::new().format(text.len()));
+    out.push(':');
     out.push_str(text);
 }
 

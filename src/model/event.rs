@@ -1,7 +1,7 @@
 use chrono::{DateTime, FixedOffset, Utc};
 use serde_json::Value;
 
-use super::json_shape::{json_shape, MAX_JSON_DEPTH, MAX_JSON_VALUES};
+use super::json_shape::{check_json, MAX_JSON_DEPTH, MAX_JSON_VALUES};
 use super::StorePosition;
 
 /// Validated JSON text, parsed when needed.
@@ -15,8 +15,7 @@ impl JsonText {
     /// Checks that `text` is JSON a `Value` can hold, within the nesting and size limits
     /// of values read from outside.
     pub fn parse(text: &str) -> Result<JsonText, String> {
-        json_shape(text.as_bytes())
-            .check(MAX_JSON_DEPTH, MAX_JSON_VALUES)
+        check_json(text.as_bytes(), MAX_JSON_DEPTH, MAX_JSON_VALUES)
             .map_err(|reason| format!("invalid JSON: {reason}"))?;
         serde_json::from_str::<serde::de::IgnoredAny>(text)
             .map_err(|err| format!("invalid JSON: {err}"))?;

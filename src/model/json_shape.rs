@@ -42,6 +42,17 @@ impl JsonShape {
     }
 }
 
+/// Refuses JSON text deeper or larger than the limits, without parsing it. Text too short
+/// to break them is not scanned: valid JSON `depth` deep takes `2 × depth` bytes, and `n`
+/// values take `2n - 1`, so most payloads cost nothing here (text that is not valid JSON is
+/// refused by the parser that runs next).
+pub fn check_json(text: &[u8], max_depth: usize, max_values: usize) -> Result<(), String> {
+    if text.len() <= 2 * max_depth && text.len() / 2 < max_values {
+        return Ok(());
+    }
+    json_shape(text).check(max_depth, max_values)
+}
+
 /// The shape of JSON text, without parsing it (text that is not JSON gets a shape too; the
 /// parser that runs next refuses it).
 pub fn json_shape(text: &[u8]) -> JsonShape {
@@ -83,7 +94,7 @@ pub fn nesting_depth(text: &str) -> usize {
 /// Parses JSON read from outside into a value, refusing text whose parse would be deeper
 /// or larger than a payload may be.
 pub fn parse_bounded(text: &[u8]) -> Result<serde_json::Value, String> {
-    json_shape(text).check(MAX_JSON_DEPTH, MAX_JSON_VALUES)?;
+    check_json(text, MAX_JSON_DEPTH, MAX_JSON_VALUES)?;
     serde_json::from_slice(text).map_err(|err| err.to_string())
 }
 
@@ -130,6 +141,24 @@ mod tests {
         ] {
             let value: serde_json::Value = serde_json::from_str(text).unwrap();
             assert!(shape(text).values >= built(&value), "{text}");
+        }
+    }
+
+    #[test]
+    fn short_text_is_not_scanned_yet_never_passes_a_limit() {
+        // Invalid JSON may skip the scan (the parser refuses it); valid JSON never does
+        // where it would fail the scan.
+        for depth in 1..=140 {
+            let text = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+            assert_eq!(
+                check_json(text.as_bytes(), 128, MAX_JSON_VALUES).is_ok(),
+                depth <= 128,
+                "{depth}"
+            );
+        }
+        for n in 1..=40 {
+            let text = format!("[{}]", vec!["0"; n].join(","));
+            assert_eq!(check_json(text.as_bytes(), 128, 20).is_ok(), n < 20, "{n}");
         }
     }
 

@@ -15,7 +15,8 @@ pub use history::{
     SnapshotOutcome, StepProblem,
 };
 pub use json_shape::{
-    json_shape, nesting_depth, parse_bounded, JsonShape, MAX_JSON_DEPTH, MAX_JSON_VALUES,
+    check_json, json_shape, nesting_depth, parse_bounded, JsonShape, MAX_JSON_DEPTH,
+    MAX_JSON_VALUES,
 };
 pub use position::{parse_time, Position, PositionError};
 pub use store_position::{PositionInput, SincePoint, SincePointError, StorePosition};

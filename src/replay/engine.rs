@@ -4,25 +4,18 @@
 //! fits in bounded memory.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use super::fold::Fold;
 use super::index::{Entry, EventIndex};
 use super::reducer::Reducer;
 use super::storage::{EventPages, Storage};
 use super::warnings::{self, Warning};
-use crate::jq::Checkpoints;
 use crate::model::{Event, History, HistoryStart, Position, Snapshot, StepProblem};
-
-/// States are kept every this many events at first, so reaching any position applies few.
-const FIRST_SPACING: usize = 64;
-/// At most this many checkpoints: past it the spacing doubles, so a long history costs
-/// a bounded number of states.
-const MAX_CHECKPOINTS: usize = 16_384;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReplayError {
@@ -42,15 +35,10 @@ pub enum ReplayError {
 /// A replayed aggregate. Positions are counts: `state_after(n)` is the state once the first
 /// `n` events have been applied, from `0` (null) to `len()` (the latest state).
 pub struct Replay<'s> {
-    reducer: Arc<dyn Reducer>,
+    fold: Fold,
     index: EventIndex,
     storage: Storage<'s>,
     snapshots: Vec<Snapshot>,
-    /// `checkpoints[k]` is the state after `k * spacing` events.
-    checkpoints: Vec<Value>,
-    spacing: usize,
-    head: Value,
-    problems: BTreeMap<usize, StepProblem>,
     warnings: Vec<Warning>,
     cursor: Option<(usize, Value)>,
     /// Version and time of the event before the first one held, for a history that starts
@@ -71,14 +59,10 @@ impl<'s> Replay<'s> {
 
     fn with_storage(reducer: Arc<dyn Reducer>, storage: Storage<'s>) -> Replay<'s> {
         Replay {
-            reducer,
+            fold: Fold::new(reducer),
             index: EventIndex::default(),
             storage,
             snapshots: Vec::new(),
-            checkpoints: vec![Value::Null],
-            spacing: FIRST_SPACING,
-            head: Value::Null,
-            problems: BTreeMap::new(),
             warnings: Vec::new(),
             cursor: None,
             start: None,
@@ -88,8 +72,7 @@ impl<'s> Replay<'s> {
     /// This replay, starting part-way: position 0 is `start`'s state and version instead
     /// of the empty state at v0.
     pub fn from_start(mut self, start: HistoryStart) -> Replay<'s> {
-        self.checkpoints = vec![start.state.clone()];
-        self.head = start.state;
+        self.fold.start_from(start.state);
         self.start = Some((start.version, start.timestamp));
         self
     }
@@ -105,8 +88,7 @@ impl<'s> Replay<'s> {
     /// Starts part-way at `start` instead; only before the first event.
     pub fn begin_at(&mut self, start: HistoryStart) {
         if self.is_empty() {
-            self.checkpoints = vec![start.state.clone()];
-            self.head = start.state;
+            self.fold.start_from(start.state);
             self.start = Some((start.version, start.timestamp));
         }
     }
@@ -114,7 +96,7 @@ impl<'s> Replay<'s> {
     /// Folds with `reducer` instead; only before the first event.
     pub fn set_reducer(&mut self, reducer: Arc<dyn Reducer>) {
         if self.is_empty() {
-            self.reducer = reducer;
+            self.fold.reducer = reducer;
         }
     }
 
@@ -151,6 +133,70 @@ impl<'s> Replay<'s> {
 
     /// Appends events (in version order) and folds them into the latest state.
     pub fn extend(&mut self, events: Vec<Event>) {
+        self.index_events(&events);
+        self.fold.fold(&events);
+        self.storage.keep(events);
+    }
+
+    /// As `extend` with each batch `feed` hands over, folding on a thread of its own: the
+    /// store reads the next batch while the reducer folds this one, so a jq reducer's
+    /// worker no longer waits for the store between batches. Returns what `feed` returns.
+    pub fn extend_overlapped<R>(
+        &mut self,
+        feed: impl FnOnce(&mut dyn FnMut(Vec<Event>)) -> R,
+    ) -> R {
+        let idle = Fold::new(Arc::clone(&self.fold.reducer));
+        let fold = std::mem::replace(&mut self.fold, idle);
+        let keep = !self.storage.is_paged();
+        let (result, fold) = std::thread::scope(|scope| {
+            // Two batches queued at most: memory stays bounded if the fold is the slower.
+            let (to_fold, batches) = mpsc::sync_channel::<Vec<Event>>(2);
+            let (give_back, folded) = mpsc::channel::<Vec<Event>>();
+            let folder = scope.spawn(move || {
+                let mut fold = fold;
+                // Reused while a paged replay lets payloads go: a fresh vector per call
+                // would fault in new pages each time.
+                let mut pending = Vec::new();
+                while let Ok(mut events) = batches.recv() {
+                    // What the reader queued meanwhile is folded in the same call: a jq
+                    // reducer's worker waits only when a call begins.
+                    pending.append(&mut events);
+                    while let Ok(mut more) = batches.try_recv() {
+                        pending.append(&mut more);
+                    }
+                    fold.fold(&pending);
+                    if keep {
+                        let _ = give_back.send(std::mem::take(&mut pending));
+                    } else {
+                        // Payloads a paged replay lets go are dropped here, off the reader.
+                        pending.clear();
+                    }
+                }
+                fold
+            });
+            let result = feed(&mut |events| {
+                self.index_events(&events);
+                while let Ok(done) = folded.try_recv() {
+                    self.storage.keep(done);
+                }
+                // A fold that panicked has hung up; its panic is raised at the join.
+                let _ = to_fold.send(events);
+            });
+            drop(to_fold);
+            let fold = folder
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            for done in folded.iter() {
+                self.storage.keep(done);
+            }
+            (result, fold)
+        });
+        self.fold = fold;
+        result
+    }
+
+    /// Checks the new events against the ones before them and adds them to the index.
+    fn index_events(&mut self, events: &[Event]) {
         let first_new = self.index.len();
         for (offset, event) in events.iter().enumerate() {
             let previous = match offset {
@@ -160,41 +206,9 @@ impl<'s> Replay<'s> {
             .or(self.start);
             warnings::check(first_new + offset, event, previous, &mut self.warnings);
         }
-        // One fold over the new events, capturing the state at each checkpoint boundary
-        // (one call lets a jq reducer keep its worker busy while the next events are made).
-        let spacing = self.spacing;
-        let boundaries = Checkpoints {
-            first: (first_new / spacing + 1) * spacing - first_new,
-            every: spacing,
-        };
-        let checkpoints = &mut self.checkpoints;
-        let outcomes =
-            self.reducer
-                .apply_checkpointed(&mut self.head, &events, boundaries, &mut |state| {
-                    checkpoints.push(state.clone())
-                });
-        for (offset, problem) in outcomes.into_iter().enumerate() {
-            if let Some(problem) = problem {
-                self.problems.insert(first_new + offset, problem);
-            }
-        }
-        while self.checkpoints.len() > MAX_CHECKPOINTS {
-            self.thin_checkpoints();
-        }
-        for event in &events {
+        for event in events {
             self.index.push(event);
         }
-        self.storage.keep(events);
-    }
-
-    /// Doubles the spacing: every other checkpoint goes.
-    fn thin_checkpoints(&mut self) {
-        self.spacing *= 2;
-        let kept: Vec<Value> = std::mem::take(&mut self.checkpoints)
-            .into_iter()
-            .step_by(2)
-            .collect();
-        self.checkpoints = kept;
     }
 
     pub fn set_snapshots(&mut self, mut snapshots: Vec<Snapshot>) {
@@ -203,11 +217,11 @@ impl<'s> Replay<'s> {
     }
 
     pub fn reducer(&self) -> Arc<dyn Reducer> {
-        Arc::clone(&self.reducer)
+        Arc::clone(&self.fold.reducer)
     }
 
     pub fn reducer_name(&self) -> String {
-        self.reducer.name()
+        self.fold.reducer.name()
     }
 
     pub fn len(&self) -> usize {
@@ -288,33 +302,33 @@ impl<'s> Replay<'s> {
 
     /// Why the event at `index` (0-based) left the state unchanged, if it did.
     pub fn problem(&self, index: usize) -> Option<&StepProblem> {
-        self.problems.get(&index)
+        self.fold.problems.get(&index)
     }
 
     pub fn problems(&self) -> impl Iterator<Item = (usize, &StepProblem)> {
-        self.problems.iter().map(|(i, p)| (*i, p))
+        self.fold.problems.iter().map(|(i, p)| (*i, p))
     }
 
     pub fn latest(&self) -> &Value {
-        &self.head
+        &self.fold.head
     }
 
     /// The state after the first `count` events (clamped to the history's length).
     pub fn state_after(&mut self, count: usize) -> Result<&Value, ReplayError> {
         let count = count.min(self.len());
         if count == self.len() {
-            return Ok(&self.head);
+            return Ok(&self.fold.head);
         }
-        let checkpoint = count / self.spacing;
-        let start = checkpoint * self.spacing;
+        let checkpoint = count / self.fold.spacing;
+        let start = checkpoint * self.fold.spacing;
         // Resume from the cursor when it lies between the checkpoint and the target:
         // that is what makes single steps forward cost one event.
         let reuse = matches!(&self.cursor, Some((at, _)) if *at >= start && *at <= count);
         let (from, mut state) = match self.cursor.take() {
             Some((at, state)) if reuse => (at, state),
-            _ => (start, self.checkpoints[checkpoint].clone()),
+            _ => (start, self.fold.checkpoints[checkpoint].clone()),
         };
-        let reducer = Arc::clone(&self.reducer);
+        let reducer = Arc::clone(&self.fold.reducer);
         let events = self.storage.events(&self.index, from..count);
         let events = match events {
             Ok(events) => events,
@@ -412,116 +426,4 @@ impl<'s> Replay<'s> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::SnapshotOutcome;
-    use crate::model::{parse_time, Payload, Snapshot};
-    use crate::replay::{MergeReducer, WarningKind};
-    use serde_json::json;
-
-    fn event(version: u64, at: &str, data: Payload) -> Event {
-        Event {
-            aggregate_id: "a".into(),
-            version,
-            event_type: "T".into(),
-            timestamp: parse_time(at),
-            data,
-            ..Event::default()
-        }
-    }
-
-    fn replay(events: Vec<Event>) -> Replay<'static> {
-        let mut replay = Replay::new(Arc::new(MergeReducer));
-        replay.extend(events);
-        replay
-    }
-
-    #[test]
-    fn undecodable_events_leave_state_unchanged_and_are_reported() {
-        let mut r = replay(vec![
-            event(1, "2026-01-01", Payload::from_value(json!({"n": 1}))),
-            event(2, "2026-01-02", Payload::from_json_text("{oops")),
-            event(3, "2026-01-03", Payload::from_value(json!({"m": 3}))),
-        ]);
-        assert_eq!(r.state_after(2).unwrap(), &json!({"n": 1}));
-        assert_eq!(r.latest(), &json!({"n": 1, "m": 3}));
-        assert!(matches!(r.problem(1), Some(StepProblem::Undecodable(_))));
-        assert_eq!(r.problem(0), None);
-    }
-
-    #[test]
-    fn gaps_duplicates_and_backwards_time_are_warnings() {
-        let r = replay(vec![
-            event(2, "2026-01-02", Payload::from_value(json!({}))),
-            event(3, "2026-01-01", Payload::from_value(json!({}))),
-            event(3, "2026-01-03", Payload::from_value(json!({}))),
-            event(7, "2026-01-04", Payload::from_value(json!({}))),
-        ]);
-        let kinds: Vec<(usize, &WarningKind)> =
-            r.warnings().iter().map(|w| (w.index, &w.kind)).collect();
-        assert!(matches!(
-            kinds[0],
-            (0, WarningKind::VersionGap { expected: 1 })
-        ));
-        assert!(matches!(
-            kinds[1],
-            (1, WarningKind::TimestampBackwards { .. })
-        ));
-        assert!(matches!(kinds[2], (2, WarningKind::DuplicateVersion)));
-        assert!(matches!(
-            kinds[3],
-            (3, WarningKind::VersionGap { expected: 4 })
-        ));
-    }
-
-    #[test]
-    fn positions_resolve_to_event_counts() {
-        let r = replay(vec![
-            event(1, "2026-01-01T10:00:00Z", Payload::from_value(json!({}))),
-            event(2, "2026-01-01T11:00:00Z", Payload::from_value(json!({}))),
-            event(4, "2026-01-01T12:00:00Z", Payload::from_value(json!({}))),
-        ]);
-        assert_eq!(r.resolve(Position::Version(0)), Ok(0));
-        assert_eq!(r.resolve(Position::Version(2)), Ok(2));
-        // Version 3 is in a gap: the state is the one after v2.
-        assert_eq!(r.resolve(Position::Version(3)), Ok(2));
-        assert_eq!(
-            r.resolve(Position::Version(5)),
-            Err(ReplayError::VersionBeyondEnd { wanted: 5, last: 4 })
-        );
-        let at = |t: &str| r.resolve(Position::Time(parse_time(t).unwrap()));
-        assert_eq!(at("2026-01-01T09:00:00Z"), Ok(0));
-        assert_eq!(at("2026-01-01T11:30:00Z"), Ok(2));
-        assert_eq!(at("2027-01-01"), Ok(3));
-        assert_eq!(r.version_after(3), 4);
-    }
-
-    #[test]
-    fn snapshots_are_checked_against_replay() {
-        let mut r = replay(
-            (1..=4)
-                .map(|v| event(v, "2026-01-01", Payload::from_value(json!({"n": v}))))
-                .collect(),
-        );
-        let snapshot = |version, state: Value| Snapshot {
-            aggregate_id: "a".into(),
-            version,
-            state: Payload::from_value(state),
-            timestamp: None,
-        };
-        r.set_snapshots(vec![
-            snapshot(9, json!({})),
-            snapshot(2, json!({"n": 2})),
-            snapshot(3, json!({"n": 30})),
-        ]);
-        let checks = r.check_snapshots().unwrap();
-        assert_eq!(checks[0].outcome, SnapshotOutcome::Agrees);
-        let SnapshotOutcome::Differs(changes) = &checks[1].outcome else {
-            panic!("v3 should differ: {:?}", checks[1]);
-        };
-        assert_eq!(changes[0].path.to_string(), ".n");
-        assert_eq!(changes[0].old, Some(json!(30)));
-        assert_eq!(changes[0].new, Some(json!(3)));
-        assert_eq!(checks[2].outcome, SnapshotOutcome::BeyondHistory);
-    }
-}
+mod tests;

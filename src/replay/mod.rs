@@ -1,6 +1,7 @@
 //! Rebuilding an aggregate's state at any point of its history.
 
 mod engine;
+mod fold;
 mod index;
 mod merge;
 mod recorded;

@@ -84,15 +84,19 @@ impl Evaluator {
         // Made but not sent: only the jobs that were queued behind one that failed.
         let mut unsent: VecDeque<Job> = VecDeque::new();
         let mut made_until = 0;
+        // Jobs start small and double: the worker waits only for the first few events'
+        // texts, and each job's texts are made while the worker folds the one before.
+        let mut job_steps = PIECE_STEPS;
         // Whether the worker's own state is the one after the last job sent.
         let mut continues = false;
         loop {
             while in_flight.len() < 2 {
                 let job = match unsent.pop_front() {
                     Some(job) => job,
-                    None => match next_job(made_until, count, checkpoints, texts) {
+                    None => match next_job(made_until, count, job_steps, checkpoints, texts) {
                         Some(job) => {
                             made_until = job.end();
+                            job_steps = (job_steps * 2).min(JOB_STEPS);
                             job
                         }
                         None => break,
@@ -240,11 +244,12 @@ impl Evaluator {
     }
 }
 
-/// The job that starts at `start`: pieces of events up to `JOB_STEPS` or `JOB_BYTES`,
+/// The job that starts at `start`: pieces of events up to `job_steps` or `JOB_BYTES`,
 /// marked at each checkpoint and at its end; `None` past the end.
 fn next_job(
     start: usize,
     count: usize,
+    job_steps: usize,
     checkpoints: Checkpoints,
     texts: &mut dyn FnMut(Range<usize>) -> Vec<Option<String>>,
 ) -> Option<Job> {
@@ -259,11 +264,11 @@ fn next_job(
     };
     let mut bytes = 0;
     let mut end = start;
-    while end < count && end - start < JOB_STEPS && bytes < JOB_BYTES {
+    while end < count && end - start < job_steps && bytes < JOB_BYTES {
         let piece_end = checkpoints
             .after(end)
             .min(end + PIECE_STEPS)
-            .min(start + JOB_STEPS)
+            .min(start + job_steps)
             .min(count);
         let piece = texts(end..piece_end);
         bytes += piece.iter().flatten().map(String::len).sum::<usize>();

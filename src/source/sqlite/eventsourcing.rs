@@ -120,9 +120,12 @@ fn decode_json(bytes: &[u8]) -> Result<Value, String> {
     } else {
         bytes
     };
-    crate::model::json_shape(text)
-        .check(crate::model::MAX_JSON_DEPTH, crate::model::MAX_JSON_VALUES)
-        .map_err(|reason| format!("payload is JSON {reason}"))?;
+    crate::model::check_json(
+        text,
+        crate::model::MAX_JSON_DEPTH,
+        crate::model::MAX_JSON_VALUES,
+    )
+    .map_err(|reason| format!("payload is JSON {reason}"))?;
     let value: Value = serde_json::from_slice(text).map_err(|_| {
         "payload is neither JSON nor zlib-compressed JSON: the store looks encrypted \
          (eventsourcing CIPHER_TOPIC); rewind cannot read encrypted stores"

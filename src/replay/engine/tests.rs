@@ -1,0 +1,230 @@
+use super::*;
+use crate::model::SnapshotOutcome;
+use crate::model::{parse_time, Payload, Snapshot};
+use crate::replay::{MergeReducer, WarningKind};
+use serde_json::json;
+
+fn event(version: u64, at: &str, data: Payload) -> Event {
+    Event {
+        aggregate_id: "a".into(),
+        version,
+        event_type: "T".into(),
+        timestamp: parse_time(at),
+        data,
+        ..Event::default()
+    }
+}
+
+fn replay(events: Vec<Event>) -> Replay<'static> {
+    let mut replay = Replay::new(Arc::new(MergeReducer));
+    replay.extend(events);
+    replay
+}
+
+#[test]
+fn undecodable_events_leave_state_unchanged_and_are_reported() {
+    let mut r = replay(vec![
+        event(1, "2026-01-01", Payload::from_value(json!({"n": 1}))),
+        event(2, "2026-01-02", Payload::from_json_text("{oops")),
+        event(3, "2026-01-03", Payload::from_value(json!({"m": 3}))),
+    ]);
+    assert_eq!(r.state_after(2).unwrap(), &json!({"n": 1}));
+    assert_eq!(r.latest(), &json!({"n": 1, "m": 3}));
+    assert!(matches!(r.problem(1), Some(StepProblem::Undecodable(_))));
+    assert_eq!(r.problem(0), None);
+}
+
+#[test]
+fn gaps_duplicates_and_backwards_time_are_warnings() {
+    let r = replay(vec![
+        event(2, "2026-01-02", Payload::from_value(json!({}))),
+        event(3, "2026-01-01", Payload::from_value(json!({}))),
+        event(3, "2026-01-03", Payload::from_value(json!({}))),
+        event(7, "2026-01-04", Payload::from_value(json!({}))),
+    ]);
+    let kinds: Vec<(usize, &WarningKind)> =
+        r.warnings().iter().map(|w| (w.index, &w.kind)).collect();
+    assert!(matches!(
+        kinds[0],
+        (0, WarningKind::VersionGap { expected: 1 })
+    ));
+    assert!(matches!(
+        kinds[1],
+        (1, WarningKind::TimestampBackwards { .. })
+    ));
+    assert!(matches!(kinds[2], (2, WarningKind::DuplicateVersion)));
+    assert!(matches!(
+        kinds[3],
+        (3, WarningKind::VersionGap { expected: 4 })
+    ));
+}
+
+#[test]
+fn positions_resolve_to_event_counts() {
+    let r = replay(vec![
+        event(1, "2026-01-01T10:00:00Z", Payload::from_value(json!({}))),
+        event(2, "2026-01-01T11:00:00Z", Payload::from_value(json!({}))),
+        event(4, "2026-01-01T12:00:00Z", Payload::from_value(json!({}))),
+    ]);
+    assert_eq!(r.resolve(Position::Version(0)), Ok(0));
+    assert_eq!(r.resolve(Position::Version(2)), Ok(2));
+    // Version 3 is in a gap: the state is the one after v2.
+    assert_eq!(r.resolve(Position::Version(3)), Ok(2));
+    assert_eq!(
+        r.resolve(Position::Version(5)),
+        Err(ReplayError::VersionBeyondEnd { wanted: 5, last: 4 })
+    );
+    let at = |t: &str| r.resolve(Position::Time(parse_time(t).unwrap()));
+    assert_eq!(at("2026-01-01T09:00:00Z"), Ok(0));
+    assert_eq!(at("2026-01-01T11:30:00Z"), Ok(2));
+    assert_eq!(at("2027-01-01"), Ok(3));
+    assert_eq!(r.version_after(3), 4);
+}
+
+#[test]
+fn snapshots_are_checked_against_replay() {
+    let mut r = replay(
+        (1..=4)
+            .map(|v| event(v, "2026-01-01", Payload::from_value(json!({"n": v}))))
+            .collect(),
+    );
+    let snapshot = |version, state: Value| Snapshot {
+        aggregate_id: "a".into(),
+        version,
+        state: Payload::from_value(state),
+        timestamp: None,
+    };
+    r.set_snapshots(vec![
+        snapshot(9, json!({})),
+        snapshot(2, json!({"n": 2})),
+        snapshot(3, json!({"n": 30})),
+    ]);
+    let checks = r.check_snapshots().unwrap();
+    assert_eq!(checks[0].outcome, SnapshotOutcome::Agrees);
+    let SnapshotOutcome::Differs(changes) = &checks[1].outcome else {
+        panic!("v3 should differ: {:?}", checks[1]);
+    };
+    assert_eq!(changes[0].path.to_string(), ".n");
+    assert_eq!(changes[0].old, Some(json!(30)));
+    assert_eq!(changes[0].new, Some(json!(3)));
+    assert_eq!(checks[2].outcome, SnapshotOutcome::BeyondHistory);
+}
+
+/// Pages read back from a vector, as a store would give them.
+struct VecPages(Vec<Event>);
+
+impl EventPages for VecPages {
+    fn read_page(
+        &mut self,
+        after: Option<(u64, crate::model::StorePosition)>,
+        limit: usize,
+    ) -> Result<Vec<Event>, String> {
+        let start = match after {
+            None => 0,
+            Some(key) => {
+                self.0
+                    .iter()
+                    .position(|e| (e.version, e.position) == key)
+                    .ok_or("no such event")?
+                    + 1
+            }
+        };
+        Ok(self.0.iter().skip(start).take(limit).cloned().collect())
+    }
+}
+
+/// Events 1..=n with a gap, a repeated version and undecodable payloads sprinkled in.
+fn mixed_history(n: u64) -> Vec<Event> {
+    (1..=n)
+        .map(|v| {
+            let data = match v % 97 {
+                13 => Payload::Undecodable {
+                    raw: "{".into(),
+                    error: "bad".into(),
+                },
+                _ => Payload::from_value(json!({"n": v, "half": v / 2, "drop": null})),
+            };
+            let version = if v == 50 { 49 } else { v + u64::from(v > 300) };
+            let mut event = event(version, "2026-01-01T00:00:00Z", data);
+            event.position = crate::model::StorePosition::Seq(v as i64);
+            event
+        })
+        .collect()
+}
+
+/// Replays `events` handed over in batches of `sizes` (cycled), once through `extend` and
+/// once through `extend_overlapped`, and checks both agree at every position.
+fn overlapped_agrees(reducer: Arc<dyn Reducer>, events: &[Event], sizes: &[usize], paged: bool) {
+    let make = || match paged {
+        true => Replay::paged(Arc::clone(&reducer), Box::new(VecPages(events.to_vec()))),
+        false => Replay::new(Arc::clone(&reducer)),
+    };
+    let batches: Vec<Vec<Event>> = {
+        let (mut batches, mut at, mut size) = (Vec::new(), 0, sizes.iter().cycle());
+        while at < events.len() {
+            let end = (at + size.next().unwrap()).min(events.len());
+            batches.push(events[at..end].to_vec());
+            at = end;
+        }
+        batches
+    };
+    let mut serial = make();
+    for batch in batches.clone() {
+        serial.extend(batch);
+    }
+    let mut overlapped = make();
+    let fed = overlapped.extend_overlapped(|extend| {
+        for batch in batches {
+            extend(batch);
+        }
+        "fed"
+    });
+    assert_eq!(fed, "fed");
+    assert_eq!(overlapped.len(), serial.len());
+    assert_eq!(overlapped.latest(), serial.latest());
+    assert_eq!(
+        overlapped.problems().collect::<Vec<_>>(),
+        serial.problems().collect::<Vec<_>>()
+    );
+    assert_eq!(overlapped.warnings(), serial.warnings());
+    for count in (0..=events.len()).rev().step_by(7) {
+        let expected = serial.state_after(count).unwrap().clone();
+        assert_eq!(
+            overlapped.state_after(count).unwrap(),
+            &expected,
+            "after {count}"
+        );
+    }
+    let read_back = overlapped.events(0..events.len()).unwrap().to_vec();
+    assert_eq!(read_back.len(), events.len());
+    assert!(read_back
+        .iter()
+        .zip(events)
+        .all(|(a, b)| a.version == b.version));
+}
+
+#[test]
+fn folding_beside_the_read_gives_the_replay_extend_gives() {
+    let events = mixed_history(1500);
+    for sizes in [&[1][..], &[7, 300, 2], &[2048], &[64, 1, 129]] {
+        for paged in [false, true] {
+            overlapped_agrees(Arc::new(MergeReducer), &events, sizes, paged);
+        }
+    }
+    // A jq reducer folds queued batches in one call through its worker.
+    let counting = crate::replay::JqReducer::new(
+        "(. // {}) | .n = $event.data.n | .seen += 1",
+        "counting",
+        std::time::Duration::from_secs(5),
+    )
+    .unwrap();
+    overlapped_agrees(Arc::new(counting), &events, &[100, 3, 500], true);
+}
+
+#[test]
+fn nothing_fed_leaves_an_empty_replay() {
+    let mut replay = Replay::new(Arc::new(MergeReducer));
+    replay.extend_overlapped(|_| ());
+    assert!(replay.is_empty());
+    assert_eq!(replay.latest(), &Value::Null);
+}
