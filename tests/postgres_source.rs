@@ -711,3 +711,42 @@ fn bytea_ids_open_as_they_are_listed() {
     );
     assert_eq!(state, serde_json::json!({"n": 2}));
 }
+
+/// A table (or view) with no position column: an aggregate reads in version order (the
+/// server refuses ordering by a missing position), and the store-wide commands say which
+/// column to map, as on SQLite.
+#[test]
+fn a_table_without_a_position_column_reads_its_aggregates_in_version_order() {
+    let Some(db) = PgServer::shared("no position").map(|s| s.create_database("no position")) else {
+        return;
+    };
+    db.psql(
+        "CREATE TABLE events (aggregate_id text, aggregate_type text, event_type text,
+             event_data jsonb, version integer, \"timestamp\" timestamptz);
+         INSERT INTO events VALUES
+             ('acc-2', 'account', 'Opened', '{\"n\": 1}', 1, '2026-03-01T09:30:00Z'),
+             ('acc-1', 'account', 'Noted', '{\"n\": 2}', 2, '2026-03-01T10:00:00Z'),
+             ('acc-1', 'account', 'Opened', '{\"n\": 1}', 1, '2026-03-01T09:00:00Z');",
+    );
+    let cli = PgCli::new();
+    let map = ["--map", "snapshots.table=", "--map", "events.metadata="];
+    let url = db.url();
+    fn with<'a>(args: &[&'a str], map: &[&'a str]) -> Vec<&'a str> {
+        [args, map].concat()
+    }
+    let state = cli.json(&with(&["state", &url, "acc-1", "--format", "json"], &map));
+    assert_eq!(state, serde_json::json!({"n": 2}));
+    let events = cli.json(&with(&["events", &url, "acc-1", "--format", "json"], &map));
+    let versions: Vec<&Value> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["version"])
+        .collect();
+    assert_eq!(versions, [1, 2]);
+    let err = cli.bad(&with(&["log", &url], &map));
+    assert!(
+        err.contains("have no store position") && err.contains("--map events.position="),
+        "{err}"
+    );
+}

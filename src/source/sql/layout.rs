@@ -182,17 +182,21 @@ impl Layout {
     }
 
     /// One aggregate's events meeting `conditions`, in version order; keyset paging adds a
-    /// `(version, position) > (…)` condition and a limit here.
+    /// `(version, position) > (…)` condition and a limit here. Events without a position
+    /// are in version order alone: PostgreSQL refuses `ORDER BY …, NULL` (and its paging
+    /// then goes by version, which holds while versions are unique).
     fn aggregate_events(&self, conditions: &[String]) -> String {
         let e = &self.events;
+        let order = match e.position == Column::null() {
+            true => e.version.sql.clone(),
+            false => format!("{}, {}", e.version.sql, e.position.sql),
+        };
         format!(
-            "SELECT {} FROM {} WHERE {}{} ORDER BY {}, {}",
+            "SELECT {} FROM {} WHERE {}{} ORDER BY {order}",
             self.event_columns(),
             e.table,
             conditions.join(" AND "),
             self.filter(),
-            e.version.sql,
-            e.position.sql
         )
     }
 
