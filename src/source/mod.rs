@@ -1,6 +1,7 @@
 //! Where events come from. Every store rewind reads implements [`EventSource`]; each kind
 //! of store registers how it is named in [`BACKENDS`], the one place that knows them.
 
+mod batch;
 mod error;
 pub mod kafka;
 pub mod postgres;
@@ -13,6 +14,7 @@ pub mod transcript;
 
 use std::ops::ControlFlow;
 
+pub use batch::Batch;
 pub use error::{BadOption, Cause, Rephrased, SourceError};
 pub use query::{limited, Query, Resume, Scope, Start};
 

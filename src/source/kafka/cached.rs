@@ -10,7 +10,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use super::cache::Cache;
 use super::mapping::{FieldSpec, KafkaMapping};
 use crate::model::{AggregateSummary, Chunk, Event, PositionInput, StorePosition};
-use crate::source::{limited, Query, Resume, Scope, SourceError, Start};
+use crate::source::{limited, Batch, Query, Resume, Scope, SourceError, Start};
 
 /// Events are handed out in batches this size, like the SQLite source.
 const BATCH: usize = 2048;
@@ -260,23 +260,19 @@ impl CachedTopic {
                 ))
             }
         };
-        let mut batch = Vec::with_capacity(BATCH);
+        let mut batch = Batch::new(BATCH);
         let mut flow = ControlFlow::Continue(());
         cache.for_each_in_store_order(topic, from, &mut |id, record, ordinal| {
             let event = self.mapping.event(&record, id, ordinal);
             if query.admits(&event) {
-                batch.push(event);
-            }
-            if batch.len() == BATCH {
-                flow = sink(Chunk::Events(std::mem::replace(
-                    &mut batch,
-                    Vec::with_capacity(BATCH),
-                )));
+                if let Some(full) = batch.push(event) {
+                    flow = sink(Chunk::Events(full));
+                }
             }
             flow
         })?;
-        if flow.is_continue() && !batch.is_empty() {
-            let _ = sink(Chunk::Events(batch));
+        if let (true, Some(rest)) = (flow.is_continue(), batch.finish()) {
+            let _ = sink(Chunk::Events(rest));
         }
         Ok(())
     }

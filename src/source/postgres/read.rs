@@ -11,7 +11,7 @@ use super::values::PgRow;
 use super::{follow, PgSource, PAGE};
 use crate::model::{Chunk, Snapshot, StorePosition};
 use crate::source::sql::{self, Kind};
-use crate::source::{Query, Resume, SourceError, Start};
+use crate::source::{Batch, Query, Resume, SourceError, Start};
 
 /// How a statement's rows went: whether the sink stopped the read, and how many rows came.
 struct RowsRead {
@@ -30,7 +30,7 @@ impl PgSource {
         skip: usize,
         sink: &mut dyn FnMut(Chunk) -> ControlFlow<()>,
     ) -> Result<RowsRead, SourceError> {
-        let mut batch = Vec::with_capacity(PAGE);
+        let mut batch = Batch::new(PAGE);
         let mut seen = 0usize;
         // A page asks the server for no more rows than it needs.
         let fetch = query.limit.unwrap_or(PAGE);
@@ -45,18 +45,16 @@ impl PgSource {
                 return ControlFlow::Continue(());
             };
             if query.admits(&event) {
-                batch.push(event);
-            }
-            if batch.len() == PAGE {
-                return sink(Chunk::Events(std::mem::replace(
-                    &mut batch,
-                    Vec::with_capacity(PAGE),
-                )));
+                if let Some(full) = batch.push(event) {
+                    return sink(Chunk::Events(full));
+                }
             }
             ControlFlow::Continue(())
         })?;
-        if !stopped && !batch.is_empty() {
-            stopped = sink(Chunk::Events(batch)).is_break();
+        if !stopped {
+            stopped = batch
+                .finish()
+                .is_some_and(|rest| sink(Chunk::Events(rest)).is_break());
         }
         Ok(RowsRead { stopped, seen })
     }

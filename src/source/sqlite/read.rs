@@ -9,7 +9,7 @@ use super::rows::SqliteRow;
 use super::{decode, SqliteSource};
 use crate::model::{Chunk, Snapshot, StorePosition};
 use crate::source::sql;
-use crate::source::{Query, Resume, SourceError, Start};
+use crate::source::{Batch, Query, Resume, SourceError, Start};
 
 /// Events are handed out in batches this size, so a front end can show progress.
 const BATCH: usize = 2048;
@@ -35,7 +35,7 @@ impl SqliteSource {
         let conn = self.db.get();
         let mut stmt = conn.prepare_cached(sql).map_err(|e| self.error(e, doing))?;
         let mut rows = stmt.query(params).map_err(|e| self.error(e, doing))?;
-        let mut batch = Vec::with_capacity(BATCH);
+        let mut batch = Batch::new(BATCH);
         let mut seen = 0usize;
         while let Some(row) = rows.next().map_err(|e| self.error(e, doing))? {
             self.rows_read.set(self.rows_read.get() + 1);
@@ -51,9 +51,7 @@ impl SqliteSource {
             if !query.admits(&event) {
                 continue;
             }
-            batch.push(event);
-            if batch.len() == BATCH {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+            if let Some(full) = batch.push(event) {
                 if self.db.outside(|| sink(Chunk::Events(full))).is_break() {
                     return Ok(RowsRead {
                         stopped: true,
@@ -62,8 +60,9 @@ impl SqliteSource {
                 }
             }
         }
-        let stopped =
-            !batch.is_empty() && self.db.outside(|| sink(Chunk::Events(batch))).is_break();
+        let stopped = batch
+            .finish()
+            .is_some_and(|rest| self.db.outside(|| sink(Chunk::Events(rest))).is_break());
         Ok(RowsRead { stopped, seen })
     }
 
