@@ -152,6 +152,41 @@ mod tests {
         assert_eq!(reader.aggregates().unwrap()[0].events, 4);
     }
 
+    /// An aggregate's history streams from the cache in batches of at most 16 MiB of
+    /// payloads, numbered in topic order, rather than read whole and then cut up.
+    #[test]
+    fn a_history_streams_in_batches_bounded_by_their_payloads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.sqlite");
+        let topic = topic(KafkaMapping::default());
+        let mut writer = cache_file(&path, &topic);
+        let pad = "x".repeat(1 << 20);
+        let big: Vec<(RawRecord, String)> = (2..42)
+            .map(|offset| {
+                let (mut record, id) = record(0, offset, offset);
+                record.value =
+                    Some(format!(r#"{{"balance":{offset},"pad":"{pad}"}}"#).into_bytes());
+                (record, id)
+            })
+            .collect();
+        writer.store("t", &big).unwrap();
+        let reader = KafkaCacheReader::open(&path, "kafka://h:1/t".into(), topic).unwrap();
+        let mut chunks = Vec::new();
+        reader
+            .query(&Query::aggregate("a"), &mut |chunk| {
+                if let Chunk::Events(events) = chunk {
+                    chunks.push(events.iter().map(|e| e.version).collect::<Vec<_>>());
+                }
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+        assert!(chunks.len() >= 3, "{} chunks", chunks.len());
+        // 16 payloads of 1 MiB fill a batch (the first also holds the two small records).
+        assert!(chunks.iter().all(|c| c.len() <= 18), "{chunks:?}");
+        let versions: Vec<u64> = chunks.concat();
+        assert_eq!(versions, (1..=43).collect::<Vec<_>>());
+    }
+
     #[test]
     fn a_file_indexed_by_another_id_rule_has_no_reader() {
         let dir = tempfile::tempdir().unwrap();

@@ -72,9 +72,10 @@ impl CachedTopic {
             .collect())
     }
 
-    /// Answers a query from the cache as it is now, in one consistent view of it; `cache`
-    /// (a lock's guard, for the source) is let go before an aggregate's events reach the
-    /// sink, so a slow sink does not hold it.
+    /// Answers a query from the cache as it is now, in one consistent view of it. `cache`
+    /// (a lock's guard, for the source) is held while a whole aggregate or the whole store
+    /// streams through the sink, which keeps memory to a batch; pages, polls and histories
+    /// sorted by versions from the values are read first and it is let go before the sink.
     pub fn query(
         &self,
         cache: impl Deref<Target = Cache>,
@@ -112,7 +113,6 @@ impl CachedTopic {
             return Ok(resume);
         }
         let after = query.resume().map(Resume::after);
-        let events = self.events(&cache, aggregate_id, after)?;
         let snapshots = match (&self.mapping.snapshots, query.snapshots && after.is_none()) {
             (Some(mapping), true) => cache
                 .records_of(&mapping.topic, aggregate_id, None)?
@@ -121,18 +121,57 @@ impl CachedTopic {
                 .collect(),
             _ => Vec::new(),
         };
-        drop(cache);
-        let mut events = events.into_iter().filter(|e| query.admits(e)).peekable();
-        while events.peek().is_some() {
-            let batch: Vec<Event> = events.by_ref().take(BATCH).collect();
-            if sink(Chunk::Events(batch)).is_break() {
+        if after.is_none() && !self.mapping.versions_from_value() {
+            // Versions in topic order: the history streams from the cache a batch at a
+            // time, never held whole.
+            if self
+                .stream_events(&cache, aggregate_id, query, sink)?
+                .is_break()
+            {
                 return Ok(resume);
             }
+        } else {
+            let events = self.events(&cache, aggregate_id, after)?;
+            let mut events = events.into_iter().filter(|e| query.admits(e)).peekable();
+            while events.peek().is_some() {
+                let batch: Vec<Event> = events.by_ref().take(BATCH).collect();
+                if sink(Chunk::Events(batch)).is_break() {
+                    return Ok(resume);
+                }
+            }
         }
+        drop(cache);
         if !snapshots.is_empty() {
             let _ = sink(Chunk::Snapshots(snapshots));
         }
         Ok(resume)
+    }
+
+    /// One aggregate's whole history through the sink in batches, numbered in topic order.
+    fn stream_events(
+        &self,
+        cache: &Cache,
+        aggregate_id: &str,
+        query: &Query,
+        sink: &mut dyn FnMut(Chunk) -> ControlFlow<()>,
+    ) -> Result<ControlFlow<()>, SourceError> {
+        let mut batch = Batch::new(BATCH);
+        let mut flow = ControlFlow::Continue(());
+        let mut ordinal = 0;
+        cache.for_each_record_of(&self.topic, aggregate_id, None, &mut |record| {
+            ordinal += 1;
+            let event = self.mapping.event(&record, aggregate_id, ordinal);
+            if query.admits(&event) {
+                if let Some(full) = batch.push(event) {
+                    flow = sink(Chunk::Events(full));
+                }
+            }
+            flow
+        })?;
+        if let (true, Some(rest)) = (flow.is_continue(), batch.finish()) {
+            flow = sink(Chunk::Events(rest));
+        }
+        Ok(flow)
     }
 
     /// A record named as PARTITION:OFFSET, placed by its time among the topic's records.

@@ -74,8 +74,24 @@ impl Cache {
         aggregate_id: &str,
         after: Option<i64>,
     ) -> Result<Vec<RawRecord>, SourceError> {
+        let mut records = Vec::new();
+        self.for_each_record_of(topic, aggregate_id, after, &mut |record| {
+            records.push(record);
+            std::ops::ControlFlow::Continue(())
+        })?;
+        Ok(records)
+    }
+
+    /// As [`Cache::records_of`], one record at a time, so a long history is never held.
+    pub fn for_each_record_of(
+        &self,
+        topic: &str,
+        aggregate_id: &str,
+        after: Option<i64>,
+        visit: &mut dyn FnMut(RawRecord) -> std::ops::ControlFlow<()>,
+    ) -> Result<(), SourceError> {
         let Some(topic) = self.topic_id(topic)? else {
-            return Ok(Vec::new());
+            return Ok(());
         };
         let fail = |err| self.error(err, "read");
         // A resumed read scans the rows stored since (the rowid range), not the aggregate.
@@ -90,13 +106,15 @@ impl Cache {
             }
         };
         let mut stmt = self.conn.prepare_cached(sql).map_err(fail)?;
-        let rows = stmt
-            .query_map(
-                params![topic, aggregate_id, after.unwrap_or(i64::MIN)],
-                record_from_row,
-            )
+        let mut rows = stmt
+            .query(params![topic, aggregate_id, after.unwrap_or(i64::MIN)])
             .map_err(fail)?;
-        rows.collect::<Result<_, _>>().map_err(fail)
+        while let Some(row) = rows.next().map_err(fail)? {
+            if visit(record_from_row(row).map_err(fail)?).is_break() {
+                break;
+            }
+        }
+        Ok(())
     }
 
     /// At most `limit` records of one aggregate after the one at `after` (partition,
