@@ -78,6 +78,22 @@ fn a_negative_version_is_said_to_be_negative_once() {
             vec![],
         ]
     );
+    // Held as v0, they do not make v0 anything but the state before the first event.
+    let at = |version: &str| {
+        json(&run(&[
+            "state",
+            &store.arg(),
+            "acc-1",
+            "--map",
+            "events.version=seq",
+            "--at-version",
+            version,
+            "--format",
+            "json",
+        ]))
+    };
+    assert_eq!(at("0"), serde_json::Value::Null);
+    assert_eq!(at("1"), serde_json::json!({}));
 }
 
 #[test]

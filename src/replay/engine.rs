@@ -366,6 +366,11 @@ impl<'s> Replay<'s> {
                 if wanted > last {
                     return Err(ReplayError::VersionBeyondEnd { wanted, last });
                 }
+                // v0 (or where the history starts) is the state before the first event,
+                // also when events whose stored version did not read (held as v0) come first.
+                if wanted == self.start_version() {
+                    return Ok(0);
+                }
                 Ok(self.count_through_version(wanted))
             }
             Position::Time(time) => {

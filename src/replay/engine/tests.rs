@@ -228,3 +228,14 @@ fn nothing_fed_leaves_an_empty_replay() {
     assert!(replay.is_empty());
     assert_eq!(replay.latest(), &Value::Null);
 }
+
+#[test]
+fn v0_is_before_the_first_event_even_when_unreadable_versions_come_first() {
+    let data = || Payload::from_value(json!({"n": 1}));
+    let r = replay(vec![
+        event(0, "2026-01-01T00:00:00Z", data()),
+        event(1, "2026-01-01T00:01:00Z", data()),
+    ]);
+    assert_eq!(r.resolve(Position::Version(0)), Ok(0));
+    assert_eq!(r.resolve(Position::Version(1)), Ok(2));
+}
