@@ -112,6 +112,7 @@ mod tests {
         CachedTopic {
             topic: "t".into(),
             mapping,
+            sorted: Default::default(),
         }
     }
 
@@ -185,6 +186,63 @@ mod tests {
         assert!(chunks.iter().all(|c| c.len() <= 18), "{chunks:?}");
         let versions: Vec<u64> = chunks.concat();
         assert_eq!(versions, (1..=43).collect::<Vec<_>>());
+    }
+
+    /// Versions from the values: the history streams in version order through a sorted
+    /// index, pages are read from it, and a record stored since is seen.
+    #[test]
+    fn versions_from_the_values_stream_and_page_in_version_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.sqlite");
+        let by_value = topic(KafkaMapping {
+            version: FieldSpec::Path(crate::diff::JsonPath::parse(".v").unwrap()),
+            ..KafkaMapping::default()
+        });
+        let mut writer = cache_file(&path, &by_value);
+        let shuffled: Vec<(RawRecord, String)> = [(1, 10, 7), (0, 10, 5), (1, 11, 4), (0, 11, 6)]
+            .into_iter()
+            .map(|(partition, offset, v)| {
+                let (mut record, id) = record(partition, offset, 0);
+                record.value = Some(format!(r#"{{"v":{v}}}"#).into_bytes());
+                (record, id)
+            })
+            .collect();
+        writer.store("t", &shuffled).unwrap();
+        let reader = KafkaCacheReader::open(&path, "kafka://h:1/t".into(), by_value).unwrap();
+        let history = reader.history("a").unwrap().events;
+        let versions: Vec<u64> = history.iter().map(|e| e.version).collect();
+        // The first three records have no .v: their place in topic order stands in (1, 2
+        // and 5, for 1:0 comes after partition 0's four). Equal versions go by position.
+        assert_eq!(versions, [1, 2, 4, 5, 5, 6, 7]);
+        assert!(history[3].position < history[4].position);
+        let page = |after: &crate::model::Event, limit| {
+            let mut page = Vec::new();
+            reader
+                .query(
+                    &Query::page("a", Some((after.version, after.position)), limit),
+                    &mut |chunk| {
+                        if let Chunk::Events(events) = chunk {
+                            page.extend(events.into_iter().map(|e| e.version));
+                        }
+                        ControlFlow::Continue(())
+                    },
+                )
+                .unwrap();
+            page
+        };
+        assert_eq!(page(&history[2], 2), [5, 5]);
+        assert_eq!(page(&history[3], 2), [5, 6]);
+        writer
+            .store(
+                "t",
+                &[{
+                    let (mut record, id) = record(0, 12, 0);
+                    record.value = Some(br#"{"v":8}"#.to_vec());
+                    (record, id)
+                }],
+            )
+            .unwrap();
+        assert_eq!(page(&history[6], 10), [8], "a record stored since is seen");
     }
 
     #[test]

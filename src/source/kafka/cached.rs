@@ -13,7 +13,7 @@ use crate::model::{AggregateSummary, Chunk, Event, PositionInput, StorePosition}
 use crate::source::{limited, Batch, Query, Resume, Scope, SourceError, Start};
 
 /// Events are handed out in batches this size, like the SQLite source.
-const BATCH: usize = 2048;
+pub(super) const BATCH: usize = 2048;
 
 /// The first and last event time of an aggregate.
 type TimeSpan = (DateTime<Utc>, DateTime<Utc>);
@@ -23,6 +23,8 @@ type TimeSpan = (DateTime<Utc>, DateTime<Utc>);
 pub struct CachedTopic {
     pub topic: String,
     pub mapping: KafkaMapping,
+    /// The last aggregate sorted by versions from its values.
+    pub sorted: super::sorted::SortedCache,
 }
 
 impl CachedTopic {
@@ -121,16 +123,17 @@ impl CachedTopic {
                 .collect(),
             _ => Vec::new(),
         };
-        if after.is_none() && !self.mapping.versions_from_value() {
-            // Versions in topic order: the history streams from the cache a batch at a
-            // time, never held whole.
-            if self
-                .stream_events(&cache, aggregate_id, query, sink)?
-                .is_break()
-            {
-                return Ok(resume);
-            }
-        } else {
+        // A whole history streams from the cache a batch at a time, never held whole: in
+        // topic order, or through the sorted index when versions come from the values.
+        let streamed = match (after, self.mapping.versions_from_value()) {
+            (None, false) => Some(self.stream_events(&cache, aggregate_id, query, sink)?),
+            (None, true) => Some(self.stream_sorted(&cache, aggregate_id, query, sink)?),
+            (Some(_), _) => None,
+        };
+        if streamed.is_some_and(|flow| flow.is_break()) {
+            return Ok(resume);
+        }
+        if streamed.is_none() {
             let events = self.events(&cache, aggregate_id, after)?;
             let mut events = events.into_iter().filter(|e| query.admits(e)).peekable();
             while events.peek().is_some() {
@@ -158,7 +161,7 @@ impl CachedTopic {
         let mut batch = Batch::new(BATCH);
         let mut flow = ControlFlow::Continue(());
         let mut ordinal = 0;
-        cache.for_each_record_of(&self.topic, aggregate_id, None, &mut |record| {
+        cache.for_each_record_of(&self.topic, aggregate_id, None, &mut |_, record| {
             ordinal += 1;
             let event = self.mapping.event(&record, aggregate_id, ordinal);
             if query.admits(&event) {
@@ -223,14 +226,15 @@ impl CachedTopic {
             })
             .collect();
         if self.mapping.versions_from_value() {
-            events.sort_by_key(|e| e.version);
+            // As the sorted index orders a whole history (see `sorted`).
+            events.sort_by_key(|e| (e.version, e.position));
         }
         Ok(events)
     }
 
     /// The events of one aggregate after the one at `version` and `position`. Versions in
-    /// topic order make this a keyset read of the cache; versions from the values are
-    /// sorted first, which needs the aggregate's whole history.
+    /// topic order make this a keyset read of the cache; versions from the values are read
+    /// through the aggregate's sorted index.
     fn page(
         &self,
         cache: &Cache,
@@ -249,13 +253,7 @@ impl CachedTopic {
             )));
         };
         if self.mapping.versions_from_value() {
-            let events = self.events(cache, aggregate_id, None)?;
-            let after = |e: &Event| (e.version, e.position) > (version, *position);
-            return Ok(events
-                .into_iter()
-                .filter(|e| after(e) && query.admits(e))
-                .take(limit)
-                .collect());
+            return self.sorted_page(cache, aggregate_id, (version, position), query, limit);
         }
         let records =
             cache.records_page(&self.topic, aggregate_id, (*partition, *offset), limit)?;

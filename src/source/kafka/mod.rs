@@ -8,6 +8,7 @@ mod options;
 mod reader;
 mod record;
 mod simple;
+mod sorted;
 mod url;
 
 pub use cache::default_dir as default_cache_dir;
@@ -99,6 +100,7 @@ impl KafkaSource {
             topic: CachedTopic {
                 topic: url.topic.clone(),
                 mapping: options.mapping,
+                sorted: Default::default(),
             },
             url,
             progress: options.progress,

@@ -75,20 +75,21 @@ impl Cache {
         after: Option<i64>,
     ) -> Result<Vec<RawRecord>, SourceError> {
         let mut records = Vec::new();
-        self.for_each_record_of(topic, aggregate_id, after, &mut |record| {
+        self.for_each_record_of(topic, aggregate_id, after, &mut |_, record| {
             records.push(record);
             std::ops::ControlFlow::Continue(())
         })?;
         Ok(records)
     }
 
-    /// As [`Cache::records_of`], one record at a time, so a long history is never held.
+    /// As [`Cache::records_of`], one record at a time with its row, so a long history is
+    /// never held.
     pub fn for_each_record_of(
         &self,
         topic: &str,
         aggregate_id: &str,
         after: Option<i64>,
-        visit: &mut dyn FnMut(RawRecord) -> std::ops::ControlFlow<()>,
+        visit: &mut dyn FnMut(i64, RawRecord) -> std::ops::ControlFlow<()>,
     ) -> Result<(), SourceError> {
         let Some(topic) = self.topic_id(topic)? else {
             return Ok(());
@@ -97,11 +98,11 @@ impl Cache {
         // A resumed read scans the rows stored since (the rowid range), not the aggregate.
         let sql = match after {
             None => {
-                "SELECT partition, offset, key, value, timestamp_ms, headers FROM records
+                "SELECT partition, offset, key, value, timestamp_ms, headers, rowid FROM records
                  WHERE topic = ?1 AND aggregate_id = ?2 AND rowid > ?3 ORDER BY partition, offset"
             }
             Some(_) => {
-                "SELECT partition, offset, key, value, timestamp_ms, headers FROM records
+                "SELECT partition, offset, key, value, timestamp_ms, headers, rowid FROM records
                  WHERE topic = ?1 AND +aggregate_id = ?2 AND rowid > ?3 ORDER BY partition, offset"
             }
         };
@@ -110,11 +111,27 @@ impl Cache {
             .query(params![topic, aggregate_id, after.unwrap_or(i64::MIN)])
             .map_err(fail)?;
         while let Some(row) = rows.next().map_err(fail)? {
-            if visit(record_from_row(row).map_err(fail)?).is_break() {
+            let rowid = row.get(6).map_err(fail)?;
+            if visit(rowid, record_from_row(row).map_err(fail)?).is_break() {
                 break;
             }
         }
         Ok(())
+    }
+
+    /// The record stored at `rowid`, if any.
+    pub fn record_at(&self, rowid: i64) -> Result<Option<RawRecord>, SourceError> {
+        let fail = |err| self.error(err, "read");
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT partition, offset, key, value, timestamp_ms, headers FROM records
+                 WHERE rowid = ?1",
+            )
+            .map_err(fail)?;
+        stmt.query_row(params![rowid], record_from_row)
+            .optional()
+            .map_err(fail)
     }
 
     /// At most `limit` records of one aggregate after the one at `after` (partition,
