@@ -48,7 +48,10 @@ fn the_ui_lists_a_postgres_store_and_opens_an_aggregate() {
     tmux.wait_for(&["v1/3", "state after v1"]);
     tmux.keys(&["q", "Escape", "L"]);
     tmux.wait_for(&["store log", "│ position 1 "]);
-    tmux.keys(&["q", "q"]);
+    // Back to the list first, then quit: each key once its screen is up.
+    tmux.keys(&["q"]);
+    tmux.wait_for(&["3 aggregates", "L log"]);
+    tmux.keys(&["q"]);
     let screen = tmux.wait_for(&["rewind exited 0"]);
     assert_no_password(&screen, SUPERUSER_PASSWORD);
 
