@@ -86,11 +86,6 @@ pub fn json_shape(text: &[u8]) -> JsonShape {
     }
 }
 
-/// The deepest nesting of arrays and objects in JSON text, without parsing it.
-pub fn nesting_depth(text: &str) -> usize {
-    json_shape(text.as_bytes()).depth
-}
-
 /// Parses JSON read from outside into a value, refusing text whose parse would be deeper
 /// or larger than a payload may be.
 pub fn parse_bounded(text: &[u8]) -> Result<serde_json::Value, String> {

@@ -14,10 +14,7 @@ pub use history::{
     Chunk, History, HistoryStart, RecordedStates, RecordedStep, RecordedStepList, RecordedSteps,
     SnapshotOutcome, StepProblem,
 };
-pub use json_shape::{
-    check_json, json_shape, nesting_depth, parse_bounded, JsonShape, MAX_JSON_DEPTH,
-    MAX_JSON_VALUES,
-};
+pub use json_shape::{check_json, parse_bounded, MAX_JSON_DEPTH, MAX_JSON_VALUES};
 pub use position::{parse_time, Position, PositionError};
 pub use store_position::{PositionInput, SincePoint, SincePointError, StorePosition};
 pub use summary::AggregateSummary;

@@ -2,12 +2,15 @@
 //! text, whichever comes first: two thousand events of a few hundred bytes are a cheap
 //! batch, two thousand of 60 MB each would be a hundred gigabytes.
 
-use crate::model::{Event, Payload};
+use std::ops::ControlFlow;
+
+use super::Query;
+use crate::model::{Chunk, Event, Payload};
 
 /// The payload text a batch holds at most (beyond its last event).
 pub const BATCH_BYTES: usize = 16 << 20;
 
-pub struct Batch {
+struct Batch {
     events: Vec<Event>,
     bytes: usize,
     max_events: usize,
@@ -40,6 +43,48 @@ impl Batch {
     /// What is left, if anything.
     pub fn finish(self) -> Option<Vec<Event>> {
         (!self.events.is_empty()).then_some(self.events)
+    }
+}
+
+/// The events a query admits, handed to a sink a batch at a time: the loop every source's
+/// read runs.
+pub struct Batched<'a> {
+    batch: Batch,
+    query: &'a Query,
+    sink: &'a mut dyn FnMut(Chunk) -> ControlFlow<()>,
+    flow: ControlFlow<()>,
+}
+
+impl<'a> Batched<'a> {
+    pub fn new(
+        max_events: usize,
+        query: &'a Query,
+        sink: &'a mut dyn FnMut(Chunk) -> ControlFlow<()>,
+    ) -> Batched<'a> {
+        Batched {
+            batch: Batch::new(max_events),
+            query,
+            sink,
+            flow: ControlFlow::Continue(()),
+        }
+    }
+
+    /// Takes an event if the query admits it; `Break` once the sink has had enough.
+    pub fn offer(&mut self, event: Event) -> ControlFlow<()> {
+        if self.flow.is_continue() && self.query.admits(&event) {
+            if let Some(full) = self.batch.push(event) {
+                self.flow = (self.sink)(Chunk::Events(full));
+            }
+        }
+        self.flow
+    }
+
+    /// Hands over what is left, unless the sink had enough.
+    pub fn finish(self) -> ControlFlow<()> {
+        match (self.flow, self.batch.finish()) {
+            (ControlFlow::Continue(()), Some(rest)) => (self.sink)(Chunk::Events(rest)),
+            (flow, _) => flow,
+        }
     }
 }
 

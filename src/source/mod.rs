@@ -14,7 +14,7 @@ pub mod transcript;
 
 use std::ops::ControlFlow;
 
-pub use batch::Batch;
+pub use batch::Batched;
 pub use error::{BadOption, Cause, Rephrased, SourceError};
 pub use query::{limited, Query, Resume, Scope, Start};
 

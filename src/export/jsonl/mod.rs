@@ -59,8 +59,7 @@ impl JsonLines {
     fn line(&mut self, out: &mut dyn Write, value: &impl Serialize, what: &str) -> io::Result<()> {
         self.buffer.clear();
         crate::display::json::to_writer(&mut self.buffer, value)?;
-        if let Err(reason) =
-            crate::model::json_shape(&self.buffer).check(MAX_LINE_DEPTH, MAX_LINE_VALUES)
+        if let Err(reason) = crate::model::check_json(&self.buffer, MAX_LINE_DEPTH, MAX_LINE_VALUES)
         {
             return Err(io::Error::other(format!(
                 "{what} cannot be written as a transcript line: its JSON is {reason}"

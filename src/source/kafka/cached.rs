@@ -10,7 +10,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use super::cache::Cache;
 use super::mapping::{FieldSpec, KafkaMapping};
 use crate::model::{AggregateSummary, Chunk, Event, PositionInput, StorePosition};
-use crate::source::{limited, Batch, Query, Resume, Scope, SourceError, Start};
+use crate::source::{limited, Batched, Query, Resume, Scope, SourceError, Start};
 
 /// Events are handed out in batches this size, like the SQLite source.
 pub(super) const BATCH: usize = 2048;
@@ -158,23 +158,13 @@ impl CachedTopic {
         query: &Query,
         sink: &mut dyn FnMut(Chunk) -> ControlFlow<()>,
     ) -> Result<ControlFlow<()>, SourceError> {
-        let mut batch = Batch::new(BATCH);
-        let mut flow = ControlFlow::Continue(());
+        let mut batched = Batched::new(BATCH, query, sink);
         let mut ordinal = 0;
         cache.for_each_record_of(&self.topic, aggregate_id, None, &mut |_, record| {
             ordinal += 1;
-            let event = self.mapping.event(&record, aggregate_id, ordinal);
-            if query.admits(&event) {
-                if let Some(full) = batch.push(event) {
-                    flow = sink(Chunk::Events(full));
-                }
-            }
-            flow
+            batched.offer(self.mapping.event(&record, aggregate_id, ordinal))
         })?;
-        if let (true, Some(rest)) = (flow.is_continue(), batch.finish()) {
-            flow = sink(Chunk::Events(rest));
-        }
-        Ok(flow)
+        Ok(batched.finish())
     }
 
     /// A record named as PARTITION:OFFSET, placed by its time among the topic's records.
@@ -297,20 +287,11 @@ impl CachedTopic {
                 ))
             }
         };
-        let mut batch = Batch::new(BATCH);
-        let mut flow = ControlFlow::Continue(());
+        let mut batched = Batched::new(BATCH, query, sink);
         cache.for_each_in_store_order(topic, from, &mut |id, record, ordinal| {
-            let event = self.mapping.event(&record, id, ordinal);
-            if query.admits(&event) {
-                if let Some(full) = batch.push(event) {
-                    flow = sink(Chunk::Events(full));
-                }
-            }
-            flow
+            batched.offer(self.mapping.event(&record, id, ordinal))
         })?;
-        if let (true, Some(rest)) = (flow.is_continue(), batch.finish()) {
-            let _ = sink(Chunk::Events(rest));
-        }
+        let _ = batched.finish();
         Ok(())
     }
 

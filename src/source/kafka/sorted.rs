@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use super::cache::Cache;
 use super::cached::{CachedTopic, BATCH};
 use crate::model::{Chunk, Event, StorePosition};
-use crate::source::{Batch, Query, SourceError};
+use crate::source::{Batched, Query, SourceError};
 
 /// One aggregate's records in (version, position) order.
 pub struct SortedIndex {
@@ -104,22 +104,14 @@ impl CachedTopic {
         sink: &mut dyn FnMut(Chunk) -> ControlFlow<()>,
     ) -> Result<ControlFlow<()>, SourceError> {
         let index = self.sorted_index(cache, aggregate_id)?;
-        let mut batch = Batch::new(BATCH);
+        let mut batched = Batched::new(BATCH, query, sink);
         for entry in &index.entries {
             let event = self.sorted_event(cache, &index, entry)?;
-            if !query.admits(&event) {
-                continue;
-            }
-            if let Some(full) = batch.push(event) {
-                if sink(Chunk::Events(full)).is_break() {
-                    return Ok(ControlFlow::Break(()));
-                }
+            if batched.offer(event).is_break() {
+                return Ok(ControlFlow::Break(()));
             }
         }
-        Ok(match batch.finish() {
-            Some(rest) => sink(Chunk::Events(rest)),
-            None => ControlFlow::Continue(()),
-        })
+        Ok(batched.finish())
     }
 
     /// Up to `limit` events of one aggregate after the one at `version` and `position`, in

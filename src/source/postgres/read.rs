@@ -11,7 +11,7 @@ use super::values::PgRow;
 use super::{follow, PgSource, PAGE};
 use crate::model::{Chunk, Snapshot, StorePosition};
 use crate::source::sql::{self, Kind};
-use crate::source::{Batch, Query, Resume, SourceError, Start};
+use crate::source::{Batched, Query, Resume, SourceError, Start};
 
 /// How a statement's rows went: whether the sink stopped the read, and how many rows came.
 struct RowsRead {
@@ -30,7 +30,7 @@ impl PgSource {
         skip: usize,
         sink: &mut dyn FnMut(Chunk) -> ControlFlow<()>,
     ) -> Result<RowsRead, SourceError> {
-        let mut batch = Batch::new(PAGE);
+        let mut batched = Batched::new(PAGE, query, sink);
         let mut seen = 0usize;
         // A page asks the server for no more rows than it needs.
         let fetch = query.limit.unwrap_or(PAGE);
@@ -44,18 +44,9 @@ impl PgSource {
             let Some(event) = sql::event_from_row(&row, &self.mapping, self.codec, seen) else {
                 return ControlFlow::Continue(());
             };
-            if query.admits(&event) {
-                if let Some(full) = batch.push(event) {
-                    return sink(Chunk::Events(full));
-                }
-            }
-            ControlFlow::Continue(())
+            batched.offer(event)
         })?;
-        if !stopped {
-            stopped = batch
-                .finish()
-                .is_some_and(|rest| sink(Chunk::Events(rest)).is_break());
-        }
+        stopped |= batched.finish().is_break();
         Ok(RowsRead { stopped, seen })
     }
 

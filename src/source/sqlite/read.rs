@@ -9,7 +9,7 @@ use super::rows::SqliteRow;
 use super::{decode, SqliteSource};
 use crate::model::{Chunk, Snapshot, StorePosition};
 use crate::source::sql;
-use crate::source::{Batch, Query, Resume, SourceError, Start};
+use crate::source::{Batched, Query, Resume, SourceError, Start};
 
 /// Events are handed out in batches this size, so a front end can show progress.
 const BATCH: usize = 2048;
@@ -35,7 +35,9 @@ impl SqliteSource {
         let conn = self.db.get();
         let mut stmt = conn.prepare_cached(sql).map_err(|e| self.error(e, doing))?;
         let mut rows = stmt.query(params).map_err(|e| self.error(e, doing))?;
-        let mut batch = Batch::new(BATCH);
+        // The sink runs outside the query's clock: its time is not SQLite's work.
+        let mut outside = |chunk| self.db.outside(|| sink(chunk));
+        let mut batched = Batched::new(BATCH, query, &mut outside);
         let mut seen = 0usize;
         while let Some(row) = rows.next().map_err(|e| self.error(e, doing))? {
             self.rows_read.set(self.rows_read.get() + 1);
@@ -48,21 +50,14 @@ impl SqliteSource {
             else {
                 continue;
             };
-            if !query.admits(&event) {
-                continue;
-            }
-            if let Some(full) = batch.push(event) {
-                if self.db.outside(|| sink(Chunk::Events(full))).is_break() {
-                    return Ok(RowsRead {
-                        stopped: true,
-                        seen,
-                    });
-                }
+            if batched.offer(event).is_break() {
+                return Ok(RowsRead {
+                    stopped: true,
+                    seen,
+                });
             }
         }
-        let stopped = batch
-            .finish()
-            .is_some_and(|rest| self.db.outside(|| sink(Chunk::Events(rest))).is_break());
+        let stopped = batched.finish().is_break();
         Ok(RowsRead { stopped, seen })
     }
 

@@ -214,8 +214,7 @@ fn read_header(line: &str) -> Result<Header, ReadError> {
 /// once wrapped, so the depth is checked here, without recursion, and the limit lifted.
 fn parse_line(text: &str, line: usize) -> Result<serde_json::Result<Value>, ReadError> {
     use serde::Deserialize;
-    if let Err(reason) =
-        crate::model::json_shape(text.as_bytes()).check(MAX_LINE_DEPTH, MAX_LINE_VALUES)
+    if let Err(reason) = crate::model::check_json(text.as_bytes(), MAX_LINE_DEPTH, MAX_LINE_VALUES)
     {
         return Err(ReadError::Invalid {
             line,
