@@ -127,6 +127,55 @@ fn login_failures_say_what_to_check_and_never_the_password() {
 }
 
 #[test]
+fn a_generated_password_with_url_characters_logs_in_and_is_never_shown() {
+    let Some(db) = native("url_chars") else {
+        return;
+    };
+    let cli = PgCli::new();
+    let role = db.create_role_with_select_only("gen", "public");
+    // As a cloud console generates them: base64 with `/` and `+`, and a `?` besides.
+    let password = "Ab/Cd+Ef?Pw9==";
+    db.psql(&format!(
+        "ALTER ROLE \"{}\" PASSWORD '{password}';",
+        role.name
+    ));
+    // Written raw, not percent-encoded, as people paste them; the client reads it so.
+    let raw = |password: &str| {
+        format!(
+            "postgres://{}:{password}@127.0.0.1:{}/{}",
+            role.name,
+            db.server().port(),
+            db.name()
+        )
+    };
+    let url = raw(password);
+    let listed = run_hiding(&cli, password, &["aggregates", &url]);
+    assert!(
+        listed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    for format in ["md", "jsonl", "html"] {
+        let out = dir.path().join(format!("acc-1.{format}"));
+        let out = out.to_str().unwrap();
+        let exported = run_hiding(
+            &cli,
+            password,
+            &["export", &url, "acc-1", "--format", format, "-o", out],
+        );
+        assert!(exported.status.success(), "{format}");
+        let written = std::fs::read_to_string(out).unwrap();
+        assert!(!written.contains("Ef?Pw9"), "{format} shows the password");
+        assert!(written.contains("127.0.0.1"), "{format} names the server");
+    }
+    let wrong = raw("Ab/Cd?wrong");
+    let err = one_line(&run_hiding(&cli, "Ab/Cd?wrong", &["aggregates", &wrong]), 2);
+    assert!(err.contains("refused the login"), "{err}");
+    assert!(!err.contains("Cd?wrong") && !err.contains("Ab/"), "{err}");
+}
+
+#[test]
 fn a_role_without_select_is_told_it_needs_select() {
     let Some(db) = native("no select") else {
         return;

@@ -219,7 +219,12 @@ pub fn strip_userinfo(source: &str) -> String {
     };
     let authority_start = scheme_end + 3;
     let rest = &source[authority_start..];
-    let authority_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    // PostgreSQL's client reads the user info up to the first `@`, `/` and `?` included
+    // (a generated password may hold them); other URLs end their authority at `/`.
+    let authority_len = match source.starts_with("postgres") {
+        true => rest.find('@').map_or(0, |at| at + 1),
+        false => rest.find(['/', '?', '#']).unwrap_or(rest.len()),
+    };
     match rest[..authority_len].rfind('@') {
         Some(at) => format!(
             "{}{}",
@@ -243,6 +248,10 @@ mod tests {
         assert_eq!(
             strip_userinfo("postgres://u@db/x?user=a@b"),
             "postgres://db/x?user=a@b"
+        );
+        assert_eq!(
+            strip_userinfo("postgres://u:Ab/Cd?e@db/x"),
+            "postgres://db/x"
         );
         assert_eq!(
             strip_userinfo("sqlite:/data/me@home/store.db"),

@@ -88,8 +88,9 @@ pub fn redact(spec: &str) -> String {
     let Some(rest) = spec.strip_prefix("kafka://") else {
         return spec.to_string();
     };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
+    // Up to the last `@` anywhere: a topic never holds one, and a password that does not
+    // parse (a `/` in it, say) must not be shown by the message saying so.
+    match rest.rfind('@') {
         Some(at) => format!("kafka://{}", &rest[at + 1..]),
         None => spec.to_string(),
     }
@@ -193,5 +194,6 @@ mod tests {
             .to_string();
         assert!(!err.contains("hunter22"), "{err}");
         assert_eq!(redact("kafka://u:p@h:1/t"), "kafka://h:1/t");
+        assert_eq!(redact("kafka://u:p/q@h:1/t"), "kafka://h:1/t");
     }
 }

@@ -68,7 +68,12 @@ const OURS: [&str; 4] = ["schema", "sslmode", "sslrootcert", "application_name"]
 
 pub fn resolve(spec: &str, options: &PostgresOptions, env: Env<'_>) -> Result<Target, SourceError> {
     let shown = redact(spec);
-    let (base, query) = spec.split_once('?').unwrap_or((spec, ""));
+    let (prefix, userinfo, rest) = split_userinfo(spec);
+    let (hosts_and_path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let base = match userinfo {
+        Some(userinfo) => format!("{prefix}{userinfo}@{hosts_and_path}"),
+        None => format!("{prefix}{hosts_and_path}"),
+    };
     let mut ours = std::collections::HashMap::new();
     let mut passed = Vec::new();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
@@ -81,7 +86,7 @@ pub fn resolve(spec: &str, options: &PostgresOptions, env: Env<'_>) -> Result<Ta
         }
     }
     let rebuilt = match passed.is_empty() {
-        true => base.to_string(),
+        true => base,
         false => format!("{base}?{}", passed.join("&")),
     };
     let mut config = postgres::Config::from_str(&rebuilt).map_err(|err| {
@@ -272,23 +277,36 @@ pub fn connect(target: &Target) -> Result<postgres::Client, SourceError> {
     }
 }
 
+/// `postgres://USERINFO@REST` split as the client library reads it: the user info runs
+/// to the first `@` whatever it holds, so a password may contain `/`, `?` or `:` and
+/// still log in. Splitting any other way would show such a password.
+fn split_userinfo(spec: &str) -> (&str, Option<&str>, &str) {
+    let prefix_len = spec.find("://").map_or(0, |at| at + 3);
+    let (prefix, rest) = spec.split_at(prefix_len);
+    match rest.split_once('@') {
+        Some((userinfo, rest)) => (prefix, Some(userinfo), rest),
+        None => (prefix, None, rest),
+    }
+}
+
 /// The URL as it may be shown: no password in the user info, no `password` parameter.
 pub fn redact(spec: &str) -> String {
-    let (scheme, rest) = spec.split_once("://").unwrap_or(("postgres", spec));
+    let (prefix, userinfo, rest) = split_userinfo(spec);
+    let prefix = match prefix.is_empty() {
+        true => "postgres://",
+        false => prefix,
+    };
     let (base, query) = match rest.split_once('?') {
         Some((base, query)) => (base, Some(query)),
         None => (rest, None),
     };
-    let authority_end = base.find('/').unwrap_or(base.len());
-    let (authority, path) = base.split_at(authority_end);
-    let authority = match authority.rsplit_once('@') {
-        Some((userinfo, hosts)) => {
+    let mut shown = match userinfo {
+        Some(userinfo) => {
             let user = userinfo.split(':').next().unwrap_or("");
-            format!("{user}@{hosts}")
+            format!("{prefix}{user}@{base}")
         }
-        None => authority.to_string(),
+        None => format!("{prefix}{base}"),
     };
-    let mut shown = format!("{scheme}://{authority}{path}");
     if let Some(query) = query {
         let kept: Vec<&str> = query
             .split('&')
@@ -359,6 +377,25 @@ mod tests {
         assert_eq!(
             redact("postgres:///db?host=/run/postgresql"),
             "postgres:///db?host=/run/postgresql"
+        );
+        // Generated passwords hold `/`, `?`, `:` and `=`: the user info still ends at
+        // the first `@`, as the client library reads it.
+        for password in ["Ab/Cd+Ef==", "pa?ss", "a:b/c?d=e&f"] {
+            let spec = format!("postgres://ada:{password}@db:5432/shop?sslmode=require");
+            assert_eq!(redact(&spec), "postgres://ada@db:5432/shop?sslmode=require");
+        }
+    }
+
+    #[test]
+    fn a_password_with_url_characters_reaches_the_client_whole() {
+        let env = env_of(&[]);
+        let spec = "postgres://ada:Ab/Cd?x=1@db:5432/shop?sslmode=disable&schema=app";
+        let target = resolve(spec, &PostgresOptions::default(), &env).unwrap();
+        assert_eq!(target.config.get_password(), Some(&b"Ab/Cd?x=1"[..]));
+        assert_eq!(target.config.get_dbname(), Some("shop"));
+        assert_eq!(
+            target.shown,
+            "postgres://ada@db:5432/shop?sslmode=disable&schema=app"
         );
     }
 
