@@ -1131,3 +1131,94 @@ fn log_follow_where_judges_states_folded_across_polls() {
     let line: Value = serde_json::from_str(&line).unwrap();
     assert_eq!(line["event_id"], "e14", "{line}");
 }
+
+/// Causes stored after what they caused: a refund stored before the payment it answers
+/// (another correlation id, so only causation ties it in), and a loop of three causes
+/// entered from its middle. A Kafka topic orders by the producers' clocks, so this is
+/// ordinary there; the trace still finds every descendant and marks the loop.
+#[test]
+fn a_trace_finds_descendants_stored_before_their_cause() {
+    let rows: [(&str, &str, &str, Option<&str>); 5] = [
+        ("refund-1", "Refunded", "other", Some("pay-1")),
+        ("pay-1", "Paid", "req-x", None),
+        ("loop-a", "Looped", "zz", Some("loop-c")),
+        ("loop-b", "Looped", "zz", Some("loop-a")),
+        ("loop-c", "Looped", "zz", Some("loop-b")),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("late.db");
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch(support::NATIVE_SCHEMA).unwrap();
+    for (n, (id, ty, correlation, cause)) in rows.iter().enumerate() {
+        conn.execute(
+            "INSERT INTO events VALUES (?1, ?2, 'thing', ?3, '{}', ?4, 1, ?5)",
+            params![
+                id,
+                format!("agg-{id}"),
+                ty,
+                json!({"correlation_id": correlation, "causation_id": cause}).to_string(),
+                at(n)
+            ],
+        )
+        .unwrap();
+    }
+    drop(conn);
+    let mut sources = vec![(path.to_string_lossy().into_owned(), vec![])];
+    let broker = Broker::start("late_causes");
+    if let Some(broker) = &broker {
+        broker.create_topic("late", 3);
+        let headers: Vec<Vec<(&str, &str)>> = rows
+            .iter()
+            .map(|(id, ty, correlation, cause)| {
+                let mut h = vec![
+                    ("event_type", *ty),
+                    ("event_id", *id),
+                    ("correlation_id", *correlation),
+                ];
+                h.extend(cause.map(|c| ("causation_id", c)));
+                h
+            })
+            .collect();
+        let records: Vec<Rec> = rows
+            .iter()
+            .enumerate()
+            .map(|(n, (id, ..))| {
+                Rec::json(id, "{}")
+                    .headers(&headers[n])
+                    .partition((n % 3) as i32)
+                    .at(at_ms(n))
+            })
+            .collect();
+        broker.produce("late", &records);
+        sources.push((broker.url("late"), vec!["--no-cache"]));
+    }
+    for (source, extra) in &sources {
+        let trace = |id: &str| -> Vec<Value> {
+            let mut args = vec!["trace", source.as_str(), id, "--format", "json"];
+            args.extend(extra.iter().copied());
+            let out = run(&args);
+            assert!(out.status.success(), "{source} {id}: {}", stderr(&out));
+            stdout(&out)
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect()
+        };
+        let view = |lines: &[Value]| -> Vec<Value> {
+            lines
+                .iter()
+                .map(|l| json!([l["event_id"], l["depth"], l["link"]]))
+                .collect()
+        };
+        let expected_payment = json!([["pay-1", 0, "root"], ["refund-1", 1, "caused_by"]]);
+        assert_eq!(json!(view(&trace("pay-1"))), expected_payment, "{source}");
+        assert_eq!(json!(view(&trace("req-x"))), expected_payment, "{source}");
+        // Entered at loop-b, the whole loop is drawn once, from its earliest event.
+        let expected_loop = json!([
+            ["loop-a", 0, "cycle"],
+            ["loop-b", 1, "caused_by"],
+            ["loop-c", 2, "caused_by"]
+        ]);
+        assert_eq!(json!(view(&trace("loop-b"))), expected_loop, "{source}");
+        assert_eq!(json!(view(&trace("zz"))), expected_loop, "{source}");
+    }
+}

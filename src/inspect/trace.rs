@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
 
 use super::ids::{EventIds, TraceIds};
-use crate::model::{Chunk, Event};
+use crate::model::{Chunk, Event, StorePosition};
 use crate::source::{EventSource, Query, SourceError};
 
 /// How an event of the trace hangs on its cause.
@@ -86,34 +86,95 @@ pub fn trace(
 }
 
 /// Every event of the trace, in store order, with its ids.
+///
+/// One pass over the store takes an event in when its cause is already in, so an event
+/// stored before its cause (Kafka orders by the producers' clocks; a mapped position need
+/// not follow causation) is left out by that pass. The pass remembers the causes of what
+/// it left out, hashed and bounded; when one of them names an event it took in, another
+/// pass runs, until a pass adds nothing.
 fn collect(
     source: &dyn EventSource,
     id: &str,
     rules: &TraceIds,
 ) -> Result<Vec<(Event, EventIds)>, SourceError> {
-    let mut members = Vec::new();
+    let mut members: Vec<(Event, EventIds)> = Vec::new();
+    let mut taken: HashSet<StorePosition> = HashSet::new();
     let mut member_ids: HashSet<String> = HashSet::new();
-    source.query(&Query::store(), &mut |chunk| {
-        if let Chunk::Events(events) = chunk {
-            for event in events {
-                let ids = rules.of(&event);
-                let belongs = ids.correlation.as_deref() == Some(id)
-                    || ids.event_id.as_deref() == Some(id)
-                    || ids
-                        .causation
-                        .as_ref()
-                        .is_some_and(|cause| member_ids.contains(cause));
-                if belongs {
-                    if let Some(own) = &ids.event_id {
-                        member_ids.insert(own.clone());
+    loop {
+        let mut left_out = LeftOutCauses::default();
+        let mut added = 0usize;
+        source.query(&Query::store(), &mut |chunk| {
+            if let Chunk::Events(events) = chunk {
+                for event in events {
+                    if taken.contains(&event.position) {
+                        continue;
                     }
-                    members.push((event, ids));
+                    let ids = rules.of(&event);
+                    let belongs = ids.correlation.as_deref() == Some(id)
+                        || ids.event_id.as_deref() == Some(id)
+                        || ids
+                            .causation
+                            .as_ref()
+                            .is_some_and(|cause| member_ids.contains(cause));
+                    match (belongs, &ids.causation) {
+                        (true, _) => {
+                            if let Some(own) = &ids.event_id {
+                                member_ids.insert(own.clone());
+                            }
+                            taken.insert(event.position);
+                            members.push((event, ids));
+                            added += 1;
+                        }
+                        (false, Some(cause)) => left_out.remember(cause),
+                        (false, None) => {}
+                    }
                 }
             }
+            ControlFlow::Continue(())
+        })?;
+        let again = added > 0 && left_out.may_name(members.iter().rev().take(added));
+        if !again {
+            break;
         }
-        ControlFlow::Continue(())
-    })?;
+    }
+    members.sort_by_key(|(event, _)| event.position);
     Ok(members)
+}
+
+/// The causation ids of the events a pass left out, as hashes, up to a bound: past it the
+/// set says "maybe" to everything, which costs a pass, never an event.
+#[derive(Default)]
+struct LeftOutCauses {
+    hashes: HashSet<u64>,
+    overflowed: bool,
+}
+
+impl LeftOutCauses {
+    /// 8 bytes a cause; a store-wide read keeps at most a few MB of them.
+    const MAX: usize = 1 << 18;
+
+    fn hash(id: &str) -> u64 {
+        use std::hash::{BuildHasher, BuildHasherDefault};
+        BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(id)
+    }
+
+    fn remember(&mut self, cause: &str) {
+        if self.overflowed {
+            return;
+        }
+        if self.hashes.len() >= Self::MAX {
+            self.overflowed = true;
+            self.hashes = HashSet::new();
+            return;
+        }
+        self.hashes.insert(Self::hash(cause));
+    }
+
+    /// Whether a left-out event may have one of these events as its cause.
+    fn may_name<'a>(&self, added: impl Iterator<Item = &'a (Event, EventIds)>) -> bool {
+        let mut added = added.filter_map(|(_, ids)| ids.event_id.as_deref());
+        self.overflowed || added.any(|own| self.hashes.contains(&Self::hash(own)))
+    }
 }
 
 fn index_by_event_id(members: &[(Event, EventIds)]) -> HashMap<&str, usize> {
@@ -184,7 +245,8 @@ fn arrange(id: &str, members: Vec<(Event, EventIds)>, outside: &HashSet<String>)
             (None, Some(cause)) => Link::Dangling(cause.to_string()),
         }
     };
-    // Depth first from each root; events left over lie on causation cycles.
+    // Depth first from each top, tops in store order: a root, or for a loop of causes its
+    // earliest event, so a loop is drawn where it began rather than after everything else.
     let mut order: Vec<(usize, usize, Link)> = Vec::with_capacity(members.len());
     let mut placed = vec![false; members.len()];
     let mut visit = |start: usize, link: Link, placed: &mut Vec<bool>| {
@@ -200,16 +262,12 @@ fn arrange(id: &str, members: Vec<(Event, EventIds)>, outside: &HashSet<String>)
             }
         }
     };
-    for (i, parent) in parents.iter().enumerate() {
-        if parent.is_none() {
-            visit(i, link_of(i), &mut placed);
-        }
-    }
-    for i in 0..members.len() {
-        if !placed[i] {
-            let cause = members[i].1.causation.clone().unwrap_or_default();
-            visit(i, Link::Cycle(cause), &mut placed);
-        }
+    for top in tops(&parents) {
+        let link = match parents[top] {
+            None => link_of(top),
+            Some(_) => Link::Cycle(members[top].1.causation.clone().unwrap_or_default()),
+        };
+        visit(top, link, &mut placed);
     }
     let mut members: Vec<Option<(Event, EventIds)>> = members.into_iter().map(Some).collect();
     // Indices into the member list become indices into the tree order.
@@ -237,6 +295,52 @@ fn arrange(id: &str, members: Vec<(Event, EventIds)>, outside: &HashSet<String>)
         id: id.to_string(),
         events,
     }
+}
+
+/// Where each event's chain of causes ends, in store order and once each: at an event
+/// with no cause in the trace (a root), or, for a chain that loops, at the loop's earliest
+/// event. Every event hangs under exactly one top.
+fn tops(parents: &[Option<usize>]) -> Vec<usize> {
+    const UNSEEN: usize = usize::MAX;
+    const WALKING: usize = usize::MAX - 1;
+    let mut top = vec![UNSEEN; parents.len()];
+    let mut path = Vec::new();
+    for start in 0..parents.len() {
+        let mut at = start;
+        let found = loop {
+            match top[at] {
+                UNSEEN => {}
+                WALKING => {
+                    // Back on this walk's own path: the loop is the path from `at` on.
+                    let from = path.iter().position(|&i| i == at).unwrap_or(0);
+                    break path[from..].iter().copied().min().unwrap_or(at);
+                }
+                known => break known,
+            }
+            match parents[at] {
+                None => {
+                    top[at] = at;
+                    break at;
+                }
+                Some(parent) => {
+                    top[at] = WALKING;
+                    path.push(at);
+                    at = parent;
+                }
+            }
+        };
+        for &i in &path {
+            top[i] = found;
+        }
+        path.clear();
+    }
+    let tops: Vec<usize> = top
+        .iter()
+        .enumerate()
+        .filter(|&(i, &t)| t == i)
+        .map(|(i, _)| i)
+        .collect();
+    tops
 }
 
 #[cfg(test)]
@@ -305,9 +409,49 @@ mod tests {
         assert_eq!(
             shape(&trace),
             vec![
-                ("z".into(), 0, Link::Cycle("z".into())),
                 ("x".into(), 0, Link::Cycle("y".into())),
-                ("y".into(), 1, Link::CausedBy(1)),
+                ("y".into(), 1, Link::CausedBy(0)),
+                ("z".into(), 0, Link::Cycle("z".into())),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_event_stored_before_its_cause_still_hangs_under_it() {
+        let members = vec![
+            member("b", "child", Some("root")),
+            member("a", "root", None),
+            member("c", "grandchild", Some("child")),
+        ];
+        let trace = arrange("req", members, &HashSet::new());
+        assert_eq!(
+            shape(&trace),
+            vec![
+                ("root".into(), 0, Link::Root),
+                ("child".into(), 1, Link::CausedBy(0)),
+                ("grandchild".into(), 2, Link::CausedBy(1)),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_loop_is_drawn_where_it_begins_with_its_tail_under_it() {
+        let members = vec![
+            member("o", "placed", Some("shipped")),
+            member("o", "paid", Some("placed")),
+            member("s", "ghosted", Some("nowhere")),
+            member("o", "shipped", Some("paid")),
+            member("o", "tail", Some("paid")),
+        ];
+        let trace = arrange("req", members, &HashSet::new());
+        assert_eq!(
+            shape(&trace),
+            vec![
+                ("placed".into(), 0, Link::Cycle("shipped".into())),
+                ("paid".into(), 1, Link::CausedBy(0)),
+                ("shipped".into(), 2, Link::CausedBy(1)),
+                ("tail".into(), 2, Link::CausedBy(1)),
+                ("ghosted".into(), 0, Link::Dangling("nowhere".into())),
             ]
         );
     }
