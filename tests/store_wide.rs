@@ -1222,3 +1222,50 @@ fn a_trace_finds_descendants_stored_before_their_cause() {
         assert_eq!(json!(view(&trace("zz"))), expected_loop, "{source}");
     }
 }
+
+/// A follow says a failure once, and again only when a poll brings a new one: the polls in
+/// between (ten a second here) stay quiet.
+#[test]
+fn log_follow_warns_of_a_failure_once_not_every_poll() {
+    let dir = tempfile::tempdir().unwrap();
+    let native = native_store(dir.path());
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rewind"))
+        .args(["log", &native, "--follow", "--interval", "0.1"])
+        .args([
+            "--where",
+            "if $event.type == \"OrderPaid\" then error(\"boom\") else true end",
+        ])
+        .args(["--format", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let rx = support::stdout_lines(&mut child);
+    let next = || -> Value {
+        let line = rx.recv_timeout(std::time::Duration::from_secs(20)).unwrap();
+        serde_json::from_str(&line).unwrap()
+    };
+    let existing: Vec<Value> = (0..11).map(|_| next()).collect();
+    assert_eq!(existing[10]["event_id"], "e12");
+    let conn = Connection::open(&native).unwrap();
+    let insert = |id: &str, ty: &str, version: i64| {
+        conn.execute(
+            "INSERT INTO events VALUES (?1, 'order-2', 'order', ?2, '{}', '{}', ?3, '2026-03-01T11:00:00Z')",
+            params![id, ty, version],
+        )
+        .unwrap();
+    };
+    // Quiet polls, a second failing event, more quiet polls, then one that passes.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    insert("e13", "OrderPaid", 2);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    insert("e14", "OrderShipped", 3);
+    assert_eq!(next()["event_id"], "e14");
+    let _ = child.kill();
+    let output = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    let warnings: Vec<&str> = err.lines().filter(|l| l.contains("failed on")).collect();
+    assert_eq!(warnings.len(), 2, "{err}");
+    assert!(warnings[0].contains("--where failed on 1 events"), "{err}");
+    assert!(warnings[1].contains("--where failed on 2 events"), "{err}");
+}

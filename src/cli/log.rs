@@ -96,7 +96,8 @@ pub fn run(session: &Session, args: LogArgs, out: &mut Output) -> anyhow::Result
     let source = session.source.as_ref();
     let mut resume = log.read(source, None, &mut |line| printer.print(out, line))?;
     printer.finish(out)?;
-    report(&log);
+    let mut reported = Reported::default();
+    reported.report(&log);
     let Some(interval) = interval else {
         return Ok(EXIT_OK);
     };
@@ -106,23 +107,37 @@ pub fn run(session: &Session, args: LogArgs, out: &mut Output) -> anyhow::Result
         std::thread::sleep(interval);
         resume = log.read(source, Some(resume), &mut |line| printer.print(out, line))?;
         printer.finish(out)?;
-        report(&log);
+        reported.report(&log);
     }
     Ok(EXIT_OK)
 }
 
-/// One line on stderr per kind of failure, as `events --where` does.
-fn report(log: &StoreLog<'_>) {
-    let say = |what: &str, failures: &Failures| {
-        if let Some(first) = &failures.first {
+/// One line on stderr per kind of failure, as `events --where` does; a follow says it
+/// again only when a poll added failures, not after every poll.
+#[derive(Default)]
+struct Reported {
+    predicate: usize,
+    reducer: usize,
+}
+
+impl Reported {
+    fn report(&mut self, log: &StoreLog<'_>) {
+        let say = |what: &str, failures: &Failures, reported: &mut usize| {
+            let Some(first) = &failures.first else {
+                return;
+            };
+            if failures.count == *reported {
+                return;
+            }
+            *reported = failures.count;
             warn(&format!(
                 "{what} failed on {} events (first: {} v{} at position {}: {})",
                 failures.count, first.aggregate, first.version, first.position, first.message
             ));
-        }
-    };
-    say("--where", &log.predicate_failures);
-    say("the reducer", &log.reducer_failures);
+        };
+        say("--where", &log.predicate_failures, &mut self.predicate);
+        say("the reducer", &log.reducer_failures, &mut self.reducer);
+    }
 }
 
 /// Prints log lines as they come: an aligned table, or JSON Lines.
