@@ -59,8 +59,12 @@ pub struct Config {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TraceConfig {
+    /// The flags' names (`correlation_from`, …) are accepted too: people write those.
+    #[serde(alias = "correlation_from")]
     pub correlation: Option<String>,
+    #[serde(alias = "causation_from")]
     pub causation: Option<String>,
+    #[serde(alias = "event_id_from")]
     pub event_id: Option<String>,
 }
 

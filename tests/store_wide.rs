@@ -839,6 +839,60 @@ fn a_trace_exports_as_a_redacted_transcript_in_every_format() {
         "caused by evt-999999, which is not in this store"
     );
     assert_eq!(lines[2]["parent"], lines[1]["event_id"]);
+
+    // trace -o and export --trace take the same options and answer an unknown id alike.
+    let strict = dir.path().join("strict.md");
+    let strict_path = strict.to_string_lossy().into_owned();
+    let refused = run(&[
+        "trace",
+        &demo,
+        "req-9d4b",
+        "-o",
+        &strict_path,
+        "--redact",
+        ".nowhere",
+        "--redact-strict",
+    ]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("--redact-strict: .nowhere"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(!strict.exists(), "nothing is written");
+    let unnamed = dir.path().join("trace.txt");
+    let unnamed = run(&["trace", &demo, "req-9d4b", "-o", &unnamed.to_string_lossy()]);
+    assert_eq!(unnamed.status.code(), Some(2));
+    assert!(
+        stderr(&unnamed).contains("name the file .md, .jsonl or .html"),
+        "{}",
+        stderr(&unnamed)
+    );
+    for args in [
+        vec!["trace", demo.as_str(), "req-404"],
+        vec![
+            "export",
+            demo.as_str(),
+            "--trace",
+            "req-404",
+            "--format",
+            "md",
+        ],
+    ] {
+        let missing = run(&args);
+        assert_eq!(
+            missing.status.code(),
+            Some(1),
+            "{args:?}: {}",
+            stderr(&missing)
+        );
+        assert!(
+            stderr(&missing).contains("\"req-404\""),
+            "{}",
+            stderr(&missing)
+        );
+        assert!(stdout(&missing).is_empty());
+    }
 }
 
 /// `log --type` reads only events of those types: a warning it gives must be one the whole
@@ -1097,6 +1151,33 @@ fn trace_reads_correlation_ids_where_rewind_toml_says_and_the_flag_overrides_it(
         stderr(&overridden).contains("read from .metadata.correlation_id;"),
         "{}",
         stderr(&overridden)
+    );
+    // The flag's own name is a key rewind.toml takes too.
+    std::fs::write(&config, "[trace]\ncorrelation_from = \".metadata.user\"\n").unwrap();
+    let by_flag_name = run(&["trace", &demo, "api", "--config", &config]);
+    assert!(by_flag_name.status.success(), "{}", stderr(&by_flag_name));
+}
+
+/// A trace file is for reading; opened as a source it says so instead of "not a transcript".
+#[test]
+fn a_trace_file_opened_as_a_source_says_what_it_is() {
+    let demo = support::demo_store().to_string_lossy().into_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("req.jsonl").to_string_lossy().into_owned();
+    assert!(run(&["trace", &demo, "req-9d4b", "-o", &file])
+        .status
+        .success());
+    let opened = run(&["aggregates", &file]);
+    assert_eq!(opened.status.code(), Some(2));
+    assert!(
+        stderr(&opened).contains("is a trace"),
+        "{}",
+        stderr(&opened)
+    );
+    assert!(
+        stderr(&opened).contains("rewind trace"),
+        "{}",
+        stderr(&opened)
     );
 }
 

@@ -29,7 +29,7 @@ pub struct ExportArgs {
     /// End position [default: the latest event].
     #[arg(long, value_name = "POS")]
     to: Option<String>,
-    /// md (code reviews, issues), html (one self-contained page) or jsonl (opens in rewind)
+    /// md (code reviews, issues), html (one self-contained page) or jsonl (an aggregate's reopens in rewind; a trace's is for reading)
     /// [default: from the -o file's extension].
     #[arg(long, value_enum)]
     format: Option<ExportFormat>,
@@ -65,7 +65,8 @@ pub fn run(args: ExportArgs, settings: &Settings, out: &mut Output) -> anyhow::R
     let session = Session::open(&args.source, settings)?;
     if let Some(id) = &args.trace {
         let Some(trace) = crate::inspect::trace(session.source.as_ref(), id, &session.ids)? else {
-            anyhow::bail!("no event has the correlation id or event id {id:?}; nothing to export");
+            // As `rewind trace` says it: an id that names nothing is "not found", exit 1.
+            return Ok(super::trace::not_found(&session, id));
         };
         let target = Target {
             format,
@@ -136,17 +137,26 @@ pub fn write_trace(
     path: &Path,
     force: bool,
     redact: &[String],
+    redact_strict: bool,
     settings: &Settings,
 ) -> anyhow::Result<u8> {
+    // `trace --format` is how the trace prints, not a transcript format: the file's name
+    // alone says which transcript to write.
+    let format = Format::from_path(path).ok_or_else(|| {
+        anyhow::anyhow!(
+            "cannot tell the transcript format from {}: name the file .md, .jsonl or .html (or print the trace without -o)",
+            path.display()
+        )
+    })?;
     let target = Target {
-        format: format_of(None, Some(path))?,
+        format,
         output: Some(path),
         force,
     };
     let mut unused = Output::new(Box::new(std::io::sink()));
     let redact = Redaction {
         paths: redact,
-        strict: false,
+        strict: redact_strict,
     };
     write_trace_to(session, trace, &target, &redact, settings, &mut unused)
 }

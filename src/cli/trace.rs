@@ -27,6 +27,20 @@ pub struct TraceArgs {
     /// repeatable, added to `redact` in rewind.toml.
     #[arg(long, value_name = "PATH", requires = "output")]
     redact: Vec<String>,
+    /// Fail, writing nothing, when a --redact path matches no value.
+    #[arg(long, requires = "output")]
+    redact_strict: bool,
+}
+
+/// No event has the id as its correlation id or its own: said on stderr, exit 1.
+pub fn not_found(session: &Session, id: &str) -> u8 {
+    warn(&format!(
+        "no event in {} has the correlation id or event id {:?} (correlation ids are read from {}; say where with --correlation-from and --event-id-from)",
+        session.source.describe(),
+        id,
+        session.ids.correlation,
+    ));
+    EXIT_FOUND
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -44,13 +58,7 @@ pub fn run(
 ) -> anyhow::Result<u8> {
     let Some(trace) = crate::inspect::trace(session.source.as_ref(), &args.id, &session.ids)?
     else {
-        warn(&format!(
-            "no event in {} has the correlation id or event id {:?} (correlation ids are read from {}; say where with --correlation-from and --event-id-from)",
-            session.source.describe(),
-            args.id,
-            session.ids.correlation,
-        ));
-        return Ok(EXIT_FOUND);
+        return Ok(not_found(session, &args.id));
     };
     if let Some(path) = &args.output {
         return super::export::write_trace(
@@ -59,6 +67,7 @@ pub fn run(
             path,
             args.force,
             &args.redact,
+            args.redact_strict,
             settings,
         );
     }

@@ -32,6 +32,8 @@ pub enum ReadError {
     Empty,
     #[error("it is not a rewind transcript (its first line has no \"{MARKER}\" marker)")]
     NotATranscript,
+    #[error("it is a trace (its first line is a \"rewind_trace\" header): one request across aggregates, written to be read, not reopened; run `rewind trace` on the store it came from to see it again")]
+    ATrace,
     #[error("it is transcript format version {found}, newer than version {FORMAT_VERSION} that this rewind reads; upgrade rewind to open it")]
     NewerVersion { found: u64 },
     #[error("it is truncated: {0}; export it again")]
@@ -170,7 +172,10 @@ pub fn has_marker(start: &[u8]) -> bool {
 
 fn read_header(line: &str) -> Result<Header, ReadError> {
     if !has_marker(line.as_bytes()) {
-        return Err(ReadError::NotATranscript);
+        return Err(match line.contains("\"rewind_trace\":") {
+            true => ReadError::ATrace,
+            false => ReadError::NotATranscript,
+        });
     }
     let value: Value = parse_line(line, 1)?.map_err(|err| {
         if err.is_eof() || !line.ends_with('\n') {
