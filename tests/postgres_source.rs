@@ -750,3 +750,66 @@ fn a_table_without_a_position_column_reads_its_aggregates_in_version_order() {
         "{err}"
     );
 }
+
+/// Without a position, events of one version still come in one order, read after read: a
+/// row moved by an UPDATE (as VACUUM FULL or CLUSTER move them) does not swap two events of
+/// the same version, so a page read back past the first shows the second, not the first
+/// again. The page starts at its version rather than re-reading the rows before it.
+#[test]
+fn equal_versions_without_a_position_keep_one_order_across_reads() {
+    use rewind::model::{Chunk, StorePosition};
+    use rewind::source::postgres::{PgSource, PostgresOptions};
+    use rewind::source::{EventSource, Query};
+    let Some(db) = PgServer::shared("tied versions").map(|s| s.create_database("tied versions"))
+    else {
+        return;
+    };
+    db.psql(
+        "CREATE TABLE events (event_id text, aggregate_id text, aggregate_type text,
+             event_type text, event_data jsonb, version integer, \"timestamp\" timestamptz);
+         INSERT INTO events VALUES
+             ('a', 'acc', 'account', 'First', '{\"who\": \"first\"}', 1, '2026-03-01T09:00:00Z'),
+             ('b', 'acc', 'account', 'Second', '{\"who\": \"second\"}', 1, '2026-03-01T09:00:01Z');
+         INSERT INTO events SELECT 'e' || v, 'acc', 'account', 'Counted', '{}', v,
+             '2026-03-01T10:00:00Z' FROM generate_series(2, 5) v;",
+    );
+    let mut options = PostgresOptions::default();
+    options.mapping.snapshots.table = None;
+    options.mapping.events.metadata = None;
+    let read = |query: Query| -> Vec<(String, u64, StorePosition)> {
+        let source = PgSource::open(&db.url(), options.clone()).unwrap();
+        let mut events = Vec::new();
+        source
+            .query(&query, &mut |chunk| {
+                if let Chunk::Events(chunk) = chunk {
+                    events.extend(
+                        chunk
+                            .into_iter()
+                            .map(|e| (e.event_type.clone(), e.version, e.position)),
+                    );
+                }
+                std::ops::ControlFlow::Continue(())
+            })
+            .unwrap();
+        events
+    };
+    let whole = read(Query::aggregate("acc"));
+    let types: Vec<&str> = whole.iter().map(|(t, ..)| t.as_str()).collect();
+    assert_eq!(
+        types,
+        ["First", "Second", "Counted", "Counted", "Counted", "Counted"]
+    );
+    // The first event's row moves to the end of the table.
+    db.psql("UPDATE events SET event_data = event_data WHERE event_id = 'a';");
+    assert_eq!(
+        read(Query::aggregate("acc")),
+        whole,
+        "the same order after the move"
+    );
+    let (_, version, position) = whole[0].clone();
+    let page = read(Query::page("acc", Some((version, position)), 2));
+    assert_eq!(page, whole[1..3].to_vec(), "the page after the first event");
+    let (_, version, position) = whole[2].clone();
+    let page = read(Query::page("acc", Some((version, position)), 10));
+    assert_eq!(page, whole[3..].to_vec(), "a page from a later version");
+}

@@ -13,6 +13,23 @@ use crate::model::{Chunk, Snapshot, StorePosition};
 use crate::source::sql::{self, Kind};
 use crate::source::{Batched, Query, Resume, SourceError, Start};
 
+/// Which of a statement's rows become events: `before` events of the history come before
+/// its first row (where positions are places in the history, they number from there), and
+/// the first `skip` rows are passed over.
+#[derive(Clone, Copy, Default)]
+struct RowsFrom {
+    before: usize,
+    skip: usize,
+}
+
+impl RowsFrom {
+    const ALL: RowsFrom = RowsFrom { before: 0, skip: 0 };
+
+    fn skipping(skip: usize) -> RowsFrom {
+        RowsFrom { before: 0, skip }
+    }
+}
+
 /// How a statement's rows went: whether the sink stopped the read, and how many rows came.
 struct RowsRead {
     stopped: bool,
@@ -27,11 +44,13 @@ impl PgSource {
         sql: &str,
         params: &[&(dyn ToSql + Sync)],
         query: &Query,
-        skip: usize,
+        rows: RowsFrom,
         sink: &mut dyn FnMut(Chunk) -> ControlFlow<()>,
     ) -> Result<RowsRead, SourceError> {
         let mut batched = Batched::new(PAGE, query, sink);
-        let mut seen = 0usize;
+        let RowsFrom { before, skip } = rows;
+        let skip = before + skip;
+        let mut seen = before;
         // A page asks the server for no more rows than it needs.
         let fetch = query.limit.unwrap_or(PAGE);
         let mut stopped = self.each_row(tx, sql, params, "read events", fetch, |row| {
@@ -90,15 +109,23 @@ impl PgSource {
             (true, Some(after), Some(_)) => {
                 let pending = follow::pending_positions(Some(after));
                 let params: [&(dyn ToSql + Sync); 3] = [&id, &after.after(), &pending];
-                self.read_events(tx, &q.read_events_after, &params, query, 0, sink)?
+                self.read_events(
+                    tx,
+                    &q.read_events_after,
+                    &params,
+                    query,
+                    RowsFrom::ALL,
+                    sink,
+                )?
             }
             // Without positions, a resume point counts the aggregate's events instead.
             (true, after, None) => {
                 let skip = after.map_or(0, |r| usize::try_from(r.after()).unwrap_or(0));
-                self.read_events(tx, &q.read_events, &[&id], query, skip, sink)?
+                let rows = RowsFrom::skipping(skip);
+                self.read_events(tx, &q.read_events, &[&id], query, rows, sink)?
             }
             (true, None, Some(_)) => {
-                self.read_events(tx, &q.read_events, &[&id], query, 0, sink)?
+                self.read_events(tx, &q.read_events, &[&id], query, RowsFrom::ALL, sink)?
             }
         };
         if !read.stopped && !snapshots.is_empty() {
@@ -134,12 +161,25 @@ impl PgSource {
                 Some(_) => {
                     let version = i64::try_from(version).unwrap_or(i64::MAX);
                     let params: [&(dyn ToSql + Sync); 3] = [&id, &version, at];
-                    self.read_events(tx, &q.read_events_page, &params, query, 0, sink)?;
+                    self.read_events(tx, &q.read_events_page, &params, query, RowsFrom::ALL, sink)?;
                 }
-                // Without positions, an event's position is its place in the history.
+                // Without positions, an event's position is its place in the history: the
+                // page starts at the version, past the events of that version already read.
                 None => {
-                    let skip = usize::try_from(*at).unwrap_or(0);
-                    self.read_events(tx, &q.read_events, &[&id], query, skip, sink)?;
+                    let version = i64::try_from(version).unwrap_or(i64::MAX);
+                    let params: [&(dyn ToSql + Sync); 2] = [&id, &version];
+                    let before: i64 = tx
+                        .query_one(&q.count_events_before_version, &params)
+                        .map_err(|e| self.error(e, "count an aggregate's events"))?
+                        .get(0);
+                    let before = usize::try_from(before).unwrap_or(0);
+                    let at = usize::try_from(*at).unwrap_or(0);
+                    let rows = RowsFrom {
+                        before,
+                        skip: at.saturating_sub(before),
+                    };
+                    let sql = &q.read_events_from_version;
+                    self.read_events(tx, sql, &params, query, rows, sink)?;
                 }
             }
         }
@@ -172,10 +212,10 @@ impl PgSource {
             Start::Resume(after) => {
                 let pending = follow::pending_positions(Some(after));
                 let params: [&(dyn ToSql + Sync); 2] = [&after.after(), &pending];
-                self.read_events(tx, &q.read_store_after, &params, query, 0, sink)?;
+                self.read_events(tx, &q.read_store_after, &params, query, RowsFrom::ALL, sink)?;
             }
             Start::Position(StorePosition::Seq(first)) => {
-                self.read_events(tx, &q.read_store, &[first], query, 0, sink)?;
+                self.read_events(tx, &q.read_store, &[first], query, RowsFrom::ALL, sink)?;
             }
             Start::Position(other) => {
                 return Err(SourceError::Position(format!(
@@ -183,7 +223,7 @@ impl PgSource {
                 )))
             }
             Start::Beginning => {
-                self.read_events(tx, &q.read_store, &[&i64::MIN], query, 0, sink)?;
+                self.read_events(tx, &q.read_store, &[&i64::MIN], query, RowsFrom::ALL, sink)?;
             }
             Start::After { .. } => {
                 return Err(SourceError::Position(

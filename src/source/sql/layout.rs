@@ -78,6 +78,12 @@ pub struct Queries {
     /// One aggregate's events after the one of version parameter `n` at position `n + 1`
     /// (`n` = [`Dialect::first_after_id`]), in its order: the next page of its history.
     pub read_events_page: String,
+    /// Where events have no position (a PostgreSQL table or view without one): one
+    /// aggregate's events of version parameter 2 or later (or none), and how many come
+    /// before that version. An event's position is then its place in the history, and a
+    /// page starts at its version instead of re-reading every row before it.
+    pub read_events_from_version: String,
+    pub count_events_before_version: String,
     /// One aggregate's events stored after position parameter `n` (PostgreSQL: or at one
     /// of the pending positions of parameter `n + 1`), for follow mode: a range scan of
     /// the positions, so a poll reads only what arrived.
@@ -182,13 +188,11 @@ impl Layout {
     }
 
     /// One aggregate's events meeting `conditions`, in version order; keyset paging adds a
-    /// `(version, position) > (…)` condition and a limit here. Events without a position
-    /// are in version order alone: PostgreSQL refuses `ORDER BY …, NULL` (and its paging
-    /// then goes by version, which holds while versions are unique).
+    /// `(version, position) > (…)` condition and a limit here.
     fn aggregate_events(&self, conditions: &[String]) -> String {
         let e = &self.events;
         let order = match e.position == Column::null() {
-            true => e.version.sql.clone(),
+            true => self.order_without_position(),
             false => format!("{}, {}", e.version.sql, e.position.sql),
         };
         format!(
@@ -198,6 +202,29 @@ impl Layout {
             conditions.join(" AND "),
             self.filter(),
         )
+    }
+
+    /// Without a position, version order alone leaves events of one version in whatever
+    /// order the server meets them, which can differ between two reads (an UPDATE, VACUUM
+    /// FULL or a synchronised scan moves rows), so a page read back could show another
+    /// event of that version. The event's own columns as text break the tie: events equal
+    /// in all of them are the same to show. (PostgreSQL refuses `ORDER BY …, NULL`, and a
+    /// version index still serves the order, ties sorted incrementally.)
+    fn order_without_position(&self) -> String {
+        let e = &self.events;
+        let mut order = vec![e.version.sql.clone()];
+        for column in [
+            &e.event_id,
+            &e.timestamp,
+            &e.event_type,
+            &e.data,
+            &e.metadata,
+        ] {
+            if *column != Column::null() {
+                order.push(format!("({})::text", column.sql));
+            }
+        }
+        order.join(", ")
     }
 
     /// The store's events meeting `condition`, in store order.
@@ -291,6 +318,16 @@ impl Layout {
                 d.integer_param(n + 1)
             ),
         ]);
+        let version = &e.version.sql;
+        let read_events_from_version = self.aggregate_events(&[
+            matches.clone(),
+            format!("({version} >= {} OR {version} IS NULL)", d.integer_param(n)),
+        ]);
+        let count_events_before_version = format!(
+            "SELECT COUNT(*) FROM {} WHERE {matches} AND {version} < {}{filter}",
+            e.table,
+            d.integer_param(n)
+        );
         let read_events_after =
             self.aggregate_events(&[d.id_matches(id, &e.table, true), d.after(position, n)]);
         let read_store = self.store_events(&format!("{position} >= {}", d.param(1)));
@@ -324,6 +361,8 @@ impl Layout {
             list_snapshots,
             read_events,
             read_events_page,
+            read_events_from_version,
+            count_events_before_version,
             read_events_after,
             read_store,
             read_store_after,
