@@ -374,6 +374,61 @@ fn marten_streams_are_typed_by_mt_streams_and_events_carry_tenant_archive_and_id
     );
 }
 
+/// Marten with conjoined tenancy: the streams' key is (id, tenant_id), so two tenants may
+/// each have a stream of the same id. They are two aggregates, named `TENANT/ID`, each with
+/// only its own events. (The fixture's DDL is turned into the conjoined one Marten writes:
+/// StreamsTable.cs makes tenant_id part of the primary key under TenancyStyle.Conjoined.)
+#[test]
+fn marten_conjoined_tenants_keep_streams_of_the_same_id_apart() {
+    let Some(db) = fixture("marten_conjoined", "marten.sql") else {
+        return;
+    };
+    let quest = "8f1e2b7a-0000-4000-8000-000000000001";
+    db.psql(&format!(
+        "ALTER TABLE mt_events DROP CONSTRAINT fkey_mt_events_stream_id;
+         DROP INDEX pk_mt_events_stream_and_version;
+         CREATE UNIQUE INDEX pk_mt_events_stream_and_version ON mt_events (tenant_id, stream_id, version);
+         ALTER TABLE mt_streams DROP CONSTRAINT pkey_mt_streams_id;
+         ALTER TABLE mt_streams ADD CONSTRAINT pkey_mt_streams_id PRIMARY KEY (id, tenant_id);
+         INSERT INTO mt_streams (id, type, version, tenant_id)
+             VALUES ('{quest}', 'quest_party', 1, 'tenant-b');
+         INSERT INTO mt_events (seq_id, id, stream_id, version, data, type, tenant_id)
+             VALUES (nextval('mt_events_sequence'), gen_random_uuid(), '{quest}', 1,
+                     '{{\"Name\": \"Other\"}}', 'quest_started', 'tenant-b');"
+    ));
+    let cli = PgCli::new();
+    let url = db.url();
+    let listed: Vec<(String, Value, u64)> = listing(&cli, &url, &[])
+        .into_iter()
+        .map(|(id, ty, events, _)| (id, ty, events))
+        .collect();
+    let ours = format!("*DEFAULT*/{quest}");
+    let theirs = format!("tenant-b/{quest}");
+    assert_eq!(
+        listed,
+        vec![
+            (ours.clone(), json!("quest_party"), 6),
+            (
+                "*DEFAULT*/8f1e2b7a-0000-4000-8000-000000000002".into(),
+                json!("quest_party"),
+                3
+            ),
+            (theirs.clone(), json!("quest_party"), 1),
+        ]
+    );
+    let events = |id: &str| cli.json(&["events", &url, id, "--format", "json"]);
+    let other = events(&theirs);
+    assert_eq!(other.as_array().unwrap().len(), 1);
+    assert_eq!(other[0]["data"], json!({"Name": "Other"}));
+    let versions: Vec<Value> = events(&ours)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["version"].clone())
+        .collect();
+    assert_eq!(versions, [1, 2, 3, 4, 5, 6], "one tenant's stream alone");
+}
+
 /// Each library's store is recognised from its tables; a named preset whose tables are not
 /// there says which are.
 #[test]

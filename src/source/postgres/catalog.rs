@@ -42,6 +42,13 @@ const COLUMNS: &str = "SELECT a.attname, COALESCE(b.typname, t.typname)::text \
        AND a.attnum > 0 AND NOT a.attisdropped \
      ORDER BY a.attnum";
 
+const PRIMARY_KEY: &str = "SELECT a.attname::text FROM pg_catalog.pg_index i \
+     JOIN pg_catalog.pg_class c ON c.oid = i.indrelid \
+     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+     JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY(i.indkey) \
+     WHERE i.indisprimary AND n.nspname = $1 AND c.relname = $2 \
+     ORDER BY a.attnum";
+
 impl<'c> PgCatalog<'c> {
     /// The catalog of `schema`, or of the server's current schema.
     pub fn read(
@@ -137,6 +144,18 @@ impl<'c> PgCatalog<'c> {
             }
         }
         kinds
+    }
+
+    /// The columns of a table's primary key (none for a view or a table without one).
+    pub fn primary_key(&self, info: &TableInfo) -> Result<Vec<String>, SourceError> {
+        let rows = self
+            .connection
+            .borrow_mut()
+            .query(PRIMARY_KEY, &[&info.schema, &info.name])
+            .map_err(|err| {
+                SourceError::read_with(format!("could not read the schema of {}", self.shown), err)
+            })?;
+        Ok(rows.iter().map(|row| row.get(0)).collect())
     }
 
     pub fn has_schema_table(&self, schema: &str, name: &str) -> Result<bool, SourceError> {

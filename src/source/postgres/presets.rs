@@ -278,6 +278,23 @@ fn marten(catalog: &PgCatalog<'_>) -> Result<Layout, SourceError> {
             fields.join(", ")
         )),
     };
+    // Conjoined tenancy (the streams' primary key is (id, tenant_id)): two tenants' streams
+    // may share an id and are still two streams, so an aggregate is named `TENANT/ID`.
+    let conjoined = match &streams {
+        Some(s) => catalog
+            .primary_key(s)?
+            .iter()
+            .any(|column| column == "tenant_id"),
+        None => false,
+    };
+    let (aggregate_id, same_stream, stream_name) = match conjoined {
+        true => (
+            Column::new("(e.tenant_id || '/' || e.stream_id::text)", Kind::Text),
+            "s.id = e.stream_id AND s.tenant_id = e.tenant_id",
+            "s.tenant_id || '/' || s.id::text",
+        ),
+        false => (col(&info, "e", "stream_id"), "s.id = e.stream_id", "s.id"),
+    };
     let (aggregate_type, list_override) = match &streams {
         Some(s) => {
             let table = qualified(s)?;
@@ -287,13 +304,13 @@ fn marten(catalog: &PgCatalog<'_>) -> Result<Layout, SourceError> {
             };
             (
                 Column::new(
-                    format!("(SELECT s.type FROM {table} s WHERE s.id = e.stream_id LIMIT 1)"),
+                    format!("(SELECT s.type FROM {table} s WHERE {same_stream} LIMIT 1)"),
                     Kind::Text,
                 ),
                 // The streams table has each stream's type, version and times: no scan of
                 // the events needed.
                 Some(format!(
-                    "SELECT s.id, s.type, s.version, {}, {} FROM {table} s ORDER BY s.id",
+                    "SELECT {stream_name}, s.type, s.version, {}, {} FROM {table} s ORDER BY 1",
                     time("created"),
                     time("timestamp")
                 )),
@@ -306,7 +323,7 @@ fn marten(catalog: &PgCatalog<'_>) -> Result<Layout, SourceError> {
         events: EventExprs {
             table: events.clone(),
             positions_table: events,
-            aggregate_id: col(&info, "e", "stream_id"),
+            aggregate_id,
             aggregate_type,
             version: col(&info, "e", "version"),
             event_type: col(&info, "e", "type"),
