@@ -59,6 +59,20 @@ fn store(test: &str, fixture: &str, schema: &str) -> Option<(PgDatabase<'static>
     Some((db, reader))
 }
 
+/// A role that may write every table and sequence of `schema` (as the application's own
+/// role can), its statements logged like the reader's: with it, an unchanged store shows
+/// that rewind did not write, not only that it could not.
+fn writer_role(db: &PgDatabase, schema: &str) -> PgRole {
+    let writer = db.create_role_with_select_only("writer", schema);
+    db.psql(&format!(
+        "GRANT ALL ON ALL TABLES IN SCHEMA \"{schema}\" TO \"{role}\";
+         GRANT ALL ON ALL SEQUENCES IN SCHEMA \"{schema}\" TO \"{role}\";
+         ALTER ROLE \"{role}\" SET log_statement = 'all';",
+        role = writer.name
+    ));
+    writer
+}
+
 /// Runs every command, in turn, as the reader; each must exit as `expected` says.
 fn run_every_command(
     cli: &PgCli,
@@ -334,6 +348,10 @@ fn no_command_changes_a_native_store() {
         (vec!["SOURCE"], 0),
     ];
     run_every_command(&cli, (&url, &reader), db.server(), &commands);
+    // The same as a role that could write: the counters and the audit trigger below are
+    // then evidence that rewind did not, and its sessions are checked statement by statement.
+    let writer = writer_role(&db, "public");
+    run_every_command(&cli, (&db.url_as(&writer), &writer), db.server(), &commands);
     let export = cli.run(&[
         "export",
         &url,
@@ -353,6 +371,7 @@ fn no_command_changes_a_native_store() {
     let after = watch.settled();
     assert_eq!(after, before, "audit: {}", watch.audit_log());
     assert_sessions_read_only(db.server(), &reader.name, commands.len() + 2);
+    assert_sessions_read_only(db.server(), &writer.name, commands.len());
     assert_rewinds_transaction_refuses_writes(&db, "events");
 }
 
@@ -445,10 +464,16 @@ fn no_command_changes(test: &str, fixture: &str, schema: &str) {
         vec!["log"],
         vec!["project", "--projection", &projection],
     ];
-    for args in &commands {
-        let mut full: Vec<&str> = vec![args[0], &url];
+    let writer = writer_role(&db, schema);
+    let writer_url = db.url_as(&writer);
+    let as_both = [(&url, &reader), (&writer_url, &writer)];
+    for ((url, role), args) in as_both
+        .iter()
+        .flat_map(|r| commands.iter().map(move |c| (r, c)))
+    {
+        let mut full: Vec<&str> = vec![args[0], url];
         full.extend(&args[1..]);
-        let output = run_in_one_transaction(&cli, db.server(), &reader.name, &full);
+        let output = run_in_one_transaction(&cli, db.server(), &role.name, &full);
         let err = String::from_utf8_lossy(&output.stderr);
         // verify exits 1 for a snapshot that drifts; anything else is a failure.
         assert!(
@@ -462,6 +487,7 @@ fn no_command_changes(test: &str, fixture: &str, schema: &str) {
     let after = watch.settled();
     assert_eq!(after, before, "{test}: audit: {}", watch.audit_log());
     assert_sessions_read_only(db.server(), &reader.name, commands.len() + 2);
+    assert_sessions_read_only(db.server(), &writer.name, commands.len());
 }
 
 #[test]
