@@ -116,6 +116,25 @@ fn summary_diff_is_one_line_per_change() {
         "summary",
     ]);
     assert_eq!(stdout(&same), "no change\n");
+    // The first event makes the state from nothing: one line per key, not `~ .: null → {…}`.
+    let first = run(&[
+        "diff",
+        &demo(),
+        "acc-0003",
+        "--from",
+        "0",
+        "--to",
+        "1",
+        "--format",
+        "summary",
+    ]);
+    let lines: Vec<String> = stdout(&first).lines().map(str::to_string).collect();
+    assert!(lines.len() > 3, "{lines:?}");
+    assert!(lines.iter().all(|l| l.starts_with("+ .")), "{lines:?}");
+    assert!(
+        lines.iter().any(|l| l.starts_with("+ .owner: ")),
+        "{lines:?}"
+    );
 }
 
 #[test]
@@ -133,6 +152,14 @@ fn events_take_a_range_a_limit_and_a_tail() {
     assert_eq!(list(&["--from", "0", "--limit", "2"]), [1, 2]);
     assert_eq!(list(&["--tail", "3"]), [67, 68, 69]);
     assert_eq!(list(&["--to", "10", "--tail", "2"]), [9, 10]);
+    let reversed = run(&["events", &store, "acc-0003", "--from", "20", "--to", "10"]);
+    assert_eq!(reversed.status.code(), Some(2));
+    assert!(
+        stderr(&reversed).contains("--from 20 comes after --to 10"),
+        "{}",
+        stderr(&reversed)
+    );
+    assert!(stdout(&reversed).is_empty());
     // A time is the state at that instant: v50 is the first event after midnight.
     assert_eq!(list(&["--from", "2026-02-11", "--limit", "1"]), [50]);
     assert_eq!(

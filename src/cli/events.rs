@@ -46,7 +46,15 @@ impl EventRange {
         };
         let after = resolve(&self.from, "--from")?.unwrap_or(0);
         let through = resolve(&self.to, "--to")?.unwrap_or(replay.len());
-        Ok(after..through.max(after))
+        if through < after {
+            // An empty table would look like an empty range; say which way round it is.
+            anyhow::bail!(
+                "--from {} comes after --to {}: no event lies between them (swap them)",
+                self.from.as_deref().unwrap_or_default(),
+                self.to.as_deref().unwrap_or_default()
+            );
+        }
+        Ok(after..through)
     }
 }
 

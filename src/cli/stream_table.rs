@@ -1,5 +1,6 @@
 //! A table printed as its rows arrive, for output too long to hold (the store log) or that
-//! never ends (follow mode): column widths come from the first rows and only ever grow.
+//! never ends (follow mode): column widths come from the first rows and only ever grow,
+//! the header said again when they do.
 
 use unicode_width::UnicodeWidthStr;
 
@@ -30,10 +31,18 @@ impl StreamTable {
             .iter()
             .map(|c| terminal_safe(c).into_owned())
             .collect();
-        for (width, cell) in self.widths.iter_mut().zip(&cells) {
+        let last = self.widths.len().saturating_sub(1);
+        let mut moved = false;
+        for (i, (width, cell)) in self.widths.iter_mut().zip(&cells).enumerate() {
+            moved |= i < last && cell.width() > *width;
             *width = (*width).max(cell.width());
         }
         if self.started {
+            // Wider cells move the columns on; the header is said again above the row that
+            // moved them, so every row still sits under a header it lines up with.
+            if moved {
+                self.header(out)?;
+            }
             return out.line(&render_row(&self.columns, &self.widths, &cells));
         }
         self.held.push(cells);
@@ -47,14 +56,18 @@ impl StreamTable {
     /// and at the end.
     pub fn flush(&mut self, out: &mut Output) -> anyhow::Result<()> {
         if !self.started {
-            let header: Vec<String> = self.columns.iter().map(|(h, _)| h.to_string()).collect();
-            out.line(&render_row(&self.columns, &self.widths, &header))?;
+            self.header(out)?;
             self.started = true;
         }
         for row in std::mem::take(&mut self.held) {
             out.line(&render_row(&self.columns, &self.widths, &row))?;
         }
         Ok(())
+    }
+
+    fn header(&self, out: &mut Output) -> anyhow::Result<()> {
+        let header: Vec<String> = self.columns.iter().map(|(h, _)| h.to_string()).collect();
+        out.line(&render_row(&self.columns, &self.widths, &header))
     }
 }
 
@@ -113,11 +126,15 @@ mod tests {
             starts[1], starts[2],
             "a narrow row lines up with the one before:\n{text}"
         );
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[3].trim_start().starts_with("VERSION"), "{text}");
         assert!(
             starts[3] > starts[2],
-            "a wider version moves the columns on:\n{text}"
+            "a wider version moves the columns on, under a header:\n{text}"
         );
-        assert_eq!(starts[3], starts[4], "and they stay there:\n{text}");
+        assert_eq!(starts[3], starts[4], "the row lines up with it:\n{text}");
+        assert_eq!(starts[4], starts[5], "and they stay there:\n{text}");
+        assert_eq!(lines.len(), 6, "{text}");
     }
 
     proptest! {
