@@ -374,6 +374,50 @@ fn marten_streams_are_typed_by_mt_streams_and_events_carry_tenant_archive_and_id
     );
 }
 
+/// Emmett with a second partition (a tenant), written by Emmett's own functions: its
+/// stream of an id the default partition also has is another aggregate, PARTITION/ID.
+#[test]
+fn emmett_partitions_keep_streams_of_the_same_id_apart() {
+    let Some(db) = fixture("emmett_partitions", "emmett.sql") else {
+        return;
+    };
+    let default = db
+        .psql("SELECT DISTINCT partition FROM emt_streams WHERE stream_id = 'shopping_cart-7';")
+        .trim()
+        .to_string();
+    db.psql(
+        "SELECT emt_add_partition('tenant_b');
+         SELECT success FROM emt_append_to_stream(
+             ARRAY['b-msg-1'], ARRAY['{\"cartId\": \"7\", \"status\": \"other\"}'::jsonb],
+             ARRAY['{}'::jsonb], ARRAY['1'], ARRAY['ShoppingCartOpened'], ARRAY['E'],
+             'shopping_cart-7', 'shopping_cart', NULL, 'tenant_b');",
+    );
+    let cli = PgCli::new();
+    let url = db.url();
+    let listed: Vec<(String, u64)> = listing(&cli, &url, &[])
+        .into_iter()
+        .map(|(id, _, events, _)| (id, events))
+        .collect();
+    let ours = format!("{default}/shopping_cart-7");
+    assert!(listed.contains(&(ours.clone(), 1)), "{listed:?}");
+    assert!(
+        listed.contains(&("tenant_b/shopping_cart-7".into(), 1)),
+        "{listed:?}"
+    );
+    assert_eq!(listed.len(), 6, "{listed:?}");
+    let theirs = cli.json(&[
+        "events",
+        &url,
+        "tenant_b/shopping_cart-7",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(theirs.as_array().unwrap().len(), 1);
+    assert_eq!(theirs[0]["data"]["status"], "other");
+    let ours = cli.json(&["events", &url, &ours, "--format", "json"]);
+    assert_ne!(ours[0]["data"]["status"], "other", "{ours}");
+}
+
 /// Marten with conjoined tenancy: the streams' key is (id, tenant_id), so two tenants may
 /// each have a stream of the same id. They are two aggregates, named `TENANT/ID`, each with
 /// only its own events. (The fixture's DDL is turned into the conjoined one Marten writes:

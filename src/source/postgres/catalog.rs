@@ -158,6 +158,29 @@ impl<'c> PgCatalog<'c> {
         Ok(rows.iter().map(|row| row.get(0)).collect())
     }
 
+    /// Whether `column` of the table holds more than one value (NULL counting as one):
+    /// stops at the first row that differs from the first, else reads the column through.
+    pub fn holds_several(&self, info: &TableInfo, column: &str) -> Result<bool, SourceError> {
+        let table = format!(
+            "{}.{}",
+            quote_identifier(&info.schema)?,
+            quote_identifier(&info.name)?
+        );
+        let column = quote_identifier(column)?;
+        let sql = format!(
+            "SELECT EXISTS (SELECT 1 FROM {table} WHERE {column} IS DISTINCT FROM \
+             (SELECT {column} FROM {table} LIMIT 1))"
+        );
+        let row = self
+            .connection
+            .borrow_mut()
+            .query(sql.as_str(), &[])
+            .map_err(|err| {
+                SourceError::read_with(format!("could not read {table} of {}", self.shown), err)
+            })?;
+        Ok(row.first().is_some_and(|row| row.get(0)))
+    }
+
     pub fn has_schema_table(&self, schema: &str, name: &str) -> Result<bool, SourceError> {
         Ok(self.lookup(schema, name)?.is_some())
     }

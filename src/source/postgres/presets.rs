@@ -163,9 +163,25 @@ fn emmett(catalog: &PgCatalog<'_>) -> Result<Layout, SourceError> {
     let info = require(catalog, Preset::Emmett, "emt_messages")?;
     let streams = catalog.table("emt_streams")?;
     let messages = format!("{} m", qualified(&info)?);
+    // Emmett's partitions (a tenant, a shard) each hold their own streams, and two may use
+    // the same stream id: with more than one in the store, an aggregate is PARTITION/ID.
+    let partitioned = match &streams {
+        Some(s) if s.has("partition") && info.has("partition") => {
+            catalog.holds_several(s, "partition")?
+        }
+        _ => false,
+    };
+    let (aggregate_id, stream_key) = match partitioned {
+        true => (
+            Column::new("(m.partition || '/' || m.stream_id)", Kind::Text),
+            "m.partition, m.stream_id",
+        ),
+        false => (col(&info, "m", "stream_id"), "m.stream_id"),
+    };
     let (aggregate_type, list_override) = match &streams {
         Some(streams) => {
             let streams = qualified(streams)?;
+            let id = &aggregate_id.sql;
             (
                 Column::new(
                     format!(
@@ -175,11 +191,11 @@ fn emmett(catalog: &PgCatalog<'_>) -> Result<Layout, SourceError> {
                     Kind::Text,
                 ),
                 Some(format!(
-                    "SELECT m.stream_id, MIN(s.stream_type), COUNT(*), MIN(m.created), MAX(m.created) \
+                    "SELECT {id}, MIN(s.stream_type), COUNT(*), MIN(m.created), MAX(m.created) \
                      FROM {messages} LEFT JOIN (SELECT stream_id, partition, MIN(stream_type) AS stream_type \
                      FROM {streams} GROUP BY stream_id, partition) s \
                      ON s.stream_id = m.stream_id AND s.partition = m.partition \
-                     WHERE m.message_kind = 'E' GROUP BY m.stream_id ORDER BY m.stream_id"
+                     WHERE m.message_kind = 'E' GROUP BY {stream_key} ORDER BY 1"
                 )),
             )
         }
@@ -197,7 +213,7 @@ fn emmett(catalog: &PgCatalog<'_>) -> Result<Layout, SourceError> {
         events: EventExprs {
             table: messages.clone(),
             positions_table: messages,
-            aggregate_id: col(&info, "m", "stream_id"),
+            aggregate_id,
             aggregate_type,
             version: col(&info, "m", "stream_position"),
             event_type: col(&info, "m", "message_type"),
