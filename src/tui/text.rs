@@ -97,6 +97,68 @@ pub fn split_at_cells(text: &str, cells: usize) -> (usize, &str) {
     (dropped, "")
 }
 
+/// Fills rows of `width` cells greedily, character by character (continuation rows start
+/// after `indent` cells), calling `on_break` with the index of each character that begins
+/// a row: one rule for the rows the detail pane draws and the rows it scrolls by.
+fn wrap_walk(
+    chars: impl Iterator<Item = char>,
+    width: usize,
+    indent: usize,
+    mut on_break: impl FnMut(usize),
+) {
+    let rest = width.saturating_sub(indent).max(1);
+    let mut room = width.max(1);
+    let mut used = 0;
+    for (at, c) in chars.enumerate() {
+        let w = c.width().unwrap_or(0);
+        if used + w > room && used > 0 {
+            on_break(at);
+            room = rest;
+            used = 0;
+        }
+        used += w;
+    }
+}
+
+/// How many rows `chars` take wrapped as `wrap_line` wraps them.
+pub fn wrapped_rows(chars: impl Iterator<Item = char>, width: usize, indent: usize) -> usize {
+    let mut rows = 1;
+    wrap_walk(chars, width, indent, |_| rows += 1);
+    rows
+}
+
+/// A styled line wrapped to `width` cells, its continuation rows indented by `indent`
+/// blank cells (past the State tab's gutter, which they must not overwrite).
+pub fn wrap_line(line: Line<'_>, width: usize, indent: usize) -> Vec<Line<'static>> {
+    let mut breaks = Vec::new();
+    let chars = line.spans.iter().flat_map(|s| s.content.chars());
+    wrap_walk(chars, width, indent, |at| breaks.push(at));
+    let mut breaks = breaks.into_iter().peekable();
+    let mut rows = Vec::with_capacity(breaks.len() + 1);
+    let mut row: Vec<Span<'static>> = Vec::new();
+    let mut at = 0;
+    for span in line.spans {
+        let mut piece = String::new();
+        for c in span.content.chars() {
+            if breaks.peek() == Some(&at) {
+                breaks.next();
+                if !piece.is_empty() {
+                    row.push(Span::styled(std::mem::take(&mut piece), span.style));
+                }
+                rows.push(Line::from(std::mem::take(&mut row)).style(line.style));
+                row.push(Span::raw(" ".repeat(indent)));
+            }
+            piece.push(c);
+            at += 1;
+        }
+        if !piece.is_empty() {
+            row.push(Span::styled(piece, span.style));
+        }
+    }
+    rows.push(Line::from(row).style(line.style));
+    rows
+}
+
 /// Fraction digits a time needs so none is lost: 0, 3, 6 or 9.
 pub fn subsecond_digits(time: &DateTime<Utc>) -> u8 {
     match time.timestamp_subsec_nanos() {
@@ -280,6 +342,19 @@ mod tests {
         assert_eq!(split_at_cells("日本語", 2), (2, "本語"));
         assert_eq!(split_at_cells("日本語", 3), (4, "語"));
         assert_eq!(split_at_cells("ab", 5), (2, ""));
+    }
+
+    #[test]
+    fn wrapped_rows_keep_the_indent_and_agree_with_the_count() {
+        let line = Line::from(vec![Span::raw("● "), Span::raw("abcdefghij")]);
+        let rows = wrap_line(line, 5, 2);
+        let texts: Vec<String> = rows.iter().map(|r| r.to_string()).collect();
+        assert_eq!(texts, ["● abc", "  def", "  ghi", "  j"]);
+        assert_eq!(wrapped_rows("  abcdefghij".chars(), 5, 2), 4);
+        // A wide character that would straddle the edge starts the next row.
+        assert_eq!(wrap_line(Line::raw("ab日本"), 3, 0).len(), 3);
+        assert_eq!(wrapped_rows("ab日本".chars(), 3, 0), 3);
+        assert_eq!(wrapped_rows("".chars(), 3, 0), 1);
     }
 
     #[test]

@@ -14,7 +14,6 @@ use super::inspect::{Blame, EventFilter};
 pub use super::place::Place;
 use crate::tui::action::Tab;
 use crate::tui::diff_worker::{DiffJob, DiffTarget};
-use crate::tui::layout::keep_in_view;
 
 /// Playback speeds in events per second; `+`/`-` move along this list.
 pub const SPEEDS: [u32; 8] = [1, 2, 5, 10, 20, 50, 100, 250];
@@ -354,7 +353,7 @@ impl AggregateView {
     }
 
     /// Brings the cached detail and comparison up to date with the cursor and marks.
-    pub fn settle(&mut self, detail_rows: usize) {
+    pub fn settle(&mut self, pane: super::wrap::DetailPane) {
         if self.is_empty() {
             self.detail = None;
             return;
@@ -391,15 +390,8 @@ impl AggregateView {
         }
         let visible = self.detail.as_ref().map_or(0, |d| d.visible.len());
         self.state_line = self.state_line.min(visible.saturating_sub(1));
-        let state = Tab::State.index();
-        self.scroll[state] =
-            keep_in_view(self.scroll[state], self.state_line, detail_rows, visible);
-        // A long event scrolled down, then a short one: the pane must not show blank.
-        for tab in [Tab::Diff, Tab::Event, Tab::Compare] {
-            let last_page = self.lines_of(tab).saturating_sub(detail_rows.max(1));
-            let scroll = &mut self.scroll[tab.index()];
-            *scroll = (*scroll).min(last_page);
-        }
+        self.keep_state_line_in_view(pane);
+        self.clamp_scrolls(pane);
     }
 
     /// The diff the visible tab still lacks, handed over once.
@@ -454,28 +446,12 @@ impl AggregateView {
         self.lines_of(self.tab)
     }
 
-    fn lines_of(&self, tab: Tab) -> usize {
+    pub(super) fn lines_of(&self, tab: Tab) -> usize {
         match tab {
             Tab::State => self.detail.as_ref().map_or(0, |d| d.visible.len()),
             Tab::Diff => self.detail.as_ref().map_or(0, |d| d.diff.len()),
             Tab::Event => self.detail.as_ref().map_or(0, |d| d.event.len()),
             Tab::Compare => self.comparison.as_ref().map_or(1, |c| c.lines.len()),
-        }
-    }
-
-    /// Moves the State line cursor, or scrolls the other tabs.
-    pub fn scroll_detail(&mut self, delta: isize, detail_rows: usize) {
-        let last = self.tab_lines().saturating_sub(1);
-        if self.tab == Tab::State {
-            self.state_line = self.state_line.saturating_add_signed(delta).min(last);
-            let state = Tab::State.index();
-            let lines = self.tab_lines();
-            self.scroll[state] =
-                keep_in_view(self.scroll[state], self.state_line, detail_rows, lines);
-        } else {
-            let scroll = &mut self.scroll[self.tab.index()];
-            let last_page = last.saturating_sub(detail_rows.saturating_sub(1));
-            *scroll = scroll.saturating_add_signed(delta).min(last_page);
         }
     }
 }

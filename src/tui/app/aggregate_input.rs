@@ -15,16 +15,13 @@ const HSCROLL_MAX: usize = 100_000;
 
 impl App {
     pub(super) fn on_aggregate(&mut self, action: Action) {
-        let areas = self.aggregate_layout();
-        let (rows, detail_rows) = (
-            areas.event_rows.height as usize,
-            areas.detail_body.height as usize,
-        );
+        let rows = self.event_rows();
+        let pane = self.detail_pane();
         let Some(view) = self.view.as_mut() else {
             return;
         };
         let detail_focus = view.focus == Focus::Detail;
-        let page = detail_rows.max(1) as isize;
+        let page = pane.rows.max(1) as isize;
         let mut note: Option<String> = None;
         match action {
             Action::Left if detail_focus && !view.wrap => {
@@ -38,8 +35,7 @@ impl App {
             Action::TogglePreview => note = Some(view.toggle_preview().into()),
             Action::ToggleMatchingOnly => note = Some(view.toggle_matching_only(rows)),
             Action::ToggleWrap => {
-                view.wrap = !view.wrap;
-                view.hscroll = 0;
+                view.toggle_wrap(pane);
                 let text = if view.wrap {
                     "long lines wrap"
                 } else {
@@ -60,14 +56,14 @@ impl App {
                 };
                 note = Some(text.into());
             }
-            Action::FoldAll if view.tab == Tab::State => view.fold_all(detail_rows),
+            Action::FoldAll if view.tab == Tab::State => view.fold_all(pane),
             Action::FoldAll => note = Some("folding works on the State tab (press 1)".into()),
-            Action::Up if detail_focus => view.scroll_detail(-1, detail_rows),
-            Action::Down if detail_focus => view.scroll_detail(1, detail_rows),
+            Action::Up if detail_focus => view.scroll_detail(-1, pane),
+            Action::Down if detail_focus => view.scroll_detail(1, pane),
             Action::Up => view.move_by(-1, rows),
             Action::Down => view.move_by(1, rows),
-            Action::PageUp if detail_focus => view.scroll_detail(-page, detail_rows),
-            Action::PageDown if detail_focus => view.scroll_detail(page, detail_rows),
+            Action::PageUp if detail_focus => view.scroll_detail(-page, pane),
+            Action::PageDown if detail_focus => view.scroll_detail(page, pane),
             Action::PageUp => view.move_by(-(PAGE_EVENTS as isize), rows),
             Action::PageDown => view.move_by(PAGE_EVENTS as isize, rows),
             Action::First => view.move_to(0, rows),
@@ -146,7 +142,7 @@ impl App {
                     Focus::Detail => Focus::Events,
                 }
             }
-            Action::ToggleFold if view.tab == Tab::State => view.toggle_fold(detail_rows),
+            Action::ToggleFold if view.tab == Tab::State => view.toggle_fold(pane),
             Action::ToggleFold => note = Some("folding works on the State tab (press 1)".into()),
             Action::TogglePlay if view.at_end() => {
                 note = Some("at the last event; press g to start over".into())
@@ -254,11 +250,12 @@ impl App {
 
     fn wheel(&mut self, column: u16, row: u16, delta: isize) {
         let areas = self.aggregate_layout();
+        let pane = self.detail_pane();
         let Some(view) = self.view.as_mut() else {
             return;
         };
         if contains(areas.detail, column, row) {
-            view.scroll_detail(delta, areas.detail_body.height as usize);
+            view.scroll_detail(delta, pane);
         } else if contains(areas.events, column, row) || contains(areas.timeline, column, row) {
             view.move_by(delta.signum(), areas.event_rows.height as usize);
         }

@@ -44,6 +44,9 @@ mod trace;
 mod viewer;
 #[cfg(test)]
 mod viewer_tests;
+mod wrap;
+#[cfg(test)]
+mod wrap_tests;
 
 use std::sync::Arc;
 
@@ -68,6 +71,8 @@ pub use messages::MessageLog;
 pub use pane_search::PaneSearch;
 pub use trace::TraceView;
 pub use viewer::ValueViewer;
+use wrap::DetailPane;
+pub use wrap::{Rows, STATE_INDENT};
 
 use super::action::Action;
 use super::keymap::Context;
@@ -278,8 +283,12 @@ impl App {
         self.aggregate_layout().event_rows.height as usize
     }
 
-    fn detail_rows(&self) -> usize {
-        self.aggregate_layout().detail_body.height as usize
+    fn detail_pane(&self) -> DetailPane {
+        let body = self.aggregate_layout().detail_body;
+        DetailPane {
+            rows: body.height as usize,
+            width: body.width as usize,
+        }
     }
 
     pub fn update(&mut self, action: Action) {
@@ -331,12 +340,12 @@ impl App {
     }
 
     fn settle(&mut self) {
-        let rows = self.detail_rows();
+        let pane = self.detail_pane();
         let event_rows = self.event_rows();
         let mut failed = None;
         if let Some(view) = self.view.as_mut() {
             view.keep_cursor_in_view(event_rows);
-            view.settle(rows);
+            view.settle(pane);
             failed = view.fill_previews(event_rows).err();
             // The visible tab's diff, worked out off this thread.
             if let Some(job) = view.diff_job() {

@@ -3,9 +3,9 @@
 
 use super::aggregate::AggregateView;
 use super::json_tree::{line_text, Node};
+use super::wrap::DetailPane;
 use super::App;
 use crate::tui::action::Tab;
-use crate::tui::layout::keep_in_view;
 
 /// What the detail pane is searched for, and in which tab.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,14 +64,14 @@ impl AggregateView {
     }
 
     /// The line the pane is on: the State cursor's line, or the first line shown.
-    fn pane_line(&self) -> usize {
+    fn pane_line(&self, pane: DetailPane) -> usize {
         match self.tab {
             Tab::State => self
                 .detail
                 .as_ref()
                 .and_then(|d| d.visible.get(self.state_line).copied())
                 .unwrap_or(0),
-            tab => self.scroll[tab.index()],
+            tab => self.first_line_shown(tab, pane),
         }
     }
 
@@ -81,7 +81,7 @@ impl AggregateView {
         &mut self,
         forward: bool,
         here: bool,
-        detail_rows: usize,
+        pane: DetailPane,
     ) -> Option<Found> {
         let search = self.pane_search.clone().filter(|s| s.tab == self.tab)?;
         let lines = self.searchable(self.tab);
@@ -91,10 +91,9 @@ impl AggregateView {
         if hits.is_empty() {
             return None;
         }
-        let scroll = self.scroll[self.tab.index()];
         let at = match search.current {
-            Some(line) if !here && (scroll..scroll + detail_rows.max(1)).contains(&line) => line,
-            _ => self.pane_line(),
+            Some(line) if !here && self.line_in_view(self.tab, line, pane) => line,
+            _ => self.pane_line(pane),
         };
         let next = if forward {
             let start = if here { at } else { at + 1 };
@@ -103,7 +102,7 @@ impl AggregateView {
             let before = hits.partition_point(|&h| h < at);
             before.checked_sub(1).unwrap_or(hits.len() - 1)
         };
-        self.show_line(hits[next], detail_rows);
+        self.show_line(hits[next], pane);
         if let Some(search) = self.pane_search.as_mut().filter(|_| self.tab != Tab::State) {
             search.current = Some(hits[next]);
         }
@@ -114,7 +113,7 @@ impl AggregateView {
     }
 
     /// Puts the State cursor on the line of `path`, if `text` is a path the state has.
-    fn jump_to_path(&mut self, text: &str, detail_rows: usize) -> bool {
+    fn jump_to_path(&mut self, text: &str, pane: DetailPane) -> bool {
         if !text.starts_with('.') {
             return false;
         }
@@ -127,7 +126,7 @@ impl AggregateView {
             .and_then(|d| d.state.iter().position(|l| l.path == path));
         match line {
             Some(line) => {
-                self.show_line(line, detail_rows);
+                self.show_line(line, pane);
                 true
             }
             None => false,
@@ -136,11 +135,10 @@ impl AggregateView {
 
     /// Puts line `line` of the tab in view: the State cursor on it (unfolding what hides
     /// it), or the other tabs scrolled to it.
-    fn show_line(&mut self, line: usize, detail_rows: usize) {
+    fn show_line(&mut self, line: usize, pane: DetailPane) {
         let tab = self.tab;
         if tab != Tab::State {
-            self.scroll[tab.index()] = line;
-            return;
+            return self.scroll_to_line(tab, line, pane);
         }
         let Some(detail) = self.detail.as_mut() else {
             return;
@@ -157,16 +155,14 @@ impl AggregateView {
             detail.refold(&self.folds);
         }
         self.state_line = detail.visible.partition_point(|&i| i < line);
-        let shown = detail.visible.len();
-        let state = Tab::State.index();
-        self.scroll[state] = keep_in_view(self.scroll[state], self.state_line, detail_rows, shown);
+        self.keep_state_line_in_view(pane);
     }
 }
 
 impl App {
     /// Enter on the pane search prompt: find `query` from where the pane is.
     pub(super) fn submit_pane_search(&mut self, query: &str) {
-        let rows = self.detail_rows();
+        let pane = self.detail_pane();
         let Some(view) = self.view.as_mut() else {
             return;
         };
@@ -176,13 +172,13 @@ impl App {
             return;
         }
         // `.limits.daily` on the State tab jumps to that path, if the state has it.
-        if view.tab == Tab::State && view.jump_to_path(query.trim(), rows) {
+        if view.tab == Tab::State && view.jump_to_path(query.trim(), pane) {
             self.prompt = None;
             self.say(format!("at {}", query.trim()));
             return;
         }
         view.pane_search = Some(PaneSearch::new(query, view.tab));
-        match view.step_pane_search(true, true, rows) {
+        match view.step_pane_search(true, true, pane) {
             Some(found) => {
                 self.prompt = None;
                 self.say(found_text(query, found));
@@ -197,7 +193,7 @@ impl App {
 
     /// n/N in the focused detail pane.
     pub(super) fn step_pane_match(&mut self, forward: bool) {
-        let rows = self.detail_rows();
+        let pane = self.detail_pane();
         let Some(view) = self.view.as_mut() else {
             return;
         };
@@ -212,7 +208,7 @@ impl App {
             ));
             return;
         }
-        match view.step_pane_search(forward, false, rows) {
+        match view.step_pane_search(forward, false, pane) {
             Some(found) => self.say(found_text(&search.query, found)),
             None => self.say(format!("no {:?} here any more", search.query)),
         }

@@ -3,13 +3,12 @@
 
 use super::aggregate::AggregateView;
 use super::json_tree::Node;
+use super::wrap::DetailPane;
 use crate::diff::JsonPath;
-use crate::tui::action::Tab;
-use crate::tui::layout::keep_in_view;
 
 impl AggregateView {
     /// Folds or unfolds the container at the State tab's selected line.
-    pub fn toggle_fold(&mut self, detail_rows: usize) {
+    pub fn toggle_fold(&mut self, pane: DetailPane) {
         let Some(detail) = self.detail.as_mut() else {
             return;
         };
@@ -25,16 +24,14 @@ impl AggregateView {
         }
         detail.refold(&self.folds);
         self.state_line = detail.visible.partition_point(|&i| i < target);
-        let state = Tab::State.index();
-        let lines = detail.visible.len();
-        self.scroll[state] = keep_in_view(self.scroll[state], self.state_line, detail_rows, lines);
+        self.keep_state_line_in_view(pane);
     }
 
     /// `Z`: folds to a depth, one level deeper each time, as the value viewer does: first
     /// every object and array below the top level (its keys stay in sight), then those one
     /// level down, and so on; past the deepest, everything unfolds. The cursor stays on its
     /// line or the one folded over it.
-    pub fn fold_all(&mut self, detail_rows: usize) {
+    pub fn fold_all(&mut self, pane: DetailPane) {
         let Some(detail) = self.detail.as_mut() else {
             return;
         };
@@ -57,9 +54,7 @@ impl AggregateView {
             .visible
             .partition_point(|&i| i <= line)
             .saturating_sub(1);
-        let state = Tab::State.index();
-        let lines = detail.visible.len();
-        self.scroll[state] = keep_in_view(self.scroll[state], self.state_line, detail_rows, lines);
+        self.keep_state_line_in_view(pane);
     }
 
     /// What the Compare tab compares: mark A with mark B, or with the cursor while B is

@@ -9,9 +9,9 @@ use ratatui::Frame;
 
 use super::{cursor_style, span, tone_style};
 use crate::tui::action::Tab;
-use crate::tui::app::{line_text, AggregateView, Focus, Node, PaneSearch, TextLine};
+use crate::tui::app::{line_text, AggregateView, Focus, Node, PaneSearch, TextLine, STATE_INDENT};
 use crate::tui::layout::{inner, TAB_DIVIDER};
-use crate::tui::text::sanitize;
+use crate::tui::text::{sanitize, wrap_line};
 use crate::tui::theme::Theme;
 
 pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme) {
@@ -55,27 +55,32 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme
     };
     let scroll = view.scroll[view.tab.index()];
     let search = view.pane_search.as_ref().filter(|s| s.tab == view.tab);
+    let compared = view
+        .comparison
+        .as_ref()
+        .filter(|c| view.compare_pair() == Some(c.marks));
+    if view.tab == Tab::Compare && compared.is_none() {
+        let wrap = ratatui::widgets::Wrap { trim: false };
+        frame.render_widget(Paragraph::new(compare_help(theme)).wrap(wrap), body);
+        return;
+    }
+    // Wrapped, the pane scrolls by rows: it starts `within` rows into line `first`.
+    let rows = view.rows_of(view.tab, body.width as usize);
+    let (first, within) = rows.line_at(scroll);
+    let height = body.height as usize;
     let lines = match view.tab {
-        Tab::State => state_lines(view, scroll, body.height as usize, theme),
-        Tab::Diff => text_lines(&detail.diff, scroll, body.height, search, theme),
-        Tab::Event => text_lines(&detail.event, scroll, body.height, search, theme),
-        Tab::Compare => match &view.comparison {
-            Some(comparison) if view.compare_pair() == Some(comparison.marks) => {
-                text_lines(&comparison.lines, scroll, body.height, search, theme)
-            }
-            _ => vec![
-                Line::styled("Compare two points of the history:", theme.heading()),
-                Line::raw(""),
-                Line::raw("  a   set mark A at the cursor, then scrub: A → cursor, live"),
-                Line::raw("  b   set mark B at the cursor"),
-                Line::raw("  c   show what changed from A to B"),
-                Line::raw("  x   clear the marks"),
-            ],
+        Tab::State => state_lines(view, first, height, theme),
+        Tab::Diff => text_lines(&detail.diff, first, body.height, search, theme),
+        Tab::Event => text_lines(&detail.event, first, body.height, search, theme),
+        Tab::Compare => match compared {
+            Some(comparison) => text_lines(&comparison.lines, first, body.height, search, theme),
+            None => Vec::new(),
         },
     };
     if view.wrap {
-        let wrap = ratatui::widgets::Wrap { trim: false };
-        frame.render_widget(Paragraph::new(lines).wrap(wrap), body);
+        let state = view.tab == Tab::State;
+        let wrapped = wrap_rows(lines, body.width as usize, within, state);
+        frame.render_widget(Paragraph::new(wrapped), body);
         return;
     }
     let lines = lines
@@ -83,6 +88,40 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme
         .map(|line| skip_cells(line, view.hscroll, view.tab == Tab::State))
         .collect();
     frame.render_widget(super::clipped(lines, body.width), body);
+}
+
+fn compare_help(theme: &Theme) -> Vec<Line<'static>> {
+    vec![
+        Line::styled("Compare two points of the history:", theme.heading()),
+        Line::raw(""),
+        Line::raw("  a   set mark A at the cursor, then scrub: A → cursor, live"),
+        Line::raw("  b   set mark B at the cursor"),
+        Line::raw("  c   show what changed from A to B"),
+        Line::raw("  x   clear the marks"),
+    ]
+}
+
+/// Lines wrapped to the pane, the first `within` rows dropped (scrolled past). State
+/// rows keep the gutter clear, and the cursor's line scrolled past its start still shows
+/// its ▶ on its top row.
+fn wrap_rows(lines: Vec<Line<'_>>, width: usize, within: usize, state: bool) -> Vec<Line<'static>> {
+    let indent = if state { STATE_INDENT } else { 0 };
+    let mut rows = Vec::new();
+    for (n, line) in lines.into_iter().enumerate() {
+        let gutter = line.spans.first().cloned();
+        let mut wrapped = wrap_line(line, width, indent);
+        if n == 0 && within > 0 {
+            wrapped.drain(..within.min(wrapped.len() - 1));
+            let selected = gutter.filter(|g| state && g.content.contains('▶'));
+            if let (Some(gutter), Some(first)) = (selected, wrapped.first_mut()) {
+                if let Some(indent) = first.spans.first_mut() {
+                    *indent = Span::styled(gutter.content.into_owned(), gutter.style);
+                }
+            }
+        }
+        rows.extend(wrapped);
+    }
+    rows
 }
 
 /// `line` scrolled `cells` to the right; the State tab's two-cell gutter stays put.
