@@ -623,3 +623,48 @@ fn reading_a_fresh_commit_touches_only_the_shm_read_marks() {
     );
     assert_eq!(latest_version(&store.conn), 6);
 }
+
+/// Through a symlink from another folder, the store is the file it leads to: its -wal is
+/// read (a leftover one holds every commit here), and an export may not write over the
+/// -wal, -shm or -journal beside the real file, whatever name it is given.
+#[test]
+fn a_store_named_through_a_symlink_keeps_its_companions() {
+    let store = subject(Mode::WalLeftover);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let alias = elsewhere.path().join("alias.db");
+    std::os::unix::fs::symlink(&store.path, &alias).unwrap();
+    let alias = alias.to_string_lossy().into_owned();
+    let before = fingerprint(&store.path);
+    let runner = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_rewind"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let state = runner(&["state", &alias, "acc-1", "--format", "json"]);
+    assert!(state.status.success(), "{}", stderr(&state));
+    let state: serde_json::Value = serde_json::from_slice(&state.stdout).unwrap();
+    assert_eq!(state["owner"], "ada l.", "the commits in the -wal are read");
+    for suffix in ["-wal", "-shm", "-journal"] {
+        let target = wal_file(&store.path, suffix).to_string_lossy().into_owned();
+        let export = runner(&[
+            "export", &alias, "acc-1", "--format", "jsonl", "-o", &target, "--force",
+        ]);
+        assert_eq!(
+            export.status.code(),
+            Some(2),
+            "{suffix}: {}",
+            stderr(&export)
+        );
+        assert!(
+            stderr(&export).contains("is the store being read"),
+            "{suffix}: {}",
+            stderr(&export)
+        );
+    }
+    assert!(!wal_file(&store.path, "-journal").exists());
+    assert_eq!(
+        changes(&before, &fingerprint(&store.path)),
+        Vec::<String>::new()
+    );
+}

@@ -55,9 +55,13 @@ impl StoreConnection {
         query_timeout: Duration,
     ) -> Result<StoreConnection, SourceError> {
         let clock = QueryClock::new(query_timeout);
-        let (mode, conn) = choose(path, busy_timeout, &clock)?;
+        // SQLite follows a symlink to the store and keeps its -wal, -shm and -journal
+        // beside the real file: every judgement of those files (and the list an export
+        // must not write over) is made there too, not beside the name as typed.
+        let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let (mode, conn) = choose(&path, busy_timeout, &clock)?;
         Ok(StoreConnection {
-            path: path.to_path_buf(),
+            path,
             busy_timeout,
             clock,
             conn: RefCell::new(conn),
@@ -68,6 +72,11 @@ impl StoreConnection {
     /// Reads alongside a writer that has appeared since, or copies a changed store anew;
     /// call before each top-level read, while no borrow from [`StoreConnection::get`] is
     /// alive. Once alongside a writer, rewind stays so (its own locks are on the files).
+    /// The store and the files SQLite keeps beside it, where they really are.
+    pub fn files(&self) -> Vec<PathBuf> {
+        store_files(&self.path)
+    }
+
     pub fn refresh(&self) -> Result<(), SourceError> {
         let stale = match &*self.mode.borrow() {
             Mode::Alongside => false,

@@ -190,7 +190,7 @@ impl EventSource for SqliteSource {
     }
 
     fn files(&self) -> Vec<PathBuf> {
-        connection::store_files(&self.path)
+        self.db.files()
     }
 
     fn aggregates(&self) -> Result<Vec<AggregateSummary>, SourceError> {
