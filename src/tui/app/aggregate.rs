@@ -380,8 +380,10 @@ impl AggregateView {
             }
         }
         if let (Tab::Compare, Some((a, b))) = (self.tab, self.compare_pair()) {
-            if self.comparison.as_ref().is_none_or(|c| c.marks != (a, b)) {
-                match Comparison::compute(&mut self.replay, a, b) {
+            let to_cursor = self.marks[1].is_none();
+            let stale = |c: &Comparison| c.marks != (a, b) || c.to_cursor != to_cursor;
+            if self.comparison.as_ref().is_none_or(stale) {
+                match Comparison::compute(&mut self.replay, a, b, to_cursor) {
                     Ok(comparison) => self.comparison = Some(comparison),
                     Err(err) => self.error = Some(err.to_string()),
                 }

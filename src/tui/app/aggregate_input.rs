@@ -335,7 +335,7 @@ impl App {
         if let Some(place) = view.restore.take() {
             view.marks = place.marks.map(|m| m.and_then(|p| view.index_of(p)));
             if let Some(query) = place.filter {
-                self.apply_filter(query);
+                self.restore_filter(query);
             }
         }
         if let Err(error) = landed {

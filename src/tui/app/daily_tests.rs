@@ -300,6 +300,34 @@ fn an_aggregate_opens_at_its_latest_event_and_reopens_where_it_was_left() {
     assert!(filter.matches.as_ref().is_some_and(|m| !m.is_empty()));
 }
 
+/// The filter is put back on reopening; the cursor stays on the event it was left on even
+/// when that event does not match (putting the filter back used to jump to a match).
+#[test]
+fn an_aggregate_reopens_on_its_event_though_the_filter_does_not_match_it() {
+    for (query, left_on) in [("Withdrawn", 40), ("$event.type == \"Withdrawn\"", 40)] {
+        let mut h = Harness::demo();
+        h.open_latest("acc-0003");
+        h.send(Action::Filter);
+        h.type_text(query);
+        h.send(Action::Confirm);
+        h.send(Action::JumpToVersion);
+        h.type_text(&left_on.to_string());
+        h.send(Action::Confirm);
+        let shown = view(&h);
+        let filter = shown.filter.as_ref().unwrap();
+        assert!(
+            !filter.is_match(shown.cursor),
+            "{query}: v{left_on} is no match"
+        );
+        h.send(Action::Back);
+        h.send(Action::Confirm);
+        assert_eq!(h.cursor_version(), left_on, "{query}");
+        let filter = view(&h).filter.as_ref().expect("the filter is back");
+        assert_eq!(filter.query, query);
+        assert!(filter.matches.as_ref().is_some_and(|m| !m.is_empty()));
+    }
+}
+
 #[test]
 fn an_aggregate_reopens_with_its_folds() {
     let mut h = Harness::demo();
@@ -470,6 +498,35 @@ fn health_is_asked_for_a_few_aggregates_at_a_time() {
     assert!(title.contains(&format!("health 0/{total}…")), "{title}");
 }
 
+/// Typing mark A elsewhere leaves the cursor, so Compare shows A against where one is
+/// (it moved the cursor onto the mark: A v35 → B v35, no change), and names the cursor B.
+#[test]
+fn a_typed_mark_is_compared_with_the_cursor_left_where_it_was() {
+    let mut h = Harness::demo();
+    h.open_latest("acc-0003");
+    h.send(Action::JumpToVersion);
+    h.type_text("50");
+    h.send(Action::Confirm);
+    h.send(Action::MarkAt);
+    h.type_text("a 35");
+    h.send(Action::Confirm);
+    assert_eq!(h.cursor_version(), 50);
+    h.send(Action::OpenCompare);
+    let screen = h.screen();
+    assert!(screen.contains("A v35 → cursor v50: "), "{screen}");
+    assert!(!screen.contains("0 changes"), "{screen}");
+    assert!(
+        screen.contains("15 events from A to the cursor:"),
+        "{screen}"
+    );
+    h.send(Action::MarkB);
+    let screen = h.screen();
+    assert!(
+        screen.contains("A v35 → B v50: "),
+        "B once it is set: {screen}"
+    );
+}
+
 #[test]
 fn marks_are_set_at_a_typed_version_or_time() {
     let dir = tempfile::tempdir().unwrap();
@@ -483,6 +540,7 @@ fn marks_are_set_at_a_typed_version_or_time() {
     assert!(h.app.prompt.is_none(), "{:?}", h.app.prompt);
     assert_eq!(view(&h).marks, [Some(3), None]);
     assert!(message(&h).contains("mark A at v4"), "{}", message(&h));
+    assert_eq!(h.cursor_version(), 1, "the cursor stays where it was");
 
     // Times as t takes them: the rows are a minute apart from 00:01.
     h.send(Action::MarkAt);
@@ -494,9 +552,10 @@ fn marks_are_set_at_a_typed_version_or_time() {
     h.send(Action::Confirm);
     assert_eq!(
         view(&h).marks[1],
-        Some(3),
-        "two minutes after the cursor's v2"
+        Some(2),
+        "two minutes after the cursor's v1"
     );
+    assert_eq!(h.cursor_version(), 1);
 
     for bad in ["c 3", "a", "a soon", "b 0"] {
         h.send(Action::MarkAt);
@@ -508,7 +567,7 @@ fn marks_are_set_at_a_typed_version_or_time() {
     }
     assert_eq!(
         view(&h).marks,
-        [Some(3), Some(3)],
+        [Some(3), Some(2)],
         "bad lines change no mark"
     );
     h.send(Action::ClearMarks);

@@ -303,6 +303,8 @@ fn push_pretty(lines: &mut Vec<TextLine>, value: &Value) {
 #[derive(Debug, Clone)]
 pub struct Comparison {
     pub marks: (usize, usize),
+    /// B is the cursor (mark B is not set), and the lines say so.
+    pub to_cursor: bool,
     pub lines: Vec<TextLine>,
     pub head: usize,
     /// The events that lead from A to B, listed after the net change.
@@ -313,21 +315,29 @@ pub struct Comparison {
 }
 
 impl Comparison {
-    pub fn compute(replay: &mut Replay, a: usize, b: usize) -> Result<Comparison, ReplayError> {
+    /// A against B, or against the cursor at `b` when `to_cursor`.
+    pub fn compute(
+        replay: &mut Replay,
+        a: usize,
+        b: usize,
+        to_cursor: bool,
+    ) -> Result<Comparison, ReplayError> {
         let a_state = replay.state_after(a + 1)?.clone();
         let b_state = replay.state_after(b + 1)?.clone();
         let found = changes(&a_state, &b_state);
         let version = |i: usize| replay.entry(i).map_or(0, |e| e.version);
         let (va, vb) = (version(a), version(b));
+        let to = if to_cursor { "cursor" } else { "B" };
         let mut lines = vec![line(
             Tone::Heading,
-            format!("A v{va} → B v{vb}: {}", count(found.len(), "change")),
+            format!("A v{va} → {to} v{vb}: {}", count(found.len(), "change")),
         )];
-        let between = events_between(replay, a, b);
+        let between = events_between(replay, a, b, if to_cursor { "the cursor" } else { "B" });
         lines.push(computing());
         lines.extend(between.iter().cloned());
         Ok(Comparison {
             marks: (a, b),
+            to_cursor,
             lines,
             head: 1,
             between,
@@ -361,8 +371,8 @@ impl Comparison {
 const EVENTS_LISTED: usize = 12;
 
 /// The events that lead from `a` to `b` (after `a`, up to and including `b`), beside the
-/// net change.
-fn events_between(replay: &Replay, a: usize, b: usize) -> Vec<TextLine> {
+/// net change; `b_name` names B (the cursor while mark B is unset).
+fn events_between(replay: &Replay, a: usize, b: usize, b_name: &str) -> Vec<TextLine> {
     let (from, to) = (a.min(b) + 1, a.max(b) + 1);
     let total = to - from;
     if total == 0 {
@@ -372,7 +382,7 @@ fn events_between(replay: &Replay, a: usize, b: usize) -> Vec<TextLine> {
         line(Tone::Plain, ""),
         line(
             Tone::Heading,
-            format!("{} from A to B:", count(total, "event")),
+            format!("{} from A to {b_name}:", count(total, "event")),
         ),
     ];
     for entry in replay.entries(from..to.min(from + EVENTS_LISTED)) {

@@ -49,6 +49,9 @@ pub struct EventFilter {
     pub matches: Option<Vec<usize>>,
     /// How many events were judged (the ones loaded when it ran).
     pub judged: usize,
+    /// Put back on reopening the aggregate: the cursor stays where it was left instead of
+    /// going to a match.
+    pub restored: bool,
 }
 
 impl EventFilter {
@@ -193,6 +196,15 @@ impl App {
 
     /// Enter in the filter prompt: an empty query clears the filter.
     pub(super) fn apply_filter(&mut self, query: String) {
+        self.set_filter(query, false);
+    }
+
+    /// The filter the aggregate was left with, without moving the cursor it was left on.
+    pub(super) fn restore_filter(&mut self, query: String) {
+        self.set_filter(query, true);
+    }
+
+    fn set_filter(&mut self, query: String, restored: bool) {
         let Some(view) = self.view.as_mut() else {
             return;
         };
@@ -209,6 +221,7 @@ impl App {
             ticket: 0,
             matches: None,
             judged,
+            restored,
         };
         match kind {
             FilterKind::Text => {
@@ -263,7 +276,8 @@ impl App {
         }
     }
 
-    /// After a filter is answered: the cursor goes to the first match at or after it.
+    /// After a filter is answered: the cursor goes to the first match at or after it (a
+    /// restored filter leaves it where it was).
     fn land_on_match(&mut self) {
         let rows = self.event_rows();
         let Some(view) = self.view.as_mut() else {
@@ -277,10 +291,13 @@ impl App {
         let query = filter.query.clone();
         let after = matches.partition_point(|&i| i < view.cursor);
         let target = matches.get(after).or(matches.first()).copied();
+        let restored = filter.restored;
         let note = match target {
             None => format!("no event matches {query}"),
             Some(index) => {
-                view.move_to(index, rows);
+                if !restored {
+                    view.move_to(index, rows);
+                }
                 let noun = if count == 1 { "match" } else { "matches" };
                 format!("{count} {noun} for {query}; n/N next/previous")
             }

@@ -6,8 +6,8 @@ use super::{AggregateView, App};
 
 impl App {
     /// Enter in the mark prompt: a bad line keeps the prompt open with the reason.
+    /// The cursor stays: a mark is typed to compare against where one is.
     pub(super) fn submit_mark(&mut self, input: &str) {
-        let event_rows = self.aggregate_layout().event_rows.height as usize;
         let Some(view) = self.view.as_mut() else {
             return;
         };
@@ -16,7 +16,6 @@ impl App {
             Ok((slot, index)) => {
                 self.prompt = None;
                 view.marks[slot] = Some(index);
-                view.move_to(index, event_rows);
                 let note = mark_note(view, slot);
                 self.say(note);
             }

@@ -202,13 +202,19 @@ mod compare_tests {
         h.send(Action::OpenCompare);
         at_version(&mut h, 23);
         let screen = h.screen();
-        assert!(screen.contains("A v20 → B v23:"), "{screen}");
-        assert!(screen.contains("A v20 → cursor v23"), "{screen}");
-        assert!(screen.contains("3 events from A to B:"), "{screen}");
+        assert!(screen.contains("A v20 → cursor v23:"), "{screen}");
+        assert!(
+            screen.contains("A v20 → cursor v23 · b fixes B"),
+            "{screen}"
+        );
+        assert!(
+            screen.contains("3 events from A to the cursor:"),
+            "{screen}"
+        );
         assert!(screen.contains("  v21 "), "{screen}");
         h.send(Action::StepForward);
         assert!(
-            h.screen().contains("A v20 → B v24:"),
+            h.screen().contains("A v20 → cursor v24:"),
             "live while scrubbing"
         );
         h.send(Action::ClearMarks);
