@@ -48,6 +48,18 @@ pub fn message_line(text: &str) -> String {
     }
 }
 
+/// A message as it may be kept: every quoted value cut to [`QUOTED_CHARS`] and the whole
+/// to about [`LINE_BYTES`], lines and characters as they are (they are made safe where
+/// shown). A jq error quoting a 1 MB string, kept for each of a million events, would
+/// otherwise hold a terabyte.
+pub fn bounded_message(text: &str) -> String {
+    let shortened = shorten_quoted(text, QUOTED_CHARS);
+    match cut(&shortened, LINE_BYTES) {
+        (head, 0) => head.to_string(),
+        (head, dropped) => format!("{head}… ({dropped} more bytes)"),
+    }
+}
+
 /// The longest prefix of `text` within `max` bytes, on a character boundary, and how many
 /// bytes were left off.
 fn cut(text: &str, max: usize) -> (&str, usize) {

@@ -32,7 +32,9 @@ pub mod json;
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-pub use bound::{message_line, shorten_quoted, truncate_width, LINE_BYTES, QUOTED_CHARS};
+pub use bound::{
+    bounded_message, message_line, shorten_quoted, truncate_width, LINE_BYTES, QUOTED_CHARS,
+};
 
 /// Whether `c` is in the unsafe set documented at the top of this module.
 pub fn is_unsafe(c: char) -> bool {

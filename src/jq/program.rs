@@ -147,7 +147,8 @@ impl Program {
         let mut outputs = self.filter.id.run((ctx, input)).map(jaq_core::unwrap_valr);
         match outputs.next() {
             Some(Ok(value)) => Ok(value),
-            Some(Err(err)) => Err(err.to_string()),
+            // Bounded where it is made: every failed step keeps its message.
+            Some(Err(err)) => Err(crate::display::bounded_message(&err.to_string())),
             None => Err("the program produced no output (use `.` to keep the state)".into()),
         }
     }
@@ -165,6 +166,18 @@ mod tests {
             .unwrap()
             .run_val(parse(input), parse(event))?;
         Ok(serde_json::from_str(&convert::to_json(&output, 1 << 20).unwrap()).unwrap())
+    }
+
+    #[test]
+    fn an_error_quoting_a_huge_value_is_kept_short() {
+        // Every failed step keeps its message: a 1 MB one per event once aborted rewind.
+        let err = run(r#"error("y" * 1000000)"#, json!(null), json!(null)).unwrap_err();
+        assert!(
+            err.len() < crate::display::LINE_BYTES,
+            "{} bytes",
+            err.len()
+        );
+        assert!(err.contains("more bytes)"), "{err}");
     }
 
     #[test]
