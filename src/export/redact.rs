@@ -48,7 +48,15 @@ impl Redactor {
                 scalars(hidden, &mut found);
             }
         }
-        for secret in found {
+        // A message may quote a value as JSON or as Rust's Debug writes it (`\\` for `\`,
+        // `\"` for `"`, escapes for controls): each spelling is a secret of its own.
+        let spellings = found.into_iter().flat_map(|secret| {
+            let json = serde_json::to_string(&secret).unwrap_or_default();
+            let debug = format!("{secret:?}");
+            let unquote = |s: &str| s[1..s.len().saturating_sub(1).max(1)].to_string();
+            [unquote(&json), unquote(&debug), secret]
+        });
+        for secret in spellings {
             if secret.chars().count() >= SHORTEST_SCRUBBED && !self.secrets.contains(&secret) {
                 self.secrets.push(secret);
             }
@@ -217,12 +225,43 @@ impl Redactor {
     fn text(&self, text: &str) -> String {
         let mut text = text.to_string();
         for secret in &self.secrets {
-            if text.contains(secret.as_str()) {
-                text = text.replace(secret.as_str(), REDACTED);
-            }
+            text = scrub_secret(&text, secret);
         }
         text
     }
+}
+
+/// Characters of a secret's start that mark where it is quoted, cut or whole.
+const SECRET_HEAD: usize = 24;
+
+/// `text` with each place that quotes `secret` replaced by the marker. A message quoting a
+/// long value keeps only its start (`display::shorten_quoted`), so a long secret is found by
+/// its first [`SECRET_HEAD`] characters and hidden as far as the text goes on matching it.
+fn scrub_secret(text: &str, secret: &str) -> String {
+    let head = match secret.char_indices().nth(SECRET_HEAD) {
+        Some((at, _)) => &secret[..at],
+        None => secret,
+    };
+    if !text.contains(head) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(head) {
+        out.push_str(&rest[..at]);
+        let from = &rest[at..];
+        let matched: usize = from
+            .chars()
+            .zip(secret.chars())
+            .take_while(|(a, b)| a == b)
+            .map(|(a, _)| a.len_utf8())
+            .sum();
+        // A whole short secret, or a long one's start: either way no character of it stays.
+        out.push_str(REDACTED);
+        rest = &from[matched.max(head.len())..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn kind_of(old: &Option<Value>, new: &Option<Value>) -> ChangeKind {
@@ -348,5 +387,23 @@ mod tests {
             r.text("cannot add \"Zebediah\" and 4711 (ab)"),
             "cannot add \"[redacted]\" and [redacted] (ab)"
         );
+    }
+
+    #[test]
+    fn secrets_are_scrubbed_however_a_message_spells_or_cuts_them() {
+        let mut r = redactor(&[".owner", ".note"]);
+        let long = format!("{}-tail", "s".repeat(400));
+        r.learn(&json!({"owner": "CORP\\jdoe \"x\"\u{1b}", "note": long}));
+        for spelled in [
+            "CORP\\jdoe \"x\"\u{1b}".to_string(),
+            "CORP\\\\jdoe \\\"x\\\"\\u001b".to_string(),
+            "CORP\\\\jdoe \\\"x\\\"\\u{1b}".to_string(),
+        ] {
+            let scrubbed = r.text(&format!("bad {spelled} here"));
+            assert_eq!(scrubbed, "bad [redacted] here", "{spelled:?}");
+        }
+        // Cut as a long quoted value is cut in a message: no part of it is left.
+        let cut = format!("bad \"{}… (105 more bytes)", &long[..300]);
+        assert_eq!(r.text(&cut), "bad \"[redacted]… (105 more bytes)");
     }
 }
