@@ -236,6 +236,7 @@ fn every_replaying_command_reports_a_failing_reducer() {
             vec!["blame", "acc-0010", ".balance"],
             vec!["verify", "acc-0010"],
             vec!["events", "acc-0010"],
+            vec!["export", "acc-0010", "--format", "md"],
         ] {
             let store = demo();
             let mut full = vec![args[0], store.as_str()];

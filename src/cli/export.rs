@@ -111,6 +111,8 @@ pub fn run(args: ExportArgs, settings: &Settings, out: &mut Output) -> anyhow::R
         }
         None => export::export(&mut replay, &options, out.writer())?,
     }
+    // The transcript records each failed step; stderr says so too, as every command does.
+    super::session::report_step_problems(&options.aggregate, &replay, replay.len());
     Ok(EXIT_OK)
 }
 
