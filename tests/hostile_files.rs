@@ -131,13 +131,22 @@ fn devices_and_proc_files_are_refused_at_once() {
 fn a_fifo_is_refused_without_waiting_for_a_writer() {
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("store.db");
-    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    // A FIFO named like a transcript too: its name makes it one, as a file's would.
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .arg(dir.path().join("store.db.jsonl"))
+        .status()
+        .unwrap();
     assert!(made.success());
     let fifo = fifo.to_string_lossy().into_owned();
-    for source in [
-        fifo.clone(),
-        format!("transcript:{fifo}"),
-        format!("sqlite:{fifo}"),
+    for (source, needs) in [
+        (fifo.clone(), "SQLite stores need random access"),
+        (
+            format!("transcript:{fifo}"),
+            "transcripts need random access",
+        ),
+        (format!("sqlite:{fifo}"), "SQLite stores need random access"),
+        (format!("{fifo}.jsonl"), "transcripts need random access"),
     ] {
         // A timeout turns a hang into a failure: opening a FIFO blocks until a writer comes.
         let output = Command::new("timeout")
@@ -146,9 +155,13 @@ fn a_fifo_is_refused_without_waiting_for_a_writer() {
             .unwrap();
         let err = one_line_error(&output);
         assert!(
-            err.contains("is a FIFO; give a regular file (SQLite stores need random access)"),
-            "{err}"
+            err.contains(&format!("is a FIFO; give a regular file ({needs})")),
+            "{source}: {err}"
         );
+        if needs.starts_with("transcripts") {
+            // A transcript is not a SQLite store: the message names what was asked for.
+            assert!(!err.contains("SQLite"), "{source}: {err}");
+        }
     }
 }
 

@@ -304,7 +304,7 @@ pub fn open(spec: &str, options: &OpenOptions) -> Result<Box<dyn EventSource>, S
             .iter()
             .find_map(|prefix| spec.strip_prefix(prefix))
             .unwrap_or(spec);
-        special::refuse_special_file(std::path::Path::new(named))?;
+        special::refuse_special_file(std::path::Path::new(named), backend.name)?;
     }
     backend.open(spec, options)
 }

@@ -11,15 +11,22 @@ use crate::files::names_a_descriptor;
 
 /// Refuses anything but a regular file or a directory (which the SQLite source explains);
 /// a path that does not exist is left to the source, which says so in its own words.
-pub fn refuse_special_file(path: &Path) -> Result<(), SourceError> {
+/// `backend` is the kind of source asked for (`transcript`, `sqlite`), which the message
+/// names: each needs random access for reasons of its own.
+pub fn refuse_special_file(path: &Path, backend: &str) -> Result<(), SourceError> {
     let Ok(meta) = std::fs::metadata(path) else {
         return Ok(());
+    };
+    let (needs, example) = match backend {
+        "transcript" => ("transcripts need random access", "out.jsonl"),
+        "sqlite" => ("SQLite stores need random access", "store.db"),
+        _ => ("stores need random access", "store.db"),
     };
     let shown = path.display();
     let kind = meta.file_type();
     let what = if kind.is_fifo() && names_a_descriptor(path) {
         return Err(SourceError::open(format!(
-            "{shown} is a pipe (process substitution?); stores need random access: copy it to a file first (cat … > store.db) and give that file"
+            "{shown} is a pipe (process substitution?); {needs}: copy it to a file first (cat … > {example}) and give that file"
         )));
     } else if kind.is_fifo() {
         "a FIFO"
@@ -38,7 +45,7 @@ pub fn refuse_special_file(path: &Path) -> Result<(), SourceError> {
         return Ok(());
     };
     Err(SourceError::open(format!(
-        "{shown} is {what}; give a regular file (SQLite stores need random access)"
+        "{shown} is {what}; give a regular file ({needs})"
     )))
 }
 
@@ -56,15 +63,19 @@ mod tests {
 
     #[test]
     fn devices_and_proc_files_are_refused_and_regular_files_pass() {
-        let err = refuse_special_file(Path::new("/dev/null")).unwrap_err();
+        let err = refuse_special_file(Path::new("/dev/null"), "sqlite").unwrap_err();
         assert!(err.to_string().contains("a character device"), "{err}");
-        let err = refuse_special_file(Path::new("/proc/self/status")).unwrap_err();
+        assert!(err.to_string().contains("(SQLite stores need"), "{err}");
+        let err = refuse_special_file(Path::new("/dev/null"), "transcript").unwrap_err();
+        assert!(err.to_string().contains("(transcripts need"), "{err}");
+        assert!(!err.to_string().contains("SQLite"), "{err}");
+        let err = refuse_special_file(Path::new("/proc/self/status"), "sqlite").unwrap_err();
         assert!(err.to_string().contains("reports 0 bytes"), "{err}");
         let dir = tempfile::tempdir().unwrap();
         let empty = dir.path().join("empty.db");
         std::fs::write(&empty, "").unwrap();
-        assert!(refuse_special_file(&empty).is_ok());
-        assert!(refuse_special_file(dir.path()).is_ok());
-        assert!(refuse_special_file(&dir.path().join("missing")).is_ok());
+        assert!(refuse_special_file(&empty, "sqlite").is_ok());
+        assert!(refuse_special_file(dir.path(), "sqlite").is_ok());
+        assert!(refuse_special_file(&dir.path().join("missing"), "sqlite").is_ok());
     }
 }
