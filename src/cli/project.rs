@@ -64,7 +64,7 @@ pub fn run(session: &Session, args: ProjectArgs, out: &mut Output) -> anyhow::Re
     if instants.len() == 1 && args.format == ProjectFormat::Patch {
         anyhow::bail!("--format patch shows a change: give --from and --to");
     }
-    let code = std::fs::read_to_string(&args.projection).map_err(|err| {
+    let code = crate::files::bounded::read_small_text(&args.projection).map_err(|err| {
         anyhow::anyhow!(
             "cannot read projection {}: {err}",
             args.projection.display()

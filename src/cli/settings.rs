@@ -148,7 +148,7 @@ fn reducer(
         (None, Some(path)) => config_dir.map_or(path.clone(), |dir| dir.join(path)),
         (None, None) => return Ok(None),
     };
-    let code = std::fs::read_to_string(&path)
+    let code = crate::files::bounded::read_small_text(&path)
         .map_err(|err| anyhow::anyhow!("cannot read reducer {}: {err}", path.display()))?;
     Ok(Some(Arc::new(JqReducer::new(
         &code,

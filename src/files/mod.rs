@@ -1,6 +1,8 @@
 //! Files rewind handles that are not stores: what a path names (a descriptor, a device),
-//! and the files rewind makes and must never leave behind ([`cleanup`]).
+//! the files rewind makes and must never leave behind ([`cleanup`]), and the small files it
+//! reads with bounds ([`bounded`]).
 
+pub mod bounded;
 pub mod cleanup;
 
 use std::path::Path;

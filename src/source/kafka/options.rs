@@ -254,7 +254,7 @@ impl Secrets {
 
 /// Reads `key=value` lines (`#` and `!` start comments), or a flat TOML table for `.toml` files.
 pub fn read_properties_file(path: &Path) -> Result<Vec<(String, String)>, BadOption> {
-    let text = std::fs::read_to_string(path).map_err(|err| {
+    let text = crate::files::bounded::read_small_text(path).map_err(|err| {
         BadOption(format!(
             "cannot read Kafka properties file {}: {err}",
             path.display()

@@ -5,18 +5,15 @@
 use std::path::Path;
 
 /// The password of the first line that matches, as libpq picks it. A file that others may
-/// read is ignored, as libpq ignores it.
+/// read is ignored, as libpq ignores it; so is one that is not a small regular UTF-8 file (a
+/// password file is small: a FIFO is not waited on, nothing past a megabyte is read).
 pub fn lookup(path: &Path, host: &str, port: u16, database: &str, user: &str) -> Option<String> {
     use std::os::unix::fs::PermissionsExt;
-    let meta = std::fs::metadata(path).ok()?;
-    if !meta.is_file() || meta.permissions().mode() & 0o077 != 0 {
+    let (text, meta) =
+        crate::files::bounded::read_text(path, crate::files::bounded::SMALL_FILE_CAP).ok()?;
+    if meta.permissions().mode() & 0o077 != 0 {
         return None;
     }
-    // A password file is small; anything past a megabyte is not one.
-    if meta.len() > 1 << 20 {
-        return None;
-    }
-    let text = std::fs::read_to_string(path).ok()?;
     find(&text, host, port, database, user)
 }
 
