@@ -60,6 +60,9 @@ struct Inner {
     /// Kept between calls; started again after one is stopped.
     worker: Option<Worker>,
     stops: usize,
+    /// Steps sent in all jobs: how much work a fold asked for (a refused job's steps are
+    /// sent again one by one, never again together).
+    steps_sent: usize,
 }
 
 struct Worker {
@@ -93,6 +96,7 @@ impl Evaluator {
             inner: Mutex::new(Inner {
                 worker: None,
                 stops: 0,
+                steps_sent: 0,
             }),
         };
         let worker = evaluator.start_worker()?;
@@ -115,6 +119,11 @@ impl Evaluator {
 
     /// Folds `events` (each `$event` as JSON text) into `state`; `None` events are skipped.
     /// One outcome per event.
+    #[cfg(test)]
+    fn steps_sent(&self) -> usize {
+        self.lock().steps_sent
+    }
+
     pub fn fold(&self, state: &mut Value, events: Vec<Option<String>>) -> Vec<Outcome> {
         let mut inner = self.lock();
         let mut outcomes = Vec::with_capacity(events.len());
@@ -140,6 +149,7 @@ impl Evaluator {
 
     /// Sends one job and waits for its answer, stopping the worker when a step overruns.
     fn run_job(&self, inner: &mut Inner, frame: Vec<u8>, steps: usize) -> JobEnd {
+        inner.steps_sent += steps;
         match self.send_job(inner, frame) {
             Ok(job) => self.await_job(inner, job, steps),
             Err(end) => end,

@@ -105,11 +105,11 @@ impl Evaluator {
                             }
                             pos = end;
                         }
-                        // Refused, not stopped: the worker did what it should.
-                        Err(why) if single => {
-                            fold.fail(why, state, &mut pos, outcomes);
-                            fold.hunt_until = 0;
-                        }
+                        // Refused, not stopped: the worker did what it should. The hunt
+                        // goes on one step at a time to the end of the refused job: a
+                        // reducer whose every state is refused would otherwise send the
+                        // rest of the history again after each step (quadratic).
+                        Err(why) if single => fold.fail(why, state, &mut pos, outcomes),
                         Err(_) => fold.hunt_until = end,
                     }
                 }
@@ -134,10 +134,7 @@ impl Evaluator {
                     fold.fail(why, state, &mut pos, outcomes);
                     fold.hunt_until = 0;
                 }
-                JobEnd::Unsent(why) if single => {
-                    fold.fail(why, state, &mut pos, outcomes);
-                    fold.hunt_until = 0;
-                }
+                JobEnd::Unsent(why) if single => fold.fail(why, state, &mut pos, outcomes),
                 JobEnd::Stopped(_) | JobEnd::Unsent(_) => fold.hunt_until = end,
             }
         }

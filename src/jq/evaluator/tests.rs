@@ -116,6 +116,27 @@ fn a_state_too_deep_to_hand_back_fails_the_step_that_made_it() {
     assert_eq!(outcomes[2], Outcome::Done(None));
 }
 
+/// Every state refused: the refused job's steps are sent again one at a time, once, not
+/// the rest of the history again after each step (which made such folds quadratic).
+#[test]
+fn a_reducer_whose_every_state_is_refused_costs_each_step_twice_at_most() {
+    let code = "reduce range(130) as $i (.; [.])";
+    let evaluator = Evaluator::new(code, "deep.jq", SLOW).unwrap();
+    let mut state = json!(0);
+    let n = 300;
+    let outcomes = evaluator.fold(&mut state, events(&vec!["1"; n]));
+    assert!(
+        outcomes.iter().all(|o| matches!(o, Outcome::Failed(_))),
+        "{outcomes:?}"
+    );
+    assert_eq!(state, json!(0));
+    assert!(
+        evaluator.steps_sent() <= 2 * n,
+        "{} steps sent for {n} events",
+        evaluator.steps_sent()
+    );
+}
+
 #[test]
 fn maps_judge_each_item_and_refuse_outputs_too_deep() {
     let code = r#"if $event == "deep" then reduce range(200) as $i (.; [.]) else . > $event end"#;
