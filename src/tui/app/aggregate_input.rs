@@ -92,9 +92,9 @@ impl App {
                     }),
                 );
             }
+            // Empty, as less and lazygit start it: the last query is one ↑ away.
             Action::Filter if detail_focus => {
-                let query = view.pane_search.as_ref().map(|s| s.query.clone());
-                self.open_prompt(PromptKind::PaneSearch, query.unwrap_or_default());
+                self.open_prompt(PromptKind::PaneSearch, String::new())
             }
             Action::NextMatch if detail_focus => self.step_pane_match(true),
             Action::PrevMatch if detail_focus => self.step_pane_match(false),

@@ -250,10 +250,14 @@ fn event_lines(
                 ))
         ),
     )];
+    let id = event
+        .event_id
+        .as_ref()
+        .map_or(String::new(), |id| format!(" · event id {id}"));
     lines.push(line(
         Tone::Muted,
         format!(
-            "aggregate {} ({})",
+            "aggregate {} ({}){id}",
             event.aggregate_id,
             event.aggregate_type.as_deref().unwrap_or("no type")
         ),

@@ -217,3 +217,47 @@ fn the_diff_tab_is_searched_with_n_and_n_back() {
         );
     }
 }
+
+/// `/` starts empty (it was prefilled with the last query, so typing appended to it:
+/// `/o⏎` then `/.limits.daily⏎` searched `o.limits.daily`); ↑ brings the last one back.
+#[test]
+fn the_pane_search_prompt_starts_empty_and_up_recalls_the_last_query() {
+    let mut h = Harness::demo();
+    h.open("acc-0003");
+    at_version(&mut h, 50);
+    focus_detail(&mut h);
+    h.send(Action::Filter);
+    h.type_text("o");
+    h.send(Action::Confirm);
+    h.send(Action::Filter);
+    assert_eq!(h.app.prompt.as_ref().unwrap().input(), "");
+    h.send(Action::Edit(crate::tui::action::Edit::Older));
+    assert_eq!(h.app.prompt.as_ref().unwrap().input(), "o", "history");
+    h.send(Action::Back);
+    h.send(Action::Filter);
+    h.type_text(".limits.daily");
+    h.send(Action::Confirm);
+    assert!(h.app.prompt.is_none(), "{:?}", h.app.prompt);
+    let path = h
+        .app
+        .view
+        .as_ref()
+        .unwrap()
+        .line_path()
+        .map(|p| p.to_string());
+    assert_eq!(path.as_deref(), Some(".limits.daily"));
+}
+
+/// The Event tab names the event's id beside its aggregate (it showed type, time and
+/// aggregate, not the id).
+#[test]
+fn the_event_tab_shows_the_event_id() {
+    let mut h = Harness::demo();
+    h.open("acc-0003");
+    at_version(&mut h, 40);
+    h.send(Action::SelectTab(Tab::Event));
+    let event = h.app.view.as_mut().unwrap().event_at_cursor().unwrap();
+    let id = event.event_id.expect("the demo's events have ids");
+    let screen = h.screen();
+    assert!(screen.contains(&format!("· event id {id}")), "{screen}");
+}
