@@ -1,22 +1,83 @@
 //! Files and folders rewind makes for a while (a transcript being written, a private copy
-//! of a store): removed when their owner drops them, and also when rewind is stopped by
-//! SIGINT, SIGQUIT, SIGTERM or SIGHUP, or quits while a background job still holds one.
+//! of a store): removed when their owner drops them, and also when rewind is stopped by a
+//! signal that would end it (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGALRM, SIGUSR1, SIGXFSZ, …:
+//! see [`stopping`]), or quits while a background job still holds one.
 //!
 //! Signals are caught by signal-hook, whose handler only writes to a pipe; a watcher thread
-//! does the removing, then ends the process with the same signal's default action.
+//! does the removing, then ends the process by the same signal, its default action restored.
 
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, Once};
 
-use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
-
-/// The signals that end rewind and must not leave its files behind.
-const STOPPING: [i32; 4] = [SIGINT, SIGQUIT, SIGTERM, SIGHUP];
+use libc::{SIGINT, SIGQUIT};
 
 /// What Ctrl-C and Ctrl-\ send.
 const TYPED: [i32; 2] = [SIGINT, SIGQUIT];
+
+/// The signals that end rewind and must not leave its files behind: every one whose default
+/// action ends the process and that a handler may catch and return from.
+///
+/// Left out: SIGKILL and SIGSTOP (they cannot be caught); the faults SIGSEGV, SIGBUS, SIGILL,
+/// SIGFPE, SIGTRAP and SIGSYS (raised by the instruction that faulted: a handler that
+/// returns runs it again) and SIGABRT (`abort()` dies of it whatever a handler does); and
+/// SIGPIPE, which Rust's runtime ignores from the start, so that a write to a closed pipe
+/// fails with EPIPE and `rewind log … | head` ends quietly (catching it would kill rewind at
+/// the first such write instead). A signal ignored when rewind started (`nohup`, a shell's
+/// `trap '' USR1`, a background job's SIGINT) stays ignored: it is not caught.
+fn stopping() -> Vec<i32> {
+    let mut signals = vec![
+        libc::SIGHUP,
+        SIGINT,
+        SIGQUIT,
+        libc::SIGTERM,
+        libc::SIGALRM,
+        libc::SIGUSR1,
+        libc::SIGUSR2,
+        libc::SIGXCPU,
+        libc::SIGXFSZ,
+        libc::SIGVTALRM,
+        libc::SIGPROF,
+    ];
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        // Linux ends a process on these too (SIGIO is SIGPOLL there), and on every
+        // real-time signal, from the first that libc leaves to programs.
+        signals.extend([libc::SIGIO, libc::SIGPWR, libc::SIGSTKFLT]);
+        signals.extend(libc::SIGRTMIN()..=libc::SIGRTMAX());
+    }
+    signals.retain(|&signal| !ignored(signal));
+    signals
+}
+
+/// Whether `signal` is set to be ignored (as rewind's parent left it).
+fn ignored(signal: i32) -> bool {
+    // SAFETY: sigaction with a null new action only reads the current one into `current`,
+    // a zeroed sigaction this function owns.
+    unsafe {
+        let mut current: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(signal, std::ptr::null(), &mut current) == 0
+            && current.sa_sigaction == libc::SIG_IGN
+    }
+}
+
+/// Ends the process by `signal`, its default action restored (exit 130 for SIGINT, 153 for
+/// SIGXFSZ, … as a shell shows it), as it would have ended without the watcher.
+fn die_of(signal: i32) -> ! {
+    // SAFETY: signal, sigprocmask and raise with plain integer arguments and a sigset this
+    // function owns; none touches Rust's memory.
+    unsafe {
+        libc::signal(signal, libc::SIG_DFL);
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, signal);
+        libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+        libc::raise(signal);
+    }
+    // Only if the signal did not end the process (someone set it again in between).
+    std::process::exit(128 + signal)
+}
 
 /// Set while a program rewind waits on has the terminal (the UI's pager): a Ctrl-C typed
 /// there reaches rewind too, sharing the terminal's process group, but is that program's.
@@ -112,7 +173,7 @@ fn remove(path: &Path) {
 fn watch_signals() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        let Ok(mut signals) = signal_hook::iterator::Signals::new(STOPPING) else {
+        let Ok(mut signals) = signal_hook::iterator::Signals::new(stopping()) else {
             return;
         };
         let spawned = std::thread::Builder::new()
@@ -123,9 +184,7 @@ fn watch_signals() {
                 });
                 if let Some(signal) = stopping.next() {
                     remove_all();
-                    // Dies of the signal, as without the watcher (exit 130 for SIGINT, …).
-                    let _ = signal_hook::low_level::emulate_default_handler(signal);
-                    std::process::exit(128 + signal);
+                    die_of(signal);
                 }
             });
         drop(spawned);
