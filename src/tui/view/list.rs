@@ -118,6 +118,18 @@ pub fn render(frame: &mut Frame, areas: ListLayout, app: &App) {
     // Widths of the whole list, in terminal cells: they do not jump while scrolling.
     let id_width = (list.id_cells.max(2) as u16).min(body.width / 2);
     let type_width = (list.type_cells.max(4) as u16).min(body.width / 4);
+    let time = TimeColumn::new(list.time_digits, theme.zone);
+    let columns = Columns::fit(
+        [
+            id_width,
+            type_width,
+            HEALTH_WIDTH,
+            8,
+            9,
+            time.cells() as u16,
+        ],
+        body.width,
+    );
     let rows = (list.offset..end).map(|row| {
         let summary = &list.all[list.shown[row]];
         let style = if row == list.selected {
@@ -145,10 +157,10 @@ pub fn render(frame: &mut Frame, areas: ListLayout, app: &App) {
             )),
             Line::from(summary.events.to_string()).right_aligned(),
             Line::from(summary.snapshots.to_string()).right_aligned(),
-            Line::from(
-                TimeColumn::new(list.time_digits, theme.zone)
-                    .cell(summary.last_timestamp.as_ref(), None),
-            ),
+            Line::from(fit(
+                time.cell(summary.last_timestamp.as_ref(), None).trim_end(),
+                columns.widths[5] as usize,
+            )),
         ])
         .style(style)
     });
@@ -161,21 +173,42 @@ pub fn render(frame: &mut Frame, areas: ListLayout, app: &App) {
         "LAST ACTIVITY",
     ])
     .style(theme.heading());
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(id_width),
-            Constraint::Length(type_width),
-            Constraint::Length(HEALTH_WIDTH),
-            Constraint::Length(8),
-            Constraint::Length(9),
-            Constraint::Length(TimeColumn::new(list.time_digits, theme.zone).cells() as u16),
-            Constraint::Fill(1),
-        ],
-    )
-    .header(header)
-    .column_spacing(3);
+    let mut constraints: Vec<Constraint> = columns.widths.map(Constraint::Length).to_vec();
+    if columns.fill {
+        constraints.push(Constraint::Fill(1));
+    }
+    let table = Table::new(rows, constraints)
+        .header(header)
+        .column_spacing(columns.spacing);
     frame.render_widget(table, body);
+}
+
+/// The list's column widths and the gaps between them in `width` cells: the gaps narrow
+/// before LAST ACTIVITY is cut (with …), and a filler column takes only room left over (at
+/// 80 columns it took a gap and the time was cut mid-value with blank cells after it).
+struct Columns {
+    widths: [u16; 6],
+    spacing: u16,
+    fill: bool,
+}
+
+impl Columns {
+    fn fit(mut widths: [u16; 6], width: u16) -> Columns {
+        let fixed: u16 = widths.iter().sum();
+        let gaps = widths.len() as u16 - 1;
+        let spacing = (1..=3)
+            .rev()
+            .find(|s| fixed + gaps * s <= width)
+            .unwrap_or(1);
+        let others = fixed - widths[5] + gaps * spacing;
+        widths[5] = widths[5].min(width.saturating_sub(others));
+        let fill = fixed + (gaps + 1) * spacing < width;
+        Columns {
+            widths,
+            spacing,
+            fill,
+        }
+    }
 }
 
 const HEALTH_WIDTH: u16 = 12;

@@ -20,6 +20,18 @@ fn aggregate_list() {
     insta::assert_snapshot!(h.terminal().backend());
 }
 
+/// At 80 columns LAST ACTIVITY keeps its whole value: the gaps narrow first (it was cut
+/// mid-value, `2026-08-07T03:38:`, with blank cells after it).
+#[test]
+fn aggregate_list_at_80_columns() {
+    let mut h = Harness::demo();
+    h.send(Action::Resize {
+        width: 80,
+        height: 24,
+    });
+    insta::assert_snapshot!(h.terminal().backend());
+}
+
 #[test]
 fn filtered_list() {
     let mut h = Harness::demo();
