@@ -97,6 +97,11 @@ impl StoreConnection {
         self.conn.borrow()
     }
 
+    /// SQLite handed a row over (see `limits`): call after each step that gave one.
+    pub fn row_handed(&self) {
+        self.clock.row_handed();
+    }
+
     /// Runs `work` (handing rows on) off the running query's work clock.
     pub fn outside<T>(&self, work: impl FnOnce() -> T) -> T {
         self.clock.outside(work)

@@ -3,9 +3,10 @@
 //!
 //! - Every query gets `--query-timeout` seconds of work. The clock runs while SQLite
 //!   executes (its progress handler ticks every few thousand instructions) and pauses
-//!   while rewind handles the rows it got: a gap of more than [`PAUSE`] between ticks is
-//!   rewind's own time (or a wait for a writer's lock, bounded by `--lock-timeout`), not
-//!   SQLite's; and the time rewind spends with a batch of rows it was handed (folding it,
+//!   while rewind handles the rows it got: a gap of more than [`PAUSE`] between ticks that
+//!   a row was handed over in is rewind's own time (or a wait for a writer's lock, bounded
+//!   by `--lock-timeout`), not SQLite's. A gap with no row handed over is SQLite's alone,
+//!   however long (one instruction building a huge string, say), and counts; the time rewind spends with a batch of rows it was handed (folding it,
 //!   drawing it, waiting for the UI to catch up) is left out explicitly, however short its
 //!   gaps. So a healthy scan of millions of rows, which keeps making progress at well
 //!   under a second per 100,000 rows, never comes near the default of 60 s.
@@ -14,6 +15,7 @@
 //! - The schema is not trusted (`trusted_schema = OFF`, `SQLITE_DBCONFIG_DEFENSIVE`): views
 //!   and triggers may call only functions SQLite marks harmless.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -35,12 +37,16 @@ pub const PAUSE: Duration = Duration::from_millis(250);
 pub struct QueryClock {
     limit: Duration,
     state: Arc<Mutex<ClockState>>,
+    /// Rows handed to rewind so far: a gap between ticks with none is all SQLite's.
+    rows: Arc<AtomicU64>,
 }
 
 #[derive(Default)]
 struct ClockState {
     worked: Duration,
     last_tick: Option<Instant>,
+    /// `rows` at the last tick.
+    rows_at_tick: u64,
     /// Time spent outside SQLite since the last tick, to leave out of the next gap.
     outside: Duration,
     stopped: bool,
@@ -51,6 +57,7 @@ impl QueryClock {
         QueryClock {
             limit,
             state: Arc::default(),
+            rows: Arc::default(),
         }
     }
 
@@ -60,7 +67,15 @@ impl QueryClock {
 
     /// A new query starts with the whole budget.
     pub fn restart(&self) {
-        *self.lock() = ClockState::default();
+        *self.lock() = ClockState {
+            rows_at_tick: self.rows.load(Ordering::Relaxed),
+            ..ClockState::default()
+        };
+    }
+
+    /// SQLite handed rewind a row: the time until the next tick may be rewind's.
+    pub fn row_handed(&self) {
+        self.rows.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Runs `work` (rewind's handling of rows it was given) off the query's clock.
@@ -76,9 +91,11 @@ impl QueryClock {
         let now = Instant::now();
         let mut state = self.lock();
         let outside = std::mem::take(&mut state.outside);
+        let rows = self.rows.load(Ordering::Relaxed);
+        let handed = std::mem::replace(&mut state.rows_at_tick, rows) != rows;
         if let Some(last) = state.last_tick {
             let gap = now.duration_since(last).saturating_sub(outside);
-            if gap <= PAUSE {
+            if gap <= PAUSE || !handed {
                 state.worked += gap;
             }
         }
@@ -215,11 +232,43 @@ mod tests {
         let mut rows = stmt.query([]).unwrap();
         let started = Instant::now();
         while rows.next().unwrap().is_some() {
+            clock.row_handed();
             // rewind's own work between rows: together longer than the whole budget.
             std::thread::sleep(PAUSE + Duration::from_millis(50));
         }
         assert!(started.elapsed() > clock.limit());
         assert!(!clock.stopped());
+    }
+
+    /// Rows that each cost one long instruction (a 10 MB string built and dropped) and are
+    /// then filtered out: no tick falls inside the instruction and no row reaches rewind,
+    /// so every gap is SQLite's. (They were taken for rewind's time, and such a view ran
+    /// forever.) An interrupt after 60 s stands guard, so a failure cannot hang the suite.
+    #[test]
+    fn long_single_instructions_count_when_no_row_was_handed_over() {
+        let (conn, clock) = bounded(Duration::from_millis(1000));
+        let guard = conn.get_interrupt_handle();
+        let (done, finished) = std::sync::mpsc::channel::<()>();
+        let watchdog = std::thread::spawn(move || {
+            if finished.recv_timeout(Duration::from_secs(60)).is_err() {
+                guard.interrupt();
+            }
+        });
+        let err = conn
+            .query_row(
+                "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r) \
+                 SELECT i FROM r WHERE length(hex(randomblob(5000000 + i % 2))) < 0",
+                [],
+                |row| row.get::<_, i64>(0),
+            )
+            .unwrap_err();
+        let _ = done.send(());
+        watchdog.join().unwrap();
+        assert!(
+            clock.stopped(),
+            "stopped by the watchdog, not the budget: {err}"
+        );
+        assert!(exceeded(&err, "list aggregates", &clock).is_some());
     }
 
     #[test]

@@ -40,6 +40,7 @@ impl SqliteSource {
         let mut batched = Batched::new(BATCH, query, &mut outside);
         let mut seen = 0usize;
         while let Some(row) = rows.next().map_err(|e| self.error(e, doing))? {
+            self.db.row_handed();
             self.rows_read.set(self.rows_read.get() + 1);
             seen += 1;
             if seen <= skip {
@@ -189,6 +190,7 @@ impl SqliteSource {
             .map_err(|e| self.error(e, doing))?;
         let mut snapshots = Vec::new();
         while let Some(row) = rows.next().map_err(|e| self.error(e, doing))? {
+            self.db.row_handed();
             snapshots.extend(sql::snapshot_from_row(
                 &SqliteRow(row),
                 aggregate_id,
