@@ -77,7 +77,7 @@ pub fn check(
         .issues
         .iter()
         .any(|issue| matches!(issue, EventIssue::BadVersion(_)));
-    let expected = previous.map_or(1, |(version, _)| version + 1);
+    let expected = previous.map_or(1, |(version, _)| version.saturating_add(1));
     match previous {
         _ if unreadable => {}
         Some((version, _)) if event.version == version => warn(WarningKind::DuplicateVersion),
@@ -89,5 +89,25 @@ pub fn check(
         if this < previous {
             warn(WarningKind::TimestampBackwards { previous });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_version_after_the_largest_one_is_a_gap_not_an_overflow() {
+        let event = Event {
+            version: 7,
+            ..Event::default()
+        };
+        let warnings = warnings_for(&event, Some((u64::MAX, None)));
+        assert!(
+            warnings
+                .iter()
+                .any(|w| matches!(w.kind, WarningKind::VersionGap { expected: u64::MAX })),
+            "{warnings:?}"
+        );
     }
 }
