@@ -209,6 +209,16 @@ pub fn format_time_in(time: &DateTime<Utc>, offset: Option<FixedOffset>, zone: Z
     time_in(time, offset, SecondsFormat::AutoSi, zone)
 }
 
+/// A time as `02-24 02:26:00` in `zone` (in the offset the store wrote it with, if any).
+fn short_time(time: &DateTime<Utc>, offset: Option<FixedOffset>, zone: Zone) -> String {
+    const SHORT: &str = "%m-%d %H:%M:%S";
+    match (zone, offset) {
+        (Zone::Stored, None) => time.format(SHORT).to_string(),
+        (Zone::Stored, Some(offset)) => time.with_timezone(&offset).format(SHORT).to_string(),
+        (Zone::Local, _) => time.with_timezone(&chrono::Local).format(SHORT).to_string(),
+    }
+}
+
 /// How a column of times is written: the fraction digits every row shows, the zone, and
 /// whether some row keeps the offset it was stored with, so TIME and what follows line up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -216,7 +226,13 @@ pub struct TimeColumn {
     pub digits: u8,
     pub zone: Zone,
     pub offsets: bool,
+    /// `02-24 02:26:00`: no year, fraction or offset, for a pane too narrow for more (the
+    /// status bar still writes the cursor's whole time).
+    pub short: bool,
 }
+
+/// Cells of a short time, `02-24 02:26:00`.
+const SHORT_TIME: usize = 14;
 
 impl TimeColumn {
     pub fn new(digits: u8, zone: Zone) -> TimeColumn {
@@ -224,6 +240,7 @@ impl TimeColumn {
             digits,
             zone,
             offsets: false,
+            short: false,
         }
     }
 
@@ -234,6 +251,9 @@ impl TimeColumn {
 
     /// Cells the column takes: an offset (`+01:00`) takes five beyond UTC's `Z`.
     pub fn cells(self) -> usize {
+        if self.short {
+            return SHORT_TIME;
+        }
         let offset = match self.zone {
             Zone::Stored if !self.offsets => 0,
             _ => 5,
@@ -255,7 +275,10 @@ impl TimeColumn {
         };
         let text = time.map_or_else(
             || "-".to_string(),
-            |t| time_in(t, offset, format, self.zone),
+            |t| match self.short {
+                true => short_time(t, offset, self.zone),
+                false => time_in(t, offset, format, self.zone),
+            },
         );
         format!("{text:<width$}", width = self.cells())
     }

@@ -177,10 +177,11 @@ impl AggregateView {
     /// Reads the payloads of the visible rows that have no preview yet, and forgets the
     /// previews of rows scrolled away. An error is returned once, then reading stops.
     pub fn fill_previews(&mut self, event_rows: usize) -> Result<(), String> {
+        // Measured with the preview off too: the TIME column narrows for TYPE's width.
+        self.events_pane.measure_types(self.replay.type_names());
         if !self.events_pane.preview || self.events_pane.preview_failed {
             return Ok(());
         }
-        self.events_pane.measure_types(self.replay.type_names());
         let visible: Vec<usize> = (self.offset..self.offset + event_rows)
             .map_while(|row| self.row_index(row))
             .collect();

@@ -109,3 +109,35 @@ fn focus_shows_on_titles_and_cursor_rows_without_color() {
     let (x, y) = find(buffer, "{");
     assert!(modifiers(buffer, x, y, 1).iter().all(reversed), "line 1");
 }
+
+/// At 80 columns one microsecond time made every TIME 31 cells and TYPE only `…`: the
+/// times give up fraction digits first, so the type stays readable.
+#[test]
+fn events_list_at_80_columns_with_a_microsecond_time() {
+    use crate::tui::testing::{create_store, insert, open_store, row};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("micro.db");
+    let mut rows: Vec<_> = (1..=3)
+        .map(|v| row("acc", v, "WithdrawalRequested", "{\"n\": 1}"))
+        .collect();
+    rows[1].timestamp = "2026-01-15T00:02:00.123456Z".into();
+    insert(&create_store(&path), &rows);
+    let mut h = Harness::new(open_store(&path), 80, 24);
+    h.open("acc");
+    insta::assert_snapshot!(h.terminal().backend());
+}
+
+/// The demo at 80 columns: whole types; `p` shows no DATA column of only `…`.
+#[test]
+fn events_list_at_80_columns_with_the_preview_asked_for() {
+    let mut h = Harness::demo();
+    h.send(Action::Resize {
+        width: 80,
+        height: 24,
+    });
+    h.open("acc-0003");
+    let screen = h.screen();
+    assert!(screen.contains(" Withdrawn "), "{screen}");
+    h.send(Action::TogglePreview);
+    insta::assert_snapshot!(h.terminal().backend());
+}
