@@ -16,7 +16,8 @@ const TWO_COLUMNS_FROM: u16 = 110;
 pub fn render(frame: &mut Frame, area: Rect, theme: &Theme, context: Context, scroll: u16) {
     let (left, right) = columns(theme, context, area.width);
     let height = (left.len().max(right.len()) as u16 + 2).min(area.height);
-    let width = 124.min(area.width);
+    // The whole window: a fixed 124 cut descriptions short even at 200 columns.
+    let width = area.width;
     let [popup] = Layout::horizontal([Constraint::Length(width)])
         .flex(Flex::Center)
         .areas(area);

@@ -117,6 +117,27 @@ fn help_overlay() {
     insta::assert_snapshot!(h.terminal().backend());
 }
 
+/// A wide window shows every description whole (the box was 124 cells at most, so at 200
+/// columns descriptions were cut).
+#[test]
+fn help_at_200_columns_shows_every_description_whole() {
+    let mut h = Harness::demo();
+    h.app.size = Rect::new(0, 0, 200, 160);
+    h.open("acc-0003");
+    h.send(Action::ToggleHelp);
+    let screen = h.screen();
+    let context = crate::tui::keymap::Context::Aggregate;
+    for (_, bindings) in crate::tui::keymap::help_sections_for(context) {
+        for binding in bindings {
+            assert!(
+                screen.contains(binding.help),
+                "{:?} is cut:\n{screen}",
+                binding.help
+            );
+        }
+    }
+}
+
 #[test]
 fn help_lines_cut_at_a_narrow_window_end_with_an_ellipsis() {
     let mut h = Harness::demo();
