@@ -73,8 +73,8 @@ fn cut(text: &str, max: usize) -> (&str, usize) {
     (&text[..end], text.len() - end)
 }
 
-/// Every JSON-looking value in `text` (from `"`, `{` or `[` to its matching close, or to the
-/// end when it has none) longer than `max` characters is cut there and marked
+/// Every JSON-looking value in `text` (from `"`, `{` or `[` to its matching close, to the
+/// marker of an earlier cut, or to the end when it has none) longer than `max` characters is cut there and marked
 /// `… (N more bytes)`; the words around it are kept, so a message says what it is about.
 pub fn shorten_quoted(text: &str, max: usize) -> Cow<'_, str> {
     let mut out = String::new();
@@ -84,6 +84,14 @@ pub fn shorten_quoted(text: &str, max: usize) -> Cow<'_, str> {
         let start = at + offset;
         let end = value_end(text, start);
         let value = &text[start..end];
+        // Cut before: its marker says how much was left off, and it stays as it is.
+        let cut_before = value
+            .rfind("… (")
+            .is_some_and(|at| cut_marker_len(&value[at..]) == Some(value.len() - at));
+        if cut_before {
+            at = end;
+            continue;
+        }
         if let Some((keep, _)) = value.char_indices().nth(max) {
             out.push_str(&text[copied..start + keep]);
             out.push_str(&format!("… ({} more bytes)", value.len() - keep));
@@ -98,11 +106,28 @@ pub fn shorten_quoted(text: &str, max: usize) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+const CUT_MARK: &[u8] = "… (".as_bytes();
+
+/// The length of a `… (N more bytes)` marker at the start of `text`, if one is there.
+fn cut_marker_len(text: &str) -> Option<usize> {
+    let rest = text.strip_prefix("… (")?;
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let tail = rest[digits..].strip_prefix(" more bytes)")?;
+    (digits > 0).then(|| text.len() - tail.len())
+}
+
 /// Where the value opening at `start` closes (just after its last byte), or the end of `text`.
 fn value_end(text: &str, start: usize) -> usize {
     let bytes = text.as_bytes();
     let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
     for (i, &b) in bytes.iter().enumerate().skip(start) {
+        // A value cut before (a message bounded where it was made, then shown) ends at its
+        // marker, so the words after it are not taken for more of the value.
+        if b == CUT_MARK[0] {
+            if let Some(len) = cut_marker_len(&text[i..]) {
+                return i + len;
+            }
+        }
         if in_string {
             match b {
                 _ if escaped => escaped = false,
@@ -135,6 +160,15 @@ fn value_end(text: &str, start: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_message_bounded_twice_keeps_the_words_after_its_value() {
+        let text = format!("failed ({{\"blob\":\"{}\"}}) at v1", "b".repeat(5000));
+        let once = bounded_message(&text);
+        assert!(once.ends_with(" more bytes)) at v1"), "{once}");
+        assert_eq!(shorten_quoted(&once, QUOTED_CHARS), once);
+        assert!(message_line(&once).ends_with(" more bytes)) at v1"));
+    }
 
     #[test]
     fn truncation_respects_display_width() {

@@ -221,7 +221,7 @@ impl Layout {
             &e.metadata,
         ] {
             if *column != Column::null() {
-                order.push(format!("({})::text", column.sql));
+                order.push(format!("CAST({} AS TEXT)", column.sql));
             }
         }
         order.join(", ")
