@@ -50,9 +50,9 @@ fn browse_the_demo_from_list_to_compare_and_quit() {
     tmux.wait_for(&["mark A at v1"]);
     // With only A set, Compare follows the cursor while you scrub.
     tmux.keys(&["4", "l"]);
-    tmux.wait_for(&["A v1 → cursor v2", "A v1 → B v2:"]);
+    tmux.wait_for(&["A v1 → cursor v2:"]);
     tmux.keys(&["l"]);
-    tmux.wait_for(&["A v1 → cursor v3", "A v1 → B v3:"]);
+    tmux.wait_for(&["A v1 → cursor v3:"]);
     tmux.keys(&["End", "b"]);
     tmux.wait_for(&["mark B at v6; press c to compare"]);
     tmux.keys(&["c"]);
