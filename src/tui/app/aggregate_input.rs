@@ -158,7 +158,9 @@ impl App {
                 let speed = view.speed_per_second();
                 note = Some(format!("play speed {speed} events/s"));
             }
-            Action::ToggleFollow if self.source_name.starts_with("transcript:") => {
+            Action::ToggleFollow
+                if crate::source::backend_for(&self.source_name).name == "transcript" =>
+            {
                 note = Some("a transcript does not grow: there is nothing to follow".into());
             }
             Action::ToggleFollow => {

@@ -140,7 +140,7 @@ impl App {
     }
 
     fn toggle_log_follow(&mut self) {
-        if self.source_name.starts_with("transcript:") {
+        if crate::source::backend_for(&self.source_name).name == "transcript" {
             self.say("a transcript does not grow: there is nothing to follow");
             return;
         }

@@ -131,7 +131,8 @@ pub struct App {
     pub messages: MessageLog,
     /// How far opening the source has got, while a slow source (Kafka) is read.
     pub reading: Option<ReadingProgress>,
-    /// A Kafka topic whose brokers have not answered yet: the list says it is connecting.
+    /// A source slow to open (a Kafka topic, a PostgreSQL server) that has not answered
+    /// yet: the list says it is connecting.
     pub connecting: bool,
     /// How long a jq filter may take on one event, and how much memory.
     pub jq_limits: crate::jq::Limits,
@@ -169,7 +170,7 @@ impl App {
         size: Rect,
     ) -> App {
         App {
-            connecting: source_name.starts_with("kafka://"),
+            connecting: crate::source::backend_for(&source_name).slow_to_open,
             source_name,
             theme,
             size,
