@@ -7,5 +7,5 @@ mod text;
 
 pub use path::{JsonPath, PathError, Segment};
 pub use structural::{changes, json_patch, Change, ChangeKind};
-pub use summary::{change_line, summary};
+pub use summary::{by_key, change_line, summary};
 pub use text::{pretty, unified};

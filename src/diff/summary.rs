@@ -44,7 +44,7 @@ pub fn summary(changes: &[Change], width: usize) -> String {
 
 /// A change from nothing to an object, one change per key; others as they are (an object
 /// replaced by null stays one line: "removed" would hide that the key holds null now).
-fn by_key(change: &Change) -> Vec<Change> {
+pub fn by_key(change: &Change) -> Vec<Change> {
     let nothing = |v: &Option<Value>| v.as_ref().is_none_or(Value::is_null);
     let keyed = |object: &serde_json::Map<String, Value>| -> Vec<Change> {
         object

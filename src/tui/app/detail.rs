@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use crate::diff::{change_line, changes, pretty, unified, Change, ChangeKind, JsonPath};
+use crate::diff::{by_key, change_line, changes, pretty, unified, Change, ChangeKind, JsonPath};
 use crate::model::{Event, Payload};
 use crate::replay::{Replay, ReplayError};
 use crate::tui::text::{format_time_in, Zone};
@@ -191,13 +191,19 @@ pub fn change_lines(
         return vec![line(Tone::Muted, "no change to the state")];
     }
     let mut lines = Vec::with_capacity(found.len() + 16);
-    for change in found {
+    // A state made from nothing is listed key by key, as the CLI's summary says it, when
+    // its keys fit a screen or so (the unified diff below shows a big one whole).
+    let listed = |change: &Change| match by_key(change) {
+        keys if keys.len() <= 64 => keys,
+        _ => vec![change.clone()],
+    };
+    for change in found.iter().flat_map(listed) {
         let tone = match change.kind {
             ChangeKind::Added => Tone::Added,
             ChangeKind::Removed => Tone::Removed,
             ChangeKind::Changed => Tone::Changed,
         };
-        lines.push(line(tone, change_line(change, VALUE_WIDTH)));
+        lines.push(line(tone, change_line(&change, VALUE_WIDTH)));
     }
     lines.push(line(Tone::Plain, ""));
     let text = unified(

@@ -261,3 +261,17 @@ fn the_event_tab_shows_the_event_id() {
     let screen = h.screen();
     assert!(screen.contains(&format!("· event id {id}")), "{screen}");
 }
+
+/// The first event makes the state from nothing: the Diff tab lists it key by key (as
+/// `diff --format summary` does), not as one `~ .: null → {…}` line cut at the width.
+#[test]
+fn the_diff_of_a_first_event_lists_each_key() {
+    let mut h = Harness::demo();
+    h.open("acc-0003");
+    at_version(&mut h, 1);
+    h.send(Action::SelectTab(Tab::Diff));
+    let screen = h.screen();
+    assert!(screen.contains("+ .owner: "), "{screen}");
+    assert!(screen.contains("+ .balance: "), "{screen}");
+    assert!(!screen.contains("~ .: null"), "{screen}");
+}
