@@ -330,7 +330,14 @@ impl App {
                     view.move_to(count - 1, rows);
                     Ok(())
                 }
-                Err(err) => Err(err.to_string()),
+                // Where it was asked to open does not exist: at its latest event, as an
+                // aggregate opens unless told otherwise, saying why.
+                Err(err) => {
+                    if let Some(last) = view.replay.len().checked_sub(1) {
+                        view.move_to(last, rows);
+                    }
+                    Err(format!("{err}; showing the latest event"))
+                }
             },
             Some(Landing::Latest) | None => Ok(()),
         };

@@ -377,6 +377,24 @@ fn the_command_line_opens_an_aggregate_at_a_version() {
     assert_eq!(view(&h).summary.id, "acc-0007");
     assert_eq!(h.cursor_version(), 31);
 
+    // A version past the end: the latest event, and why.
+    h.send(Action::Back);
+    h.app.open_at = Some(crate::tui::OpenAt {
+        aggregate: "acc-0007".into(),
+        at: Some(crate::model::Position::Version(99_999)),
+    });
+    h.app
+        .update(Action::Loaded(crate::tui::loader::Report::Aggregates(
+            h.source.aggregates().map_err(|e| e.describe()),
+        )));
+    h.pump();
+    assert_eq!(h.cursor_version(), 49);
+    assert!(
+        message(&h).contains("showing the latest event"),
+        "{}",
+        message(&h)
+    );
+
     h.app.open_at = Some(crate::tui::OpenAt {
         aggregate: "acc-9999".into(),
         at: None,
