@@ -7,7 +7,7 @@ use std::os::unix::fs::FileTypeExt;
 use std::path::Path;
 
 use super::SourceError;
-use crate::files::names_a_descriptor;
+use crate::files::{names_a_descriptor, special_kind};
 
 /// Refuses anything but a regular file or a directory (which the SQLite source explains);
 /// a path that does not exist is left to the source, which says so in its own words.
@@ -28,14 +28,8 @@ pub fn refuse_special_file(path: &Path, backend: &str) -> Result<(), SourceError
         return Err(SourceError::open(format!(
             "{shown} is a pipe (process substitution?); {needs}: copy it to a file first (cat … > {example}) and give that file"
         )));
-    } else if kind.is_fifo() {
-        "a FIFO"
-    } else if kind.is_char_device() {
-        "a character device"
-    } else if kind.is_block_device() {
-        "a block device"
-    } else if kind.is_socket() {
-        "a socket"
+    } else if let Some(what) = special_kind(kind).filter(|_| !kind.is_dir()) {
+        what
     } else if meta.is_file() && meta.len() == 0 && !is_really_empty(path) {
         // procfs and sysfs report 0 bytes for files that have content (or fail to read).
         return Err(SourceError::open(format!(
