@@ -1350,3 +1350,81 @@ fn log_follow_warns_of_a_failure_once_not_every_poll() {
     assert!(warnings[0].contains("--where failed on 1 events"), "{err}");
     assert!(warnings[1].contains("--where failed on 2 events"), "{err}");
 }
+
+#[test]
+fn kafka_records_of_one_instant_merge_by_partition_then_offset() {
+    let Some(broker) = Broker::start("store_wide_ties") else {
+        return;
+    };
+    broker.create_topic("ties", 3);
+    // Produced out of partition order, several to an instant: the merge must not depend on
+    // the order the consumer happens to see the partitions in.
+    let bodies: Vec<String> = (0..9).map(|n| json!({"n": n}).to_string()).collect();
+    let plan = [
+        (2, 0),
+        (0, 0),
+        (1, 0),
+        (2, 0),
+        (0, 0),
+        (1, 1),
+        (0, 1),
+        (2, 1),
+        (1, 1),
+    ];
+    let records: Vec<Rec> = plan
+        .iter()
+        .enumerate()
+        .map(|(n, &(partition, tick))| {
+            Rec::json("k", &bodies[n])
+                .partition(partition)
+                .at(at_ms(0) + tick * 1000)
+        })
+        .collect();
+    broker.produce("ties", &records);
+    let url = broker.url("ties");
+    let positions: Vec<(u64, u64)> = stdout(&run(&["log", &url, "--no-cache", "--format", "json"]))
+        .lines()
+        .map(|l| {
+            let line: Value = serde_json::from_str(l).unwrap();
+            let p = &line["position"];
+            (
+                p["partition"].as_u64().unwrap(),
+                p["offset"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        positions,
+        [
+            (0, 0),
+            (0, 1),
+            (1, 0),
+            (2, 0),
+            (2, 1),
+            (0, 2),
+            (1, 1),
+            (1, 2),
+            (2, 2)
+        ],
+        "time, then partition, then offset"
+    );
+    // The cached read (the default) merges the same way.
+    let cache = tempfile::tempdir().unwrap();
+    let cache_dir = cache.path().to_string_lossy().into_owned();
+    let cached: Vec<Value> = stdout(&run(&[
+        "log",
+        &url,
+        "--cache-dir",
+        &cache_dir,
+        "--format",
+        "json",
+    ]))
+    .lines()
+    .map(|l| serde_json::from_str::<Value>(l).unwrap()["position"].clone())
+    .collect();
+    let expected: Vec<Value> = positions
+        .iter()
+        .map(|(p, o)| json!({"partition": p, "offset": o}))
+        .collect();
+    assert_eq!(cached, expected);
+}
