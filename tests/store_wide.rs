@@ -671,6 +671,20 @@ fn library_stores_read_whole_in_store_order() {
             positions.windows(2).all(|w| w[0] < w[1]),
             "{store}: {positions:?}"
         );
+        // The same events in the same order as the library's own tables say, read here with
+        // SQL rather than through rewind.
+        let logged: Vec<(String, i64, String, i64)> = lines
+            .iter()
+            .map(|l| {
+                (
+                    l["aggregate_id"].as_str().unwrap().to_string(),
+                    l["version"].as_i64().unwrap(),
+                    l["type"].as_str().unwrap().to_string(),
+                    l["position"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(logged, rows_as_the_library_wrote_them(&store), "{store}");
         let states = support::json(&run(&["state", &store, "--all", "--format", "json"]));
         for aggregate in aggregates {
             let id = aggregate["id"].as_str().unwrap();
@@ -699,6 +713,31 @@ fn library_stores_read_whole_in_store_order() {
             assert!(stdout(&trace).starts_with(&format!("trace {id}: 1 event in 1 aggregate")));
         }
     }
+}
+
+/// (aggregate, version, type, position) of every event of a library's SQLite store, in the
+/// order of its global sequence, straight from its tables.
+fn rows_as_the_library_wrote_them(store: &str) -> Vec<(String, i64, String, i64)> {
+    let db =
+        Connection::open_with_flags(store, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    let sql = if store.contains("eventsourcing") {
+        // eventsourcing: the topic's last segment is the event's class.
+        "SELECT originator_id, originator_version, topic, rowid FROM stored_events ORDER BY rowid"
+    } else {
+        "SELECT stream_id, stream_position, message_type, global_position FROM emt_messages \
+         WHERE message_kind = 'E' ORDER BY global_position"
+    };
+    let mut statement = db.prepare(sql).unwrap();
+    let rows = statement
+        .query_map([], |row| {
+            let kind: String = row.get(2)?;
+            let kind = kind.rsplit('.').next().unwrap_or_default().to_string();
+            Ok((row.get(0)?, row.get(1)?, kind, row.get(3)?))
+        })
+        .unwrap();
+    let rows: Vec<_> = rows.map(Result::unwrap).collect();
+    assert!(rows.len() > 3, "{store}: the fixture has events");
+    rows
 }
 
 /// `rewind log STORE --follow` polling every 0.1 s, JSON lines, with `extra` flags; the
