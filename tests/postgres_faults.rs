@@ -588,3 +588,124 @@ fn bad_settings_are_one_line_without_the_password() {
     );
     assert!(err.contains("unknown field `password`"), "{err}");
 }
+
+/// A TCP proxy to the server that cuts a connection, both ways at once, when the client
+/// sends a statement holding `needle`: a connection lost at one chosen statement, however
+/// quickly the server would have answered it.
+struct CuttingProxy {
+    port: u16,
+    cuts: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl CuttingProxy {
+    fn start(server_port: u16, needle: &'static str) -> CuttingProxy {
+        use std::io::{Read, Write};
+        use std::net::{Shutdown, TcpStream};
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let cuts = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&cuts);
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(mut client) = client else { return };
+                let Ok(mut server) = TcpStream::connect(("127.0.0.1", server_port)) else {
+                    return;
+                };
+                let (mut to_client, mut from_server) =
+                    (client.try_clone().unwrap(), server.try_clone().unwrap());
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut from_server, &mut to_client);
+                    let _ = to_client.shutdown(Shutdown::Both);
+                });
+                let counted = Arc::clone(&counted);
+                std::thread::spawn(move || {
+                    // The needle may straddle two reads: the tail of the last one is kept.
+                    let mut seen: Vec<u8> = Vec::new();
+                    let mut chunk = [0u8; 8192];
+                    loop {
+                        let n = match client.read(&mut chunk) {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => n,
+                        };
+                        seen.extend_from_slice(&chunk[..n]);
+                        if seen.windows(needle.len()).any(|w| w == needle.as_bytes()) {
+                            counted.fetch_add(1, Ordering::SeqCst);
+                            break;
+                        }
+                        if server.write_all(&chunk[..n]).is_err() {
+                            break;
+                        }
+                        let keep = seen.len().saturating_sub(needle.len());
+                        seen.drain(..keep);
+                    }
+                    let _ = server.shutdown(Shutdown::Both);
+                    let _ = client.shutdown(Shutdown::Both);
+                });
+            }
+        });
+        CuttingProxy { port, cuts }
+    }
+
+    fn url(&self, db: &PgDatabase) -> String {
+        format!(
+            "postgres://{}:{}@127.0.0.1:{}/{}",
+            support::postgres::SUPERUSER,
+            support::postgres::SUPERUSER_PASSWORD,
+            self.port,
+            db.name()
+        )
+    }
+
+    fn cuts(&self) -> usize {
+        self.cuts.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// The connection lost while rewind reads the catalog (the schema it is in, the tables
+/// there, a table's columns, a library's tables, Marten's key, Emmett's partitions) is
+/// said as a connection lost mid-history is: one line, exit 2, no password.
+#[test]
+fn a_connection_lost_while_reading_the_catalog_says_so() {
+    let Some(pg) = PgServer::shared("catalog lost") else {
+        return;
+    };
+    let cases = [
+        ("native.sql", "current_schema()", "the current schema"),
+        ("native.sql", "relispartition", "the tables"),
+        ("native.sql", "attisdropped", "the mapped table's columns"),
+        ("eventsourcing.sql", "attisdropped", "a library's tables"),
+        ("message-db.sql", "attisdropped", "Message DB's schema"),
+        ("marten.sql", "indisprimary", "Marten's streams key"),
+        ("emmett.sql", "IS DISTINCT FROM", "Emmett's partitions"),
+    ];
+    let cli = PgCli::new();
+    for (fixture, needle, what) in cases {
+        let db = pg.create_database("catalog lost");
+        db.load_fixture(fixture);
+        // Read whole through the server's own port.
+        assert!(
+            cli.run(&["aggregates", &db.url()]).status.success(),
+            "{fixture}"
+        );
+        let proxy = CuttingProxy::start(pg.port(), needle);
+        let started = Instant::now();
+        let output = run_hiding(
+            &cli,
+            support::postgres::SUPERUSER_PASSWORD,
+            &["aggregates", &proxy.url(&db)],
+        );
+        let err = one_line(&output, 2);
+        assert_eq!(proxy.cuts(), 1, "{what}: the cut happened ({err})");
+        assert!(
+            err.contains("lost the connection to postgres://rewind@127.0.0.1:")
+                && err.contains("while trying to read the schema"),
+            "{what}: {err}"
+        );
+        assert!(!err.contains("could not read"), "{what}: {err}");
+        assert!(output.stdout.is_empty(), "{what}");
+        assert!(started.elapsed() < Duration::from_secs(10), "{what}");
+    }
+}

@@ -21,6 +21,9 @@ pub struct TableInfo {
 pub struct PgCatalog<'c> {
     connection: &'c RefCell<Connection>,
     shown: String,
+    /// The source's reading of a failure: a lost connection, a timeout, a privilege said as
+    /// for any other read.
+    error: &'c dyn Fn(postgres::Error) -> SourceError,
     /// Where unqualified table names are looked for.
     pub schema: String,
     tables: Vec<String>,
@@ -55,7 +58,7 @@ impl<'c> PgCatalog<'c> {
         connection: &'c RefCell<Connection>,
         shown: &str,
         schema: Option<&str>,
-        error: &dyn Fn(postgres::Error) -> SourceError,
+        error: &'c dyn Fn(postgres::Error) -> SourceError,
     ) -> Result<PgCatalog<'c>, SourceError> {
         let schema = match schema {
             Some(schema) => schema.to_string(),
@@ -72,6 +75,7 @@ impl<'c> PgCatalog<'c> {
         Ok(PgCatalog {
             connection,
             shown: shown.to_string(),
+            error,
             schema,
             tables,
             found: RefCell::new(HashMap::new()),
@@ -95,9 +99,7 @@ impl<'c> PgCatalog<'c> {
             .connection
             .borrow_mut()
             .query(COLUMNS, &[&schema, &name])
-            .map_err(|err| {
-                SourceError::read_with(format!("could not read the schema of {}", self.shown), err)
-            })?;
+            .map_err(self.error)?;
         Ok((!rows.is_empty()).then(|| TableInfo {
             schema: schema.to_string(),
             name: name.to_string(),
@@ -152,9 +154,7 @@ impl<'c> PgCatalog<'c> {
             .connection
             .borrow_mut()
             .query(PRIMARY_KEY, &[&info.schema, &info.name])
-            .map_err(|err| {
-                SourceError::read_with(format!("could not read the schema of {}", self.shown), err)
-            })?;
+            .map_err(self.error)?;
         Ok(rows.iter().map(|row| row.get(0)).collect())
     }
 
@@ -175,9 +175,7 @@ impl<'c> PgCatalog<'c> {
             .connection
             .borrow_mut()
             .query(sql.as_str(), &[])
-            .map_err(|err| {
-                SourceError::read_with(format!("could not read {table} of {}", self.shown), err)
-            })?;
+            .map_err(self.error)?;
         Ok(row.first().is_some_and(|row| row.get(0)))
     }
 
