@@ -104,8 +104,9 @@ pub struct AggregateView {
     pub wrap: bool,
     /// Cells the detail pane is scrolled right by (←/→ with the pane focused).
     pub hscroll: usize,
-    /// `/` in the focused detail pane: what it looks for, stepped with n/N.
-    pub pane_search: Option<super::pane_search::PaneSearch>,
+    /// `/` in the focused detail pane: the tab it was made in and what it looks for,
+    /// stepped with n/N.
+    pub pane_search: Option<(Tab, super::pane_search::PaneSearch)>,
     /// Fraction digits the TIME column shows: the most any loaded event needs.
     pub time_digits: u8,
     /// Some loaded event keeps the offset its time was stored with (the column is wider).

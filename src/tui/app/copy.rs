@@ -1,7 +1,9 @@
-//! `y`, `Y` and Ctrl-Y: copy the value at the State line, its jq path, or the whole JSON of
-//! the tab. The text goes to the runtime, which hands it to the terminal (OSC 52).
+//! `y`, `Y` and Ctrl-Y: copy the value at the State line (or the value viewer's), its jq
+//! path, or the whole JSON of the tab. The text goes to the runtime, which hands it to the
+//! terminal (OSC 52).
 
 use super::aggregate::AggregateView;
+use super::viewer::copy_text;
 use super::App;
 use crate::tui::action::{Copy, Tab};
 
@@ -14,7 +16,14 @@ impl App {
         let Some(view) = self.view.as_mut() else {
             return;
         };
-        match view.copied(what) {
+        let copied = view.copied(what);
+        self.hand_to_clipboard(copied);
+    }
+
+    /// Copied text goes to the runtime for the terminal, with a confirmation that says
+    /// what and how much; too much for one escape sequence is refused with the way out.
+    pub(super) fn hand_to_clipboard(&mut self, copied: Result<(String, String), String>) {
+        match copied {
             Ok((text, label)) if text.len() > COPY_BYTES => self.complain(format!(
                 "{label} is {} bytes, more than a terminal takes in one copy ({COPY_BYTES}); \
                  use rewind state or rewind events instead",
@@ -64,12 +73,7 @@ impl AggregateView {
                     .state_after(self.shown_count())
                     .map_err(|e| e.to_string())?;
                 let value = path.lookup(state).ok_or("that line has no value")?;
-                // A string is copied as its text, anything else as pretty JSON.
-                let text = match value {
-                    serde_json::Value::String(text) => text.clone(),
-                    other => crate::display::json::to_string_pretty(other).unwrap_or_default(),
-                };
-                Ok((text, format!("{path} at v{version}")))
+                Ok((copy_text(value), format!("{path} at v{version}")))
             }
             (Tab::State, Copy::All) => {
                 let state = self

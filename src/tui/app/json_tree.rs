@@ -184,6 +184,18 @@ pub fn line_text(lines: &[JsonLine], index: usize, folded: bool) -> String {
     text
 }
 
+/// Drops the folds that hide line `index` (a closing bracket belongs to its opening line's
+/// fold); whether any was dropped.
+pub fn unfold_to(lines: &[JsonLine], folds: &mut BTreeSet<JsonPath>, index: usize) -> bool {
+    let path = &lines[index].path;
+    let before = folds.len();
+    folds.retain(|fold| !path.0.starts_with(&fold.0) || fold == path);
+    if matches!(lines[index].node, Node::Close { .. }) {
+        folds.remove(path);
+    }
+    folds.len() != before
+}
+
 /// The line of the container `index` belongs to: itself when it opens one, else its parent.
 pub fn fold_target(lines: &[JsonLine], index: usize) -> Option<usize> {
     let line = lines.get(index)?;

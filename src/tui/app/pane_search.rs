@@ -1,31 +1,30 @@
-//! `/` in the focused detail pane: find text in the State, Diff, Event or Compare tab and
-//! step through the matches with n/N, while the events list keeps its own filter.
+//! `/` in the focused detail pane or the value viewer: find text in the State, Diff, Event
+//! or Compare tab, or in the value, and step through the matches with n/N, while the events
+//! list keeps its own filter.
 
 use super::aggregate::AggregateView;
-use super::json_tree::{line_text, Node};
+use super::json_tree::{self, line_text};
 use super::wrap::DetailPane;
 use super::App;
 use crate::tui::action::Tab;
 
-/// What the detail pane is searched for, and in which tab.
+/// What a pane is searched for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaneSearch {
     pub query: String,
     /// Lowercase: the search ignores case.
     pub needle: String,
-    pub tab: Tab,
-    /// The line of the match n/N last landed on, outside the State tab: its scroll cannot
-    /// say (a pane that fits on screen never scrolls), so stepping goes on from here while
-    /// the line is still in view.
+    /// The line of the match n/N last landed on, where no cursor says it (the Diff, Event
+    /// and Compare tabs): their scroll cannot (a pane that fits on screen never scrolls),
+    /// so stepping goes on from here while the line is still in view.
     pub current: Option<usize>,
 }
 
 impl PaneSearch {
-    pub fn new(query: &str, tab: Tab) -> PaneSearch {
+    pub fn new(query: &str) -> PaneSearch {
         PaneSearch {
             query: query.to_string(),
             needle: query.to_lowercase(),
-            tab,
             current: None,
         }
     }
@@ -33,6 +32,38 @@ impl PaneSearch {
     pub fn is_match(&self, text: &str) -> bool {
         !self.needle.is_empty() && text.to_lowercase().contains(&self.needle)
     }
+
+    /// The match of `lines` to go to from line `at`: the next (or previous) one, wrapping
+    /// around; `here` lets `at` itself count (a new search starts where the pane is).
+    pub fn step(&self, lines: &[String], at: usize, forward: bool, here: bool) -> Option<Hit> {
+        let hits: Vec<usize> = (0..lines.len())
+            .filter(|&i| self.is_match(&lines[i]))
+            .collect();
+        if hits.is_empty() {
+            return None;
+        }
+        let next = if forward {
+            let start = if here { at } else { at + 1 };
+            hits.iter().position(|&h| h >= start).unwrap_or(0)
+        } else {
+            let before = hits.partition_point(|&h| h < at);
+            before.checked_sub(1).unwrap_or(hits.len() - 1)
+        };
+        Some(Hit {
+            line: hits[next],
+            found: Found {
+                number: next + 1,
+                total: hits.len(),
+            },
+        })
+    }
+}
+
+/// A match n/N went to: its line, and where it stands among the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hit {
+    pub line: usize,
+    pub found: Found,
 }
 
 /// Where the search landed: the match's number among all of them, and how many there are.
@@ -43,6 +74,14 @@ pub struct Found {
 }
 
 impl AggregateView {
+    /// The pane search, if it was made in the tab shown.
+    pub fn tab_search(&self) -> Option<&PaneSearch> {
+        self.pane_search
+            .as_ref()
+            .filter(|(tab, _)| *tab == self.tab)
+            .map(|(_, search)| search)
+    }
+
     /// The text of every line of `tab`, folded State lines included (a match inside a fold
     /// unfolds it).
     fn searchable(&self, tab: Tab) -> Vec<String> {
@@ -83,33 +122,17 @@ impl AggregateView {
         here: bool,
         pane: DetailPane,
     ) -> Option<Found> {
-        let search = self.pane_search.clone().filter(|s| s.tab == self.tab)?;
-        let lines = self.searchable(self.tab);
-        let hits: Vec<usize> = (0..lines.len())
-            .filter(|&i| search.is_match(&lines[i]))
-            .collect();
-        if hits.is_empty() {
-            return None;
-        }
+        let search = self.tab_search()?.clone();
         let at = match search.current {
             Some(line) if !here && self.line_in_view(self.tab, line, pane) => line,
             _ => self.pane_line(pane),
         };
-        let next = if forward {
-            let start = if here { at } else { at + 1 };
-            hits.iter().position(|&h| h >= start).unwrap_or(0)
-        } else {
-            let before = hits.partition_point(|&h| h < at);
-            before.checked_sub(1).unwrap_or(hits.len() - 1)
-        };
-        self.show_line(hits[next], pane);
-        if let Some(search) = self.pane_search.as_mut().filter(|_| self.tab != Tab::State) {
-            search.current = Some(hits[next]);
+        let hit = search.step(&self.searchable(self.tab), at, forward, here)?;
+        self.show_line(hit.line, pane);
+        if let Some((_, search)) = self.pane_search.as_mut().filter(|_| self.tab != Tab::State) {
+            search.current = Some(hit.line);
         }
-        Some(Found {
-            number: next + 1,
-            total: hits.len(),
-        })
+        Some(hit.found)
     }
 
     /// Puts the State cursor on the line of `path`, if `text` is a path the state has.
@@ -143,15 +166,7 @@ impl AggregateView {
         let Some(detail) = self.detail.as_mut() else {
             return;
         };
-        let path = &detail.state[line].path;
-        let before = self.folds.len();
-        self.folds
-            .retain(|fold| !path.0.starts_with(&fold.0) || fold == path);
-        // A closing bracket belongs to its opening line's fold.
-        if matches!(detail.state[line].node, Node::Close { .. }) {
-            self.folds.remove(path);
-        }
-        if self.folds.len() != before {
+        if json_tree::unfold_to(&detail.state, &mut self.folds, line) {
             detail.refold(&self.folds);
         }
         self.state_line = detail.visible.partition_point(|&i| i < line);
@@ -160,8 +175,11 @@ impl AggregateView {
 }
 
 impl App {
-    /// Enter on the pane search prompt: find `query` from where the pane is.
+    /// Enter on the search prompt: find `query` from where the pane (or the viewer) is.
     pub(super) fn submit_pane_search(&mut self, query: &str) {
+        if self.viewer.is_some() {
+            return self.submit_viewer_search(query);
+        }
         let pane = self.detail_pane();
         let Some(view) = self.view.as_mut() else {
             return;
@@ -177,7 +195,7 @@ impl App {
             self.say(format!("at {}", query.trim()));
             return;
         }
-        view.pane_search = Some(PaneSearch::new(query, view.tab));
+        view.pane_search = Some((view.tab, PaneSearch::new(query)));
         match view.step_pane_search(true, true, pane) {
             Some(found) => {
                 self.prompt = None;
@@ -197,20 +215,60 @@ impl App {
         let Some(view) = self.view.as_mut() else {
             return;
         };
-        let Some(search) = view.pane_search.clone() else {
+        let Some((tab, search)) = view.pane_search.clone() else {
             self.say("press / to search this pane");
             return;
         };
-        if search.tab != view.tab {
+        if tab != view.tab {
             self.say(format!(
                 "the search was in the {} tab; press / to search this one",
-                search.tab.title()
+                tab.title()
             ));
             return;
         }
         match view.step_pane_search(forward, false, pane) {
             Some(found) => self.say(found_text(&search.query, found)),
             None => self.say(format!("no {:?} here any more", search.query)),
+        }
+    }
+
+    /// Enter on the search prompt over the value viewer.
+    fn submit_viewer_search(&mut self, query: &str) {
+        let rows = self.viewer_rows();
+        let Some(viewer) = self.viewer.as_mut() else {
+            return;
+        };
+        if query.trim().is_empty() {
+            viewer.search = None;
+            self.prompt = None;
+            return;
+        }
+        viewer.search = Some(PaneSearch::new(query));
+        match viewer.step_search(true, true, rows) {
+            Some(found) => {
+                self.prompt = None;
+                self.say(found_text(query, found));
+            }
+            None => {
+                viewer.search = None;
+                self.prompt_error("not found in the value".into());
+            }
+        }
+    }
+
+    /// n/N in the value viewer.
+    pub(super) fn step_viewer_match(&mut self, forward: bool) {
+        let rows = self.viewer_rows();
+        let Some(viewer) = self.viewer.as_mut() else {
+            return;
+        };
+        let Some(query) = viewer.search.as_ref().map(|s| s.query.clone()) else {
+            self.say("press / to search the value");
+            return;
+        };
+        match viewer.step_search(forward, false, rows) {
+            Some(found) => self.say(found_text(&query, found)),
+            None => self.say(format!("no {query:?} here any more")),
         }
     }
 }

@@ -1,14 +1,16 @@
 //! Enter on a State line: that value full screen, long strings wrapped, its objects folded
 //! with the State tab's keys or all to one depth (`1`..`9`, `Z` steps through them). Enter
-//! on the Event tab shows the event so.
+//! on the Event tab shows the event so. `/` and n/N search it as they search the detail
+//! pane, and `y`, `Y`, Ctrl-Y copy from it as they copy from the State tab.
 
 use std::collections::BTreeSet;
 
 use super::json_tree::{self, JsonLine, Node};
-use super::App;
+use super::pane_search::{Found, PaneSearch};
+use super::{App, PromptKind};
 use crate::diff::JsonPath;
 use crate::model::Payload;
-use crate::tui::action::{Action, Tab};
+use crate::tui::action::{Action, Copy, Tab};
 use crate::tui::layout::{self, keep_in_view};
 
 /// The value viewer: one value of the state, or the event, as foldable lines.
@@ -28,11 +30,23 @@ pub struct ValueViewer {
     pub offset: usize,
     /// The depth everything was last folded to; 0 while nothing is.
     pub depth: usize,
-    /// The value itself, for `$PAGER`.
+    /// `/`: what the value is searched for, stepped with n/N.
+    pub search: Option<PaneSearch>,
+    /// Where the value sits in the state (`None` for the event), so `Y` copies a path the
+    /// state has.
+    base: Option<JsonPath>,
+    /// The value itself, for `$PAGER` and copying.
     value: serde_json::Value,
 }
 
 impl ValueViewer {
+    /// The value at `path` of the state after `version`.
+    pub fn state_value(path: JsonPath, version: u64, value: &serde_json::Value) -> ValueViewer {
+        let mut viewer = ValueViewer::new(path.to_string(), version, value);
+        viewer.base = Some(path);
+        viewer
+    }
+
     pub fn new(subject: String, version: u64, value: &serde_json::Value) -> ValueViewer {
         let lines = json_tree::flatten(value);
         let visible = (0..lines.len()).collect();
@@ -45,7 +59,70 @@ impl ValueViewer {
             selected: 0,
             offset: 0,
             depth: 0,
+            search: None,
+            base: None,
             value: value.clone(),
+        }
+    }
+
+    /// Moves the line cursor to the next (or previous) match, unfolding what hides it;
+    /// `here` lets the cursor's own line count (a new search starts there).
+    pub fn step_search(&mut self, forward: bool, here: bool, rows: usize) -> Option<Found> {
+        let search = self.search.as_ref()?;
+        // Folded lines too: a match inside a fold unfolds it.
+        let texts: Vec<String> = (0..self.lines.len())
+            .map(|i| json_tree::line_text(&self.lines, i, false))
+            .collect();
+        let at = self.visible.get(self.selected).copied().unwrap_or(0);
+        let hit = search.step(&texts, at, forward, here)?;
+        if json_tree::unfold_to(&self.lines, &mut self.folds, hit.line) {
+            self.visible = json_tree::visible(&self.lines, &self.folds);
+        }
+        self.selected = self.visible.partition_point(|&i| i < hit.line);
+        self.offset = keep_in_view(self.offset, self.selected, rows, self.visible.len());
+        Some(hit.found)
+    }
+
+    /// What `what` copies from the viewer, and how to name it in the confirmation: the
+    /// value at the line cursor, its path, or the whole value.
+    pub fn copied(&self, what: Copy) -> Result<(String, String), String> {
+        let line = self
+            .visible
+            .get(self.selected)
+            .map(|&i| &self.lines[i])
+            .ok_or("no line to copy")?;
+        let version = self.version;
+        let subject = &self.subject;
+        match what {
+            Copy::Path => {
+                let text = match &self.base {
+                    Some(base) => {
+                        JsonPath(base.0.iter().chain(&line.path.0).cloned().collect()).to_string()
+                    }
+                    None => line.path.to_string(),
+                };
+                let label = match self.base {
+                    Some(_) => format!("the path {text}"),
+                    None => format!("the path {text} in {subject}"),
+                };
+                Ok((text, label))
+            }
+            Copy::Value => {
+                let value = line
+                    .path
+                    .lookup(&self.value)
+                    .ok_or("that line has no value")?;
+                let label = match (&self.base, line.path.0.is_empty()) {
+                    (_, true) => format!("{subject} at v{version}"),
+                    (Some(base), false) => format!(
+                        "{} at v{version}",
+                        JsonPath(base.0.iter().chain(&line.path.0).cloned().collect())
+                    ),
+                    (None, false) => format!("{} of {subject} at v{version}", line.path),
+                };
+                Ok((copy_text(value), label))
+            }
+            Copy::All => Ok((copy_text(&self.value), format!("{subject} at v{version}"))),
         }
     }
 
@@ -144,7 +221,7 @@ impl App {
         };
         match value {
             Some(value) => {
-                self.viewer = Some(ValueViewer::new(path.to_string(), version, &value));
+                self.viewer = Some(ValueViewer::state_value(path, version, &value));
             }
             None => self.say("that line has no value"),
         }
@@ -195,10 +272,26 @@ impl App {
             Action::ToggleFold => viewer.toggle_fold(rows),
             Action::FoldDepth(depth) => viewer.fold_to(depth.into(), rows),
             Action::FoldAll => viewer.cycle_depth(rows),
+            // Empty, as the detail pane's search starts: the last query is one ↑ away.
+            Action::Filter => self.open_prompt(PromptKind::PaneSearch, String::new()),
+            Action::NextMatch => self.step_viewer_match(true),
+            Action::PrevMatch => self.step_viewer_match(false),
+            Action::Copy(what) => {
+                let copied = viewer.copied(what);
+                self.hand_to_clipboard(copied);
+            }
             Action::Back => self.viewer = None,
             Action::Page => self.pager = Some(viewer.pager_text()),
             Action::ToggleHelp => self.open_help(),
             _ => {}
         }
+    }
+}
+
+/// A string is copied as its text, anything else as pretty JSON.
+pub(super) fn copy_text(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(text) => text.clone(),
+        other => crate::display::json::to_string_pretty(other).unwrap_or_default(),
     }
 }

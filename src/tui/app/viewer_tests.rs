@@ -208,3 +208,160 @@ fn v_hands_the_pager_the_whole_value_terminal_safe() {
     assert_eq!(unsafe_chars.count(), 0, "{text:?}");
     assert_eq!(h.app.context(), Context::Viewer, "the viewer stays open");
 }
+
+fn message(h: &Harness) -> String {
+    h.app
+        .message
+        .as_ref()
+        .map(|m| m.text.clone())
+        .unwrap_or_default()
+}
+
+/// The line under the viewer's cursor, trimmed.
+fn cursor_line(h: &Harness) -> String {
+    let viewer = h.app.viewer.as_ref().expect("the viewer is open");
+    let line = viewer.visible[viewer.selected];
+    crate::tui::app::line_text(&viewer.lines, line, viewer.is_folded(line))
+        .trim()
+        .to_string()
+}
+
+fn open_a(h: &mut Harness) {
+    h.open("n");
+    h.send(Action::FocusNext);
+    h.send(Action::Down);
+    h.send(Action::OpenValue);
+    assert_eq!(h.app.context(), Context::Viewer);
+}
+
+/// `/` in the viewer searches the value as the detail pane's search does: any case, from
+/// the cursor, into folds (unfolding them), n/N stepping around with a count; the viewer
+/// stays open underneath the prompt, and a miss keeps the prompt with the reason.
+#[test]
+fn slash_searches_the_viewer_and_n_steps_through_the_matches_unfolding_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = serde_json::json!({
+        "a": {"b": {"Deep": 1}, "list": [{"deep": 2}, {"other": 3}]},
+    })
+    .to_string();
+    let path = dir.path().join("store.db");
+    insert(&create_store(&path), &[row("n", 1, "Made", &data)]);
+    let mut h = Harness::new(open_store(&path), 100, 30);
+    open_a(&mut h);
+    h.send(Action::FoldDepth(1));
+    h.send(Action::Filter);
+    assert_eq!(h.app.context(), Context::Prompt);
+    let screen = h.screen();
+    assert!(screen.contains("search the value:"), "{screen}");
+    assert!(
+        screen.contains(".a at v1"),
+        "the viewer stays under the prompt: {screen}"
+    );
+    h.type_text("DEEP");
+    h.send(Action::Confirm);
+    assert_eq!(h.app.context(), Context::Viewer);
+    assert_eq!(cursor_line(&h), r#""Deep": 1"#, "unfolded to the match");
+    assert_eq!(message(&h), r#""DEEP": match 1 of 2"#);
+    let screen = h.screen();
+    assert!(screen.contains("/DEEP · n/N"), "{screen}");
+    h.send(Action::NextMatch);
+    assert_eq!(cursor_line(&h), r#""deep": 2"#);
+    assert_eq!(message(&h), r#""DEEP": match 2 of 2"#);
+    h.send(Action::NextMatch);
+    assert_eq!(cursor_line(&h), r#""Deep": 1"#, "around to the first");
+    h.send(Action::PrevMatch);
+    assert_eq!(
+        cursor_line(&h),
+        r#""deep": 2"#,
+        "and back round to the last"
+    );
+
+    h.send(Action::Filter);
+    h.type_text("nowhere");
+    h.send(Action::Confirm);
+    assert_eq!(
+        h.app.context(),
+        Context::Prompt,
+        "the prompt stays to fix the query"
+    );
+    let screen = h.screen();
+    assert!(screen.contains("not found in the value"), "{screen}");
+    // A miss drops the old search, as in the detail pane; that one is not touched.
+    h.send(Action::Back);
+    h.send(Action::NextMatch);
+    assert_eq!(message(&h), "press / to search the value");
+    assert!(h.app.view.as_ref().unwrap().pane_search.is_none());
+}
+
+/// `y`, `Y` and Ctrl-Y copy from the viewer as from the State tab, through the same
+/// clipboard hand-off and confirmation: the line's value (a string as its text), its path
+/// in the state, the whole value; in the event viewer the path is the event's.
+#[test]
+fn y_copies_from_the_viewer_with_a_confirmation() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = nested_store(&dir);
+    open_a(&mut h);
+    // 0 {, 1 "b": {, 2 "c": {, 3 "d": 1
+    h.send_all([Action::Down, Action::Down, Action::Down]);
+    assert_eq!(cursor_line(&h), r#""d": 1"#);
+    h.send(Action::Copy(crate::tui::action::Copy::Value));
+    assert_eq!(h.app.take_clipboard().as_deref(), Some("1"));
+    assert_eq!(
+        message(&h),
+        "copied .a.b.c.d at v1 (1 bytes) to the clipboard through the terminal"
+    );
+    h.send(Action::Copy(crate::tui::action::Copy::Path));
+    assert_eq!(h.app.take_clipboard().as_deref(), Some(".a.b.c.d"));
+    h.send(Action::Copy(crate::tui::action::Copy::All));
+    let whole: serde_json::Value = serde_json::from_str(&h.app.take_clipboard().unwrap()).unwrap();
+    assert_eq!(whole["e"], serde_json::json!([1, 2]));
+    assert!(
+        message(&h).starts_with("copied .a at v1 ("),
+        "{}",
+        message(&h)
+    );
+    assert_eq!(h.app.context(), Context::Viewer, "the viewer stays open");
+
+    h.send(Action::Back);
+    h.send(Action::SelectTab(crate::tui::action::Tab::Event));
+    h.send(Action::OpenValue);
+    h.send(Action::Filter);
+    h.type_text("END");
+    h.send(Action::Confirm);
+    h.send(Action::Copy(crate::tui::action::Copy::Value));
+    let note = h.app.take_clipboard().unwrap();
+    assert!(
+        note.starts_with("word word") && note.ends_with("END"),
+        "{note}"
+    );
+    assert!(
+        message(&h).starts_with("copied .data.note of event Made at v1"),
+        "{}",
+        message(&h)
+    );
+    h.send(Action::Copy(crate::tui::action::Copy::Path));
+    assert_eq!(h.app.take_clipboard().as_deref(), Some(".data.note"));
+}
+
+#[test]
+fn the_viewer_binds_search_and_copy() {
+    use crate::tui::action::Copy;
+    use crate::tui::keymap::action_for;
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let key = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+    let ctrl = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
+    for (event, action) in [
+        (key('/'), Action::Filter),
+        (key('n'), Action::NextMatch),
+        (key('N'), Action::PrevMatch),
+        (key('y'), Action::Copy(Copy::Value)),
+        (key('Y'), Action::Copy(Copy::Path)),
+        (ctrl('y'), Action::Copy(Copy::All)),
+    ] {
+        assert_eq!(
+            action_for(Context::Viewer, event),
+            Some(action),
+            "{event:?}"
+        );
+    }
+}

@@ -215,6 +215,8 @@ static TRACE_HINTS: &[Hint] = &[
 static VIEWER_HINTS: &[Hint] = &[
     hint(&[Action::ToggleHelp], "help"),
     hint(&[Action::ToggleFold], "fold"),
+    hint(&[Action::Filter], "search"),
+    hint(&[Action::Copy(crate::tui::action::Copy::Value)], "copy"),
     hint(&[Action::FoldAll], "depth"),
     hint(&[Action::Page], "pager"),
     hint(&[Action::Back], "close"),

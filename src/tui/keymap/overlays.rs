@@ -4,7 +4,7 @@
 use ratatui::crossterm::event::KeyCode;
 
 use super::{bind, ch, code, ctrl, Binding, Key};
-use crate::tui::action::{Action, Edit};
+use crate::tui::action::{Action, Copy, Edit};
 
 pub static GLOBAL: &[Binding] = &[
     bind(
@@ -186,6 +186,32 @@ pub static VIEWER: &[Binding] = &[
         "Z",
         Action::FoldAll,
         "fold one level deeper each time, then unfold all",
+    ),
+    bind(
+        &[ch('/')],
+        "/",
+        Action::Filter,
+        "search the value (any case, folded lines too); Enter on empty clears",
+    ),
+    bind(&[ch('n')], "n", Action::NextMatch, "next match"),
+    bind(&[ch('N')], "N", Action::PrevMatch, "previous match"),
+    bind(
+        &[ch('y')],
+        "y",
+        Action::Copy(Copy::Value),
+        "copy the value at the line (a string as its text)",
+    ),
+    bind(
+        &[ch('Y')],
+        "Y",
+        Action::Copy(Copy::Path),
+        "copy the line's jq path (in the state, for a State value)",
+    ),
+    bind(
+        &[ctrl(KeyCode::Char('y'))],
+        "Ctrl-Y",
+        Action::Copy(Copy::All),
+        "copy the whole value",
     ),
     bind(
         &[ch('v')],

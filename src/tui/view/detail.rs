@@ -54,7 +54,7 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme
         return;
     };
     let scroll = view.scroll[view.tab.index()];
-    let search = view.pane_search.as_ref().filter(|s| s.tab == view.tab);
+    let search = view.tab_search();
     let compared = view
         .comparison
         .as_ref()
@@ -169,7 +169,7 @@ fn fitted_footer(view: &AggregateView, area: Rect) -> String {
 
 fn footer(view: &AggregateView) -> String {
     let text = tab_footer(view);
-    match view.pane_search.as_ref().filter(|s| s.tab == view.tab) {
+    match view.tab_search() {
         Some(search) => format!(" /{} · n/N{text}", sanitize(&search.query)),
         None => text,
     }
@@ -236,7 +236,12 @@ fn text_lines<'a>(
 
 /// `text` with each match of the search in `hit` style; where lowercasing changes the
 /// text's length (so offsets would not line up) the whole line is marked instead.
-fn marked(text: &str, search: &PaneSearch, style: Style, hit: Style) -> Vec<Span<'static>> {
+pub(super) fn marked(
+    text: &str,
+    search: &PaneSearch,
+    style: Style,
+    hit: Style,
+) -> Vec<Span<'static>> {
     let safe = sanitize(text).into_owned();
     let lower = safe.to_lowercase();
     if lower.len() != safe.len() || search.needle.is_empty() {
@@ -270,7 +275,7 @@ fn state_lines(
         return Vec::new();
     };
     let focused = view.focus == Focus::Detail;
-    let search = view.pane_search.as_ref().filter(|s| s.tab == Tab::State);
+    let search = view.tab_search().filter(|_| view.tab == Tab::State);
     let end = (scroll + height).min(detail.visible.len());
     (scroll..end)
         .map(|row| {

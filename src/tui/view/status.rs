@@ -261,6 +261,10 @@ fn prompt_line<'a>(app: &'a App, prompt: &'a Prompt) -> Line<'a> {
                 }
             },
         ),
+        PromptKind::PaneSearch if app.viewer.is_some() => (
+            " search the value: ".to_string(),
+            "text, any case · Enter find · then n/N · Esc cancel",
+        ),
         PromptKind::PaneSearch => (
             format!(" search the {} tab: ", app.view.as_ref().map_or("", |v| v.tab.title())),
             "text, any case · Enter find · then n/N · Esc cancel",

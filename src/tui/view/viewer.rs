@@ -1,4 +1,5 @@
-//! The value viewer: one State value over the whole screen, its lines wrapped.
+//! The value viewer: one State value over the whole screen, its lines wrapped, the
+//! search's matches marked.
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -26,7 +27,12 @@ pub fn render(frame: &mut Frame, area: Rect, viewer: &ValueViewer, theme: &Theme
         0 => "unfolded".to_string(),
         d => format!("folded to depth {d}"),
     };
-    let footer = format!(" {depth} · 1-9 fold to depth · Z deeper · z folds · q closes ");
+    let search = match &viewer.search {
+        Some(search) => format!(" /{} · n/N ·", sanitize(&search.query)),
+        None => String::new(),
+    };
+    let footer =
+        format!("{search} {depth} · / search · y copy · 1-9 fold to depth · Z deeper · q closes ");
     let block = Block::bordered()
         .border_style(theme.border_focused())
         .title(Line::styled(title, theme.heading()))
@@ -55,10 +61,14 @@ pub fn render(frame: &mut Frame, area: Rect, viewer: &ValueViewer, theme: &Theme
             } else {
                 ("  ", theme.normal())
             };
-            Line::from(vec![
-                Span::styled(gutter, theme.key()),
-                Span::styled(text, style),
-            ])
+            let mut spans = vec![Span::styled(gutter, theme.key())];
+            match &viewer.search {
+                Some(search) if search.is_match(&text) => {
+                    spans.extend(super::detail::marked(&text, search, style, theme.key()))
+                }
+                _ => spans.push(Span::styled(text, style)),
+            }
+            Line::from(spans)
         })
         .collect();
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
