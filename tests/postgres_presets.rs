@@ -506,3 +506,88 @@ fn presets_are_detected_and_a_wrong_one_names_the_tables_there_are() {
     assert!(err.contains("it has no tables"), "{err}");
     assert!(err.contains("--preset"), "{err}");
 }
+
+/// A library's table mapped as if it were a native one (`--map events.table=…`, with or
+/// without its schema) fails on its columns, and the line names the preset that reads it;
+/// what it suggests then reads the store.
+#[test]
+fn a_library_table_mapped_by_hand_names_its_preset() {
+    let Some(pg) = PgServer::shared("library table mapped") else {
+        return;
+    };
+    let cli = PgCli::new();
+    let cases: [(&str, &str, &str, &[&str]); 8] = [
+        (
+            "message-db.sql",
+            "",
+            "message_store.messages",
+            &["--preset", "messagedb"],
+        ),
+        ("marten.sql", "", "mt_events", &["--preset", "marten"]),
+        (
+            "marten.sql",
+            "",
+            "public.mt_events",
+            &["--preset", "marten"],
+        ),
+        (
+            "marten.sql",
+            "CREATE SCHEMA tenant1; ALTER TABLE mt_events SET SCHEMA tenant1;
+             ALTER TABLE mt_streams SET SCHEMA tenant1;",
+            "tenant1.mt_events",
+            &["--preset", "marten", "--pg-schema", "tenant1"],
+        ),
+        ("emmett.sql", "", "emt_messages", &["--preset", "emmett"]),
+        (
+            "emmett.sql",
+            "CREATE SCHEMA shop; ALTER TABLE emt_messages SET SCHEMA shop;
+             ALTER TABLE emt_streams SET SCHEMA shop;",
+            "shop.emt_messages",
+            &["--preset", "emmett", "--pg-schema", "shop"],
+        ),
+        (
+            "eventsourcing.sql",
+            "",
+            "public.bank_events",
+            &["--preset", "eventsourcing"],
+        ),
+        (
+            "eventsourcing.sql",
+            "CREATE SCHEMA billing; ALTER TABLE bank_events SET SCHEMA billing;
+             ALTER TABLE bank_snapshots SET SCHEMA billing;",
+            "billing.bank_events",
+            &["--preset", "eventsourcing"],
+        ),
+    ];
+    for (file, moved, table, suggested) in cases {
+        let db = pg.create_database("library table mapped");
+        db.load_fixture(file);
+        let url = db.url();
+        let detected = listing(&cli, &url, &[]);
+        if !moved.is_empty() {
+            db.psql(moved);
+        }
+        let map = format!("events.table={table}");
+        let err = cli.bad(&["aggregates", &url, "--map", &map]);
+        assert!(err.contains("has no column"), "{table}: {err}");
+        let hint = format!("read it with {}", suggested.join(" "));
+        assert!(err.contains(&hint), "{table}: {err}");
+        let mut args = vec!["--map", map.as_str()];
+        args.extend(suggested);
+        assert_eq!(
+            listing(&cli, &url, &args),
+            detected,
+            "{table} {suggested:?}"
+        );
+    }
+    // A table that only looks like one keeps the plain message.
+    let db = pg.create_database("native table mapped");
+    db.load_fixture("native.sql");
+    let err = cli.bad(&[
+        "aggregates",
+        &db.url(),
+        "--map",
+        "events.table=public.snapshots",
+    ]);
+    assert!(!err.contains("read it with"), "{err}");
+}

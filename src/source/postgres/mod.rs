@@ -321,7 +321,18 @@ fn choose_layout(
         let layout = presets::layout(preset, catalog, &options.mapping)?;
         return Ok((preset, options.mapping.clone(), layout));
     }
-    let checked = sql::check_mapping(catalog, &options.mapping)?;
+    let checked = match sql::check_mapping(catalog, &options.mapping) {
+        Ok(checked) => checked,
+        Err(SourceError::Schema(message)) => {
+            return Err(SourceError::Schema(
+                match presets::for_mapped_table(catalog, &options.mapping)? {
+                    Some(hint) => format!("{message}; {hint}"),
+                    None => message,
+                },
+            ))
+        }
+        Err(err) => return Err(err),
+    };
     let qualified = |table: &str| catalog.qualified(table);
     let mut layout = Layout::from_mapping(
         &checked.mapping,

@@ -48,6 +48,73 @@ fn eventsourcing_tables(catalog: &PgCatalog<'_>) -> Result<Vec<String>, SourceEr
     Ok(found)
 }
 
+/// The library whose table `info` is, by its name and columns as [`detect`] knows them.
+fn library_of(info: &TableInfo) -> Option<Preset> {
+    let name = info.name.as_str();
+    if name == "mt_events" && info.has("seq_id") && info.has("stream_id") {
+        Some(Preset::Marten)
+    } else if name == "emt_messages" && info.has("stream_id") && info.has("message_kind") {
+        Some(Preset::Emmett)
+    } else if name == "messages" && info.has("stream_name") && info.has("global_position") {
+        Some(Preset::MessageDb)
+    } else if name.ends_with("_events") && EVENTSOURCING_COLUMNS.iter().all(|c| info.has(c)) {
+        Some(Preset::Eventsourcing)
+    } else {
+        None
+    }
+}
+
+/// A mapping whose events table is a library's own and lacks a column the mapping names
+/// (the native layout cannot read it): the preset that does, as flags that read it, to add
+/// to the mapping's error. Eventsourcing reads the mapped table; the other presets look
+/// for their tables in the catalog's schema (Message DB's also in `message_store`), so a
+/// table elsewhere needs its schema named too.
+pub fn for_mapped_table(
+    catalog: &PgCatalog<'_>,
+    mapping: &SqlMapping,
+) -> Result<Option<String>, SourceError> {
+    let e = &mapping.events;
+    let Some(info) = catalog.table(&e.table)? else {
+        return Ok(None);
+    };
+    let Some(preset) = library_of(&info) else {
+        return Ok(None);
+    };
+    let named = [&e.aggregate_id, &e.event_type, &e.event_data, &e.version]
+        .into_iter()
+        .chain(
+            [&e.aggregate_type, &e.metadata, &e.timestamp, &e.position]
+                .into_iter()
+                .flatten(),
+        );
+    if named.into_iter().all(|column| info.has(column)) {
+        return Ok(None);
+    }
+    let found_there = match preset {
+        Preset::Eventsourcing => true,
+        Preset::MessageDb if info.schema == MESSAGE_DB_SCHEMA => catalog
+            .table("messages")?
+            .is_none_or(|here| !here.has("stream_name")),
+        _ => false,
+    };
+    let schema = match found_there || info.schema == catalog.schema {
+        true => String::new(),
+        false => format!(" --pg-schema {}", info.schema),
+    };
+    let library = match preset {
+        Preset::Eventsourcing => "Python eventsourcing's",
+        Preset::Emmett => "Emmett's",
+        Preset::MessageDb => "Message DB's",
+        Preset::Marten => "Marten's",
+        Preset::Native => return Ok(None),
+    };
+    Ok(Some(format!(
+        "{:?} is {library} events table: read it with --preset {}{schema}",
+        e.table,
+        preset.name()
+    )))
+}
+
 /// The layout of `preset` over the tables the catalog holds.
 pub fn layout(
     preset: Preset,
