@@ -424,9 +424,14 @@ impl<'s> Replay<'s> {
         self.state_after(count)
     }
 
-    /// Bytes the index and checkpoints hold, for the benchmarks.
+    /// Bytes the index holds, for the benchmarks.
     pub fn index_bytes(&self) -> usize {
         self.index.heap_bytes()
+    }
+
+    /// Estimated bytes the checkpoints hold (kept to a budget whatever the states' size).
+    pub fn checkpoint_bytes(&self) -> usize {
+        self.fold.checkpoint_bytes()
     }
 }
 

@@ -6,6 +6,7 @@ mod index;
 mod merge;
 mod recorded;
 mod reducer;
+mod state_size;
 mod storage;
 mod verify;
 mod warnings;

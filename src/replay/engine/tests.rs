@@ -239,3 +239,45 @@ fn v0_is_before_the_first_event_even_when_unreadable_versions_come_first() {
     assert_eq!(r.resolve(Position::Version(0)), Ok(0));
     assert_eq!(r.resolve(Position::Version(1)), Ok(2));
 }
+
+#[test]
+fn checkpoints_of_a_growing_state_keep_to_their_budget() {
+    // Every event adds a 1 KB entry: after 5,000 events the state holds 5 MB, and a
+    // checkpoint every 64 events would hold about 200 MB of copies of it.
+    let budget = 16 << 20;
+    let mut r = Replay::new(Arc::new(MergeReducer));
+    r.fold = Fold::with_budget(Arc::new(MergeReducer), budget);
+    let events: Vec<Event> = (1..=5000)
+        .map(|v| {
+            let entry = json!({ format!("k{v}"): "x".repeat(1000) });
+            event(v, "2026-01-01", Payload::from_value(entry))
+        })
+        .collect();
+    for batch in events.chunks(700) {
+        r.extend(batch.to_vec());
+        assert!(
+            r.fold.checkpoint_bytes() <= budget,
+            "{} bytes after {} events",
+            r.fold.checkpoint_bytes(),
+            r.len()
+        );
+    }
+    assert!(r.fold.checkpoints.len() >= 2, "some checkpoints stay");
+    assert!(r.fold.spacing > 64, "the spacing grew instead");
+    // Every position is still reached exactly, backwards and forwards.
+    for count in [4999, 10, 0, 64, 65, 2500, 1, 3000, 5000] {
+        let state = r.state_after(count).unwrap();
+        assert_eq!(state.as_object().map_or(0, |m| m.len()), count, "{count}");
+    }
+}
+
+#[test]
+fn small_states_keep_their_close_checkpoints() {
+    let mut r = replay(
+        (1..=1000)
+            .map(|v| event(v, "2026-01-01", Payload::from_value(json!({"n": v}))))
+            .collect(),
+    );
+    assert_eq!(r.fold.spacing, 64);
+    assert_eq!(r.state_after(700).unwrap(), &json!({"n": 700}));
+}
