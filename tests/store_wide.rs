@@ -718,8 +718,13 @@ fn library_stores_read_whole_in_store_order() {
 /// (aggregate, version, type, position) of every event of a library's SQLite store, in the
 /// order of its global sequence, straight from its tables.
 fn rows_as_the_library_wrote_them(store: &str) -> Vec<(String, i64, String, i64)> {
-    let db =
-        Connection::open_with_flags(store, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    // immutable: a WAL store opened read-only would otherwise get -shm and -wal files
+    // beside the checked-in fixture.
+    let db = Connection::open_with_flags(
+        format!("file:{store}?immutable=1"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_URI,
+    )
+    .unwrap();
     let sql = if store.contains("eventsourcing") {
         // eventsourcing: the topic's last segment is the event's class.
         "SELECT originator_id, originator_version, topic, rowid FROM stored_events ORDER BY rowid"
