@@ -107,6 +107,8 @@ impl PgSource {
         let (preset, mapping, mut layout) = choose_layout(&catalog, &options)?;
         drop(catalog);
         let positions = positions(&mut layout)?;
+        let mut queries = layout.queries();
+        presets::message_db_index_order(&layout, &mut queries);
         let source = PgSource {
             connection,
             spec: spec.to_string(),
@@ -116,7 +118,7 @@ impl PgSource {
             preset,
             codec: layout.codec,
             id_kind: layout.events.aggregate_id.kind,
-            queries: layout.queries(),
+            queries,
             positions,
             statements: RefCell::new(HashMap::new()),
             statement_timeout: options.statement_timeout,
@@ -145,6 +147,44 @@ impl PgSource {
         self.read("run a statement", |tx| {
             tx.execute(sql, &[])
                 .map_err(|e| self.error(e, "run a statement"))
+        })
+    }
+
+    /// The server's plan (`EXPLAIN (COSTS OFF)`) of each statement that reads one
+    /// aggregate's history or follows the store, bound as a read of `id` binds it (pages
+    /// after v1 at position 0, follows after the top position); tests check the store's
+    /// indexes serve them. `first rows` is the history read as `LIMIT 1`: whether its
+    /// first rows come in index order, without sorting the whole history first.
+    #[doc(hidden)]
+    pub fn explain_reads(&self, id: &str) -> Result<Vec<(&'static str, String)>, SourceError> {
+        let q = &self.queries;
+        let doing = "explain a read";
+        self.read(doing, |tx| {
+            let top = self.top_position(tx)?.unwrap_or(0);
+            let (version, position, pending) = (1i64, 0i64, Vec::<i64>::new());
+            let first_rows = format!("{} LIMIT 1", q.read_events);
+            let statements: [(&'static str, &str, Vec<&(dyn ToSql + Sync)>); 7] = [
+                ("history", &q.read_events, vec![&id]),
+                ("first rows", &first_rows, vec![&id]),
+                ("page", &q.read_events_page, vec![&id, &version, &position]),
+                ("count", &q.count_events, vec![&id]),
+                (
+                    "follow aggregate",
+                    &q.read_events_after,
+                    vec![&id, &top, &pending],
+                ),
+                ("follow store", &q.read_store_after, vec![&top, &pending]),
+                ("store from", &q.read_store, vec![&top]),
+            ];
+            let mut plans = Vec::new();
+            for (name, sql, params) in statements {
+                let rows = tx
+                    .query(&format!("EXPLAIN (COSTS OFF) {sql}"), &params)
+                    .map_err(|e| self.error(e, doing))?;
+                let lines: Vec<String> = rows.iter().map(|row| row.get(0)).collect();
+                plans.push((name, lines.join("\n")));
+            }
+            Ok(plans)
         })
     }
 

@@ -4,7 +4,7 @@
 use super::catalog::{kind_of, PgCatalog, TableInfo};
 use crate::source::sql::{
     listed, quote_identifier, Catalog, Codec, Column, Dialect, EventExprs, Kind, Layout, Preset,
-    SnapshotExprs, SqlMapping,
+    Queries, SnapshotExprs, SqlMapping,
 };
 use crate::source::{BadOption, SourceError};
 
@@ -306,29 +306,77 @@ fn message_db(catalog: &PgCatalog<'_>) -> Result<Layout, SourceError> {
             &format!("{MESSAGE_DB_SCHEMA}.messages"),
         )?,
     };
-    let messages = format!("{} m", qualified(&info)?);
+    message_db_layout(&info)
+}
+
+/// Message DB's stored `position`, and rewind's version: it counts from 0, and rewind's
+/// v0 is the state before the first event.
+const MESSAGE_DB_POSITION: &str = "m.\"position\"";
+const MESSAGE_DB_VERSION: &str = "(m.\"position\" + 1)";
+
+fn message_db_layout(info: &TableInfo) -> Result<Layout, SourceError> {
+    let messages = format!("{} m", qualified(info)?);
     Ok(Layout {
         dialect: Dialect::Postgres,
         events: EventExprs {
             table: messages.clone(),
             positions_table: messages,
-            aggregate_id: col(&info, "m", "stream_name"),
+            aggregate_id: col(info, "m", "stream_name"),
             // Message DB's category(): the stream name up to its first dash.
             aggregate_type: Column::new("split_part(m.stream_name, '-', 1)", Kind::Text),
-            // Message DB counts from 0; rewind's v0 is the state before the first event.
-            version: Column::new("(m.\"position\" + 1)", Kind::BigInt),
-            event_type: col(&info, "m", "type"),
-            timestamp: col(&info, "m", "time"),
-            data: col(&info, "m", "data"),
-            metadata: col(&info, "m", "metadata"),
-            event_id: col(&info, "m", "id"),
-            position: col(&info, "m", "global_position"),
+            version: Column::new(MESSAGE_DB_VERSION, Kind::BigInt),
+            event_type: col(info, "m", "type"),
+            timestamp: col(info, "m", "time"),
+            data: col(info, "m", "data"),
+            metadata: col(info, "m", "metadata"),
+            event_id: col(info, "m", "id"),
+            position: col(info, "m", "global_position"),
             filter: None,
         },
         snapshots: None,
         codec: Codec::Plain,
         list_override: None,
     })
+}
+
+/// The shared statements order one stream's events by the version and page them by
+/// `(version, global_position) > (v, p)`. Message DB's version is `position + 1`, an
+/// expression its `messages_stream` index (stream_name, position) knows nothing of: the
+/// server sorted every history it read and could not start a page at an index position,
+/// so each page of the UI read its stream from the first message. The same order and the
+/// same rows, from the stored column: `ORDER BY position, global_position` and
+/// `(position, global_position) > (v - 1, p)`. The version shown stays `position + 1`.
+/// A statement the shared layout writes differently is left as it is (still right, only
+/// slower); the unit test below says when that happens.
+pub fn message_db_index_order(layout: &Layout, queries: &mut Queries) {
+    let e = &layout.events;
+    if e.version.sql != MESSAGE_DB_VERSION {
+        return;
+    }
+    let (d, position) = (layout.dialect, &e.position.sql);
+    let n = d.first_after_id();
+    let by_version = format!("ORDER BY {MESSAGE_DB_VERSION}, {position}");
+    let by_position = format!("ORDER BY {MESSAGE_DB_POSITION}, {position}");
+    let after_version = format!(
+        "({MESSAGE_DB_VERSION}, {position}) > ({}, {})",
+        d.integer_param(n),
+        d.integer_param(n + 1)
+    );
+    let after_position = format!(
+        "({MESSAGE_DB_POSITION}, {position}) > ({} - 1, {})",
+        d.integer_param(n),
+        d.integer_param(n + 1)
+    );
+    for sql in [
+        &mut queries.read_events,
+        &mut queries.read_events_page,
+        &mut queries.read_events_after,
+        &mut queries.read_events_from_version,
+    ] {
+        *sql = sql
+            .replace(&after_version, &after_position)
+            .replace(&by_version, &by_position);
+    }
 }
 
 /// What Marten keeps beside the payload, by its column, as a metadata field.
@@ -421,4 +469,63 @@ fn marten(catalog: &PgCatalog<'_>) -> Result<Layout, SourceError> {
         codec: Codec::Plain,
         list_override,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message_db_table() -> TableInfo {
+        let columns = [
+            ("global_position", "int8"),
+            ("position", "int8"),
+            ("time", "timestamp"),
+            ("stream_name", "text"),
+            ("type", "text"),
+            ("data", "jsonb"),
+            ("metadata", "jsonb"),
+            ("id", "uuid"),
+        ];
+        TableInfo {
+            schema: MESSAGE_DB_SCHEMA.into(),
+            name: "messages".into(),
+            columns: columns
+                .iter()
+                .map(|(name, ty)| (name.to_string(), ty.to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn message_db_histories_are_ordered_and_paged_by_the_stored_position() {
+        let layout = message_db_layout(&message_db_table()).unwrap();
+        let mut q = layout.queries();
+        message_db_index_order(&layout, &mut q);
+        let order = "ORDER BY m.\"position\", m.\"global_position\"";
+        for sql in [
+            &q.read_events,
+            &q.read_events_page,
+            &q.read_events_after,
+            &q.read_events_from_version,
+        ] {
+            assert!(sql.ends_with(order), "{sql}");
+            // The version shown is still the 1-based one.
+            assert!(
+                sql.starts_with("SELECT split_part(m.stream_name, '-', 1), (m.\"position\" + 1), "),
+                "{sql}"
+            );
+        }
+        assert!(
+            q.read_events_page.contains(
+                "AND (m.\"position\", m.\"global_position\") > ($2::bigint - 1, $3::bigint)"
+            ),
+            "{}",
+            q.read_events_page
+        );
+        assert!(
+            !q.read_events_page.contains("((m.\"position\" + 1),"),
+            "{}",
+            q.read_events_page
+        );
+    }
 }

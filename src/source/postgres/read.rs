@@ -189,7 +189,10 @@ impl PgSource {
         }
     }
 
-    fn top_position(&self, tx: &mut Transaction<'_>) -> Result<Option<i64>, SourceError> {
+    pub(super) fn top_position(
+        &self,
+        tx: &mut Transaction<'_>,
+    ) -> Result<Option<i64>, SourceError> {
         tx.query_one(&self.queries.last_position, &[])
             .map_err(|e| self.error(e, "read the store's positions"))
             .map(|row| row.get(0))
