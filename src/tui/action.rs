@@ -5,6 +5,13 @@ use serde::{Deserialize, Serialize};
 
 use super::loader::Report;
 
+/// Which pane of an aggregate's screen has the keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Events,
+    Detail,
+}
+
 /// The panes of the detail view, in tab order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -24,11 +24,7 @@ pub const DIGEST_BATCH: usize = 256;
 /// How far PgUp/PgDn move the cursor.
 pub const PAGE_EVENTS: usize = 10;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Focus {
-    Events,
-    Detail,
-}
+pub use crate::tui::action::Focus;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum SnapshotVerdict {

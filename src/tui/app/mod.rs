@@ -75,7 +75,7 @@ use wrap::DetailPane;
 pub use wrap::{Rows, STATE_INDENT};
 
 use super::action::Action;
-use super::keymap::Context;
+use super::keymap::{Context, HelpFor};
 use super::layout::{self, contains};
 use super::loader::{ReadingProgress, Request};
 use super::theme::Theme;
@@ -115,8 +115,8 @@ pub struct App {
     /// A State value full screen, over its aggregate.
     pub viewer: Option<ValueViewer>,
     pub help: bool,
-    /// The screen the help was opened on: its keys come first.
-    pub help_context: Context,
+    /// The screen (and pane) the help was opened on: its keys come first.
+    pub help_for: HelpFor,
     /// First line of the help overlay shown, for terminals too short to show it all.
     pub help_scroll: u16,
     pub prompt: Option<Prompt>,
@@ -180,7 +180,10 @@ impl App {
             trace: None,
             viewer: None,
             help: false,
-            help_context: Context::List,
+            help_for: HelpFor {
+                context: Context::List,
+                focus: Focus::Events,
+            },
             help_scroll: 0,
             prompt: None,
             prompt_history: PromptHistory::default(),
@@ -382,7 +385,10 @@ impl App {
     }
 
     fn open_help(&mut self) {
-        self.help_context = self.context();
+        self.help_for = HelpFor {
+            context: self.context(),
+            focus: self.view.as_ref().map_or(Focus::Events, |v| v.focus),
+        };
         self.help = true;
         self.help_scroll = 0;
     }
@@ -443,7 +449,7 @@ impl App {
                 }
                 Action::Down | Action::WheelDown { .. } => {
                     self.help_scroll = (self.help_scroll + 1)
-                        .min(super::view::help_lines(self.help_context, self.size.width))
+                        .min(super::view::help_lines(self.help_for, self.size.width))
                 }
                 _ => {}
             },

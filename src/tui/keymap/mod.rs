@@ -3,13 +3,13 @@
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use super::action::Action;
+use super::action::{Action, Focus};
 
 mod overlays;
 mod screens;
 
 pub use overlays::{BLAME, GLOBAL, HELP, MESSAGES, MOUSE, PROMPT, TRACE, VIEWER};
-pub use screens::{AGGREGATE, FILTERING, LIST, LOG};
+pub use screens::{AGGREGATE, DETAIL_PANE, EVENTS_PANE, FILTERING, LIST, LOG};
 
 /// Where keyboard input currently goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,19 +76,41 @@ const fn bind(
     }
 }
 
-fn table(context: Context) -> &'static [Binding] {
+/// The tables of `context`, searched in this order: an aggregate's keys come in three
+/// (its events list's, its detail pane's, and those of both), the same key meaning the same
+/// action in each, which the focused pane then acts on.
+fn tables(context: Context) -> &'static [&'static [Binding]] {
     match context {
-        Context::List => LIST,
-        Context::Filtering => FILTERING,
-        Context::Aggregate => AGGREGATE,
-        Context::Prompt => PROMPT,
-        Context::Blame => BLAME,
-        Context::Log => LOG,
-        Context::Trace => TRACE,
-        Context::Viewer => VIEWER,
-        Context::Help => HELP,
-        Context::Messages => MESSAGES,
+        Context::List => &LIST_TABLES,
+        Context::Filtering => &FILTERING_TABLES,
+        Context::Aggregate => &AGGREGATE_TABLES,
+        Context::Prompt => &PROMPT_TABLES,
+        Context::Blame => &BLAME_TABLES,
+        Context::Log => &LOG_TABLES,
+        Context::Trace => &TRACE_TABLES,
+        Context::Viewer => &VIEWER_TABLES,
+        Context::Help => &HELP_TABLES,
+        Context::Messages => &MESSAGES_TABLES,
     }
+}
+
+static LIST_TABLES: [&[Binding]; 1] = [LIST];
+static FILTERING_TABLES: [&[Binding]; 1] = [FILTERING];
+static AGGREGATE_TABLES: [&[Binding]; 3] = [EVENTS_PANE, DETAIL_PANE, AGGREGATE];
+static PROMPT_TABLES: [&[Binding]; 1] = [PROMPT];
+static BLAME_TABLES: [&[Binding]; 1] = [BLAME];
+static LOG_TABLES: [&[Binding]; 1] = [LOG];
+static TRACE_TABLES: [&[Binding]; 1] = [TRACE];
+static VIEWER_TABLES: [&[Binding]; 1] = [VIEWER];
+static HELP_TABLES: [&[Binding]; 1] = [HELP];
+static MESSAGES_TABLES: [&[Binding]; 1] = [MESSAGES];
+/// The aggregate's sections in the help, the focused pane's first.
+static EVENTS_FIRST: [&[Binding]; 3] = [EVENTS_PANE, AGGREGATE, DETAIL_PANE];
+static DETAIL_FIRST: [&[Binding]; 3] = [DETAIL_PANE, AGGREGATE, EVENTS_PANE];
+
+/// Every binding of `context`, its own tables in order.
+fn bindings(context: Context) -> impl Iterator<Item = &'static Binding> {
+    tables(context).iter().flat_map(|table| table.iter())
 }
 
 /// The action a key press means in `context`, if any.
@@ -111,8 +133,7 @@ pub fn action_for(context: Context, event: KeyEvent) -> Option<Action> {
         Context::Filtering => PROMPT,
         _ => &[],
     };
-    let bound = table(context)
-        .iter()
+    let bound = bindings(context)
         .chain(editing)
         .chain(globals)
         .find(|binding| binding.keys.contains(&key))
@@ -128,10 +149,12 @@ pub fn action_for(context: Context, event: KeyEvent) -> Option<Action> {
     }
 }
 
-/// The sections of the help overlay, in display order.
-pub fn help_sections() -> [(&'static str, &'static [Binding]); 10] {
+/// The sections of the help overlay and of the docs' key table, in display order.
+pub fn help_sections() -> [(&'static str, &'static [Binding]); 12] {
     [
-        ("Timeline", AGGREGATE),
+        ("Aggregate: events list", EVENTS_PANE),
+        ("Aggregate: detail pane", DETAIL_PANE),
+        ("Aggregate: either pane", AGGREGATE),
         ("Aggregate list", LIST),
         ("Store log", LOG),
         ("Trace", TRACE),
@@ -144,17 +167,33 @@ pub fn help_sections() -> [(&'static str, &'static [Binding]); 10] {
     ]
 }
 
-/// The help's sections with the keys of the screen it was opened on first.
-pub fn help_sections_for(context: Context) -> Vec<(&'static str, &'static [Binding])> {
-    let first = table(context);
-    let mut sections = help_sections().to_vec();
-    // The focused screen's keys, then the ones that work everywhere, then the rest.
-    for wanted in [GLOBAL, first] {
-        if let Some(at) = sections.iter().position(|(_, b)| std::ptr::eq(*b, wanted)) {
-            let section = sections.remove(at);
-            sections.insert(0, section);
-        }
-    }
+/// What the help was opened on: the screen, and on an aggregate the pane with the keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HelpFor {
+    pub context: Context,
+    pub focus: Focus,
+}
+
+/// The help's sections: the screen it was opened on first (on an aggregate, the focused
+/// pane's keys, then those of both panes, then the other pane's), then the keys that work
+/// everywhere, then the other screens'.
+pub fn help_sections_for(help: HelpFor) -> Vec<(&'static str, &'static [Binding])> {
+    let first: &[&[Binding]] = match (help.context, help.focus) {
+        (Context::Aggregate, Focus::Events) => &EVENTS_FIRST,
+        (Context::Aggregate, Focus::Detail) => &DETAIL_FIRST,
+        (context, _) => tables(context),
+    };
+    let leading: Vec<&[Binding]> = first.iter().copied().chain([GLOBAL]).collect();
+    let is_leading = |bindings: &[Binding]| leading.iter().any(|l| std::ptr::eq(*l, bindings));
+    let mut sections: Vec<_> = leading
+        .iter()
+        .filter_map(|wanted| {
+            help_sections()
+                .into_iter()
+                .find(|(_, b)| std::ptr::eq(*b, *wanted))
+        })
+        .collect();
+    sections.extend(help_sections().into_iter().filter(|(_, b)| !is_leading(b)));
     sections
 }
 
@@ -264,8 +303,7 @@ pub fn hints(context: Context) -> Vec<(String, &'static str)> {
 
 /// How the help writes the first key bound to `action` in `context` (`Enter` → `⏎`).
 fn first_key(context: Context, action: &Action) -> Option<&'static str> {
-    let binding = table(context)
-        .iter()
+    let binding = bindings(context)
         .chain(GLOBAL)
         .find(|binding| binding.action == *action)?;
     let key = binding.label.split_whitespace().next()?;

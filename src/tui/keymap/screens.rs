@@ -1,5 +1,5 @@
 //! The key tables of the screens: the aggregate list and its filter, an aggregate's
-//! timeline, the store log.
+//! timeline (its events list, its detail pane, and the keys of both), the store log.
 
 use ratatui::crossterm::event::KeyCode;
 
@@ -107,19 +107,187 @@ pub static FILTERING: &[Binding] = &[
     ),
 ];
 
-pub static AGGREGATE: &[Binding] = &[
+/// The events list's keys, with it focused (Tab): stepping through the history and
+/// filtering it. Keys also in `DETAIL_PANE` mean there what the detail pane makes of them.
+pub static EVENTS_PANE: &[Binding] = &[
     bind(
         &[code(KeyCode::Left)],
         "←",
         Action::Left,
-        "previous event or v0 (scroll left, in the detail pane)",
+        "previous event (from v1 onto v0, the empty state)",
+    ),
+    bind(&[code(KeyCode::Right)], "→", Action::Right, "next event"),
+    bind(
+        &[code(KeyCode::Up), ch('k')],
+        "↑ k",
+        Action::Up,
+        "previous event",
+    ),
+    bind(
+        &[code(KeyCode::Down), ch('j')],
+        "↓ j",
+        Action::Down,
+        "next event",
+    ),
+    bind(
+        &[code(KeyCode::PageUp)],
+        "PgUp",
+        Action::PageUp,
+        "ten events back",
+    ),
+    bind(
+        &[code(KeyCode::PageDown)],
+        "PgDn",
+        Action::PageDown,
+        "ten events forward",
+    ),
+    bind(
+        &[ch('/')],
+        "/",
+        Action::Filter,
+        "filter events: text in the type, or jq (.balance < 0)",
+    ),
+    bind(&[ch('n')], "n", Action::NextMatch, "next matching event"),
+    bind(
+        &[ch('N')],
+        "N",
+        Action::PrevMatch,
+        "previous matching event",
+    ),
+    bind(
+        &[ch('m')],
+        "m",
+        Action::ToggleMatchingOnly,
+        "list only the filter's matches, or every event again",
+    ),
+    bind(
+        &[ch('p')],
+        "p",
+        Action::TogglePreview,
+        "show each event's data in the events list, or hide it",
+    ),
+    bind(
+        &[code(KeyCode::Esc)],
+        "Esc",
+        Action::Cancel,
+        "clear the event filter (never leaves)",
+    ),
+];
+
+/// The detail pane's keys: first what they do with it focused (Tab), then what works on its
+/// tabs from either pane.
+pub static DETAIL_PANE: &[Binding] = &[
+    bind(
+        &[code(KeyCode::Left)],
+        "←",
+        Action::Left,
+        "scroll left (lines cut, w off)",
     ),
     bind(
         &[code(KeyCode::Right)],
         "→",
         Action::Right,
-        "next event (scroll right, in the detail pane)",
+        "scroll right (lines cut, w off)",
     ),
+    bind(
+        &[code(KeyCode::Up), ch('k')],
+        "↑ k",
+        Action::Up,
+        "previous line",
+    ),
+    bind(
+        &[code(KeyCode::Down), ch('j')],
+        "↓ j",
+        Action::Down,
+        "next line",
+    ),
+    bind(
+        &[code(KeyCode::PageUp)],
+        "PgUp",
+        Action::PageUp,
+        "one page up",
+    ),
+    bind(
+        &[code(KeyCode::PageDown)],
+        "PgDn",
+        Action::PageDown,
+        "one page down",
+    ),
+    bind(
+        &[ch('/')],
+        "/",
+        Action::Filter,
+        "search the tab shown (any case); /.limits.daily jumps to that path (State)",
+    ),
+    bind(&[ch('n')], "n", Action::NextMatch, "next match"),
+    bind(&[ch('N')], "N", Action::PrevMatch, "previous match"),
+    bind(
+        &[code(KeyCode::Esc)],
+        "Esc",
+        Action::Cancel,
+        "clear the search, else the event filter (never leaves)",
+    ),
+    bind(&[ch('1')], "1", Action::SelectTab(Tab::State), "State tab"),
+    bind(&[ch('2')], "2", Action::SelectTab(Tab::Diff), "Diff tab"),
+    bind(&[ch('3')], "3", Action::SelectTab(Tab::Event), "Event tab"),
+    bind(
+        &[ch('4')],
+        "4",
+        Action::SelectTab(Tab::Compare),
+        "Compare tab",
+    ),
+    bind(
+        &[ch('z')],
+        "z",
+        Action::ToggleFold,
+        "fold or unfold the object at the line (State)",
+    ),
+    bind(
+        &[ch('Z')],
+        "Z",
+        Action::FoldAll,
+        "fold to a depth, one level deeper each time, then unfold all (State)",
+    ),
+    bind(
+        &[code(KeyCode::Enter)],
+        "Enter",
+        Action::OpenValue,
+        "the State line's value (or, on Event, the event) full screen: strings wrapped, folds",
+    ),
+    bind(
+        &[ch('w')],
+        "w",
+        Action::ToggleWrap,
+        "wrap long lines in the detail pane, or cut them with …",
+    ),
+    bind(
+        &[ch('B')],
+        "B",
+        Action::Blame,
+        "blame the line (State): every event that changed it",
+    ),
+    bind(
+        &[ch('y')],
+        "y",
+        Action::Copy(Copy::Value),
+        "copy the value at the line (State), the data (Event), the text (Diff, Compare)",
+    ),
+    bind(
+        &[ch('Y')],
+        "Y",
+        Action::Copy(Copy::Path),
+        "copy the line's jq path (State)",
+    ),
+    bind(
+        &[ctrl(KeyCode::Char('y'))],
+        "Ctrl-Y",
+        Action::Copy(Copy::All),
+        "copy the whole state (or the tab's JSON or text)",
+    ),
+];
+
+/// An aggregate's keys that do the same whichever pane is focused.
+pub static AGGREGATE: &[Binding] = &[
     bind(
         &[ch('h')],
         "h",
@@ -127,30 +295,6 @@ pub static AGGREGATE: &[Binding] = &[
         "previous event (from v1 onto v0, the empty state)",
     ),
     bind(&[ch('l')], "l", Action::StepForward, "next event"),
-    bind(
-        &[code(KeyCode::Up), ch('k')],
-        "↑ k",
-        Action::Up,
-        "previous event (line, in the detail pane)",
-    ),
-    bind(
-        &[code(KeyCode::Down), ch('j')],
-        "↓ j",
-        Action::Down,
-        "next event (line, in the detail pane)",
-    ),
-    bind(
-        &[code(KeyCode::PageUp)],
-        "PgUp",
-        Action::PageUp,
-        "ten events back (a page, in the detail pane)",
-    ),
-    bind(
-        &[code(KeyCode::PageDown)],
-        "PgDn",
-        Action::PageDown,
-        "ten events forward (a page, in the detail pane)",
-    ),
     bind(
         &[code(KeyCode::Home), ch('g')],
         "Home g",
@@ -186,21 +330,11 @@ pub static AGGREGATE: &[Binding] = &[
         "set mark A or B at a version or time: a 37, b v12, a 10:30, b -1h",
     ),
     bind(&[ch('x')], "x", Action::ClearMarks, "clear marks A and B"),
-    ZONE,
     bind(
         &[ch('c')],
         "c",
         Action::OpenCompare,
         "compare mark A with mark B",
-    ),
-    bind(&[ch('1')], "1", Action::SelectTab(Tab::State), "State tab"),
-    bind(&[ch('2')], "2", Action::SelectTab(Tab::Diff), "Diff tab"),
-    bind(&[ch('3')], "3", Action::SelectTab(Tab::Event), "Event tab"),
-    bind(
-        &[ch('4')],
-        "4",
-        Action::SelectTab(Tab::Compare),
-        "Compare tab",
     ),
     bind(
         &[code(KeyCode::Tab), code(KeyCode::BackTab)],
@@ -209,89 +343,12 @@ pub static AGGREGATE: &[Binding] = &[
         "focus events / detail pane",
     ),
     bind(
-        &[ch('z')],
-        "z",
-        Action::ToggleFold,
-        "fold or unfold the object at the line (State)",
-    ),
-    bind(
-        &[code(KeyCode::Enter)],
-        "Enter",
-        Action::OpenValue,
-        "the State line's value (or, on Event, the event) full screen: strings wrapped, folds",
-    ),
-    bind(
-        &[ch('Z')],
-        "Z",
-        Action::FoldAll,
-        "fold to a depth, one level deeper each time, then unfold all (State)",
-    ),
-    bind(
         &[ch('+'), ch('o')],
         "+ o",
         Action::ToggleZoom,
         "the focused pane fills the screen (Tab switches it), or all panes again",
     ),
-    bind(
-        &[ch('w')],
-        "w",
-        Action::ToggleWrap,
-        "wrap long lines in the detail pane, or cut them with …",
-    ),
-    bind(
-        &[ch('B')],
-        "B",
-        Action::Blame,
-        "blame the line (State): every event that changed it",
-    ),
-    bind(
-        &[ch('/')],
-        "/",
-        Action::Filter,
-        "filter events: text or jq (.balance < 0); search it, in the detail pane",
-    ),
-    bind(
-        &[ch('m')],
-        "m",
-        Action::ToggleMatchingOnly,
-        "list only the filter's matches, or every event again",
-    ),
-    bind(
-        &[ch('p')],
-        "p",
-        Action::TogglePreview,
-        "show each event's data in the events list, or hide it",
-    ),
-    bind(
-        &[ch('n')],
-        "n",
-        Action::NextMatch,
-        "next matching event (next match, in the detail pane)",
-    ),
-    bind(
-        &[ch('N')],
-        "N",
-        Action::PrevMatch,
-        "previous matching event (previous match, in the detail pane)",
-    ),
-    bind(
-        &[ch('y')],
-        "y",
-        Action::Copy(Copy::Value),
-        "copy the value at the line (State), the data (Event), the text (Diff, Compare)",
-    ),
-    bind(
-        &[ch('Y')],
-        "Y",
-        Action::Copy(Copy::Path),
-        "copy the line's jq path (State)",
-    ),
-    bind(
-        &[ctrl(KeyCode::Char('y'))],
-        "Ctrl-Y",
-        Action::Copy(Copy::All),
-        "copy the whole state (or the tab's JSON or text)",
-    ),
+    ZONE,
     bind(
         &[ch('e')],
         "e",
@@ -317,12 +374,6 @@ pub static AGGREGATE: &[Binding] = &[
         "T",
         Action::Trace,
         "trace the event's request across aggregates",
-    ),
-    bind(
-        &[code(KeyCode::Esc)],
-        "Esc",
-        Action::Cancel,
-        "clear the event filter (never leaves)",
     ),
     bind(
         &[ch('q')],

@@ -79,6 +79,8 @@ fn releases_are_ignored() {
     assert_eq!(action_for(Context::Aggregate, event), None);
 }
 
+/// A key means one action per context: in an aggregate the events list's and the detail
+/// pane's tables list some keys twice, each with what that pane makes of the one action.
 #[test]
 fn no_key_is_bound_twice_in_one_context() {
     for context in [
@@ -87,16 +89,64 @@ fn no_key_is_bound_twice_in_one_context() {
         Context::Blame,
         Context::Log,
         Context::Trace,
+        Context::Viewer,
     ] {
-        let keys: Vec<Key> = table(context)
-            .iter()
+        let keys: Vec<(Key, &Action)> = bindings(context)
             .chain(GLOBAL)
-            .flat_map(|b| b.keys.iter().copied())
+            .flat_map(|b| b.keys.iter().map(move |k| (*k, &b.action)))
             .collect();
-        for (i, key) in keys.iter().enumerate() {
-            assert!(!keys[i + 1..].contains(key), "{key:?} twice in {context:?}");
+        for (i, (key, action)) in keys.iter().enumerate() {
+            for (other, other_action) in &keys[i + 1..] {
+                assert!(
+                    key != other || action == other_action,
+                    "{key:?} means two actions in {context:?}"
+                );
+            }
+        }
+        for table in tables(context) {
+            let keys: Vec<Key> = table.iter().flat_map(|b| b.keys.iter().copied()).collect();
+            for (i, key) in keys.iter().enumerate() {
+                assert!(!keys[i + 1..].contains(key), "{key:?} twice in a table");
+            }
         }
     }
+}
+
+/// Every key of the aggregate screen is in the help once per pane it does something for,
+/// and the keys both panes share are those whose meaning follows the focus.
+#[test]
+fn the_panes_share_only_the_keys_that_follow_the_focus() {
+    let keys = |table: &[Binding]| -> Vec<Key> {
+        table.iter().flat_map(|b| b.keys.iter().copied()).collect()
+    };
+    let events = keys(EVENTS_PANE);
+    let shared: Vec<&Binding> = DETAIL_PANE
+        .iter()
+        .filter(|b| b.keys.iter().any(|k| events.contains(k)))
+        .collect();
+    let actions: Vec<&Action> = shared.iter().map(|b| &b.action).collect();
+    assert_eq!(
+        actions,
+        [
+            &Action::Left,
+            &Action::Right,
+            &Action::Up,
+            &Action::Down,
+            &Action::PageUp,
+            &Action::PageDown,
+            &Action::Filter,
+            &Action::NextMatch,
+            &Action::PrevMatch,
+            &Action::Cancel,
+        ]
+    );
+    let either = keys(AGGREGATE);
+    assert!(
+        either
+            .iter()
+            .all(|k| !events.contains(k) && !keys(DETAIL_PANE).contains(k)),
+        "a key of both panes is listed once, under either pane"
+    );
 }
 
 #[test]
@@ -182,18 +232,46 @@ fn the_store_log_and_the_trace_have_their_keys() {
 
 #[test]
 fn help_puts_the_focused_screens_keys_first() {
-    let titles =
-        |context| -> Vec<&str> { help_sections_for(context).iter().map(|(t, _)| *t).collect() };
-    assert_eq!(titles(Context::Log)[0], "Store log");
-    assert_eq!(titles(Context::Aggregate)[0], "Timeline");
-    assert_eq!(titles(Context::Trace)[0], "Trace");
-    assert_eq!(titles(Context::Prompt)[0], "Prompts");
-    assert_eq!(titles(Context::Filtering)[0], "List filter");
+    let titles = |context, focus| -> Vec<&str> {
+        help_sections_for(HelpFor { context, focus })
+            .iter()
+            .map(|(t, _)| *t)
+            .collect()
+    };
+    let events = Focus::Events;
     assert_eq!(
-        titles(Context::List).len(),
-        help_sections().len(),
-        "every section, once"
+        titles(Context::Log, events)[..2],
+        ["Store log", "Everywhere"]
     );
+    assert_eq!(
+        titles(Context::Aggregate, events)[..4],
+        [
+            "Aggregate: events list",
+            "Aggregate: either pane",
+            "Aggregate: detail pane",
+            "Everywhere"
+        ]
+    );
+    assert_eq!(
+        titles(Context::Aggregate, Focus::Detail)[..4],
+        [
+            "Aggregate: detail pane",
+            "Aggregate: either pane",
+            "Aggregate: events list",
+            "Everywhere"
+        ]
+    );
+    assert_eq!(titles(Context::Viewer, Focus::Detail)[0], "Value viewer");
+    assert_eq!(titles(Context::Trace, events)[0], "Trace");
+    assert_eq!(titles(Context::Prompt, events)[0], "Prompts");
+    assert_eq!(titles(Context::Filtering, events)[0], "List filter");
+    for context in [Context::List, Context::Aggregate, Context::Help] {
+        let mut shown = titles(context, events);
+        assert_eq!(shown.len(), help_sections().len(), "every section, once");
+        shown.sort();
+        shown.dedup();
+        assert_eq!(shown.len(), help_sections().len(), "every section, once");
+    }
 }
 
 #[test]

@@ -5,7 +5,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 use ratatui::Frame;
 
-use crate::tui::keymap::{help_sections_for, Binding, Context, MOUSE};
+use crate::tui::keymap::{help_sections_for, Binding, Context, HelpFor, MOUSE};
 use crate::tui::layout::inner;
 use crate::tui::text::clip_line;
 use crate::tui::theme::Theme;
@@ -13,8 +13,8 @@ use crate::tui::theme::Theme;
 /// Below this many columns the help is one column: two would cut most lines short.
 const TWO_COLUMNS_FROM: u16 = 110;
 
-pub fn render(frame: &mut Frame, area: Rect, theme: &Theme, context: Context, scroll: u16) {
-    let (left, right) = columns(theme, context, area.width);
+pub fn render(frame: &mut Frame, area: Rect, theme: &Theme, help: HelpFor, scroll: u16) {
+    let (left, right) = columns(theme, help, area.width);
     let height = (left.len().max(right.len()) as u16 + 2).min(area.height);
     // The whole window: a fixed 124 cut descriptions short even at 200 columns.
     let width = area.width;
@@ -41,7 +41,7 @@ pub fn render(frame: &mut Frame, area: Rect, theme: &Theme, context: Context, sc
     );
     let split = match right.is_empty() {
         true => [Constraint::Fill(1), Constraint::Length(0)],
-        false => [Constraint::Percentage(58), Constraint::Fill(1)],
+        false => [Constraint::Percentage(50), Constraint::Fill(1)],
     };
     let [left_area, right_area] = Layout::horizontal(split).areas(body);
     // A help line cut at the column's edge ends with …, so cut text never reads as whole.
@@ -53,22 +53,22 @@ pub fn render(frame: &mut Frame, area: Rect, theme: &Theme, context: Context, sc
 }
 
 /// How many lines the taller column has in a window `width` cells wide, to bound scrolling.
-pub fn line_count(context: Context, width: u16) -> u16 {
-    let (left, right) = columns(&Theme::plain(), context, width);
+pub fn line_count(help: HelpFor, width: u16) -> u16 {
+    let (left, right) = columns(&Theme::plain(), help, width);
     left.len().max(right.len()) as u16
 }
 
-/// The sections, the focused screen's first, flowed into two columns of about equal height
-/// (all in the first when the window is narrow).
-fn columns(
-    theme: &Theme,
-    context: Context,
-    width: u16,
-) -> (Vec<Line<'static>>, Vec<Line<'static>>) {
-    let mut sections: Vec<Vec<Line<'static>>> = help_sections_for(context)
+/// The sections, the focused screen's first, in two columns of about equal height (all in
+/// the first when the window is narrow). On the aggregate list the legend of its
+/// health column follows its keys.
+fn columns(theme: &Theme, help: HelpFor, width: u16) -> (Vec<Line<'static>>, Vec<Line<'static>>) {
+    let mut sections: Vec<Vec<Line<'static>>> = help_sections_for(help)
         .into_iter()
         .map(|(title, bindings)| section(title, bindings, theme))
         .collect();
+    if matches!(help.context, Context::List | Context::Filtering) {
+        sections.insert(1, health_legend(theme));
+    }
     let mut mouse = vec![Line::styled("Mouse", theme.heading())];
     for (gesture, help) in MOUSE {
         mouse.push(Line::from(vec![
@@ -77,11 +77,12 @@ fn columns(
         ]));
     }
     sections.push(mouse);
-    let total: usize = sections.iter().map(Vec::len).sum();
+    // Each section goes under the shorter column, so the screen's own sections, which come
+    // first, all start on the first page (filling the left column first put the other
+    // pane's keys below the fold, next to the store log's).
     let (mut left, mut right) = (Vec::new(), Vec::new());
     for lines in sections {
-        let fits_left = left.len() + lines.len() / 2 <= total / 2;
-        if left.is_empty() || fits_left || width < TWO_COLUMNS_FROM {
+        if width < TWO_COLUMNS_FROM || left.len() <= right.len() {
             left.extend(lines);
         } else {
             right.extend(lines);
@@ -96,6 +97,26 @@ fn section(title: &'static str, bindings: &'static [Binding], theme: &Theme) -> 
         lines.push(Line::from(vec![
             Span::styled(format!("  {:<12}", binding.label), theme.key()),
             Span::raw(binding.help),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    lines
+}
+
+/// What each mark of the list's HEALTH column means.
+fn health_legend(theme: &Theme) -> Vec<Line<'static>> {
+    use super::list::{HEALTH_MARKS, HEALTH_WORDS};
+    let mut lines = vec![Line::styled("Health column", theme.heading())];
+    let marks = HEALTH_MARKS
+        .iter()
+        .map(|mark| (format!("{}N", mark.glyph), format!("N {}", mark.counts)));
+    let words = HEALTH_WORDS
+        .iter()
+        .map(|(word, meaning)| (word.to_string(), meaning.to_string()));
+    for (mark, meaning) in marks.chain(words) {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {mark:<12}"), theme.key()),
+            Span::raw(meaning),
         ]));
     }
     lines.push(Line::raw(""));

@@ -6,6 +6,7 @@ use ratatui::widgets::{Block, LineGauge, Paragraph, Row, Table};
 use ratatui::Frame;
 
 use super::span;
+use super::timeline::{MALFORMED, SNAPSHOT_DIFFERS, WARNING};
 use crate::tui::app::{App, ListStatus};
 use crate::tui::layout::{inner, ListLayout};
 use crate::tui::text::{fit, sanitize, TimeColumn};
@@ -39,10 +40,13 @@ pub fn render(frame: &mut Frame, areas: ListLayout, app: &App) {
         list.all.len(),
         list.sort.label()
     );
-    let block = Block::bordered()
+    let mut block = Block::bordered()
         .border_style(theme.border())
         .title(Line::from(title))
         .title(Line::from(Span::styled(summary, theme.muted())).right_aligned());
+    if let Some(legend) = health_footer(list, areas.block.width as usize) {
+        block = block.title_bottom(Line::styled(legend, theme.muted()).right_aligned());
+    }
     frame.render_widget(block, areas.block);
 
     let body = inner(areas.block);
@@ -216,28 +220,100 @@ const HEALTH_WIDTH: u16 = 12;
 /// A state that breaks the invariant (`--invariant`): it does *not* hold.
 const INVARIANT_BROKEN: char = '¬';
 
+/// One mark of the HEALTH column: its glyph (a count follows it), a word or two for the
+/// list's bottom border, and what it counts, for the help.
+pub struct HealthMark {
+    pub glyph: char,
+    pub short: &'static str,
+    pub counts: &'static str,
+}
+
+/// The HEALTH column's marks, in the order a cell writes them (as the timeline marks them).
+pub const HEALTH_MARKS: [HealthMark; 4] = [
+    HealthMark {
+        glyph: SNAPSHOT_DIFFERS,
+        short: "snapshot drifts",
+        counts: "snapshots that differ from replay",
+    },
+    HealthMark {
+        glyph: INVARIANT_BROKEN,
+        short: "invariant broken",
+        counts: "states breaking the --invariant",
+    },
+    HealthMark {
+        glyph: MALFORMED,
+        short: "malformed",
+        counts: "events malformed or refused",
+    },
+    HealthMark {
+        glyph: WARNING,
+        short: "warnings",
+        counts: "warnings (version gaps, time back)",
+    },
+];
+
+/// The help's legend of the column: each mark, then the words that stand alone.
+pub const HEALTH_WORDS: [(&str, &str); 3] = [
+    ("ok", "replayed, none of the above"),
+    ("…", "not worked out yet"),
+    ("unreadable", "the history could not be read"),
+];
+
+/// How many of each mark a health has, in `HEALTH_MARKS` order.
+fn mark_counts(h: &crate::inspect::Health) -> [usize; 4] {
+    [
+        h.drifts,
+        h.invariant_breaks,
+        h.malformed + h.reducer_errors,
+        h.warnings,
+    ]
+}
+
+/// The bottom border in `width` cells: what each mark of the column means (only those some
+/// aggregate of the store has, so it stays put while filtering and scrolling), and where the
+/// rest is explained, as much as fits.
+fn health_footer(list: &crate::tui::app::AggregateList, width: usize) -> Option<String> {
+    let mut seen = [false; 4];
+    for health in list.health.values().flatten() {
+        for (seen, count) in seen.iter_mut().zip(mark_counts(health)) {
+            *seen |= count > 0;
+        }
+    }
+    let words: Vec<String> = HEALTH_MARKS
+        .iter()
+        .zip(seen)
+        .filter(|(_, seen)| *seen)
+        .map(|(mark, _)| format!("{} {}", mark.glyph, mark.short))
+        .collect();
+    if words.is_empty() {
+        return None;
+    }
+    let words = words.join(" · ");
+    [
+        format!(" health: {words} · more in the help (?) "),
+        format!(" health: {words} "),
+    ]
+    .into_iter()
+    .find(|text| unicode_width::UnicodeWidthStr::width(text.as_str()) + 2 <= width)
+}
+
 /// `ok`, or `✗1 ¬4 ?2 !3` (snapshot drifts, states that break the invariant, malformed
 /// events and reducer errors, warnings, as the timeline marks them); `…` until worked out.
 fn health_cell(
     health: Option<&Result<crate::inspect::Health, String>>,
     theme: &crate::tui::theme::Theme,
 ) -> (String, ratatui::style::Style) {
-    use crate::tui::view::timeline::{MALFORMED, SNAPSHOT_DIFFERS, WARNING};
     match health {
         None => ("…".into(), theme.muted()),
         Some(Err(_)) => ("unreadable".into(), theme.error()),
         Some(Ok(h)) if h.is_ok() => ("ok".into(), theme.muted()),
         Some(Ok(h)) => {
-            let parts: Vec<String> = [
-                (h.drifts, SNAPSHOT_DIFFERS),
-                (h.invariant_breaks, INVARIANT_BROKEN),
-                (h.malformed + h.reducer_errors, MALFORMED),
-                (h.warnings, WARNING),
-            ]
-            .into_iter()
-            .filter(|(n, _)| *n > 0)
-            .map(|(n, glyph)| format!("{glyph}{n}"))
-            .collect();
+            let parts: Vec<String> = HEALTH_MARKS
+                .iter()
+                .zip(mark_counts(h))
+                .filter(|(_, n)| *n > 0)
+                .map(|(mark, n)| format!("{}{n}", mark.glyph))
+                .collect();
             let style = if h.drifts + h.invariant_breaks + h.malformed + h.reducer_errors > 0 {
                 theme.error()
             } else {

@@ -77,14 +77,14 @@ pub fn render(app: &App, frame: &mut Frame) {
         messages::render(frame, area, &app.messages, &app.theme);
     }
     if app.help {
-        help::render(frame, area, &app.theme, app.help_context, app.help_scroll);
+        help::render(frame, area, &app.theme, app.help_for, app.help_scroll);
     }
 }
 
 /// Lines in the help overlay in a window `width` cells wide, so `App` can bound its
 /// scrolling.
-pub fn help_lines(context: crate::tui::keymap::Context, width: u16) -> u16 {
-    help::line_count(context, width)
+pub fn help_lines(help: crate::tui::keymap::HelpFor, width: u16) -> u16 {
+    help::line_count(help, width)
 }
 
 /// Rows for a pane `width` cells wide, each cut with … where it does not fit.

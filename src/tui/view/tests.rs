@@ -108,11 +108,42 @@ fn folded_state() {
     assert!(screen.contains("\"address\": {…},  2 keys"), "{screen}");
 }
 
+/// With the events list focused, its keys come first, then those of both panes, then the
+/// detail pane's.
 #[test]
 fn help_overlay() {
     let mut h = Harness::demo();
     h.app.size = Rect::new(0, 0, 130, 40);
     h.open("acc-0003");
+    h.send(Action::ToggleHelp);
+    insta::assert_snapshot!(h.terminal().backend());
+}
+
+/// With the detail pane focused, what ↑/↓, /, n/N and Esc do there comes first.
+#[test]
+fn help_overlay_with_the_detail_pane_focused() {
+    let mut h = Harness::demo();
+    h.app.size = Rect::new(0, 0, 130, 40);
+    h.open("acc-0003");
+    h.send(Action::FocusNext);
+    h.send(Action::ToggleHelp);
+    insta::assert_snapshot!(h.terminal().backend());
+}
+
+#[test]
+fn help_overlay_over_the_value_viewer() {
+    let mut h = Harness::demo();
+    h.app.size = Rect::new(0, 0, 130, 40);
+    h.open("acc-0003");
+    h.send_all([Action::FocusNext, Action::OpenValue, Action::ToggleHelp]);
+    insta::assert_snapshot!(h.terminal().backend());
+}
+
+/// On the aggregate list the legend of the HEALTH column follows the list's keys.
+#[test]
+fn help_overlay_on_the_list_explains_the_health_marks() {
+    let mut h = Harness::demo();
+    h.app.size = Rect::new(0, 0, 130, 40);
     h.send(Action::ToggleHelp);
     insta::assert_snapshot!(h.terminal().backend());
 }
@@ -126,8 +157,11 @@ fn help_at_200_columns_shows_every_description_whole() {
     h.open("acc-0003");
     h.send(Action::ToggleHelp);
     let screen = h.screen();
-    let context = crate::tui::keymap::Context::Aggregate;
-    for (_, bindings) in crate::tui::keymap::help_sections_for(context) {
+    let help = crate::tui::keymap::HelpFor {
+        context: crate::tui::keymap::Context::Aggregate,
+        focus: crate::tui::app::Focus::Events,
+    };
+    for (_, bindings) in crate::tui::keymap::help_sections_for(help) {
         for binding in bindings {
             assert!(
                 screen.contains(binding.help),
@@ -146,7 +180,7 @@ fn help_lines_cut_at_a_narrow_window_end_with_an_ellipsis() {
     h.send(Action::ToggleHelp);
     let screen = h.screen();
     // One column below 110 cells, so most lines are whole; one cut short says so with ….
-    let whole = "  PgDn        ten events forward (a page, in the detail pane)";
+    let whole = "  PgDn        ten events forward  ";
     assert!(screen.contains(whole), "{screen}");
     // A line that reaches the border was cut, and says so.
     let cut: Vec<&str> = screen.lines().filter(|l| l.contains("… │")).collect();
