@@ -109,6 +109,15 @@ impl PgSource {
         let positions = positions(&mut layout)?;
         let mut queries = layout.queries();
         presets::message_db_index_order(&layout, &mut queries);
+        // A page's size bounds its rows in the statement too (see `read_page`): told only
+        // by the portal's fetch size, the server plans for the rest of the history and may
+        // sort all of it before the first row.
+        queries.read_events_page = format!(
+            "{} LIMIT {}",
+            queries.read_events_page,
+            // After the version and position of the event the page follows.
+            Dialect::Postgres.param(Dialect::Postgres.first_after_id() + 2)
+        );
         let source = PgSource {
             connection,
             spec: spec.to_string(),
@@ -162,11 +171,16 @@ impl PgSource {
         self.read(doing, |tx| {
             let top = self.top_position(tx)?.unwrap_or(0);
             let (version, position, pending) = (1i64, 0i64, Vec::<i64>::new());
+            let limit = Some(128i64);
             let first_rows = format!("{} LIMIT 1", q.read_events);
             let statements: [(&'static str, &str, Vec<&(dyn ToSql + Sync)>); 7] = [
                 ("history", &q.read_events, vec![&id]),
                 ("first rows", &first_rows, vec![&id]),
-                ("page", &q.read_events_page, vec![&id, &version, &position]),
+                (
+                    "page",
+                    &q.read_events_page,
+                    vec![&id, &version, &position, &limit],
+                ),
                 ("count", &q.count_events, vec![&id]),
                 (
                     "follow aggregate",

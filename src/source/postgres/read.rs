@@ -160,7 +160,18 @@ impl PgSource {
             match &self.positions {
                 Some(_) => {
                     let version = i64::try_from(version).unwrap_or(i64::MAX);
-                    let params: [&(dyn ToSql + Sync); 3] = [&id, &version, at];
+                    // The statement's keyset already leaves out what `admits` would for
+                    // the start, and every row matching the id is an event: with no time
+                    // or type filter, the page's rows are its first `limit` rows.
+                    let unfiltered = query.since.is_none()
+                        && query.until.is_none()
+                        && query.aggregate_types.is_empty()
+                        && query.event_types.is_empty();
+                    let limit = query
+                        .limit
+                        .filter(|_| unfiltered)
+                        .map(|n| i64::try_from(n).unwrap_or(i64::MAX));
+                    let params: [&(dyn ToSql + Sync); 4] = [&id, &version, at, &limit];
                     self.read_events(tx, &q.read_events_page, &params, query, RowsFrom::ALL, sink)?;
                 }
                 // Without positions, an event's position is its place in the history: the
