@@ -32,7 +32,7 @@ impl App {
             }
             Action::StepBack | Action::Left => view.step_back(rows),
             Action::StepForward | Action::Right => view.move_by(1, rows),
-            Action::TogglePreview => note = Some(view.toggle_preview().into()),
+            Action::TogglePreview => self.toggle_preview(),
             Action::ToggleMatchingOnly => note = Some(view.toggle_matching_only(rows)),
             Action::ToggleWrap => {
                 view.toggle_wrap(pane);

@@ -5,8 +5,11 @@
 use std::collections::BTreeMap;
 
 use super::aggregate::AggregateView;
+use super::App;
 use crate::model::Payload;
-use crate::tui::layout::keep_in_view;
+use crate::tui::layout::{self, keep_in_view};
+use crate::tui::text::{TimeColumn, Zone};
+use ratatui::layout::Rect;
 
 /// Characters of a payload a preview keeps: more than the widest pane shows, so a preview
 /// costs the same for a 10 MB payload as for a small one.
@@ -50,6 +53,39 @@ impl EventsPane {
             self.types_measured += 1;
         }
     }
+}
+
+/// Cells of TYPE kept readable before the time gives up its fraction digits.
+const READABLE_TYPE: usize = 12;
+/// The DATA column is hidden when it would be narrower than this.
+pub const MIN_PREVIEW: usize = 8;
+
+/// The columns of the events list's rows in a pane of some width: the same on every row, so
+/// the data starts in one column whatever is scrolled into view.
+#[derive(Debug, Clone, Copy)]
+pub struct RowLayout {
+    /// Cells of VER (`v` and the widest version).
+    pub version_cells: usize,
+    pub time: TimeColumn,
+    pub type_cells: usize,
+    /// Cells the DATA column would have; `None` when fewer than [`MIN_PREVIEW`] are left
+    /// (a column of a few cells would show only `…`).
+    pub data_cells: Option<usize>,
+}
+
+/// The TIME column with fewer fraction digits, then in its short form, while it leaves
+/// TYPE fewer cells than it needs (`others` are the cells the rest of the row takes): at
+/// 80 columns one microsecond time made every time 31 cells and TYPE only `…`.
+fn compact_time(mut column: TimeColumn, width: usize, others: usize) -> TimeColumn {
+    while column.cells() + others > width && !column.short {
+        match column.digits {
+            0 => column.short = true,
+            7.. => column.digits = 6,
+            4..=6 => column.digits = 3,
+            _ => column.digits = 0,
+        }
+    }
+    column
 }
 
 /// A payload as one line of compact JSON (whitespace between tokens dropped), at most
@@ -161,6 +197,28 @@ impl AggregateView {
         self.events_pane.matching_only = false;
     }
 
+    /// The events list's columns in a pane `width` cells wide (inside its border), with
+    /// times in `zone`.
+    pub fn row_layout(&self, width: usize, zone: Zone) -> RowLayout {
+        let version_cells = (self.last_version().to_string().len() + 1).max(4);
+        // With a filter, a column of its own marks the matching events.
+        let before_time = usize::from(self.filter.is_some()) + 3 + version_cells + 1;
+        let type_cells = self.events_pane.type_cells();
+        let time = compact_time(
+            self.time_column(zone),
+            width,
+            before_time + 2 + type_cells.min(READABLE_TYPE),
+        );
+        let lead = before_time + time.cells() + 2;
+        let data_cells = width.saturating_sub(lead + type_cells + 2);
+        RowLayout {
+            version_cells,
+            time,
+            type_cells,
+            data_cells: (data_cells >= MIN_PREVIEW).then_some(data_cells),
+        }
+    }
+
     /// `p`: the DATA column on or off.
     pub fn toggle_preview(&mut self) -> &'static str {
         let pane = &mut self.events_pane;
@@ -206,6 +264,51 @@ impl AggregateView {
             }
         }
         Ok(())
+    }
+}
+
+/// The widest window asked for in a message: past it the data would not fit anyway.
+const WIDEST_WINDOW: u16 = 1000;
+
+impl App {
+    /// `p`: the DATA column on, or off; turned on where the list has no room for it, it
+    /// stays off and the status line says how wide the window must be.
+    pub(super) fn toggle_preview(&mut self) {
+        let size = self.size;
+        let zone = self.theme.zone;
+        let Some(view) = self.view.as_mut() else {
+            return;
+        };
+        if view.events_pane.preview || view.preview_fits(size, view.zoom, zone) {
+            let note = view.toggle_preview();
+            return self.say(note);
+        }
+        let needed = (size.width + 1..=WIDEST_WINDOW)
+            .find(|&width| view.preview_fits(Rect { width, ..size }, view.zoom, zone));
+        let zoom_helps = !view.zoom && view.preview_fits(size, true, zone);
+        let mut text = match needed {
+            Some(width) => format!(
+                "no room for the data preview: it needs a window of {width} columns or more \
+                 (this one has {})",
+                size.width
+            ),
+            None => "no room for the data preview in this window".to_string(),
+        };
+        if zoom_helps {
+            text.push_str("; + gives the events list the whole screen, where it fits");
+        }
+        self.say(text);
+    }
+}
+
+impl AggregateView {
+    /// Whether the DATA column has room in a window of `size`, the events list filling it
+    /// when `zoomed`.
+    fn preview_fits(&self, size: Rect, zoomed: bool, zone: Zone) -> bool {
+        let events = crate::tui::action::Focus::Events;
+        let layout = layout::aggregate_with(size, zoomed.then_some(events), true);
+        let width = layout::inner(layout.events).width as usize;
+        self.row_layout(width, zone).data_cells.is_some()
     }
 }
 

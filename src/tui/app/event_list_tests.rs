@@ -377,3 +377,62 @@ fn playback_in_the_matching_only_list_steps_through_matches_and_stops_at_the_las
     assert_eq!(view(&h).cursor, matches[15]);
     assert!(!h.app.is_playing(), "stopped on the last match");
 }
+
+/// `p` in a window too narrow for a DATA column changes nothing and says why: how wide
+/// the window must be (the width at which it does show), and that `+` makes room.
+#[test]
+fn p_in_a_narrow_window_says_how_wide_the_preview_needs_it() {
+    let mut h = Harness::demo();
+    h.send(Action::Resize {
+        width: 80,
+        height: 24,
+    });
+    h.open("acc-0003");
+    let before = h.screen();
+    h.send(Action::TogglePreview);
+    assert!(!view(&h).events_pane.preview, "left off: it would not show");
+    let said = message(&h);
+    let needed: u16 = said
+        .strip_prefix("no room for the data preview: it needs a window of ")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{said}"));
+    assert!(needed > 80, "{said}");
+    assert!(said.contains("(this one has 80)"), "{said}");
+    assert!(
+        said.contains("+ gives the events list the whole screen"),
+        "{said}"
+    );
+    let after = h.screen();
+    assert_eq!(
+        before.lines().take(23).collect::<Vec<_>>(),
+        after.lines().take(23).collect::<Vec<_>>(),
+        "nothing but the status line changed"
+    );
+
+    // At that width it shows, one column narrower it does not.
+    for (width, shows) in [(needed - 1, false), (needed, true)] {
+        h.send(Action::Resize { width, height: 24 });
+        h.send(Action::TogglePreview);
+        assert_eq!(
+            view(&h).events_pane.preview,
+            shows,
+            "{width}: {}",
+            message(&h)
+        );
+        assert_eq!(h.screen().contains("DATA"), shows, "{width}");
+        if shows {
+            h.send(Action::TogglePreview);
+        }
+    }
+
+    // Zoomed, the events list has the whole width: there it fits at 80.
+    h.send(Action::Resize {
+        width: 80,
+        height: 24,
+    });
+    h.send(Action::ToggleZoom);
+    h.send(Action::TogglePreview);
+    assert!(view(&h).events_pane.preview, "{}", message(&h));
+    assert!(h.screen().contains("DATA"), "{}", h.screen());
+}

@@ -61,7 +61,7 @@ pub use aggregate::{
     SPEEDS,
 };
 pub use detail::{Comparison, Detail, DiffInput, TextLine, Tone};
-pub use event_list::EventsPane;
+pub use event_list::{EventsPane, RowLayout};
 pub use export::{default_file_name, format_name};
 pub use inspect::{filter_kind, Blame, EventFilter, FilterKind};
 pub use json_tree::{line_text, JsonLine, Node};

@@ -8,9 +8,9 @@ use ratatui::Frame;
 
 use super::timeline::row_marker;
 use super::{cursor_style, pane_title, span};
-use crate::tui::app::{AggregateView, Focus};
+use crate::tui::app::{AggregateView, Focus, RowLayout};
 use crate::tui::layout::inner;
-use crate::tui::text::{fit, TimeColumn};
+use crate::tui::text::fit;
 use crate::tui::theme::Theme;
 
 /// Marks an event the filter matches, in the event list and above the timeline.
@@ -68,23 +68,16 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme
         frame.render_widget(Paragraph::new(text), body);
         return;
     }
-    let width = (view.last_version().to_string().len() + 1).max(4);
-    // With a filter, a column of its own marks the matching events.
     let filter = view.filter.as_ref();
-    let type_cells = view.events_pane.type_cells();
-    let before_time = usize::from(filter.is_some()) + 3 + width + 1;
-    let column = compact_time(
-        view.time_column(theme.zone),
-        body.width as usize,
-        before_time + 2 + type_cells.min(READABLE_TYPE),
-    );
+    let RowLayout {
+        version_cells: width,
+        time: column,
+        type_cells,
+        data_cells,
+    } = view.row_layout(body.width as usize, theme.zone);
     let time_width = column.cells();
-    // Cells before the data: the columns are the same on every row, so it starts in one
-    // column whatever is scrolled into view.
-    let lead = before_time + time_width + 2;
-    let data_cells = (body.width as usize).saturating_sub(lead + type_cells + 2);
-    // A DATA column of a few cells would show only `…`.
-    let preview = view.events_pane.preview && data_cells >= MIN_PREVIEW;
+    let preview = view.events_pane.preview && data_cells.is_some();
+    let data_cells = data_cells.unwrap_or(0);
     let mut lines = Vec::with_capacity(body.height as usize);
     let mut header = format!(
         "{}   {:<width$} {:<time_width$}  ",
@@ -166,24 +159,4 @@ pub fn render(frame: &mut Frame, area: Rect, view: &AggregateView, theme: &Theme
         lines.push(line);
     }
     frame.render_widget(super::clipped(lines, body.width), body);
-}
-
-/// Cells of TYPE kept readable before the time gives up its fraction digits.
-const READABLE_TYPE: usize = 12;
-/// The DATA column is hidden when it would be narrower than this.
-const MIN_PREVIEW: usize = 8;
-
-/// The TIME column with fewer fraction digits, then in its short form, while it leaves
-/// TYPE fewer cells than it needs (`others` are the cells the rest of the row takes): at
-/// 80 columns one microsecond time made every time 31 cells and TYPE only `…`.
-fn compact_time(mut column: TimeColumn, width: usize, others: usize) -> TimeColumn {
-    while column.cells() + others > width && !column.short {
-        match column.digits {
-            0 => column.short = true,
-            7.. => column.digits = 6,
-            4..=6 => column.digits = 3,
-            _ => column.digits = 0,
-        }
-    }
-    column
 }

@@ -127,7 +127,8 @@ fn events_list_at_80_columns_with_a_microsecond_time() {
     insta::assert_snapshot!(h.terminal().backend());
 }
 
-/// The demo at 80 columns: whole types; `p` shows no DATA column of only `…`.
+/// The demo at 80 columns: whole types; `p` shows no DATA column of only `…`, and leaves
+/// the screen as it was but for the status line saying why.
 #[test]
 fn events_list_at_80_columns_with_the_preview_asked_for() {
     let mut h = Harness::demo();
