@@ -720,3 +720,37 @@ fn v0_has_no_event_to_trace() {
     assert_eq!(message(&h), "no event to trace");
     assert!(h.app.trace.is_none());
 }
+
+/// `t` with a month (`2026-02`) or a day (`2026-02-03`) means its first instant, as `--at`
+/// does: the cursor lands on the state then, the last event before it.
+#[test]
+fn t_with_a_month_or_a_day_lands_on_the_state_at_its_start() {
+    let mut h = Harness::demo();
+    h.open("acc-0003");
+    let jump = |h: &mut Harness, to: &str| {
+        h.send(Action::JumpToTime);
+        h.send(Action::Edit(crate::tui::action::Edit::KillToStart));
+        h.send(Action::Edit(crate::tui::action::Edit::KillToEnd));
+        h.type_text(to);
+        h.send(Action::Confirm);
+        assert!(h.app.prompt.is_none(), "{to}: {:?}", h.app.prompt);
+    };
+    let time_at = |h: &Harness, index: usize| view(h).entry(index).unwrap().timestamp.unwrap();
+    for (typed, start) in [
+        ("2026-02", "2026-02-01T00:00:00Z"),
+        ("2026-02-03", "2026-02-03T00:00:00Z"),
+    ] {
+        let start: chrono::DateTime<chrono::Utc> = start.parse().unwrap();
+        jump(&mut h, typed);
+        let cursor = view(&h).cursor;
+        assert!(
+            time_at(&h, cursor) <= start,
+            "{typed}: {}",
+            time_at(&h, cursor)
+        );
+        assert!(
+            time_at(&h, cursor + 1) > start,
+            "{typed}: the last event before it"
+        );
+    }
+}
