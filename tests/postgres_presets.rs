@@ -682,3 +682,65 @@ fn message_db_reads_are_served_by_its_indexes() {
     }
     assert_eq!(paged, whole);
 }
+
+/// FIRST and LAST of an eventsourcing aggregate are its earliest and latest event times
+/// as `events` decodes them, whether the server finds the time at the head of the state
+/// (compact or spaced JSON, any offset) or rewind decodes the state (another key first).
+#[test]
+fn eventsourcing_first_and_last_are_the_earliest_and_latest_event_times() {
+    use chrono::{DateTime, Utc};
+
+    let Some(db) = fixture("eventsourcing_times", "eventsourcing.sql") else {
+        return;
+    };
+    let heads = [
+        r#"{"timestamp": {"_type_": "datetime_iso", "_data_": "2026-02-01T09:00:00+00:00"}, "n": 1}"#,
+        r#"{"timestamp":{"_type_":"datetime_iso","_data_":"2026-02-01T12:30:00+02:00"},"n":2}"#,
+        r#"{"timestamp":{"_type_": "datetime_iso","_data_": "2026-02-01T08:15:00.250000+00:00"},"n":3}"#,
+        r#"{"n":4,"timestamp":{"_type_":"datetime_iso","_data_":"2026-02-01T23:00:00+00:00"}}"#,
+        r#"{"timestamp":{"_type_":"datetime_iso","_data_":"2026-02-01T22:30:00+05:00"},"n":5}"#,
+    ];
+    let id = "00000000-0000-0000-0000-0000000000aa";
+    for (v, state) in heads.iter().enumerate() {
+        db.psql(&format!(
+            "INSERT INTO bank_events (originator_id, originator_version, topic, state) VALUES \
+             ('{id}', {}, '__main__:write_store.<locals>.BankAccount.Deposited', \
+              convert_to('{state}', 'UTF8'));",
+            v + 1
+        ));
+    }
+    let cli = PgCli::new();
+    let url = db.url();
+    let instant = |v: &Value| -> DateTime<Utc> { v.as_str().unwrap().parse().unwrap() };
+    let list = cli.json(&["aggregates", &url, "--format", "json"]);
+    for aggregate in list.as_array().unwrap() {
+        let events = cli.json(&[
+            "events",
+            &url,
+            aggregate["id"].as_str().unwrap(),
+            "--format",
+            "json",
+        ]);
+        let times: Vec<DateTime<Utc>> = events
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| instant(&e["timestamp"]))
+            .collect();
+        let first = instant(&aggregate["first_timestamp"]);
+        let last = instant(&aggregate["last_timestamp"]);
+        assert_eq!(first, *times.iter().min().unwrap(), "{aggregate}");
+        assert_eq!(last, *times.iter().max().unwrap(), "{aggregate}");
+        if aggregate["id"] == id {
+            assert_eq!(
+                first,
+                "2026-02-01T08:15:00.25Z".parse::<DateTime<Utc>>().unwrap()
+            );
+            assert_eq!(
+                last,
+                "2026-02-01T23:00:00Z".parse::<DateTime<Utc>>().unwrap()
+            );
+        }
+    }
+    assert_eq!(list.as_array().unwrap().len(), 3);
+}
