@@ -49,6 +49,17 @@ pub fn replay_to_follow<'s>(
     replay_first(source, aggregate_id, reducer, None)
 }
 
+/// As [`replay`], for a command that reads its states in order, once
+/// ([`Replay::for_one_pass`]).
+pub fn replay_for_one_pass<'s>(
+    source: &'s dyn EventSource,
+    aggregate_id: &str,
+    reducer: Arc<dyn Reducer>,
+) -> Result<Replay<'s>, SourceError> {
+    let replay = paged(source, aggregate_id, reducer).for_one_pass();
+    Ok(read_history(replay, source, aggregate_id, None)?.0)
+}
+
 /// As [`replay_to_follow`], of the first `limit` events only (all without a limit): a
 /// job that must see the events a front end holds, even if the store has grown since.
 pub fn replay_first<'s>(
@@ -57,14 +68,38 @@ pub fn replay_first<'s>(
     reducer: Arc<dyn Reducer>,
     limit: Option<usize>,
 ) -> Result<(Replay<'s>, Resume), SourceError> {
+    read_history(
+        paged(source, aggregate_id, reducer),
+        source,
+        aggregate_id,
+        limit,
+    )
+}
+
+/// A replay that reads its payloads back from `source` when a step needs them.
+fn paged<'s>(
+    source: &'s dyn EventSource,
+    aggregate_id: &str,
+    reducer: Arc<dyn Reducer>,
+) -> Replay<'s> {
     let pages = SourcePages {
         source,
         aggregate: aggregate_id.to_string(),
     };
-    let mut replay = Replay::paged(reducer, Box::new(pages));
-    if let Some(start) = source.history_start(aggregate_id) {
-        replay = replay.from_start(start);
+    let replay = Replay::paged(reducer, Box::new(pages));
+    match source.history_start(aggregate_id) {
+        Some(start) => replay.from_start(start),
+        None => replay,
     }
+}
+
+/// Reads the history (its first `limit` events) into `replay`, folding as it goes.
+fn read_history<'s>(
+    mut replay: Replay<'s>,
+    source: &'s dyn EventSource,
+    aggregate_id: &str,
+    limit: Option<usize>,
+) -> Result<(Replay<'s>, Resume), SourceError> {
     let mut snapshots = Vec::new();
     let mut query = Query::aggregate(aggregate_id);
     query.limit = limit;

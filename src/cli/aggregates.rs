@@ -24,7 +24,7 @@ pub fn run_with_health(
     let aggregates = session.source.aggregates()?;
     let mut healths = Vec::with_capacity(aggregates.len());
     for aggregate in &aggregates {
-        let mut replay = session.replay(&aggregate.id)?;
+        let mut replay = session.replay_for_one_pass(&aggregate.id)?;
         healths.push(crate::inspect::health(
             &mut replay,
             settings.invariant.as_deref(),

@@ -61,6 +61,16 @@ impl Session {
         let reducer = self.reducer_for(aggregate);
         Ok(load::replay(self.source.as_ref(), aggregate, reducer)?)
     }
+
+    /// As [`Session::replay`], for a command that reads its states in order, once.
+    pub fn replay_for_one_pass(&self, aggregate: &str) -> anyhow::Result<Replay<'_>> {
+        let reducer = self.reducer_for(aggregate);
+        Ok(load::replay_for_one_pass(
+            self.source.as_ref(),
+            aggregate,
+            reducer,
+        )?)
+    }
 }
 
 /// Says (after the command's result) how many of the first `upto` events, the ones the

@@ -36,7 +36,7 @@ pub fn run(
         .map(|r| r.name())
         .unwrap_or_else(|| "merge".into());
     for id in &ids {
-        let mut replay = session.replay(id)?;
+        let mut replay = session.replay_for_one_pass(id)?;
         reducer = replay.reducer_name();
         let (count, found) = verify_aggregate(id, &mut replay, &ignore)?;
         super::session::report_step_problems(id, &replay, replay.len());

@@ -52,6 +52,15 @@ impl<'s> Replay<'s> {
         Replay::with_storage(reducer, Storage::Memory(Vec::new()))
     }
 
+    /// For a command that reads its states in order, once (`state`, `diff`, `blame`): it
+    /// keeps almost no checkpoints, which would only cost it time and memory (copies of
+    /// the state every few events). Any position can still be reached, by folding from
+    /// the start.
+    pub fn for_one_pass(mut self) -> Replay<'s> {
+        self.fold.set_budget(0);
+        self
+    }
+
     /// A replay that lets payloads go once folded and reads them back from `pages`.
     pub fn paged(reducer: Arc<dyn Reducer>, pages: Box<dyn EventPages + 's>) -> Replay<'s> {
         Replay::with_storage(reducer, Storage::paged(pages))

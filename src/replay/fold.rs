@@ -58,6 +58,11 @@ impl Fold {
         }
     }
 
+    /// Keeps the checkpoints to `bytes` from now on (0: only the one the fold starts from).
+    pub fn set_budget(&mut self, bytes: usize) {
+        self.budget = bytes;
+    }
+
     /// Starts from `state` instead of null (a history that begins part-way).
     pub fn start_from(&mut self, state: Value) {
         let bytes = state_bytes(&state);

@@ -281,3 +281,25 @@ fn small_states_keep_their_close_checkpoints() {
     assert_eq!(r.fold.spacing, 64);
     assert_eq!(r.state_after(700).unwrap(), &json!({"n": 700}));
 }
+
+#[test]
+fn a_one_pass_replay_keeps_one_checkpoint_and_still_reaches_every_position() {
+    let mut r = Replay::new(Arc::new(MergeReducer)).for_one_pass();
+    let events: Vec<Event> = (1..=3000)
+        .map(|v| {
+            event(
+                v,
+                "2026-01-01",
+                Payload::from_value(json!({ format!("k{v}"): v })),
+            )
+        })
+        .collect();
+    for batch in events.chunks(500) {
+        r.extend(batch.to_vec());
+    }
+    assert_eq!(r.fold.checkpoints.len(), 1, "spacing {}", r.fold.spacing);
+    for count in [3000, 2999, 17, 0, 1500] {
+        let state = r.state_after(count).unwrap();
+        assert_eq!(state.as_object().map_or(0, |m| m.len()), count, "{count}");
+    }
+}
