@@ -99,6 +99,36 @@ def wide_store():
     return str(path)
 
 
+LEDGER_ENTRIES = 20_000
+
+
+def ledger_store():
+    """A store whose aggregate `ledger` adds an entry to its state with every event (the state
+    ends at about 4 MB of JSON), and the same events as JSON Lines for the jaq CLI: the case
+    where a checkpoint every 64 events held thousands of copies of a big state."""
+    path, lines = BENCH_DIR / "ledger.db", BENCH_DIR / "ledger.events.jsonl"
+    if path.exists():
+        path.unlink()
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "CREATE TABLE events(event_id TEXT PRIMARY KEY, aggregate_id TEXT NOT NULL,"
+        " aggregate_type TEXT NOT NULL, event_type TEXT NOT NULL, event_data TEXT NOT NULL,"
+        " metadata TEXT, version INTEGER NOT NULL, timestamp TEXT NOT NULL,"
+        " UNIQUE(aggregate_id, version));"
+    )
+    with open(lines, "w") as out:
+        for version in range(1, LEDGER_ENTRIES + 1):
+            data = json.dumps({f"e{version:05}": {"amount": version, "memo": "m" * 150}})
+            conn.execute(
+                "INSERT INTO events VALUES (?, 'ledger', 'bench', 'Entry', ?, NULL, ?, ?)",
+                (f"l{version}", data, version, "2026-01-15T10:00:00Z"),
+            )
+            out.write(json.dumps({"data": json.loads(data)}) + "\n")
+    conn.commit()
+    conn.close()
+    return str(path), str(lines)
+
+
 rows = []
 HERE = " (this machine)"
 
@@ -245,6 +275,21 @@ if TRANSCRIPT and Path(TRANSCRIPT).exists():
     t_s, t_rss = alone([REWIND, "state", TRANSCRIPT, "acc-huge", "--format", "json"], runs=HUGE_RUNS)
     row("10. state from a 1M-step transcript: peak RSS", f"{t_rss:.0f} MB, {t_s:.1f} s",
         f"file {size/2**20:.0f} MB", f"{t_rss*2**20/size:.2f}x", "<= 150 MB", t_rss <= 150)
+jaq_cli = BENCH_DIR / "jaq" / "bin" / "jaq"
+if jaq_cli.exists():
+    ledger, ledger_lines = ledger_store()
+    ledger_s, jaq_s, ledger_rss = side_by_side(
+        [REWIND, "state", ledger, "ledger", "--format", "json"],
+        [str(jaq_cli), "-n", "-c", "reduce inputs as $e ({}; . * $e.data)", ledger_lines],
+    )
+    _, jaq_rss = alone(
+        [str(jaq_cli), "-n", "-c", "reduce inputs as $e ({}; . * $e.data)", ledger_lines], runs=3
+    )
+    label = f"10. a state growing every event ({LEDGER_ENTRIES:,}-entry ledger)"
+    row(f"{label}: state", f"{ledger_s*1000:.0f} ms", f"jaq fold {jaq_s*1000:.0f} ms",
+        f"{jaq_s/ledger_s:.2f}x", ">= 0.9x (ev/s)", jaq_s >= 0.9 * ledger_s)
+    row(f"{label}: peak RSS", f"{ledger_rss:.0f} MB", f"jaq fold {jaq_rss:.0f} MB",
+        f"{ledger_rss/jaq_rss:.2f}x", "<= 3x", ledger_rss <= 3 * jaq_rss)
 tui_huge = read_jsonl("tui_huge.jsonl")
 if "keypress_to_frame" in tui_huge:
     huge = tui_huge["keypress_to_frame"]

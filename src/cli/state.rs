@@ -48,11 +48,17 @@ pub fn run(
     let time = replay
         .time_after(count)
         .map_or("-".to_string(), |t| format_time(&t));
-    let state = replay.state_after(count)?.clone();
+    // The event before the state is read first: the state is then printed where it lies,
+    // not copied (a big state's copy costs more than the fold).
+    let last = match format {
+        Shape::JsonWithPosition => count.checked_sub(1).map(|i| replay.event(i)).transpose()?,
+        Shape::Json | Shape::Pretty => None,
+    };
+    let total = replay.len();
+    let state = replay.state_after(count)?;
     match format {
-        Shape::Json => out.json_line(&state)?,
+        Shape::Json => out.json_line(state)?,
         Shape::JsonWithPosition => {
-            let last = count.checked_sub(1).map(|i| replay.event(i)).transpose()?;
             let last = last.as_ref();
             out.json_line(&json!({
                 "aggregate": aggregate,
@@ -68,9 +74,9 @@ pub fn run(
             out.line(&format!(
                 "# {} at v{version} ({count} of {} events, {time})",
                 terminal_safe(aggregate),
-                replay.len()
+                total
             ))?;
-            out.text(&pretty(&state))?;
+            out.text(&pretty(state))?;
         }
     }
     Ok(EXIT_OK)

@@ -57,7 +57,7 @@ impl<'s> Replay<'s> {
     /// the state every few events). Any position can still be reached, by folding from
     /// the start.
     pub fn for_one_pass(mut self) -> Replay<'s> {
-        self.fold.set_budget(0);
+        self.fold.keep_no_checkpoints();
         self
     }
 

@@ -58,9 +58,12 @@ impl Fold {
         }
     }
 
-    /// Keeps the checkpoints to `bytes` from now on (0: only the one the fold starts from).
-    pub fn set_budget(&mut self, bytes: usize) {
-        self.budget = bytes;
+    /// Keeps no checkpoint but the one the fold starts from: not even the first few, which
+    /// would each copy the state.
+    pub fn keep_no_checkpoints(&mut self) {
+        self.budget = 0;
+        // Never reached: `first_new / spacing` stays 0 and no boundary comes.
+        self.spacing = usize::MAX / 4;
     }
 
     /// Starts from `state` instead of null (a history that begins part-way).
