@@ -171,8 +171,9 @@ impl SqliteSource {
             .map_err(|e| self.error(e, "count snapshots"))?;
         let mut counts = HashMap::new();
         while let Some(row) = rows.next().map_err(|e| self.error(e, "count snapshots"))? {
+            // An id stored in several forms (42 and '42') is one aggregate: its counts add up.
             if let Some(id) = decode::text(row.get_ref_unwrap(0)) {
-                counts.insert(id, row.get::<_, i64>(1).unwrap_or(0).max(0) as u64);
+                *counts.entry(id).or_default() += row.get::<_, i64>(1).unwrap_or(0).max(0) as u64;
             }
         }
         Ok(counts)
@@ -205,7 +206,7 @@ impl EventSource for SqliteSource {
             .prepare(&self.queries.list_events)
             .map_err(|e| self.error(e, doing))?;
         let mut rows = stmt.query([]).map_err(|e| self.error(e, doing))?;
-        let mut summaries = Vec::new();
+        let mut summaries = Summaries::default();
         while let Some(row) = rows.next().map_err(|e| self.error(e, doing))? {
             let times = time_range::unpack(row.get_ref_unwrap(3));
             let row = SqliteRow(row);
@@ -217,9 +218,9 @@ impl EventSource for SqliteSource {
             };
             summary.first_timestamp = times.map(|t| t.0);
             summary.last_timestamp = times.map(|t| t.1);
-            summaries.push(summary);
+            summaries.add(summary);
         }
-        Ok(summaries)
+        Ok(summaries.list)
     }
 
     fn event_count_hint(&self, aggregate_id: &str) -> Option<usize> {
@@ -250,6 +251,40 @@ impl EventSource for SqliteSource {
         };
         drop(tx);
         resume
+    }
+}
+
+/// The aggregate list, one entry per id as listed: the list's query groups by the stored
+/// value, so an id written as INTEGER by one writer and as TEXT by another comes in two
+/// rows (and a REAL or BLOB one apart from text that reads the same), merged here. An id
+/// keeps the place of its first row.
+#[derive(Default)]
+struct Summaries {
+    list: Vec<AggregateSummary>,
+    places: HashMap<String, usize>,
+}
+
+impl Summaries {
+    fn add(&mut self, summary: AggregateSummary) {
+        let Some(&place) = self.places.get(&summary.id) else {
+            self.places.insert(summary.id.clone(), self.list.len());
+            self.list.push(summary);
+            return;
+        };
+        let merged = &mut self.list[place];
+        merged.events += summary.events;
+        merged.snapshots += summary.snapshots;
+        merged.aggregate_type = least(merged.aggregate_type.take(), summary.aggregate_type);
+        merged.first_timestamp = least(merged.first_timestamp, summary.first_timestamp);
+        merged.last_timestamp = merged.last_timestamp.max(summary.last_timestamp);
+    }
+}
+
+/// The lesser of two values, either of which may be missing (as SQL's MIN over both).
+fn least<T: Ord>(a: Option<T>, b: Option<T>) -> Option<T> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 
@@ -285,5 +320,56 @@ fn sqlite_error(path: &Path, err: rusqlite::Error, doing: &str) -> SourceError {
             SourceError::open_with(format!("cannot open {shown}"), err)
         }
         _ => SourceError::read_with(format!("could not {doing} from {shown}"), err),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::parse_time;
+
+    fn summary(
+        id: &str,
+        ty: Option<&str>,
+        events: u64,
+        times: Option<(&str, &str)>,
+    ) -> AggregateSummary {
+        AggregateSummary {
+            id: id.into(),
+            aggregate_type: ty.map(Into::into),
+            events,
+            first_timestamp: times.and_then(|t| parse_time(t.0)),
+            last_timestamp: times.and_then(|t| parse_time(t.1)),
+            snapshots: 1,
+        }
+    }
+
+    #[test]
+    fn rows_of_one_id_in_several_forms_merge_as_sql_would_have_counted_them() {
+        let mut list = Summaries::default();
+        list.add(summary(
+            "42",
+            Some("b"),
+            2,
+            Some(("2026-01-02T00:00:00Z", "2026-01-03T00:00:00Z")),
+        ));
+        list.add(summary("acc-1", None, 1, None));
+        list.add(summary(
+            "42",
+            Some("a"),
+            3,
+            Some(("2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z")),
+        ));
+        list.add(summary("42", None, 1, None));
+        let merged = &list.list[0];
+        assert_eq!(list.list.len(), 2);
+        assert_eq!(
+            (merged.id.as_str(), merged.events, merged.snapshots),
+            ("42", 6, 3)
+        );
+        assert_eq!(merged.aggregate_type.as_deref(), Some("a"));
+        assert_eq!(merged.first_timestamp, parse_time("2026-01-01T00:00:00Z"));
+        assert_eq!(merged.last_timestamp, parse_time("2026-01-03T00:00:00Z"));
+        assert_eq!(list.list[1].id, "acc-1");
     }
 }
