@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::mapping::{quote_identifier, SqlMapping};
-use super::{Column, Dialect, Kind};
+use super::{Column, Dialect, IdForms, Kind};
 use crate::source::BadOption;
 
 /// SQL expressions, one per field, over the events table.
@@ -72,12 +72,21 @@ pub struct Queries {
     pub list_times: Option<String>,
     pub count_events: String,
     pub list_snapshots: Option<String>,
-    /// One aggregate's events (the id bound as [`Dialect::id_matches`] says), in version
-    /// order.
+    /// SQLite: a stored aggregate id equal to parameter 1, if the events table holds one
+    /// (`LIMIT 1`): which of the values an id may stand for the store holds, and as what.
+    pub find_id: Option<String>,
+    /// SQLite: the same over the snapshots table.
+    pub find_snapshot_id: Option<String>,
+    /// One aggregate's events (the id bound as [`Dialect::id_matches`] says, held in one
+    /// form: [`IdForms::One`]), in version order.
     pub read_events: String,
     /// One aggregate's events after the one of version parameter `n` at position `n + 1`
     /// (`n` = [`Dialect::first_after_id`]), in its order: the next page of its history.
     pub read_events_page: String,
+    /// SQLite: `read_events` and `read_events_page` for an id the store holds in several
+    /// forms ([`IdForms::Several`]).
+    pub read_events_several: Option<String>,
+    pub read_events_page_several: Option<String>,
     /// Where events have no position (a PostgreSQL table or view without one): one
     /// aggregate's events of version parameter 2 or later (or none), and how many come
     /// before that version. An event's position is then its place in the history, and a
@@ -94,7 +103,10 @@ pub struct Queries {
     pub read_store_after: String,
     /// The highest position: where the next read resumes.
     pub last_position: String,
+    /// One aggregate's snapshots in version order, the id held in one form (as
+    /// `read_events`); SQLite: `read_snapshots_several` for an id held in several.
     pub read_snapshots: Option<String>,
+    pub read_snapshots_several: Option<String>,
 }
 
 /// The type of each column of the mapped tables, by lowercase (table, column), as the
@@ -306,18 +318,38 @@ impl Layout {
                 table = e.table,
             )
         });
-        let matches = d.id_matches(id, &e.table, false);
+        // The reads in version order take the equality the id index serves in that order
+        // (SQLite picks the one form the store holds, or those reads below); the others
+        // take every form an id is held in (see `Dialect::id_matches`).
+        let one = d.id_matches(id, IdForms::One, false);
+        let matches = d.id_matches(id, IdForms::Several, false);
         let n = d.first_after_id();
-        let read_events = self.aggregate_events(std::slice::from_ref(&matches));
-        let read_events_page = self.aggregate_events(&[
-            matches.clone(),
-            format!(
-                "({}, {position}) > ({}, {})",
-                e.version.sql,
-                d.integer_param(n),
-                d.integer_param(n + 1)
-            ),
-        ]);
+        let page_after = format!(
+            "({}, {position}) > ({}, {})",
+            e.version.sql,
+            d.integer_param(n),
+            d.integer_param(n + 1)
+        );
+        let read_events = self.aggregate_events(std::slice::from_ref(&one));
+        let read_events_page = self.aggregate_events(&[one, page_after.clone()]);
+        let sqlite = d == Dialect::Sqlite;
+        let read_events_several =
+            sqlite.then(|| self.aggregate_events(std::slice::from_ref(&matches)));
+        let read_events_page_several =
+            sqlite.then(|| self.aggregate_events(&[matches.clone(), page_after]));
+        let find = |table: &str, id: &Column| {
+            sqlite.then(|| {
+                format!(
+                    "SELECT {id} FROM {table} WHERE {id} = ?1 LIMIT 1",
+                    id = id.sql
+                )
+            })
+        };
+        let find_id = find(&e.table, id);
+        let find_snapshot_id = self
+            .snapshots
+            .as_ref()
+            .and_then(|s| find(&s.table, &s.aggregate_id));
         let version = &e.version.sql;
         let read_events_from_version = self.aggregate_events(&[
             matches.clone(),
@@ -328,39 +360,51 @@ impl Layout {
             e.table,
             d.integer_param(n)
         );
-        let read_events_after =
-            self.aggregate_events(&[d.id_matches(id, &e.table, true), d.after(position, n)]);
+        let read_events_after = self.aggregate_events(&[
+            d.id_matches(id, IdForms::Several, true),
+            d.after(position, n),
+        ]);
         let read_store = self.store_events(&format!("{position} >= {}", d.param(1)));
         let read_store_after = self.store_events(&d.after(position, 1));
         let last_position = format!("SELECT MAX({position}) FROM {}", e.positions_table);
         let count_events = format!("SELECT COUNT(*) FROM {} WHERE {matches}{filter}", e.table,);
-        let (list_snapshots, read_snapshots) = match &self.snapshots {
-            None => (None, None),
-            Some(s) => (
-                Some(format!(
-                    "SELECT {id_text}, COUNT(*) FROM {table} WHERE {id} IS NOT NULL GROUP BY {id}",
-                    id_text = d.select(&s.aggregate_id),
-                    id = s.aggregate_id.sql,
-                    table = s.table,
-                )),
-                Some(format!(
-                    "SELECT {version}, {state}, {created} FROM {table} WHERE {matches} ORDER BY {order}",
-                    version = d.select(&s.version),
-                    state = d.select(&s.state),
-                    created = d.select(&s.created_at),
-                    table = s.table,
-                    matches = d.id_matches(&s.aggregate_id, &s.table, false),
-                    order = s.version.sql,
-                )),
-            ),
+        let (list_snapshots, read_snapshots, read_snapshots_several) = match &self.snapshots {
+            None => (None, None, None),
+            Some(s) => {
+                let read = |forms| {
+                    format!(
+                        "SELECT {version}, {state}, {created} FROM {table} WHERE {matches} ORDER BY {order}",
+                        version = d.select(&s.version),
+                        state = d.select(&s.state),
+                        created = d.select(&s.created_at),
+                        table = s.table,
+                        matches = d.id_matches(&s.aggregate_id, forms, false),
+                        order = s.version.sql,
+                    )
+                };
+                (
+                    Some(format!(
+                        "SELECT {id_text}, COUNT(*) FROM {table} WHERE {id} IS NOT NULL GROUP BY {id}",
+                        id_text = d.select(&s.aggregate_id),
+                        id = s.aggregate_id.sql,
+                        table = s.table,
+                    )),
+                    Some(read(IdForms::One)),
+                    sqlite.then(|| read(IdForms::Several)),
+                )
+            }
         };
         Queries {
             list_events,
             list_times,
             count_events,
             list_snapshots,
+            find_id,
+            find_snapshot_id,
             read_events,
             read_events_page,
+            read_events_several,
+            read_events_page_several,
             read_events_from_version,
             count_events_before_version,
             read_events_after,
@@ -368,6 +412,7 @@ impl Layout {
             read_store_after,
             last_position,
             read_snapshots,
+            read_snapshots_several,
         }
     }
 }
@@ -393,7 +438,7 @@ mod tests {
         assert!(
             sqlite
                 .read_events_after
-                .contains("AND \"global_position\" > ?4"),
+                .contains("AND \"global_position\" > ?5"),
             "{}",
             sqlite.read_events_after
         );
@@ -407,19 +452,38 @@ mod tests {
         assert!(
             sqlite
                 .read_events_after
-                .contains("WHERE +\"aggregate_id\" = (SELECT k FROM"),
+                .contains("WHERE +\"aggregate_id\" IN (?1, ?2, ?3, ?4) AND"),
             "{}",
             sqlite.read_events_after
         );
         assert!(sqlite
             .read_events_page
-            .contains("AND (\"version\", \"global_position\") > (?4, ?5)"));
+            .contains("AND (\"version\", \"global_position\") > (?5, ?6)"));
         assert!(
             pg.read_events_page
                 .contains("AND (\"version\", \"global_position\") > ($2::bigint, $3::bigint)"),
             "{}",
             pg.read_events_page
         );
+        // SQLite reads an id held in one form with an equality, which the id index serves
+        // in version order, and in several with an IN list; PostgreSQL's ids are typed.
+        assert!(
+            sqlite
+                .read_events
+                .contains("WHERE \"aggregate_id\" = COALESCE(?1, ?2, ?3, ?4) ORDER BY"),
+            "{}",
+            sqlite.read_events
+        );
+        let several = sqlite.read_events_page_several.as_deref().unwrap();
+        assert!(
+            several.contains("WHERE \"aggregate_id\" IN (?1, ?2, ?3, ?4) AND (\"version\""),
+            "{several}"
+        );
+        assert_eq!(
+            sqlite.find_id.as_deref(),
+            Some("SELECT \"aggregate_id\" FROM \"events\" WHERE \"aggregate_id\" = ?1 LIMIT 1")
+        );
+        assert!(pg.find_id.is_none() && pg.read_events_several.is_none());
         assert!(pg.read_events.contains("FROM \"app\".\"events\""));
         assert!(pg
             .read_events

@@ -43,6 +43,16 @@ pub enum Kind {
     Other,
 }
 
+/// How many stored values an aggregate id is bound as (see [`Dialect::id_matches`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdForms {
+    /// One value (or none): an equality, which the id index serves in version order.
+    One,
+    /// Up to four (an id written as INTEGER by one writer and TEXT by another): an IN list,
+    /// whose rows are sorted after the index finds them.
+    Several,
+}
+
 /// A column or an expression over the store's tables, with how to read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Column {
@@ -98,24 +108,25 @@ impl Dialect {
         }
     }
 
-    /// `column` (of `table`) equal to the stored value an aggregate id as listed names.
+    /// `column` equal to a stored value an aggregate id as listed names.
     ///
-    /// SQLite binds the id as `sqlite::decode::id_params` gives it (?1 the text, ?2 the
-    /// integer it spells, ?3 the blob its hex spells, since ids stored as numbers or blobs
-    /// are listed as `42` or hex) and takes the first the table holds, so two ids that list
-    /// alike are never read as one history. PostgreSQL binds the text as $1, cast to the
-    /// column's type. `unindexed` keeps SQLite off the id index where it would walk an
-    /// aggregate's whole history instead of the new positions (`+id`); PostgreSQL's planner
-    /// chooses by cost and needs no hint.
-    pub fn id_matches(self, column: &Column, table: &str, unindexed: bool) -> String {
+    /// An id is its text as listed: SQLite binds, as ?1 to ?4, the values the store holds
+    /// under that text (`sqlite::decode::StoredIds`: the text itself, the INTEGER `42`, the
+    /// REAL `1.5`, the BLOB `x'c0ffee'`; NULL for the rest), and [`IdForms`] says whether
+    /// more than one is bound. The column is never cast, so the id index serves the read.
+    /// PostgreSQL binds the text as $1, cast to the column's type (its ids are typed, so
+    /// `forms` changes nothing there). `unindexed` keeps SQLite off the id index where it
+    /// would walk an aggregate's whole history instead of the new positions (`+id`);
+    /// PostgreSQL's planner chooses by cost and needs no hint.
+    pub fn id_matches(self, column: &Column, forms: IdForms, unindexed: bool) -> String {
         match self {
-            Dialect::Sqlite => format!(
-                "{prefix}{id} = (SELECT k FROM (SELECT ?1 AS k, 1 AS o UNION ALL SELECT ?2, 2 \
-                 UNION ALL SELECT ?3, 3) WHERE k IS NOT NULL AND EXISTS (SELECT 1 FROM {table} \
-                 WHERE {id} = k) ORDER BY o LIMIT 1)",
-                prefix = if unindexed { "+" } else { "" },
-                id = column.sql,
-            ),
+            Dialect::Sqlite => {
+                let (prefix, id) = (if unindexed { "+" } else { "" }, &column.sql);
+                match forms {
+                    IdForms::One => format!("{prefix}{id} = COALESCE(?1, ?2, ?3, ?4)"),
+                    IdForms::Several => format!("{prefix}{id} IN (?1, ?2, ?3, ?4)"),
+                }
+            }
             Dialect::Postgres => self.matches(column, 1),
         }
     }
@@ -123,7 +134,7 @@ impl Dialect {
     /// The first parameter after the aggregate id's (see [`Dialect::id_matches`]).
     pub fn first_after_id(self) -> usize {
         match self {
-            Dialect::Sqlite => 4,
+            Dialect::Sqlite => 5,
             Dialect::Postgres => 2,
         }
     }
@@ -170,13 +181,20 @@ mod tests {
             Dialect::Postgres.matches(&id, 1),
             "\"stream_id\" = $1::text::uuid"
         );
-        assert!(Dialect::Sqlite
-            .id_matches(&id, "t", true)
-            .starts_with("+\"stream_id\" = (SELECT k FROM (SELECT ?1 AS k"));
         assert_eq!(
-            Dialect::Postgres.id_matches(&id, "t", true),
-            "\"stream_id\" = $1::text::uuid"
+            Dialect::Sqlite.id_matches(&id, IdForms::One, false),
+            "\"stream_id\" = COALESCE(?1, ?2, ?3, ?4)"
         );
+        assert_eq!(
+            Dialect::Sqlite.id_matches(&id, IdForms::Several, true),
+            "+\"stream_id\" IN (?1, ?2, ?3, ?4)"
+        );
+        for forms in [IdForms::One, IdForms::Several] {
+            assert_eq!(
+                Dialect::Postgres.id_matches(&id, forms, true),
+                "\"stream_id\" = $1::text::uuid"
+            );
+        }
         assert_eq!(Dialect::Sqlite.after("p", 2), "p > ?2");
         assert_eq!(Dialect::Postgres.after("p", 2), "(p > $2 OR p = ANY($3))");
         let flag = Column::new("\"archived\"", Kind::Other);

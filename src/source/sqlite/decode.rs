@@ -5,6 +5,7 @@ use rusqlite::types::{Value as SqlValue, ValueRef};
 use serde_json::Value;
 
 use crate::model::{EventIssue, JsonText, Payload};
+use crate::source::sql::IdForms;
 use crate::source::timestamp;
 
 /// A JSON column: text or a blob of UTF-8 JSON.
@@ -49,26 +50,72 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The values an aggregate id as listed may stand for, in the order `layout::id_matches`
-/// tries them: the text, the integer it spells (`42`), the blob its literal spells
-/// (`x'c0ffee'`, or bare hex as rewind listed blobs before); NULL where it spells none.
-pub fn id_params(id: &str) -> [SqlValue; 3] {
-    let integer = id
-        .parse::<i64>()
-        .ok()
-        .filter(|n| n.to_string() == id)
-        .map_or(SqlValue::Null, SqlValue::Integer);
-    let literal = id
+/// The value of each storage class whose text, as [`text`] writes it, is `id`: the values
+/// an id as listed may stand for. In the order of `Dialect::id_matches`' parameters: the
+/// text itself, the INTEGER `42` writes, the REAL `1.5` writes (none for a whole number:
+/// SQLite compares the integer with reals as numbers), the BLOB `x'c0ffee'` writes; NULL
+/// where none does. `042` and `42.0` are the text of no number, and `c0ffee` of no blob.
+pub fn id_candidates(id: &str) -> [SqlValue; 4] {
+    let integer = id.parse::<i64>().ok().filter(|n| n.to_string() == id);
+    let real = match integer {
+        Some(_) => None,
+        None => id.parse::<f64>().ok().filter(|f| f.to_string() == id),
+    };
+    let blob = id
         .strip_prefix("x'")
         .and_then(|rest| rest.strip_suffix('\''))
-        .unwrap_or(id);
-    let blob = hex_bytes(literal).map_or(SqlValue::Null, SqlValue::Blob);
-    [SqlValue::Text(id.to_string()), integer, blob]
+        .and_then(hex_bytes);
+    [
+        SqlValue::Text(id.to_string()),
+        integer.map_or(SqlValue::Null, SqlValue::Integer),
+        real.map_or(SqlValue::Null, SqlValue::Real),
+        blob.map_or(SqlValue::Null, SqlValue::Blob),
+    ]
 }
 
-/// Lowercase hex, as `text` writes blobs, back to bytes.
+/// The values a store holds an aggregate id as, bound as `Dialect::id_matches` reads
+/// them: each a value the store returned for one of [`id_candidates`], kept only when its
+/// text is the id (a column of INTEGER affinity turns `'042'` into 42 when it compares
+/// them, and that row is aggregate `42`), once each; NULL in the other places.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredIds {
+    /// In the places of [`id_candidates`]; NULL where the store holds none.
+    pub values: [SqlValue; 4],
+}
+
+const NO_IDS: [SqlValue; 4] = [
+    SqlValue::Null,
+    SqlValue::Null,
+    SqlValue::Null,
+    SqlValue::Null,
+];
+
+impl StoredIds {
+    /// From what the store returned for each candidate (`None`: no row, or not asked).
+    pub fn of(id: &str, found: [Option<SqlValue>; 4]) -> StoredIds {
+        let mut values = NO_IDS;
+        for (slot, value) in found.into_iter().enumerate() {
+            let Some(value) = value else { continue };
+            let shows_as_id = text(ValueRef::from(&value)).is_some_and(|shown| shown == id);
+            if shows_as_id && !values.contains(&value) {
+                values[slot] = value;
+            }
+        }
+        StoredIds { values }
+    }
+
+    /// Whether the id is held in one form (or none): one equality reads it.
+    pub fn forms(&self) -> IdForms {
+        match self.values.iter().filter(|v| **v != SqlValue::Null).count() {
+            0 | 1 => IdForms::One,
+            _ => IdForms::Several,
+        }
+    }
+}
+
+/// Lowercase hex, as `text` writes blobs, back to bytes (none for `x''`, the empty blob).
 fn hex_bytes(text: &str) -> Option<Vec<u8>> {
-    if text.is_empty() || text.len() % 2 != 0 {
+    if text.len() % 2 != 0 {
         return None;
     }
     let digit = |c: u8| match c {
@@ -166,13 +213,19 @@ mod tests {
         for value in [
             ValueRef::Integer(42),
             ValueRef::Integer(-7),
+            ValueRef::Integer(i64::MIN),
+            ValueRef::Real(1.5),
+            ValueRef::Real(-0.25),
+            ValueRef::Real(1e20),
             ValueRef::Blob(&[0xc0, 0xff, 0xee]),
+            ValueRef::Blob(&[]),
             ValueRef::Text(b"acc-1"),
+            ValueRef::Text(b"042"),
         ] {
             let listed = text(value).unwrap();
             let owned = SqlValue::from(value);
             assert!(
-                id_params(&listed).contains(&owned),
+                id_candidates(&listed).contains(&owned),
                 "{value:?} listed as {listed}"
             );
         }
@@ -182,9 +235,73 @@ mod tests {
             "x'c0ffee'"
         );
         assert_eq!(text(ValueRef::Text(b"c0ffee")).unwrap(), "c0ffee");
-        assert_eq!(id_params("c0ffee")[2], id_params("x'c0ffee'")[2]);
-        assert_eq!(id_params("007")[1], SqlValue::Null);
-        assert_eq!(id_params("abc")[2], SqlValue::Null);
+    }
+
+    #[test]
+    fn an_id_stands_only_for_values_whose_text_it_is() {
+        let nulls = |id: &str| {
+            id_candidates(id)
+                .iter()
+                .filter(|v| **v == SqlValue::Null)
+                .count()
+        };
+        // Text of no number and of no blob: the text alone.
+        for id in [
+            "042",
+            "42.0",
+            "1.50",
+            "+1",
+            "1e3",
+            "c0ffee",
+            "x'C0FFEE'",
+            "x'abc'",
+            "",
+        ] {
+            assert_eq!(nulls(id), 3, "{id}");
+        }
+        assert_eq!(
+            id_candidates("42"),
+            [
+                SqlValue::Text("42".into()),
+                SqlValue::Integer(42),
+                SqlValue::Null,
+                SqlValue::Null
+            ]
+        );
+        assert_eq!(id_candidates("1.5")[2], SqlValue::Real(1.5));
+        assert_eq!(id_candidates("x'00ff'")[3], SqlValue::Blob(vec![0, 0xff]));
+    }
+
+    #[test]
+    fn stored_ids_keep_what_shows_as_the_id_once() {
+        let text = |t: &str| Some(SqlValue::Text(t.into()));
+        // INTEGER and TEXT rows of 42: two forms, read with an IN list.
+        let mixed = StoredIds::of("42", [text("42"), Some(SqlValue::Integer(42)), None, None]);
+        assert_eq!(mixed.forms(), IdForms::Several);
+        // A column of INTEGER affinity finds 42 for the text too: one form.
+        let typed = StoredIds::of(
+            "42",
+            [
+                Some(SqlValue::Integer(42)),
+                Some(SqlValue::Integer(42)),
+                None,
+                None,
+            ],
+        );
+        assert_eq!(typed.forms(), IdForms::One);
+        assert_eq!(
+            typed.values,
+            [
+                SqlValue::Integer(42),
+                SqlValue::Null,
+                SqlValue::Null,
+                SqlValue::Null
+            ]
+        );
+        // …and for '042', which is another aggregate's text: nothing to read.
+        let other = StoredIds::of("042", [Some(SqlValue::Integer(42)), None, None, None]);
+        assert_eq!(other.values, NO_IDS);
+        assert_eq!(other.forms(), IdForms::One);
     }
 
     #[test]

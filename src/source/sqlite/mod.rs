@@ -224,11 +224,16 @@ impl EventSource for SqliteSource {
     }
 
     fn event_count_hint(&self, aggregate_id: &str) -> Option<usize> {
+        let ids = self
+            .stored_ids(
+                self.queries.find_id.as_deref(),
+                aggregate_id,
+                "count events",
+            )
+            .ok()?;
         let conn = self.db.get();
         let mut stmt = conn.prepare_cached(&self.queries.count_events).ok()?;
-        let count: i64 = stmt
-            .query_row(decode::id_params(aggregate_id), |row| row.get(0))
-            .ok()?;
+        let count: i64 = stmt.query_row(ids.values, |row| row.get(0)).ok()?;
         usize::try_from(count).ok()
     }
 

@@ -3,12 +3,14 @@
 
 use std::ops::ControlFlow;
 
-use rusqlite::ToSql;
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{OptionalExtension, ToSql};
 
+use super::decode::{self, StoredIds};
 use super::rows::SqliteRow;
-use super::{decode, SqliteSource};
+use super::SqliteSource;
 use crate::model::{Chunk, Snapshot, StorePosition};
-use crate::source::sql;
+use crate::source::sql::{self, IdForms};
 use crate::source::{Batched, Query, Resume, SourceError, Start};
 
 /// Events are handed out in batches this size, so a front end can show progress.
@@ -82,18 +84,29 @@ impl SqliteSource {
             false => Vec::new(),
         };
         let q = &self.queries;
+        let ids = self.stored_ids(q.find_id.as_deref(), id, "read events")?;
+        let [text, integer, real, blob] = &ids.values;
+        // Version order comes from the id index when the store holds the id in one form;
+        // rows of several are sorted after the index finds them.
+        let (read_events, read_events_page) = match (ids.forms(), &q.read_events_several) {
+            (IdForms::Several, Some(several)) => (
+                several,
+                q.read_events_page_several.as_ref().unwrap_or(several),
+            ),
+            _ => (&q.read_events, &q.read_events_page),
+        };
         if let Start::After { version, position } = &query.start {
-            let [text, integer, blob] = decode::id_params(id);
             let _ = match (self.positioned, position) {
                 (true, StorePosition::Seq(at)) => {
                     let version = i64::try_from(*version).unwrap_or(i64::MAX);
-                    let params: [&dyn ToSql; 5] = [&text, &integer, &blob, &version, at];
-                    self.read_rows(&q.read_events_page, &params, query, 0, sink)?
+                    let params: [&dyn ToSql; 6] = [text, integer, real, blob, &version, at];
+                    self.read_rows(read_events_page, &params, query, 0, sink)?
                 }
                 // Without positions, an event's position is its place in the history.
                 (false, StorePosition::Seq(at)) => {
                     let skip = usize::try_from(*at).unwrap_or(0);
-                    self.read_rows(&q.read_events, &[&text, &integer, &blob], query, skip, sink)?
+                    let params: [&dyn ToSql; 4] = [text, integer, real, blob];
+                    self.read_rows(read_events, &params, query, skip, sink)?
                 }
                 (_, other) => {
                     return Err(SourceError::Position(format!(
@@ -103,27 +116,18 @@ impl SqliteSource {
             };
             return self.resume_point(query);
         }
+        let params: [&dyn ToSql; 4] = [text, integer, real, blob];
         let read = match (query.resume(), self.positioned) {
             (Some(after), true) => {
-                let [text, integer, blob] = decode::id_params(id);
-                self.read_rows(
-                    &q.read_events_after,
-                    &[&text, &integer, &blob, &after.after()],
-                    query,
-                    0,
-                    sink,
-                )?
+                let params: [&dyn ToSql; 5] = [text, integer, real, blob, &after.after()];
+                self.read_rows(&q.read_events_after, &params, query, 0, sink)?
             }
             // Without positions, a resume point counts the aggregate's events instead.
             (after, false) => {
                 let skip = after.map_or(0, |r| usize::try_from(r.after()).unwrap_or(0));
-                let [text, integer, blob] = decode::id_params(id);
-                self.read_rows(&q.read_events, &[&text, &integer, &blob], query, skip, sink)?
+                self.read_rows(read_events, &params, query, skip, sink)?
             }
-            (None, true) => {
-                let [text, integer, blob] = decode::id_params(id);
-                self.read_rows(&q.read_events, &[&text, &integer, &blob], query, 0, sink)?
-            }
+            (None, true) => self.read_rows(read_events, &params, query, 0, sink)?,
         };
         if !read.stopped && !snapshots.is_empty() {
             let _ = sink(Chunk::Snapshots(snapshots));
@@ -179,15 +183,20 @@ impl SqliteSource {
     }
 
     fn read_snapshots(&self, aggregate_id: &str) -> Result<Vec<Snapshot>, SourceError> {
-        let Some(sql) = &self.queries.read_snapshots else {
+        let q = &self.queries;
+        let Some(one) = &q.read_snapshots else {
             return Ok(Vec::new());
         };
         let doing = "read snapshots";
+        let ids = self.stored_ids(q.find_snapshot_id.as_deref(), aggregate_id, doing)?;
+        // As events: in version order from the index unless the id is held in several forms.
+        let sql = match (ids.forms(), &q.read_snapshots_several) {
+            (IdForms::Several, Some(several)) => several,
+            _ => one,
+        };
         let conn = self.db.get();
         let mut stmt = conn.prepare_cached(sql).map_err(|e| self.error(e, doing))?;
-        let mut rows = stmt
-            .query(decode::id_params(aggregate_id))
-            .map_err(|e| self.error(e, doing))?;
+        let mut rows = stmt.query(ids.values).map_err(|e| self.error(e, doing))?;
         let mut snapshots = Vec::new();
         while let Some(row) = rows.next().map_err(|e| self.error(e, doing))? {
             self.db.row_handed();
@@ -199,5 +208,114 @@ impl SqliteSource {
             ));
         }
         Ok(snapshots)
+    }
+
+    /// The values the table of `find` (`Queries::find_id` or `find_snapshot_id`) holds `id`
+    /// as: one indexed lookup per value the id may stand for (a view without an index is
+    /// scanned until one is found, as a read would).
+    pub(super) fn stored_ids(
+        &self,
+        find: Option<&str>,
+        id: &str,
+        doing: &str,
+    ) -> Result<StoredIds, SourceError> {
+        let candidates = decode::id_candidates(id);
+        let Some(find) = find else {
+            return Ok(StoredIds { values: candidates });
+        };
+        let mut found: [Option<SqlValue>; 4] = Default::default();
+        let conn = self.db.get();
+        let mut stmt = conn
+            .prepare_cached(find)
+            .map_err(|e| self.error(e, doing))?;
+        for (slot, candidate) in found.iter_mut().zip(candidates) {
+            if candidate != SqlValue::Null {
+                *slot = stmt
+                    .query_row([candidate], |row| row.get::<_, SqlValue>(0))
+                    .optional()
+                    .map_err(|e| self.error(e, doing))?;
+            }
+        }
+        Ok(StoredIds::of(id, found))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ops::ControlFlow;
+
+    use rusqlite::types::Value as SqlValue;
+
+    use super::super::{SqliteOptions, SqliteSource};
+    use crate::model::{Chunk, StorePosition};
+    use crate::source::{EventSource, Query, Resume, Start};
+
+    /// Aggregate 42 as INTEGER (v1, v3) and TEXT (v2, v4), `acc-1` as TEXT, in a file.
+    fn mixed_store() -> (tempfile::TempDir, SqliteSource) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.db");
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE events(aggregate_id, aggregate_type, version, event_type,
+                 event_data, metadata, timestamp);
+             CREATE INDEX by_id ON events(aggregate_id, version);",
+        )
+        .unwrap();
+        let rows = [
+            (SqlValue::Integer(42), 1),
+            (SqlValue::Text("acc-1".into()), 1),
+            (SqlValue::Text("42".into()), 2),
+            (SqlValue::Integer(42), 3),
+            (SqlValue::Text("42".into()), 4),
+        ];
+        for (id, version) in rows {
+            conn.execute(
+                "INSERT INTO events VALUES (?1, 't', ?2, 'E', '{}', NULL, '2026-01-01T00:00:00Z')",
+                rusqlite::params![id, version],
+            )
+            .unwrap();
+        }
+        drop(conn);
+        let source = SqliteSource::open(&path, SqliteOptions::default()).unwrap();
+        (dir, source)
+    }
+
+    fn versions(source: &SqliteSource, query: &Query) -> (Vec<u64>, Resume) {
+        let mut versions = Vec::new();
+        let resume = source
+            .query(query, &mut |chunk| {
+                if let Chunk::Events(events) = chunk {
+                    versions.extend(events.iter().map(|e| e.version));
+                }
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+        (versions, resume)
+    }
+
+    #[test]
+    fn an_id_held_as_integer_and_text_is_one_history_in_every_read() {
+        let (_dir, source) = mixed_store();
+        let list = source.aggregates().unwrap();
+        let ids: Vec<(&str, u64)> = list.iter().map(|a| (a.id.as_str(), a.events)).collect();
+        assert_eq!(ids, [("42", 4), ("acc-1", 1)]);
+        assert_eq!(source.event_count_hint("42"), Some(4));
+        let (all, _) = versions(&source, &Query::aggregate("42"));
+        assert_eq!(all, [1, 2, 3, 4]);
+        // The page after v2 (position 3) goes on in version order across both forms.
+        let (page, _) = versions(
+            &source,
+            &Query::page("42", Some((2, StorePosition::Seq(3))), 10),
+        );
+        assert_eq!(page, [3, 4]);
+        // Following from a resume point reads only what was stored after it, of both forms.
+        let after = Query::aggregate("42").starting(Start::Resume(Resume::at(3)));
+        assert_eq!(versions(&source, &after).0, [3, 4]);
+        // An id held in one form reads as before.
+        assert_eq!(versions(&source, &Query::aggregate("acc-1")).0, [1]);
+        assert_eq!(
+            versions(&source, &Query::aggregate("042")).0,
+            Vec::<u64>::new()
+        );
     }
 }
