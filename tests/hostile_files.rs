@@ -36,11 +36,8 @@ fn transcript_text() -> String {
 
 /// rewind under an address-space limit, so a runaway allocation fails instead of swapping.
 fn limited(args: &[&str]) -> std::process::Output {
-    Command::new("prlimit")
-        .arg("--as=2000000000")
-        .arg(env!("CARGO_BIN_EXE_rewind"))
+    support::under_address_limit(2_000_000_000)
         .args(args)
-        .env("NO_COLOR", "1")
         .output()
         .expect("prlimit runs")
 }
@@ -66,11 +63,8 @@ fn one_endless_line_is_refused_at_the_line_limit_in_bounded_memory() {
     let file = std::fs::File::create(&path).unwrap();
     file.set_len(1100 << 20).unwrap();
     drop(file);
-    let output = Command::new("prlimit")
-        .arg("--as=1000000000")
-        .arg(env!("CARGO_BIN_EXE_rewind"))
+    let output = support::under_address_limit(1_000_000_000)
         .args(["aggregates", &path.to_string_lossy()])
-        .env("NO_COLOR", "1")
         .output()
         .expect("prlimit runs");
     let err = one_line_error(&output);

@@ -18,6 +18,8 @@ fn bounded(cwd: &Path, envs: &[(&str, &str)], args: &[&str]) -> Output {
     Command::new("timeout")
         .args(["20", "prlimit", "--as=4000000000", "--core=0", "--"])
         .arg(env!("CARGO_BIN_EXE_rewind"))
+        // As support::under_address_limit says: mimalloc reserves in small steps.
+        .env("MIMALLOC_ARENA_RESERVE", "64MiB")
         .args(args)
         .current_dir(cwd)
         .env("NO_COLOR", "1")

@@ -6,7 +6,6 @@
 
 mod support;
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use support::{fingerprint, json, run, stderr, stdout, Store};
@@ -70,9 +69,7 @@ fn a_view_building_100_mb_strings_is_an_error_not_an_allocation() {
          'Tick' AS event_type, hex(zeroblob(50000000)) AS event_data, NULL AS metadata, \
          1 AS version, '2026-01-01T00:00:00Z' AS timestamp",
     );
-    let output = Command::new("prlimit")
-        .arg("--as=1500000000")
-        .arg(env!("CARGO_BIN_EXE_rewind"))
+    let output = support::under_address_limit(1_500_000_000)
         .args(["events", &store.arg(), "acc-1"])
         .output()
         .unwrap();
@@ -259,9 +256,7 @@ fn payloads_as_deep_as_stores_allow_export_to_transcripts_that_read_back() {
 /// Runs rewind with its address space capped, so a parse that grows far past its text
 /// fails the test instead of the machine.
 fn run_capped(cap_bytes: u64, args: &[&str]) -> std::process::Output {
-    Command::new("prlimit")
-        .arg(format!("--as={cap_bytes}"))
-        .arg(env!("CARGO_BIN_EXE_rewind"))
+    support::under_address_limit(cap_bytes)
         .args(args)
         .output()
         .expect("prlimit runs")

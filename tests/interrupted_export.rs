@@ -111,7 +111,9 @@ fn limited_rewind(limits: &[&str]) -> Command {
         .arg("--core=0")
         .args(limits)
         .arg("--")
-        .arg(env!("CARGO_BIN_EXE_rewind"));
+        .arg(env!("CARGO_BIN_EXE_rewind"))
+        // As support::under_address_limit says: mimalloc reserves in small steps.
+        .env("MIMALLOC_ARENA_RESERVE", "64MiB");
     command
 }
 
