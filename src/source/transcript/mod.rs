@@ -79,8 +79,10 @@ fn index_file(path: &Path, cap: u64) -> Result<Indexed, OpenError> {
     let mut indexed = Indexed::default();
     loop {
         buf.clear();
+        // At most the limit, not one byte past it: a buffer grown to one byte past 256 MiB
+        // doubles to 512 MiB. A line cut there, with more of it to come, is too long.
         let read = (&mut file)
-            .take(MAX_LINE_BYTES + 1)
+            .take(MAX_LINE_BYTES)
             .read_until(b'\n', &mut buf)?;
         if read == 0 {
             break;
@@ -91,7 +93,8 @@ fn index_file(path: &Path, cap: u64) -> Result<Indexed, OpenError> {
             return Err(std::io::Error::from(std::io::ErrorKind::FileTooLarge).into());
         }
         number += 1;
-        if buf.len() as u64 > MAX_LINE_BYTES {
+        let cut = buf.len() as u64 == MAX_LINE_BYTES && buf.last() != Some(&b'\n');
+        if cut && !file.fill_buf()?.is_empty() {
             return Err(OpenError::Read(ReadError::Invalid {
                 line: number,
                 reason: format!("it is longer than {} MiB", MAX_LINE_BYTES >> 20),
