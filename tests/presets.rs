@@ -149,3 +149,38 @@ fn a_forced_preset_must_match_the_store() {
     ]));
     assert_eq!(forced.as_array().unwrap().len(), 2);
 }
+
+/// A library preset reads its own tables and columns: a mapping given with it would be
+/// ignored, so it is refused, naming the keys.
+#[test]
+fn a_preset_forced_with_a_mapping_refuses_the_mapping() {
+    for (store, preset) in [(EMMETT, "emmett"), (ES_BANK, "eventsourcing")] {
+        let err = bad_input(&[
+            "aggregates",
+            store,
+            "--preset",
+            preset,
+            "--map",
+            "events.timestamp=created",
+            "--map",
+            "snapshots.state=body",
+        ]);
+        assert!(
+            err.contains(&format!("the {preset} preset"))
+                && err.contains("mapping of events.timestamp, snapshots.state would not be used"),
+            "{err}"
+        );
+    }
+    // The preset alone, and a mapping that names the native columns, read as before.
+    let plain = run(&["aggregates", EMMETT, "--preset", "emmett"]);
+    assert!(plain.status.success());
+    let native_names = run(&[
+        "aggregates",
+        EMMETT,
+        "--preset",
+        "emmett",
+        "--map",
+        "events.timestamp=timestamp",
+    ]);
+    assert_eq!(stdout(&native_names), stdout(&plain));
+}

@@ -372,6 +372,15 @@ fn choose_layout(
     };
     let preset = options.preset.or(detected).unwrap_or(Preset::Native);
     if preset != Preset::Native {
+        // Python eventsourcing names its tables after the application: which one to read.
+        let honoured: &[&str] = match preset {
+            Preset::Eventsourcing => &["events.table"],
+            _ => &[],
+        };
+        options
+            .mapping
+            .refuse_unused(preset.name(), honoured)
+            .map_err(SourceError::Option)?;
         let layout = presets::layout(preset, catalog, &options.mapping)?;
         return Ok((preset, options.mapping.clone(), layout));
     }

@@ -108,8 +108,13 @@ pub fn for_mapped_table(
         Preset::Marten => "Marten's",
         Preset::Native => return Ok(None),
     };
+    // Only eventsourcing reads the table the mapping names; the others refuse a mapping.
+    let instead = match preset {
+        Preset::Eventsourcing => "",
+        _ => " instead of the --map",
+    };
     Ok(Some(format!(
-        "{:?} is {library} events table: read it with --preset {}{schema}",
+        "{:?} is {library} events table: read it with --preset {}{schema}{instead}",
         e.table,
         preset.name()
     )))

@@ -126,6 +126,56 @@ impl SqlMapping {
         Ok(())
     }
 
+    /// The mapping keys set to other columns than the native schema's, in `MAPPING_KEYS`
+    /// order.
+    pub fn changed_keys(&self) -> Vec<&'static str> {
+        let (e, de) = (&self.events, EventColumns::default());
+        let (s, ds) = (&self.snapshots, SnapshotColumns::default());
+        let changed = [
+            e.table != de.table,
+            e.aggregate_id != de.aggregate_id,
+            e.aggregate_type != de.aggregate_type,
+            e.event_type != de.event_type,
+            e.event_data != de.event_data,
+            e.metadata != de.metadata,
+            e.version != de.version,
+            e.timestamp != de.timestamp,
+            e.event_id != de.event_id,
+            e.position != de.position,
+            s.table != ds.table,
+            s.aggregate_id != ds.aggregate_id,
+            s.version != ds.version,
+            s.state != ds.state,
+            s.created_at != ds.created_at,
+        ];
+        MAPPING_KEYS
+            .iter()
+            .zip(changed)
+            .filter_map(|(key, changed)| changed.then_some(*key))
+            .collect()
+    }
+
+    /// A library preset reads its own tables and columns: a mapping key it would not use
+    /// (all but those in `honoured`) is an error rather than silently ignored.
+    pub fn refuse_unused(&self, preset: &str, honoured: &[&str]) -> Result<(), BadOption> {
+        let unused: Vec<&str> = self
+            .changed_keys()
+            .into_iter()
+            .filter(|key| !honoured.contains(key))
+            .collect();
+        if unused.is_empty() {
+            return Ok(());
+        }
+        let reads = match honoured {
+            [] => String::new(),
+            keys => format!(" (it takes only {})", keys.join(", ")),
+        };
+        Err(BadOption(format!(
+            "the {preset} preset reads its library's own tables and columns, so the mapping of {} would not be used{reads}; drop it (from rewind.toml too), or read the tables as mapped columns without --preset",
+            unused.join(", ")
+        )))
+    }
+
     /// An empty name in a config file switches an optional column off, as `--map key=` does.
     pub fn clear_empty_optionals(&mut self) {
         let events = &mut self.events;
@@ -211,6 +261,34 @@ pub fn quote_identifier(name: &str) -> Result<String, BadOption> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_preset_refuses_the_keys_it_would_not_use() {
+        let mut mapping = SqlMapping::default();
+        assert_eq!(mapping.changed_keys(), Vec::<&str>::new());
+        assert!(mapping.refuse_unused("emmett", &[]).is_ok());
+        mapping.set("events.table", "bank_events").unwrap();
+        mapping.set("events.timestamp", "").unwrap();
+        mapping.set("snapshots.state", "body").unwrap();
+        assert_eq!(
+            mapping.changed_keys(),
+            ["events.table", "events.timestamp", "snapshots.state"]
+        );
+        let BadOption(why) = mapping
+            .refuse_unused("eventsourcing", &["events.table"])
+            .unwrap_err();
+        assert!(
+            why.contains("mapping of events.timestamp, snapshots.state would not be used")
+                && why.contains("it takes only events.table"),
+            "{why}"
+        );
+        // Set back to the native column: nothing to refuse.
+        mapping.set("events.timestamp", "timestamp").unwrap();
+        mapping.set("snapshots.state", "state").unwrap();
+        assert!(mapping
+            .refuse_unused("eventsourcing", &["events.table"])
+            .is_ok());
+    }
 
     #[test]
     fn overrides_change_one_field_and_empty_switches_optional_off() {

@@ -60,6 +60,10 @@ impl SqliteSource {
                 &Default::default(),
             )?);
         }
+        self.options
+            .mapping
+            .refuse_unused(preset.name(), &[])
+            .map_err(SourceError::Option)?;
         let (events, snapshots) = preset.tables();
         if !tables.iter().any(|t| t == events) {
             return Err(SourceError::Schema(format!(
