@@ -49,15 +49,24 @@ pub fn replay_to_follow<'s>(
     replay_first(source, aggregate_id, reducer, None)
 }
 
+/// Whether a replay reads the aggregate's snapshots, whose states can be as big as the
+/// state itself, each: a command that never looks at them leaves them in the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Snapshots {
+    Read,
+    Leave,
+}
+
 /// As [`replay`], for a command that reads its states in order, once
 /// ([`Replay::for_one_pass`]).
 pub fn replay_for_one_pass<'s>(
     source: &'s dyn EventSource,
     aggregate_id: &str,
     reducer: Arc<dyn Reducer>,
+    snapshots: Snapshots,
 ) -> Result<Replay<'s>, SourceError> {
     let replay = paged(source, aggregate_id, reducer).for_one_pass();
-    Ok(read_history(replay, source, aggregate_id, None)?.0)
+    Ok(read_history(replay, source, aggregate_id, None, snapshots)?.0)
 }
 
 /// As [`replay_to_follow`], of the first `limit` events only (all without a limit): a
@@ -73,6 +82,7 @@ pub fn replay_first<'s>(
         source,
         aggregate_id,
         limit,
+        Snapshots::Read,
     )
 }
 
@@ -99,10 +109,12 @@ fn read_history<'s>(
     source: &'s dyn EventSource,
     aggregate_id: &str,
     limit: Option<usize>,
+    with_snapshots: Snapshots,
 ) -> Result<(Replay<'s>, Resume), SourceError> {
     let mut snapshots = Vec::new();
     let mut query = Query::aggregate(aggregate_id);
     query.limit = limit;
+    query.snapshots = with_snapshots == Snapshots::Read;
     // The fold runs beside the read: the store's next rows are read and decoded while the
     // reducer folds the ones before.
     let resume = replay.extend_overlapped(|extend| {

@@ -262,6 +262,40 @@ fn run_capped(cap_bytes: u64, args: &[&str]) -> std::process::Output {
         .expect("prlimit runs")
 }
 
+/// Commands that need the states only (`state`, `diff`, `blame`) leave the snapshots in the
+/// store: 40 snapshots of 5 MB each (200 MB) are not read into a process capped at 150 MB.
+#[test]
+fn commands_that_need_no_snapshots_leave_them_in_the_store() {
+    let mut store = Store::native();
+    let filler = "y".repeat(5 << 20);
+    for version in 1..=40 {
+        let data = format!("{{\"n\": {version}}}");
+        store.event("acc-1", version, "Set", &data, "2026-01-01T10:00:00Z");
+        store.snapshot(
+            "acc-1",
+            version,
+            &format!("{{\"n\": {version}, \"filler\": \"{filler}\"}}"),
+        );
+    }
+    drop(filler);
+    let cap = 150_000_000;
+    let state = run_capped(cap, &["state", &store.arg(), "acc-1", "--format", "json"]);
+    assert!(state.status.success(), "{}", stderr(&state));
+    assert_eq!(json(&state), serde_json::json!({"n": 40}));
+    let diff = run_capped(
+        cap,
+        &["diff", &store.arg(), "acc-1", "--from", "3", "--to", "4"],
+    );
+    assert!(diff.status.success(), "{}", stderr(&diff));
+    let blame = run_capped(cap, &["blame", &store.arg(), "acc-1", ".n"]);
+    assert!(blame.status.success(), "{}", stderr(&blame));
+    assert_eq!(
+        String::from_utf8_lossy(&blame.stdout).lines().count(),
+        41,
+        "a header and 40 changes"
+    );
+}
+
 /// 40 MB of `[0,0,…]` is 20 million values: well over a gigabyte parsed. Such a payload
 /// and such a snapshot are flagged (as too deep ones are), read in bounded memory, and the
 /// rest of the aggregate replays.

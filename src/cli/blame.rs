@@ -19,7 +19,7 @@ pub fn run(
     out: &mut Output,
 ) -> anyhow::Result<u8> {
     let path = JsonPath::parse(path)?;
-    let mut replay = session.replay_for_one_pass(aggregate)?;
+    let mut replay = session.replay_states_only(aggregate)?;
     let mut table = StreamTable::new(&[
         ("VERSION", Align::Right),
         ("TIMESTAMP", Align::Left),

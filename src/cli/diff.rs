@@ -18,7 +18,7 @@ pub fn run(
     format: DiffFormat,
     out: &mut Output,
 ) -> anyhow::Result<u8> {
-    let mut replay = session.replay_for_one_pass(aggregate)?;
+    let mut replay = session.replay_states_only(aggregate)?;
     let from_count = from.map(|p| replay.resolve(p)).transpose()?.unwrap_or(0);
     let to_count = to
         .map(|p| replay.resolve(p))

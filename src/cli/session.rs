@@ -62,13 +62,25 @@ impl Session {
         Ok(load::replay(self.source.as_ref(), aggregate, reducer)?)
     }
 
-    /// As [`Session::replay`], for a command that reads its states in order, once.
+    /// As [`Session::replay`], for a command that reads its states in order, once, and
+    /// checks the snapshots (`verify`, `aggregates --health`).
     pub fn replay_for_one_pass(&self, aggregate: &str) -> anyhow::Result<Replay<'_>> {
+        self.one_pass(aggregate, load::Snapshots::Read)
+    }
+
+    /// As [`Session::replay_for_one_pass`], for a command that needs the states only
+    /// (`state`, `diff`, `blame`): the snapshots stay in the store.
+    pub fn replay_states_only(&self, aggregate: &str) -> anyhow::Result<Replay<'_>> {
+        self.one_pass(aggregate, load::Snapshots::Leave)
+    }
+
+    fn one_pass(&self, aggregate: &str, snapshots: load::Snapshots) -> anyhow::Result<Replay<'_>> {
         let reducer = self.reducer_for(aggregate);
         Ok(load::replay_for_one_pass(
             self.source.as_ref(),
             aggregate,
             reducer,
+            snapshots,
         )?)
     }
 }

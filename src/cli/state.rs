@@ -38,7 +38,7 @@ pub fn run(
     format: Shape,
     out: &mut Output,
 ) -> anyhow::Result<u8> {
-    let mut replay = session.replay_for_one_pass(aggregate)?;
+    let mut replay = session.replay_states_only(aggregate)?;
     let count = match position {
         Some(position) => replay.resolve(position)?,
         None => replay.len(),
@@ -102,7 +102,7 @@ pub fn run_all(
     // Per instant: id to state, for the aggregates that existed then.
     let mut states: Vec<Map<String, Value>> = vec![Map::new(); instants.len()];
     for summary in wanted {
-        let mut replay = session.replay_for_one_pass(&summary.id)?;
+        let mut replay = session.replay_states_only(&summary.id)?;
         let mut furthest = 0;
         for (instant, found) in instants.iter().zip(states.iter_mut()) {
             let count = match instant {
