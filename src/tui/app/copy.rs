@@ -31,8 +31,8 @@ impl App {
             )),
             Ok((text, label)) => {
                 self.say(format!(
-                    "copied {label} ({} bytes) to the clipboard through the terminal",
-                    text.len()
+                    "copied {label} ({}) to the clipboard through the terminal",
+                    crate::display::counted(text.len(), "byte")
                 ));
                 self.clipboard = Some(text);
             }

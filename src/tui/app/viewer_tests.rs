@@ -308,7 +308,7 @@ fn y_copies_from_the_viewer_with_a_confirmation() {
     assert_eq!(h.app.take_clipboard().as_deref(), Some("1"));
     assert_eq!(
         message(&h),
-        "copied .a.b.c.d at v1 (1 bytes) to the clipboard through the terminal"
+        "copied .a.b.c.d at v1 (1 byte) to the clipboard through the terminal"
     );
     h.send(Action::Copy(crate::tui::action::Copy::Path));
     assert_eq!(h.app.take_clipboard().as_deref(), Some(".a.b.c.d"));
