@@ -59,16 +59,26 @@ fn one_line_error(output: &std::process::Output) -> String {
 #[test]
 fn one_endless_line_is_refused_at_the_line_limit_in_bounded_memory() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("endless.jsonl");
-    let file = std::fs::File::create(&path).unwrap();
-    file.set_len(1100 << 20).unwrap();
-    drop(file);
-    let output = support::under_address_limit(1_000_000_000)
-        .args(["aggregates", &path.to_string_lossy()])
-        .output()
-        .expect("prlimit runs");
-    let err = one_line_error(&output);
-    assert!(err.contains("longer than 256 MiB"), "{err}");
+    // As the first line, and after a header line (the line buffer then starts the long
+    // line from what the header left it).
+    let header = transcript_text().lines().next().unwrap().to_string() + "\n";
+    for first in ["", header.as_str()] {
+        let path = dir.path().join("endless.jsonl");
+        std::fs::write(&path, first).unwrap();
+        let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        file.set_len(1100 << 20).unwrap();
+        drop(file);
+        let output = support::under_address_limit(1_000_000_000)
+            .args(["aggregates", &path.to_string_lossy()])
+            .output()
+            .expect("prlimit runs");
+        let err = one_line_error(&output);
+        let line = if first.is_empty() { "line 1" } else { "line 2" };
+        assert!(
+            err.contains("longer than 256 MiB") && err.contains(line),
+            "{err}"
+        );
+    }
 }
 
 #[test]

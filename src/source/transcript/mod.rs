@@ -62,6 +62,10 @@ pub const MAX_TRANSCRIPT_BYTES: u64 = 64 << 30;
 /// inside any address-space limit, rather than grown toward it.
 pub(super) const MAX_LINE_BYTES: u64 = 256 << 20;
 
+/// What the line buffer holds at first and goes back to after a longer line: a power of
+/// two, as `MAX_LINE_BYTES` is.
+const LINE_BUFFER: usize = 64 << 10;
+
 /// Steps handed to the sink at a time.
 const BATCH: usize = 1024;
 
@@ -73,11 +77,17 @@ fn index_file(path: &Path, cap: u64) -> Result<Indexed, OpenError> {
         return Err(std::io::Error::from(std::io::ErrorKind::FileTooLarge).into());
     }
     let mut file = std::io::BufReader::new(file.take(cap + 1));
-    let mut buf = Vec::new();
+    let mut buf = Vec::with_capacity(LINE_BUFFER);
     let (mut offset, mut number) = (0u64, 0usize);
     let mut reader: Option<LineReader> = None;
     let mut indexed = Indexed::default();
     loop {
+        // The buffer doubles as a line grows, so it must start each line at a power of
+        // two: grown from one, it stops at the 256 MiB limit itself; grown from what a
+        // short line left (a header of 1,234 bytes) it would pass it, toward 512 MiB.
+        if buf.capacity() > LINE_BUFFER {
+            buf = Vec::with_capacity(LINE_BUFFER);
+        }
         buf.clear();
         // At most the limit, not one byte past it: a buffer grown to one byte past 256 MiB
         // doubles to 512 MiB. A line cut there, with more of it to come, is too long.
