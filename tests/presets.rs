@@ -184,3 +184,38 @@ fn a_preset_forced_with_a_mapping_refuses_the_mapping() {
     ]);
     assert_eq!(stdout(&native_names), stdout(&plain));
 }
+
+/// A mapping in the user's rewind.toml describes the stores they open without a preset: a
+/// preset forced on the command line leaves it aside. Naming a preset's own table is fine.
+#[test]
+fn a_forced_preset_leaves_the_config_files_mapping_aside() {
+    let config = tempfile::tempdir().unwrap();
+    std::fs::create_dir(config.path().join("rewind")).unwrap();
+    std::fs::write(
+        config.path().join("rewind/rewind.toml"),
+        "[sqlite.events]\ntable = \"domain_events\"\naggregate_id = \"stream_id\"\n",
+    )
+    .unwrap();
+    let expected = stdout(&run(&["aggregates", ES_BANK]));
+    let listed = support::rewind()
+        .env("XDG_CONFIG_HOME", config.path())
+        .args(["aggregates", ES_BANK, "--preset", "eventsourcing"])
+        .output()
+        .unwrap();
+    assert!(listed.status.success(), "{}", support::stderr(&listed));
+    assert_eq!(stdout(&listed), expected);
+    let own_table = run(&[
+        "aggregates",
+        ES_BANK,
+        "--preset",
+        "eventsourcing",
+        "--map",
+        "events.table=stored_events",
+    ]);
+    assert!(
+        own_table.status.success(),
+        "{}",
+        support::stderr(&own_table)
+    );
+    assert_eq!(stdout(&own_table), expected);
+}

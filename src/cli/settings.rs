@@ -170,6 +170,17 @@ fn apply_map_flags(mapping: &mut SqlMapping, args: &StoreArgs) -> Result<(), Con
     Ok(())
 }
 
+/// The mapping the flags are laid over: rewind.toml's, unless `--preset` names a library
+/// for this store, whose own tables it reads. A mapping in the config file (often the
+/// user's global one) describes the stores opened without a preset, so it is left aside
+/// rather than refused by the preset; `--map` flags given with `--preset` still are.
+fn config_mapping(mapping: SqlMapping, args: &StoreArgs) -> SqlMapping {
+    match args.preset {
+        Some(_) => SqlMapping::default(),
+        None => mapping,
+    }
+}
+
 fn preset(args: &StoreArgs, config: &Config) -> Result<Option<Preset>, ConfigError> {
     match args.preset.as_ref().or(config.preset.as_ref()) {
         Some(name) => Ok(Some(name.parse()?)),
@@ -180,7 +191,7 @@ fn preset(args: &StoreArgs, config: &Config) -> Result<Option<Preset>, ConfigErr
 /// `[postgres]` with the flags over it; `--map` over `[postgres.events]`.
 fn postgres_options(config: &Config, args: &StoreArgs) -> Result<PostgresOptions, ConfigError> {
     let settings = config.postgres.clone().overlay(args.postgres.to_config());
-    let mut mapping = settings.mapping();
+    let mut mapping = config_mapping(settings.mapping(), args);
     apply_map_flags(&mut mapping, args)?;
     let mut options = settings.options(mapping)?;
     options.preset = preset(args, config)?;
@@ -189,7 +200,7 @@ fn postgres_options(config: &Config, args: &StoreArgs) -> Result<PostgresOptions
 
 fn sqlite_options(config: Config, args: &StoreArgs) -> Result<SqliteOptions, ConfigError> {
     let mut options = SqliteOptions {
-        mapping: config.sqlite.clone(),
+        mapping: config_mapping(config.sqlite.clone(), args),
         ..SqliteOptions::default()
     };
     apply_map_flags(&mut options.mapping, args)?;

@@ -60,11 +60,19 @@ impl SqliteSource {
                 &Default::default(),
             )?);
         }
-        self.options
-            .mapping
-            .refuse_unused(preset.name(), &[])
-            .map_err(SourceError::Option)?;
         let (events, snapshots) = preset.tables();
+        // Naming the preset's own tables is no contradiction.
+        let mapping = &self.options.mapping;
+        let mut honoured = Vec::new();
+        if mapping.events.table == events {
+            honoured.push("events.table");
+        }
+        if snapshots.is_some() && mapping.snapshots.table.as_deref() == snapshots {
+            honoured.push("snapshots.table");
+        }
+        mapping
+            .refuse_unused(preset.name(), &honoured)
+            .map_err(SourceError::Option)?;
         if !tables.iter().any(|t| t == events) {
             return Err(SourceError::Schema(format!(
                 "{} has no table {events:?}, which the {} preset reads ({})",
