@@ -219,3 +219,23 @@ fn a_forced_preset_leaves_the_config_files_mapping_aside() {
     );
     assert_eq!(stdout(&own_table), expected);
 }
+
+/// A library's table mapped by hand lacks the native columns: the error names the preset
+/// that reads it, as on PostgreSQL.
+#[test]
+fn a_library_table_mapped_by_hand_names_its_preset() {
+    for (store, table, preset) in [
+        (ES_BANK, "stored_events", "eventsourcing"),
+        (EMMETT, "emt_messages", "emmett"),
+    ] {
+        let map = format!("events.table={table}");
+        let err = bad_input(&["aggregates", store, "--map", &map]);
+        assert!(
+            err.contains("has no column")
+                && err.contains(&format!(
+                    "read it with --preset {preset} instead of the --map"
+                )),
+            "{err}"
+        );
+    }
+}

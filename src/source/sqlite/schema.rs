@@ -50,7 +50,15 @@ impl SqliteSource {
                 source: self,
                 tables,
             };
-            let checked = sql::check_mapping(&catalog, &self.options.mapping)?;
+            let checked = match sql::check_mapping(&catalog, &self.options.mapping) {
+                Err(SourceError::Schema(message)) => {
+                    return Err(SourceError::Schema(library_table_hint(
+                        message,
+                        &self.options.mapping.events.table,
+                    )))
+                }
+                checked => checked?,
+            };
             self.options.mapping = checked.mapping;
             return Ok(Layout::from_mapping(
                 &self.options.mapping,
@@ -135,4 +143,21 @@ impl Catalog for SqliteCatalog<'_> {
     fn columns(&self, table: &str) -> Result<Option<Vec<String>>, SourceError> {
         self.source.table_columns(table)
     }
+}
+
+/// A mapping's error when the mapped events table is a library's own, which the native
+/// layout cannot read: with the preset that does (as PostgreSQL's error says).
+fn library_table_hint(message: String, table: &str) -> String {
+    let Some(preset) = Preset::detect(&[table.to_string()]) else {
+        return message;
+    };
+    let library = match preset {
+        Preset::Eventsourcing => "Python eventsourcing's",
+        Preset::Emmett => "Emmett's",
+        _ => return message,
+    };
+    format!(
+        "{message}; {table:?} is {library} events table: read it with --preset {} instead of the --map",
+        preset.name()
+    )
 }
