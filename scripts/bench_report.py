@@ -74,10 +74,8 @@ def raw_payload_mb():
 WIDE_KEYS = 20_000
 
 
-def wide_store():
-    """A store whose aggregate `wide` opens with a 20,000-key state, so its first diff is a
-    whole state against null: the case that was quadratic."""
-    path = BENCH_DIR / "wide.db"
+def fresh_store(path):
+    """An empty native-schema store at `path` (replacing one left by an earlier run)."""
     if path.exists():
         path.unlink()
     conn = sqlite3.connect(path)
@@ -87,6 +85,14 @@ def wide_store():
         " metadata TEXT, version INTEGER NOT NULL, timestamp TEXT NOT NULL,"
         " UNIQUE(aggregate_id, version));"
     )
+    return conn
+
+
+def wide_store():
+    """A store whose aggregate `wide` opens with a 20,000-key state, so its first diff is a
+    whole state against null: the case that was quadratic."""
+    path = BENCH_DIR / "wide.db"
+    conn = fresh_store(path)
     state = {f"key-{i:05}": {"n": i, "tag": f"t{i % 7}"} for i in range(WIDE_KEYS)}
     changed = {"key-00042": {"n": -1}}
     for version, data in [(1, state), (2, changed)]:
@@ -107,15 +113,7 @@ def ledger_store():
     ends at about 4 MB of JSON), and the same events as JSON Lines for the jaq CLI: the case
     where a checkpoint every 64 events held thousands of copies of a big state."""
     path, lines = BENCH_DIR / "ledger.db", BENCH_DIR / "ledger.events.jsonl"
-    if path.exists():
-        path.unlink()
-    conn = sqlite3.connect(path)
-    conn.executescript(
-        "CREATE TABLE events(event_id TEXT PRIMARY KEY, aggregate_id TEXT NOT NULL,"
-        " aggregate_type TEXT NOT NULL, event_type TEXT NOT NULL, event_data TEXT NOT NULL,"
-        " metadata TEXT, version INTEGER NOT NULL, timestamp TEXT NOT NULL,"
-        " UNIQUE(aggregate_id, version));"
-    )
+    conn = fresh_store(path)
     with open(lines, "w") as out:
         for version in range(1, LEDGER_ENTRIES + 1):
             data = json.dumps({f"e{version:05}": {"amount": version, "memo": "m" * 150}})
