@@ -4,7 +4,7 @@
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
-use crate::model::{Chunk, Event, RecordedStates, StorePosition};
+use crate::model::{Chunk, Event, RecordedStates, Snapshot, StorePosition};
 use crate::replay::{EventPages, MergeReducer, RecordedReducer, Reducer, Replay, PAGE};
 use crate::source::{EventSource, Query, Resume, SourceError, Start};
 
@@ -135,7 +135,7 @@ fn read_history<'s>(
             return Err(source.unknown_aggregate(aggregate_id));
         }
     }
-    replay.set_snapshots(snapshots);
+    replay.set_snapshot_entries(snapshots);
     Ok((replay, resume))
 }
 
@@ -162,6 +162,10 @@ impl EventPages for OwnedPages {
         limit: usize,
     ) -> Result<Vec<Event>, String> {
         SourcePages::new(self.source.as_ref(), &self.aggregate).read_page(after, limit)
+    }
+
+    fn read_snapshot(&mut self, key: u64) -> Result<Option<Snapshot>, String> {
+        SourcePages::new(self.source.as_ref(), &self.aggregate).read_snapshot(key)
     }
 }
 
@@ -196,6 +200,12 @@ impl EventPages for SourcePages<'_> {
             })
             .map_err(|err| err.describe())?;
         Ok(events)
+    }
+
+    fn read_snapshot(&mut self, key: u64) -> Result<Option<Snapshot>, String> {
+        self.source
+            .snapshot(&self.aggregate, key)
+            .map_err(|err| err.describe())
     }
 }
 

@@ -296,6 +296,61 @@ fn commands_that_need_no_snapshots_leave_them_in_the_store() {
     );
 }
 
+/// Commands that compare snapshots with replay (`verify`, `aggregates --health`, `export`)
+/// read one snapshot's state at a time: 40 snapshots of 5 MB each (200 MB), all agreeing
+/// with a state that carries the same 5 MB, are checked in a process capped at 150 MB.
+#[test]
+fn commands_that_check_snapshots_read_one_at_a_time() {
+    let mut store = Store::native();
+    let filler = "y".repeat(5 << 20);
+    let first = format!("{{\"n\": 1, \"filler\": \"{filler}\"}}");
+    store.event("acc-1", 1, "Opened", &first, "2026-01-01T10:00:00Z");
+    for version in 2..=40 {
+        let data = format!("{{\"n\": {version}}}");
+        store.event("acc-1", version, "Set", &data, "2026-01-01T10:00:00Z");
+    }
+    for version in 1..=40 {
+        let state = format!("{{\"n\": {version}, \"filler\": \"{filler}\"}}");
+        store.snapshot("acc-1", version, &state);
+    }
+    drop(filler);
+    let cap = 150_000_000;
+    let verify = run_capped(cap, &["verify", &store.arg(), "--format", "json"]);
+    assert!(verify.status.success(), "{}", stderr(&verify));
+    let verdict = json(&verify);
+    assert_eq!(verdict["snapshots_checked"], 40, "{verdict}");
+    let health = run_capped(
+        cap,
+        &["aggregates", &store.arg(), "--health", "--format", "json"],
+    );
+    assert!(health.status.success(), "{}", stderr(&health));
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("acc-1.jsonl");
+    let export = run_capped(
+        cap,
+        &[
+            "export",
+            &store.arg(),
+            "acc-1",
+            "--from",
+            "38",
+            "--to",
+            "40",
+            "--format",
+            "jsonl",
+            "-o",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(export.status.success(), "{}", stderr(&export));
+    let written = std::fs::read_to_string(&file).unwrap();
+    let marks = written.matches("\"check\":\"agrees\"").count();
+    assert_eq!(
+        marks, 2,
+        "the snapshots at v39 and v40, each with its state"
+    );
+}
+
 /// 40 MB of `[0,0,…]` is 20 million values: well over a gigabyte parsed. Such a payload
 /// and such a snapshot are flagged (as too deep ones are), read in bounded memory, and the
 /// rest of the aggregate replays.

@@ -200,13 +200,10 @@ fn learn_secrets(
     for index in plan.indices() {
         redactor.learn(&replay.state_after(index + 1)?.clone());
     }
-    let stored: Vec<serde_json::Value> = replay
-        .snapshots()
-        .iter()
-        .filter_map(|s| s.state.json())
-        .collect();
-    for state in &stored {
-        redactor.learn(state);
+    for snapshot in 0..replay.snapshots().len() {
+        if let Some(state) = replay.snapshot(snapshot)?.state.json() {
+            redactor.learn(&state);
+        }
     }
     Ok(())
 }

@@ -69,12 +69,9 @@ impl Plan {
             problem: replay.problem(index).cloned(),
             changes: changes(&before, &after),
             state: after,
-            snapshots: self
-                .checks
-                .iter()
-                .filter(|c| c.count == index + 1 && c.outcome != SnapshotOutcome::BeyondHistory)
-                .map(|c| mark(replay, c))
-                .collect(),
+            snapshots: self.marks(replay, |c| {
+                c.count == index + 1 && c.outcome != SnapshotOutcome::BeyondHistory
+            })?,
         })
     }
 
@@ -85,25 +82,32 @@ impl Plan {
         Ok(Closing {
             net: changes(&start, &state),
             state,
-            snapshots_beyond: self
-                .checks
-                .iter()
-                .filter(|c| reaches_end && c.outcome == SnapshotOutcome::BeyondHistory)
-                .map(|c| mark(replay, c))
-                .collect(),
+            snapshots_beyond: self.marks(replay, |c| {
+                reaches_end && c.outcome == SnapshotOutcome::BeyondHistory
+            })?,
         })
+    }
+
+    /// The snapshots of the checks `wanted` picks, each read from the store as it is
+    /// written out.
+    fn marks(
+        &self,
+        replay: &mut Replay,
+        wanted: impl Fn(&SnapshotCheck) -> bool,
+    ) -> Result<Vec<SnapshotMark>, ReplayError> {
+        let mut marks = Vec::new();
+        for check in self.checks.iter().filter(|c| wanted(c)) {
+            marks.push(SnapshotMark {
+                snapshot: replay.snapshot(check.snapshot)?,
+                outcome: check.outcome.clone(),
+            });
+        }
+        Ok(marks)
     }
 
     /// The indices of the events in the range.
     pub fn indices(&self) -> std::ops::Range<usize> {
         self.from..self.to
-    }
-}
-
-fn mark(replay: &Replay, check: &SnapshotCheck) -> SnapshotMark {
-    SnapshotMark {
-        snapshot: replay.snapshots()[check.snapshot].clone(),
-        outcome: check.outcome.clone(),
     }
 }
 

@@ -214,3 +214,26 @@ pub struct Snapshot {
     pub state: Payload,
     pub timestamp: Option<DateTime<Utc>>,
 }
+
+/// What a history read hands over of a snapshot: which it is and where it sits, not its
+/// state. A state can be as big as the aggregate's, and an aggregate can have many; each
+/// is read from the store when it is looked at, by its `key`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SnapshotEntry {
+    pub version: u64,
+    pub timestamp: Option<DateTime<Utc>>,
+    /// The source's own key for it, how it is asked for again: its place in version order
+    /// in a SQL store, its row in Kafka's cache, its place in a transcript.
+    pub key: u64,
+}
+
+impl Snapshot {
+    /// This snapshot as a history's index keeps it.
+    pub fn entry(&self, key: u64) -> SnapshotEntry {
+        SnapshotEntry {
+            version: self.version,
+            timestamp: self.timestamp,
+            key,
+        }
+    }
+}

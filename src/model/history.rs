@@ -6,14 +6,15 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::{Event, Snapshot};
+use super::{Event, Snapshot, SnapshotEntry};
 use crate::diff::Change;
 
 /// A piece of a history as it streams out of a store.
 #[derive(Debug)]
 pub enum Chunk {
     Events(Vec<Event>),
-    Snapshots(Vec<Snapshot>),
+    /// The aggregate's snapshots, in version order, without their states.
+    Snapshots(Vec<SnapshotEntry>),
 }
 
 /// Everything a store holds about one aggregate.

@@ -9,7 +9,7 @@ mod store_position;
 mod summary;
 pub mod transcript;
 
-pub use event::{Event, EventIssue, JsonText, Payload, Snapshot};
+pub use event::{Event, EventIssue, JsonText, Payload, Snapshot, SnapshotEntry};
 pub use history::{
     Chunk, History, HistoryStart, RecordedStates, RecordedStep, RecordedStepList, RecordedSteps,
     SnapshotOutcome, StepProblem,

@@ -15,7 +15,7 @@ use super::index::{Entry, EventIndex};
 use super::reducer::Reducer;
 use super::storage::{EventPages, Storage};
 use super::warnings::{self, Warning};
-use crate::model::{Event, History, HistoryStart, Position, Snapshot, StepProblem};
+use crate::model::{Event, History, HistoryStart, Position, StepProblem};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReplayError {
@@ -37,8 +37,8 @@ pub enum ReplayError {
 pub struct Replay<'s> {
     fold: Fold,
     index: EventIndex,
-    storage: Storage<'s>,
-    snapshots: Vec<Snapshot>,
+    pub(super) storage: Storage<'s>,
+    pub(super) snapshots: super::snapshots::Snapshots,
     warnings: Vec<Warning>,
     cursor: Option<(usize, Value)>,
     /// Version and time of the event before the first one held, for a history that starts
@@ -71,7 +71,7 @@ impl<'s> Replay<'s> {
             fold: Fold::new(reducer),
             index: EventIndex::default(),
             storage,
-            snapshots: Vec::new(),
+            snapshots: Default::default(),
             warnings: Vec::new(),
             cursor: None,
             start: None,
@@ -220,11 +220,6 @@ impl<'s> Replay<'s> {
         }
     }
 
-    pub fn set_snapshots(&mut self, mut snapshots: Vec<Snapshot>) {
-        snapshots.sort_by_key(|s| s.version);
-        self.snapshots = snapshots;
-    }
-
     pub fn reducer(&self) -> Arc<dyn Reducer> {
         Arc::clone(&self.fold.reducer)
     }
@@ -299,10 +294,6 @@ impl<'s> Replay<'s> {
             at = page_end;
         }
         Ok(())
-    }
-
-    pub fn snapshots(&self) -> &[Snapshot] {
-        &self.snapshots
     }
 
     pub fn warnings(&self) -> &[Warning] {

@@ -6,6 +6,7 @@ mod index;
 mod merge;
 mod recorded;
 mod reducer;
+mod snapshots;
 mod state_size;
 mod storage;
 mod verify;

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 use super::index::EventIndex;
-use crate::model::{Event, StorePosition};
+use crate::model::{Event, Snapshot, StorePosition};
 
 /// Reads an aggregate's events back from its store, in history order.
 pub trait EventPages {
@@ -16,6 +16,9 @@ pub trait EventPages {
         after: Option<(u64, StorePosition)>,
         limit: usize,
     ) -> Result<Vec<Event>, String>;
+
+    /// The aggregate's snapshot whose entry has this key, state and all.
+    fn read_snapshot(&mut self, key: u64) -> Result<Option<Snapshot>, String>;
 }
 
 /// Events read back at once, at least: a page costs one query, so it should hold more
@@ -58,6 +61,14 @@ impl<'s> Storage<'s> {
     pub fn reserve(&mut self, additional: usize) {
         if let Storage::Memory(kept) = self {
             kept.reserve_exact(additional);
+        }
+    }
+
+    /// The snapshot with this key, read back from the store (none held in memory here).
+    pub fn read_snapshot(&mut self, key: u64) -> Result<Option<Snapshot>, String> {
+        match self {
+            Storage::Memory(_) => Ok(None),
+            Storage::Paged { pages, .. } => pages.read_snapshot(key),
         }
     }
 

@@ -16,42 +16,38 @@ pub struct SnapshotCheck {
 }
 
 impl Replay<'_> {
-    /// Compares every snapshot with the replayed state at its version.
+    /// Compares every snapshot with the replayed state at its version, in version order,
+    /// reading one snapshot's state at a time.
     pub fn check_snapshots(&mut self) -> Result<Vec<SnapshotCheck>, ReplayError> {
         let last_version = self
             .len()
             .checked_sub(1)
             .and_then(|i| self.entry(i))
             .map_or(0, |e| e.version);
-        let snapshots: Vec<(u64, Payload)> = self
-            .snapshots()
-            .iter()
-            .map(|s| (s.version, s.state.clone()))
-            .collect();
-        snapshots
-            .into_iter()
-            .enumerate()
-            .map(|(snapshot, (version, state))| {
-                let count = self.count_through_version(version);
-                let outcome = match state {
-                    _ if version > last_version => SnapshotOutcome::BeyondHistory,
+        let mut checks = Vec::with_capacity(self.snapshots().len());
+        for snapshot in 0..self.snapshots().len() {
+            let version = self.snapshots()[snapshot].version;
+            let count = self.count_through_version(version);
+            let outcome = match version > last_version {
+                true => SnapshotOutcome::BeyondHistory,
+                false => match self.snapshot(snapshot)?.state {
                     Payload::Undecodable { error, .. } => SnapshotOutcome::Undecodable(error),
                     Payload::Json(stored) => {
                         let differences = changes(&stored.value(), self.state_after(count)?);
-                        if differences.is_empty() {
-                            SnapshotOutcome::Agrees
-                        } else {
-                            SnapshotOutcome::Differs(differences)
+                        match differences.is_empty() {
+                            true => SnapshotOutcome::Agrees,
+                            false => SnapshotOutcome::Differs(differences),
                         }
                     }
-                };
-                Ok(SnapshotCheck {
-                    snapshot,
-                    version,
-                    count,
-                    outcome,
-                })
-            })
-            .collect()
+                },
+            };
+            checks.push(SnapshotCheck {
+                snapshot,
+                version,
+                count,
+                outcome,
+            });
+        }
+        Ok(checks)
     }
 }

@@ -19,7 +19,8 @@ pub use error::{BadOption, Cause, Rephrased, SourceError};
 pub use query::{limited, Query, Resume, Scope, Start};
 
 use crate::model::{
-    AggregateSummary, Chunk, History, HistoryStart, PositionInput, RecordedStates, StorePosition,
+    AggregateSummary, Chunk, History, HistoryStart, PositionInput, RecordedStates, Snapshot,
+    StorePosition,
 };
 
 /// A read-only event store.
@@ -53,6 +54,12 @@ pub trait EventSource: Send {
         query: &Query,
         sink: &mut dyn FnMut(Chunk) -> ControlFlow<()>,
     ) -> Result<Resume, SourceError>;
+
+    /// One snapshot of `aggregate_id` whole, state and all: the one whose entry (as a query
+    /// hands them over, [`Chunk::Snapshots`]) has this key; `None` if there is none. A
+    /// snapshot's state is read only when asked for, one at a time, so that looking at
+    /// many big snapshots never holds more than one.
+    fn snapshot(&self, aggregate_id: &str, key: u64) -> Result<Option<Snapshot>, SourceError>;
 
     /// The store position a person typed, checked against this store: SQL stores and
     /// transcripts number their events, Kafka names a record by partition and offset.
@@ -95,13 +102,19 @@ pub trait EventSource: Send {
         history
             .events
             .reserve_exact(self.event_count_hint(aggregate_id).unwrap_or(0));
+        let mut entries = Vec::new();
         self.query(&Query::aggregate(aggregate_id), &mut |chunk| {
             match chunk {
                 Chunk::Events(events) => history.events.extend(events),
-                Chunk::Snapshots(snapshots) => history.snapshots.extend(snapshots),
+                Chunk::Snapshots(found) => entries.extend(found),
             }
             ControlFlow::Continue(())
         })?;
+        for entry in entries {
+            history
+                .snapshots
+                .extend(self.snapshot(aggregate_id, entry.key)?);
+        }
         if history.events.is_empty() && history.snapshots.is_empty() {
             // A transcript of an empty range holds no events, yet the aggregate is there.
             let listed = self

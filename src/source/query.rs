@@ -82,8 +82,9 @@ pub struct Query {
     pub aggregate_types: Vec<String>,
     /// Only events of these types; empty: every type.
     pub event_types: Vec<String>,
-    /// With an aggregate scope, the aggregate's snapshots follow its events, read in the
-    /// same consistent view of the store.
+    /// With an aggregate scope, the entries of the aggregate's snapshots follow its events
+    /// (their states are read one at a time with `EventSource::snapshot`), from the same
+    /// consistent view of the store.
     pub snapshots: bool,
     /// At most this many events (a page); the rest are not read.
     pub limit: Option<usize>,

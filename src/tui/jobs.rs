@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::diff::JsonPath;
 use crate::export::{self, ExportError, ExportOptions, Format};
 use crate::inspect::{self, BlameLine, Predicate};
-use crate::model::{Position, Snapshot};
+use crate::model::{Position, SnapshotEntry};
 use crate::replay::{Reducer, Replay, SnapshotCheck};
 use crate::source::EventSource;
 
@@ -49,7 +49,7 @@ pub enum JobKind {
     /// These snapshots (the UI's) compared with replay: on a history whose payloads stay in
     /// the store this reads it all again, so it runs in the background, not on the UI's
     /// thread.
-    CheckSnapshots(Vec<Snapshot>),
+    CheckSnapshots(Vec<SnapshotEntry>),
 }
 
 /// A transcript to write: the steps from the state at version `from` to version `to`
@@ -126,7 +126,7 @@ pub fn run(source: &dyn EventSource, job: &Job) -> Outcome {
         })),
         JobKind::CheckSnapshots(snapshots) => {
             Outcome::SnapshotsChecked(replay.and_then(|mut replay| {
-                replay.set_snapshots(snapshots.clone());
+                replay.set_snapshot_entries(snapshots.clone());
                 replay.check_snapshots().map_err(|e| e.to_string())
             }))
         }

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::model::{AggregateSummary, Chunk, Event, HistoryStart, RecordedStates, Snapshot};
+use crate::model::{AggregateSummary, Chunk, Event, HistoryStart, RecordedStates, SnapshotEntry};
 use crate::source::kafka::{ProgressFn, ReadProgress};
 use crate::source::{EventSource, Query, Resume};
 
@@ -127,7 +127,7 @@ pub enum Report {
     },
     Snapshots {
         generation: u64,
-        snapshots: Vec<Snapshot>,
+        snapshots: Vec<SnapshotEntry>,
     },
     /// The history is all there (or failed); `resume` is where follow polls pick up.
     Finished {

@@ -6,7 +6,7 @@
 use std::ops::ControlFlow;
 use std::sync::mpsc;
 
-use crate::model::{AggregateSummary, Chunk};
+use crate::model::{AggregateSummary, Chunk, Snapshot};
 use crate::source::{EventSource, Query, Resume, SourceError};
 
 type Work = Box<dyn FnOnce(&dyn EventSource) + Send>;
@@ -76,5 +76,10 @@ impl EventSource for RemoteSource {
             }
         }
         resume
+    }
+
+    fn snapshot(&self, aggregate_id: &str, key: u64) -> Result<Option<Snapshot>, SourceError> {
+        let aggregate_id = aggregate_id.to_string();
+        self.call(move |source| source.snapshot(&aggregate_id, key))?
     }
 }

@@ -110,8 +110,8 @@ fn snapshots_are_checked_against_replay() {
     assert_eq!(checks[2].outcome, SnapshotOutcome::BeyondHistory);
 }
 
-/// Pages read back from a vector, as a store would give them.
-struct VecPages(Vec<Event>);
+/// Pages read back from a vector, as a store would give them (snapshots keyed by place).
+struct VecPages(Vec<Event>, Vec<Snapshot>);
 
 impl EventPages for VecPages {
     fn read_page(
@@ -131,6 +131,68 @@ impl EventPages for VecPages {
         };
         Ok(self.0.iter().skip(start).take(limit).cloned().collect())
     }
+
+    fn read_snapshot(&mut self, key: u64) -> Result<Option<Snapshot>, String> {
+        Ok(self.1.get(key as usize).cloned())
+    }
+}
+
+fn stored_snapshot(version: u64, state: Value) -> Snapshot {
+    Snapshot {
+        aggregate_id: "a".into(),
+        version,
+        state: Payload::from_value(state),
+        timestamp: None,
+    }
+}
+
+#[test]
+fn a_paged_replay_reads_each_snapshot_state_from_the_store_when_checked() {
+    let events: Vec<Event> = (1..=4)
+        .map(|v| event(v, "2026-01-01", Payload::from_value(json!({"n": v}))))
+        .collect();
+    // The store hands them over out of version order (a Kafka topic): keys are its own.
+    let stored = vec![
+        stored_snapshot(3, json!({"n": 30})),
+        stored_snapshot(2, json!({"n": 2})),
+    ];
+    let entries = (stored.iter().zip(0..))
+        .map(|(s, key)| s.entry(key))
+        .collect();
+    let pages = VecPages(events.clone(), stored);
+    let mut r = Replay::paged(Arc::new(MergeReducer), Box::new(pages));
+    r.extend(events);
+    r.set_snapshot_entries(entries);
+    assert_eq!(
+        r.snapshots()
+            .iter()
+            .map(|s| (s.version, s.key))
+            .collect::<Vec<_>>(),
+        [(2, 1), (3, 0)]
+    );
+    let checks = r.check_snapshots().unwrap();
+    assert_eq!(checks[0].outcome, SnapshotOutcome::Agrees);
+    assert!(matches!(checks[1].outcome, SnapshotOutcome::Differs(_)));
+    assert_eq!(
+        r.snapshot(1).unwrap().state,
+        Payload::from_value(json!({"n": 30}))
+    );
+}
+
+#[test]
+fn a_snapshot_the_store_no_longer_has_as_listed_is_an_error_not_another_state() {
+    let events: Vec<Event> = (1..=2)
+        .map(|v| event(v, "2026-01-01", Payload::from_value(json!({"n": v}))))
+        .collect();
+    // Listed at v2, found at v1 when read back: the store changed under the replay.
+    let pages = VecPages(events.clone(), vec![stored_snapshot(1, json!({"n": 1}))]);
+    let mut r = Replay::paged(Arc::new(MergeReducer), Box::new(pages));
+    r.extend(events);
+    r.set_snapshot_entries(vec![stored_snapshot(2, json!({})).entry(0)]);
+    let err = r.check_snapshots().unwrap_err().to_string();
+    assert!(err.contains("store changed"), "{err}");
+    r.set_snapshot_entries(vec![stored_snapshot(2, json!({})).entry(7)]);
+    assert!(r.snapshot(0).is_err());
 }
 
 /// Events 1..=n with a gap, a repeated version and undecodable payloads sprinkled in.
@@ -156,7 +218,10 @@ fn mixed_history(n: u64) -> Vec<Event> {
 /// once through `extend_overlapped`, and checks both agree at every position.
 fn overlapped_agrees(reducer: Arc<dyn Reducer>, events: &[Event], sizes: &[usize], paged: bool) {
     let make = || match paged {
-        true => Replay::paged(Arc::clone(&reducer), Box::new(VecPages(events.to_vec()))),
+        true => Replay::paged(
+            Arc::clone(&reducer),
+            Box::new(VecPages(events.to_vec(), Vec::new())),
+        ),
         false => Replay::new(Arc::clone(&reducer)),
     };
     let batches: Vec<Vec<Event>> = {

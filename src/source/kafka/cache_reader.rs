@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use super::cache::Cache;
 use super::cached::CachedTopic;
-use crate::model::{AggregateSummary, Chunk, PositionInput, StorePosition};
+use crate::model::{AggregateSummary, Chunk, PositionInput, Snapshot, StorePosition};
 use crate::source::{EventSource, Query, Resume, SourceError};
 
 pub struct KafkaCacheReader {
@@ -67,6 +67,11 @@ impl EventSource for KafkaCacheReader {
         sink: &mut dyn FnMut(Chunk) -> ControlFlow<()>,
     ) -> Result<Resume, SourceError> {
         self.topic.query(self.cache.snapshot()?, query, sink)
+    }
+
+    fn snapshot(&self, aggregate_id: &str, key: u64) -> Result<Option<Snapshot>, SourceError> {
+        let cache = self.cache.snapshot()?;
+        self.topic.snapshot(&cache, aggregate_id, key)
     }
 
     fn resolve_position(&self, input: PositionInput) -> Result<StorePosition, SourceError> {

@@ -9,7 +9,9 @@ use chrono::{DateTime, TimeZone, Utc};
 
 use super::cache::Cache;
 use super::mapping::{FieldSpec, KafkaMapping};
-use crate::model::{AggregateSummary, Chunk, Event, PositionInput, StorePosition};
+use crate::model::{
+    AggregateSummary, Chunk, Event, PositionInput, Snapshot, SnapshotEntry, StorePosition,
+};
 use crate::source::{limited, Batched, Query, Resume, Scope, SourceError, Start};
 
 /// Events are handed out in batches this size, like the SQLite source.
@@ -115,13 +117,9 @@ impl CachedTopic {
             return Ok(resume);
         }
         let after = query.resume().map(Resume::after);
-        let snapshots = match (&self.mapping.snapshots, query.snapshots && after.is_none()) {
-            (Some(mapping), true) => cache
-                .records_of(&mapping.topic, aggregate_id, None)?
-                .iter()
-                .filter_map(|record| self.mapping.snapshot(record, aggregate_id))
-                .collect(),
-            _ => Vec::new(),
+        let snapshots = match query.snapshots && after.is_none() {
+            true => self.snapshot_entries(&cache, aggregate_id)?,
+            false => Vec::new(),
         };
         // A whole history streams from the cache a batch at a time, never held whole: in
         // topic order, or through the sorted index when versions come from the values.
@@ -148,6 +146,41 @@ impl CachedTopic {
             let _ = sink(Chunk::Snapshots(snapshots));
         }
         Ok(resume)
+    }
+
+    /// The entries of the aggregate's snapshots in topic order, each keyed by its row of the
+    /// cache; a state is decoded to find its version, then let go.
+    fn snapshot_entries(
+        &self,
+        cache: &Cache,
+        aggregate_id: &str,
+    ) -> Result<Vec<SnapshotEntry>, SourceError> {
+        let Some(mapping) = &self.mapping.snapshots else {
+            return Ok(Vec::new());
+        };
+        let mut entries = Vec::new();
+        cache.for_each_record_of(&mapping.topic, aggregate_id, None, &mut |row, record| {
+            if let Some(snapshot) = self.mapping.snapshot(&record, aggregate_id) {
+                entries.push(snapshot.entry(row as u64));
+            }
+            ControlFlow::Continue(())
+        })?;
+        Ok(entries)
+    }
+
+    /// The snapshot stored at row `key` of the cache, if it is one of this aggregate's.
+    pub fn snapshot(
+        &self,
+        cache: &Cache,
+        aggregate_id: &str,
+        key: u64,
+    ) -> Result<Option<Snapshot>, SourceError> {
+        let (Some(mapping), Ok(row)) = (&self.mapping.snapshots, i64::try_from(key)) else {
+            return Ok(None);
+        };
+        Ok(cache
+            .record_of_at(&mapping.topic, aggregate_id, row)?
+            .and_then(|record| self.mapping.snapshot(&record, aggregate_id)))
     }
 
     /// One aggregate's whole history through the sink in batches, numbered in topic order.

@@ -32,7 +32,7 @@ use self::cache::Cache;
 use self::cached::CachedTopic;
 use self::reader::Reader;
 use super::{EventSource, Query, Resume, SourceError};
-use crate::model::{AggregateSummary, Chunk, PositionInput, StorePosition};
+use crate::model::{AggregateSummary, Chunk, PositionInput, Snapshot, StorePosition};
 /// Records one catch-up reads before it turns into a bulk load (see `catch_up_topic`).
 const BULK_LOAD_AFTER: usize = 200_000;
 /// Topics listed by name in an unknown-topic error before "and N more".
@@ -269,6 +269,11 @@ impl EventSource for KafkaSource {
             self.catch_up(&mut state, false)?;
         }
         self.topic.query(LockedCache(state), query, sink)
+    }
+
+    fn snapshot(&self, aggregate_id: &str, key: u64) -> Result<Option<Snapshot>, SourceError> {
+        let state = self.lock()?;
+        self.topic.snapshot(&state.cache, aggregate_id, key)
     }
 
     fn resolve_position(&self, input: PositionInput) -> Result<StorePosition, SourceError> {

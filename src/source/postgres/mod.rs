@@ -36,7 +36,7 @@ use super::sql::{
 };
 use super::sqlite::eventsourcing as es;
 use super::{EventSource, IdConventions, Query, Resume, Scope, SourceError};
-use crate::model::{AggregateSummary, Chunk};
+use crate::model::{AggregateSummary, Chunk, Snapshot};
 
 pub use connect::{redact, DEFAULT_CONNECT_TIMEOUT};
 pub use options::{PostgresConfig, PostgresOptions, DEFAULT_STATEMENT_TIMEOUT};
@@ -502,6 +502,12 @@ impl EventSource for PgSource {
         self.read("read events", |tx| match &query.scope {
             Scope::Aggregate(id) => self.query_aggregate(tx, id, query, sink),
             Scope::Store => self.query_store(tx, query, sink),
+        })
+    }
+
+    fn snapshot(&self, aggregate_id: &str, key: u64) -> Result<Option<Snapshot>, SourceError> {
+        self.read("read a snapshot", |tx| {
+            self.read_snapshot(tx, aggregate_id, key)
         })
     }
 

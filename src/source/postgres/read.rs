@@ -9,7 +9,7 @@ use postgres::Transaction;
 
 use super::values::PgRow;
 use super::{follow, PgSource, PAGE};
-use crate::model::{Chunk, Snapshot, StorePosition};
+use crate::model::{Chunk, Snapshot, SnapshotEntry, StorePosition};
 use crate::source::sql::{self, Kind};
 use crate::source::{Batched, Query, Resume, SourceError, Start};
 
@@ -93,7 +93,7 @@ impl PgSource {
     ) -> Result<Resume, SourceError> {
         let fits = self.id_fits(id);
         let snapshots = match query.snapshots && fits {
-            true => self.read_snapshots(tx, id)?,
+            true => self.snapshot_entries(tx, id)?,
             false => Vec::new(),
         };
         let q = &self.queries;
@@ -289,24 +289,44 @@ impl PgSource {
         Ok(follow::next_resume(previous, top, &filled, gaps, &info))
     }
 
-    pub(super) fn read_snapshots(
+    /// The entries of the aggregate's snapshots, in version order: the states stay on
+    /// the server until [`PgSource::read_snapshot`] reads one.
+    pub(super) fn snapshot_entries(
         &self,
         tx: &mut Transaction<'_>,
         id: &str,
-    ) -> Result<Vec<Snapshot>, SourceError> {
-        let Some(sql) = &self.queries.read_snapshots else {
+    ) -> Result<Vec<SnapshotEntry>, SourceError> {
+        let Some(q) = &self.queries.snapshots else {
             return Ok(Vec::new());
         };
-        let mut snapshots = Vec::new();
-        self.each_row(tx, sql, &[&id], "read snapshots", PAGE, |row| {
-            snapshots.extend(sql::snapshot_from_row(
-                &PgRow::new(row),
-                id,
-                &self.mapping,
-                self.codec,
-            ));
+        let (mut entries, mut place) = (Vec::new(), 0);
+        self.each_row(tx, &q.entries, &[&id], "read snapshots", PAGE, |row| {
+            entries.extend(sql::snapshot_entry_from_row(&PgRow::new(row), place));
+            place += 1;
             ControlFlow::Continue(())
         })?;
-        Ok(snapshots)
+        Ok(entries)
+    }
+
+    /// The aggregate's snapshot whose entry has this key (its place among them), state and all.
+    pub(super) fn read_snapshot(
+        &self,
+        tx: &mut Transaction<'_>,
+        id: &str,
+        key: u64,
+    ) -> Result<Option<Snapshot>, SourceError> {
+        let Some(q) = &self.queries.snapshots else {
+            return Ok(None);
+        };
+        if !self.id_fits(id) {
+            return Ok(None);
+        }
+        let offset = i64::try_from(key).unwrap_or(i64::MAX);
+        let mut snapshot = None;
+        self.each_row(tx, &q.one, &[&id, &offset], "read a snapshot", 1, |row| {
+            snapshot = sql::snapshot_from_row(&PgRow::new(row), id, &self.mapping, self.codec);
+            ControlFlow::Break(())
+        })?;
+        Ok(snapshot)
     }
 }

@@ -103,10 +103,20 @@ pub struct Queries {
     pub read_store_after: String,
     /// The highest position: where the next read resumes.
     pub last_position: String,
-    /// One aggregate's snapshots in version order, the id held in one form (as
-    /// `read_events`); SQLite: `read_snapshots_several` for an id held in several.
-    pub read_snapshots: Option<String>,
-    pub read_snapshots_several: Option<String>,
+    /// Where the store has snapshots, how to read one aggregate's.
+    pub snapshots: Option<SnapshotQueries>,
+}
+
+/// One aggregate's snapshots, the id held in one form (as `read_events`); SQLite: the
+/// `_several` statements for an id held in several.
+#[derive(Debug, Clone)]
+pub struct SnapshotQueries {
+    /// Version and time of each, in version order, without the states.
+    pub entries: String,
+    pub entries_several: Option<String>,
+    /// The whole snapshot at the offset in that order given after the id's parameters.
+    pub one: String,
+    pub one_several: Option<String>,
 }
 
 /// The type of each column of the mapped tables, by lowercase (table, column), as the
@@ -368,29 +378,44 @@ impl Layout {
         let read_store_after = self.store_events(&d.after(position, 1));
         let last_position = format!("SELECT MAX({position}) FROM {}", e.positions_table);
         let count_events = format!("SELECT COUNT(*) FROM {} WHERE {matches}{filter}", e.table,);
-        let (list_snapshots, read_snapshots, read_snapshots_several) = match &self.snapshots {
-            None => (None, None, None),
+        let (list_snapshots, snapshots) = match &self.snapshots {
+            None => (None, None),
             Some(s) => {
-                let read = |forms| {
+                let (table, order) = (&s.table, &s.version.sql);
+                let entries = |forms| {
                     format!(
-                        "SELECT {version}, {state}, {created} FROM {table} WHERE {matches} ORDER BY {order}",
+                        "SELECT {version}, {created} FROM {table} WHERE {matches} ORDER BY {order}",
+                        version = d.select(&s.version),
+                        created = d.select(&s.created_at),
+                        matches = d.id_matches(&s.aggregate_id, forms, false),
+                    )
+                };
+                // The same rows in the same order, skipping to one: what `entries` counts
+                // as an entry's key (its place) is this statement's offset.
+                let one = |forms| {
+                    format!(
+                        "SELECT {version}, {state}, {created} FROM {table} WHERE {matches} ORDER BY {order} LIMIT 1 OFFSET {offset}",
                         version = d.select(&s.version),
                         state = d.select(&s.state),
                         created = d.select(&s.created_at),
-                        table = s.table,
                         matches = d.id_matches(&s.aggregate_id, forms, false),
-                        order = s.version.sql,
+                        offset = d.integer_param(d.first_after_id()),
                     )
                 };
+                let several =
+                    |read: &dyn Fn(IdForms) -> String| sqlite.then(|| read(IdForms::Several));
                 (
                     Some(format!(
                         "SELECT {id_text}, COUNT(*) FROM {table} WHERE {id} IS NOT NULL GROUP BY {id}",
                         id_text = d.select(&s.aggregate_id),
                         id = s.aggregate_id.sql,
-                        table = s.table,
                     )),
-                    Some(read(IdForms::One)),
-                    sqlite.then(|| read(IdForms::Several)),
+                    Some(SnapshotQueries {
+                        entries: entries(IdForms::One),
+                        entries_several: several(&entries),
+                        one: one(IdForms::One),
+                        one_several: several(&one),
+                    }),
                 )
             }
         };
@@ -411,8 +436,7 @@ impl Layout {
             read_store,
             read_store_after,
             last_position,
-            read_snapshots,
-            read_snapshots_several,
+            snapshots,
         }
     }
 }

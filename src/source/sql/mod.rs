@@ -9,10 +9,12 @@ mod preset;
 mod row;
 
 pub use check::{check_mapping, listed, Catalog};
-pub use layout::{Codec, ColumnKinds, EventExprs, Layout, Queries, SnapshotExprs};
+pub use layout::{Codec, ColumnKinds, EventExprs, Layout, Queries, SnapshotExprs, SnapshotQueries};
 pub use mapping::{quote_identifier, EventColumns, SnapshotColumns, SqlMapping, MAPPING_KEYS};
 pub use preset::{Preset, PRESET_NAMES};
-pub use row::{event_from_row, snapshot_from_row, summary_from_row, RowValues};
+pub use row::{
+    event_from_row, snapshot_entry_from_row, snapshot_from_row, summary_from_row, RowValues,
+};
 
 /// The aggregate function a SQLite connection registers (`sqlite::time_range`) for an
 /// aggregate's earliest and latest instant: `rewind_time_range(time, payload)`.

@@ -6,7 +6,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use super::layout::Codec;
 use super::mapping::SqlMapping;
 use crate::model::{
-    AggregateSummary, Event, EventIssue, JsonText, Payload, Snapshot, StorePosition,
+    AggregateSummary, Event, EventIssue, JsonText, Payload, Snapshot, SnapshotEntry, StorePosition,
 };
 use crate::source::sqlite::eventsourcing as es;
 
@@ -141,6 +141,17 @@ pub fn snapshot_from_row(
         version,
         state,
         timestamp: row.timestamp(2).ok().flatten(),
+    })
+}
+
+/// A snapshot's entry from a row of `SnapshotQueries::entries` (version, time), keyed by
+/// `place`, the row's place among them (what `SnapshotQueries::one` skips to); `None` for
+/// a row whose version is no whole number, which still takes its place.
+pub fn snapshot_entry_from_row(row: &dyn RowValues, place: u64) -> Option<SnapshotEntry> {
+    Some(SnapshotEntry {
+        version: row.version(0)?,
+        timestamp: row.timestamp(1).ok().flatten(),
+        key: place,
     })
 }
 

@@ -36,7 +36,7 @@ use rows::SqliteRow;
 
 use super::sql::{self, Codec, Column, Dialect, Layout, Queries, RowValues};
 use super::{EventSource, Query, Resume, Scope, SourceError};
-use crate::model::{AggregateSummary, Chunk};
+use crate::model::{AggregateSummary, Chunk, Snapshot};
 
 /// SQLite's work on one query, unless the user says otherwise; far above what any healthy
 /// store needs (a 1M-event store lists in well under a second).
@@ -256,6 +256,11 @@ impl EventSource for SqliteSource {
         };
         drop(tx);
         resume
+    }
+
+    fn snapshot(&self, aggregate_id: &str, key: u64) -> Result<Option<Snapshot>, SourceError> {
+        self.db.refresh()?;
+        self.read_snapshot(aggregate_id, key)
     }
 }
 

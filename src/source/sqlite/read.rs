@@ -9,7 +9,7 @@ use rusqlite::{OptionalExtension, ToSql};
 use super::decode::{self, StoredIds};
 use super::rows::SqliteRow;
 use super::SqliteSource;
-use crate::model::{Chunk, Snapshot, StorePosition};
+use crate::model::{Chunk, Snapshot, SnapshotEntry, StorePosition};
 use crate::source::sql::{self, IdForms};
 use crate::source::{Batched, Query, Resume, SourceError, Start};
 
@@ -80,7 +80,7 @@ impl SqliteSource {
         sink: &mut dyn FnMut(Chunk) -> ControlFlow<()>,
     ) -> Result<Resume, SourceError> {
         let snapshots = match query.snapshots {
-            true => self.read_snapshots(id)?,
+            true => self.snapshot_entries(id)?,
             false => Vec::new(),
         };
         let q = &self.queries;
@@ -182,32 +182,71 @@ impl SqliteSource {
         ))
     }
 
-    fn read_snapshots(&self, aggregate_id: &str) -> Result<Vec<Snapshot>, SourceError> {
-        let q = &self.queries;
-        let Some(one) = &q.read_snapshots else {
+    /// The entries of the aggregate's snapshots, in version order: their states stay in
+    /// the file until [`SqliteSource::read_snapshot`] reads one.
+    fn snapshot_entries(&self, aggregate_id: &str) -> Result<Vec<SnapshotEntry>, SourceError> {
+        let Some(q) = &self.queries.snapshots else {
             return Ok(Vec::new());
         };
         let doing = "read snapshots";
-        let ids = self.stored_ids(q.find_snapshot_id.as_deref(), aggregate_id, doing)?;
+        let ids = self.stored_ids(
+            self.queries.find_snapshot_id.as_deref(),
+            aggregate_id,
+            doing,
+        )?;
         // As events: in version order from the index unless the id is held in several forms.
-        let sql = match (ids.forms(), &q.read_snapshots_several) {
+        let sql = match (ids.forms(), &q.entries_several) {
             (IdForms::Several, Some(several)) => several,
-            _ => one,
+            _ => &q.entries,
         };
         let conn = self.db.get();
         let mut stmt = conn.prepare_cached(sql).map_err(|e| self.error(e, doing))?;
         let mut rows = stmt.query(ids.values).map_err(|e| self.error(e, doing))?;
-        let mut snapshots = Vec::new();
+        let mut entries = Vec::new();
+        let mut place = 0;
         while let Some(row) = rows.next().map_err(|e| self.error(e, doing))? {
             self.db.row_handed();
-            snapshots.extend(sql::snapshot_from_row(
-                &SqliteRow(row),
-                aggregate_id,
-                &self.options.mapping,
-                self.codec,
-            ));
+            entries.extend(sql::snapshot_entry_from_row(&SqliteRow(row), place));
+            place += 1;
         }
-        Ok(snapshots)
+        Ok(entries)
+    }
+
+    /// The aggregate's snapshot whose entry has this key (its place among them), state and all.
+    pub(super) fn read_snapshot(
+        &self,
+        aggregate_id: &str,
+        key: u64,
+    ) -> Result<Option<Snapshot>, SourceError> {
+        let Some(q) = &self.queries.snapshots else {
+            return Ok(None);
+        };
+        let doing = "read a snapshot";
+        let ids = self.stored_ids(
+            self.queries.find_snapshot_id.as_deref(),
+            aggregate_id,
+            doing,
+        )?;
+        let sql = match (ids.forms(), &q.one_several) {
+            (IdForms::Several, Some(several)) => several,
+            _ => &q.one,
+        };
+        let [text, integer, real, blob] = &ids.values;
+        let offset = i64::try_from(key).unwrap_or(i64::MAX);
+        let params: [&dyn ToSql; 5] = [text, integer, real, blob, &offset];
+        let conn = self.db.get();
+        let mut stmt = conn.prepare_cached(sql).map_err(|e| self.error(e, doing))?;
+        let mut rows = stmt.query(&params[..]).map_err(|e| self.error(e, doing))?;
+        let Some(row) = rows.next().map_err(|e| self.error(e, doing))? else {
+            return Ok(None);
+        };
+        self.db.row_handed();
+        Ok(sql::snapshot_from_row(
+            &SqliteRow(row),
+            aggregate_id,
+            &self.options.mapping,
+            self.codec,
+        ))
     }
 
     /// The values the table of `find` (`Queries::find_id` or `find_snapshot_id`) holds `id`

@@ -16,7 +16,7 @@ use super::{EventSource, Query, Resume, Scope, SourceError, Start};
 use crate::model::transcript::{Header, Step};
 use crate::model::{
     AggregateSummary, Chunk, Event, HistoryStart, RecordedStates, RecordedStepList, RecordedSteps,
-    Snapshot, StorePosition,
+    Snapshot, SnapshotEntry, StorePosition,
 };
 
 pub use read::{has_marker, read, LineReader, ReadError, ReadTranscript};
@@ -124,12 +124,9 @@ fn index_file(path: &Path, cap: u64) -> Result<Indexed, OpenError> {
         }
     }
     let (header, closing) = reader.ok_or(ReadError::Empty)?.finish()?;
-    indexed.snapshots.extend(
-        closing
-            .snapshots_beyond
-            .iter()
-            .map(|mark| mark.snapshot.clone()),
-    );
+    indexed
+        .snapshots
+        .extend((closing.snapshots_beyond.iter()).map(|mark| Listed::closing(&mark.snapshot)));
     Ok(Indexed {
         header: Some(header),
         ..indexed
@@ -144,7 +141,40 @@ struct Indexed {
     versions: Vec<u64>,
     first_timestamp: Option<DateTime<Utc>>,
     last_timestamp: Option<DateTime<Utc>>,
-    snapshots: Vec<Snapshot>,
+    snapshots: Vec<Listed>,
+}
+
+/// A snapshot a transcript holds, and where: on a step's line (read back from the file
+/// when it is looked at: a state can be as big as the aggregate's), or after the last step.
+struct Listed {
+    version: u64,
+    timestamp: Option<DateTime<Utc>>,
+    at: ListedAt,
+}
+
+enum ListedAt {
+    /// The `mark`-th snapshot of step `step` (0-based).
+    Step { step: usize, mark: usize },
+    /// The closing line's (snapshots beyond the history: few, and the line is read once).
+    Closing(Snapshot),
+}
+
+impl Listed {
+    fn on_step(snapshot: &Snapshot, step: usize, mark: usize) -> Listed {
+        Listed {
+            version: snapshot.version,
+            timestamp: snapshot.timestamp,
+            at: ListedAt::Step { step, mark },
+        }
+    }
+
+    fn closing(snapshot: &Snapshot) -> Listed {
+        Listed {
+            version: snapshot.version,
+            timestamp: snapshot.timestamp,
+            at: ListedAt::Closing(snapshot.clone()),
+        }
+    }
 }
 
 impl Indexed {
@@ -155,8 +185,11 @@ impl Indexed {
             self.first_timestamp = Some(self.first_timestamp.map_or(time, |t| t.min(time)));
             self.last_timestamp = Some(self.last_timestamp.map_or(time, |t| t.max(time)));
         }
-        self.snapshots
-            .extend(step.snapshots.into_iter().map(|mark| mark.snapshot));
+        let number = self.offsets.len() - 1;
+        self.snapshots.extend(
+            (step.snapshots.iter().enumerate())
+                .map(|(mark, found)| Listed::on_step(&found.snapshot, number, mark)),
+        );
     }
 }
 
@@ -185,7 +218,7 @@ pub struct TranscriptSource {
     steps: Arc<Steps>,
     first_timestamp: Option<DateTime<Utc>>,
     last_timestamp: Option<DateTime<Utc>>,
-    snapshots: Arc<Vec<Snapshot>>,
+    snapshots: Arc<Vec<Listed>>,
 }
 
 impl TranscriptSource {
@@ -230,13 +263,13 @@ impl TranscriptSource {
     /// A transcript already read, as if from `path` (which is only shown, never opened).
     pub fn from_transcript(path: &Path, transcript: ReadTranscript) -> TranscriptSource {
         let times = transcript.steps.iter().filter_map(|s| s.event.timestamp);
-        let snapshots = transcript
-            .steps
-            .iter()
-            .flat_map(|s| &s.snapshots)
-            .chain(&transcript.closing.snapshots_beyond)
-            .map(|mark| mark.snapshot.clone())
-            .collect();
+        let on_steps = (transcript.steps.iter().enumerate()).flat_map(|(step, s)| {
+            (s.snapshots.iter().enumerate())
+                .map(move |(mark, found)| Listed::on_step(&found.snapshot, step, mark))
+        });
+        let beyond =
+            (transcript.closing.snapshots_beyond.iter()).map(|m| Listed::closing(&m.snapshot));
+        let snapshots = on_steps.chain(beyond).collect();
         TranscriptSource {
             path: path.to_path_buf(),
             first_timestamp: times.clone().min(),
@@ -325,9 +358,38 @@ impl EventSource for TranscriptSource {
         }
         let wanted = query.snapshots && matches!(query.scope, Scope::Aggregate(_));
         if wanted && first == 0 && !self.snapshots.is_empty() {
-            let _ = sink(Chunk::Snapshots(self.snapshots.to_vec()));
+            let entries = (self.snapshots.iter().zip(0..))
+                .map(|(listed, key)| SnapshotEntry {
+                    version: listed.version,
+                    timestamp: listed.timestamp,
+                    key,
+                })
+                .collect();
+            let _ = sink(Chunk::Snapshots(entries));
         }
         Ok(end)
+    }
+
+    fn snapshot(&self, aggregate_id: &str, key: u64) -> Result<Option<Snapshot>, SourceError> {
+        if aggregate_id != self.header.aggregate {
+            return Ok(None);
+        }
+        let place = usize::try_from(key).unwrap_or(usize::MAX);
+        match self.snapshots.get(place).map(|listed| &listed.at) {
+            None => Ok(None),
+            Some(ListedAt::Closing(snapshot)) => Ok(Some(snapshot.clone())),
+            Some(ListedAt::Step { step, mark }) => {
+                let read = self.steps.range(*step..*step + 1);
+                let mut steps = read.map_err(|message| SourceError::Read {
+                    message,
+                    cause: None,
+                })?;
+                Ok(steps
+                    .pop()
+                    .and_then(|step| step.snapshots.into_iter().nth(*mark))
+                    .map(|found| found.snapshot))
+            }
+        }
     }
 
     fn history_start(&self, aggregate_id: &str) -> Option<HistoryStart> {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::diff::{Change, JsonPath};
-use crate::model::{AggregateSummary, Event, Snapshot, SnapshotOutcome, StorePosition};
+use crate::model::{AggregateSummary, Event, SnapshotEntry, SnapshotOutcome, StorePosition};
 use crate::replay::{Entry, Reducer, Replay, SnapshotCheck};
 
 use super::detail::{Comparison, Detail, TextLine};
@@ -298,8 +298,8 @@ impl AggregateView {
         self.replay.event(self.cursor).ok()
     }
 
-    pub fn set_snapshots(&mut self, snapshots: Vec<Snapshot>) {
-        self.replay.set_snapshots(snapshots);
+    pub fn set_snapshots(&mut self, snapshots: Vec<SnapshotEntry>) {
+        self.replay.set_snapshot_entries(snapshots);
     }
 
     /// Checks each snapshot against replay and places it on the timeline.

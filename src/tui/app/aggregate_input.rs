@@ -303,8 +303,9 @@ impl App {
             return;
         }
         view.loading = false;
-        if view.replay.is_paged() && !view.replay.snapshots().is_empty() {
-            // Checking reads the whole history again from the store: not on this thread.
+        if !view.replay.snapshots().is_empty() {
+            // Checking reads the whole history and every snapshot's state again from the
+            // store: not on this thread.
             let snapshots = view.replay.snapshots().to_vec();
             let ticket = self.start_job(crate::tui::jobs::JobKind::CheckSnapshots(snapshots));
             if let Some(view) = self.view.as_mut() {

@@ -134,6 +134,29 @@ impl Cache {
             .map_err(fail)
     }
 
+    /// The record stored at `rowid` if it is one of `aggregate_id`'s on `topic`.
+    pub fn record_of_at(
+        &self,
+        topic: &str,
+        aggregate_id: &str,
+        rowid: i64,
+    ) -> Result<Option<RawRecord>, SourceError> {
+        let Some(topic) = self.topic_id(topic)? else {
+            return Ok(None);
+        };
+        let fail = |err| self.error(err, "read");
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT partition, offset, key, value, timestamp_ms, headers FROM records
+                 WHERE rowid = ?1 AND topic = ?2 AND aggregate_id = ?3",
+            )
+            .map_err(fail)?;
+        stmt.query_row(params![rowid, topic, aggregate_id], record_from_row)
+            .optional()
+            .map_err(fail)
+    }
+
     /// At most `limit` records of one aggregate after the one at `after` (partition,
     /// offset), in partition order: a page of its history.
     pub fn records_page(
