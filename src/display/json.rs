@@ -59,23 +59,31 @@ pub fn write_escaped(
     write_escaped_if(out, text, keep_newlines, escaped_in_json)
 }
 
-/// As [`write_escaped`], escaping the characters `escape` picks.
+/// As [`write_escaped`], escaping the characters `escape` picks, which are never printable
+/// ASCII: those bytes are passed over without decoding (every byte of JSON output comes
+/// through here, twice: strings, then the stream).
 fn write_escaped_if(
     out: &mut (impl Write + ?Sized),
     text: &str,
     keep_newlines: bool,
     escape: fn(char) -> bool,
 ) -> io::Result<()> {
-    let mut rest = text;
-    while let Some(at) = rest.find(|c: char| escape(c) && !(keep_newlines && c == '\n')) {
-        out.write_all(&rest.as_bytes()[..at])?;
-        let c = rest[at..].chars().next().expect("found a character here");
-        for unit in c.encode_utf16(&mut [0; 2]) {
-            write!(out, "\\u{unit:04x}")?;
+    let bytes = text.as_bytes();
+    let (mut written, mut at) = (0, 0);
+    while let Some(found) = bytes[at..].iter().position(|b| !matches!(b, 0x20..=0x7e)) {
+        at += found;
+        let c = text[at..].chars().next().expect("a character starts here");
+        let next = at + c.len_utf8();
+        if escape(c) && !(keep_newlines && c == '\n') {
+            out.write_all(&bytes[written..at])?;
+            for unit in c.encode_utf16(&mut [0; 2]) {
+                write!(out, "\\u{unit:04x}")?;
+            }
+            written = next;
         }
-        rest = &rest[at + c.len_utf8()..];
+        at = next;
     }
-    out.write_all(rest.as_bytes())
+    out.write_all(&bytes[written..])
 }
 
 /// The unsafe set, and the joiners.
@@ -221,6 +229,37 @@ impl<W: Write> Write for SafeStream<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What the byte-scanning escaper must agree with: every character looked at.
+    fn escaped_char_by_char(text: &str, keep_newlines: bool) -> String {
+        text.chars()
+            .map(
+                |c| match escaped_in_json(c) && !(keep_newlines && c == '\n') {
+                    true => c
+                        .encode_utf16(&mut [0; 2])
+                        .iter()
+                        .map(|unit| format!("\\u{unit:04x}"))
+                        .collect(),
+                    false => c.to_string(),
+                },
+            )
+            .collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn passing_printable_ascii_over_escapes_exactly_what_a_character_scan_does(
+            text in "(\\PC|[\\x00-\\x1f\\x7f\\u{80}-\\u{9f}\\u{200b}-\\u{200f}\\u{202a}-\\u{202e}\\u{2066}-\\u{2069}\\u{feff}\n]){0,40}",
+            keep_newlines: bool,
+        ) {
+            let mut out = Vec::new();
+            write_escaped_if(&mut out, &text, keep_newlines, escaped_in_json).unwrap();
+            proptest::prop_assert_eq!(
+                String::from_utf8(out).unwrap(),
+                escaped_char_by_char(&text, keep_newlines)
+            );
+        }
+    }
 
     #[test]
     fn joiners_are_escaped_in_json_and_the_value_is_the_same() {

@@ -93,9 +93,17 @@ impl Output {
 
     /// Pretty JSON and a newline.
     pub fn json(&mut self, value: &impl serde::Serialize) -> anyhow::Result<()> {
-        json::to_writer_pretty(&mut self.writer, value)?;
-        self.writer.write_all(b"\n")?;
+        let mut batched = self.batched();
+        json::to_writer_pretty(&mut batched, value)?;
+        batched.write_all(b"\n")?;
+        batched.flush()?;
         Ok(())
+    }
+
+    /// The stream behind a buffer: the serializer writes a token at a time, and each write
+    /// to the stream is checked as text, so it should see a buffer's worth at once.
+    fn batched(&mut self) -> std::io::BufWriter<&mut SafeStream<Box<dyn Write>>> {
+        std::io::BufWriter::with_capacity(64 << 10, &mut self.writer)
     }
 
     /// One element of a pretty JSON array written as it comes (see [`JsonArray`]).
@@ -114,8 +122,10 @@ impl Output {
 
     /// Compact JSON on one line, for streams a consumer reads line by line.
     pub fn json_line(&mut self, value: &impl serde::Serialize) -> anyhow::Result<()> {
-        json::to_writer(&mut self.writer, value)?;
-        self.writer.write_all(b"\n")?;
+        let mut batched = self.batched();
+        json::to_writer(&mut batched, value)?;
+        batched.write_all(b"\n")?;
+        batched.flush()?;
         Ok(())
     }
 
