@@ -44,7 +44,8 @@ pub fn render(frame: &mut Frame, area: Rect, theme: &Theme, help: HelpFor, scrol
         false => [Constraint::Percentage(50), Constraint::Fill(1)],
     };
     let [left_area, right_area] = Layout::horizontal(split).areas(body);
-    // A help line cut at the column's edge ends with …, so cut text never reads as whole.
+    // Descriptions are wrapped to the columns (see `columns`); anything still too wide
+    // (a window too narrow for a key's label) ends with …, so cut text never reads as whole.
     for (lines, area) in [(left, left_area), (right, right_area)] {
         let width = usize::from(area.width.saturating_sub(1));
         let lines: Vec<Line> = lines.into_iter().map(|l| clip_line(l, width)).collect();
@@ -62,19 +63,25 @@ pub fn line_count(help: HelpFor, width: u16) -> u16 {
 /// the first when the window is narrow). On the aggregate list the legend of its
 /// health column follows its keys.
 fn columns(theme: &Theme, help: HelpFor, width: u16) -> (Vec<Line<'static>>, Vec<Line<'static>>) {
+    // What `render` gives each column: the window inside its border, halved for two, less
+    // the cell kept between them.
+    let body = usize::from(width.saturating_sub(2));
+    let column = match width < TWO_COLUMNS_FROM {
+        true => body,
+        false => body / 2,
+    }
+    .saturating_sub(1);
+    let entries = Entries { theme, column };
     let mut sections: Vec<Vec<Line<'static>>> = help_sections_for(help)
         .into_iter()
-        .map(|(title, bindings)| section(title, bindings, theme))
+        .map(|(title, bindings)| entries.section(title, bindings))
         .collect();
     if matches!(help.context, Context::List | Context::Filtering) {
-        sections.insert(1, health_legend(theme));
+        sections.insert(1, entries.health_legend());
     }
     let mut mouse = vec![Line::styled("Mouse", theme.heading())];
     for (gesture, help) in MOUSE {
-        mouse.push(Line::from(vec![
-            Span::styled(format!("  {gesture:<12}"), theme.key()),
-            Span::raw(*help),
-        ]));
+        mouse.extend(entries.entry(gesture.to_string(), help));
     }
     sections.push(mouse);
     // Each section goes under the shorter column, so the screen's own sections, which come
@@ -91,34 +98,102 @@ fn columns(theme: &Theme, help: HelpFor, width: u16) -> (Vec<Line<'static>>, Vec
     (left, right)
 }
 
-fn section(title: &'static str, bindings: &'static [Binding], theme: &Theme) -> Vec<Line<'static>> {
-    let mut lines = vec![Line::styled(title, theme.heading())];
-    for binding in bindings {
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {:<12}", binding.label), theme.key()),
-            Span::raw(binding.help),
-        ]));
-    }
-    lines.push(Line::raw(""));
-    lines
+/// Help entries (a key, what it does) laid out for a column `column` cells wide.
+struct Entries<'t> {
+    theme: &'t Theme,
+    column: usize,
 }
 
-/// What each mark of the list's HEALTH column means.
-fn health_legend(theme: &Theme) -> Vec<Line<'static>> {
-    use super::list::{HEALTH_MARKS, HEALTH_WORDS};
-    let mut lines = vec![Line::styled("Health column", theme.heading())];
-    let marks = HEALTH_MARKS
-        .iter()
-        .map(|mark| (format!("{}N", mark.glyph), format!("N {}", mark.counts)));
-    let words = HEALTH_WORDS
-        .iter()
-        .map(|(word, meaning)| (word.to_string(), meaning.to_string()));
-    for (mark, meaning) in marks.chain(words) {
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {mark:<12}"), theme.key()),
-            Span::raw(meaning),
-        ]));
+/// Where a description starts: two cells in, then the key's label in twelve.
+const DESCRIPTION_AT: usize = 14;
+
+impl Entries<'_> {
+    fn section(&self, title: &'static str, bindings: &'static [Binding]) -> Vec<Line<'static>> {
+        let mut lines = vec![Line::styled(title, self.theme.heading())];
+        for binding in bindings {
+            lines.extend(self.entry(binding.label.to_string(), binding.help));
+        }
+        lines.push(Line::raw(""));
+        lines
     }
-    lines.push(Line::raw(""));
-    lines
+
+    /// What each mark of the list's HEALTH column means.
+    fn health_legend(&self) -> Vec<Line<'static>> {
+        use super::list::{HEALTH_MARKS, HEALTH_WORDS};
+        let mut lines = vec![Line::styled("Health column", self.theme.heading())];
+        let marks = HEALTH_MARKS
+            .iter()
+            .map(|mark| (format!("{}N", mark.glyph), format!("N {}", mark.counts)));
+        let words = HEALTH_WORDS
+            .iter()
+            .map(|(word, meaning)| (word.to_string(), meaning.to_string()));
+        for (mark, meaning) in marks.chain(words) {
+            lines.extend(self.entry(mark, &meaning));
+        }
+        lines.push(Line::raw(""));
+        lines
+    }
+
+    /// A key and its description, the description wrapped at spaces to the column, its
+    /// further lines under its first (a description cut at the edge hid what keys do).
+    fn entry(&self, key: String, description: &str) -> Vec<Line<'static>> {
+        let room = self.column.saturating_sub(DESCRIPTION_AT).max(1);
+        let mut rows = word_rows(description, room).into_iter();
+        let first = rows.next().unwrap_or_default();
+        let mut lines = vec![Line::from(vec![
+            Span::styled(format!("  {key:<12}"), self.theme.key()),
+            Span::raw(first),
+        ])];
+        lines.extend(rows.map(|row| Line::raw(format!("{:DESCRIPTION_AT$}{row}", ""))));
+        lines
+    }
+}
+
+/// `text` in rows of at most `width` cells, broken at spaces (a word longer than a row
+/// gets a row of its own, cut later by the renderer).
+fn word_rows(text: &str, width: usize) -> Vec<String> {
+    use unicode_width::UnicodeWidthStr;
+    let mut rows = vec![String::new()];
+    for word in text.split(' ') {
+        let row = rows.last_mut().expect("one row at least");
+        let needed = match row.is_empty() {
+            true => word.width(),
+            false => row.width() + 1 + word.width(),
+        };
+        if needed > width && !row.is_empty() {
+            rows.push(word.to_string());
+        } else {
+            if !row.is_empty() {
+                row.push(' ');
+            }
+            row.push_str(word);
+        }
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptions_wrap_at_spaces_within_their_width() {
+        let rows = word_rows(
+            "opens the aggregate under the cursor at its latest event",
+            20,
+        );
+        assert_eq!(
+            rows,
+            [
+                "opens the aggregate",
+                "under the cursor at",
+                "its latest event"
+            ]
+        );
+        assert_eq!(word_rows("short", 20), ["short"]);
+        assert_eq!(
+            word_rows("a supercalifragilistic b", 5),
+            ["a", "supercalifragilistic", "b"]
+        );
+    }
 }
