@@ -293,6 +293,71 @@ fn jsonl_transcripts_keep_the_states_of_a_jq_reducer() {
     }
 }
 
+/// A state that grows with every event past 64 KiB: once it is that large, a step's line
+/// records its changes and leaves the state out, and a reader rebuilds every state from
+/// them, exactly: through object keys and array elements, a version the store repeated, a
+/// payload that did not decode, and a step the reducer failed.
+#[test]
+fn jsonl_transcripts_of_large_states_record_changes_and_replay_exactly() {
+    let repeats_allowed = support::NATIVE_SCHEMA.replace(", UNIQUE(aggregate_id, version)", "");
+    let mut store = Store::with_schema(&repeats_allowed);
+    let filler = "x".repeat(2000);
+    for version in 1..=60i64 {
+        let at = format!("2026-03-01T10:{:02}:00Z", version % 60);
+        let data = match version {
+            45 => "{\"broken\": ".to_string(),
+            _ => format!(r#"{{"k{version:02}":"{filler}","v":{version}}}"#),
+        };
+        // v40 is stored twice, as a store that repeated a version would.
+        let stored = if version == 41 { 40 } else { version };
+        store.event("acc-big", stored, "Grew", &data, &at);
+    }
+    let reducer = store.dir.path().join("grow.jq");
+    std::fs::write(
+        &reducer,
+        r#"if $event.data.v == 50 then error("refused")
+           else (. // {}) * $event.data | .entries += [$event.data.v] | .entries |= .[-40:] end"#,
+    )
+    .unwrap();
+    let reducer = path_arg(&reducer);
+    for folding in [vec![], vec!["--reducer", reducer.as_str()]] {
+        assert_round_trip(
+            &store.arg(),
+            "acc-big",
+            &folding,
+            &["1", "30", "40", "44", "46", "60"],
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let jsonl = transcript(dir.path(), &store.arg(), "acc-big", &folding);
+        let text = std::fs::read_to_string(&jsonl).unwrap();
+        let steps: Vec<&str> = text
+            .lines()
+            .skip(1)
+            .filter(|l| l.contains("\"step\":"))
+            .collect();
+        let left_out = steps.iter().filter(|l| !l.contains("\"state\":")).count();
+        assert!(
+            left_out >= 20,
+            "{left_out} of {} steps leave a large state out",
+            steps.len()
+        );
+        // Every state whole is 2 KB + 4 KB + … + 120 KB: over 3.6 MB.
+        assert!(text.len() < 2_000_000, "{} bytes", text.len());
+    }
+    // Changes that do not fit the state before (an edited transcript) fail that step,
+    // said as such; the state stays as it was.
+    let dir = tempfile::tempdir().unwrap();
+    let jsonl = transcript(dir.path(), &store.arg(), "acc-big", &[]);
+    let text = std::fs::read_to_string(&jsonl).unwrap();
+    let edited = text.replacen("{\"path\":\".k58\"", "{\"path\":\".nowhere.k58\"", 1);
+    assert_ne!(edited, text);
+    std::fs::write(&jsonl, edited).unwrap();
+    let out = run(&["state", &path_arg(&jsonl), "acc-big", "--format", "json"]);
+    let err = stderr(&out);
+    assert!(err.contains("v58") && err.contains(".nowhere.k58"), "{err}");
+    assert!(stdout(&out).contains("\"k57\"") && !stdout(&out).contains("\"k58\""));
+}
+
 /// Deltas, which only a jq reducer folds: a transcript must carry the states, since the
 /// default merge reducer would compute nonsense from these events.
 fn bank_store() -> (Store, String) {
@@ -782,11 +847,11 @@ fn truncated_damaged_and_future_transcripts_are_one_line_errors() {
 
     let future = write(
         "future.jsonl",
-        &good.replacen("{\"rewind_transcript\":1,", "{\"rewind_transcript\":2,", 1),
+        &good.replacen("{\"rewind_transcript\":2,", "{\"rewind_transcript\":3,", 1),
     );
     let err = bad_input(&["verify", &future]);
     assert!(
-        err.contains("format version 2") && err.contains("upgrade rewind"),
+        err.contains("format version 3") && err.contains("upgrade rewind"),
         "{err}"
     );
 

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use proptest::prelude::*;
-use rewind::diff::{changes, json_patch};
+use rewind::diff::{apply_changes, changes, json_patch, round_trips};
 use rewind::model::{Event, Payload};
 use rewind::replay::{merge_patch, MergeReducer, Replay};
 use serde_json::{Map, Value};
@@ -42,6 +42,16 @@ proptest! {
         let mut patched = a.clone();
         json_patch::patch(&mut patched, &patch).unwrap();
         prop_assert_eq!(patched, b);
+    }
+
+    /// What a transcript that records a step's changes instead of its state relies on.
+    #[test]
+    fn the_changes_from_a_to_b_applied_to_a_give_b(a in json_value(), b in json_value()) {
+        let found = changes(&a, &b);
+        let mut state = a.clone();
+        apply_changes(&mut state, &found, 64).unwrap();
+        prop_assert_eq!(state, b);
+        prop_assert!(found.iter().all(|c| round_trips(&c.path)));
     }
 
     #[test]

@@ -133,9 +133,9 @@ impl Render for Html {
         html.push_str(&json_block(&event.metadata.value()));
         html.push_str("<h4>Changes</h4>\n");
         html.push_str(&diff(&step.changes));
-        if self.with_state {
+        if let (true, Some(state)) = (self.with_state, &step.state) {
             html.push_str(&format!("<h4>State after v{}</h4>\n", event.version));
-            html.push_str(&json_block(&step.state));
+            html.push_str(&json_block(state));
         }
         html.push_str("</details>\n");
         write(out, &html)

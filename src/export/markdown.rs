@@ -79,9 +79,9 @@ impl Render for Markdown {
         text.push_str(&fenced("json", &pretty(&event.metadata.value())));
         text.push_str("\nChanges:\n\n");
         text.push_str(&diff(&step.changes));
-        if self.with_state {
+        if let (true, Some(state)) = (self.with_state, &step.state) {
             text.push_str(&format!("\nState after v{}:\n\n", event.version));
-            text.push_str(&fenced("json", &pretty(&step.state)));
+            text.push_str(&fenced("json", &pretty(state)));
         }
         write(out, &text)
     }

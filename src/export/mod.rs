@@ -121,7 +121,7 @@ pub fn export(
             to: replay.version_after(to),
         });
     }
-    let plan = plan::Plan::new(replay, from, to)?;
+    let mut plan = plan::Plan::new(replay, from, to)?;
     let mut redactor = redact::Redactor::new(&options.redact);
     if redactor.is_active() {
         learn_secrets(replay, &plan, &mut redactor)?;
@@ -150,6 +150,9 @@ pub fn export(
         let mut step = plan.step(replay, index)?;
         redactor.step(&mut step);
         render.step(out, &header, &step)?;
+        if !redactor.is_active() {
+            plan.hand_back(&mut step, index);
+        }
     }
     let mut closing = plan.closing(replay)?;
     redactor.closing(&mut closing);

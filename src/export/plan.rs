@@ -12,6 +12,9 @@ pub struct Plan {
     pub from: usize,
     pub to: usize,
     checks: Vec<SnapshotCheck>,
+    /// The state after the first `.0` events, handed back by the step written last: the
+    /// next step's state before, so a large state is copied once a step, not twice.
+    before: Option<(usize, serde_json::Value)>,
 }
 
 impl Plan {
@@ -21,6 +24,7 @@ impl Plan {
             from,
             to,
             checks: replay.check_snapshots()?,
+            before: None,
         })
     }
 
@@ -53,9 +57,13 @@ impl Plan {
     }
 
     /// The step for the event at `index` (0-based in the history).
-    pub fn step(&self, replay: &mut Replay, index: usize) -> Result<Step, ReplayError> {
+    pub fn step(&mut self, replay: &mut Replay, index: usize) -> Result<Step, ReplayError> {
         let event = replay.event(index)?;
-        let (before, after) = replay.step(index)?;
+        let before = match self.before.take() {
+            Some((count, state)) if count == index => state,
+            _ => replay.state_after(index)?.clone(),
+        };
+        let after = replay.state_after(index + 1)?.clone();
         let warnings = replay
             .warnings()
             .iter()
@@ -68,7 +76,7 @@ impl Plan {
             warnings,
             problem: replay.problem(index).cloned(),
             changes: changes(&before, &after),
-            state: after,
+            state: Some(after),
             snapshots: self.marks(replay, |c| {
                 c.count == index + 1 && c.outcome != SnapshotOutcome::BeyondHistory
             })?,
@@ -103,6 +111,13 @@ impl Plan {
             });
         }
         Ok(marks)
+    }
+
+    /// Takes back the state of a step that was written (unredacted: as replay made it).
+    pub fn hand_back(&mut self, step: &mut Step, index: usize) {
+        if let Some(state) = step.state.take() {
+            self.before = Some((index + 1, state));
+        }
     }
 
     /// The indices of the events in the range.

@@ -89,7 +89,9 @@ impl Redactor {
         }
         self.payload(&mut step.event.data);
         self.text_json(&mut step.event.metadata);
-        self.value(&mut step.state);
+        if let Some(state) = &mut step.state {
+            self.value(state);
+        }
         step.changes = self.changes(std::mem::take(&mut step.changes));
         for warning in &mut step.warnings {
             *warning = self.text(warning);

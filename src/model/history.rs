@@ -83,8 +83,16 @@ pub trait RecordedSteps: Send + Sync {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecordedStep {
     pub version: u64,
-    pub state: Value,
+    pub state: RecordedState,
     pub problem: Option<StepProblem>,
+}
+
+/// What a step recorded of the state after it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RecordedState {
+    Whole(Value),
+    /// Its changes only (a large state): the state before it, changed so, is the state.
+    Changes(Vec<Change>),
 }
 
 /// Recorded steps held in memory.

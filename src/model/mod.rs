@@ -11,8 +11,8 @@ pub mod transcript;
 
 pub use event::{Event, EventIssue, JsonText, Payload, Snapshot, SnapshotEntry};
 pub use history::{
-    Chunk, History, HistoryStart, RecordedStates, RecordedStep, RecordedStepList, RecordedSteps,
-    SnapshotOutcome, StepProblem,
+    Chunk, History, HistoryStart, RecordedState, RecordedStates, RecordedStep, RecordedStepList,
+    RecordedSteps, SnapshotOutcome, StepProblem,
 };
 pub use json_shape::{check_json, parse_bounded, MAX_JSON_DEPTH, MAX_JSON_VALUES};
 pub use position::{parse_time, Position, PositionError};

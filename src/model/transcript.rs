@@ -10,7 +10,7 @@ use crate::diff::Change;
 
 /// The major version of the JSON Lines format; it changes only when old readers would
 /// misread a file.
-pub const FORMAT_VERSION: u64 = 1;
+pub const FORMAT_VERSION: u64 = 2;
 
 /// The key that marks a file as a transcript; always the first key of the first line.
 pub const MARKER: &str = "rewind_transcript";
@@ -134,8 +134,9 @@ pub struct Step {
     pub problem: Option<StepProblem>,
     /// What the event changed in the state.
     pub changes: Vec<Change>,
-    /// The state after the event.
-    pub state: Value,
+    /// The state after the event; `None` in a step read from a transcript that left it
+    /// out (a large state), whose changes then give it from the state before.
+    pub state: Option<Value>,
     /// Stored snapshots taken at this point, and whether replay agrees with them.
     pub snapshots: Vec<SnapshotMark>,
 }
@@ -162,6 +163,11 @@ pub struct Closing {
 /// minor addition) and refuse a header whose `rewind_transcript` is newer than they read.
 pub mod wire {
     use super::*;
+
+    /// A field that is there, `null` or not (an absent one is `None` by `default`).
+    fn present<'de, D: serde::Deserializer<'de>>(field: D) -> Result<Option<Value>, D::Error> {
+        Value::deserialize(field).map(Some)
+    }
 
     #[derive(Serialize, Deserialize)]
     pub struct WireHeader {
@@ -210,7 +216,14 @@ pub mod wire {
         pub warnings: Vec<String>,
         pub problem: Option<WireProblem>,
         pub changes: Vec<WireChange>,
-        pub state: Value,
+        /// Left out (format 2) where the state is large and `changes` give it from the
+        /// state before; `null` is a state like any other.
+        #[serde(
+            default,
+            deserialize_with = "present",
+            skip_serializing_if = "Option::is_none"
+        )]
+        pub state: Option<Value>,
         pub snapshots: Vec<WireSnapshot>,
     }
 

@@ -17,6 +17,7 @@ pub use index::Entry;
 pub use merge::{merge_patch, merge_patch_text};
 pub use recorded::RecordedReducer;
 pub use reducer::{JqReducer, MergeReducer, Reducer};
+pub use state_size::state_bytes;
 pub use storage::{EventPages, PAGE};
 pub use verify::SnapshotCheck;
 pub use warnings::{warnings_for, Warning, WarningKind};

@@ -4,7 +4,11 @@
 use serde_json::Value;
 
 use super::Reducer;
-use crate::model::{Event, RecordedStates, RecordedStep, StepProblem};
+use crate::diff::apply_changes;
+use crate::model::transcript::MAX_LINE_DEPTH;
+use crate::model::{
+    Event, RecordedState, RecordedStates, RecordedStep, StepProblem, StorePosition,
+};
 
 pub struct RecordedReducer {
     recorded: RecordedStates,
@@ -15,11 +19,18 @@ impl RecordedReducer {
         RecordedReducer { recorded }
     }
 
-    /// The step an event was recorded as, read back. Versions identify steps, except where
-    /// a store repeated one: then the step whose recorded state before it is the current
-    /// state.
+    /// The step an event was recorded as, read back. A transcript's events are its steps
+    /// (position n is step n); else versions identify steps, except where a store
+    /// repeated one: then the step whose recorded state before it is the current state.
     fn step_of(&self, event: &Event, state: &Value) -> Option<RecordedStep> {
         let steps = &self.recorded.steps;
+        if let StorePosition::Seq(number) = event.position {
+            let index = usize::try_from(number).ok().and_then(|n| n.checked_sub(1));
+            let at = index.and_then(|i| steps.step(i));
+            if let Some(step) = at.filter(|step| step.version == event.version) {
+                return Some(step);
+            }
+        }
         let candidates = steps.steps_of(event.version);
         if let [only] = candidates.as_slice() {
             return steps.step(*only);
@@ -32,10 +43,14 @@ impl RecordedReducer {
         steps.step(found)
     }
 
+    /// The state recorded before step `step`, where the step before recorded it whole.
     fn state_before(&self, step: usize) -> Option<Value> {
         match step {
             0 => Some(self.recorded.start.clone()),
-            _ => self.recorded.steps.step(step - 1).map(|s| s.state),
+            _ => match self.recorded.steps.step(step - 1)?.state {
+                RecordedState::Whole(state) => Some(state),
+                RecordedState::Changes(_) => None,
+            },
         }
     }
 }
@@ -50,10 +65,20 @@ impl Reducer for RecordedReducer {
         events
             .iter()
             .map(|event| match self.step_of(event, state) {
-                Some(recorded) => {
-                    *state = recorded.state;
-                    recorded.problem
-                }
+                Some(recorded) => match recorded.state {
+                    RecordedState::Whole(recorded_state) => {
+                        *state = recorded_state;
+                        recorded.problem
+                    }
+                    // Made from the state before this step, which a fold in order has.
+                    RecordedState::Changes(changes) => match apply_changes(state, &changes, MAX_LINE_DEPTH) {
+                        Ok(()) => recorded.problem,
+                        Err(why) => Some(StepProblem::ReducerFailed(format!(
+                            "v{}: {why} (the transcript records this step's changes, not its state)",
+                            event.version
+                        ))),
+                    },
+                },
                 None => Some(StepProblem::ReducerFailed(format!(
                     "v{} has no recorded state in this transcript; give a --reducer to fold it",
                     event.version

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::Render;
-use crate::diff::{Change, ChangeKind};
+use crate::diff::{apply_changes, round_trips, Change, ChangeKind};
 use crate::model::transcript::wire::{
     WireBound, WireChange, WireClosing, WireEnd, WireHeader, WireIssue, WireProblem, WireSnapshot,
     WireStep,
@@ -17,21 +17,36 @@ use crate::model::transcript::{
     Bound, Closing, Header, SnapshotMark, Step, FORMAT_VERSION, MAX_LINE_DEPTH, MAX_LINE_VALUES,
 };
 use crate::model::{format_time, EventIssue, Payload, SnapshotOutcome, StepProblem};
+use crate::replay::state_bytes;
 
 /// Writes transcripts as JSON Lines, one line at a time through a reused buffer.
 #[derive(Default)]
 pub struct JsonLines {
     buffer: Vec<u8>,
+    /// The state after the step written last (the start state before the first): what a
+    /// step whose state is left out is read back from.
+    previous: Option<Value>,
 }
+
+/// States up to about this many bytes are written whole on every step; a larger one only
+/// where its step's changes do not give it from the state before. A state that grows with
+/// every event (a ledger) made a transcript grow with the square of its steps: 20,000
+/// entries would have taken about 37 GB.
+const WHOLE_STATES_UP_TO: usize = 64 << 10;
 
 impl Render for JsonLines {
     fn header(&mut self, out: &mut dyn Write, header: &Header) -> io::Result<()> {
+        self.previous = Some(header.start_state.clone());
         self.line(out, &wire_header(header), "the start state")
     }
 
     fn step(&mut self, out: &mut dyn Write, _header: &Header, step: &Step) -> io::Result<()> {
         let what = format!("step {} (v{})", step.number, step.event.version);
-        self.line(out, &wire_step(step), &what)
+        let whole = !self.changes_give_the_state(step);
+        if whole {
+            self.previous = step.state.clone();
+        }
+        self.line(out, &wire_step(step, whole), &what)
     }
 
     fn closing(
@@ -53,6 +68,19 @@ impl Render for JsonLines {
 }
 
 impl JsonLines {
+    /// Whether the step's state is large and its changes, applied to the state before
+    /// (as a reader will, from their text), make exactly it; if so the state before has
+    /// become it, so no copy of a large state is made for a step that leaves it out.
+    fn changes_give_the_state(&mut self, step: &Step) -> bool {
+        let (Some(state), Some(previous)) = (&step.state, self.previous.as_mut()) else {
+            return false;
+        };
+        state_bytes(state) > WHOLE_STATES_UP_TO
+            && step.changes.iter().all(|change| round_trips(&change.path))
+            && apply_changes(previous, &step.changes, MAX_LINE_DEPTH).is_ok()
+            && previous == state
+    }
+
     /// Writes one line, unless it nests deeper or holds more values than a reader accepts
     /// (a jq reducer can build states of any size): then the export fails rather than
     /// write a file that cannot be read back.
@@ -98,7 +126,8 @@ fn wire_bound(bound: &Bound) -> WireBound {
     }
 }
 
-fn wire_step(step: &Step) -> WireStep {
+/// A step's line; its state only if `whole`.
+fn wire_step(step: &Step, whole: bool) -> WireStep {
     let event = &step.event;
     let (data, raw, error) = split_payload(&event.data);
     WireStep {
@@ -124,7 +153,7 @@ fn wire_step(step: &Step) -> WireStep {
             },
         }),
         changes: wire_changes(&step.changes),
-        state: step.state.clone(),
+        state: if whole { step.state.clone() } else { None },
         snapshots: step.snapshots.iter().map(wire_snapshot).collect(),
     }
 }

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use crate::model::transcript::{Header, Step};
-use crate::model::{RecordedStep, RecordedSteps};
+use crate::model::{RecordedState, RecordedStep, RecordedSteps};
 
 use super::read::read_step_line;
 use super::MAX_LINE_BYTES;
@@ -194,7 +194,10 @@ impl RecordedSteps for StepFile {
 pub fn recorded(step: &Step) -> RecordedStep {
     RecordedStep {
         version: step.event.version,
-        state: step.state.clone(),
+        state: match &step.state {
+            Some(state) => RecordedState::Whole(state.clone()),
+            None => RecordedState::Changes(step.changes.clone()),
+        },
         problem: step.problem.clone(),
     }
 }
