@@ -302,6 +302,12 @@ impl App {
 }
 
 impl AggregateView {
+    /// Whether the left column is widened for the DATA column: only while it is on and has
+    /// room (a window narrowed under it gives the detail pane its width back).
+    pub fn widened_for_preview(&self, size: Rect) -> bool {
+        self.events_pane.preview && self.preview_fits(size, self.zoomed().is_some(), self.zone)
+    }
+
     /// Whether the DATA column has room in a window of `size`, the events list filling it
     /// when `zoomed`.
     fn preview_fits(&self, size: Rect, zoomed: bool, zone: Zone) -> bool {

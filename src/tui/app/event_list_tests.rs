@@ -436,3 +436,39 @@ fn p_in_a_narrow_window_says_how_wide_the_preview_needs_it() {
     assert!(view(&h).events_pane.preview, "{}", message(&h));
     assert!(h.screen().contains("DATA"), "{}", h.screen());
 }
+
+/// The preview stays on through a window narrowed under it, but while it has no room the
+/// left column is as wide as without it: the detail pane gets its width back.
+#[test]
+fn a_window_narrowed_under_the_preview_gives_the_detail_pane_its_width_back() {
+    let mut h = Harness::demo();
+    h.send(Action::Resize {
+        width: 200,
+        height: 30,
+    });
+    h.open("acc-0003");
+    h.send(Action::TogglePreview);
+    assert!(view(&h).events_pane.preview, "{}", message(&h));
+    assert_eq!(
+        h.app.aggregate_layout().events.width,
+        120,
+        "60% of the window"
+    );
+    h.send(Action::Resize {
+        width: 80,
+        height: 30,
+    });
+    assert!(view(&h).events_pane.preview, "still on");
+    assert!(!h.screen().contains("DATA"));
+    assert_eq!(
+        h.app.aggregate_layout().events.width,
+        40,
+        "as without the preview"
+    );
+    h.send(Action::Resize {
+        width: 200,
+        height: 30,
+    });
+    assert_eq!(h.app.aggregate_layout().events.width, 120);
+    assert!(h.screen().contains("DATA"));
+}

@@ -275,7 +275,7 @@ impl App {
     /// Where the aggregate screen's panes are, with the zoomed one over the others.
     fn aggregate_layout(&self) -> layout::AggregateLayout {
         let zoomed = self.view.as_ref().and_then(|v| v.zoomed());
-        let preview = self.view.as_ref().is_some_and(|v| v.events_pane.preview);
+        let preview = (self.view.as_ref()).is_some_and(|v| v.widened_for_preview(self.size));
         layout::aggregate_with(self.size, zoomed, preview)
     }
 

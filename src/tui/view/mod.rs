@@ -52,7 +52,7 @@ pub fn render(app: &App, frame: &mut Frame) {
             status::render(frame, areas.status, app);
         }
         (Some(view), _) => {
-            let areas = layout::aggregate_with(area, view.zoomed(), view.events_pane.preview);
+            let areas = layout::aggregate_with(area, view.zoomed(), view.widened_for_preview(area));
             if !areas.timeline.is_empty() {
                 timeline::render(frame, areas.timeline, view, &app.theme);
             }
