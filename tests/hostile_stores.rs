@@ -296,6 +296,45 @@ fn commands_that_need_no_snapshots_leave_them_in_the_store() {
     );
 }
 
+/// A snapshot row whose version is no whole number cannot be placed on the timeline: the
+/// list counts it, and `verify` says it was not checked instead of leaving it out silently.
+#[test]
+fn snapshots_without_a_whole_number_version_are_said_not_checked() {
+    let mut store = Store::with_schema(
+        "CREATE TABLE events(event_id TEXT PRIMARY KEY, aggregate_id TEXT, aggregate_type TEXT,
+             event_type TEXT, event_data TEXT, metadata TEXT, version INTEGER, timestamp TEXT);
+         CREATE TABLE snapshots(aggregate_id TEXT, version, state TEXT, created_at TEXT);",
+    );
+    store.event("acc-1", 1, "Set", r#"{"n": 1}"#, "2026-01-01T10:00:00Z");
+    store.event("acc-1", 2, "Set", r#"{"n": 2}"#, "2026-01-01T11:00:00Z");
+    store.snapshot("acc-1", 2, r#"{"n": 2}"#);
+    for version in ["'two'", "1.5"] {
+        let sql = format!("INSERT INTO snapshots VALUES ('acc-1', {version}, '{{}}', NULL)");
+        store.conn.execute(&sql, []).unwrap();
+    }
+    let list = json(&run(&["aggregates", &store.arg(), "--format", "json"]));
+    assert_eq!(list[0]["snapshots"], 3, "{list}");
+    for args in [
+        vec!["verify", &store.arg()],
+        vec!["verify", &store.arg(), "acc-1"],
+    ] {
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert!(
+            stdout(&out).contains("1 snapshot in 1 aggregate checked"),
+            "{}",
+            stdout(&out)
+        );
+        let err = stderr(&out);
+        assert!(
+            err.contains(
+                "2 snapshots of acc-1 have no whole-number version, so they were not checked"
+            ),
+            "{err}"
+        );
+    }
+}
+
 /// Commands that compare snapshots with replay (`verify`, `aggregates --health`, `export`)
 /// read one snapshot's state at a time: 40 snapshots of 5 MB each (200 MB), all agreeing
 /// with a state that carries the same 5 MB, are checked in a process capped at 150 MB.

@@ -1,3 +1,5 @@
+use std::collections::HashMap;
+
 use serde_json::{json, Value};
 
 use crate::diff::JsonPath;
@@ -20,15 +22,14 @@ pub fn run(
         .iter()
         .map(|p| JsonPath::parse(p))
         .collect::<Result<_, _>>()?;
+    // The list counts every snapshot row; those a replay cannot place (no whole-number
+    // version) are said below rather than silently left unchecked.
+    let summaries = session.source.aggregates()?;
     let ids: Vec<String> = match aggregate {
         Some(id) => vec![id.to_string()],
-        None => session
-            .source
-            .aggregates()?
-            .into_iter()
-            .map(|a| a.id)
-            .collect(),
+        None => summaries.iter().map(|a| a.id.clone()).collect(),
     };
+    let listed: HashMap<String, u64> = summaries.into_iter().map(|a| (a.id, a.snapshots)).collect();
     let (mut checked, mut drifts) = (0, Vec::new());
     let mut reducer = session
         .named_reducer
@@ -40,6 +41,19 @@ pub fn run(
         reducer = replay.reducer_name();
         let (count, found) = verify_aggregate(id, &mut replay, &ignore)?;
         super::session::report_step_problems(id, &replay, replay.len());
+        let unplaced = listed
+            .get(id)
+            .copied()
+            .unwrap_or(0)
+            .saturating_sub(count as u64);
+        if unplaced > 0 {
+            super::output::warn_after(format!(
+                "{} of {id} {} no whole-number version, so {} not checked",
+                counted(unplaced as usize, "snapshot"),
+                if unplaced == 1 { "has" } else { "have" },
+                if unplaced == 1 { "it was" } else { "they were" },
+            ));
+        }
         checked += count;
         drifts.extend(found);
     }
