@@ -10,7 +10,10 @@ use super::decode::{self, StoredIds};
 use super::rows::SqliteRow;
 use super::SqliteSource;
 use crate::model::{Chunk, Snapshot, SnapshotEntry, StorePosition};
-use crate::source::sql::{self, IdForms};
+use crate::source::sql::{self, IdForms, SnapshotQueries};
+
+/// Which of the snapshot statements a read takes: for an id in one form, and in several.
+type Pick = fn(&SnapshotQueries) -> (&String, &Option<String>);
 use crate::source::{Batched, Query, Resume, SourceError, Start};
 
 /// Events are handed out in batches this size, so a front end can show progress.
@@ -185,19 +188,10 @@ impl SqliteSource {
     /// The entries of the aggregate's snapshots, in version order: their states stay in
     /// the file until [`SqliteSource::read_snapshot`] reads one.
     fn snapshot_entries(&self, aggregate_id: &str) -> Result<Vec<SnapshotEntry>, SourceError> {
-        let Some(q) = &self.queries.snapshots else {
-            return Ok(Vec::new());
-        };
         let doing = "read snapshots";
-        let ids = self.stored_ids(
-            self.queries.find_snapshot_id.as_deref(),
-            aggregate_id,
-            doing,
-        )?;
-        // As events: in version order from the index unless the id is held in several forms.
-        let sql = match (ids.forms(), &q.entries_several) {
-            (IdForms::Several, Some(several)) => several,
-            _ => &q.entries,
+        let pick: Pick = |q| (&q.entries, &q.entries_several);
+        let Some((sql, ids)) = self.snapshot_statement(aggregate_id, doing, pick)? else {
+            return Ok(Vec::new());
         };
         let conn = self.db.get();
         let mut stmt = conn.prepare_cached(sql).map_err(|e| self.error(e, doing))?;
@@ -218,18 +212,10 @@ impl SqliteSource {
         aggregate_id: &str,
         key: u64,
     ) -> Result<Option<Snapshot>, SourceError> {
-        let Some(q) = &self.queries.snapshots else {
-            return Ok(None);
-        };
         let doing = "read a snapshot";
-        let ids = self.stored_ids(
-            self.queries.find_snapshot_id.as_deref(),
-            aggregate_id,
-            doing,
-        )?;
-        let sql = match (ids.forms(), &q.one_several) {
-            (IdForms::Several, Some(several)) => several,
-            _ => &q.one,
+        let pick: Pick = |q| (&q.one, &q.one_several);
+        let Some((sql, ids)) = self.snapshot_statement(aggregate_id, doing, pick)? else {
+            return Ok(None);
         };
         let [text, integer, real, blob] = &ids.values;
         let offset = i64::try_from(key).unwrap_or(i64::MAX);
@@ -247,6 +233,28 @@ impl SqliteSource {
             &self.options.mapping,
             self.codec,
         ))
+    }
+
+    /// The statement `pick` chooses for the aggregate's snapshots and the values its id is
+    /// held as: as for events, the one in version order from the index unless the id is
+    /// held in several forms. `None` where the store has no snapshots.
+    fn snapshot_statement<'a>(
+        &'a self,
+        aggregate_id: &str,
+        doing: &str,
+        pick: Pick,
+    ) -> Result<Option<(&'a str, StoredIds)>, SourceError> {
+        let Some(queries) = &self.queries.snapshots else {
+            return Ok(None);
+        };
+        let find = self.queries.find_snapshot_id.as_deref();
+        let ids = self.stored_ids(find, aggregate_id, doing)?;
+        let (one, several) = pick(queries);
+        let sql = match (ids.forms(), several) {
+            (IdForms::Several, Some(several)) => several,
+            _ => one,
+        };
+        Ok(Some((sql.as_str(), ids)))
     }
 
     /// The values the table of `find` (`Queries::find_id` or `find_snapshot_id`) holds `id`
